@@ -1,0 +1,65 @@
+# annostream — `make run` starts everything, `make test` checks everything.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PROTO_STAMP := protos/python/annostream_protos/__init__.py
+NODE_STAMP := node_modules/.package-lock.json
+PROTO_FILES := $(shell find protos/annostream -name '*.proto')
+
+.PHONY: install run test lint typecheck buf unit integration e2e smoke protos bench clean
+
+install: $(STAMP) $(PROTO_STAMP) $(NODE_STAMP)
+
+# (Re)create the venv when missing or when the dependency list changed.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q grpcio-tools setuptools wheel
+	$(BIN)/python scripts/gen_protos.py
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $@
+
+$(PROTO_STAMP): $(PROTO_FILES) scripts/gen_protos.py | $(STAMP)
+	$(BIN)/python scripts/gen_protos.py
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+protos: $(STAMP)
+	$(BIN)/python scripts/gen_protos.py
+
+run: install
+	$(BIN)/annostream up
+
+smoke: install
+	$(BIN)/annostream smoke $(if $(URL),--url $(URL),)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+buf: install
+	cd protos && ../node_modules/.bin/buf lint && ../node_modules/.bin/buf format -d --exit-code
+
+unit: install
+	$(BIN)/pytest -q tests/unit
+
+integration: install
+	$(BIN)/pytest -q tests/integration
+
+e2e: install
+	$(BIN)/pytest -q tests/e2e
+
+test: install lint typecheck buf
+	$(BIN)/pytest -q -p no:cacheprovider tests
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) protos/python/annostream_protos node_modules .mypy_cache .ruff_cache .pytest_cache

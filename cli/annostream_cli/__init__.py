@@ -1,0 +1,1 @@
+"""The `annostream` command line: up, serve, smoke, admin."""

@@ -1,0 +1,84 @@
+"""`annostream` command line."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from .components import COMPONENTS
+
+
+def _up(args: argparse.Namespace) -> int:
+    from .stack import LocalStack
+
+    stack = LocalStack(Path(args.data_dir), http_port=args.port, http_host=args.host)
+    stopping = False
+
+    def _on_signal(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
+    print(f"annostream: starting PostgreSQL, NATS and 5 components (data in {stack.data_dir}) ...", flush=True)
+    try:
+        stack.start()
+        print(f"annostream is up: {stack.url}  (Ctrl+C stops everything; logs in {stack.log_dir})", flush=True)
+        while not stopping:
+            if (dead := stack.failed()) is not None:
+                print(f"annostream: {dead} exited; see {stack.log_dir / dead}.log", file=sys.stderr)
+                return 1
+            time.sleep(0.5)
+        return 0
+    except RuntimeError as exc:
+        print(f"annostream: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        print("annostream: stopping ...", flush=True)
+        stack.stop()
+        print("annostream: stopped", flush=True)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .components import serve
+
+    serve(args.component)
+    return 0
+
+
+def _smoke(args: argparse.Namespace) -> int:
+    from .smoke import run_smoke
+
+    return run_smoke(args.url)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for tests and docs)."""
+    p = argparse.ArgumentParser(prog="annostream", description="Event-sourced frame annotation.")
+    sub = p.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="start PostgreSQL, NATS and every component locally (what `make run` runs)")
+    up.add_argument("--data-dir", default=os.environ.get("ANNOSTREAM_DATA_DIR", ".annostream"))
+    up.add_argument("--port", type=int, default=int(os.environ.get("ANNOSTREAM_HTTP_PORT", "8080")))
+    up.add_argument("--host", default=os.environ.get("ANNOSTREAM_HTTP_HOST", "127.0.0.1"))
+    up.set_defaults(func=_up)
+    serve = sub.add_parser("serve", help="run one component in the foreground (what containers run)")
+    serve.add_argument("component", choices=COMPONENTS)
+    serve.set_defaults(func=_serve)
+    smoke = sub.add_parser("smoke", help="drive the vertical slice through a running gateway")
+    smoke.add_argument("--url", default=os.environ.get("ANNOSTREAM_URL", "http://127.0.0.1:8080"))
+    smoke.set_defaults(func=_smoke)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `annostream` console script."""
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

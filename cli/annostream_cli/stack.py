@@ -1,0 +1,129 @@
+"""A whole local system: embedded PostgreSQL + nats-server + the five components as child processes.
+
+`annostream up` runs one in the foreground; the e2e tests start one per test session.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from .components import COMPONENTS
+from .embedded import EmbeddedPostgres, NatsServer, _set_pdeathsig, free_port
+
+
+class LocalStack:
+    """Starts and stops every process of a local system; `stop()` is safe to call more than once."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        http_port: int = 8080,
+        http_host: str = "127.0.0.1",
+        extra_env: dict[str, str] | None = None,
+        log_dir: Path | None = None,
+    ) -> None:
+        self.data_dir = data_dir.resolve()
+        self.http_host, self.http_port = http_host, http_port or free_port(http_host)
+        self.extra_env = extra_env or {}
+        self.log_dir = log_dir or self.data_dir / "logs"
+        self.pg = EmbeddedPostgres(self.data_dir / "postgres")
+        self.nats = NatsServer(self.data_dir / "nats")
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.env: dict[str, str] = {}
+
+    @property
+    def url(self) -> str:
+        """Gateway base URL."""
+        return f"http://{self.http_host}:{self.http_port}"
+
+    def start(self, ready_timeout: float = 60.0) -> None:
+        """Start servers and components, then wait for /readyz."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            dsn = self.pg.start()
+            nats_url = self.nats.start()
+            ports = {c: free_port() for c in COMPONENTS if c != "gateway"}
+            self.env = {
+                **os.environ,
+                "ANNOSTREAM_DATABASE_URL": dsn,
+                "ANNOSTREAM_NATS_URL": nats_url,
+                "ANNOSTREAM_HTTP_HOST": self.http_host,
+                "ANNOSTREAM_HTTP_PORT": str(self.http_port),
+                **{f"ANNOSTREAM_{c.upper()}_ADDR": f"127.0.0.1:{p}" for c, p in ports.items()},
+                **self.extra_env,
+            }
+            for component in COMPONENTS:
+                env = dict(self.env)
+                if component in ports:
+                    env["ANNOSTREAM_GRPC_PORT"] = str(ports[component])
+                self.spawn(component, env)
+            self.wait_ready(ready_timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def spawn(self, component: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
+        """Start one component process (logs to <log_dir>/<component>.log)."""
+        log = open(self.log_dir / f"{component}.log", "ab")  # noqa: SIM115 - owned by the child
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "annostream_cli.main", "serve", component],
+            env=env,
+            stdout=log,
+            stderr=log,
+            preexec_fn=_set_pdeathsig,
+            start_new_session=True,  # Ctrl+C reaches only `up`, which stops everything in order
+        )
+        self.procs[component] = proc
+        return proc
+
+    def wait_ready(self, timeout: float) -> None:
+        """Poll /readyz until 200; raise with the last answer otherwise."""
+        deadline, last = time.monotonic() + timeout, "no answer"
+        while time.monotonic() < deadline:
+            for name, proc in self.procs.items():
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{name} exited with {proc.returncode}; see {self.log_dir / name}.log")
+            with contextlib.suppress(httpx.HTTPError):
+                r = httpx.get(f"{self.url}/readyz", timeout=2)
+                if r.status_code == 200:
+                    return
+                last = r.text
+            time.sleep(0.2)
+        raise RuntimeError(f"system not ready after {timeout}s: {last}")
+
+    def failed(self) -> str | None:
+        """Name of a component process that exited, if any."""
+        return next((n for n, p in self.procs.items() if p.poll() is not None), None)
+
+    def stop_components(self, components: list[str], timeout: float = 20.0) -> None:
+        """SIGTERM the components at once and wait for all (SIGKILL whatever is left after `timeout`)."""
+        procs = [p for c in components if (p := self.procs.get(c)) is not None and p.poll() is None]
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for proc in procs:
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def stop(self) -> None:
+        """Stop the gateway, then the services (they drain in parallel), then NATS, then PostgreSQL."""
+        with contextlib.suppress(Exception):
+            self.stop_components(["gateway"])
+        with contextlib.suppress(Exception):
+            self.stop_components([c for c in COMPONENTS if c != "gateway"])
+        with contextlib.suppress(Exception):
+            self.nats.stop()
+        with contextlib.suppress(Exception):
+            self.pg.stop()

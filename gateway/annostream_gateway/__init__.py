@@ -1,0 +1,1 @@
+"""Gateway: HTTP + WebSocket API for browsers and scripts; serves the web UI."""

@@ -1,0 +1,56 @@
+"""FastAPI application factory and the `serve gateway` entry point."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import uvicorn
+from fastapi import FastAPI
+
+from annostream_kernel.logs import configure_logging, get_logger
+
+from . import errors
+from .clients import Clients
+from .config import GatewaySettings
+from .routes import datasets, frames, health, tasks
+
+log = get_logger(__name__)
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    """Build the app; gRPC channels open at startup and close at shutdown."""
+    s = settings or GatewaySettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.clients = Clients.open(s)
+        yield
+        await app.state.clients.close()
+
+    app = FastAPI(
+        title="annostream",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="HTTP API of annostream: datasets, tasks, frames and annotation edits.",
+    )
+    errors.install(app)
+    for r in (health.router, datasets.router, tasks.router, frames.router):
+        app.include_router(r)
+    return app
+
+
+def run_gateway(settings: GatewaySettings) -> None:
+    """Serve HTTP until SIGTERM/SIGINT (uvicorn finishes in-flight requests first)."""
+    configure_logging(settings.log_level, settings.log_format, component="gateway")
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_level="warning",
+        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+    )
+    server = uvicorn.Server(config)
+    log.info("gateway_starting", url=f"http://{settings.http_host}:{settings.http_port}")
+    asyncio.run(server.serve())

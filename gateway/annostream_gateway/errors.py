@@ -1,0 +1,64 @@
+"""HTTP error shape: {"error": CODE, "message": ..., "field": ..., "details": {...}} with a 4xx status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from annostream_kernel.errors import DomainError
+from annostream_kernel.logs import get_logger
+
+log = get_logger(__name__)
+
+HTTP_STATUS = {
+    "INVALID_ARGUMENT": 400,
+    "NOT_FOUND": 404,
+    "ALREADY_EXISTS": 409,
+    "ABORTED": 409,
+    "FAILED_PRECONDITION": 409,
+    "PERMISSION_DENIED": 403,
+    "UNAVAILABLE": 503,
+}
+
+
+def error_body(
+    code: str, message: str, field: str | None = None, details: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The JSON body of every error response."""
+    return {"error": code, "message": message, "field": field, "details": details or {}}
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers mapping domain and validation errors to HTTP responses."""
+
+    @app.exception_handler(DomainError)
+    async def _domain(_req: Request, err: DomainError) -> JSONResponse:
+        return JSONResponse(
+            error_body(err.code_name, err.message, err.field, err.details),
+            status_code=HTTP_STATUS.get(err.code_name, 400),
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_req: Request, err: RequestValidationError) -> JSONResponse:
+        errors = err.errors()
+        first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
+        loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
+        field = ".".join(loc) or None
+        message = f"{field}: {first.get('msg')}" if field else str(first.get("msg"))
+        return JSONResponse(
+            error_body(
+                "INVALID_ARGUMENT",
+                message,
+                field,
+                {"errors": [{"loc": list(e.get("loc", ())), "msg": e.get("msg")} for e in errors]},
+            ),
+            status_code=422,
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_req: Request, err: Exception) -> JSONResponse:  # never leak a traceback
+        log.exception("http_unexpected_error", error=repr(err))
+        return JSONResponse(error_body("INTERNAL", "internal error"), status_code=500)

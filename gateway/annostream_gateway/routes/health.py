@@ -1,0 +1,62 @@
+"""Liveness, readiness and the placeholder home page."""
+
+from __future__ import annotations
+
+import html
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from annostream_kernel.errors import DomainError
+from annostream_kernel.grpc_client import call
+from annostream_protos.tasks.v1 import tasks_service_pb2 as tk
+
+from .. import serializers
+from ..clients import Clients
+from .deps import clients, identity
+
+router = APIRouter(tags=["health"])
+C = Annotated[Clients, Depends(clients)]
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The gateway process is alive."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(c: C) -> JSONResponse:
+    """200 only when every service reports SERVING."""
+    services = await c.health()
+    ready = all(v == "SERVING" for v in services.values())
+    return JSONResponse({"ready": ready, "services": services}, status_code=200 if ready else 503)
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+async def home(c: C, user: Annotated[str, Depends(identity)]) -> HTMLResponse:
+    """Placeholder page listing the team's tasks (the web UI replaces it)."""
+    try:
+        resp = await call(c.tasks.ListTasks, tk.ListTasksRequest(page_size=100), timeout=c.timeout)
+        rows = "".join(
+            "<tr class='task-row'><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>".format(
+                *(
+                    html.escape(str(x))
+                    for x in (t["name"], t["annotated_version_id"], t["owner"], t["status"], t["created_at"])
+                )
+            )
+            for t in map(serializers.task, resp.tasks)
+        )
+        body = (
+            f"<p>{resp.total_size} task(s)</p><table id='tasks'><tr><th>Name</th><th>Version</th>"
+            f"<th>Owner</th><th>Status</th><th>Created</th></tr>{rows}</table>"
+        )
+    except DomainError as err:
+        body = f"<p class='error'>Tasks unavailable: {html.escape(err.message)}</p>"
+    page = (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>annostream</title></head><body>"
+        f"<h1>annostream — Annotations</h1><p>Signed in as {html.escape(user)} (dev mode)</p>{body}"
+        f"<p><a href='/docs'>API docs</a> · <a href='/openapi.json'>OpenAPI</a></p></body></html>"
+    )
+    return HTMLResponse(page)

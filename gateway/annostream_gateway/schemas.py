@@ -1,0 +1,82 @@
+"""Request bodies of the HTTP API (pydantic v2); field names match the JSON the UI and scripts send."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Strict(BaseModel):
+    """Unknown fields are refused so typos surface as 4xx."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class CreateDatasetBody(Strict):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class CreateVersionBody(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    parent_version_id: str | None = None
+
+
+class SourceBody(Strict):
+    id: str | None = None
+    uri: str = Field(min_length=1)
+    width: int = Field(ge=1)
+    height: int = Field(ge=1)
+    timestamp: int = Field(default=0, ge=0)
+    preview_uri: str = ""
+
+
+class FrameBody(Strict):
+    id: str = Field(min_length=1, max_length=512)
+    context_id: str | None = None
+    timestamp: int = Field(default=0, ge=0)
+    sources: list[SourceBody] = Field(min_length=1)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class ImportFramesBody(Strict):
+    frames: list[FrameBody] = Field(min_length=1, max_length=10_000)
+
+
+class IterationBody(Strict):
+    order: Literal["sequential", "random"] = "sequential"
+    random_seed: int | None = None
+    limit: int = Field(default=0, ge=0)
+    clip_length: int = Field(default=0, ge=0)
+
+
+class CreateTaskBody(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    dataset_version_id: str = Field(min_length=1)
+    iteration: IterationBody = Field(default_factory=IterationBody)
+    default_labels: list[str] = Field(default_factory=list)
+
+
+class RoiBody(Strict):
+    roi_id: str = ""
+    type: Literal["rectangle", "ellipse", "polygon", "keypoints"]
+    points: list[tuple[float, float]] = Field(min_length=1)
+    labels: list[str] = Field(default_factory=list)
+    confidence: float | None = None
+    source_id: str = ""
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class CreateRoiBody(Strict):
+    roi: RoiBody
+
+
+class CommandBody(Strict):
+    create_roi: CreateRoiBody | None = None
+
+
+class SaveFrameBody(Strict):
+    expected_version: int = Field(ge=0)
+    idempotency_key: str = Field(default="", max_length=200)
+    task_id: str = ""
+    commands: list[CommandBody] = Field(min_length=1, max_length=1000)

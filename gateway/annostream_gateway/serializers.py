@@ -1,0 +1,119 @@
+"""Protobuf responses → the JSON shapes of the HTTP API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from google.protobuf import json_format
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from annostream_protos.annotation.v1 import annotation_service_pb2 as ann
+from annostream_protos.datasets.v1 import datasets_service_pb2 as ds
+from annostream_protos.events.v1 import datasets_pb2, tasks_pb2
+from annostream_protos.tasks.v1 import tasks_service_pb2 as tk
+from annostream_protos.types.v1 import frames_pb2 as t
+
+VERSION_STATUS = {
+    datasets_pb2.VERSION_STATUS_DRAFT: "draft",
+    datasets_pb2.VERSION_STATUS_PUBLISHED: "published",
+}
+TASK_STATUS = {tk.TASK_STATUS_ACTIVE: "active", tk.TASK_STATUS_COMPLETED: "completed"}
+ORDER = {tasks_pb2.ITERATION_ORDER_SEQUENTIAL: "sequential", tasks_pb2.ITERATION_ORDER_RANDOM: "random"}
+ROI_TYPE = {
+    t.ROI_TYPE_RECTANGLE: "rectangle",
+    t.ROI_TYPE_ELLIPSE: "ellipse",
+    t.ROI_TYPE_POLYGON: "polygon",
+    t.ROI_TYPE_KEYPOINTS: "keypoints",
+}
+
+
+def ts(value: Timestamp) -> str | None:
+    """Timestamp → ISO 8601 (None when unset)."""
+    return value.ToDatetime().isoformat() + "Z" if value.seconds or value.nanos else None
+
+
+def dataset(d: ds.Dataset) -> dict[str, Any]:
+    return {"dataset_id": d.dataset_id, "name": d.name, "team": d.team, "created_at": ts(d.created_at)}
+
+
+def version(v: ds.Version) -> dict[str, Any]:
+    return {
+        "version_id": v.version_id,
+        "dataset_id": v.dataset_id,
+        "name": v.name,
+        "parent_version_id": v.parent_version_id or None,
+        "status": VERSION_STATUS.get(v.status, "unknown"),
+        "frame_count": v.frame_count,
+        "created_at": ts(v.created_at),
+    }
+
+
+def task(x: tk.Task) -> dict[str, Any]:
+    it = x.iteration
+    return {
+        "task_id": x.task_id,
+        "name": x.name,
+        "owner": x.owner,
+        "team": x.team,
+        "dataset_id": x.dataset_id,
+        "source_version_id": x.source_version_id,
+        "annotated_version_id": x.annotated_version_id,
+        "iteration": {
+            "order": ORDER.get(it.order, "sequential"),
+            "random_seed": it.random_seed,
+            "limit": it.limit,
+            "clip_length": it.clip_length,
+        },
+        "default_labels": list(x.default_labels),
+        "status": TASK_STATUS.get(x.status, "unknown"),
+        "created_at": ts(x.created_at),
+        "updated_at": ts(x.updated_at),
+    }
+
+
+def roi(r: t.Roi) -> dict[str, Any]:
+    return {
+        "roi_id": r.roi_id,
+        "type": ROI_TYPE.get(r.type, "unknown"),
+        "points": [[p.x, p.y] for p in r.points],
+        "labels": list(r.labels),
+        "confidence": r.confidence if r.HasField("confidence") else None,
+        "source_id": r.source_id,
+        "metadata": json_format.MessageToDict(r.metadata),
+        "locked": r.locked,
+    }
+
+
+def frame_ref(f: t.FrameRef) -> dict[str, Any]:
+    return {"dataset_id": f.dataset_id or None, "version_id": f.version_id, "frame_id": f.frame_id}
+
+
+def base_frame(f: t.Frame) -> dict[str, Any]:
+    return {
+        "frame_id": f.frame_id,
+        "context_id": f.context_id,
+        "timestamp": f.timestamp,
+        "sources": [
+            {
+                "id": s.id,
+                "uri": s.uri,
+                "width": s.width,
+                "height": s.height,
+                "timestamp": s.timestamp,
+                "preview_uri": s.preview_uri,
+            }
+            for s in f.sources
+        ],
+        "metadata": json_format.MessageToDict(f.metadata),
+    }
+
+
+def frame_state(s: ann.FrameState) -> dict[str, Any]:
+    return {
+        **frame_ref(s.frame),
+        "version": s.version,
+        "base": base_frame(s.base),
+        "rois": [roi(r) for r in s.rois],
+        "frame_labels": list(s.frame_labels),
+        "metadata": json_format.MessageToDict(s.metadata),
+    }

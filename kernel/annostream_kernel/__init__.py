@@ -1,0 +1,1 @@
+"""Shared kernel: cross-cutting code every annostream component uses (never service logic)."""

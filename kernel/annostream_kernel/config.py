@@ -1,0 +1,66 @@
+"""Settings base: pydantic-settings with the ANNOSTREAM_ prefix; invalid config fails at start."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+class KernelSettings(BaseSettings):
+    """Settings every component shares; components subclass it and add their own fields."""
+
+    model_config = SettingsConfigDict(env_prefix="ANNOSTREAM_", extra="ignore", frozen=True)
+
+    database_url: str = Field(
+        default="postgresql://postgres@127.0.0.1:5432/postgres",
+        description="PostgreSQL DSN; each service uses its own schema in this database.",
+    )
+    nats_url: str = Field(default="nats://127.0.0.1:4222", description="NATS server URL(s), comma-separated.")
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["json", "console"] = "json"
+    grpc_host: str = "127.0.0.1"
+    grpc_port: int = Field(default=50051, ge=0, le=65535)
+    shutdown_grace_seconds: float = Field(default=10.0, gt=0, description="Drain time on SIGTERM.")
+    health_interval_seconds: float = Field(default=2.0, gt=0)
+    db_pool_min: int = Field(default=1, ge=0)
+    db_pool_max: int = Field(default=10, ge=1)
+    relay_batch: int = Field(default=500, ge=1, le=10_000)
+    relay_poll_seconds: float = Field(default=1.0, gt=0)
+    consumer_batch: int = Field(default=100, ge=1, le=10_000)
+
+    @field_validator("database_url")
+    @classmethod
+    def _dsn(cls, v: str) -> str:
+        if not v.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be a postgresql:// URL")
+        return v
+
+    @field_validator("nats_url")
+    @classmethod
+    def _nats(cls, v: str) -> str:
+        for url in v.split(","):
+            if not url.strip().startswith(("nats://", "tls://", "ws://", "wss://")):
+                raise ValueError(f"not a NATS URL: {url!r}")
+        return v
+
+
+def validate_schema_name(name: str) -> str:
+    """Return `name` if it is a safe lower-case SQL identifier, else raise ValueError."""
+    if not _SCHEMA_RE.match(name):
+        raise ValueError(f"invalid schema name {name!r}")
+    return name
+
+
+class PeerSettings(KernelSettings):
+    """Addresses (host:port) of every gRPC service, for components that call their peers."""
+
+    datasets_addr: str = "127.0.0.1:50051"
+    tasks_addr: str = "127.0.0.1:50052"
+    iterator_addr: str = "127.0.0.1:50053"
+    annotation_addr: str = "127.0.0.1:50054"
+    peer_timeout_seconds: float = Field(default=10.0, gt=0)

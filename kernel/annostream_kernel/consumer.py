@@ -1,0 +1,146 @@
+"""Consumer loop: applies JetStream events to a read model and stores the position in one transaction.
+
+Exactly-once effect on at-least-once delivery
+---------------------------------------------
+For every durable consumer the service keeps `consumer_positions(consumer, stream_seq)`. A batch of
+messages is applied in ONE database transaction that first locks that row (`FOR UPDATE`), skips
+messages whose stream sequence is <= the stored one (already applied: a redelivery after a commit
+whose ack was lost), applies the rest in order and stores the last sequence; only after COMMIT are
+the messages acked. If anything fails the transaction rolls back, the messages are nak'ed and come
+back; nothing was half-applied.
+
+Order matters for the skip rule, so the consumer is created with `max_ack_pending` equal to the
+batch size (JetStream cannot hand out a later message while an earlier one is unacknowledged
+beyond that window) and only one process consumes a durable at a time (a session advisory lock;
+other replicas stand by and take over when the leader's connection goes away).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+import asyncpg
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+from annostream_protos.events.v1 import envelope_pb2
+
+from .context import bind_request
+from .db import Conn, advisory_key
+from .logs import get_logger
+from .streams import StreamDef
+
+log = get_logger(__name__)
+
+Handler = Callable[[Conn, envelope_pb2.EventEnvelope], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    """A durable consumer: its name, the stream and subject filters, and the handler per event."""
+
+    durable: str
+    stream: StreamDef
+    handler: Handler
+    filter_subjects: Sequence[str] = ()
+
+
+class EventConsumer:
+    """Runs one ConsumerSpec until cancelled."""
+
+    def __init__(
+        self, pool: asyncpg.Pool, js: JetStreamContext, spec: ConsumerSpec, *, schema: str, batch: int = 100
+    ) -> None:
+        self._pool, self._js, self._spec, self._schema, self._batch = pool, js, spec, schema, batch
+        self.applied = 0
+
+    async def run(self) -> None:
+        """Hold leadership for this durable, then fetch and apply batches forever."""
+        while True:
+            try:
+                await self._lead()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("consumer_error", consumer=self._spec.durable, error=repr(exc))
+                await asyncio.sleep(1.0)
+
+    async def _lead(self) -> None:
+        spec = self._spec
+        async with self._pool.acquire() as lock_conn:
+            key = advisory_key(f"consumer:{self._schema}:{spec.durable}")
+            while not await lock_conn.fetchval("SELECT pg_try_advisory_lock($1)", key):  # noqa: ASYNC110 - polls a DB lock
+                await asyncio.sleep(1.0)
+            try:
+                sub = await self._subscribe()
+                log.info("consumer_leading", consumer=spec.durable, stream=spec.stream.name)
+                while True:
+                    try:
+                        msgs = await sub.fetch(self._batch, timeout=1.0)
+                    except (NatsTimeoutError, TimeoutError):
+                        continue
+                    await self.apply_batch(msgs)
+            finally:
+                with contextlib.suppress(Exception):
+                    await lock_conn.execute("SELECT pg_advisory_unlock_all()")
+
+    async def _subscribe(self) -> JetStreamContext.PullSubscription:
+        spec = self._spec
+        filters = list(spec.filter_subjects) or spec.stream.subjects
+        config = ConsumerConfig(
+            durable_name=spec.durable,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_policy=AckPolicy.EXPLICIT,
+            ack_wait=30.0,
+            max_ack_pending=self._batch,
+            filter_subjects=filters if len(filters) > 1 else None,
+            filter_subject=filters[0] if len(filters) == 1 else None,
+        )
+        return await self._js.pull_subscribe(
+            filters[0] if len(filters) == 1 else "",
+            durable=spec.durable,
+            stream=spec.stream.name,
+            config=config,
+        )
+
+    async def apply_batch(self, msgs: list[Msg]) -> int:
+        """Apply a fetched batch atomically with the position update, then ack; returns events applied."""
+        applied = 0
+        try:
+            async with self._pool.acquire() as conn, conn.transaction():
+                await conn.execute(
+                    "INSERT INTO consumer_positions(consumer) VALUES ($1) ON CONFLICT DO NOTHING",
+                    self._spec.durable,
+                )
+                position = await conn.fetchval(
+                    "SELECT stream_seq FROM consumer_positions WHERE consumer = $1 FOR UPDATE",
+                    self._spec.durable,
+                )
+                for msg in msgs:
+                    seq = msg.metadata.sequence.stream
+                    if seq <= position:
+                        continue
+                    envelope = envelope_pb2.EventEnvelope.FromString(msg.data)
+                    bind_request(envelope.correlation_id, envelope.actor)
+                    await self._spec.handler(conn, envelope)
+                    position = seq
+                    applied += 1
+                await conn.execute(
+                    "UPDATE consumer_positions SET stream_seq = $2, updated_at = now() WHERE consumer = $1",
+                    self._spec.durable,
+                    position,
+                )
+        except Exception:
+            for msg in msgs:
+                with contextlib.suppress(Exception):
+                    await msg.nak(delay=1.0)
+            raise
+        for msg in msgs:
+            await msg.ack()
+        self.applied += applied
+        return applied

@@ -1,0 +1,59 @@
+"""Domain errors; one interceptor maps them to gRPC status codes (see grpc_server)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """Base of every error a handler raises on purpose; never a 500."""
+
+    code_name = "UNKNOWN"
+
+    def __init__(self, message: str, *, field: str | None = None, details: dict[str, Any] | None = None):
+        self.message = f"{field}: {message}" if field and not message.startswith(field) else message
+        self.field = field
+        self.details = details or {}
+        super().__init__(self.message)
+
+
+class InvalidArgument(DomainError):
+    """A request field is malformed or out of range."""
+
+    code_name = "INVALID_ARGUMENT"
+
+
+class NotFound(DomainError):
+    """A referenced entity does not exist."""
+
+    code_name = "NOT_FOUND"
+
+
+class AlreadyExists(DomainError):
+    """An entity with that identity already exists."""
+
+    code_name = "ALREADY_EXISTS"
+
+
+class FailedPrecondition(DomainError):
+    """The system is not in a state that allows the operation (e.g. a Published version)."""
+
+    code_name = "FAILED_PRECONDITION"
+
+
+class Conflict(DomainError):
+    """A concurrent change conflicts with this one; the client may re-read and retry (ABORTED)."""
+
+    code_name = "ABORTED"
+
+
+class PermissionDenied(DomainError):
+    """The caller may not do this."""
+
+    code_name = "PERMISSION_DENIED"
+
+
+class Unavailable(DomainError):
+    """A dependency (another service, the database) cannot be reached right now."""
+
+    code_name = "UNAVAILABLE"

@@ -1,0 +1,160 @@
+"""Outbox relay: publishes committed rows of a service's events table to JetStream, in order.
+
+Why it never skips an event
+---------------------------
+`position` (bigserial) is assigned at INSERT, not at COMMIT. Two transactions T1 (position 10) and
+T2 (position 11) may commit in the order T2, T1. A relay that remembered "published up to 11" would
+never see 10: a classic lost event. Instead every row records its writing transaction id
+(`tx_id xid8 DEFAULT pg_current_xact_id()`), and the relay:
+
+1. only reads rows whose `tx_id < pg_snapshot_xmin(pg_current_snapshot())`. xmin is the oldest
+   transaction still running anywhere in the cluster; every transaction below it has finished
+   (committed or rolled back), so no row with such a tx_id can appear later;
+2. orders by `(tx_id, position)` and keeps its checkpoint as that pair. A transaction that has not
+   finished has tx_id >= xmin, so the relay stops *before* it and waits; once it commits, its rows
+   sort after the checkpoint and are published. A transaction that gets its id later always has a
+   larger tx_id than any finished one below xmin, so it also sorts after the checkpoint.
+
+The cost: a long-running transaction anywhere in the cluster delays (never loses) publication.
+Publishing uses `Nats-Msg-Id` = event id, so a crash between publish and checkpoint update only
+re-publishes messages that JetStream de-duplicates within the stream's duplicate window.
+Only one relay per schema runs at a time (a session advisory lock); the others stand by.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import asyncpg
+from nats.js import JetStreamContext
+
+from .db import Conn, advisory_key
+from .events import EVENT_COLUMNS, StoredEvent, row_to_event
+from .logs import get_logger
+
+log = get_logger(__name__)
+
+PUBLISH_TIMEOUT_SECONDS = 10.0
+
+
+def headers_for(event: StoredEvent) -> dict[str, str]:
+    """NATS headers of a published event."""
+    return {
+        "Nats-Msg-Id": str(event.event_id),
+        "Annostream-Event-Type": event.type.rsplit(".", 1)[-1],
+        "Annostream-Stream-Id": event.stream_id,
+        "Annostream-Stream-Version": str(event.stream_version),
+        "Annostream-Correlation-Id": event.correlation_id,
+    }
+
+
+class OutboxRelay:
+    """Publishes one schema's events table to JetStream; run() loops until cancelled."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        js: JetStreamContext,
+        *,
+        schema: str,
+        producer: str,
+        batch: int = 500,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        self._pool, self._js, self._schema = pool, js, schema
+        self._producer, self._batch, self._poll = producer, batch, poll_seconds
+        self._wake = asyncio.Event()
+        self.published = 0
+
+    @property
+    def notify_channel(self) -> str:
+        """The LISTEN/NOTIFY channel appenders signal after writing events."""
+        return f"{self._schema}_events"
+
+    async def run(self) -> None:
+        """Hold leadership, then publish until cancelled; reconnects on database errors."""
+        while True:
+            try:
+                await self._lead()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # database or NATS outage: back off and retry
+                log.warning("relay_error", error=repr(exc), schema=self._schema)
+                await asyncio.sleep(self._poll)
+
+    async def _lead(self) -> None:
+        conn = await self._pool.acquire()
+        try:
+            key = advisory_key(f"relay:{self._schema}")
+            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", key):  # noqa: ASYNC110 - polls a DB lock
+                await asyncio.sleep(self._poll)
+            await conn.add_listener(self.notify_channel, self._on_notify)
+            await conn.execute("INSERT INTO relay_checkpoints(name) VALUES ($1) ON CONFLICT DO NOTHING", self._producer)
+            log.info("relay_leading", schema=self._schema)
+            while True:
+                if await self.publish_pending(conn) < self._batch:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self._poll)
+                    self._wake.clear()
+        finally:
+            with contextlib.suppress(Exception):
+                await conn.remove_listener(self.notify_channel, self._on_notify)
+                await conn.execute("SELECT pg_advisory_unlock_all()")
+            await self._pool.release(conn)
+
+    async def flush(self, timeout: float = 5.0) -> None:
+        """Publish everything committed so far, if no other relay holds leadership (used at shutdown)."""
+        async with asyncio.timeout(timeout), self._pool.acquire() as conn:
+            key = advisory_key(f"relay:{self._schema}")
+            if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", key):
+                return
+            try:
+                await conn.execute(
+                    "INSERT INTO relay_checkpoints(name) VALUES ($1) ON CONFLICT DO NOTHING", self._producer
+                )
+                while await self.publish_pending(conn):
+                    pass
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock($1)", key)
+
+    def _on_notify(self, *_: object) -> None:
+        self._wake.set()
+
+    async def publish_pending(self, conn: Conn) -> int:
+        """Publish one batch of committed, unpublished events; returns how many were published."""
+        cp = await conn.fetchrow(
+            "SELECT tx_id::text AS tx, position FROM relay_checkpoints WHERE name = $1", self._producer
+        )
+        assert cp is not None
+        rows = await conn.fetch(
+            f"SELECT tx_id::text AS tx, {EVENT_COLUMNS} FROM events"
+            " WHERE (tx_id, position) > ($1::text::xid8, $2::bigint)"
+            "   AND tx_id < pg_snapshot_xmin(pg_current_snapshot())"
+            " ORDER BY tx_id, position LIMIT $3",
+            cp["tx"],
+            cp["position"],
+            self._batch,
+        )
+        if not rows:
+            return 0
+        events = [row_to_event(r) for r in rows]
+        # Pipelined publishes keep their order on the one connection; every ack is awaited (bounded)
+        # before the checkpoint moves, so nothing is marked published that JetStream did not store.
+        futures = [
+            await self._js.publish_async(
+                e.subject, e.envelope(self._producer).SerializeToString(), headers=headers_for(e)
+            )
+            for e in events
+        ]
+        await asyncio.wait_for(asyncio.gather(*futures), PUBLISH_TIMEOUT_SECONDS)
+        last = rows[-1]
+        await conn.execute(
+            "UPDATE relay_checkpoints SET tx_id = $2::text::xid8, position = $3, updated_at = now()"
+            " WHERE name = $1 AND (tx_id, position) < ($2::text::xid8, $3)",
+            self._producer,
+            last["tx"],
+            last["position"],
+        )
+        self.published += len(events)
+        return len(events)

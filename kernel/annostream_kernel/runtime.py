@@ -1,0 +1,180 @@
+"""Service lifecycle: pool + migrations, NATS + streams, gRPC server with health/reflection,
+outbox relay, consumers, and graceful shutdown on SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import asyncpg
+import nats
+from grpc import aio
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from nats.aio.client import Client as NatsClient
+from nats.js import JetStreamContext
+
+from .config import KernelSettings
+from .consumer import ConsumerSpec, EventConsumer
+from .db import create_pool, migrate
+from .grpc_errors import DomainErrorInterceptor
+from .logs import configure_logging, get_logger
+from .relay import OutboxRelay
+from .streams import StreamDef, ensure_stream
+
+log = get_logger(__name__)
+
+
+@dataclass
+class Resources:
+    """What a service's composition root gets to build its adapters and handlers from."""
+
+    settings: KernelSettings
+    pool: asyncpg.Pool
+    nc: NatsClient
+    js: JetStreamContext
+    schema: str
+    notify_channel: str
+
+
+@dataclass
+class ServiceDefinition:
+    """Everything the runtime needs to know about one service."""
+
+    name: str
+    schema: str
+    grpc_service_names: Sequence[str]
+    register: Callable[[aio.Server, Resources], None]
+    migrations_package: str | None = None
+    produces: StreamDef | None = None
+    consumes: Sequence[StreamDef] = ()
+    consumers: Callable[[Resources], list[ConsumerSpec]] = field(default=lambda _r: [])
+    on_stop: Callable[[], object] | None = None
+
+
+async def connect_nats(url: str, name: str) -> NatsClient:
+    """Connect to NATS, retrying reconnects forever once connected."""
+    return await nats.connect(
+        servers=[u.strip() for u in url.split(",")],
+        name=name,
+        max_reconnect_attempts=-1,
+        connect_timeout=5,
+    )
+
+
+class ServiceApp:
+    """A running service; start() then stop(), or run_until_signal()."""
+
+    def __init__(self, definition: ServiceDefinition, settings: KernelSettings) -> None:
+        self.definition, self.settings = definition, settings
+        self.port = 0
+        self._tasks: list[asyncio.Task[None]] = []
+        self._server: aio.Server | None = None
+        self._health = health.aio.HealthServicer()
+        self.resources: Resources | None = None
+        self.relay: OutboxRelay | None = None
+        self.consumers: list[EventConsumer] = []
+
+    async def start(self) -> int:
+        """Bring the service up; returns the bound gRPC port."""
+        d, s = self.definition, self.settings
+        pool = await create_pool(s.database_url, d.schema, min_size=s.db_pool_min, max_size=s.db_pool_max)
+        await migrate(pool, d.schema, [d.migrations_package] if d.migrations_package else [])
+        nc = await connect_nats(s.nats_url, f"annostream-{d.name}")
+        js = nc.jetstream()
+        for stream in [*([d.produces] if d.produces else []), *d.consumes]:
+            await ensure_stream(js, stream)
+        res = Resources(s, pool, nc, js, d.schema, f"{d.schema}_events")
+        self.resources = res
+        server = aio.server(interceptors=[DomainErrorInterceptor()])
+        d.register(server, res)
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
+        reflection.enable_server_reflection([*d.grpc_service_names, reflection.SERVICE_NAME], server)
+        self.port = server.add_insecure_port(f"{s.grpc_host}:{s.grpc_port}")
+        await server.start()
+        self._server = server
+        if d.produces:
+            self.relay = OutboxRelay(
+                pool,
+                js,
+                schema=d.schema,
+                producer=d.name,
+                batch=s.relay_batch,
+                poll_seconds=s.relay_poll_seconds,
+            )
+            self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{d.name}-relay"))
+        for spec in d.consumers(res):
+            consumer = EventConsumer(pool, js, spec, schema=d.schema, batch=s.consumer_batch)
+            self.consumers.append(consumer)
+            self._tasks.append(asyncio.create_task(consumer.run(), name=f"{d.name}-{spec.durable}"))
+        self._tasks.append(asyncio.create_task(self._watch_health(), name=f"{d.name}-health"))
+        await self._check_health()
+        log.info("service_started", service=d.name, grpc_port=self.port)
+        return self.port
+
+    async def _check_health(self) -> bool:
+        assert self.resources is not None
+        ok = self.resources.nc.is_connected
+        if ok:
+            try:
+                async with asyncio.timeout(2):
+                    await self.resources.pool.fetchval("SELECT 1")
+            except Exception:
+                ok = False
+        status = health_pb2.HealthCheckResponse.SERVING if ok else health_pb2.HealthCheckResponse.NOT_SERVING
+        for name in ["", *self.definition.grpc_service_names]:
+            await self._health.set(name, status)
+        return ok
+
+    async def _watch_health(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.health_interval_seconds)
+            with contextlib.suppress(Exception):
+                await self._check_health()
+
+    async def stop(self) -> None:
+        """Graceful stop: NOT_SERVING, finish in-flight RPCs, flush the relay, drain NATS, close the pool."""
+        log.info("service_stopping", service=self.definition.name)
+        await self._health.enter_graceful_shutdown()
+        if self._server is not None:
+            await self._server.stop(self.settings.shutdown_grace_seconds)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        res = self.resources
+        if res is not None:
+            if self.relay is not None:  # publish what the last requests committed
+                with contextlib.suppress(Exception):
+                    await self.relay.flush()
+            if self.definition.on_stop:
+                with contextlib.suppress(Exception):
+                    result = self.definition.on_stop()
+                    if asyncio.iscoroutine(result):
+                        await result
+            try:
+                await asyncio.wait_for(res.nc.drain(), 5)
+            except Exception:  # NATS gone: close without draining
+                with contextlib.suppress(Exception):
+                    await res.nc.close()
+            await res.pool.close()
+        log.info("service_stopped", service=self.definition.name)
+
+    async def run_until_signal(self) -> None:
+        """Start, wait for SIGTERM or SIGINT, then stop gracefully."""
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await self.start()
+        print(f"{self.definition.name} ready on {self.settings.grpc_host}:{self.port}", flush=True)
+        await stop.wait()
+        await self.stop()
+
+
+def run_service(definition: ServiceDefinition, settings: KernelSettings) -> None:
+    """Blocking entry point used by `annostream serve <component>`."""
+    configure_logging(settings.log_level, settings.log_format, component=definition.name)
+    asyncio.run(ServiceApp(definition, settings).run_until_signal())

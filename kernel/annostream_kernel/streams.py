@@ -1,0 +1,58 @@
+"""JetStream streams of annostream (one per producing service) and their provisioning."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nats.js import JetStreamContext
+from nats.js.api import RetentionPolicy, StorageType, StreamConfig
+from nats.js.errors import BadRequestError, NotFoundError
+
+from .logs import get_logger
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class StreamDef:
+    """A JetStream stream: its name and the subject prefix it captures (`<prefix>.>`)."""
+
+    name: str
+    prefix: str
+    duplicate_window_seconds: float = 120.0
+
+    @property
+    def subjects(self) -> list[str]:
+        """Subjects the stream captures."""
+        return [f"{self.prefix}.>"]
+
+
+DATASETS = StreamDef("ANNOSTREAM_DATASETS", "annostream.datasets.v1")
+TASKS = StreamDef("ANNOSTREAM_TASKS", "annostream.tasks.v1")
+ANNOTATION = StreamDef("ANNOSTREAM_ANNOTATION", "annostream.annotation.v1")
+ITERATOR = StreamDef("ANNOSTREAM_ITERATOR", "annostream.iterator.v1")
+
+ALL_STREAMS = (DATASETS, TASKS, ANNOTATION, ITERATOR)
+
+
+async def ensure_stream(js: JetStreamContext, stream: StreamDef, *, replicas: int = 1) -> None:
+    """Create the stream if missing (idempotent; safe when several processes race)."""
+    config = StreamConfig(
+        name=stream.name,
+        subjects=stream.subjects,
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        duplicate_window=stream.duplicate_window_seconds,
+        num_replicas=replicas,
+    )
+    try:
+        await js.stream_info(stream.name)
+        return
+    except NotFoundError:
+        pass
+    try:
+        await js.add_stream(config)
+        log.info("stream_created", stream=stream.name, subjects=stream.subjects)
+    except BadRequestError as exc:  # another process created it first
+        if exc.err_code != 10058:  # "stream name already in use"
+            raise

@@ -1,0 +1,72 @@
+"""Unit of work over one PostgreSQL transaction: state changes and their events commit together."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Self
+
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+from asyncpg.transaction import Transaction
+
+from .events import NewEvent, append_events
+
+
+class PgUnitOfWork:
+    """`async with uow:` opens a transaction; `collect()` queues events appended at `commit()`.
+
+    Leaving the block without commit() rolls back, so a failed handler writes nothing.
+    Services subclass it to expose repositories built on `self.conn`.
+    """
+
+    def __init__(self, pool: asyncpg.Pool, notify_channel: str) -> None:
+        self._pool, self._channel = pool, notify_channel
+        self._conn: PoolConnectionProxy | None = None
+        self._tx: Transaction | None = None
+        self._events: list[NewEvent] = []
+        self.committed = False
+
+    @property
+    def conn(self) -> PoolConnectionProxy:
+        """The transaction's connection."""
+        assert self._conn is not None, "unit of work not entered"
+        return self._conn
+
+    async def __aenter__(self) -> Self:
+        self._conn = await self._pool.acquire()
+        self._tx = self._conn.transaction()
+        await self._tx.start()
+        self._events, self.committed = [], False
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            if self._tx is not None and not self.committed:
+                await self._tx.rollback()
+        finally:
+            if self._conn is not None:
+                await self._pool.release(self._conn)
+            self._conn = self._tx = None
+
+    def collect(self, *events: NewEvent) -> None:
+        """Queue events to append in this transaction."""
+        self._events.extend(events)
+
+    async def append(self, events: Sequence[NewEvent], expected_version: int | None = None) -> list[int]:
+        """Append one stream's events now (inside the transaction); returns their stream versions."""
+        return await append_events(self.conn, events, expected_version=expected_version)
+
+    async def commit(self) -> None:
+        """Append queued events (grouped per stream, in order), signal the relay, and commit."""
+        by_stream: dict[str, list[NewEvent]] = {}
+        for e in self._events:
+            by_stream.setdefault(e.stream_id, []).append(e)
+        for events in by_stream.values():
+            await append_events(self.conn, events)
+        await self.conn.execute("SELECT pg_notify($1, '')", self._channel)
+        assert self._tx is not None
+        await self._tx.commit()
+        self.committed = True

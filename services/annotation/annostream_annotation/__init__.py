@@ -1,0 +1,1 @@
+"""Annotation service: every edit is an event; frame projections are replayed from them."""

@@ -1,0 +1,39 @@
+"""Composition root of the annotation service."""
+
+from __future__ import annotations
+
+from grpc import aio
+
+from annostream_kernel.consumer import ConsumerSpec
+from annostream_kernel.runtime import Resources, ServiceDefinition
+from annostream_kernel.streams import ANNOTATION, DATASETS
+from annostream_protos.annotation.v1 import annotation_service_pb2, annotation_service_pb2_grpc
+
+from .entrypoints.grpc_api import AnnotationServicer
+from .service_layer.handlers import on_datasets_event
+
+SCHEMA = "annotation"
+
+
+def _register(server: aio.Server, res: Resources) -> None:
+    annotation_service_pb2_grpc.add_AnnotationServiceServicer_to_server(
+        AnnotationServicer(res.pool, res.notify_channel), server
+    )
+
+
+def _consumers(_res: Resources) -> list[ConsumerSpec]:
+    return [ConsumerSpec("annotation-datasets", DATASETS, on_datasets_event)]
+
+
+def definition() -> ServiceDefinition:
+    """The annotation service as the kernel runtime runs it."""
+    return ServiceDefinition(
+        name="annotation",
+        schema=SCHEMA,
+        grpc_service_names=[annotation_service_pb2.DESCRIPTOR.services_by_name["AnnotationService"].full_name],
+        register=_register,
+        migrations_package="annostream_annotation.migrations",
+        produces=ANNOTATION,
+        consumes=[DATASETS],
+        consumers=_consumers,
+    )

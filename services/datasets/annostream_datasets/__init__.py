@@ -1,0 +1,1 @@
+"""Datasets service: datasets, versions (Draft/Published lineage) and their frames."""

@@ -1,0 +1,31 @@
+"""Composition root of the datasets service: real adapters by default."""
+
+from __future__ import annotations
+
+from grpc import aio
+
+from annostream_kernel.runtime import Resources, ServiceDefinition
+from annostream_kernel.streams import DATASETS
+from annostream_protos.datasets.v1 import datasets_service_pb2, datasets_service_pb2_grpc
+
+from .adapters.postgres import DatasetsUnitOfWork
+from .entrypoints.grpc_api import DatasetsServicer
+
+SCHEMA = "datasets"
+
+
+def _register(server: aio.Server, res: Resources) -> None:
+    servicer = DatasetsServicer(lambda: DatasetsUnitOfWork(res.pool, res.notify_channel))
+    datasets_service_pb2_grpc.add_DatasetsServiceServicer_to_server(servicer, server)
+
+
+def definition() -> ServiceDefinition:
+    """The datasets service as the kernel runtime runs it."""
+    return ServiceDefinition(
+        name="datasets",
+        schema=SCHEMA,
+        grpc_service_names=[datasets_service_pb2.DESCRIPTOR.services_by_name["DatasetsService"].full_name],
+        register=_register,
+        migrations_package="annostream_datasets.migrations",
+        produces=DATASETS,
+    )

@@ -1,0 +1,61 @@
+"""Commands of the datasets service (imperative)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class CreateDataset:
+    """Create a dataset for a team."""
+
+    name: str
+    team: str
+
+
+@dataclass(frozen=True)
+class CreateVersion:
+    """Create a root Draft version, or a Draft child of a Published version."""
+
+    dataset_id: str
+    name: str
+    parent_version_id: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceData:
+    """One source (image/video frame) of a frame."""
+
+    id: str
+    uri: str
+    width: int
+    height: int
+    timestamp: int = 0
+    preview_uri: str = ""
+
+
+@dataclass(frozen=True)
+class FrameData:
+    """A validated frame to import."""
+
+    frame_id: str
+    context_id: str
+    timestamp: int
+    sources: tuple[SourceData, ...]
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ImportFrames:
+    """Import frames into a Draft version (idempotent by frame id)."""
+
+    version_id: str
+    frames: tuple[FrameData, ...]
+
+
+@dataclass(frozen=True)
+class PublishVersion:
+    """Make a Draft version Published (read-only)."""
+
+    version_id: str

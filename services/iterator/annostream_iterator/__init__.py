@@ -1,0 +1,1 @@
+"""Iterator service: which frame each annotator gets (order, seed, repetition, leases)."""

@@ -1,0 +1,45 @@
+"""Composition root of the iterator."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from grpc import aio
+
+from annostream_kernel.consumer import ConsumerSpec
+from annostream_kernel.runtime import Resources, ServiceDefinition
+from annostream_kernel.streams import DATASETS, ITERATOR, TASKS
+from annostream_protos.iterator.v1 import iterator_service_pb2, iterator_service_pb2_grpc
+
+from .config import IteratorSettings
+from .entrypoints.grpc_api import IteratorServicer
+from .service_layer.handlers import on_datasets_event, on_tasks_event
+
+SCHEMA = "iterator"
+
+
+def _register(server: aio.Server, res: Resources) -> None:
+    ttl = res.settings.lease_ttl_seconds if isinstance(res.settings, IteratorSettings) else 600.0
+    servicer = IteratorServicer(res.pool, timedelta(seconds=ttl))
+    iterator_service_pb2_grpc.add_IteratorServiceServicer_to_server(servicer, server)
+
+
+def _consumers(_res: Resources) -> list[ConsumerSpec]:
+    return [
+        ConsumerSpec("iterator-datasets", DATASETS, on_datasets_event),
+        ConsumerSpec("iterator-tasks", TASKS, on_tasks_event),
+    ]
+
+
+def definition() -> ServiceDefinition:
+    """The iterator as the kernel runtime runs it."""
+    return ServiceDefinition(
+        name="iterator",
+        schema=SCHEMA,
+        grpc_service_names=[iterator_service_pb2.DESCRIPTOR.services_by_name["IteratorService"].full_name],
+        register=_register,
+        migrations_package="annostream_iterator.migrations",
+        produces=ITERATOR,
+        consumes=[DATASETS, TASKS],
+        consumers=_consumers,
+    )

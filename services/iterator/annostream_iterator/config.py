@@ -1,0 +1,14 @@
+"""Iterator settings (ANNOSTREAM_* environment)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from annostream_kernel.config import PeerSettings
+
+
+class IteratorSettings(PeerSettings):
+    """Settings of the iterator; its gRPC port defaults to 50053."""
+
+    grpc_port: int = 50053
+    lease_ttl_seconds: float = Field(default=600.0, gt=0, description="How long a frame stays leased.")

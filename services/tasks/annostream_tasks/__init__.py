@@ -1,0 +1,1 @@
+"""Tasks service: annotation tasks (create, list, info, complete, delete)."""

@@ -1,0 +1,61 @@
+"""Port and gRPC adapter to the datasets service (the versions a task annotates)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from annostream_kernel.grpc_client import call, channel
+from annostream_protos.datasets.v1 import datasets_service_pb2 as api
+from annostream_protos.datasets.v1 import datasets_service_pb2_grpc as api_grpc
+from annostream_protos.events.v1 import datasets_pb2 as ev
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """What the tasks service needs to know about a version."""
+
+    version_id: str
+    dataset_id: str
+    name: str
+    published: bool
+
+
+class VersionCatalog(Protocol):
+    """Reads versions and creates child versions."""
+
+    async def get_version(self, version_id: str) -> VersionInfo:
+        """The version, or NotFound."""
+        ...
+
+    async def create_child(self, dataset_id: str, parent_version_id: str, name: str) -> VersionInfo:
+        """A new Draft child of a Published version."""
+        ...
+
+
+def _info(v: api.Version) -> VersionInfo:
+    return VersionInfo(v.version_id, v.dataset_id, v.name, v.status == ev.VERSION_STATUS_PUBLISHED)
+
+
+class GrpcVersionCatalog:
+    """VersionCatalog over the datasets service's gRPC API."""
+
+    def __init__(self, target: str, timeout: float = 10.0) -> None:
+        self._channel = channel(target)
+        self._stub = api_grpc.DatasetsServiceStub(self._channel)
+        self._timeout = timeout
+
+    async def get_version(self, version_id: str) -> VersionInfo:
+        """The version, or NotFound (named field dataset_version_id by the caller)."""
+        resp = await call(self._stub.GetVersion, api.GetVersionRequest(version_id=version_id), timeout=self._timeout)
+        return _info(resp.version)
+
+    async def create_child(self, dataset_id: str, parent_version_id: str, name: str) -> VersionInfo:
+        """Ask the datasets service for a Draft child version."""
+        req = api.CreateVersionRequest(dataset_id=dataset_id, name=name, parent_version_id=parent_version_id)
+        resp = await call(self._stub.CreateVersion, req, timeout=self._timeout)
+        return _info(resp.version)
+
+    async def close(self) -> None:
+        """Close the channel."""
+        await self._channel.close()

@@ -1,0 +1,43 @@
+"""Composition root of the tasks service."""
+
+from __future__ import annotations
+
+from grpc import aio
+
+from annostream_kernel.config import PeerSettings
+from annostream_kernel.runtime import Resources, ServiceDefinition
+from annostream_kernel.streams import TASKS
+from annostream_protos.tasks.v1 import tasks_service_pb2, tasks_service_pb2_grpc
+
+from .adapters.datasets_client import GrpcVersionCatalog
+from .adapters.postgres import TasksUnitOfWork
+from .entrypoints.grpc_api import TasksServicer
+
+SCHEMA = "tasks"
+
+
+def definition() -> ServiceDefinition:
+    """The tasks service as the kernel runtime runs it."""
+    catalogs: list[GrpcVersionCatalog] = []
+
+    def register(server: aio.Server, res: Resources) -> None:
+        settings = res.settings
+        assert isinstance(settings, PeerSettings)
+        catalog = GrpcVersionCatalog(settings.datasets_addr, settings.peer_timeout_seconds)
+        catalogs.append(catalog)
+        servicer = TasksServicer(lambda: TasksUnitOfWork(res.pool, res.notify_channel), catalog)
+        tasks_service_pb2_grpc.add_TasksServiceServicer_to_server(servicer, server)
+
+    async def on_stop() -> None:
+        for c in catalogs:
+            await c.close()
+
+    return ServiceDefinition(
+        name="tasks",
+        schema=SCHEMA,
+        grpc_service_names=[tasks_service_pb2.DESCRIPTOR.services_by_name["TasksService"].full_name],
+        register=register,
+        migrations_package="annostream_tasks.migrations",
+        produces=TASKS,
+        on_stop=on_stop,
+    )
