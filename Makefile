@@ -8,7 +8,7 @@ PROTO_STAMP := protos/python/annostream_protos/__init__.py
 NODE_STAMP := node_modules/.package-lock.json
 PROTO_FILES := $(shell find protos/annostream -name '*.proto')
 
-.PHONY: install run test lint typecheck buf unit integration e2e smoke protos bench clean
+.PHONY: install run test lint typecheck buf unit integration e2e smoke protos bench clean deploy-check
 
 install: $(STAMP) $(PROTO_STAMP) $(NODE_STAMP)
 
@@ -55,7 +55,10 @@ integration: install
 e2e: install
 	$(BIN)/pytest -q tests/e2e
 
-test: install lint typecheck buf
+deploy-check: install
+	scripts/deploy_check.sh
+
+test: install lint typecheck buf deploy-check
 	$(BIN)/pytest -q -p no:cacheprovider tests
 
 bench: install

@@ -17,7 +17,7 @@ builds, so the validated manifests are the ones `kubectl apply -k` applies.
 
 `lint` checks what schema validation cannot: references between objects (selectors, ports,
 ConfigMaps, Secrets, scale targets, Ingress backends), pinned images, probes, resources, security
-contexts and network isolation.
+contexts, network isolation, and JetStream stream replicas equal to the NATS node count.
 """
 
 from __future__ import annotations
@@ -463,6 +463,29 @@ def _lint_workload(workload: Obj, by_kind: dict[str, dict[str, Obj]], cnpg_secre
     return problems
 
 
+def _lint_stream_replicas(by_kind: dict[str, dict[str, Obj]]) -> list[str]:
+    """ANNOSTREAM_STREAM_REPLICAS (default 1) of every annostream ConfigMap equals the NATS node count."""
+    nats = [
+        s
+        for s in by_kind.get("StatefulSet", {}).values()
+        if _template_labels(s).get("app.kubernetes.io/name") == "nats"
+    ]
+    problems: list[str] = []
+    for config in by_kind.get("ConfigMap", {}).values():
+        data = config.get("data") or {}
+        if not any(key.startswith("ANNOSTREAM_") for key in data):
+            continue
+        replicas = str(data.get("ANNOSTREAM_STREAM_REPLICAS", "1"))
+        for statefulset in nats:
+            nodes = statefulset["spec"].get("replicas", 1)
+            if replicas != str(nodes):
+                problems.append(
+                    f"{describe(config)}: ANNOSTREAM_STREAM_REPLICAS is {replicas}, "
+                    f"but {describe(statefulset)} runs {nodes} nodes"
+                )
+    return problems
+
+
 def lint(objects: list[Obj]) -> list[str]:
     """Cross-object problems of a rendered overlay (empty when it is consistent)."""
     by_kind: dict[str, dict[str, Obj]] = {}
@@ -512,6 +535,8 @@ def lint(objects: list[Obj]) -> list[str]:
                     problems.append(f"{describe(ingress)}: backend Service {backend['name']} does not exist")
                 elif not any(p.get(key) == port for p in service["spec"].get("ports") or []):
                     problems.append(f"{describe(ingress)}: Service {backend['name']} has no port {port!r}")
+
+    problems += _lint_stream_replicas(by_kind)
 
     policies = list(by_kind.get("NetworkPolicy", {}).values())
     default_deny = [

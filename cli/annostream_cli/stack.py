@@ -29,13 +29,17 @@ class LocalStack:
         http_host: str = "127.0.0.1",
         extra_env: dict[str, str] | None = None,
         log_dir: Path | None = None,
+        dsn: str | None = None,
+        nats_url: str | None = None,
     ) -> None:
+        """With `dsn` / `nats_url`, use those servers instead of starting (and later stopping) local ones."""
         self.data_dir = data_dir.resolve()
         self.http_host, self.http_port = http_host, http_port or free_port(http_host)
         self.extra_env = extra_env or {}
         self.log_dir = log_dir or self.data_dir / "logs"
-        self.pg = EmbeddedPostgres(self.data_dir / "postgres")
-        self.nats = NatsServer(self.data_dir / "nats")
+        self.pg = None if dsn else EmbeddedPostgres(self.data_dir / "postgres")
+        self.nats = None if nats_url else NatsServer(self.data_dir / "nats")
+        self.dsn, self.nats_url = dsn or "", nats_url or ""
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.env: dict[str, str] = {}
 
@@ -49,13 +53,15 @@ class LocalStack:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         try:
-            dsn = self.pg.start()
-            nats_url = self.nats.start()
+            if self.pg is not None:
+                self.dsn = self.pg.start()
+            if self.nats is not None:
+                self.nats_url = self.nats.start()
             ports = {c: free_port() for c in COMPONENTS if c != "gateway"}
             self.env = {
                 **os.environ,
-                "ANNOSTREAM_DATABASE_URL": dsn,
-                "ANNOSTREAM_NATS_URL": nats_url,
+                "ANNOSTREAM_DATABASE_URL": self.dsn,
+                "ANNOSTREAM_NATS_URL": self.nats_url,
                 "ANNOSTREAM_HTTP_HOST": self.http_host,
                 "ANNOSTREAM_HTTP_PORT": str(self.http_port),
                 **{f"ANNOSTREAM_{c.upper()}_ADDR": f"127.0.0.1:{p}" for c, p in ports.items()},
@@ -123,7 +129,9 @@ class LocalStack:
             self.stop_components(["gateway"])
         with contextlib.suppress(Exception):
             self.stop_components([c for c in COMPONENTS if c != "gateway"])
-        with contextlib.suppress(Exception):
-            self.nats.stop()
-        with contextlib.suppress(Exception):
-            self.pg.stop()
+        if self.nats is not None:
+            with contextlib.suppress(Exception):
+                self.nats.stop()
+        if self.pg is not None:
+            with contextlib.suppress(Exception):
+                self.pg.stop()

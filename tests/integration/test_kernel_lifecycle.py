@@ -1,0 +1,71 @@
+"""Migrations run once under concurrency; health reports SERVING only when PostgreSQL and NATS are up."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+
+import grpc
+import pytest
+from grpc import aio
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from annostream_cli.embedded import NatsServer
+from annostream_datasets.bootstrap import definition
+from annostream_datasets.config import DatasetsSettings
+from annostream_kernel.db import create_pool, migrate
+from annostream_kernel.runtime import ServiceApp
+
+
+async def test_two_processes_migrating_at_once_apply_each_file_once(postgres_dsn: str) -> None:
+    schema = f"m_{uuid.uuid4().hex[:10]}"
+    pools = [await create_pool(postgres_dsn, schema) for _ in range(2)]
+    try:
+        results = await asyncio.gather(*(migrate(p, schema, ["annostream_datasets.migrations"]) for p in pools))
+        assert sorted(len(r) for r in results) == [0, 2]
+        names = await pools[0].fetch(f"SELECT name FROM {schema}.schema_migrations ORDER BY name")
+        assert [r["name"] for r in names] == [
+            "annostream_datasets/0001_datasets.sql",
+            "annostream_kernel/0001_events_outbox.sql",
+        ]
+        assert await migrate(pools[0], schema, ["annostream_datasets.migrations"]) == []
+    finally:
+        await pools[0].execute(f"DROP SCHEMA {schema} CASCADE")
+        for p in pools:
+            await p.close()
+
+
+async def _status(port: int) -> int:
+    async with aio.insecure_channel(f"127.0.0.1:{port}") as ch:
+        resp = await health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(), timeout=2)
+        return int(resp.status)
+
+
+async def _wait_status(port: int, want: int) -> None:
+    for _ in range(100):
+        if await _status(port) == want:
+            return
+        await asyncio.sleep(0.1)
+    pytest.fail(f"health never became {want}")
+
+
+async def test_health_follows_nats_reachability_and_sigterm_drains(postgres_dsn: str, tmp_path: Path) -> None:
+    nats = NatsServer(tmp_path / "nats")
+    url = nats.start()
+    settings = DatasetsSettings(database_url=postgres_dsn, nats_url=url, grpc_port=0, health_interval_seconds=0.1)
+    app = ServiceApp(definition(), settings)
+    port = await app.start()
+    try:
+        assert await _status(port) == health_pb2.HealthCheckResponse.SERVING
+        nats.stop()
+        await _wait_status(port, health_pb2.HealthCheckResponse.NOT_SERVING)
+        nats = NatsServer(tmp_path / "nats", port=nats.port)
+        nats.start()
+        await _wait_status(port, health_pb2.HealthCheckResponse.SERVING)
+    finally:
+        await app.stop()
+        nats.stop()
+    with pytest.raises(aio.AioRpcError) as err:
+        await _status(port)
+    assert err.value.code() == grpc.StatusCode.UNAVAILABLE

@@ -1,0 +1,138 @@
+"""The outbox relay publishes committed events in order, never skipping a late-committing transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import asyncpg
+from nats.aio.client import Client as NatsClient
+
+from annostream_kernel.events import NewEvent, append_events, subject
+from annostream_kernel.relay import OutboxRelay
+from annostream_kernel.streams import StreamDef, ensure_stream
+from annostream_protos.events.v1 import datasets_pb2, envelope_pb2
+
+
+def _event(prefix: str, name: str) -> NewEvent:
+    return NewEvent(
+        payload=datasets_pb2.DatasetCreated(dataset_id=name, name=name),
+        stream_id=f"test:{name}",
+        subject=subject(prefix, name, "DatasetCreated"),
+    )
+
+
+async def _stream(nc: NatsClient) -> StreamDef:
+    uid = uuid.uuid4().hex[:8]
+    stream = StreamDef(f"TEST_{uid}", f"test.{uid}")
+    await ensure_stream(nc.jetstream(), stream)
+    return stream
+
+
+async def _names_on(nc: NatsClient, stream: StreamDef, expected: int) -> list[str]:
+    sub = await nc.jetstream().pull_subscribe(f"{stream.prefix}.>", stream=stream.name)
+    msgs = await sub.fetch(expected, timeout=5) if expected else []
+    names = []
+    for m in msgs:
+        env = envelope_pb2.EventEnvelope.FromString(m.data)
+        payload = datasets_pb2.DatasetCreated()
+        env.payload.Unpack(payload)
+        assert m.headers and m.headers["Nats-Msg-Id"] == env.event_id
+        names.append(payload.name)
+    return names
+
+
+async def test_a_transaction_committing_after_a_higher_position_is_published_not_skipped(
+    schema_pool: tuple[str, asyncpg.Pool], nc: NatsClient
+) -> None:
+    schema, pool = schema_pool
+    stream = await _stream(nc)
+    relay = OutboxRelay(pool, nc.jetstream(), schema=schema, producer="test")
+    async with pool.acquire() as relay_conn:
+        await relay_conn.execute("INSERT INTO relay_checkpoints(name) VALUES ('test')")
+        async with pool.acquire() as t1:
+            tx1 = t1.transaction()
+            await tx1.start()
+            await append_events(t1, [_event(stream.prefix, "first-inserted")])  # lower position, still open
+            async with pool.acquire() as t2, t2.transaction():
+                await append_events(t2, [_event(stream.prefix, "second-inserted")])  # higher position, commits first
+
+            # While T1 is in flight the relay must not move past it (a position watermark would publish
+            # "second-inserted" now and skip "first-inserted" forever).
+            assert await relay.publish_pending(relay_conn) == 0
+            await tx1.commit()
+
+        positions = await relay_conn.fetch("SELECT position, stream_id FROM events ORDER BY position")
+        assert [r["stream_id"] for r in positions] == ["test:first-inserted", "test:second-inserted"]
+        assert await relay.publish_pending(relay_conn) == 2
+        assert await relay.publish_pending(relay_conn) == 0
+
+    assert await _names_on(nc, stream, 2) == ["first-inserted", "second-inserted"]
+
+
+async def test_a_rolled_back_transaction_does_not_block_or_publish(
+    schema_pool: tuple[str, asyncpg.Pool], nc: NatsClient
+) -> None:
+    schema, pool = schema_pool
+    stream = await _stream(nc)
+    relay = OutboxRelay(pool, nc.jetstream(), schema=schema, producer="test")
+    async with pool.acquire() as conn:
+        await conn.execute("INSERT INTO relay_checkpoints(name) VALUES ('test')")
+        tx = conn.transaction()
+        await tx.start()
+        await append_events(conn, [_event(stream.prefix, "rolled-back")])
+        await tx.rollback()
+        await append_events(conn, [_event(stream.prefix, "kept")])
+        assert await relay.publish_pending(conn) == 1
+    assert await _names_on(nc, stream, 1) == ["kept"]
+
+
+async def test_republishing_after_a_lost_checkpoint_is_deduplicated_by_event_id(
+    schema_pool: tuple[str, asyncpg.Pool], nc: NatsClient
+) -> None:
+    schema, pool = schema_pool
+    stream = await _stream(nc)
+    js = nc.jetstream()
+    relay = OutboxRelay(pool, js, schema=schema, producer="test")
+    async with pool.acquire() as conn:
+        await conn.execute("INSERT INTO relay_checkpoints(name) VALUES ('test')")
+        await append_events(conn, [_event(stream.prefix, "one")])
+        await append_events(conn, [_event(stream.prefix, "other")])
+        assert await relay.publish_pending(conn) == 2
+        # Simulate a crash between publish and checkpoint update: the checkpoint goes back.
+        await conn.execute("UPDATE relay_checkpoints SET tx_id = '0', position = 0")
+        assert await relay.publish_pending(conn) == 2
+    info = await js.stream_info(stream.name)
+    assert info.state.messages == 2
+
+
+async def test_the_running_relay_publishes_on_notify_and_hands_over_leadership(
+    schema_pool: tuple[str, asyncpg.Pool], nc: NatsClient
+) -> None:
+    schema, pool = schema_pool
+    stream = await _stream(nc)
+    js = nc.jetstream()
+    leader = OutboxRelay(pool, js, schema=schema, producer="test", poll_seconds=0.1)
+    standby = OutboxRelay(pool, js, schema=schema, producer="test", poll_seconds=0.1)
+    tasks = [asyncio.create_task(leader.run()), asyncio.create_task(standby.run())]
+    try:
+        async with pool.acquire() as conn:
+            await append_events(conn, [_event(stream.prefix, "a")], notify_channel=leader.notify_channel)
+        for _ in range(100):
+            if (await js.stream_info(stream.name)).state.messages == 1:
+                break
+            await asyncio.sleep(0.05)
+        assert leader.published + standby.published == 1
+        active = tasks[0] if leader.published else tasks[1]
+        active.cancel()
+        async with pool.acquire() as conn:
+            await append_events(conn, [_event(stream.prefix, "b")], notify_channel=leader.notify_channel)
+        for _ in range(100):
+            if (await js.stream_info(stream.name)).state.messages == 2:
+                break
+            await asyncio.sleep(0.05)
+        assert (await js.stream_info(stream.name)).state.messages == 2
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
