@@ -1,0 +1,116 @@
+"""Shared bench plumbing: real servers, a running system, timing helpers and the result table."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from annostream_cli.embedded import EmbeddedPostgres, NatsServer
+from annostream_cli.stack import LocalStack
+
+
+@dataclass
+class Result:
+    """One measured figure beside its raw baseline (same work with bare asyncpg / nats-py)."""
+
+    bench: str
+    name: str
+    value: float
+    unit: str
+    baseline: float | None = None
+    baseline_name: str = ""
+    target: str = ""
+    limited_by: str = ""
+    extra: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ratio(self) -> float | None:
+        """value / baseline (for throughput: ≥ 0.5 means at least half of the raw speed)."""
+        return self.value / self.baseline if self.baseline else None
+
+
+@dataclass
+class BenchContext:
+    """Servers for one bench run; `system()` starts the components on them."""
+
+    dsn: str
+    nats_url: str
+    workdir: Path
+    results: list[Result] = field(default_factory=list)
+
+    @contextmanager
+    def system(self, **extra_env: str) -> Iterator[LocalStack]:
+        """All five components as processes on this run's PostgreSQL and NATS."""
+        stack = LocalStack(Path(tempfile.mkdtemp(dir=self.workdir)), http_port=0, dsn=self.dsn,
+                           nats_url=self.nats_url, extra_env={"ANNOSTREAM_LOG_LEVEL": "warning", **extra_env})
+        stack.start()
+        try:
+            yield stack
+        finally:
+            stack.stop()
+
+    def add(self, result: Result) -> None:
+        """Record and print one result."""
+        self.results.append(result)
+        print(format_result(result), flush=True)
+
+
+@contextmanager
+def servers(workdir: Path) -> Iterator[BenchContext]:
+    """Embedded PostgreSQL + nats-server for the run, always stopped."""
+    pg = EmbeddedPostgres(workdir / "pg")
+    nats = NatsServer(workdir / "nats")
+    try:
+        dsn = pg.start()
+        url = nats.start()
+        yield BenchContext(dsn, url, workdir)
+    finally:
+        nats.stop()
+        pg.stop()
+
+
+def percentile(samples: list[float], p: float) -> float:
+    """p-th percentile (0..100) of samples."""
+    if not samples:
+        return float("nan")
+    ordered = sorted(samples)
+    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def summary_ms(latencies_s: list[float]) -> dict[str, float]:
+    """p50/p99/mean in milliseconds."""
+    ms = [x * 1000 for x in latencies_s]
+    return {"p50_ms": percentile(ms, 50), "p99_ms": percentile(ms, 99), "mean_ms": statistics.fmean(ms) if ms else 0}
+
+
+class Timer:
+    """`with Timer() as t: ...; t.seconds`."""
+
+    def __enter__(self) -> Timer:
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds = time.perf_counter() - self.start
+
+
+def format_result(r: Result) -> str:
+    """One line of the results table."""
+    base = f"  baseline {r.baseline:,.1f} {r.unit} ({r.baseline_name})" if r.baseline is not None else ""
+    ratio = f"  ratio {r.ratio:.2f}" if r.ratio is not None else ""
+    extra = "  " + " ".join(f"{k}={v:,.2f}" for k, v in r.extra.items()) if r.extra else ""
+    target = f"  target {r.target}" if r.target else ""
+    return f"[{r.bench}] {r.name}: {r.value:,.1f} {r.unit}{base}{ratio}{extra}{target}"
+
+
+def write_results(results: list[Result], path: Path) -> None:
+    """Save results as JSON (bench/results/latest.json, not committed)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps([{**asdict(r), "ratio": r.ratio} for r in results], indent=2))
