@@ -16,8 +16,9 @@ HERE = Path(__file__).parent
 
 def main(argv: list[str]) -> int:
     """Run the benches; print the table; write bench/results/latest.json."""
-    names = sorted(m.name.removeprefix("bench_") for m in pkgutil.iter_modules([str(HERE))
-                   if m.name.startswith("bench_"))
+    names = sorted(
+        m.name.removeprefix("bench_") for m in pkgutil.iter_modules([str(HERE)]) if m.name.startswith("bench_")
+    )
     chosen = argv or names
     unknown = set(chosen) - set(names)
     if unknown:

@@ -47,8 +47,13 @@ class BenchContext:
     @contextmanager
     def system(self, **extra_env: str) -> Iterator[LocalStack]:
         """All five components as processes on this run's PostgreSQL and NATS."""
-        stack = LocalStack(Path(tempfile.mkdtemp(dir=self.workdir)), http_port=0, dsn=self.dsn,
-                           nats_url=self.nats_url, extra_env={"ANNOSTREAM_LOG_LEVEL": "warning", **extra_env})
+        stack = LocalStack(
+            Path(tempfile.mkdtemp(dir=self.workdir)),
+            http_port=0,
+            dsn=self.dsn,
+            nats_url=self.nats_url,
+            extra_env={"ANNOSTREAM_LOG_LEVEL": "warning", **extra_env},
+        )
         stack.start()
         try:
             yield stack
