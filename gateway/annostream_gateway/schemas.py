@@ -71,8 +71,72 @@ class CreateRoiBody(Strict):
     roi: RoiBody
 
 
+class RoiOriginBody(Strict):
+    version_id: str
+    frame_id: str
+    roi_id: str
+
+
+class PasteRoisBody(Strict):
+    rois: list[RoiBody] = Field(min_length=1, max_length=1000)
+    origins: list[RoiOriginBody] = Field(default_factory=list)
+
+
+class MoveRoiBody(Strict):
+    roi_id: str = Field(min_length=1)
+    dx: float
+    dy: float
+
+
+class ReshapeRoiBody(Strict):
+    roi_id: str = Field(min_length=1)
+    points: list[tuple[float, float]] = Field(min_length=1)
+
+
+class RoiLabelBody(Strict):
+    roi_id: str = Field(min_length=1)
+    label: str
+
+
+class RoiMetadataBody(Strict):
+    roi_id: str = Field(min_length=1)
+    metadata: dict[str, Any]
+
+
+class RoiIdBody(Strict):
+    roi_id: str = Field(min_length=1)
+
+
+class EmptyBody(Strict):
+    pass
+
+
+class FrameLabelBody(Strict):
+    label: str
+
+
+class FrameMetadataBody(Strict):
+    metadata: dict[str, Any]
+
+
 class CommandBody(Strict):
+    """Exactly one editor action."""
+
     create_roi: CreateRoiBody | None = None
+    paste_rois: PasteRoisBody | None = None
+    move_roi: MoveRoiBody | None = None
+    reshape_roi: ReshapeRoiBody | None = None
+    add_roi_label: RoiLabelBody | None = None
+    remove_roi_label: RoiLabelBody | None = None
+    set_roi_metadata: RoiMetadataBody | None = None
+    lock_roi: RoiIdBody | None = None
+    unlock_roi: RoiIdBody | None = None
+    lock_all_rois: EmptyBody | None = None
+    unlock_all_rois: EmptyBody | None = None
+    delete_roi: RoiIdBody | None = None
+    add_frame_label: FrameLabelBody | None = None
+    remove_frame_label: FrameLabelBody | None = None
+    set_frame_metadata: FrameMetadataBody | None = None
 
 
 class SaveFrameBody(Strict):
@@ -80,3 +144,13 @@ class SaveFrameBody(Strict):
     idempotency_key: str = Field(default="", max_length=200)
     task_id: str = ""
     commands: list[CommandBody] = Field(min_length=1, max_length=1000)
+
+
+class RevertBody(Strict):
+    to_version: int = Field(ge=0)
+    expected_version: int = Field(ge=0)
+    task_id: str = ""
+
+
+class UndoRedoBody(Strict):
+    task_id: str = ""

@@ -117,3 +117,16 @@ def frame_state(s: ann.FrameState) -> dict[str, Any]:
         "frame_labels": list(s.frame_labels),
         "metadata": json_format.MessageToDict(s.metadata),
     }
+
+
+def frame_event(e: ann.FrameEvent) -> dict[str, Any]:
+    return {
+        "version": e.version,
+        "event_id": e.event_id,
+        "type": e.type,
+        "actor": e.actor,
+        "occurred_at": ts(e.occurred_at),
+        "task_id": e.task_id or None,
+        "roi_id": e.roi_id or None,
+        "data": json_format.MessageToDict(e.data),
+    }

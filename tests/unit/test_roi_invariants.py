@@ -4,7 +4,9 @@ import math
 
 import pytest
 
-from annostream_annotation.domain.model import CreateRoi, FrameAggregate, RoiSpec, RoiType
+from annostream_annotation.domain.commands import CreateRoi
+from annostream_annotation.domain.frame import FrameAggregate
+from annostream_annotation.domain.roi import RoiSpec, RoiType
 from annostream_kernel.errors import FailedPrecondition, InvalidArgument
 
 SOURCES = {"front": (640, 480)}

@@ -1,63 +1,184 @@
-"""Frame reads and saves (batches of editor commands)."""
+"""Frames: read, save batches of editor commands, history, time travel, revert, undo/redo."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
-from google.protobuf import struct_pb2
+from fastapi import APIRouter, Body, Depends, Query
+from google.protobuf import struct_pb2, timestamp_pb2
 
+from annostream_kernel.errors import InvalidArgument
 from annostream_kernel.grpc_client import call
 from annostream_protos.annotation.v1 import annotation_service_pb2 as ann
 from annostream_protos.types.v1 import frames_pb2 as t
 
 from .. import serializers
 from ..clients import Clients
-from ..schemas import RoiBody, SaveFrameBody
+from ..schemas import CommandBody, RevertBody, RoiBody, SaveFrameBody, UndoRedoBody
 from .deps import clients, identity
 
 router = APIRouter(prefix="/api/v1", tags=["frames"], dependencies=[Depends(identity)])
 C = Annotated[Clients, Depends(clients)]
 ROI_TYPE = {v: k for k, v in serializers.ROI_TYPE.items()}
+FRAME = "/versions/{version_id}/frames/{frame_id}"
+
+
+def _struct(d: dict[str, Any]) -> struct_pb2.Struct:
+    s = struct_pb2.Struct()
+    s.update(d)
+    return s
+
+
+def _points(points: list[tuple[float, float]]) -> list[t.Point]:
+    return [t.Point(x=x, y=y) for x, y in points]
 
 
 def _roi(r: RoiBody) -> t.Roi:
-    meta = struct_pb2.Struct()
-    meta.update(r.metadata)
     roi = t.Roi(
         roi_id=r.roi_id,
         type=ROI_TYPE[r.type],
-        points=[t.Point(x=x, y=y) for x, y in r.points],
+        points=_points(r.points),
         labels=r.labels,
         source_id=r.source_id,
-        metadata=meta,
+        metadata=_struct(r.metadata),
     )
     if r.confidence is not None:
         roi.confidence = r.confidence
     return roi
 
 
-@router.get("/versions/{version_id}/frames/{frame_id}")
+def command_msg(cmd: CommandBody, index: int) -> ann.Command:
+    """One JSON command → ann.Command; exactly one action per command."""
+    given = [name for name, value in cmd if value is not None]
+    if len(given) != 1:
+        raise InvalidArgument("each command needs exactly one action", field=f"commands[{index}]")
+    m = ann
+    if (c := cmd.create_roi) is not None:
+        return m.Command(create_roi=m.CreateRoi(roi=_roi(c.roi)))
+    if (p := cmd.paste_rois) is not None:
+        return m.Command(
+            paste_rois=m.PasteRois(
+                rois=[_roi(r) for r in p.rois],
+                origins=[m.RoiOrigin(version_id=o.version_id, frame_id=o.frame_id, roi_id=o.roi_id) for o in p.origins],
+            )
+        )
+    if (mv := cmd.move_roi) is not None:
+        return m.Command(move_roi=m.MoveRoi(roi_id=mv.roi_id, dx=mv.dx, dy=mv.dy))
+    if (rs := cmd.reshape_roi) is not None:
+        return m.Command(reshape_roi=m.ReshapeRoi(roi_id=rs.roi_id, points=_points(rs.points)))
+    if (al := cmd.add_roi_label) is not None:
+        return m.Command(add_roi_label=m.AddRoiLabel(roi_id=al.roi_id, label=al.label))
+    if (rl := cmd.remove_roi_label) is not None:
+        return m.Command(remove_roi_label=m.RemoveRoiLabel(roi_id=rl.roi_id, label=rl.label))
+    if (sm := cmd.set_roi_metadata) is not None:
+        return m.Command(set_roi_metadata=m.SetRoiMetadata(roi_id=sm.roi_id, metadata=_struct(sm.metadata)))
+    if (lk := cmd.lock_roi) is not None:
+        return m.Command(lock_roi=m.LockRoi(roi_id=lk.roi_id))
+    if (ul := cmd.unlock_roi) is not None:
+        return m.Command(unlock_roi=m.UnlockRoi(roi_id=ul.roi_id))
+    if cmd.lock_all_rois is not None:
+        return m.Command(lock_all_rois=m.LockAllRois())
+    if cmd.unlock_all_rois is not None:
+        return m.Command(unlock_all_rois=m.UnlockAllRois())
+    if (d := cmd.delete_roi) is not None:
+        return m.Command(delete_roi=m.DeleteRoi(roi_id=d.roi_id))
+    if (af := cmd.add_frame_label) is not None:
+        return m.Command(add_frame_label=m.AddFrameLabel(label=af.label))
+    if (rf := cmd.remove_frame_label) is not None:
+        return m.Command(remove_frame_label=m.RemoveFrameLabel(label=rf.label))
+    assert cmd.set_frame_metadata is not None
+    return m.Command(set_frame_metadata=m.SetFrameMetadata(metadata=_struct(cmd.set_frame_metadata.metadata)))
+
+
+def _ref(version_id: str, frame_id: str) -> t.FrameRef:
+    return t.FrameRef(version_id=version_id, frame_id=frame_id)
+
+
+@router.get(FRAME)
 async def get_frame(version_id: str, frame_id: str, c: C) -> dict[str, Any]:
-    req = ann.GetFrameRequest(frame=t.FrameRef(version_id=version_id, frame_id=frame_id))
+    req = ann.GetFrameRequest(frame=_ref(version_id, frame_id))
     return serializers.frame_state((await call(c.annotation.GetFrame, req, timeout=c.timeout)).frame)
 
 
-@router.post("/versions/{version_id}/frames/{frame_id}/save")
+@router.post(FRAME + "/save")
 async def save_frame(version_id: str, frame_id: str, body: SaveFrameBody, c: C) -> dict[str, Any]:
-    """Apply an ordered batch of commands atomically; 409 when the frame moved on."""
-    commands = []
-    for cmd in body.commands:
-        if cmd.create_roi is not None:
-            commands.append(ann.Command(create_roi=ann.CreateRoi(roi=_roi(cmd.create_roi.roi))))
-        else:
-            commands.append(ann.Command())
+    """Apply an ordered batch of commands atomically; newer non-conflicting edits of others are merged,
+    a same-ROI conflict is 409 with the ROI, actor and event in `details`."""
     req = ann.SaveFrameRequest(
-        frame=t.FrameRef(version_id=version_id, frame_id=frame_id),
+        frame=_ref(version_id, frame_id),
         expected_version=body.expected_version,
         idempotency_key=body.idempotency_key,
         task_id=body.task_id,
-        commands=commands,
+        commands=[command_msg(cmd, i) for i, cmd in enumerate(body.commands)],
     )
     resp = await call(c.annotation.SaveFrame, req, timeout=c.timeout)
+    return {"frame": serializers.frame_state(resp.frame), "event_ids": list(resp.event_ids), "rebased": resp.rebased}
+
+
+@router.get(FRAME + "/events")
+async def frame_events(
+    version_id: str,
+    frame_id: str,
+    c: C,
+    after_version: Annotated[int, Query(ge=0)] = 0,
+    page_size: Annotated[int, Query(ge=0, le=1000)] = 100,
+) -> dict[str, Any]:
+    """The frame's history: who changed what, when."""
+    req = ann.ListFrameEventsRequest(frame=_ref(version_id, frame_id), after_version=after_version, page_size=page_size)
+    resp = await call(c.annotation.ListFrameEvents, req, timeout=c.timeout)
+    return {"events": [serializers.frame_event(e) for e in resp.events], "current_version": resp.current_version}
+
+
+@router.get(FRAME + "/at")
+async def frame_at(
+    version_id: str,
+    frame_id: str,
+    c: C,
+    version: Annotated[int | None, Query(ge=0)] = None,
+    time: datetime | None = None,
+) -> dict[str, Any]:
+    """The frame as it was at a stream version (`?version=`) or a time (`?time=` ISO 8601)."""
+    req = ann.GetFrameAtRequest(frame=_ref(version_id, frame_id))
+    if version is not None:
+        req.version = version
+    elif time is not None:
+        ts = timestamp_pb2.Timestamp()
+        ts.FromDatetime(time)
+        req.time.CopyFrom(ts)
+    else:
+        raise InvalidArgument("give ?version= or ?time=", field="version")
+    return serializers.frame_state((await call(c.annotation.GetFrameAt, req, timeout=c.timeout)).frame)
+
+
+@router.post(FRAME + "/revert")
+async def revert(version_id: str, frame_id: str, body: RevertBody, c: C) -> dict[str, Any]:
+    """Make the frame equal to an earlier version (appends compensating events)."""
+    req = ann.RevertFrameRequest(
+        frame=_ref(version_id, frame_id),
+        to_version=body.to_version,
+        expected_version=body.expected_version,
+        task_id=body.task_id,
+    )
+    resp = await call(c.annotation.RevertFrame, req, timeout=c.timeout)
+    return {"frame": serializers.frame_state(resp.frame), "event_ids": list(resp.event_ids)}
+
+
+@router.post(FRAME + "/undo")
+async def undo(
+    version_id: str, frame_id: str, c: C, body: Annotated[UndoRedoBody | None, Body()] = None
+) -> dict[str, Any]:
+    """Undo your last save on this frame."""
+    req = ann.UndoSaveRequest(frame=_ref(version_id, frame_id), task_id=body.task_id if body else "")
+    resp = await call(c.annotation.UndoSave, req, timeout=c.timeout)
+    return {"frame": serializers.frame_state(resp.frame), "event_ids": list(resp.event_ids)}
+
+
+@router.post(FRAME + "/redo")
+async def redo(
+    version_id: str, frame_id: str, c: C, body: Annotated[UndoRedoBody | None, Body()] = None
+) -> dict[str, Any]:
+    """Redo your last undone save on this frame."""
+    req = ann.RedoSaveRequest(frame=_ref(version_id, frame_id), task_id=body.task_id if body else "")
+    resp = await call(c.annotation.RedoSave, req, timeout=c.timeout)
     return {"frame": serializers.frame_state(resp.frame), "event_ids": list(resp.event_ids)}

@@ -10,7 +10,7 @@ from annostream_kernel.streams import ANNOTATION, DATASETS
 from annostream_protos.annotation.v1 import annotation_service_pb2, annotation_service_pb2_grpc
 
 from .entrypoints.grpc_api import AnnotationServicer
-from .service_layer.handlers import on_datasets_event
+from .service_layer.consumers import datasets_handler
 
 SCHEMA = "annotation"
 
@@ -21,8 +21,8 @@ def _register(server: aio.Server, res: Resources) -> None:
     )
 
 
-def _consumers(_res: Resources) -> list[ConsumerSpec]:
-    return [ConsumerSpec("annotation-datasets", DATASETS, on_datasets_event)]
+def _consumers(res: Resources) -> list[ConsumerSpec]:
+    return [ConsumerSpec("annotation-datasets", DATASETS, datasets_handler(res.notify_channel))]
 
 
 def definition() -> ServiceDefinition:

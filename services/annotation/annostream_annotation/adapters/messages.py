@@ -1,84 +1,81 @@
-"""Mapping between protobuf (API, events) and the annotation domain."""
+"""API messages ↔ domain: commands from requests, FrameState / FrameEvent for responses, outbox events."""
 
 from __future__ import annotations
 
-import json
+from datetime import datetime
 from typing import Any
 
-from google.protobuf import json_format, struct_pb2
+from google.protobuf import json_format, timestamp_pb2
 
 from annostream_kernel.errors import InvalidArgument
 from annostream_kernel.events import NewEvent, subject
 from annostream_kernel.ids import new_id
 from annostream_kernel.streams import ANNOTATION
 from annostream_protos.annotation.v1 import annotation_service_pb2 as api
-from annostream_protos.events.v1 import annotation_pb2 as ev
 from annostream_protos.types.v1 import frames_pb2 as t
 
-from ..domain.model import Command, CreateRoi, DomainEvent, RoiSpec, RoiType, roi_doc
-
-MAX_METADATA_BYTES = 64 * 1024
-ROI_TYPES = {
-    t.ROI_TYPE_RECTANGLE: RoiType.RECTANGLE,
-    t.ROI_TYPE_ELLIPSE: RoiType.ELLIPSE,
-    t.ROI_TYPE_POLYGON: RoiType.POLYGON,
-    t.ROI_TYPE_KEYPOINTS: RoiType.KEYPOINTS,
-}
-ROI_TYPE_MSG = {v: k for k, v in ROI_TYPES.items()}
+from ..domain import commands as c
+from ..domain.events import Event
+from ..domain.roi import RoiSpec
+from .codec import ROI_TYPES, roi_msg, schema_version_of, struct, struct_dict, to_payload
 
 
-def struct_dict(s: struct_pb2.Struct) -> dict[str, Any]:
-    """google.protobuf.Struct → dict."""
-    return dict(json_format.MessageToDict(s))
-
-
-def struct(d: dict[str, Any]) -> struct_pb2.Struct:
-    """dict → google.protobuf.Struct."""
-    s = struct_pb2.Struct()
-    s.update(d)
-    return s
-
-
-def roi_spec(m: t.Roi, field_name: str) -> RoiSpec:
-    """Roi message → RoiSpec (ids are assigned when empty)."""
+def roi_spec(m: t.Roi, field_name: str, *, new_id_always: bool = False) -> RoiSpec:
+    """Roi message → RoiSpec (an id is assigned when empty, or always for pastes)."""
     if m.type not in ROI_TYPES:
         raise InvalidArgument("must be rectangle, ellipse, polygon or keypoints", field=f"{field_name}.type")
-    metadata = struct_dict(m.metadata)
-    if len(json.dumps(metadata)) > MAX_METADATA_BYTES:
-        raise InvalidArgument("must be at most 64 KiB of JSON", field=f"{field_name}.metadata")
     return RoiSpec(
-        roi_id=m.roi_id or new_id("roi_"),
+        roi_id=new_id("roi_") if new_id_always or not m.roi_id else m.roi_id,
         type=ROI_TYPES[m.type],
         points=tuple((p.x, p.y) for p in m.points),
         labels=tuple(m.labels),
         confidence=m.confidence if m.HasField("confidence") else None,
         source_id=m.source_id,
-        metadata=metadata,
+        metadata=struct_dict(m.metadata),
     )
 
 
-def command(m: api.Command, index: int) -> Command:
+def command(m: api.Command, i: int) -> c.Command:
     """Command message → domain command."""
     kind = m.WhichOneof("command")
-    if kind == "create_roi":
-        return CreateRoi(roi_spec(m.create_roi.roi, f"commands[{index}].create_roi.roi"))
-    raise InvalidArgument("unknown or empty command", field=f"commands[{index}]")
-
-
-def roi_msg(doc: dict[str, Any]) -> t.Roi:
-    """Projection ROI JSON → Roi message."""
-    roi = t.Roi(
-        roi_id=doc["roi_id"],
-        type=ROI_TYPE_MSG[RoiType(doc["type"])],
-        points=[t.Point(x=x, y=y) for x, y in doc["points"]],
-        labels=doc["labels"],
-        source_id=doc.get("source_id", ""),
-        metadata=struct(doc.get("metadata") or {}),
-        locked=doc.get("locked", False),
-    )
-    if doc.get("confidence") is not None:
-        roi.confidence = doc["confidence"]
-    return roi
+    where = f"commands[{i}].{kind}"
+    match kind:
+        case "create_roi":
+            return c.CreateRoi(roi_spec(m.create_roi.roi, f"{where}.roi"))
+        case "paste_rois":
+            p = m.paste_rois
+            if not p.rois:
+                raise InvalidArgument("must contain at least one ROI", field=f"{where}.rois")
+            rois = tuple(roi_spec(r, f"{where}.rois[{j}]", new_id_always=True) for j, r in enumerate(p.rois))
+            origins = tuple((o.version_id, o.frame_id, o.roi_id) for o in p.origins)
+            return c.PasteRois(rois, origins)
+        case "move_roi":
+            return c.MoveRoi(m.move_roi.roi_id, m.move_roi.dx, m.move_roi.dy)
+        case "reshape_roi":
+            return c.ReshapeRoi(m.reshape_roi.roi_id, tuple((p.x, p.y) for p in m.reshape_roi.points))
+        case "add_roi_label":
+            return c.AddRoiLabel(m.add_roi_label.roi_id, m.add_roi_label.label)
+        case "remove_roi_label":
+            return c.RemoveRoiLabel(m.remove_roi_label.roi_id, m.remove_roi_label.label)
+        case "set_roi_metadata":
+            return c.SetRoiMetadata(m.set_roi_metadata.roi_id, struct_dict(m.set_roi_metadata.metadata))
+        case "lock_roi":
+            return c.LockRoi(m.lock_roi.roi_id)
+        case "unlock_roi":
+            return c.UnlockRoi(m.unlock_roi.roi_id)
+        case "lock_all_rois":
+            return c.LockAllRois()
+        case "unlock_all_rois":
+            return c.UnlockAllRois()
+        case "delete_roi":
+            return c.DeleteRoi(m.delete_roi.roi_id)
+        case "add_frame_label":
+            return c.AddFrameLabel(m.add_frame_label.label)
+        case "remove_frame_label":
+            return c.RemoveFrameLabel(m.remove_frame_label.label)
+        case "set_frame_metadata":
+            return c.SetFrameMetadata(struct_dict(m.set_frame_metadata.metadata))
+    raise InvalidArgument("unknown or empty command", field=f"commands[{i}]")
 
 
 def frame_state(ref: t.FrameRef, version: int, base: dict[str, Any] | None, doc: dict[str, Any]) -> api.FrameState:
@@ -95,17 +92,33 @@ def frame_state(ref: t.FrameRef, version: int, base: dict[str, Any] | None, doc:
     return state
 
 
-def to_event(e: DomainEvent, ref: t.FrameRef, task_id: str) -> NewEvent:
-    """Domain event → outbox event on the frame's stream and documented subject."""
-    payload = ev.RoiCreated(frame=ref, roi=roi_msg(roi_doc(e.roi)))
-    return NewEvent(
-        payload=payload,
-        stream_id=stream_id(ref.version_id, ref.frame_id),
-        subject=subject(ANNOTATION.prefix, ref.dataset_id, ref.version_id, ref.frame_id, "RoiCreated"),
+def frame_event(version: int, event_id: str, e: Event, actor: str, at: datetime, task_id: str) -> api.FrameEvent:
+    """A history entry."""
+    ts = timestamp_pb2.Timestamp()
+    ts.FromDatetime(at)
+    return api.FrameEvent(
+        version=version,
+        event_id=event_id,
+        type=e.kind,
+        actor=actor,
+        occurred_at=ts,
         task_id=task_id,
+        roi_id=e.roi_id,
+        data=struct(json_format.MessageToDict(struct(e.data))),
     )
 
 
 def stream_id(version_id: str, frame_id: str) -> str:
     """Event stream of one frame of one version."""
     return f"frame:{version_id}:{frame_id}"
+
+
+def outbox_event(e: Event, ref: t.FrameRef, task_id: str) -> NewEvent:
+    """Domain event → outbox event on the frame's stream and its documented subject."""
+    return NewEvent(
+        payload=to_payload(e, ref),
+        stream_id=stream_id(ref.version_id, ref.frame_id),
+        subject=subject(ANNOTATION.prefix, ref.dataset_id, ref.version_id, ref.frame_id, e.kind),
+        schema_version=schema_version_of(e),
+        task_id=task_id,
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -105,6 +106,62 @@ class AnnotationStore:
             version,
             json.dumps(doc),
         )
+
+    async def stream_events(self, stream_id: str, after: int = 0, up_to: int | None = None) -> list[asyncpg.Record]:
+        """Events of one stream with after < version <= up_to, in order."""
+        return await self.conn.fetch(
+            "SELECT stream_version, event_id, type, schema_version, payload, actor, occurred_at, task_id"
+            " FROM events WHERE stream_id = $1 AND stream_version > $2 AND stream_version <= $3"
+            " ORDER BY stream_version",
+            stream_id,
+            after,
+            up_to if up_to is not None else 2**62,
+        )
+
+    async def version_at(self, stream_id: str, at: datetime) -> int:
+        """The stream version current at time `at` (0 before the first event)."""
+        v = await self.conn.fetchval(
+            "SELECT max(stream_version) FROM events WHERE stream_id = $1 AND occurred_at <= $2", stream_id, at
+        )
+        return int(v or 0)
+
+    async def record_save(
+        self, save_id: str, stream_id: str, actor: str, kind: str, span: tuple[int, int], ref: str | None = None
+    ) -> None:
+        """Remember a save's version span (for undo / redo)."""
+        await self.conn.execute(
+            "INSERT INTO saves (save_id, stream_id, actor, kind, from_version, to_version, ref_save_id)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            save_id,
+            stream_id,
+            actor,
+            kind,
+            span[0],
+            span[1],
+            ref,
+        )
+
+    async def last_save(self, stream_id: str, actor: str) -> asyncpg.Record | None:
+        """The actor's most recent save/undo/redo on the stream."""
+        return await self.conn.fetchrow(
+            "SELECT * FROM saves WHERE stream_id = $1 AND actor = $2 AND kind IN ('save', 'undo', 'redo')"
+            " ORDER BY to_version DESC LIMIT 1",
+            stream_id,
+            actor,
+        )
+
+    async def last_undoable(self, stream_id: str, actor: str) -> asyncpg.Record | None:
+        """The actor's most recent save or redo that is not undone."""
+        return await self.conn.fetchrow(
+            "SELECT * FROM saves WHERE stream_id = $1 AND actor = $2 AND kind IN ('save', 'redo') AND NOT reversed"
+            " ORDER BY to_version DESC LIMIT 1",
+            stream_id,
+            actor,
+        )
+
+    async def mark_reversed(self, save_id: str) -> None:
+        """Flag a save as undone (or an undo as redone)."""
+        await self.conn.execute("UPDATE saves SET reversed = true WHERE save_id = $1", save_id)
 
     async def idempotent_response(self, key: str) -> bytes | None:
         """The stored first response for an idempotency key."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 import asyncpg
@@ -9,10 +10,20 @@ import asyncpg
 from annostream_kernel.errors import InvalidArgument
 from annostream_protos.annotation.v1 import annotation_service_pb2 as api
 from annostream_protos.annotation.v1 import annotation_service_pb2_grpc as api_grpc
+from annostream_protos.types.v1 import frames_pb2 as t
 
 from ..adapters import messages
-from ..service_layer import handlers
-from ..service_layer.handlers import SaveFrame
+from ..service_layer import history
+from ..service_layer.save import SaveFrame, save_frame
+from ..service_layer.session import FrameSession
+
+
+def _ref(frame: t.FrameRef) -> tuple[str, str]:
+    if not frame.version_id:
+        raise InvalidArgument("is required", field="frame.version_id")
+    if not frame.frame_id:
+        raise InvalidArgument("is required", field="frame.frame_id")
+    return frame.version_id, frame.frame_id
 
 
 class AnnotationServicer(api_grpc.AnnotationServiceServicer):
@@ -30,12 +41,48 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
             commands=tuple(messages.command(c, i) for i, c in enumerate(request.commands)),
             task_id=request.task_id,
         )
-        return await handlers.save_frame(self._pool, cmd, self._channel)
+        return await save_frame(self._pool, cmd, self._channel)
 
     async def GetFrame(self, request: api.GetFrameRequest, context: Any) -> api.GetFrameResponse:
-        if not request.frame.version_id:
-            raise InvalidArgument("is required", field="frame.version_id")
-        if not request.frame.frame_id:
-            raise InvalidArgument("is required", field="frame.frame_id")
-        state = await handlers.get_frame(self._pool, request.frame.version_id, request.frame.frame_id)
-        return api.GetFrameResponse(frame=state)
+        version_id, frame_id = _ref(request.frame)
+        async with self._pool.acquire() as conn:
+            s = await FrameSession.open(conn, version_id, frame_id, write=False)
+        return api.GetFrameResponse(frame=messages.frame_state(s.ref, s.version, s.base, s.agg.doc))
+
+    async def ListFrameEvents(self, request: api.ListFrameEventsRequest, context: Any) -> api.ListFrameEventsResponse:
+        version_id, frame_id = _ref(request.frame)
+        return await history.list_events(self._pool, version_id, frame_id, request.after_version, request.page_size)
+
+    async def GetFrameAt(self, request: api.GetFrameAtRequest, context: Any) -> api.GetFrameAtResponse:
+        version_id, frame_id = _ref(request.frame)
+        which = request.WhichOneof("at")
+        if which is None:
+            raise InvalidArgument("give a version or a time", field="at")
+        if which == "version":
+            state = await history.frame_at(self._pool, version_id, frame_id, version=request.version)
+        else:
+            state = await history.frame_at(self._pool, version_id, frame_id, at=request.time.ToDatetime(tzinfo=UTC))
+        return api.GetFrameAtResponse(frame=state)
+
+    async def RevertFrame(self, request: api.RevertFrameRequest, context: Any) -> api.RevertFrameResponse:
+        version_id, frame_id = _ref(request.frame)
+        state, ids = await history.revert(
+            self._pool,
+            version_id,
+            frame_id,
+            request.to_version,
+            request.expected_version,
+            request.task_id,
+            self._channel,
+        )
+        return api.RevertFrameResponse(frame=state, event_ids=ids)
+
+    async def UndoSave(self, request: api.UndoSaveRequest, context: Any) -> api.UndoSaveResponse:
+        version_id, frame_id = _ref(request.frame)
+        state, ids = await history.undo(self._pool, version_id, frame_id, request.task_id, self._channel)
+        return api.UndoSaveResponse(frame=state, event_ids=ids)
+
+    async def RedoSave(self, request: api.RedoSaveRequest, context: Any) -> api.RedoSaveResponse:
+        version_id, frame_id = _ref(request.frame)
+        state, ids = await history.redo(self._pool, version_id, frame_id, request.task_id, self._channel)
+        return api.RedoSaveResponse(frame=state, event_ids=ids)

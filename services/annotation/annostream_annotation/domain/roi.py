@@ -1,0 +1,118 @@
+"""ROI shapes and the invariants every ROI state must satisfy."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from annostream_kernel.errors import InvalidArgument
+
+MAX_LABEL = 256
+MAX_LABELS = 64
+MAX_METADATA_BYTES = 64 * 1024
+BOUNDS_TOLERANCE = 1.0
+
+Sources = dict[str, tuple[int, int]]
+"""Source id → (width, height) of a frame."""
+
+
+class RoiType(StrEnum):
+    """Shapes the editor draws."""
+
+    RECTANGLE = "rectangle"
+    ELLIPSE = "ellipse"
+    POLYGON = "polygon"
+    KEYPOINTS = "keypoints"
+
+
+@dataclass(frozen=True)
+class RoiSpec:
+    """A ROI as a command carries it (points in source pixels)."""
+
+    roi_id: str
+    type: RoiType
+    points: tuple[tuple[float, float], ...]
+    labels: tuple[str, ...] = ()
+    confidence: float | None = None
+    source_id: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def doc(self) -> dict[str, Any]:
+        """The projection's JSON form (unlocked)."""
+        return {
+            "roi_id": self.roi_id,
+            "type": self.type.value,
+            "points": [[float(x), float(y)] for x, y in self.points],
+            "labels": list(self.labels),
+            "confidence": self.confidence,
+            "source_id": self.source_id,
+            "metadata": self.metadata,
+            "locked": False,
+        }
+
+
+def validate_label(label: str, field_name: str) -> None:
+    """1..256 characters, not only blanks."""
+    if not isinstance(label, str) or not label.strip() or len(label) > MAX_LABEL:
+        raise InvalidArgument(f"must be 1..{MAX_LABEL} characters", field=field_name)
+
+
+def validate_labels(labels: list[str] | tuple[str, ...], field_name: str) -> None:
+    """At most 64 valid labels."""
+    if len(labels) > MAX_LABELS:
+        raise InvalidArgument(f"at most {MAX_LABELS} labels", field=field_name)
+    for i, label in enumerate(labels):
+        validate_label(label, f"{field_name}[{i}]")
+
+
+def validate_metadata(metadata: Any, field_name: str) -> None:
+    """A JSON object of at most 64 KiB."""
+    if not isinstance(metadata, dict):
+        raise InvalidArgument("must be a JSON object", field=field_name)
+    if len(json.dumps(metadata, separators=(",", ":"))) > MAX_METADATA_BYTES:
+        raise InvalidArgument("must be at most 64 KiB of JSON", field=field_name)
+
+
+def validate_points(
+    kind: RoiType,
+    points: list[list[float]] | tuple[tuple[float, float], ...],
+    sources: Sources,
+    source_id: str,
+    field_name: str,
+) -> None:
+    """Finite numbers, enough points for the shape, a positive size, inside the source (± tolerance)."""
+    for i, (x, y) in enumerate(points):
+        if not (isinstance(x, int | float) and isinstance(y, int | float) and math.isfinite(x) and math.isfinite(y)):
+            raise InvalidArgument("coordinates must be finite numbers", field=f"{field_name}[{i}]")
+    if kind in (RoiType.RECTANGLE, RoiType.ELLIPSE):
+        if len(points) != 2:
+            raise InvalidArgument(f"a {kind} needs exactly 2 corner points", field=field_name)
+        (x1, y1), (x2, y2) = points
+        if x1 == x2 or y1 == y2:
+            raise InvalidArgument(f"a {kind} needs a positive width and height", field=field_name)
+    elif kind is RoiType.POLYGON and len(points) < 3:
+        raise InvalidArgument("a polygon needs at least 3 points", field=field_name)
+    elif kind is RoiType.KEYPOINTS and len(points) < 1:
+        raise InvalidArgument("keypoints need at least 1 point", field=field_name)
+    source = sources.get(source_id) if source_id else next(iter(sources.values()), None)
+    if source is None:
+        return
+    w, h = source
+    t = BOUNDS_TOLERANCE
+    for i, (x, y) in enumerate(points):
+        if not (-t <= x <= w + t and -t <= y <= h + t):
+            raise InvalidArgument(f"point ({x:g}, {y:g}) is outside the {w}x{h} source", field=f"{field_name}[{i}]")
+
+
+def validate_roi(roi: RoiSpec, sources: Sources, field_name: str) -> None:
+    """Every invariant of a new ROI."""
+    if roi.source_id and roi.source_id not in sources:
+        raise InvalidArgument(f"frame has no source {roi.source_id!r}", field=f"{field_name}.source_id")
+    validate_points(roi.type, roi.points, sources, roi.source_id, f"{field_name}.points")
+    if roi.confidence is not None and not (math.isfinite(roi.confidence) and 0 <= roi.confidence <= 1):
+        raise InvalidArgument("must be a number between 0 and 1", field=f"{field_name}.confidence")
+    validate_labels(roi.labels, f"{field_name}.labels")
+    validate_metadata(roi.metadata, f"{field_name}.metadata")

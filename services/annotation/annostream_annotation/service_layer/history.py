@@ -1,0 +1,119 @@
+"""History and time travel: list events, state at a version or time, revert, undo and redo."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import asyncpg
+
+from annostream_kernel.context import current_actor
+from annostream_kernel.errors import Conflict, FailedPrecondition, InvalidArgument
+from annostream_protos.annotation.v1 import annotation_service_pb2 as api
+
+from ..adapters import messages
+from ..adapters.codec import decode
+from ..domain.history import compensate, items_of, restore
+from .session import FrameSession
+
+MAX_PAGE = 1000
+
+
+def _state(session: FrameSession) -> api.FrameState:
+    return messages.frame_state(session.ref, session.version, session.base, session.agg.doc)
+
+
+async def list_events(
+    pool: asyncpg.Pool, version_id: str, frame_id: str, after: int, page_size: int
+) -> api.ListFrameEventsResponse:
+    """The frame's events after a version: who, what, when."""
+    if page_size < 0 or page_size > MAX_PAGE:
+        raise InvalidArgument(f"must be between 0 and {MAX_PAGE}", field="page_size")
+    async with pool.acquire() as conn:
+        session = await FrameSession.open(conn, version_id, frame_id, write=False)
+        rows = await session.store.stream_events(session.stream_id, after, after + (page_size or 100))
+    events = [
+        messages.frame_event(
+            r["stream_version"],
+            str(r["event_id"]),
+            decode(r["type"], r["schema_version"], r["payload"]),
+            r["actor"],
+            r["occurred_at"],
+            r["task_id"],
+        )
+        for r in rows
+    ]
+    return api.ListFrameEventsResponse(events=events, current_version=session.version)
+
+
+async def frame_at(
+    pool: asyncpg.Pool, version_id: str, frame_id: str, *, version: int | None = None, at: datetime | None = None
+) -> api.FrameState:
+    """The frame as it was at a stream version or at a point in time."""
+    async with pool.acquire() as conn:
+        session = await FrameSession.open(conn, version_id, frame_id, write=False)
+        target = version if version is not None else await session.store.version_at(session.stream_id, at)  # type: ignore[arg-type]
+        if target > session.version:
+            raise InvalidArgument(f"frame is only at version {session.version}", field="version")
+        state = session.agg if target == session.version else await session.state_at(target)
+    return messages.frame_state(session.ref, target, session.base, state.doc)
+
+
+async def revert(
+    pool: asyncpg.Pool, version_id: str, frame_id: str, to_version: int, expected: int, task_id: str, notify: str
+) -> tuple[api.FrameState, list[str]]:
+    """Append compensating events so the frame equals its state at `to_version` (history is kept)."""
+    async with pool.acquire() as conn, conn.transaction():
+        session = await FrameSession.open(conn, version_id, frame_id, write=True)
+        if expected != session.version:
+            raise Conflict(
+                f"frame is at version {session.version}, expected {expected}",
+                field="expected_version",
+                details={"current_version": session.version},
+            )
+        if to_version > session.version:
+            raise InvalidArgument(f"frame is only at version {session.version}", field="to_version")
+        target = await session.state_at(to_version)
+        events = compensate(session.agg, target)
+        for e in events:
+            session.agg.apply(e)
+        ids, _ = await session.commit(events, task_id=task_id, kind="revert", notify=notify)
+        return _state(session), ids
+
+
+async def undo(
+    pool: asyncpg.Pool, version_id: str, frame_id: str, task_id: str, notify: str
+) -> tuple[api.FrameState, list[str]]:
+    """Undo the caller's last save on the frame, if what it changed was not changed since by others."""
+    async with pool.acquire() as conn, conn.transaction():
+        session = await FrameSession.open(conn, version_id, frame_id, write=True)
+        save = await session.store.last_undoable(session.stream_id, current_actor())
+        if save is None:
+            raise FailedPrecondition("you have no save on this frame to undo", field="frame")
+        return await _reverse(session, save, "undo", task_id, notify)
+
+
+async def redo(
+    pool: asyncpg.Pool, version_id: str, frame_id: str, task_id: str, notify: str
+) -> tuple[api.FrameState, list[str]]:
+    """Redo the caller's last undo, if it is still the caller's latest action on the frame."""
+    async with pool.acquire() as conn, conn.transaction():
+        session = await FrameSession.open(conn, version_id, frame_id, write=True)
+        last = await session.store.last_save(session.stream_id, current_actor())
+        if last is None or last["kind"] != "undo" or last["reversed"]:
+            raise FailedPrecondition("nothing to redo: your last action on this frame is not an undo", field="frame")
+        return await _reverse(session, last, "redo", task_id, notify)
+
+
+async def _reverse(
+    session: FrameSession, save: asyncpg.Record, kind: str, task_id: str, notify: str
+) -> tuple[api.FrameState, list[str]]:
+    before = await session.state_at(save["from_version"])
+    after = await session.state_at(save["to_version"])
+    rows = await session.store.stream_events(session.stream_id, save["from_version"], save["to_version"])
+    items = items_of(decode(r["type"], r["schema_version"], r["payload"]) for r in rows)
+    events = restore(session.agg, items, expected=after, target=before, action=kind)
+    for e in events:
+        session.agg.apply(e)
+    ids, _ = await session.commit(events, task_id=task_id, kind=kind, notify=notify, ref_save=save["save_id"])
+    await session.store.mark_reversed(save["save_id"])
+    return _state(session), ids

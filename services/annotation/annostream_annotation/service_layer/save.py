@@ -1,0 +1,68 @@
+"""SaveFrame: an ordered batch of editor commands applied atomically, rebased over non-conflicting edits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import asyncpg
+
+from annostream_kernel.errors import InvalidArgument
+from annostream_protos.annotation.v1 import annotation_service_pb2 as api
+
+from ..adapters import messages
+from ..domain.commands import Command
+from ..domain.conflicts import rebase_and_decide
+from .session import FrameSession
+
+MAX_BATCH = 1000
+MAX_KEY = 200
+
+
+@dataclass(frozen=True)
+class SaveFrame:
+    """An ordered batch of commands for one frame, with the version the editor last saw."""
+
+    version_id: str
+    frame_id: str
+    expected_version: int
+    idempotency_key: str
+    commands: tuple[Command, ...]
+    task_id: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.version_id:
+            raise InvalidArgument("is required", field="frame.version_id")
+        if not self.frame_id:
+            raise InvalidArgument("is required", field="frame.frame_id")
+        if not self.commands:
+            raise InvalidArgument("must contain at least one command", field="commands")
+        if len(self.commands) > MAX_BATCH:
+            raise InvalidArgument(f"at most {MAX_BATCH} commands per save", field="commands")
+        if len(self.idempotency_key) > MAX_KEY:
+            raise InvalidArgument(f"at most {MAX_KEY} characters", field="idempotency_key")
+
+
+async def save_frame(pool: asyncpg.Pool, cmd: SaveFrame, notify_channel: str) -> api.SaveFrameResponse:
+    """Apply the batch: events appended with optimistic concurrency and the projection updated in one
+    transaction. Newer events of others are merged under the batch unless they touched the same ROI or
+    frame field (then ABORTED naming the ROI, actor and event). A retried idempotency key returns the
+    first response and appends nothing."""
+    async with pool.acquire() as conn, conn.transaction():
+        session = await FrameSession.open(conn, cmd.version_id, cmd.frame_id, write=True)
+        # Checked under the projection's row lock, so two retries of one key cannot both append.
+        if cmd.idempotency_key and (prior := await session.store.idempotent_response(cmd.idempotency_key)):
+            return api.SaveFrameResponse.FromString(prior)
+        if cmd.expected_version > session.version:
+            raise InvalidArgument(f"frame is only at version {session.version}", field="expected_version")
+        rebased = cmd.expected_version < session.version
+        newer = await session.newer_than(cmd.expected_version) if rebased else []
+        events = rebase_and_decide(session.agg, cmd.commands, newer, cmd.expected_version, session.version)
+        event_ids, _ = await session.commit(events, task_id=cmd.task_id, kind="save", notify=notify_channel)
+        response = api.SaveFrameResponse(
+            frame=messages.frame_state(session.ref, session.version, session.base, session.agg.doc),
+            event_ids=event_ids,
+            rebased=rebased,
+        )
+        if cmd.idempotency_key:
+            await session.store.remember(cmd.idempotency_key, session.stream_id, response.SerializeToString())
+    return response
