@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from grpc import aio
 
+from annostream_kernel.consumer import ConsumerSpec
 from annostream_kernel.runtime import Resources, ServiceDefinition
-from annostream_kernel.streams import DATASETS
+from annostream_kernel.streams import ANNOTATION, DATASETS, TASKS
 from annostream_protos.datasets.v1 import datasets_service_pb2, datasets_service_pb2_grpc
 
 from .adapters.postgres import DatasetsUnitOfWork
 from .entrypoints.grpc_api import DatasetsServicer
+from .service_layer.consumers import on_annotation_event, on_tasks_event
 
 SCHEMA = "datasets"
 
@@ -17,6 +19,13 @@ SCHEMA = "datasets"
 def _register(server: aio.Server, res: Resources) -> None:
     servicer = DatasetsServicer(lambda: DatasetsUnitOfWork(res.pool, res.notify_channel))
     datasets_service_pb2_grpc.add_DatasetsServiceServicer_to_server(servicer, server)
+
+
+def _consumers(_res: Resources) -> list[ConsumerSpec]:
+    return [
+        ConsumerSpec("datasets-task-refs", TASKS, on_tasks_event),
+        ConsumerSpec("datasets-stats", ANNOTATION, on_annotation_event),
+    ]
 
 
 def definition() -> ServiceDefinition:
@@ -28,4 +37,6 @@ def definition() -> ServiceDefinition:
         register=_register,
         migrations_package="annostream_datasets.migrations",
         produces=DATASETS,
+        consumes=[TASKS, ANNOTATION],
+        consumers=_consumers,
     )

@@ -1,10 +1,12 @@
-"""Mapping between domain objects and protobuf messages (API responses and event payloads)."""
+"""Mapping between domain objects, database rows and protobuf messages (API responses, event payloads)."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 from google.protobuf import json_format, struct_pb2, timestamp_pb2
 
 from annostream_kernel.events import NewEvent, subject
@@ -13,8 +15,9 @@ from annostream_protos.datasets.v1 import datasets_service_pb2 as api
 from annostream_protos.events.v1 import datasets_pb2 as ev
 from annostream_protos.types.v1 import frames_pb2
 
-from ..domain.commands import FrameData, SourceData
-from ..domain.model import Dataset, Version, VersionStatus
+from ..domain.model import Dataset, Version, VersionStatus, VersionTreeNode
+from .postgres import FrameRow
+from .stats_store import Stats
 
 STATUS = {
     VersionStatus.DRAFT: ev.VERSION_STATUS_DRAFT,
@@ -45,61 +48,67 @@ def version_msg(v: Version) -> api.Version:
         status=STATUS[v.status],
         frame_count=v.frame_count,
         created_at=_ts(v.created_at),
+        own_frame_count=v.own_frame_count,
+        published_at=_ts(v.published_at),
     )
 
 
-def struct(d: dict[str, Any]) -> struct_pb2.Struct:
-    """dict → google.protobuf.Struct."""
-    s = struct_pb2.Struct()
-    s.update(d)
-    return s
+def tree_msg(node: VersionTreeNode) -> api.VersionNode:
+    """Lineage tree node → API message."""
+    return api.VersionNode(version=version_msg(node.version), children=[tree_msg(c) for c in node.children])
 
 
-def frame_msg(f: FrameData) -> frames_pb2.Frame:
-    """FrameData → Frame message."""
+def stats_msg(v: Version, s: Stats) -> api.VersionStats:
+    """Version statistics → API message."""
+    return api.VersionStats(
+        version_id=v.version_id,
+        frame_count=v.frame_count,
+        annotated_frame_count=max(0, s.annotated_frames),
+        roi_count=max(0, s.rois),
+        roi_labels=[api.LabelCount(label=k, count=n) for k, n in s.roi_labels],
+        frame_labels=[api.LabelCount(label=k, count=n) for k, n in s.frame_labels],
+    )
+
+
+def _source_doc(s: frames_pb2.Source) -> dict[str, Any]:
+    doc: dict[str, Any] = {"id": s.id, "uri": s.uri, "width": s.width, "height": s.height}
+    if s.timestamp:
+        doc["timestamp"] = s.timestamp
+    if s.preview_uri:
+        doc["preview_uri"] = s.preview_uri
+    if s.masks:
+        doc["masks"] = [{"id": m.id, "uri": m.uri} for m in s.masks]
+    return doc
+
+
+def frame_row(f: frames_pb2.Frame) -> FrameRow:
+    """A validated Frame message → the frames-table row."""
+    meta = json.dumps(json_format.MessageToDict(f.metadata)) if f.metadata.fields else "{}"
+    return (f.frame_id, f.context_id, f.timestamp, json.dumps([_source_doc(s) for s in f.sources]), meta)
+
+
+def frame_from_row(r: asyncpg.Record) -> frames_pb2.Frame:
+    """A frames-table row → Frame message (as imported, without the initial annotations)."""
+    meta = struct_pb2.Struct()
+    meta.update(json.loads(r["metadata"]))
     return frames_pb2.Frame(
-        frame_id=f.frame_id,
-        context_id=f.context_id,
-        timestamp=f.timestamp,
+        frame_id=r["frame_id"],
+        context_id=r["context_id"],
+        timestamp=r["ts"],
+        metadata=meta,
         sources=[
             frames_pb2.Source(
-                id=s.id,
-                uri=s.uri,
-                width=s.width,
-                height=s.height,
-                timestamp=s.timestamp,
-                preview_uri=s.preview_uri,
+                id=s["id"],
+                uri=s["uri"],
+                width=s["width"],
+                height=s["height"],
+                timestamp=s.get("timestamp", 0),
+                preview_uri=s.get("preview_uri", ""),
+                masks=[frames_pb2.Mask(id=m["id"], uri=m["uri"]) for m in s.get("masks", ())],
             )
-            for s in f.sources
+            for s in json.loads(r["sources"])
         ],
-        metadata=struct(f.metadata),
     )
-
-
-def frame_dict(m: frames_pb2.Frame) -> dict[str, Any]:
-    """Frame message → the loose dict `parse_frame` validates."""
-    return {
-        "id": m.frame_id,
-        "context_id": m.context_id,
-        "timestamp": m.timestamp,
-        "sources": [
-            {
-                "id": s.id,
-                "uri": s.uri,
-                "width": s.width,
-                "height": s.height,
-                "timestamp": s.timestamp,
-                "preview_uri": s.preview_uri,
-            }
-            for s in m.sources
-        ],
-        "metadata": json_format.MessageToDict(m.metadata),
-    }
-
-
-def source_of(s: SourceData) -> frames_pb2.Source:
-    """SourceData → Source message."""
-    return frames_pb2.Source(id=s.id, uri=s.uri, width=s.width, height=s.height)
 
 
 def event(payload: Any, dataset_id: str, version_id: str = "") -> NewEvent:

@@ -1,8 +1,7 @@
-"""PostgreSQL repositories of the datasets service."""
+"""PostgreSQL repositories of the datasets service: datasets, versions, frames."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 import asyncpg
@@ -10,8 +9,12 @@ import asyncpg
 from annostream_kernel.db import Conn
 from annostream_kernel.uow import PgUnitOfWork
 
-from ..domain.commands import FrameData
 from ..domain.model import Dataset, Version, VersionStatus
+from .stats_store import StatsStore, TaskRefs
+
+
+def _dataset(r: asyncpg.Record) -> Dataset:
+    return Dataset(r["dataset_id"], r["name"], r["team"], r["created_at"])
 
 
 class DatasetRepository:
@@ -31,10 +34,46 @@ class DatasetRepository:
         )
         return row is not None
 
-    async def get(self, dataset_id: str) -> Dataset | None:
-        """Load one dataset."""
-        r = await self.conn.fetchrow("SELECT * FROM datasets WHERE dataset_id = $1", dataset_id)
-        return Dataset(r["dataset_id"], r["name"], r["team"], r["created_at"]) if r else None
+    async def get(self, dataset_id: str, *, for_update: bool = False) -> Dataset | None:
+        """Load one dataset (optionally locking it)."""
+        sql = "SELECT * FROM datasets WHERE dataset_id = $1" + (" FOR UPDATE" if for_update else "")
+        r = await self.conn.fetchrow(sql, dataset_id)
+        return _dataset(r) if r else None
+
+    async def rename(self, dataset_id: str, name: str) -> bool:
+        """Rename; False when the team already has another dataset of that name."""
+        try:
+            await self.conn.execute("UPDATE datasets SET name = $2 WHERE dataset_id = $1", dataset_id, name)
+        except asyncpg.UniqueViolationError:
+            return False
+        return True
+
+    async def list_page(self, team: str, limit: int, after: tuple[str, str] | None) -> tuple[list[Dataset], int]:
+        """A page of the team's datasets by (name, id), and the team's total."""
+        rows = await self.conn.fetch(
+            "SELECT * FROM datasets WHERE team = $1 AND ($3::text IS NULL OR (name, dataset_id) > ($3, $4))"
+            " ORDER BY name, dataset_id LIMIT $2",
+            team,
+            limit,
+            after[0] if after else None,
+            after[1] if after else "",
+        )
+        total = await self.conn.fetchval("SELECT count(*) FROM datasets WHERE team = $1", team)
+        return [_dataset(r) for r in rows], int(total)
+
+    async def delete(self, dataset_id: str) -> list[str]:
+        """Delete the dataset, its versions, frames and statistics; returns the deleted version ids."""
+        ids = [
+            r["version_id"]
+            for r in await self.conn.fetch("SELECT version_id FROM versions WHERE dataset_id = $1", dataset_id)
+        ]
+        for table in ("frames", "stat_rois", "stat_frames", "stat_labels"):
+            await self.conn.execute(f"DELETE FROM {table} WHERE version_id = ANY($1::text[])", ids)
+        # Children before parents: drop the lineage links first, then the rows.
+        await self.conn.execute("UPDATE versions SET parent_version_id = NULL WHERE dataset_id = $1", dataset_id)
+        await self.conn.execute("DELETE FROM versions WHERE dataset_id = $1", dataset_id)
+        await self.conn.execute("DELETE FROM datasets WHERE dataset_id = $1", dataset_id)
+        return ids
 
 
 def _version(r: asyncpg.Record) -> Version:
@@ -46,6 +85,8 @@ def _version(r: asyncpg.Record) -> Version:
         status=VersionStatus(r["status"]),
         frame_count=r["own_frame_count"] + r["inherited_frame_count"],
         created_at=r["created_at"],
+        own_frame_count=r["own_frame_count"],
+        published_at=r["published_at"],
     )
 
 
@@ -74,6 +115,23 @@ class VersionRepository:
         r = await self.conn.fetchrow(sql, version_id)
         return _version(r) if r else None
 
+    async def of_dataset(self, dataset_id: str) -> list[Version]:
+        """Every version of a dataset."""
+        rows = await self.conn.fetch("SELECT * FROM versions WHERE dataset_id = $1", dataset_id)
+        return [_version(r) for r in rows]
+
+    async def ancestors(self, version_id: str) -> list[str]:
+        """Ids of the version's ancestors, parent first (empty for a root)."""
+        rows = await self.conn.fetch(
+            "WITH RECURSIVE up(id, parent, depth) AS ("
+            "  SELECT version_id, parent_version_id, 0 FROM versions WHERE version_id = $1"
+            "  UNION ALL SELECT v.version_id, v.parent_version_id, up.depth + 1"
+            "  FROM versions v JOIN up ON v.version_id = up.parent)"
+            " SELECT id FROM up WHERE depth > 0 ORDER BY depth",
+            version_id,
+        )
+        return [r["id"] for r in rows]
+
     async def publish(self, version_id: str) -> None:
         """Mark Published."""
         await self.conn.execute(
@@ -86,6 +144,16 @@ class VersionRepository:
             "UPDATE versions SET own_frame_count = own_frame_count + $2 WHERE version_id = $1", version_id, n
         )
 
+    async def delete(self, version_id: str) -> None:
+        """Delete a (leaf) version with its frames and statistics."""
+        for table in ("frames", "stat_rois", "stat_frames", "stat_labels"):
+            await self.conn.execute(f"DELETE FROM {table} WHERE version_id = $1", version_id)
+        await self.conn.execute("DELETE FROM versions WHERE version_id = $1", version_id)
+
+
+FrameRow = tuple[str, str, int, str, str]
+"""(frame_id, context_id, timestamp, sources JSON, metadata JSON)."""
+
 
 class FrameRepository:
     """Frames stored in a version (not those inherited from ancestors)."""
@@ -93,22 +161,50 @@ class FrameRepository:
     def __init__(self, conn: Conn) -> None:
         self.conn = conn
 
-    async def insert_new(self, version_id: str, frames: Sequence[FrameData]) -> set[str]:
-        """Insert frames whose id the version does not have yet; returns the ids inserted."""
+    async def existing_in(self, version_ids: Sequence[str], frame_ids: Sequence[str]) -> set[str]:
+        """Which of `frame_ids` some of `version_ids` already holds."""
+        if not version_ids:
+            return set()
         rows = await self.conn.fetch(
+            "SELECT frame_id FROM frames WHERE version_id = ANY($1::text[]) AND frame_id = ANY($2::text[])",
+            list(version_ids),
+            list(frame_ids),
+        )
+        return {r["frame_id"] for r in rows}
+
+    async def insert_new(self, version_id: str, rows: Sequence[FrameRow]) -> set[str]:
+        """Insert frames whose id the version does not have yet; returns the ids inserted."""
+        ids, ctx, ts, src, meta = (list(c) for c in zip(*rows, strict=True))
+        inserted = await self.conn.fetch(
             "INSERT INTO frames (version_id, frame_id, context_id, ts, sources, metadata)"
             " SELECT $1, f.frame_id, f.context_id, f.ts, f.sources::jsonb, f.metadata::jsonb"
             " FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[])"
             "   AS f(frame_id, context_id, ts, sources, metadata)"
             " ON CONFLICT (version_id, frame_id) DO NOTHING RETURNING frame_id",
             version_id,
-            [f.frame_id for f in frames],
-            [f.context_id for f in frames],
-            [f.timestamp for f in frames],
-            [json.dumps([s.__dict__ for s in f.sources]) for f in frames],
-            [json.dumps(f.metadata) for f in frames],
+            ids,
+            ctx,
+            ts,
+            src,
+            meta,
         )
-        return {r["frame_id"] for r in rows}
+        return {r["frame_id"] for r in inserted}
+
+    async def page(self, version_ids: Sequence[str], after: str, limit: int) -> list[asyncpg.Record]:
+        """The first `limit` frames by id after `after`, over several versions (one index scan each)."""
+        rows: list[asyncpg.Record] = []
+        for vid in version_ids:
+            rows.extend(
+                await self.conn.fetch(
+                    "SELECT frame_id, context_id, ts, sources::text AS sources, metadata::text AS metadata"
+                    " FROM frames WHERE version_id = $1 AND frame_id > $2 ORDER BY frame_id LIMIT $3",
+                    vid,
+                    after,
+                    limit,
+                )
+            )
+        rows.sort(key=lambda r: r["frame_id"])
+        return rows[:limit]
 
 
 class DatasetsUnitOfWork(PgUnitOfWork):
@@ -128,3 +224,13 @@ class DatasetsUnitOfWork(PgUnitOfWork):
     def frames(self) -> FrameRepository:
         """Frames in this transaction."""
         return FrameRepository(self.conn)
+
+    @property
+    def refs(self) -> TaskRefs:
+        """Which tasks reference which datasets and versions (from task events)."""
+        return TaskRefs(self.conn)
+
+    @property
+    def stats(self) -> StatsStore:
+        """Per-version annotation statistics (from annotation events)."""
+        return StatsStore(self.conn)

@@ -59,3 +59,27 @@ class PublishVersion:
     """Make a Draft version Published (read-only)."""
 
     version_id: str
+
+
+@dataclass(frozen=True)
+class RenameDataset:
+    """Give a dataset a new name (unique within its team)."""
+
+    dataset_id: str
+    name: str
+    team: str
+
+
+@dataclass(frozen=True)
+class DeleteDataset:
+    """Delete a dataset with its versions and frames (refused while tasks reference it)."""
+
+    dataset_id: str
+    team: str
+
+
+@dataclass(frozen=True)
+class DeleteVersion:
+    """Delete a Draft version (refused while tasks reference it)."""
+
+    version_id: str

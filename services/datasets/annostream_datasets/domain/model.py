@@ -49,6 +49,8 @@ class Version:
     status: VersionStatus
     frame_count: int = 0
     created_at: datetime | None = None
+    own_frame_count: int = 0
+    published_at: datetime | None = None
 
     def ensure_draft(self, action: str) -> None:
         """Refuse `action` on a Published version."""
@@ -64,3 +66,40 @@ class Version:
                 f"version {self.version_id} is a Draft: publish it before creating a child version",
                 field="parent_version_id",
             )
+
+    def ensure_deletable(self) -> None:
+        """Only Draft versions can be deleted (Published ones are the record other versions build on)."""
+        if self.status is not VersionStatus.DRAFT:
+            raise FailedPrecondition(
+                f"version {self.version_id} is Published: only Draft versions can be deleted", field="version_id"
+            )
+
+
+def ensure_unreferenced(task_ids: list[str], what: str, field: str) -> None:
+    """Refuse to delete something annotation tasks still reference."""
+    if task_ids:
+        shown = ", ".join(task_ids[:5]) + (" ..." if len(task_ids) > 5 else "")
+        raise FailedPrecondition(
+            f"{what} is referenced by {len(task_ids)} task(s) ({shown}): delete those tasks first",
+            field=field,
+            details={"task_ids": task_ids[:100]},
+        )
+
+
+@dataclass(frozen=True)
+class VersionTreeNode:
+    """A version with its child versions (lineage tree)."""
+
+    version: Version
+    children: list[VersionTreeNode]
+
+
+def lineage_tree(versions: list[Version]) -> list[VersionTreeNode]:
+    """Arrange versions (any order) as a forest: roots and children sorted by creation time."""
+    ordered = sorted(versions, key=lambda v: (v.created_at or datetime.min, v.version_id))
+    nodes = {v.version_id: VersionTreeNode(v, []) for v in ordered}
+    roots: list[VersionTreeNode] = []
+    for v in ordered:
+        parent = nodes.get(v.parent_version_id or "")
+        (parent.children if parent else roots).append(nodes[v.version_id])
+    return roots

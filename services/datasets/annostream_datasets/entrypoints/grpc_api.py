@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 from annostream_kernel.context import current_team
-from annostream_kernel.errors import InvalidArgument
 from annostream_protos.datasets.v1 import datasets_service_pb2 as api
 from annostream_protos.datasets.v1 import datasets_service_pb2_grpc as api_grpc
 
 from ..adapters import messages
-from ..domain.commands import CreateDataset, CreateVersion, ImportFrames, PublishVersion
-from ..domain.frames import parse_frame
-from ..service_layer import handlers
+from ..domain.commands import (
+    CreateDataset,
+    CreateVersion,
+    DeleteDataset,
+    DeleteVersion,
+    PublishVersion,
+    RenameDataset,
+)
+from ..service_layer import handlers, imports
 from ..service_layer.handlers import UowFactory
 
 
@@ -30,22 +36,77 @@ class DatasetsServicer(api_grpc.DatasetsServiceServicer):
         ds = await handlers.get_dataset(self._uow, request.dataset_id)
         return api.GetDatasetResponse(dataset=messages.dataset_msg(ds))
 
+    async def ListDatasets(self, request: api.ListDatasetsRequest, context: Any) -> api.ListDatasetsResponse:
+        rows, token, total = await handlers.list_datasets(
+            self._uow, current_team(), request.page_size, request.page_token
+        )
+        return api.ListDatasetsResponse(
+            datasets=[messages.dataset_msg(d) for d in rows], next_page_token=token, total_size=total
+        )
+
+    async def RenameDataset(self, request: api.RenameDatasetRequest, context: Any) -> api.RenameDatasetResponse:
+        ds = await handlers.rename_dataset(self._uow, RenameDataset(request.dataset_id, request.name, current_team()))
+        return api.RenameDatasetResponse(dataset=messages.dataset_msg(ds))
+
+    async def DeleteDataset(self, request: api.DeleteDatasetRequest, context: Any) -> api.DeleteDatasetResponse:
+        await handlers.delete_dataset(self._uow, DeleteDataset(request.dataset_id, current_team()))
+        return api.DeleteDatasetResponse()
+
     async def CreateVersion(self, request: api.CreateVersionRequest, context: Any) -> api.CreateVersionResponse:
         cmd = CreateVersion(request.dataset_id, request.name, request.parent_version_id or None)
         return api.CreateVersionResponse(version=messages.version_msg(await handlers.create_version(self._uow, cmd)))
 
     async def GetVersion(self, request: api.GetVersionRequest, context: Any) -> api.GetVersionResponse:
-        if not request.version_id:
-            raise InvalidArgument("is required", field="version_id")
-        return api.GetVersionResponse(
-            version=messages.version_msg(await handlers.get_version(self._uow, request.version_id))
-        )
+        v = await handlers.get_version(self._uow, request.version_id)
+        return api.GetVersionResponse(version=messages.version_msg(v))
 
-    async def ImportFrames(self, request: api.ImportFramesRequest, context: Any) -> api.ImportFramesResponse:
-        frames = tuple(parse_frame(messages.frame_dict(f), f"frames[{i}]") for i, f in enumerate(request.frames))
-        imported, skipped = await handlers.import_frames(self._uow, ImportFrames(request.version_id, frames))
-        return api.ImportFramesResponse(imported=imported, skipped=skipped)
+    async def ListVersions(self, request: api.ListVersionsRequest, context: Any) -> api.ListVersionsResponse:
+        roots, total = await handlers.list_versions(self._uow, request.dataset_id)
+        return api.ListVersionsResponse(roots=[messages.tree_msg(n) for n in roots], total_size=total)
 
     async def PublishVersion(self, request: api.PublishVersionRequest, context: Any) -> api.PublishVersionResponse:
         v = await handlers.publish_version(self._uow, PublishVersion(request.version_id))
         return api.PublishVersionResponse(version=messages.version_msg(v))
+
+    async def DeleteVersion(self, request: api.DeleteVersionRequest, context: Any) -> api.DeleteVersionResponse:
+        await handlers.delete_version(self._uow, DeleteVersion(request.version_id))
+        return api.DeleteVersionResponse()
+
+    async def ImportFrames(self, request: api.ImportFramesRequest, context: Any) -> api.ImportFramesResponse:
+        imported, skipped = await imports.import_batch(
+            self._uow, request.version_id, request.frames, validate_only=request.validate_only
+        )
+        return api.ImportFramesResponse(imported=imported, skipped=skipped)
+
+    async def ImportFramesStream(
+        self, request_iterator: AsyncIterator[api.ImportFramesStreamRequest], context: Any
+    ) -> AsyncIterator[api.ImportFramesStreamResponse]:
+        version_id, total_imported, total_skipped, batch = "", 0, 0, 0
+        async for request in request_iterator:
+            version_id = request.version_id or version_id
+            imported, skipped = await imports.import_batch(
+                self._uow,
+                version_id,
+                request.frames,
+                validate_only=request.validate_only,
+                details={"batch": batch, "committed_batches": batch},
+            )
+            total_imported, total_skipped = total_imported + imported, total_skipped + skipped
+            yield api.ImportFramesStreamResponse(
+                batch=batch,
+                imported=imported,
+                skipped=skipped,
+                total_imported=total_imported,
+                total_skipped=total_skipped,
+            )
+            batch += 1
+
+    async def ListFrames(self, request: api.ListFramesRequest, context: Any) -> api.ListFramesResponse:
+        frames, token, total = await imports.list_frames(
+            self._uow, request.version_id, request.page_size, request.page_token
+        )
+        return api.ListFramesResponse(frames=frames, next_page_token=token, total_size=total)
+
+    async def GetVersionStats(self, request: api.GetVersionStatsRequest, context: Any) -> api.GetVersionStatsResponse:
+        v, stats = await handlers.version_stats(self._uow, request.version_id)
+        return api.GetVersionStatsResponse(stats=messages.stats_msg(v, stats))

@@ -1,21 +1,54 @@
-"""Handlers: one per command, each in one unit of work (state + events commit together)."""
+"""Handlers of datasets and versions: one per command, each in one unit of work (state + events commit together)."""
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Callable
 
-from annostream_kernel.errors import AlreadyExists, InvalidArgument, NotFound
+from annostream_kernel.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied
 from annostream_kernel.ids import new_id
 from annostream_protos.events.v1 import datasets_pb2 as ev
 
 from ..adapters import messages
 from ..adapters.postgres import DatasetsUnitOfWork
-from ..domain.commands import CreateDataset, CreateVersion, ImportFrames, PublishVersion
-from ..domain.model import Dataset, Version, VersionStatus, validate_name
+from ..adapters.stats_store import Stats
+from ..domain.commands import CreateDataset, CreateVersion, DeleteDataset, DeleteVersion, PublishVersion, RenameDataset
+from ..domain.model import (
+    Dataset,
+    Version,
+    VersionStatus,
+    VersionTreeNode,
+    ensure_unreferenced,
+    lineage_tree,
+    validate_name,
+)
 
 UowFactory = Callable[[], DatasetsUnitOfWork]
-MAX_EVENT_BYTES = 256 * 1024
-MAX_IMPORT_BATCH = 10_000
+MAX_PAGE = 500
+
+
+def encode_token(*parts: str) -> str:
+    """Opaque keyset page token."""
+    return base64.urlsafe_b64encode(json.dumps(parts).encode()).decode()
+
+
+def decode_token(token: str, n: int) -> list[str]:
+    """Invert encode_token; a bad token is INVALID_ARGUMENT naming page_token."""
+    try:
+        parts = json.loads(base64.urlsafe_b64decode(token.encode()))
+        if isinstance(parts, list) and len(parts) == n and all(isinstance(p, str) for p in parts):
+            return parts
+    except Exception:
+        pass
+    raise InvalidArgument("is not a token returned by this list", field="page_token")
+
+
+def page_size(size: int) -> int:
+    """0 → 50; otherwise 1..500."""
+    if size < 0 or size > MAX_PAGE:
+        raise InvalidArgument(f"must be between 0 and {MAX_PAGE}", field="page_size")
+    return size or 50
 
 
 async def create_dataset(uow_factory: UowFactory, cmd: CreateDataset) -> Dataset:
@@ -35,11 +68,56 @@ async def create_dataset(uow_factory: UowFactory, cmd: CreateDataset) -> Dataset
 
 async def get_dataset(uow_factory: UowFactory, dataset_id: str) -> Dataset:
     """Load a dataset or raise NotFound."""
+    if not dataset_id:
+        raise InvalidArgument("is required", field="dataset_id")
     async with uow_factory() as uow:
         ds = await uow.datasets.get(dataset_id)
     if ds is None:
         raise NotFound(f"no dataset {dataset_id!r}", field="dataset_id")
     return ds
+
+
+async def list_datasets(uow_factory: UowFactory, team: str, size: int, token: str) -> tuple[list[Dataset], str, int]:
+    """A page of the team's datasets by name, the next page token and the total."""
+    n = page_size(size)
+    after = decode_token(token, 2) if token else None
+    async with uow_factory() as uow:
+        rows, total = await uow.datasets.list_page(team or "default", n + 1, (after[0], after[1]) if after else None)
+    nxt = encode_token(rows[n - 1].name, rows[n - 1].dataset_id) if len(rows) > n else ""
+    return rows[:n], nxt, total
+
+
+def _own(ds: Dataset | None, dataset_id: str, team: str) -> Dataset:
+    if ds is None:
+        raise NotFound(f"no dataset {dataset_id!r}", field="dataset_id")
+    if team and ds.team != team:
+        raise PermissionDenied(f"dataset {dataset_id!r} belongs to another team", field="dataset_id")
+    return ds
+
+
+async def rename_dataset(uow_factory: UowFactory, cmd: RenameDataset) -> Dataset:
+    """Rename a dataset of the caller's team; the new name must be free in the team."""
+    name = validate_name(cmd.name)
+    async with uow_factory() as uow:
+        ds = _own(await uow.datasets.get(cmd.dataset_id, for_update=True), cmd.dataset_id, cmd.team or "default")
+        if ds.name != name:
+            if not await uow.datasets.rename(ds.dataset_id, name):
+                raise AlreadyExists(f"team {ds.team!r} already has a dataset named {name!r}", field="name")
+            uow.collect(messages.event(ev.DatasetRenamed(dataset_id=ds.dataset_id, name=name), ds.dataset_id))
+        stored = await uow.datasets.get(ds.dataset_id)
+        await uow.commit()
+    assert stored is not None
+    return stored
+
+
+async def delete_dataset(uow_factory: UowFactory, cmd: DeleteDataset) -> None:
+    """Delete a dataset with its versions and frames, unless a task references it."""
+    async with uow_factory() as uow:
+        ds = _own(await uow.datasets.get(cmd.dataset_id, for_update=True), cmd.dataset_id, cmd.team or "default")
+        ensure_unreferenced(await uow.refs.of_dataset(ds.dataset_id), f"dataset {ds.dataset_id}", "dataset_id")
+        version_ids = await uow.datasets.delete(ds.dataset_id)
+        uow.collect(messages.event(ev.DatasetDeleted(dataset_id=ds.dataset_id, version_ids=version_ids), ds.dataset_id))
+        await uow.commit()
 
 
 async def create_version(uow_factory: UowFactory, cmd: CreateVersion) -> Version:
@@ -52,19 +130,12 @@ async def create_version(uow_factory: UowFactory, cmd: CreateVersion) -> Version
             raise NotFound(f"no dataset {cmd.dataset_id!r}", field="dataset_id")
         inherited = 0
         if cmd.parent_version_id:
-            parent = await uow.versions.get(cmd.parent_version_id, for_update=True)
+            parent = await uow.versions.get(cmd.parent_version_id)
             if parent is None or parent.dataset_id != cmd.dataset_id:
                 raise NotFound(f"no version {cmd.parent_version_id!r} in this dataset", field="parent_version_id")
             parent.ensure_can_be_parent()
             inherited = parent.frame_count
-        v = Version(
-            new_id("ver_"),
-            cmd.dataset_id,
-            name,
-            cmd.parent_version_id or None,
-            VersionStatus.DRAFT,
-            inherited,
-        )
+        v = Version(new_id("ver_"), cmd.dataset_id, name, cmd.parent_version_id or None, VersionStatus.DRAFT, inherited)
         await uow.versions.add(v)
         uow.collect(
             messages.event(
@@ -87,6 +158,8 @@ async def create_version(uow_factory: UowFactory, cmd: CreateVersion) -> Version
 
 async def get_version(uow_factory: UowFactory, version_id: str) -> Version:
     """Load a version or raise NotFound."""
+    if not version_id:
+        raise InvalidArgument("is required", field="version_id")
     async with uow_factory() as uow:
         v = await uow.versions.get(version_id)
     if v is None:
@@ -94,37 +167,12 @@ async def get_version(uow_factory: UowFactory, version_id: str) -> Version:
     return v
 
 
-async def import_frames(uow_factory: UowFactory, cmd: ImportFrames) -> tuple[int, int]:
-    """Import frames into a Draft version; returns (imported, skipped). All or nothing."""
-    if not cmd.frames:
-        raise InvalidArgument("must contain at least one frame", field="frames")
-    if len(cmd.frames) > MAX_IMPORT_BATCH:
-        raise InvalidArgument(f"at most {MAX_IMPORT_BATCH} frames per request", field="frames")
-    ids = [f.frame_id for f in cmd.frames]
-    if len(set(ids)) != len(ids):
-        dup = next(i for i in ids if ids.count(i) > 1)
-        raise InvalidArgument(f"frame id {dup!r} appears twice in the request", field="frames")
+async def list_versions(uow_factory: UowFactory, dataset_id: str) -> tuple[list[VersionTreeNode], int]:
+    """A dataset's versions as a lineage tree, and how many there are."""
+    await get_dataset(uow_factory, dataset_id)
     async with uow_factory() as uow:
-        version = await uow.versions.get(cmd.version_id, for_update=True)
-        if version is None:
-            raise NotFound(f"no version {cmd.version_id!r}", field="version_id")
-        version.ensure_draft("import frames")
-        inserted = await uow.frames.insert_new(version.version_id, cmd.frames)
-        new = [f for f in cmd.frames if f.frame_id in inserted]
-        if new:
-            await uow.versions.add_own_frames(version.version_id, len(new))
-            chunk: list[ev.FramesImported] = []
-            current = ev.FramesImported(dataset_id=version.dataset_id, version_id=version.version_id)
-            for f in new:
-                current.frames.append(messages.frame_msg(f))
-                if current.ByteSize() > MAX_EVENT_BYTES:
-                    chunk.append(current)
-                    current = ev.FramesImported(dataset_id=version.dataset_id, version_id=version.version_id)
-            if current.frames:
-                chunk.append(current)
-            uow.collect(*(messages.event(e, version.dataset_id, version.version_id) for e in chunk))
-        await uow.commit()
-    return len(new), len(cmd.frames) - len(new)
+        versions = await uow.versions.of_dataset(dataset_id)
+    return lineage_tree(versions), len(versions)
 
 
 async def publish_version(uow_factory: UowFactory, cmd: PublishVersion) -> Version:
@@ -137,12 +185,38 @@ async def publish_version(uow_factory: UowFactory, cmd: PublishVersion) -> Versi
         await uow.versions.publish(v.version_id)
         uow.collect(
             messages.event(
-                ev.VersionPublished(dataset_id=v.dataset_id, version_id=v.version_id),
-                v.dataset_id,
-                v.version_id,
+                ev.VersionPublished(dataset_id=v.dataset_id, version_id=v.version_id), v.dataset_id, v.version_id
             )
         )
         stored = await uow.versions.get(v.version_id)
         await uow.commit()
     assert stored is not None
     return stored
+
+
+async def delete_version(uow_factory: UowFactory, cmd: DeleteVersion) -> None:
+    """Delete a Draft version, unless a task references it."""
+    if not cmd.version_id:
+        raise InvalidArgument("is required", field="version_id")
+    async with uow_factory() as uow:
+        v = await uow.versions.get(cmd.version_id, for_update=True)
+        if v is None:
+            raise NotFound(f"no version {cmd.version_id!r}", field="version_id")
+        v.ensure_deletable()
+        ensure_unreferenced(await uow.refs.of_version(v.version_id), f"version {v.version_id}", "version_id")
+        await uow.versions.delete(v.version_id)
+        uow.collect(
+            messages.event(
+                ev.VersionDeleted(dataset_id=v.dataset_id, version_id=v.version_id), v.dataset_id, v.version_id
+            )
+        )
+        await uow.commit()
+
+
+async def version_stats(uow_factory: UowFactory, version_id: str) -> tuple[Version, Stats]:
+    """A version and its statistics (summed over its lineage)."""
+    v = await get_version(uow_factory, version_id)
+    async with uow_factory() as uow:
+        lineage = [v.version_id, *await uow.versions.ancestors(v.version_id)]
+        stats = await uow.stats.summed(lineage)
+    return v, stats

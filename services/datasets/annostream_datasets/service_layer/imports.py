@@ -1,0 +1,111 @@
+"""Frame import (batch-atomic, idempotent by frame id) and frame reads across a version's lineage."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from annostream_kernel.errors import DomainError, InvalidArgument, NotFound
+from annostream_protos.events.v1 import datasets_pb2 as ev
+from annostream_protos.types.v1 import frames_pb2
+
+from ..adapters import messages
+from ..domain.frame_rules import validate_frame
+from .handlers import UowFactory, decode_token, encode_token, get_version, page_size
+
+# NATS refuses messages above 1 MiB; events stay well below it (envelope and headers included).
+MAX_EVENT_BYTES = 256 * 1024
+MAX_IMPORT_BATCH = 10_000
+
+
+def validate_batch(frames: Sequence[frames_pb2.Frame], details: dict[str, int] | None = None) -> None:
+    """Validate and normalise every frame of a batch (fields named frames[i]...); ids must be distinct."""
+    if not frames:
+        raise InvalidArgument("must contain at least one frame", field="frames", details=details)
+    if len(frames) > MAX_IMPORT_BATCH:
+        raise InvalidArgument(f"at most {MAX_IMPORT_BATCH} frames per batch", field="frames", details=details)
+    seen: dict[str, int] = {}
+    try:
+        for i, f in enumerate(frames):
+            validate_frame(f, f"frames[{i}]")
+            if (first := seen.setdefault(f.frame_id, i)) != i:
+                raise InvalidArgument(
+                    f"frame id {f.frame_id!r} appears twice in the batch (also frames[{first}])",
+                    field=f"frames[{i}].id",
+                )
+    except DomainError as err:
+        err.details.update(details or {})
+        raise
+
+
+def chunk_events(dataset_id: str, version_id: str, frames: Sequence[frames_pb2.Frame]) -> list[ev.FramesImported]:
+    """FramesImported events of at most MAX_EVENT_BYTES each (a running size, not a re-measure per frame)."""
+    out: list[ev.FramesImported] = []
+    current = ev.FramesImported(dataset_id=dataset_id, version_id=version_id)
+    size = current.ByteSize()
+    for f in frames:
+        n = f.ByteSize() + 6  # field tag + length prefix
+        if current.frames and size + n > MAX_EVENT_BYTES:
+            out.append(current)
+            current = ev.FramesImported(dataset_id=dataset_id, version_id=version_id)
+            size = current.ByteSize()
+        current.frames.append(f)
+        size += n
+    if current.frames:
+        out.append(current)
+    return out
+
+
+async def import_batch(
+    uow_factory: UowFactory,
+    version_id: str,
+    frames: Sequence[frames_pb2.Frame],
+    *,
+    validate_only: bool = False,
+    details: dict[str, int] | None = None,
+) -> tuple[int, int]:
+    """Import one batch into a Draft version atomically; returns (imported, skipped).
+
+    Frames whose id the version (or an ancestor) already holds are skipped; a bad frame fails the
+    whole batch and nothing of it is written.
+    """
+    if not version_id:
+        raise InvalidArgument("is required", field="version_id", details=details)
+    validate_batch(frames, details)
+    async with uow_factory() as uow:
+        version = await uow.versions.get(version_id, for_update=True)
+        if version is None:
+            raise NotFound(f"no version {version_id!r}", field="version_id", details=details)
+        version.ensure_draft("import frames")
+        if validate_only:
+            return 0, 0
+        ids = [f.frame_id for f in frames]
+        inherited = await uow.frames.existing_in(await uow.versions.ancestors(version_id), ids)
+        candidates = [f for f in frames if f.frame_id not in inherited]
+        inserted: set[str] = set()
+        if candidates:
+            inserted = await uow.frames.insert_new(version_id, [messages.frame_row(f) for f in candidates])
+        new = [f for f in candidates if f.frame_id in inserted]
+        if new:
+            await uow.versions.add_own_frames(version_id, len(new))
+            uow.collect(
+                *(
+                    messages.event(e, version.dataset_id, version_id)
+                    for e in chunk_events(version.dataset_id, version_id, new)
+                )
+            )
+        await uow.commit()
+    return len(new), len(frames) - len(new)
+
+
+async def list_frames(
+    uow_factory: UowFactory, version_id: str, size: int, token: str
+) -> tuple[list[frames_pb2.Frame], str, int]:
+    """A page of the frames a version sees (own and inherited), by frame id; next token; total."""
+    n = page_size(size)
+    after = decode_token(token, 1)[0] if token else ""
+    v = await get_version(uow_factory, version_id)
+    async with uow_factory() as uow:
+        lineage = [v.version_id, *await uow.versions.ancestors(v.version_id)]
+        rows = await uow.frames.page(lineage, after, n + 1)
+    nxt = encode_token(rows[n - 1]["frame_id"]) if len(rows) > n else ""
+    return [messages.frame_from_row(r) for r in rows[:n]], nxt, v.frame_count
