@@ -56,6 +56,12 @@ def _smoke(args: argparse.Namespace) -> int:
     return run_smoke(args.url)
 
 
+def _admin_rebuild(args: argparse.Namespace) -> int:
+    from .admin import rebuild_projections
+
+    return rebuild_projections(args.database_url, args.schema)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
     p = argparse.ArgumentParser(prog="annostream", description="Event-sourced frame annotation.")
@@ -71,6 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
     smoke = sub.add_parser("smoke", help="drive the vertical slice through a running gateway")
     smoke.add_argument("--url", default=os.environ.get("ANNOSTREAM_URL", "http://127.0.0.1:8080"))
     smoke.set_defaults(func=_smoke)
+    admin = sub.add_parser("admin", help="operator commands").add_subparsers(dest="admin_command", required=True)
+    rebuild = admin.add_parser("rebuild-projections",
+                               help="replay annotation events into a fresh projection and compare checksums")
+    rebuild.add_argument("--database-url", default=None, help="default: $ANNOSTREAM_DATABASE_URL")
+    rebuild.add_argument("--schema", default="annotation")
+    rebuild.set_defaults(func=_admin_rebuild)
     return p
 
 

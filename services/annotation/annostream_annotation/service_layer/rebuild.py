@@ -6,7 +6,7 @@ import json
 import time
 from dataclasses import dataclass
 
-import asyncpg
+from annostream_kernel.db import Conn
 
 from ..adapters.codec import decode
 from ..domain.frame import FrameAggregate
@@ -40,7 +40,7 @@ class RebuildReport:
         return self.events / self.seconds if self.seconds else 0.0
 
 
-async def rebuild_projections(conn: asyncpg.Connection, *, batch: int = 20_000) -> RebuildReport:
+async def rebuild_projections(conn: Conn, *, batch: int = 20_000) -> RebuildReport:
     """Replay all events (per stream, in version order) into FRESH_TABLE and compare checksums."""
     start = time.perf_counter()
     await conn.execute(f"DROP TABLE IF EXISTS {FRESH_TABLE}")
@@ -79,7 +79,7 @@ async def rebuild_projections(conn: asyncpg.Connection, *, batch: int = 20_000) 
     return RebuildReport(events, frames, seconds, live["checksum"], rebuilt["checksum"], live["frames"])
 
 
-async def _copy(conn: asyncpg.Connection, rows: list[tuple[str, str, int, str]]) -> None:
+async def _copy(conn: Conn, rows: list[tuple[str, str, int, str]]) -> None:
     if rows:
         await conn.executemany(
             f"INSERT INTO {FRESH_TABLE} (version_id, frame_id, stream_version, doc) VALUES ($1, $2, $3, $4::jsonb)",

@@ -1,0 +1,34 @@
+"""`annostream admin ...`: operator commands run against the database of a deployment."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+from annostream_kernel.db import create_pool
+
+
+async def _rebuild(dsn: str, schema: str) -> int:
+    from annostream_annotation.service_layer.rebuild import FRESH_TABLE, rebuild_projections
+
+    pool = await create_pool(dsn, schema, min_size=1, max_size=1)
+    try:
+        async with pool.acquire() as conn:
+            report = await rebuild_projections(conn)
+    finally:
+        await pool.close()
+    print(f"replayed {report.events:,} events into {report.frames:,} frame projections "
+          f"({schema}.{FRESH_TABLE}) in {report.seconds:.2f}s = {report.events_per_second:,.0f} events/s")
+    print(f"live projection:    {report.live_frames:,} frames, checksum {report.live_checksum}")
+    print(f"rebuilt projection: {report.frames:,} frames, checksum {report.rebuilt_checksum}")
+    print("EQUAL" if report.equal else "DIFFERENT: the live projection does not match its events")
+    return 0 if report.equal else 1
+
+
+def rebuild_projections(database_url: str | None, schema: str) -> int:
+    """Replay the annotation events into a fresh table and compare it with the live projection."""
+    dsn = database_url or os.environ.get("ANNOSTREAM_DATABASE_URL", "")
+    if not dsn:
+        print("annostream admin: set ANNOSTREAM_DATABASE_URL or pass --database-url")
+        return 2
+    return asyncio.run(_rebuild(dsn, schema))
