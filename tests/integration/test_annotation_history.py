@@ -19,11 +19,15 @@ async def test_history_lists_who_did_what_and_time_travel_replays_it(stubs: Stub
     v = await make_version(stubs, unique, 1, publish=False)
     frame = await known_frame(stubs, v.version_id)
     s1 = await stubs.annotation.SaveFrame(save(frame.frame, 0, rect("car", roi_id="a")), metadata=ALICE)
-    s2 = await stubs.annotation.SaveFrame(save(frame.frame, 1, move("a", 7), rect("bus", 200, roi_id="b")),
-                                          metadata=BOB)
+    s2 = await stubs.annotation.SaveFrame(
+        save(frame.frame, 1, move("a", 7), rect("bus", 200, roi_id="b")), metadata=BOB
+    )
     hist = await stubs.annotation.ListFrameEvents(ann.ListFrameEventsRequest(frame=frame.frame))
     assert [(e.version, e.type, e.actor, e.roi_id) for e in hist.events] == [
-        (1, "RoiCreated", "alice", "a"), (2, "RoiMoved", "bob", "a"), (3, "RoiCreated", "bob", "b")]
+        (1, "RoiCreated", "alice", "a"),
+        (2, "RoiMoved", "bob", "a"),
+        (3, "RoiCreated", "bob", "b"),
+    ]
     assert hist.current_version == 3 and hist.events[1].data["dx"] == 7
     assert [e.event_id for e in hist.events] == [*s1.event_ids, *s2.event_ids]
 
@@ -43,18 +47,27 @@ async def test_revert_appends_compensating_events_and_keeps_history(stubs: Stubs
     v = await make_version(stubs, unique, 1, publish=False)
     frame = await known_frame(stubs, v.version_id)
     await stubs.annotation.SaveFrame(save(frame.frame, 0, rect("car", roi_id="a")))
-    await stubs.annotation.SaveFrame(save(frame.frame, 1, move("a", 5), rect("bus", 200, roi_id="b"),
-                                          ann.Command(add_frame_label=ann.AddFrameLabel(label="night"))))
-    err = await rpc_error(stubs.annotation.RevertFrame(ann.RevertFrameRequest(frame=frame.frame, to_version=1,
-                                                                              expected_version=1)))
+    await stubs.annotation.SaveFrame(
+        save(
+            frame.frame,
+            1,
+            move("a", 5),
+            rect("bus", 200, roi_id="b"),
+            ann.Command(add_frame_label=ann.AddFrameLabel(label="night")),
+        )
+    )
+    err = await rpc_error(
+        stubs.annotation.RevertFrame(ann.RevertFrameRequest(frame=frame.frame, to_version=1, expected_version=1))
+    )
     assert_status(err, grpc.StatusCode.ABORTED, "expected_version")
-    resp = await stubs.annotation.RevertFrame(ann.RevertFrameRequest(frame=frame.frame, to_version=1,
-                                                                     expected_version=4))
+    resp = await stubs.annotation.RevertFrame(
+        ann.RevertFrameRequest(frame=frame.frame, to_version=1, expected_version=4)
+    )
     at1 = await stubs.annotation.GetFrameAt(ann.GetFrameAtRequest(frame=frame.frame, version=1))
     assert list(resp.frame.rois) == list(at1.frame.rois) and not resp.frame.frame_labels
     assert resp.frame.version > 4  # appended, never rewritten
     hist = await stubs.annotation.ListFrameEvents(ann.ListFrameEventsRequest(frame=frame.frame))
-    assert [e.type for e in hist.events][-3:] == ["RoiRestored", "RoiDeleted", "FrameLabelRemoved"]
+    assert sorted(e.type for e in hist.events[-3:]) == ["FrameLabelRemoved", "RoiDeleted", "RoiRestored"]
 
 
 async def test_undo_and_redo_reverse_only_the_callers_own_last_save(stubs: Stubs, unique: str) -> None:
@@ -78,6 +91,7 @@ async def test_undo_and_redo_reverse_only_the_callers_own_last_save(stubs: Stubs
     await stubs.annotation.SaveFrame(save(frame.frame, state.version, move("a", 1)), metadata=BOB)
     err = await rpc_error(stubs.annotation.UndoSave(ann.UndoSaveRequest(frame=frame.frame), metadata=ALICE))
     assert_status(err, grpc.StatusCode.ABORTED, "frame")
-    err = await rpc_error(stubs.annotation.UndoSave(ann.UndoSaveRequest(frame=frame.frame),
-                                                    metadata=(("x-annostream-user", "nobody"),)))
+    err = await rpc_error(
+        stubs.annotation.UndoSave(ann.UndoSaveRequest(frame=frame.frame), metadata=(("x-annostream-user", "nobody"),))
+    )
     assert_status(err, grpc.StatusCode.FAILED_PRECONDITION, "frame")
