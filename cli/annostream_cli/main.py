@@ -62,6 +62,12 @@ def _admin_rebuild(args: argparse.Namespace) -> int:
     return rebuild_projections(args.database_url, args.schema)
 
 
+def _import(args: argparse.Namespace) -> int:
+    from .importer import main as import_main
+
+    return import_main(args.url, args.file, args.version, args.user, args.batch, args.validate_only)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
     p = argparse.ArgumentParser(prog="annostream", description="Event-sourced frame annotation.")
@@ -77,9 +83,18 @@ def build_parser() -> argparse.ArgumentParser:
     smoke = sub.add_parser("smoke", help="drive the vertical slice through a running gateway")
     smoke.add_argument("--url", default=os.environ.get("ANNOSTREAM_URL", "http://127.0.0.1:8080"))
     smoke.set_defaults(func=_smoke)
+    imp = sub.add_parser("import", help="import a JSON-lines file of frames into a Draft version (via the gateway)")
+    imp.add_argument("file", help="one frame JSON object per line")
+    imp.add_argument("--version", required=True, help="id of the Draft version to import into")
+    imp.add_argument("--url", default=os.environ.get("ANNOSTREAM_URL", "http://127.0.0.1:8080"))
+    imp.add_argument("--user", default=os.environ.get("ANNOSTREAM_USER", "cli"))
+    imp.add_argument("--batch", type=int, default=2000, help="frames per atomic batch (default 2000)")
+    imp.add_argument("--validate-only", action="store_true", help="check every line, write nothing")
+    imp.set_defaults(func=_import)
     admin = sub.add_parser("admin", help="operator commands").add_subparsers(dest="admin_command", required=True)
-    rebuild = admin.add_parser("rebuild-projections",
-                               help="replay annotation events into a fresh projection and compare checksums")
+    rebuild = admin.add_parser(
+        "rebuild-projections", help="replay annotation events into a fresh projection and compare checksums"
+    )
     rebuild.add_argument("--database-url", default=None, help="default: $ANNOSTREAM_DATABASE_URL")
     rebuild.add_argument("--schema", default="annotation")
     rebuild.set_defaults(func=_admin_rebuild)

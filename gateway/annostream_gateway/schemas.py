@@ -22,6 +22,11 @@ class CreateVersionBody(Strict):
     parent_version_id: str | None = None
 
 
+class MaskBody(Strict):
+    id: str = ""
+    uri: str = Field(min_length=1)
+
+
 class SourceBody(Strict):
     id: str | None = None
     uri: str = Field(min_length=1)
@@ -29,6 +34,7 @@ class SourceBody(Strict):
     height: int = Field(ge=1)
     timestamp: int = Field(default=0, ge=0)
     preview_uri: str = ""
+    masks: list[MaskBody] = Field(default_factory=list)
 
 
 class FrameBody(Strict):
@@ -37,6 +43,9 @@ class FrameBody(Strict):
     timestamp: int = Field(default=0, ge=0)
     sources: list[SourceBody] = Field(min_length=1)
     metadata: dict[str, Any] = Field(default_factory=dict)
+    # Initial annotations: the annotation service turns them into events (history starts at import).
+    rois: list[RoiBody] = Field(default_factory=list)
+    frame_labels: list[str] = Field(default_factory=list)
 
 
 class ImportFramesBody(Strict):
@@ -55,6 +64,8 @@ class CreateTaskBody(Strict):
     dataset_version_id: str = Field(min_length=1)
     iteration: IterationBody = Field(default_factory=IterationBody)
     default_labels: list[str] = Field(default_factory=list)
+    selection: SelectionBody | None = None
+    label_set: list[str] = Field(default_factory=list)
 
 
 class RoiBody(Strict):
@@ -154,3 +165,34 @@ class RevertBody(Strict):
 
 class UndoRedoBody(Strict):
     task_id: str = ""
+
+
+class RenameDatasetBody(Strict):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class RoiRuleBody(Strict):
+    kind: Literal["include", "exclude"] = "include"
+    label_expression: str = ""
+    min_count: int | None = Field(default=None, ge=0)
+    max_count: int | None = Field(default=None, ge=0)
+    min_confidence: float | None = None
+    max_confidence: float | None = None
+
+
+class FrameFilterBody(Strict):
+    roi_rules: list[RoiRuleBody] = Field(default_factory=list)
+    frame_query: str = ""
+    source_query: str = ""
+
+
+class SelectionBody(Strict):
+    """Which frames a task presents: all, empty (no annotations) or custom filters (ORed)."""
+
+    mode: Literal["all", "empty", "custom"] = "all"
+    filters: list[FrameFilterBody] = Field(default_factory=list)
+
+
+FrameBody.model_rebuild()
+ImportFramesBody.model_rebuild()
+CreateTaskBody.model_rebuild()

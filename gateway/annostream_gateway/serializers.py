@@ -11,6 +11,7 @@ from annostream_protos.annotation.v1 import annotation_service_pb2 as ann
 from annostream_protos.datasets.v1 import datasets_service_pb2 as ds
 from annostream_protos.events.v1 import datasets_pb2, tasks_pb2
 from annostream_protos.tasks.v1 import tasks_service_pb2 as tk
+from annostream_protos.types.v1 import filters_pb2 as f
 from annostream_protos.types.v1 import frames_pb2 as t
 
 VERSION_STATUS = {
@@ -33,7 +34,13 @@ def ts(value: Timestamp) -> str | None:
 
 
 def dataset(d: ds.Dataset) -> dict[str, Any]:
-    return {"dataset_id": d.dataset_id, "name": d.name, "team": d.team, "created_at": ts(d.created_at)}
+    return {
+        "dataset_id": d.dataset_id,
+        "name": d.name,
+        "team": d.team,
+        "created_at": ts(d.created_at),
+        "task_count": d.task_count,
+    }
 
 
 def version(v: ds.Version) -> dict[str, Any]:
@@ -44,7 +51,9 @@ def version(v: ds.Version) -> dict[str, Any]:
         "parent_version_id": v.parent_version_id or None,
         "status": VERSION_STATUS.get(v.status, "unknown"),
         "frame_count": v.frame_count,
+        "own_frame_count": v.own_frame_count,
         "created_at": ts(v.created_at),
+        "published_at": ts(v.published_at),
     }
 
 
@@ -65,9 +74,12 @@ def task(x: tk.Task) -> dict[str, Any]:
             "clip_length": it.clip_length,
         },
         "default_labels": list(x.default_labels),
+        "label_set": list(x.label_set),
+        "selection": selection(x.selection),
         "status": TASK_STATUS.get(x.status, "unknown"),
         "created_at": ts(x.created_at),
         "updated_at": ts(x.updated_at),
+        "completed_at": ts(x.completed_at),
     }
 
 
@@ -129,4 +141,77 @@ def frame_event(e: ann.FrameEvent) -> dict[str, Any]:
         "task_id": e.task_id or None,
         "roi_id": e.roi_id or None,
         "data": json_format.MessageToDict(e.data),
+    }
+
+
+FILTER_MODE = {f.FILTER_MODE_ALL: "all", f.FILTER_MODE_EMPTY: "empty", f.FILTER_MODE_CUSTOM: "custom"}
+ROI_RULE_KIND = {f.ROI_RULE_KIND_INCLUDE: "include", f.ROI_RULE_KIND_EXCLUDE: "exclude"}
+
+
+def selection(s: f.FrameSelection) -> dict[str, Any]:
+    return {
+        "mode": FILTER_MODE.get(s.mode, "all"),
+        "filters": [
+            {
+                "roi_rules": [
+                    {
+                        "kind": ROI_RULE_KIND.get(r.kind, "include"),
+                        "label_expression": r.label_expression,
+                        **{
+                            k: getattr(r, k)
+                            for k in ("min_count", "max_count", "min_confidence", "max_confidence")
+                            if r.HasField(k)
+                        },
+                    }
+                    for r in x.roi_rules
+                ],
+                "frame_query": x.frame_query,
+                "source_query": x.source_query,
+            }
+            for x in s.filters
+        ],
+    }
+
+
+def version_tree(n: ds.VersionNode) -> dict[str, Any]:
+    return {**version(n.version), "children": [version_tree(c) for c in n.children]}
+
+
+def imported_frame(fr: t.Frame) -> dict[str, Any]:
+    out = base_frame(fr)
+    masks = {s.id: [{"id": m.id, "uri": m.uri} for m in s.masks] for s in fr.sources if s.masks}
+    for src in out["sources"]:
+        if src["id"] in masks:
+            src["masks"] = masks[src["id"]]
+    return out
+
+
+def version_stats(s: ds.VersionStats) -> dict[str, Any]:
+    return {
+        "version_id": s.version_id,
+        "frame_count": s.frame_count,
+        "annotated_frame_count": s.annotated_frame_count,
+        "roi_count": s.roi_count,
+        "roi_labels": {c.label: c.count for c in s.roi_labels},
+        "frame_labels": {c.label: c.count for c in s.frame_labels},
+    }
+
+
+def task_info(r: tk.GetTaskResponse) -> dict[str, Any]:
+    def summary(v: tk.VersionSummary) -> dict[str, Any] | None:
+        if not v.version_id:
+            return None
+        return {
+            "version_id": v.version_id,
+            "name": v.name,
+            "status": VERSION_STATUS.get(v.status, "unknown"),
+            "frame_count": v.frame_count,
+            "parent_version_id": v.parent_version_id or None,
+        }
+
+    return {
+        **task(r.task),
+        "source_version": summary(r.source_version),
+        "annotated_version": summary(r.annotated_version),
+        "progress": {"done": r.progress.done, "total": r.progress.total, "known": r.progress.known},
     }

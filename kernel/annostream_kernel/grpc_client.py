@@ -11,9 +11,11 @@ from grpc import aio
 from .context import (
     GRPC_ACTOR_KEY,
     GRPC_CORRELATION_KEY,
+    GRPC_ROLE_KEY,
     GRPC_TEAM_KEY,
     current_actor,
     current_correlation_id,
+    current_role,
     current_team,
 )
 from .errors import (
@@ -47,6 +49,8 @@ def outgoing_metadata() -> tuple[tuple[str, str], ...]:
         md.append((GRPC_ACTOR_KEY, actor))
     if team := current_team():
         md.append((GRPC_TEAM_KEY, team))
+    if role := current_role():
+        md.append((GRPC_ROLE_KEY, role))
     return tuple(md)
 
 

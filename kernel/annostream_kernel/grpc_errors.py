@@ -9,7 +9,7 @@ from typing import Any
 import grpc
 from grpc import aio
 
-from .context import GRPC_ACTOR_KEY, GRPC_CORRELATION_KEY, GRPC_TEAM_KEY, bind_request
+from .context import GRPC_ACTOR_KEY, GRPC_CORRELATION_KEY, GRPC_ROLE_KEY, GRPC_TEAM_KEY, bind_request
 from .errors import DomainError
 from .logs import get_logger
 
@@ -33,7 +33,9 @@ async def abort_with(context: aio.ServicerContext[Any, Any], err: DomainError) -
 
 def _bind(context: aio.ServicerContext[Any, Any]) -> None:
     md = {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
-    bind_request(md.get(GRPC_CORRELATION_KEY), md.get(GRPC_ACTOR_KEY, ""), md.get(GRPC_TEAM_KEY, ""))
+    bind_request(
+        md.get(GRPC_CORRELATION_KEY), md.get(GRPC_ACTOR_KEY, ""), md.get(GRPC_TEAM_KEY, ""), md.get(GRPC_ROLE_KEY, "")
+    )
 
 
 def _wrap_unary(behavior: Callable[..., Awaitable[Any]], method: str) -> Callable[..., Awaitable[Any]]:

@@ -1,11 +1,11 @@
-"""Datasets, versions and frame import."""
+"""Datasets, versions (lineage tree, statistics) and frames (import, listing)."""
 
 from __future__ import annotations
 
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from google.protobuf import struct_pb2
 from pydantic import ValidationError
 
@@ -16,11 +16,13 @@ from annostream_protos.types.v1 import frames_pb2 as t
 
 from .. import serializers
 from ..clients import Clients
-from ..schemas import CreateDatasetBody, CreateVersionBody, FrameBody
+from ..schemas import CreateDatasetBody, CreateVersionBody, FrameBody, RenameDatasetBody, RoiBody
 from .deps import clients, identity
 
 router = APIRouter(prefix="/api/v1", tags=["datasets"], dependencies=[Depends(identity)])
 C = Annotated[Clients, Depends(clients)]
+PageSize = Annotated[int, Query(ge=0, le=500)]
+ROI_TYPE = {v: k for k, v in serializers.ROI_TYPE.items()}
 
 
 @router.post("/datasets", status_code=201)
@@ -29,10 +31,36 @@ async def create_dataset(body: CreateDatasetBody, c: C) -> dict[str, Any]:
     return serializers.dataset(resp.dataset)
 
 
+@router.get("/datasets")
+async def list_datasets(c: C, page_size: PageSize = 50, page_token: str = "") -> dict[str, Any]:
+    """The caller's team's datasets by name, with paging and the total."""
+    req = ds.ListDatasetsRequest(page_size=page_size, page_token=page_token)
+    resp = await call(c.datasets.ListDatasets, req, timeout=c.timeout)
+    return {
+        "datasets": [serializers.dataset(d) for d in resp.datasets],
+        "next_page_token": resp.next_page_token or None,
+        "total": resp.total_size,
+    }
+
+
 @router.get("/datasets/{dataset_id}")
 async def get_dataset(dataset_id: str, c: C) -> dict[str, Any]:
     resp = await call(c.datasets.GetDataset, ds.GetDatasetRequest(dataset_id=dataset_id), timeout=c.timeout)
     return serializers.dataset(resp.dataset)
+
+
+@router.patch("/datasets/{dataset_id}")
+async def rename_dataset(dataset_id: str, body: RenameDatasetBody, c: C) -> dict[str, Any]:
+    """Rename a dataset (names are unique per team)."""
+    req = ds.RenameDatasetRequest(dataset_id=dataset_id, name=body.name)
+    return serializers.dataset((await call(c.datasets.RenameDataset, req, timeout=c.timeout)).dataset)
+
+
+@router.delete("/datasets/{dataset_id}", status_code=204)
+async def delete_dataset(dataset_id: str, c: C) -> Response:
+    """Delete a dataset with its versions and frames; 409 while a task references it."""
+    await call(c.datasets.DeleteDataset, ds.DeleteDatasetRequest(dataset_id=dataset_id), timeout=c.timeout)
+    return Response(status_code=204)
 
 
 @router.post("/datasets/{dataset_id}/versions", status_code=201)
@@ -41,10 +69,24 @@ async def create_version(dataset_id: str, body: CreateVersionBody, c: C) -> dict
     return serializers.version((await call(c.datasets.CreateVersion, req, timeout=c.timeout)).version)
 
 
+@router.get("/datasets/{dataset_id}/versions")
+async def list_versions(dataset_id: str, c: C) -> dict[str, Any]:
+    """The dataset's versions as a lineage tree: roots, each with its `children`."""
+    resp = await call(c.datasets.ListVersions, ds.ListVersionsRequest(dataset_id=dataset_id), timeout=c.timeout)
+    return {"versions": [serializers.version_tree(n) for n in resp.roots], "total": resp.total_size}
+
+
 @router.get("/versions/{version_id}")
 async def get_version(version_id: str, c: C) -> dict[str, Any]:
     resp = await call(c.datasets.GetVersion, ds.GetVersionRequest(version_id=version_id), timeout=c.timeout)
     return serializers.version(resp.version)
+
+
+@router.delete("/versions/{version_id}", status_code=204)
+async def delete_version(version_id: str, c: C) -> Response:
+    """Delete a Draft version; 409 for a Published one or while a task references it."""
+    await call(c.datasets.DeleteVersion, ds.DeleteVersionRequest(version_id=version_id), timeout=c.timeout)
+    return Response(status_code=204)
 
 
 @router.post("/versions/{version_id}/publish")
@@ -53,14 +95,51 @@ async def publish_version(version_id: str, c: C) -> dict[str, Any]:
     return serializers.version((await call(c.datasets.PublishVersion, req, timeout=c.timeout)).version)
 
 
+@router.get("/versions/{version_id}/stats")
+async def version_stats(version_id: str, c: C) -> dict[str, Any]:
+    """Frame count, annotated frame count, ROI count and label counts (follow annotation events)."""
+    req = ds.GetVersionStatsRequest(version_id=version_id)
+    return serializers.version_stats((await call(c.datasets.GetVersionStats, req, timeout=c.timeout)).stats)
+
+
+@router.get("/versions/{version_id}/frames")
+async def list_frames(version_id: str, c: C, page_size: PageSize = 50, page_token: str = "") -> dict[str, Any]:
+    """Frames the version sees (its own and its ancestors'), by frame id."""
+    req = ds.ListFramesRequest(version_id=version_id, page_size=page_size, page_token=page_token)
+    resp = await call(c.datasets.ListFrames, req, timeout=c.timeout)
+    return {
+        "frames": [serializers.imported_frame(f) for f in resp.frames],
+        "next_page_token": resp.next_page_token or None,
+        "total": resp.total_size,
+    }
+
+
+def _struct(d: dict[str, Any]) -> struct_pb2.Struct:
+    s = struct_pb2.Struct()
+    s.update(d)
+    return s
+
+
+def _roi(r: RoiBody) -> t.Roi:
+    roi = t.Roi(
+        roi_id=r.roi_id,
+        type=ROI_TYPE[r.type],
+        points=[t.Point(x=x, y=y) for x, y in r.points],
+        labels=r.labels,
+        source_id=r.source_id,
+        metadata=_struct(r.metadata),
+    )
+    if r.confidence is not None:
+        roi.confidence = r.confidence
+    return roi
+
+
 def _frame_msg(f: FrameBody) -> t.Frame:
-    meta = struct_pb2.Struct()
-    meta.update(f.metadata)
     return t.Frame(
         frame_id=f.id,
         context_id=f.context_id or "",
         timestamp=f.timestamp,
-        metadata=meta,
+        metadata=_struct(f.metadata),
         sources=[
             t.Source(
                 id=s.id or "",
@@ -69,9 +148,12 @@ def _frame_msg(f: FrameBody) -> t.Frame:
                 height=s.height,
                 timestamp=s.timestamp,
                 preview_uri=s.preview_uri,
+                masks=[t.Mask(id=m.id, uri=m.uri) for m in s.masks],
             )
             for s in f.sources
         ],
+        rois=[_roi(r) for r in f.rois],
+        frame_labels=f.frame_labels,
     )
 
 
@@ -124,9 +206,14 @@ def parse_frames(raw: bytes, content_type: str) -> list[FrameBody]:
         }
     },
 )
-async def import_frames(version_id: str, request: Request, c: C) -> dict[str, Any]:
-    """Import frames (JSON {"frames": [...]} or JSON lines); idempotent by frame id."""
+async def import_frames(version_id: str, request: Request, c: C, validate_only: bool = False) -> dict[str, Any]:
+    """Import one batch of frames (JSON {"frames": [...]} or JSON lines) atomically; idempotent by frame id.
+
+    Frames may carry initial `rois` and `frame_labels`; sources may carry `masks`. With
+    `validate_only=true` nothing is written and errors are reported as for a real import."""
     frames = parse_frames(await request.body(), request.headers.get("content-type", ""))
-    req = ds.ImportFramesRequest(version_id=version_id, frames=[_frame_msg(f) for f in frames])
+    req = ds.ImportFramesRequest(
+        version_id=version_id, frames=[_frame_msg(f) for f in frames], validate_only=validate_only
+    )
     resp = await call(c.datasets.ImportFrames, req, timeout=max(c.timeout, 60))
     return {"imported": resp.imported, "skipped": resp.skipped}

@@ -2,28 +2,58 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from annostream_kernel.grpc_client import call
 from annostream_protos.events.v1 import tasks_pb2
 from annostream_protos.iterator.v1 import iterator_service_pb2 as it
 from annostream_protos.tasks.v1 import tasks_service_pb2 as tk
+from annostream_protos.types.v1 import filters_pb2 as f
 
 from .. import serializers
 from ..clients import Clients
-from ..schemas import CreateTaskBody
+from ..schemas import CreateTaskBody, SelectionBody
 from .deps import clients, identity
 
 router = APIRouter(prefix="/api/v1", tags=["tasks"])
 C = Annotated[Clients, Depends(clients)]
 User = Annotated[str, Depends(identity)]
 ORDER = {"sequential": tasks_pb2.ITERATION_ORDER_SEQUENTIAL, "random": tasks_pb2.ITERATION_ORDER_RANDOM}
+MODE = {"all": f.FILTER_MODE_ALL, "empty": f.FILTER_MODE_EMPTY, "custom": f.FILTER_MODE_CUSTOM}
+STATUS = {"active": tk.TASK_STATUS_ACTIVE, "completed": tk.TASK_STATUS_COMPLETED, "all": tk.TASK_STATUS_UNSPECIFIED}
+
+
+def _selection(body: SelectionBody | None) -> f.FrameSelection:
+    if body is None:
+        return f.FrameSelection(mode=f.FILTER_MODE_ALL)
+    return f.FrameSelection(
+        mode=MODE[body.mode],
+        filters=[
+            f.FrameFilter(
+                frame_query=x.frame_query,
+                source_query=x.source_query,
+                roi_rules=[
+                    f.RoiRule(
+                        kind=f.ROI_RULE_KIND_INCLUDE if r.kind == "include" else f.ROI_RULE_KIND_EXCLUDE,
+                        label_expression=r.label_expression,
+                        min_count=r.min_count,
+                        max_count=r.max_count,
+                        min_confidence=r.min_confidence,
+                        max_confidence=r.max_confidence,
+                    )
+                    for r in x.roi_rules
+                ],
+            )
+            for x in body.filters
+        ],
+    )
 
 
 @router.post("/tasks", status_code=201)
 async def create_task(body: CreateTaskBody, c: C, _user: User) -> dict[str, Any]:
+    """Create a task; on a Published version it annotates a new Draft child named like the task."""
     i = body.iteration
     req = tk.CreateTaskRequest(
         name=body.name,
@@ -33,17 +63,33 @@ async def create_task(body: CreateTaskBody, c: C, _user: User) -> dict[str, Any]
             order=ORDER[i.order], random_seed=i.random_seed or 0, limit=i.limit, clip_length=i.clip_length
         ),
         has_random_seed=i.random_seed is not None,
+        selection=_selection(body.selection),
+        label_set=body.label_set,
     )
     return serializers.task((await call(c.tasks.CreateTask, req, timeout=c.timeout)).task)
 
 
 @router.get("/tasks")
 async def list_tasks(
-    c: C, _user: User, page_size: Annotated[int, Query(ge=0, le=500)] = 50, page_token: str = ""
+    c: C,
+    _user: User,
+    page_size: Annotated[int, Query(ge=0, le=500)] = 50,
+    page_token: str = "",
+    status: Literal["active", "completed", "all"] = "all",
+    dataset_id: str = "",
+    scope: Annotated[Literal["team", "mine"], Query(description="team work or only my tasks")] = "team",
+    sort: Literal["recent", "name"] = "recent",
 ) -> dict[str, Any]:
-    resp = await call(
-        c.tasks.ListTasks, tk.ListTasksRequest(page_size=page_size, page_token=page_token), timeout=c.timeout
+    """Tasks with the view options: Active/Completed, dataset, My/Team work, RECENT/NAME, cursor paging, total."""
+    req = tk.ListTasksRequest(
+        page_size=page_size,
+        page_token=page_token,
+        status=STATUS[status],
+        dataset_id=dataset_id,
+        scope=tk.TASK_SCOPE_MINE if scope == "mine" else tk.TASK_SCOPE_TEAM,
+        sort=tk.TASK_SORT_NAME if sort == "name" else tk.TASK_SORT_RECENT,
     )
+    resp = await call(c.tasks.ListTasks, req, timeout=c.timeout)
     return {
         "tasks": [serializers.task(x) for x in resp.tasks],
         "next_page_token": resp.next_page_token or None,
@@ -53,7 +99,29 @@ async def list_tasks(
 
 @router.get("/tasks/{task_id}")
 async def get_task(task_id: str, c: C, _user: User) -> dict[str, Any]:
-    return serializers.task((await call(c.tasks.GetTask, tk.GetTaskRequest(task_id=task_id), timeout=c.timeout)).task)
+    """The task's info: its versions (source and annotated), filters, iteration and progress."""
+    return serializers.task_info(await call(c.tasks.GetTask, tk.GetTaskRequest(task_id=task_id), timeout=c.timeout))
+
+
+@router.post("/tasks/{task_id}/complete")
+async def complete_task(task_id: str, c: C, _user: User) -> dict[str, Any]:
+    """Mark Completed (owner or team admin: X-Annostream-Role: admin in dev mode)."""
+    req = tk.CompleteTaskRequest(task_id=task_id)
+    return serializers.task((await call(c.tasks.CompleteTask, req, timeout=c.timeout)).task)
+
+
+@router.post("/tasks/{task_id}/reopen")
+async def reopen_task(task_id: str, c: C, _user: User) -> dict[str, Any]:
+    """Make a Completed task Active again (owner or team admin)."""
+    req = tk.ReopenTaskRequest(task_id=task_id)
+    return serializers.task((await call(c.tasks.ReopenTask, req, timeout=c.timeout)).task)
+
+
+@router.delete("/tasks/{task_id}", status_code=204)
+async def delete_task(task_id: str, c: C, _user: User) -> Response:
+    """Delete the task (owner or team admin); its annotated version and annotation events stay."""
+    await call(c.tasks.DeleteTask, tk.DeleteTaskRequest(task_id=task_id), timeout=c.timeout)
+    return Response(status_code=204)
 
 
 @router.post("/tasks/{task_id}/next-frame")

@@ -10,6 +10,7 @@ from annostream_kernel.streams import TASKS
 from annostream_protos.tasks.v1 import tasks_service_pb2, tasks_service_pb2_grpc
 
 from .adapters.datasets_client import GrpcVersionCatalog
+from .adapters.iterator_client import GrpcFrameIterator
 from .adapters.postgres import TasksUnitOfWork
 from .entrypoints.grpc_api import TasksServicer
 
@@ -18,18 +19,19 @@ SCHEMA = "tasks"
 
 def definition() -> ServiceDefinition:
     """The tasks service as the kernel runtime runs it."""
-    catalogs: list[GrpcVersionCatalog] = []
+    clients: list[GrpcVersionCatalog | GrpcFrameIterator] = []
 
     def register(server: aio.Server, res: Resources) -> None:
         settings = res.settings
         assert isinstance(settings, PeerSettings)
         catalog = GrpcVersionCatalog(settings.datasets_addr, settings.peer_timeout_seconds)
-        catalogs.append(catalog)
-        servicer = TasksServicer(lambda: TasksUnitOfWork(res.pool, res.notify_channel), catalog)
+        iterator = GrpcFrameIterator(settings.iterator_addr, settings.peer_timeout_seconds)
+        clients.extend([catalog, iterator])
+        servicer = TasksServicer(lambda: TasksUnitOfWork(res.pool, res.notify_channel), catalog, iterator)
         tasks_service_pb2_grpc.add_TasksServiceServicer_to_server(servicer, server)
 
     async def on_stop() -> None:
-        for c in catalogs:
+        for c in clients:
             await c.close()
 
     return ServiceDefinition(

@@ -35,7 +35,9 @@ def _ts(dt: datetime | None) -> timestamp_pb2.Timestamp | None:
 
 def dataset_msg(d: Dataset) -> api.Dataset:
     """Dataset → API message."""
-    return api.Dataset(dataset_id=d.dataset_id, name=d.name, team=d.team, created_at=_ts(d.created_at))
+    return api.Dataset(
+        dataset_id=d.dataset_id, name=d.name, team=d.team, created_at=_ts(d.created_at), task_count=d.task_count
+    )
 
 
 def version_msg(v: Version) -> api.Version:

@@ -14,7 +14,12 @@ from .stats_store import StatsStore, TaskRefs
 
 
 def _dataset(r: asyncpg.Record) -> Dataset:
-    return Dataset(r["dataset_id"], r["name"], r["team"], r["created_at"])
+    return Dataset(r["dataset_id"], r["name"], r["team"], r["created_at"], r["task_count"])
+
+
+DATASET_COLUMNS = (
+    "d.*, (SELECT count(*) FROM task_refs t WHERE t.dataset_id = d.dataset_id)::int AS task_count FROM datasets d"
+)
 
 
 class DatasetRepository:
@@ -36,7 +41,7 @@ class DatasetRepository:
 
     async def get(self, dataset_id: str, *, for_update: bool = False) -> Dataset | None:
         """Load one dataset (optionally locking it)."""
-        sql = "SELECT * FROM datasets WHERE dataset_id = $1" + (" FOR UPDATE" if for_update else "")
+        sql = f"SELECT {DATASET_COLUMNS} WHERE dataset_id = $1" + (" FOR UPDATE OF d" if for_update else "")
         r = await self.conn.fetchrow(sql, dataset_id)
         return _dataset(r) if r else None
 
@@ -51,7 +56,7 @@ class DatasetRepository:
     async def list_page(self, team: str, limit: int, after: tuple[str, str] | None) -> tuple[list[Dataset], int]:
         """A page of the team's datasets by (name, id), and the team's total."""
         rows = await self.conn.fetch(
-            "SELECT * FROM datasets WHERE team = $1 AND ($3::text IS NULL OR (name, dataset_id) > ($3, $4))"
+            f"SELECT {DATASET_COLUMNS} WHERE team = $1 AND ($3::text IS NULL OR (name, dataset_id) > ($3, $4))"
             " ORDER BY name, dataset_id LIMIT $2",
             team,
             limit,

@@ -36,6 +36,7 @@ class Dataset:
     name: str
     team: str
     created_at: datetime | None = None
+    task_count: int = 0
 
 
 @dataclass(frozen=True)

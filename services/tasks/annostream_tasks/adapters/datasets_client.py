@@ -19,6 +19,8 @@ class VersionInfo:
     dataset_id: str
     name: str
     published: bool
+    frame_count: int = 0
+    parent_version_id: str = ""
 
 
 class VersionCatalog(Protocol):
@@ -34,7 +36,9 @@ class VersionCatalog(Protocol):
 
 
 def _info(v: api.Version) -> VersionInfo:
-    return VersionInfo(v.version_id, v.dataset_id, v.name, v.status == ev.VERSION_STATUS_PUBLISHED)
+    return VersionInfo(
+        v.version_id, v.dataset_id, v.name, v.status == ev.VERSION_STATUS_PUBLISHED, v.frame_count, v.parent_version_id
+    )
 
 
 class GrpcVersionCatalog:

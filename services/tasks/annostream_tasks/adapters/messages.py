@@ -4,17 +4,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from google.protobuf import timestamp_pb2
+from google.protobuf import json_format, timestamp_pb2
+from google.protobuf.message import Message
 
 from annostream_kernel.events import NewEvent, subject
 from annostream_kernel.streams import TASKS
 from annostream_protos.events.v1 import tasks_pb2 as ev
 from annostream_protos.tasks.v1 import tasks_service_pb2 as api
+from annostream_protos.types.v1 import filters_pb2
 
-from ..domain.model import Iteration, Order, Task, TaskStatus
+from ..domain.model import FilterMode, Iteration, Order, Selection, Task, TaskStatus
 
 ORDER = {Order.SEQUENTIAL: ev.ITERATION_ORDER_SEQUENTIAL, Order.RANDOM: ev.ITERATION_ORDER_RANDOM}
 STATUS = {TaskStatus.ACTIVE: api.TASK_STATUS_ACTIVE, TaskStatus.COMPLETED: api.TASK_STATUS_COMPLETED}
+MODE = {
+    FilterMode.ALL: filters_pb2.FILTER_MODE_ALL,
+    FilterMode.EMPTY: filters_pb2.FILTER_MODE_EMPTY,
+    FilterMode.CUSTOM: filters_pb2.FILTER_MODE_CUSTOM,
+}
+MODE_OF = {v: k for k, v in MODE.items()} | {filters_pb2.FILTER_MODE_UNSPECIFIED: FilterMode.ALL}
 
 
 def _ts(dt: datetime | None) -> timestamp_pb2.Timestamp | None:
@@ -29,6 +37,19 @@ def iteration_msg(it: Iteration) -> ev.IterationSpec:
     """Iteration → IterationSpec."""
     return ev.IterationSpec(
         order=ORDER[it.order], random_seed=it.random_seed, limit=it.limit, clip_length=it.clip_length
+    )
+
+
+def selection_of(msg: filters_pb2.FrameSelection) -> Selection:
+    """FrameSelection → Selection (filters kept in their JSON form)."""
+    filters = [json_format.MessageToDict(f, preserving_proto_field_name=True) for f in msg.filters]
+    return Selection(MODE_OF.get(msg.mode, FilterMode.ALL), filters)
+
+
+def selection_msg(s: Selection) -> filters_pb2.FrameSelection:
+    """Selection → FrameSelection."""
+    return filters_pb2.FrameSelection(
+        mode=MODE[s.mode], filters=[json_format.ParseDict(f, filters_pb2.FrameFilter()) for f in s.filters]
     )
 
 
@@ -47,6 +68,18 @@ def task_msg(t: Task) -> api.Task:
         status=STATUS[t.status],
         created_at=_ts(t.created_at),
         updated_at=_ts(t.updated_at),
+        selection=selection_msg(t.selection),
+        label_set=t.label_set,
+        completed_at=_ts(t.completed_at),
+    )
+
+
+def _event(payload: Message, task_id: str) -> NewEvent:
+    return NewEvent(
+        payload=payload,
+        stream_id=f"task:{task_id}",
+        task_id=task_id,
+        subject=subject(TASKS.prefix, task_id, payload.DESCRIPTOR.name),
     )
 
 
@@ -62,10 +95,22 @@ def task_created(t: Task) -> NewEvent:
         annotated_version_id=t.annotated_version_id,
         iteration=iteration_msg(t.iteration),
         default_labels=t.default_labels,
+        selection=selection_msg(t.selection),
+        label_set=t.label_set,
     )
-    return NewEvent(
-        payload=payload,
-        stream_id=f"task:{t.task_id}",
-        task_id=t.task_id,
-        subject=subject(TASKS.prefix, t.task_id, "TaskCreated"),
-    )
+    return _event(payload, t.task_id)
+
+
+def task_completed(t: Task) -> NewEvent:
+    """TaskCompleted."""
+    return _event(ev.TaskCompleted(task_id=t.task_id), t.task_id)
+
+
+def task_reopened(t: Task) -> NewEvent:
+    """TaskReopened."""
+    return _event(ev.TaskReopened(task_id=t.task_id), t.task_id)
+
+
+def task_deleted(t: Task) -> NewEvent:
+    """TaskDeleted (the annotated version and its events stay)."""
+    return _event(ev.TaskDeleted(task_id=t.task_id, annotated_version_id=t.annotated_version_id), t.task_id)

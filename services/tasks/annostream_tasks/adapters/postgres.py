@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
@@ -12,11 +13,12 @@ from annostream_kernel.db import Conn
 from annostream_kernel.errors import InvalidArgument
 from annostream_kernel.uow import PgUnitOfWork
 
-from ..domain.model import Iteration, Order, Task, TaskStatus
+from ..domain.model import FilterMode, Iteration, Order, Scope, Selection, SortBy, Task, TaskQuery, TaskStatus
 
 
 def _task(r: asyncpg.Record) -> Task:
     it = json.loads(r["iteration"])
+    sel = json.loads(r["selection"])
     return Task(
         task_id=r["task_id"],
         name=r["name"],
@@ -30,21 +32,42 @@ def _task(r: asyncpg.Record) -> Task:
         status=TaskStatus(r["status"]),
         created_at=r["created_at"],
         updated_at=r["updated_at"],
+        selection=Selection(FilterMode(sel["mode"]), sel["filters"]),
+        label_set=list(r["label_set"]),
+        completed_at=r["completed_at"],
     )
 
 
-def encode_cursor(created_at: datetime, task_id: str) -> str:
-    """Opaque page token for keyset paging."""
-    return base64.urlsafe_b64encode(json.dumps([created_at.isoformat(), task_id]).encode()).decode()
+def encode_cursor(t: Task, sort: SortBy) -> str:
+    """Opaque page token for keyset paging in the given order."""
+    assert t.created_at is not None
+    key = t.created_at.isoformat() if sort is SortBy.RECENT else t.name.lower()
+    return base64.urlsafe_b64encode(json.dumps([sort.value, key, t.task_id]).encode()).decode()
 
 
-def decode_cursor(token: str) -> tuple[datetime, str]:
-    """Invert encode_cursor; a bad token is INVALID_ARGUMENT."""
+def decode_cursor(token: str, sort: SortBy) -> tuple[Any, str]:
+    """Invert encode_cursor; a bad token (or one of another sort order) is INVALID_ARGUMENT."""
     try:
-        ts, task_id = json.loads(base64.urlsafe_b64decode(token.encode()))
-        return datetime.fromisoformat(ts), str(task_id)
+        kind, key, task_id = json.loads(base64.urlsafe_b64decode(token.encode()))
+        if kind == sort.value:
+            return (datetime.fromisoformat(key) if sort is SortBy.RECENT else str(key)), str(task_id)
     except Exception as exc:
         raise InvalidArgument("is not a token returned by ListTasks", field="page_token") from exc
+    raise InvalidArgument(f"was returned for sort {kind!r}, not {sort.value!r}", field="page_token")
+
+
+def _filters(q: TaskQuery) -> tuple[list[str], list[Any]]:
+    where, args = ["team = $1"], [q.team]
+    if q.scope is Scope.MINE:
+        args.append(q.actor)
+        where.append(f"owner = ${len(args)}")
+    if q.status is not None:
+        args.append(q.status.value)
+        where.append(f"status = ${len(args)}")
+    if q.dataset_id:
+        args.append(q.dataset_id)
+        where.append(f"dataset_id = ${len(args)}")
+    return where, args
 
 
 class TaskRepository:
@@ -58,7 +81,8 @@ class TaskRepository:
         it = t.iteration
         await self.conn.execute(
             "INSERT INTO tasks (task_id, name, owner, team, dataset_id, source_version_id, annotated_version_id,"
-            " iteration, default_labels) VALUES ($1,$2,$3,$4,$5,$6,$7,$8::jsonb,$9)",
+            " iteration, default_labels, selection, label_set)"
+            " VALUES ($1,$2,$3,$4,$5,$6,$7,$8::jsonb,$9,$10::jsonb,$11)",
             t.task_id,
             t.name,
             t.owner,
@@ -75,31 +99,46 @@ class TaskRepository:
                 }
             ),
             t.default_labels,
+            json.dumps({"mode": t.selection.mode.value, "filters": t.selection.filters}),
+            t.label_set,
         )
 
-    async def get(self, task_id: str) -> Task | None:
+    async def get(self, task_id: str, *, for_update: bool = False) -> Task | None:
         """Load one task."""
-        r = await self.conn.fetchrow("SELECT * FROM tasks WHERE task_id = $1", task_id)
+        sql = "SELECT * FROM tasks WHERE task_id = $1" + (" FOR UPDATE" if for_update else "")
+        r = await self.conn.fetchrow(sql, task_id)
         return _task(r) if r else None
 
-    async def list_recent(self, team: str, limit: int, after: tuple[datetime, str] | None) -> tuple[list[Task], int]:
-        """A page of the team's tasks, newest first, and the team's total."""
-        if after is None:
-            rows = await self.conn.fetch(
-                "SELECT * FROM tasks WHERE team = $1 ORDER BY created_at DESC, task_id DESC LIMIT $2",
-                team,
-                limit,
-            )
-        else:
-            rows = await self.conn.fetch(
-                "SELECT * FROM tasks WHERE team = $1 AND (created_at, task_id) < ($3, $4)"
-                " ORDER BY created_at DESC, task_id DESC LIMIT $2",
-                team,
-                limit,
-                after[0],
-                after[1],
-            )
-        total = await self.conn.fetchval("SELECT count(*) FROM tasks WHERE team = $1", team)
+    async def set_status(self, task_id: str, status: TaskStatus) -> None:
+        """Complete or reopen."""
+        await self.conn.execute(
+            "UPDATE tasks SET status = $2, updated_at = now(),"
+            " completed_at = CASE WHEN $2 = 'completed' THEN now() END WHERE task_id = $1",
+            task_id,
+            status.value,
+        )
+
+    async def delete(self, task_id: str) -> None:
+        """Remove a task."""
+        await self.conn.execute("DELETE FROM tasks WHERE task_id = $1", task_id)
+
+    async def list_page(self, q: TaskQuery, limit: int, after: tuple[Any, str] | None) -> tuple[list[Task], int]:
+        """A page of tasks matching the view options in the chosen order, and the matching total."""
+        where, args = _filters(q)
+        total = await self.conn.fetchval(f"SELECT count(*) FROM tasks WHERE {' AND '.join(where)}", *args)
+        key, order = (
+            ("created_at", "created_at DESC, task_id DESC")
+            if q.sort is SortBy.RECENT
+            else ("lower(name)", "lower(name), task_id")
+        )
+        if after is not None:
+            args += [after[0], after[1]]
+            op = "<" if q.sort is SortBy.RECENT else ">"
+            where.append(f"({key}, task_id) {op} (${len(args) - 1}, ${len(args)})")
+        args.append(limit)
+        rows = await self.conn.fetch(
+            f"SELECT * FROM tasks WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ${len(args)}", *args
+        )
         return [_task(r) for r in rows], int(total)
 
 

@@ -6,8 +6,9 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from annostream_kernel.errors import InvalidArgument
+from annostream_kernel.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 
 MAX_NAME = 200
 MAX_LABEL = 256
@@ -20,6 +21,29 @@ class Order(StrEnum):
 
     SEQUENTIAL = "sequential"
     RANDOM = "random"
+
+
+class FilterMode(StrEnum):
+    """Which frames a task presents."""
+
+    ALL = "all"
+    EMPTY = "empty"
+    CUSTOM = "custom"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The task's frame selection; custom filters are kept in their JSON form (the iterator's language)."""
+
+    mode: FilterMode = FilterMode.ALL
+    filters: list[dict[str, Any]] = field(default_factory=list)
+
+    def check(self) -> None:
+        """Custom needs at least one filter; All/Empty take none."""
+        if self.mode is FilterMode.CUSTOM and not self.filters:
+            raise InvalidArgument("custom mode needs at least one filter", field="selection.filters")
+        if self.mode is not FilterMode.CUSTOM and self.filters:
+            raise InvalidArgument(f"filters are only used in custom mode, not {self.mode}", field="selection.filters")
 
 
 class TaskStatus(StrEnum):
@@ -62,6 +86,16 @@ def validate_task_name(name: str) -> str:
     return name
 
 
+def validate_label_set(label_set: list[str], default_labels: list[str]) -> list[str]:
+    """Validate the label set; default labels must be among it when it is not empty."""
+    labels = validate_labels(label_set, "label_set")
+    if labels:
+        for i, label in enumerate(default_labels):
+            if label not in labels:
+                raise InvalidArgument(f"{label!r} is not in the task's label_set", field=f"default_labels[{i}]")
+    return labels
+
+
 def validate_labels(labels: list[str], field_name: str = "default_labels") -> list[str]:
     """Non-empty labels of at most 256 characters, duplicates removed (order kept)."""
     out: list[str] = []
@@ -90,6 +124,24 @@ class Task:
     status: TaskStatus = TaskStatus.ACTIVE
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    selection: Selection = field(default_factory=Selection)
+    label_set: list[str] = field(default_factory=list)
+    completed_at: datetime | None = None
+
+    def ensure_manageable_by(self, actor: str, team: str, role: str) -> None:
+        """Only the owner, or an admin of the task's team, may complete, reopen or delete it."""
+        if actor and actor == self.owner:
+            return
+        if role == "admin" and team == self.team:
+            return
+        raise PermissionDenied(
+            f"only the task's owner ({self.owner}) or an admin of team {self.team!r} may do this", field="task_id"
+        )
+
+    def ensure_status(self, wanted: TaskStatus, action: str) -> None:
+        """Refuse `action` unless the task is in status `wanted`."""
+        if self.status is not wanted:
+            raise FailedPrecondition(f"task {self.task_id} is {self.status.value}: cannot {action}", field="task_id")
 
 
 @dataclass(frozen=True)
@@ -102,3 +154,31 @@ class CreateTask:
     default_labels: list[str]
     owner: str
     team: str
+    selection: Selection = field(default_factory=Selection)
+    label_set: list[str] = field(default_factory=list)
+
+
+class Scope(StrEnum):
+    """Team work or my work."""
+
+    TEAM = "team"
+    MINE = "mine"
+
+
+class SortBy(StrEnum):
+    """List order."""
+
+    RECENT = "recent"
+    NAME = "name"
+
+
+@dataclass(frozen=True)
+class TaskQuery:
+    """The task list's view options."""
+
+    team: str
+    actor: str
+    status: TaskStatus | None = None
+    dataset_id: str = ""
+    scope: Scope = Scope.TEAM
+    sort: SortBy = SortBy.RECENT

@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from annostream_kernel.context import current_actor, current_team
+from annostream_kernel.context import current_actor, current_role, current_team
 from annostream_kernel.errors import InvalidArgument
+from annostream_protos.events.v1 import datasets_pb2
 from annostream_protos.events.v1 import tasks_pb2 as ev
 from annostream_protos.tasks.v1 import tasks_service_pb2 as api
 from annostream_protos.tasks.v1 import tasks_service_pb2_grpc as api_grpc
 
 from ..adapters import messages
-from ..adapters.datasets_client import VersionCatalog
-from ..domain.model import CreateTask, Iteration, Order, validate_labels, validate_task_name
+from ..adapters.datasets_client import VersionCatalog, VersionInfo
+from ..adapters.iterator_client import FrameIterator
+from ..domain.model import (
+    CreateTask,
+    Iteration,
+    Order,
+    Scope,
+    SortBy,
+    TaskQuery,
+    TaskStatus,
+    validate_label_set,
+    validate_labels,
+    validate_task_name,
+)
 from ..service_layer import handlers
 from ..service_layer.handlers import UowFactory
 
@@ -21,39 +35,99 @@ ORDERS = {
     ev.ITERATION_ORDER_SEQUENTIAL: Order.SEQUENTIAL,
     ev.ITERATION_ORDER_RANDOM: Order.RANDOM,
 }
+STATUSES = {
+    api.TASK_STATUS_UNSPECIFIED: None,
+    api.TASK_STATUS_ACTIVE: TaskStatus.ACTIVE,
+    api.TASK_STATUS_COMPLETED: TaskStatus.COMPLETED,
+}
+SCOPES = {api.TASK_SCOPE_UNSPECIFIED: Scope.TEAM, api.TASK_SCOPE_TEAM: Scope.TEAM, api.TASK_SCOPE_MINE: Scope.MINE}
+SORTS = {api.TASK_SORT_UNSPECIFIED: SortBy.RECENT, api.TASK_SORT_RECENT: SortBy.RECENT, api.TASK_SORT_NAME: SortBy.NAME}
+
+
+def _enum(table: Mapping[Any, Any], value: int, field: str) -> Any:
+    if value not in table:
+        raise InvalidArgument(f"unknown value {value}", field=field)
+    return table[value]
+
+
+def _summary(v: VersionInfo | None) -> api.VersionSummary | None:
+    if v is None:
+        return None
+    status = datasets_pb2.VERSION_STATUS_PUBLISHED if v.published else datasets_pb2.VERSION_STATUS_DRAFT
+    return api.VersionSummary(
+        version_id=v.version_id,
+        name=v.name,
+        status=status,
+        frame_count=v.frame_count,
+        parent_version_id=v.parent_version_id,
+    )
+
+
+def _me() -> tuple[str, str, str]:
+    return current_actor() or "anonymous", current_team() or "default", current_role()
 
 
 class TasksServicer(api_grpc.TasksServiceServicer):
     """annostream.tasks.v1.TasksService."""
 
-    def __init__(self, uow: UowFactory, catalog: VersionCatalog) -> None:
-        self._uow, self._catalog = uow, catalog
+    def __init__(self, uow: UowFactory, catalog: VersionCatalog, iterator: FrameIterator) -> None:
+        self._uow, self._catalog, self._iterator = uow, catalog, iterator
 
     async def CreateTask(self, request: api.CreateTaskRequest, context: Any) -> api.CreateTaskResponse:
         it = request.iteration
-        if it.order not in ORDERS:
-            raise InvalidArgument(f"unknown order {it.order}", field="iteration.order")
+        order = _enum(ORDERS, it.order, "iteration.order")
         iteration = Iteration.build(
-            ORDERS[it.order], it.random_seed if request.has_random_seed else None, it.limit, it.clip_length
+            order, it.random_seed if request.has_random_seed else None, it.limit, it.clip_length
         )
+        default_labels = validate_labels(list(request.default_labels))
+        selection = messages.selection_of(request.selection)
+        if request.selection.mode not in messages.MODE_OF:
+            raise InvalidArgument(f"unknown value {request.selection.mode}", field="selection.mode")
         cmd = CreateTask(
             name=validate_task_name(request.name),
             dataset_version_id=request.dataset_version_id,
             iteration=iteration,
-            default_labels=validate_labels(list(request.default_labels)),
+            default_labels=default_labels,
             owner=current_actor() or "anonymous",
             team=current_team() or "default",
+            selection=selection,
+            label_set=validate_label_set(list(request.label_set), default_labels),
         )
-        task = await handlers.create_task(self._uow, self._catalog, cmd)
+        task = await handlers.create_task(self._uow, self._catalog, self._iterator, cmd)
         return api.CreateTaskResponse(task=messages.task_msg(task))
 
     async def GetTask(self, request: api.GetTaskRequest, context: Any) -> api.GetTaskResponse:
-        return api.GetTaskResponse(task=messages.task_msg(await handlers.get_task(self._uow, request.task_id)))
+        info = await handlers.task_info(self._uow, self._catalog, self._iterator, request.task_id)
+        return api.GetTaskResponse(
+            task=messages.task_msg(info.task),
+            source_version=_summary(info.source),
+            annotated_version=_summary(info.annotated),
+            progress=api.TaskProgress(done=info.progress.done, total=info.progress.total, known=info.progress.known),
+        )
 
     async def ListTasks(self, request: api.ListTasksRequest, context: Any) -> api.ListTasksResponse:
-        tasks, token, total = await handlers.list_tasks(
-            self._uow, current_team() or "default", request.page_size, request.page_token
+        actor, team, _role = _me()
+        query = TaskQuery(
+            team=team,
+            actor=actor,
+            status=_enum(STATUSES, request.status, "status"),
+            dataset_id=request.dataset_id,
+            scope=_enum(SCOPES, request.scope, "scope"),
+            sort=_enum(SORTS, request.sort, "sort"),
         )
+        tasks, token, total = await handlers.list_tasks(self._uow, query, request.page_size, request.page_token)
         return api.ListTasksResponse(
             tasks=[messages.task_msg(t) for t in tasks], next_page_token=token, total_size=total
         )
+
+    async def CompleteTask(self, request: api.CompleteTaskRequest, context: Any) -> api.CompleteTaskResponse:
+        task = await handlers.set_status(self._uow, request.task_id, TaskStatus.COMPLETED, *_me())
+        return api.CompleteTaskResponse(task=messages.task_msg(task))
+
+    async def ReopenTask(self, request: api.ReopenTaskRequest, context: Any) -> api.ReopenTaskResponse:
+        task = await handlers.set_status(self._uow, request.task_id, TaskStatus.ACTIVE, *_me())
+        return api.ReopenTaskResponse(task=messages.task_msg(task))
+
+    async def DeleteTask(self, request: api.DeleteTaskRequest, context: Any) -> api.DeleteTaskResponse:
+        await handlers.delete_task(self._uow, request.task_id, *_me())
+        return api.DeleteTaskResponse()

@@ -1,0 +1,149 @@
+"""`annostream import FILE --version ID`: JSON-lines frame import through the gateway, with a progress bar.
+
+Each batch of lines is one atomic, idempotent request: a bad line fails only its batch (nothing of it is
+written), is reported with its line number and field, and the import stops; fix the line and run again
+(frames already imported are skipped by id).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import httpx
+
+BATCH_FRAMES = 2000
+BATCH_BYTES = 2 * 1024 * 1024
+FRAME_INDEX = re.compile(r"^frames\[(\d+)\](.*)$")
+
+
+class ImportFailed(Exception):
+    """The import stopped; the message names the line and the field."""
+
+
+@dataclass
+class Outcome:
+    """Totals of one import run."""
+
+    imported: int = 0
+    skipped: int = 0
+    lines: int = 0
+    seconds: float = 0.0
+
+
+def _batches(path: Path, batch_frames: int) -> Iterator[tuple[list[int], list[Any], int]]:
+    """(line numbers, frames, bytes read so far) per batch; a line that is not JSON stops with its number."""
+    lines: list[int] = []
+    frames: list[Any] = []
+    size = 0
+    done = 0
+    with path.open("rb") as fh:
+        for n, raw in enumerate(fh, start=1):
+            done += len(raw)
+            if not raw.strip():
+                continue
+            try:
+                frames.append(json.loads(raw))
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                raise ImportFailed(f"line {n}: not valid JSON ({exc})") from exc
+            lines.append(n)
+            size += len(raw)
+            if len(frames) >= batch_frames or size >= BATCH_BYTES:
+                yield lines, frames, done
+                lines, frames, size = [], [], 0
+    if frames:
+        yield lines, frames, done
+
+
+def _explain(resp: httpx.Response, lines: list[int]) -> str:
+    """Turn a 4xx body into 'line N: field: message' using the batch's line numbers."""
+    try:
+        body = resp.json()
+    except ValueError:
+        return f"HTTP {resp.status_code}: {resp.text[:500]}"
+    field, message = body.get("field") or "", body.get("message") or resp.text
+    if m := FRAME_INDEX.match(field):
+        i, rest = int(m.group(1)), m.group(2).lstrip(".")
+        if i < len(lines):
+            tail = message.split(": ", 1)[-1] if message.startswith("frames[") else message
+            return f"line {lines[i]}: {rest or 'frame'}: {tail}"
+    return f"{body.get('error', resp.status_code)}: {message}"
+
+
+class ProgressBar:
+    """A one-line progress bar on a terminal stream (plain lines when it is not a TTY)."""
+
+    def __init__(self, total_bytes: int, out: TextIO) -> None:
+        self.total, self.out, self.start = max(total_bytes, 1), out, time.monotonic()
+        self.tty = out.isatty()
+
+    def update(self, done_bytes: int, o: Outcome) -> None:
+        frac = min(done_bytes / self.total, 1.0)
+        rate = o.lines / max(time.monotonic() - self.start, 1e-6)
+        bar = "#" * int(frac * 30)
+        text = f"[{bar:<30}] {frac:6.1%}  {o.imported:,} imported, {o.skipped:,} skipped  ({rate:,.0f} frames/s)"
+        print(("\r" + text) if self.tty else text, end="" if self.tty else "\n", file=self.out, flush=True)
+
+    def close(self) -> None:
+        if self.tty:
+            print(file=self.out)
+
+
+def run_import(
+    client: httpx.Client,
+    path: Path,
+    version_id: str,
+    *,
+    batch_frames: int = BATCH_FRAMES,
+    validate_only: bool = False,
+    on_progress: Callable[[int, Outcome], None] | None = None,
+) -> Outcome:
+    """Import `path` into `version_id` batch by batch; raises ImportFailed naming the line and field."""
+    out = Outcome()
+    start = time.monotonic()
+    url = f"/api/v1/versions/{version_id}/frames"
+    params = {"validate_only": "true"} if validate_only else {}
+    for lines, frames, done in _batches(path, batch_frames):
+        resp = client.post(url, json={"frames": frames}, params=params)
+        if resp.status_code != 200:
+            raise ImportFailed(_explain(resp, lines) + f" (lines before {lines[0]} are imported)")
+        body = resp.json()
+        out.imported += body["imported"]
+        out.skipped += body["skipped"]
+        out.lines += len(frames)
+        if on_progress:
+            on_progress(done, out)
+    out.seconds = time.monotonic() - start
+    return out
+
+
+def main(url: str, path: str, version_id: str, user: str, batch: int, validate_only: bool) -> int:
+    """Entry of `annostream import`; exit status 0 on success, 1 on a rejected line, 2 on a bad file."""
+    file = Path(path)
+    if not file.is_file():
+        print(f"annostream import: no such file: {path}", file=sys.stderr)
+        return 2
+    bar = ProgressBar(file.stat().st_size, sys.stderr)
+    try:
+        with httpx.Client(base_url=url, headers={"X-Annostream-User": user}, timeout=120) as client:
+            o = run_import(
+                client, file, version_id, batch_frames=batch, validate_only=validate_only, on_progress=bar.update
+            )
+    except ImportFailed as exc:
+        bar.close()
+        print(f"annostream import: {exc}", file=sys.stderr)
+        return 1
+    except httpx.HTTPError as exc:
+        bar.close()
+        print(f"annostream import: gateway unreachable at {url}: {exc}", file=sys.stderr)
+        return 1
+    bar.close()
+    verb = "validated" if validate_only else "imported"
+    print(f"{verb} {o.lines:,} line(s): {o.imported:,} new frame(s), {o.skipped:,} already there, in {o.seconds:.1f}s")
+    return 0
