@@ -8,19 +8,20 @@ from grpc import aio
 
 from annostream_kernel.consumer import ConsumerSpec
 from annostream_kernel.runtime import Resources, ServiceDefinition
-from annostream_kernel.streams import DATASETS, ITERATOR, TASKS
+from annostream_kernel.streams import ANNOTATION, DATASETS, ITERATOR, TASKS
 from annostream_protos.iterator.v1 import iterator_service_pb2, iterator_service_pb2_grpc
 
 from .config import IteratorSettings
 from .entrypoints.grpc_api import IteratorServicer
-from .service_layer.handlers import on_datasets_event, on_tasks_event
+from .service_layer.events import on_annotation_event, on_datasets_event, on_tasks_event
+from .service_layer.handlers import IteratorHandlers
 
 SCHEMA = "iterator"
 
 
 def _register(server: aio.Server, res: Resources) -> None:
     ttl = res.settings.lease_ttl_seconds if isinstance(res.settings, IteratorSettings) else 600.0
-    servicer = IteratorServicer(res.pool, timedelta(seconds=ttl))
+    servicer = IteratorServicer(IteratorHandlers(res.pool, timedelta(seconds=ttl), res.notify_channel))
     iterator_service_pb2_grpc.add_IteratorServiceServicer_to_server(servicer, server)
 
 
@@ -28,6 +29,7 @@ def _consumers(_res: Resources) -> list[ConsumerSpec]:
     return [
         ConsumerSpec("iterator-datasets", DATASETS, on_datasets_event),
         ConsumerSpec("iterator-tasks", TASKS, on_tasks_event),
+        ConsumerSpec("iterator-annotation", ANNOTATION, on_annotation_event),
     ]
 
 
@@ -40,6 +42,6 @@ def definition() -> ServiceDefinition:
         register=_register,
         migrations_package="annostream_iterator.migrations",
         produces=ITERATOR,
-        consumes=[DATASETS, TASKS],
+        consumes=[DATASETS, TASKS, ANNOTATION],
         consumers=_consumers,
     )

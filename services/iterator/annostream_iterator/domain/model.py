@@ -16,6 +16,15 @@ class FrameOrder(StrEnum):
     RANDOM = "random"
 
 
+class TaskStatus(StrEnum):
+    """Active tasks lease frames; completed ones do not; invalid ones could not be planned."""
+
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    INVALID = "invalid"
+    DELETED = "deleted"
+
+
 @dataclass(frozen=True)
 class TaskPlan:
     """What the iterator knows about a task."""
@@ -26,11 +35,18 @@ class TaskPlan:
     random_seed: int
     limit: int
     clip_length: int
+    status: TaskStatus = TaskStatus.ACTIVE
+    total: int = 0
+
+    @property
+    def clip(self) -> int:
+        """Frames per lease (1 without clips)."""
+        return max(1, self.clip_length)
 
 
 @dataclass(frozen=True)
 class Lease:
-    """A frame handed to one annotator until `expires_at`."""
+    """A frame (or clip) handed to one annotator until `expires_at`."""
 
     task_id: str
     frame_id: str
@@ -40,6 +56,15 @@ class Lease:
     expires_at: datetime
     position: int
     total: int
+    clip: tuple[str, ...] = ()
+    trail_index: int = 0
+
+
+def require(value: str, field: str) -> str:
+    """`value`, or InvalidArgument naming the field when it is empty."""
+    if not value:
+        raise InvalidArgument("is required", field=field)
+    return value
 
 
 @dataclass(frozen=True)
@@ -48,9 +73,24 @@ class NextFrame:
 
     task_id: str
     annotator: str
+    complete_lease_id: str = ""
 
     def __post_init__(self) -> None:
-        if not self.task_id:
-            raise InvalidArgument("is required", field="task_id")
+        require(self.task_id, "task_id")
         if not self.annotator:
             raise InvalidArgument("is required (set the user)", field="annotator")
+
+
+@dataclass(frozen=True)
+class LeaseCommand:
+    """Heartbeat or release of a held lease (`done` finishes the frames of a release)."""
+
+    task_id: str
+    annotator: str
+    lease_id: str
+    done: bool = False
+
+    def __post_init__(self) -> None:
+        require(self.task_id, "task_id")
+        require(self.annotator, "annotator")
+        require(self.lease_id, "lease_id")

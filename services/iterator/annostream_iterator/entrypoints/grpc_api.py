@@ -1,37 +1,103 @@
-"""Thin gRPC servicer of the iterator."""
+"""Thin gRPC servicer of the iterator: request → command → handler → response."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime
 from typing import Any
 
-import asyncpg
 from google.protobuf import timestamp_pb2
 
 from annostream_protos.iterator.v1 import iterator_service_pb2 as api
 from annostream_protos.iterator.v1 import iterator_service_pb2_grpc as api_grpc
 from annostream_protos.types.v1 import frames_pb2
 
-from ..domain.model import NextFrame
-from ..service_layer import handlers
+from ..adapters.messages import selection
+from ..domain.model import LeaseCommand, NextFrame
+from ..service_layer.handlers import IteratorHandlers
+
+ACTIONS = {
+    api.NAVIGATE_ACTION_TRAIL_PREVIOUS: "trail_previous",
+    api.NAVIGATE_ACTION_TRAIL_NEXT: "trail_next",
+    api.NAVIGATE_ACTION_ANNOTATED_NEXT: "annotated_next",
+    api.NAVIGATE_ACTION_ANNOTATED_PREVIOUS: "annotated_previous",
+    api.NAVIGATE_ACTION_JUMP: "jump",
+}
+STATES = {"open": api.PLAN_FRAME_STATE_OPEN, "leased": api.PLAN_FRAME_STATE_LEASED, "done": api.PLAN_FRAME_STATE_DONE}
+
+
+def _ts(dt: datetime) -> timestamp_pb2.Timestamp:
+    ts = timestamp_pb2.Timestamp()
+    ts.FromDatetime(dt)
+    return ts
 
 
 class IteratorServicer(api_grpc.IteratorServiceServicer):
     """annostream.iterator.v1.IteratorService."""
 
-    def __init__(self, pool: asyncpg.Pool, lease_ttl: timedelta) -> None:
-        self._pool, self._ttl = pool, lease_ttl
+    def __init__(self, handlers: IteratorHandlers) -> None:
+        self._h = handlers
 
     async def NextFrame(self, request: api.NextFrameRequest, context: Any) -> api.NextFrameResponse:
-        lease = await handlers.next_frame(self._pool, NextFrame(request.task_id, request.annotator), self._ttl)
+        cmd = NextFrame(request.task_id, request.annotator, request.complete_lease_id)
+        result = await self._h.next_frame(cmd)
+        lease = result.lease
         if lease is None:
-            return api.NextFrameResponse()
-        expires = timestamp_pb2.Timestamp()
-        expires.FromDatetime(lease.expires_at)
+            return api.NextFrameResponse(total=result.total, exhausted=result.exhausted)
         return api.NextFrameResponse(
             frame=frames_pb2.FrameRef(version_id=lease.version_id, frame_id=lease.frame_id),
             lease_id=lease.lease_id,
-            lease_expires_at=expires,
+            lease_expires_at=_ts(lease.expires_at),
             position=lease.position,
             total=lease.total,
+            clip=[frames_pb2.FrameRef(version_id=lease.version_id, frame_id=f) for f in lease.clip],
+            trail_index=lease.trail_index,
+        )
+
+    async def Heartbeat(self, request: api.HeartbeatRequest, context: Any) -> api.HeartbeatResponse:
+        expires = await self._h.heartbeat(LeaseCommand(request.task_id, request.annotator, request.lease_id))
+        return api.HeartbeatResponse(lease_expires_at=_ts(expires))
+
+    async def ReleaseFrame(self, request: api.ReleaseFrameRequest, context: Any) -> api.ReleaseFrameResponse:
+        await self._h.release(LeaseCommand(request.task_id, request.annotator, request.lease_id, request.done))
+        return api.ReleaseFrameResponse()
+
+    async def Navigate(self, request: api.NavigateRequest, context: Any) -> api.NavigateResponse:
+        pos, total = await self._h.navigate(
+            request.task_id,
+            request.annotator,
+            ACTIONS.get(request.action, ""),
+            request.from_position,
+            request.from_trail_index,
+            request.steps,
+        )
+        if pos is None:
+            return api.NavigateResponse(total=total)
+        return api.NavigateResponse(
+            frame=frames_pb2.FrameRef(version_id=pos.version_id, frame_id=pos.frame_id),
+            position=pos.position,
+            total=pos.total,
+            trail_index=pos.trail_index,
+            state=STATES[pos.state],
+            annotator=pos.annotator,
+        )
+
+    async def ValidateSelection(
+        self, request: api.ValidateSelectionRequest, context: Any
+    ) -> api.ValidateSelectionResponse:
+        selection(request.selection)
+        return api.ValidateSelectionResponse()
+
+    async def GetProgress(self, request: api.GetProgressRequest, context: Any) -> api.GetProgressResponse:
+        plan, done, rows = await self._h.progress(request.task_id)
+        return api.GetProgressResponse(
+            done=done,
+            total=plan.total,
+            leased=sum(r["leased"] for r in rows),
+            status=plan.status.value,
+            annotators=[
+                api.AnnotatorProgress(
+                    annotator=r["annotator"], done=r["done"], leased=r["leased"], trail_length=r["trail_length"]
+                )
+                for r in rows
+            ],
         )

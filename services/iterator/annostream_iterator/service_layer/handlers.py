@@ -1,79 +1,170 @@
-"""Iterator handlers: NextFrame, and the event handlers that keep its index current."""
+"""Iterator request handlers: NextFrame, heartbeat, release, navigation, progress."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
 from annostream_kernel.db import Conn
-from annostream_kernel.errors import NotFound
-from annostream_kernel.events import unpack
+from annostream_kernel.errors import FailedPrecondition, InvalidArgument, NotFound
+from annostream_kernel.events import append_events
 from annostream_kernel.ids import new_id
-from annostream_protos.events.v1 import datasets_pb2, envelope_pb2, tasks_pb2
 
-from ..adapters.postgres import IteratorStore
-from ..domain.model import FrameOrder, Lease, NextFrame, TaskPlan
+from ..adapters.index import IndexStore
+from ..adapters.leases import LeaseStore
+from ..adapters.messages import progressed
+from ..adapters.navigation import NavigationStore
+from ..adapters.plans import PlanStore
+from ..domain.model import Lease, LeaseCommand, NextFrame, TaskPlan, TaskStatus, require
 
-CANDIDATES_PER_TRY = 16
+NOT_HELD = "is not held by this annotator (released, finished, or handed to another annotator after it expired)"
+ACTIONS = ("trail_previous", "trail_next", "annotated_next", "annotated_previous", "jump")
 
 
-async def next_frame(pool: asyncpg.Pool, cmd: NextFrame, ttl: timedelta) -> Lease | None:
-    """Lease the next frame of the task to the annotator; None when no frame is left for now."""
-    async with pool.acquire() as conn, conn.transaction():
-        store = IteratorStore(conn)
-        plan = await store.get_task(cmd.task_id)
-        if plan is None:
-            raise NotFound(f"no task {cmd.task_id!r} (or not yet known to the iterator)", field="task_id")
-        held = await store.held_lease(cmd.task_id, cmd.annotator)
-        if held is not None:
-            pos, total = await store.position(plan, held["frame_id"])
-            return Lease(
+@dataclass(frozen=True)
+class NextResult:
+    """A lease, or none (then `exhausted` says whether any frame will come again)."""
+
+    lease: Lease | None
+    total: int
+    exhausted: bool = False
+
+
+@dataclass(frozen=True)
+class Position:
+    """A frame of the plan as navigation shows it."""
+
+    frame_id: str
+    version_id: str
+    position: int
+    total: int
+    trail_index: int
+    state: str
+    annotator: str
+
+
+async def load_task(conn: Conn, task_id: str) -> TaskPlan:
+    """The task, or NotFound naming task_id."""
+    plan = await PlanStore(conn).get_task(require(task_id, "task_id"))
+    if plan is None:
+        raise NotFound(f"no task {task_id!r} (or not yet known to the iterator)", field="task_id")
+    return plan
+
+
+async def count_done(conn: Conn, plan: TaskPlan, annotator: str, n: int, channel: str) -> None:
+    """Add `n` done frames for the annotator and emit TaskProgressed in the same transaction."""
+    if n <= 0:
+        return
+    mine, done = await LeaseStore(conn).add_done(plan.task_id, annotator, n)
+    await append_events(conn, [progressed(plan.task_id, done, plan.total, annotator, mine)], notify_channel=channel)
+
+
+class IteratorHandlers:
+    """Use cases of the iterator on a pool; each runs in one transaction."""
+
+    def __init__(self, pool: asyncpg.Pool, ttl: timedelta, channel: str) -> None:
+        self.pool, self.ttl, self.channel = pool, ttl, channel
+
+    async def next_frame(self, cmd: NextFrame) -> NextResult:
+        """Finish `complete_lease_id` if given, then return the held lease or lease the next free clip."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            plan = await load_task(conn, cmd.task_id)
+            leases = LeaseStore(conn)
+            await leases.lock_annotator(cmd.task_id, cmd.annotator)
+            if cmd.complete_lease_id:
+                n = await leases.finish_lease(cmd.task_id, cmd.annotator, cmd.complete_lease_id, plan.clip)
+                if n is None:
+                    raise FailedPrecondition(NOT_HELD, field="complete_lease_id")
+                await count_done(conn, plan, cmd.annotator, n, self.channel)
+            row = await leases.held(cmd.task_id, cmd.annotator)
+            if row is not None:
+                idx = await leases.trail_index(cmd.task_id, cmd.annotator, row["seq"])
+            else:
+                if plan.status is not TaskStatus.ACTIVE:
+                    raise FailedPrecondition(f"the task is {plan.status.value}: no new leases", field="task_id")
+                row = await leases.claim(cmd.task_id, cmd.annotator, new_id("lease_"), self.ttl)
+                if row is None:
+                    return NextResult(None, plan.total, await leases.done(cmd.task_id) >= plan.total)
+                idx = await leases.append_trail(cmd.task_id, cmd.annotator, row["seq"])
+            clip = await leases.clip(cmd.task_id, row["seq"], plan.clip) if plan.clip > 1 else [row["frame_id"]]
+            lease = Lease(
                 cmd.task_id,
-                held["frame_id"],
+                row["frame_id"],
                 plan.version_id,
                 cmd.annotator,
-                held["lease_id"],
-                held["expires_at"],
-                pos,
-                total,
+                row["lease_id"],
+                row["expires_at"],
+                row["seq"],
+                plan.total,
+                tuple(clip),
+                idx,
             )
-        if plan.limit and await store.handed_out(cmd.task_id) >= plan.limit:
-            return None
-        expires = datetime.now(UTC) + ttl
-        while True:
-            candidates = await store.candidates(plan, CANDIDATES_PER_TRY)
-            if not candidates:
-                return None
-            for frame_id in candidates:
-                lease_id = new_id("lease_")
-                if await store.try_lease(cmd.task_id, frame_id, cmd.annotator, lease_id, expires):
-                    pos, total = await store.position(plan, frame_id)
-                    return Lease(cmd.task_id, frame_id, plan.version_id, cmd.annotator, lease_id, expires, pos, total)
+            return NextResult(lease, plan.total)
 
+    async def heartbeat(self, cmd: LeaseCommand) -> datetime:
+        """Extend a held lease by the TTL; FailedPrecondition naming lease_id when it is not held."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            await load_task(conn, cmd.task_id)
+            expires = await LeaseStore(conn).heartbeat(cmd.task_id, cmd.annotator, cmd.lease_id, self.ttl)
+            if expires is None:
+                raise FailedPrecondition(NOT_HELD, field="lease_id")
+            return expires
 
-async def on_datasets_event(conn: Conn, envelope: envelope_pb2.EventEnvelope) -> None:
-    """Index versions (with lineage) and frames from the datasets stream."""
-    store = IteratorStore(conn)
-    if vc := unpack(envelope, datasets_pb2.VersionCreated):
-        await store.upsert_version(vc.version_id, vc.dataset_id, vc.parent_version_id or None)
-    elif fi := unpack(envelope, datasets_pb2.FramesImported):
-        await store.add_frames(fi.version_id, [(f.frame_id, f.context_id, f.timestamp) for f in fi.frames])
+    async def release(self, cmd: LeaseCommand) -> None:
+        """Give a held clip back to the queue, or finish it (`done`)."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            plan = await load_task(conn, cmd.task_id)
+            leases = LeaseStore(conn)
+            if cmd.done:
+                n = await leases.finish_lease(cmd.task_id, cmd.annotator, cmd.lease_id, plan.clip)
+                if n is None:
+                    raise FailedPrecondition(NOT_HELD, field="lease_id")
+                await count_done(conn, plan, cmd.annotator, n, self.channel)
+            elif not await leases.release(cmd.task_id, cmd.annotator, cmd.lease_id):
+                raise FailedPrecondition(NOT_HELD, field="lease_id")
 
+    async def navigate(
+        self, task_id: str, annotator: str, action: str, from_position: int, from_trail: int, steps: int
+    ) -> tuple[Position | None, int]:
+        """Where an editor action leads (read-only); (None, total) when there is nothing in that direction."""
+        if action not in ACTIONS:
+            raise InvalidArgument(f"must be one of {', '.join(ACTIONS)}", field="action")
+        require(annotator, "annotator")
+        async with self.pool.acquire() as conn:
+            plan = await load_task(conn, task_id)
+            nav, total = NavigationStore(conn), plan.total
+            seq: int | None = None
+            if action.startswith("trail_"):
+                if action == "trail_previous":
+                    back = from_trail - 1 if from_trail else 0  # 0: the last entry of the trail
+                    entry = await nav.trail_entry(task_id, annotator, back) if from_trail != 1 else None
+                else:
+                    entry = await nav.trail_entry(task_id, annotator, from_trail + 1) if from_trail else None
+                seq = entry["unit"] if entry else None
+            elif action == "jump":
+                seq = min(max(from_position + steps, 1), total) if total else None
+            else:
+                lineage = await IndexStore(conn).lineage(plan.version_id) or [plan.version_id]
+                forward = action == "annotated_next"
+                start = from_position if (forward or from_position) else total + 1
+                seq = await nav.annotated(task_id, start, lineage, forward=forward)
+            row = await nav.at(task_id, seq) if seq else None
+            if row is None:
+                return None, total
+            idx = await LeaseStore(conn).trail_index(task_id, annotator, row["seq"])
+            if row["done_at"] is not None:
+                state, who = "done", row["done_by"]
+            elif row["head_state"] == "leased" and row["expires_at"] > datetime.now(UTC):
+                state, who = "leased", row["holder"]
+            else:
+                state, who = "open", ""
+            return Position(row["frame_id"], plan.version_id, row["seq"], total, idx, state, who or ""), total
 
-ORDERS = {tasks_pb2.ITERATION_ORDER_RANDOM: FrameOrder.RANDOM}
-
-
-async def on_tasks_event(conn: Conn, envelope: envelope_pb2.EventEnvelope) -> None:
-    """Record new tasks' plan parameters from the tasks stream."""
-    if tc := unpack(envelope, tasks_pb2.TaskCreated):
-        it = tc.iteration
-        plan = TaskPlan(
-            tc.task_id,
-            tc.annotated_version_id,
-            ORDERS.get(it.order, FrameOrder.SEQUENTIAL),
-            it.random_seed,
-            it.limit,
-            it.clip_length,
-        )
-        await IteratorStore(conn).add_task(plan)
+    async def progress(self, task_id: str) -> tuple[TaskPlan, int, list[asyncpg.Record]]:
+        """(task, frames done, per-annotator rows)."""
+        async with self.pool.acquire() as conn:
+            plan = await load_task(conn, task_id)
+            leases = LeaseStore(conn)
+            return plan, await leases.done(task_id), await leases.annotators(task_id)

@@ -1,0 +1,159 @@
+"""The iterator's frame index: versions (lineage), frames (metadata, sources) and annotation state (ROIs)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from annostream_kernel.db import Conn
+
+
+@dataclass(frozen=True)
+class IndexedFrame:
+    """One frame as the index keeps it."""
+
+    frame_id: str
+    context_id: str
+    timestamp: int
+    metadata: dict[str, Any]
+    sources: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class IndexedRoi:
+    """One ROI as the filters see it."""
+
+    roi_id: str
+    labels: Sequence[str]
+    confidence: float | None
+
+
+class IndexStore:
+    """Index SQL on one connection (inside the caller's transaction)."""
+
+    def __init__(self, conn: Conn) -> None:
+        self.conn = conn
+
+    async def upsert_version(self, version_id: str, dataset_id: str, parent: str | None) -> None:
+        """Record a version and its parent."""
+        await self.conn.execute(
+            "INSERT INTO versions VALUES ($1, $2, $3) ON CONFLICT (version_id) DO NOTHING",
+            version_id,
+            dataset_id,
+            parent,
+        )
+
+    async def lineage(self, version_id: str) -> list[str] | None:
+        """[version, parent, grandparent, ...]; None when the version is not yet known."""
+        rows = await self.conn.fetch(
+            "WITH RECURSIVE l(version_id, parent, depth) AS ("
+            " SELECT version_id, parent_version_id, 0 FROM versions WHERE version_id = $1"
+            " UNION ALL SELECT v.version_id, v.parent_version_id, l.depth + 1 FROM versions v"
+            " JOIN l ON v.version_id = l.parent WHERE l.depth < 1000)"
+            " SELECT version_id FROM l ORDER BY depth",
+            version_id,
+        )
+        return [r["version_id"] for r in rows] or None
+
+    async def add_frames(self, version_id: str, frames: Sequence[IndexedFrame]) -> list[str]:
+        """Index frames of a version; returns the ids that were new (repeats are ignored)."""
+        rows = await self.conn.fetch(
+            "INSERT INTO frames (version_id, frame_id, context_id, ts, metadata, sources)"
+            " SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::jsonb[], $6::jsonb[])"
+            " ON CONFLICT DO NOTHING RETURNING frame_id",
+            version_id,
+            [f.frame_id for f in frames],
+            [f.context_id for f in frames],
+            [f.timestamp for f in frames],
+            [json.dumps(f.metadata) for f in frames],
+            [json.dumps(f.sources) for f in frames],
+        )
+        return [r["frame_id"] for r in rows]
+
+    async def own_state(self, version_id: str, frame_id: str) -> None:
+        """Give the frame its own annotation state in `version_id`, copied from the nearest ancestor's."""
+        own = "SELECT 1 FROM marks WHERE version_id = $1 AND frame_id = $2"
+        if await self.conn.fetchval(own, version_id, frame_id):
+            return
+        lineage = await self.lineage(version_id) or [version_id]
+        src = await self.conn.fetchrow(
+            "SELECT version_id, metadata FROM marks WHERE frame_id = $1 AND version_id = ANY($2::text[])"
+            " ORDER BY array_position($2::text[], version_id) LIMIT 1",
+            frame_id,
+            lineage[1:],
+        )
+        await self.conn.execute(
+            "INSERT INTO marks (version_id, frame_id, metadata) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            version_id,
+            frame_id,
+            src["metadata"] if src else None,
+        )
+        if src is not None:
+            await self.conn.execute(
+                "INSERT INTO rois (version_id, frame_id, roi_id, labels, confidence)"
+                " SELECT $1, frame_id, roi_id, labels, confidence FROM rois WHERE version_id = $2 AND frame_id = $3"
+                " ON CONFLICT DO NOTHING",
+                version_id,
+                src["version_id"],
+                frame_id,
+            )
+
+    async def put_roi(self, version_id: str, frame_id: str, roi: IndexedRoi) -> None:
+        """Create or replace a ROI (the frame must own its state)."""
+        await self.conn.execute(
+            "INSERT INTO rois (version_id, frame_id, roi_id, labels, confidence) VALUES ($1, $2, $3, $4, $5)"
+            " ON CONFLICT (version_id, frame_id, roi_id) DO UPDATE SET labels = EXCLUDED.labels,"
+            " confidence = EXCLUDED.confidence",
+            version_id,
+            frame_id,
+            roi.roi_id,
+            list(roi.labels),
+            roi.confidence,
+        )
+
+    async def add_rois(self, version_id: str, frame_id: str, rois: Sequence[IndexedRoi]) -> None:
+        """Imported ROIs of a frame (its own state in the version it was imported into)."""
+        await self.conn.execute(
+            "INSERT INTO marks (version_id, frame_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", version_id, frame_id
+        )
+        for roi in rois:
+            await self.put_roi(version_id, frame_id, roi)
+
+    async def change_label(self, version_id: str, frame_id: str, roi_id: str, label: str, *, add: bool) -> None:
+        """Add or remove one label of a ROI."""
+        expr = "array_append(array_remove(labels, $4), $4)" if add else "array_remove(labels, $4)"
+        await self.conn.execute(
+            f"UPDATE rois SET labels = {expr} WHERE version_id = $1 AND frame_id = $2 AND roi_id = $3",
+            version_id,
+            frame_id,
+            roi_id,
+            label,
+        )
+
+    async def delete_roi(self, version_id: str, frame_id: str, roi_id: str) -> None:
+        """Remove a ROI."""
+        await self.conn.execute(
+            "DELETE FROM rois WHERE version_id = $1 AND frame_id = $2 AND roi_id = $3", version_id, frame_id, roi_id
+        )
+
+    async def set_metadata(self, version_id: str, frame_id: str, metadata: dict[str, Any]) -> None:
+        """Replace the frame's metadata in this version."""
+        await self.conn.execute(
+            "UPDATE marks SET metadata = $3::jsonb WHERE version_id = $1 AND frame_id = $2",
+            version_id,
+            frame_id,
+            json.dumps(metadata),
+        )
+
+    async def tasks_seeing(self, version_id: str) -> list[str]:
+        """Active tasks whose version is `version_id` or one of its descendants."""
+        rows = await self.conn.fetch(
+            "WITH RECURSIVE d(version_id, depth) AS (SELECT $1::text, 0 UNION ALL"
+            " SELECT v.version_id, d.depth + 1 FROM versions v JOIN d ON v.parent_version_id = d.version_id"
+            " WHERE d.depth < 1000)"
+            " SELECT t.task_id FROM tasks t JOIN d ON t.version_id = d.version_id WHERE t.status = 'active'",
+            version_id,
+        )
+        return [r["task_id"] for r in rows]

@@ -1,0 +1,97 @@
+"""Mapping between protobuf messages (API, events) and the iterator domain."""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from google.protobuf import json_format
+
+from annostream_kernel.errors import InvalidArgument
+from annostream_kernel.events import NewEvent, subject
+from annostream_kernel.streams import ITERATOR
+from annostream_protos.events.v1 import iterator_pb2
+from annostream_protos.types.v1 import filters_pb2, frames_pb2
+
+from ..domain.ast import Mode, Selection
+from ..domain.selection import RawFilter, RawRule, validate_selection
+from .index import IndexedFrame, IndexedRoi
+
+MODES = {
+    filters_pb2.FILTER_MODE_UNSPECIFIED: Mode.ALL,
+    filters_pb2.FILTER_MODE_ALL: Mode.ALL,
+    filters_pb2.FILTER_MODE_EMPTY: Mode.EMPTY,
+    filters_pb2.FILTER_MODE_CUSTOM: Mode.CUSTOM,
+}
+KINDS = {filters_pb2.ROI_RULE_KIND_INCLUDE: True, filters_pb2.ROI_RULE_KIND_EXCLUDE: False}
+
+
+def _opt(msg: Any, name: str) -> Any:
+    return getattr(msg, name) if msg.HasField(name) else None
+
+
+def selection(m: filters_pb2.FrameSelection, field: str = "selection") -> Selection:
+    """FrameSelection → validated Selection (InvalidArgument names e.g. selection.filters[0].frame_query)."""
+    if m.mode not in MODES:
+        raise_mode(field)
+    filters = [
+        RawFilter(
+            tuple(
+                RawRule(
+                    KINDS.get(r.kind),
+                    r.label_expression,
+                    _opt(r, "min_count"),
+                    _opt(r, "max_count"),
+                    _opt(r, "min_confidence"),
+                    _opt(r, "max_confidence"),
+                )
+                for r in f.roi_rules
+            ),
+            f.frame_query,
+            f.source_query,
+        )
+        for f in m.filters
+    ]
+    return validate_selection(MODES[m.mode], filters, field)
+
+
+def raise_mode(field: str) -> NoReturn:
+    """Unknown mode."""
+    raise InvalidArgument("must be all, empty or custom", field=f"{field}.mode")
+
+
+def indexed_frame(f: frames_pb2.Frame) -> IndexedFrame:
+    """Frame message → what the index keeps."""
+    return IndexedFrame(
+        f.frame_id,
+        f.context_id,
+        f.timestamp,
+        json_format.MessageToDict(f.metadata),
+        [
+            {
+                "id": s.id,
+                "uri": s.uri,
+                "width": s.width,
+                "height": s.height,
+                "timestamp": s.timestamp,
+                "preview_uri": s.preview_uri,
+            }
+            for s in f.sources
+        ],
+    )
+
+
+def indexed_roi(r: frames_pb2.Roi) -> IndexedRoi:
+    """Roi message → what the filters see."""
+    return IndexedRoi(r.roi_id, list(r.labels), r.confidence if r.HasField("confidence") else None)
+
+
+def progressed(task_id: str, done: int, total: int, annotator: str = "", annotator_done: int = 0) -> NewEvent:
+    """TaskProgressed for the outbox; one stream per (task, annotator) so annotators never contend."""
+    return NewEvent(
+        payload=iterator_pb2.TaskProgressed(
+            task_id=task_id, done=done, total=total, annotator=annotator, annotator_done=annotator_done
+        ),
+        stream_id=f"progress:{task_id}:{annotator}",
+        subject=subject(ITERATOR.prefix, task_id, "TaskProgressed"),
+        task_id=task_id,
+    )

@@ -1,0 +1,160 @@
+"""Event handlers that keep the iterator's index and plans current (datasets, tasks, annotation streams)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from annostream_kernel.db import Conn
+from annostream_kernel.errors import InvalidArgument, Unavailable
+from annostream_kernel.events import append_events, unpack
+from annostream_kernel.logs import get_logger
+from annostream_protos.events.v1 import annotation_pb2 as an
+from annostream_protos.events.v1 import datasets_pb2, envelope_pb2, tasks_pb2
+from annostream_protos.types.v1 import filters_pb2
+
+from ..adapters import messages
+from ..adapters.index import IndexStore
+from ..adapters.leases import LeaseStore
+from ..adapters.plans import PlanStore
+from ..domain.model import FrameOrder, TaskPlan, TaskStatus
+from .handlers import count_done
+
+log = get_logger(__name__)
+CHANNEL = "iterator_events"
+VERSION_WAIT_SECONDS = 300.0
+ORDERS = {tasks_pb2.ITERATION_ORDER_RANDOM: FrameOrder.RANDOM}
+
+
+async def on_datasets_event(conn: Conn, envelope: envelope_pb2.EventEnvelope) -> None:
+    """Index versions (with lineage) and frames; frames imported later join matching tasks' plans."""
+    index = IndexStore(conn)
+    if vc := unpack(envelope, datasets_pb2.VersionCreated):
+        await index.upsert_version(vc.version_id, vc.dataset_id, vc.parent_version_id or None)
+    elif fi := unpack(envelope, datasets_pb2.FramesImported):
+        new = await index.add_frames(fi.version_id, [messages.indexed_frame(f) for f in fi.frames])
+        for f in fi.frames:
+            if f.rois:
+                await index.add_rois(fi.version_id, f.frame_id, [messages.indexed_roi(r) for r in f.rois])
+        if new:
+            for task_id in await index.tasks_seeing(fi.version_id):
+                await join_frames(conn, task_id, new)
+
+
+async def join_frames(conn: Conn, task_id: str, ids: list[str]) -> None:
+    """New frames join a task's plan if they match: the whole plan is rebuilt while nobody has started
+    (so a task consumed before its frames gets the same order), else they are appended in plan order."""
+    plans = PlanStore(conn)
+    plan = await plans.get_task(task_id)
+    if plan is None:
+        return
+    sel = messages.selection(filters_pb2.FrameSelection.FromString(await plans.selection_bytes(task_id)))
+    lineage = await IndexStore(conn).lineage(plan.version_id) or [plan.version_id]
+    before = plan.total
+    total = await plans.materialise(plan, sel, lineage, None if not await plans.started(task_id) else ids)
+    if total != before:
+        done = await LeaseStore(conn).done(task_id)
+        await append_events(conn, [messages.progressed(task_id, done, total)], notify_channel=CHANNEL)
+
+
+async def on_tasks_event(conn: Conn, envelope: envelope_pb2.EventEnvelope) -> None:
+    """Plan new tasks; follow completion, reopening and deletion."""
+    plans = PlanStore(conn)
+    if tc := unpack(envelope, tasks_pb2.TaskCreated):
+        await create_plan(conn, envelope, tc)
+    elif done := unpack(envelope, tasks_pb2.TaskCompleted):
+        await plans.set_status(done.task_id, TaskStatus.COMPLETED)
+    elif reopened := unpack(envelope, tasks_pb2.TaskReopened):
+        plan = await plans.get_task(reopened.task_id)
+        if plan is not None and plan.status is TaskStatus.COMPLETED:
+            await plans.set_status(reopened.task_id, TaskStatus.ACTIVE)
+    elif deleted := unpack(envelope, tasks_pb2.TaskDeleted):
+        await plans.delete(deleted.task_id)
+
+
+async def create_plan(conn: Conn, envelope: envelope_pb2.EventEnvelope, tc: tasks_pb2.TaskCreated) -> None:
+    """Materialise a new task's plan; an invalid selection is recorded (status invalid), never retried."""
+    it = tc.iteration
+    plan = TaskPlan(
+        tc.task_id,
+        tc.annotated_version_id,
+        ORDERS.get(it.order, FrameOrder.SEQUENTIAL),
+        it.random_seed,
+        it.limit,
+        it.clip_length,
+    )
+    plans, reason = PlanStore(conn), ""
+    lineage = await IndexStore(conn).lineage(plan.version_id)
+    age = datetime.now(UTC).timestamp() - envelope.occurred_at.ToDatetime(UTC).timestamp()
+    if lineage is None and age < VERSION_WAIT_SECONDS:
+        # The datasets consumer has not indexed the version yet: roll back, the event comes again.
+        raise Unavailable(f"version {plan.version_id} not yet indexed", field="annotated_version_id")
+    try:
+        sel = messages.selection(tc.selection)
+    except InvalidArgument as err:
+        sel, reason = None, err.message
+    if lineage is None:
+        reason = f"version {plan.version_id} is unknown to the iterator"
+    if reason:
+        log.warning("task_not_planned", task_id=plan.task_id, reason=reason)
+        plan = replace(plan, status=TaskStatus.INVALID)
+    if not await plans.add_task(plan, tc.selection.SerializeToString(), reason) or sel is None or lineage is None:
+        return
+    started = time.perf_counter()
+    try:
+        async with conn.transaction():  # a savepoint: a failing plan must not block the tasks stream
+            total = await plans.materialise(plan, sel, lineage, None)
+    except Exception as err:
+        log.exception("task_plan_failed", task_id=plan.task_id)
+        await plans.set_status(plan.task_id, TaskStatus.INVALID, f"the plan could not be built: {err!r}"[:500])
+        return
+    await plans.record_plan_ms(plan.task_id, (time.perf_counter() - started) * 1000)
+    await append_events(conn, [messages.progressed(plan.task_id, 0, total)], notify_channel=CHANNEL)
+
+
+ANNOTATION_TYPES: tuple[type, ...] = (
+    an.RoiCreated,
+    an.RoiRestored,
+    an.RoiLabelAdded,
+    an.RoiLabelRemoved,
+    an.RoiDeleted,
+    an.FrameMetadataSet,
+    an.RoiMoved,
+    an.RoiReshaped,
+    an.RoiMetadataSet,
+    an.RoiLocked,
+    an.RoiUnlocked,
+    an.FrameLabelAdded,
+    an.FrameLabelRemoved,
+)
+STATE_CHANGING = ANNOTATION_TYPES[:6]
+
+
+async def on_annotation_event(conn: Conn, envelope: envelope_pb2.EventEnvelope) -> None:
+    """Keep ROI labels/confidence and frame metadata per frame; a save by the lease holder finishes the frame."""
+    msg = next((m for cls in ANNOTATION_TYPES if (m := unpack(envelope, cls)) is not None), None)
+    if msg is None:
+        return
+    ref = msg.frame
+    version, frame = ref.version_id, ref.frame_id
+    index = IndexStore(conn)
+    if isinstance(msg, STATE_CHANGING):
+        await index.own_state(version, frame)
+    if isinstance(msg, an.RoiCreated | an.RoiRestored):
+        await index.put_roi(version, frame, messages.indexed_roi(msg.roi))
+    elif isinstance(msg, an.RoiLabelAdded | an.RoiLabelRemoved):
+        await index.change_label(version, frame, msg.roi_id, msg.label, add=isinstance(msg, an.RoiLabelAdded))
+    elif isinstance(msg, an.RoiDeleted):
+        await index.delete_roi(version, frame, msg.roi_id)
+    elif isinstance(msg, an.FrameMetadataSet):
+        await index.set_metadata(version, frame, messages.json_format.MessageToDict(msg.metadata))
+    if envelope.task_id and envelope.actor:
+        plan = await PlanStore(conn).get_task(envelope.task_id)
+        leases = LeaseStore(conn)
+        if (
+            plan is not None
+            and plan.version_id == version
+            and await leases.finish_frame(plan.task_id, frame, envelope.actor, plan.clip)
+        ):
+            await count_done(conn, plan, envelope.actor, 1, CHANNEL)
