@@ -1,0 +1,170 @@
+"""Datasets, versions, frames import (HTTP and the `annostream import` CLI) and tasks through the gateway."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from annostream_cli.stack import LocalStack
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def client(system: LocalStack) -> Iterator[httpx.Client]:
+    team = f"e2e-{uuid.uuid4().hex[:8]}"
+    headers = {"X-Annostream-User": "owner", "X-Annostream-Team": team}
+    with httpx.Client(base_url=system.url, headers=headers, timeout=30) as c:
+        yield c
+
+
+def _ok(resp: httpx.Response, status: int = 200) -> Any:
+    assert resp.status_code == status, resp.text
+    return resp.json() if resp.content else None
+
+
+def _line(i: int, **kw: Any) -> str:
+    frame = {"id": f"f{i:04d}", "sources": [{"uri": f"s3://b/{i}.jpg", "width": 64, "height": 48}], **kw}
+    return json.dumps(frame)
+
+
+def _cli(system: LocalStack, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "annostream_cli.main", "import", *args, "--url", system.url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_dataset_version_and_task_lifecycle_over_http(client: httpx.Client, system: LocalStack, tmp_path: Path) -> None:
+    ds = _ok(client.post("/api/v1/datasets", json={"name": "cars"}), 201)
+    assert _ok(client.patch(f"/api/v1/datasets/{ds['dataset_id']}", json={"name": "vehicles"}))["name"] == "vehicles"
+    assert [d["name"] for d in _ok(client.get("/api/v1/datasets"))["datasets"]] == ["vehicles"]
+    v = _ok(client.post(f"/api/v1/datasets/{ds['dataset_id']}/versions", json={"name": "v1"}), 201)
+
+    file = tmp_path / "frames.jsonl"
+    rows = [_line(i, metadata={"i": i}) for i in range(25)]
+    rows[3] = _line(3, rois=[{"type": "rectangle", "points": [[1, 1], [10, 10]], "labels": ["car"]}])
+    file.write_text("\n".join(rows) + "\n")
+    done = _cli(system, str(file), "--version", v["version_id"], "--batch", "10")
+    assert done.returncode == 0, done.stderr
+    assert "25 new frame(s)" in done.stdout and "100.0%" in done.stderr
+    again = _cli(system, str(file), "--version", v["version_id"])
+    assert "0 new frame(s), 25 already there" in again.stdout  # idempotent by frame id
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(
+        "\n".join([_line(100), _line(101), '{"id": "x", "sources": [{"uri": "u", "width": 0, "height": 1}]}'])
+    )
+    failed = _cli(system, str(bad), "--version", v["version_id"])
+    assert failed.returncode == 1 and "line 3: sources.0.width" in failed.stderr, failed.stderr
+    assert _ok(client.get(f"/api/v1/versions/{v['version_id']}"))["frame_count"] == 25  # nothing of the batch
+
+    _ok(client.post(f"/api/v1/versions/{v['version_id']}/publish"))
+    task = _ok(
+        client.post(
+            "/api/v1/tasks",
+            json={
+                "name": "label cars",
+                "dataset_version_id": v["version_id"],
+                "selection": {"mode": "empty"},
+                "label_set": ["car", "bus"],
+                "default_labels": ["car"],
+                "iteration": {"order": "random", "limit": 10},
+            },
+        ),
+        201,
+    )
+    tree = _ok(client.get(f"/api/v1/datasets/{ds['dataset_id']}/versions"))["versions"]
+    assert [(c["name"], c["status"], c["frame_count"]) for c in tree[0]["children"]] == [("label cars", "draft", 25)]
+    info = _ok(client.get(f"/api/v1/tasks/{task['task_id']}"))
+    assert info["source_version"]["status"] == "published" and info["annotated_version"]["name"] == "label cars"
+    assert info["selection"]["mode"] == "empty" and info["iteration"]["random_seed"] != 0
+    assert set(info["progress"]) == {"done", "total", "known"}
+
+    frames = _ok(client.get(f"/api/v1/versions/{task['annotated_version_id']}/frames", params={"page_size": 5}))
+    assert frames["total"] == 25 and len(frames["frames"]) == 5 and frames["next_page_token"]
+
+    other = {"X-Annostream-User": "someone-else"}
+    assert client.post(f"/api/v1/tasks/{task['task_id']}/complete", headers=other).json()["field"] == "task_id"
+    assert _ok(client.post(f"/api/v1/tasks/{task['task_id']}/complete"))["status"] == "completed"
+    listed = _ok(client.get("/api/v1/tasks", params={"status": "completed", "scope": "mine", "sort": "name"}))
+    assert [t["task_id"] for t in listed["tasks"]] == [task["task_id"]] and listed["total"] == 1
+    assert _ok(client.get("/api/v1/tasks", params={"status": "active"}))["total"] == 0
+
+    admin = {"X-Annostream-User": "boss", "X-Annostream-Role": "admin"}
+    assert _ok(client.post(f"/api/v1/tasks/{task['task_id']}/reopen", headers=admin))["status"] == "active"
+    assert client.delete(f"/api/v1/tasks/{task['task_id']}", headers=admin).status_code == 204
+    assert client.get(f"/api/v1/tasks/{task['task_id']}").status_code == 404
+    assert _ok(client.get(f"/api/v1/versions/{task['annotated_version_id']}"))["status"] == "draft"  # stays
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "field"),
+    [
+        ("patch", "/api/v1/datasets/nope", {"name": "x"}, 404, "dataset_id"),
+        ("patch", "/api/v1/datasets/nope", {"name": ""}, 422, "name"),
+        ("delete", "/api/v1/datasets/nope", None, 404, "dataset_id"),
+        ("get", "/api/v1/datasets/nope/versions", None, 404, "dataset_id"),
+        ("get", "/api/v1/datasets?page_token=zz", None, 400, "page_token"),
+        ("delete", "/api/v1/versions/nope", None, 404, "version_id"),
+        ("get", "/api/v1/versions/nope/stats", None, 404, "version_id"),
+        ("get", "/api/v1/versions/nope/frames", None, 404, "version_id"),
+        ("get", "/api/v1/tasks?sort=oldest", None, 422, "sort"),
+        ("get", "/api/v1/tasks?status=paused", None, 422, "status"),
+        ("post", "/api/v1/tasks/nope/complete", None, 404, "task_id"),
+        ("delete", "/api/v1/tasks/nope", None, 404, "task_id"),
+        (
+            "post",
+            "/api/v1/tasks",
+            {"name": "t", "dataset_version_id": "v", "selection": {"mode": "odd"}},
+            422,
+            "selection.mode",
+        ),
+        ("get", "/api/v1/tasks", "bad-role", 400, "X-Annostream-Role"),
+    ],
+)
+def test_bad_requests_name_the_field(
+    client: httpx.Client, method: str, path: str, body: Any, status: int, field: str
+) -> None:
+    kwargs: dict[str, Any] = {}
+    if body == "bad-role":
+        kwargs["headers"] = {"X-Annostream-Role": "king"}
+    elif body is not None:
+        kwargs["json"] = body
+    resp = client.request(method, path, **kwargs)
+    assert resp.status_code == status, resp.text
+    assert resp.json()["field"] == field
+
+
+def test_version_stats_over_http(client: httpx.Client) -> None:
+    ds = _ok(client.post("/api/v1/datasets", json={"name": "stats"}), 201)
+    v = _ok(client.post(f"/api/v1/datasets/{ds['dataset_id']}/versions", json={"name": "v"}), 201)
+    frame = json.loads(_line(1, frame_labels=["night"]))
+    frame["sources"][0]["masks"] = [{"uri": "s3://b/1.png"}]
+    _ok(client.post(f"/api/v1/versions/{v['version_id']}/frames", json={"frames": [frame]}))
+    listed = _ok(client.get(f"/api/v1/versions/{v['version_id']}/frames"))["frames"]
+    assert listed[0]["sources"][0]["masks"] == [{"id": "mask0", "uri": "s3://b/1.png"}]
+    for _ in range(100):
+        stats = _ok(client.get(f"/api/v1/versions/{v['version_id']}/stats"))
+        if stats["annotated_frame_count"] == 1:
+            break
+        time.sleep(0.1)
+    assert stats == {
+        "version_id": v["version_id"],
+        "frame_count": 1,
+        "annotated_frame_count": 1,
+        "roi_count": 0,
+        "roi_labels": {},
+        "frame_labels": {"night": 1},
+    }
