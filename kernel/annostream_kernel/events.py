@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import asyncpg
 from google.protobuf import any_pb2, timestamp_pb2
@@ -127,6 +127,52 @@ async def stream_version(conn: Conn, stream_id: str) -> int:
     return int(v or 0)
 
 
+INSERT_COLUMNS = (
+    "event_id, stream_id, stream_version, type, schema_version, payload, subject, actor, task_id, correlation_id"
+)
+INSERT_ARRAY_TYPES = (
+    "uuid[]",
+    "text[]",
+    "bigint[]",
+    "text[]",
+    "int[]",
+    "bytea[]",
+    "text[]",
+    "text[]",
+    "text[]",
+    "text[]",
+)
+
+
+def insert_events_sql(first_param: int, where: str = "") -> str:
+    """One INSERT of a batch of events from parallel arrays ($first_param .. +9), optionally guarded by
+    `where` (e.g. "WHERE EXISTS (SELECT 1 FROM u)" inside a data-modifying CTE)."""
+    args = ", ".join(f"${first_param + i}::{t}" for i, t in enumerate(INSERT_ARRAY_TYPES))
+    return f"INSERT INTO events ({INSERT_COLUMNS}) SELECT * FROM unnest({args}) {where}".rstrip()
+
+
+def event_arrays(events: Sequence[NewEvent], first_version: int) -> list[list[Any]]:
+    """The ten parallel arrays `insert_events_sql` takes; versions first_version, first_version + 1, ..."""
+    actor, cid = current_actor(), current_correlation_id()
+    cols: list[list[Any]] = [[] for _ in INSERT_ARRAY_TYPES]
+    for i, e in enumerate(events):
+        row = (
+            e.event_id,
+            e.stream_id,
+            first_version + i,
+            e.type_name,
+            e.schema_version,
+            e.payload.SerializeToString(),
+            e.subject,
+            actor,
+            e.task_id,
+            cid,
+        )
+        for col, value in zip(cols, row, strict=True):
+            col.append(value)
+    return cols
+
+
 async def append_events(
     conn: Conn,
     events: Sequence[NewEvent],
@@ -152,33 +198,13 @@ async def append_events(
             field="expected_version",
             details={"stream_id": stream_id, "current_version": current},
         )
-    actor, cid = current_actor(), current_correlation_id()
-    versions = list(range(current + 1, current + 1 + len(events)))
     try:
-        await conn.executemany(
-            "INSERT INTO events (event_id, stream_id, stream_version, type, schema_version, payload, subject,"
-            " actor, task_id, correlation_id) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
-            [
-                (
-                    e.event_id,
-                    e.stream_id,
-                    v,
-                    e.type_name,
-                    e.schema_version,
-                    e.payload.SerializeToString(),
-                    e.subject,
-                    actor,
-                    e.task_id,
-                    cid,
-                )
-                for e, v in zip(events, versions, strict=True)
-            ],
-        )
+        await conn.execute(insert_events_sql(1), *event_arrays(events, current + 1))
     except asyncpg.UniqueViolationError as exc:
         raise Conflict(f"concurrent append to stream {stream_id}", field="expected_version") from exc
     if notify_channel:
         await conn.execute("SELECT pg_notify($1, '')", notify_channel)
-    return versions
+    return list(range(current + 1, current + 1 + len(events)))
 
 
 M = TypeVar("M", bound=Message)

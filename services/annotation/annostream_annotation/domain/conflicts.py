@@ -75,8 +75,9 @@ def check_rebase(commands: tuple[Command, ...], newer: list[NewerEvent], expecte
             )
 
 
-def rebase_and_decide(state: Any, commands: tuple[Command, ...], newer: list[NewerEvent], expected: int,
-                      current: int) -> list[Event]:
+def rebase_and_decide(
+    state: Any, commands: tuple[Command, ...], newer: list[NewerEvent], expected: int, current: int
+) -> list[Event]:
     """The save rule: refuse a same-item conflict with newer events, else decide the batch on the current state."""
     if expected < current:
         check_rebase(commands, newer, expected, current)

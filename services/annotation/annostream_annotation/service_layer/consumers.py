@@ -54,10 +54,9 @@ def _without_annotations(f: t.Frame) -> t.Frame:
 
 async def _import_annotations(conn: Conn, version_id: str, frame: t.Frame, notify: str) -> None:
     """Append imported ROIs and frame labels as events of the frame (skipped if the frame has history)."""
-    session = await FrameSession.open(conn, version_id, frame.frame_id, write=False)
+    session = await FrameSession.open(conn, version_id, frame.frame_id, write=True)
     if session.version > 0:
         return  # re-delivered or re-imported: the frame already has its history
-    session = await FrameSession.open(conn, version_id, frame.frame_id, write=True)
     bind_request(current_correlation_id(), IMPORT_ACTOR)
     commands: list[c.Command] = [c.CreateRoi(roi_spec(r, f"frames.rois[{i}]")) for i, r in enumerate(frame.rois)]
     commands += [c.AddFrameLabel(label) for label in frame.frame_labels]
@@ -66,4 +65,4 @@ async def _import_annotations(conn: Conn, version_id: str, frame: t.Frame, notif
     except DomainError as err:  # never block the stream on one bad frame: its annotations are skipped
         log.warning("import_annotations_rejected", version_id=version_id, frame_id=frame.frame_id, error=err.message)
         return
-    await session.commit(events, task_id="", kind="import", notify=notify)
+    await session.write(events, task_id="", kind="import", notify=notify)

@@ -7,13 +7,14 @@ from datetime import datetime
 import asyncpg
 
 from annostream_kernel.context import current_actor
+from annostream_kernel.db import Conn
 from annostream_kernel.errors import Conflict, FailedPrecondition, InvalidArgument
 from annostream_protos.annotation.v1 import annotation_service_pb2 as api
 
 from ..adapters import messages
 from ..adapters.codec import decode
 from ..domain.history import compensate, items_of, restore
-from .session import FrameSession
+from .session import FrameSession, retrying
 
 MAX_PAGE = 1000
 
@@ -62,7 +63,8 @@ async def revert(
     pool: asyncpg.Pool, version_id: str, frame_id: str, to_version: int, expected: int, task_id: str, notify: str
 ) -> tuple[api.FrameState, list[str]]:
     """Append compensating events so the frame equals its state at `to_version` (history is kept)."""
-    async with pool.acquire() as conn, conn.transaction():
+
+    async def once(conn: Conn) -> tuple[api.FrameState, list[str]]:
         session = await FrameSession.open(conn, version_id, frame_id, write=True)
         if expected != session.version:
             raise Conflict(
@@ -76,32 +78,43 @@ async def revert(
         events = compensate(session.agg, target)
         for e in events:
             session.agg.apply(e)
-        ids, _ = await session.commit(events, task_id=task_id, kind="revert", notify=notify)
+        ids = await session.write(events, task_id=task_id, kind="revert", notify=notify)
         return _state(session), ids
+
+    async with pool.acquire() as conn:
+        return await retrying(lambda: once(conn))
 
 
 async def undo(
     pool: asyncpg.Pool, version_id: str, frame_id: str, task_id: str, notify: str
 ) -> tuple[api.FrameState, list[str]]:
     """Undo the caller's last save on the frame, if what it changed was not changed since by others."""
-    async with pool.acquire() as conn, conn.transaction():
+
+    async def once(conn: Conn) -> tuple[api.FrameState, list[str]]:
         session = await FrameSession.open(conn, version_id, frame_id, write=True)
         save = await session.store.last_undoable(session.stream_id, current_actor())
         if save is None:
             raise FailedPrecondition("you have no save on this frame to undo", field="frame")
         return await _reverse(session, save, "undo", task_id, notify)
 
+    async with pool.acquire() as conn:
+        return await retrying(lambda: once(conn))
+
 
 async def redo(
     pool: asyncpg.Pool, version_id: str, frame_id: str, task_id: str, notify: str
 ) -> tuple[api.FrameState, list[str]]:
     """Redo the caller's last undo, if it is still the caller's latest action on the frame."""
-    async with pool.acquire() as conn, conn.transaction():
+
+    async def once(conn: Conn) -> tuple[api.FrameState, list[str]]:
         session = await FrameSession.open(conn, version_id, frame_id, write=True)
         last = await session.store.last_save(session.stream_id, current_actor())
         if last is None or last["kind"] != "undo" or last["reversed"]:
             raise FailedPrecondition("nothing to redo: your last action on this frame is not an undo", field="frame")
         return await _reverse(session, last, "redo", task_id, notify)
+
+    async with pool.acquire() as conn:
+        return await retrying(lambda: once(conn))
 
 
 async def _reverse(
@@ -114,6 +127,5 @@ async def _reverse(
     events = restore(session.agg, items, expected=after, target=before, action=kind)
     for e in events:
         session.agg.apply(e)
-    ids, _ = await session.commit(events, task_id=task_id, kind=kind, notify=notify, ref_save=save["save_id"])
-    await session.store.mark_reversed(save["save_id"])
+    ids = await session.write(events, task_id=task_id, kind=kind, notify=notify, ref_save=save["save_id"])
     return _state(session), ids

@@ -6,13 +6,14 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from annostream_kernel.db import Conn
 from annostream_kernel.errors import InvalidArgument
 from annostream_protos.annotation.v1 import annotation_service_pb2 as api
 
 from ..adapters import messages
 from ..domain.commands import Command
 from ..domain.conflicts import rebase_and_decide
-from .session import FrameSession
+from .session import FrameSession, retrying
 
 MAX_BATCH = 1000
 MAX_KEY = 200
@@ -43,26 +44,41 @@ class SaveFrame:
 
 
 async def save_frame(pool: asyncpg.Pool, cmd: SaveFrame, notify_channel: str) -> api.SaveFrameResponse:
-    """Apply the batch: events appended with optimistic concurrency and the projection updated in one
-    transaction. Newer events of others are merged under the batch unless they touched the same ROI or
-    frame field (then ABORTED naming the ROI, actor and event). A retried idempotency key returns the
-    first response and appends nothing."""
-    async with pool.acquire() as conn, conn.transaction():
-        session = await FrameSession.open(conn, cmd.version_id, cmd.frame_id, write=True)
-        # Checked under the projection's row lock, so two retries of one key cannot both append.
-        if cmd.idempotency_key and (prior := await session.store.idempotent_response(cmd.idempotency_key)):
-            return api.SaveFrameResponse.FromString(prior)
-        if cmd.expected_version > session.version:
-            raise InvalidArgument(f"frame is only at version {session.version}", field="expected_version")
-        rebased = cmd.expected_version < session.version
-        newer = await session.newer_than(cmd.expected_version) if rebased else []
-        events = rebase_and_decide(session.agg, cmd.commands, newer, cmd.expected_version, session.version)
-        event_ids, _ = await session.commit(events, task_id=cmd.task_id, kind="save", notify=notify_channel)
-        response = api.SaveFrameResponse(
-            frame=messages.frame_state(session.ref, session.version, session.base, session.agg.doc),
-            event_ids=event_ids,
+    """Apply the batch: events, projection, save record and idempotency key written in one statement.
+    Newer events of others are merged under the batch unless they touched the same ROI or frame field
+    (then ABORTED naming the ROI, actor and event). A retried idempotency key returns the first response
+    and appends nothing."""
+    async with pool.acquire() as conn:
+        return await retrying(lambda: _save_once(conn, cmd, notify_channel))
+
+
+async def _save_once(conn: Conn, cmd: SaveFrame, notify_channel: str) -> api.SaveFrameResponse:
+    session = await FrameSession.open(
+        conn, cmd.version_id, cmd.frame_id, write=True, idempotency_key=cmd.idempotency_key
+    )
+    if session.prior_response is not None:
+        return api.SaveFrameResponse.FromString(session.prior_response)
+    if cmd.expected_version > session.version:
+        raise InvalidArgument(f"frame is only at version {session.version}", field="expected_version")
+    rebased = cmd.expected_version < session.version
+    newer = await session.newer_than(cmd.expected_version) if rebased else []
+    events = rebase_and_decide(session.agg, cmd.commands, newer, cmd.expected_version, session.version)
+
+    final_version = session.stored_version + (len(session.pending) + len(events) if events else 0)
+
+    def response(ids: list[str]) -> api.SaveFrameResponse:
+        return api.SaveFrameResponse(
+            frame=messages.frame_state(session.ref, final_version, session.base, session.agg.doc),
+            event_ids=ids,
             rebased=rebased,
         )
-        if cmd.idempotency_key:
-            await session.store.remember(cmd.idempotency_key, session.stream_id, response.SerializeToString())
-    return response
+
+    ids = await session.write(
+        events,
+        task_id=cmd.task_id,
+        kind="save",
+        notify=notify_channel,
+        idempotency_key=cmd.idempotency_key,
+        response=lambda ids: response(ids).SerializeToString(),
+    )
+    return response(ids)

@@ -1,24 +1,46 @@
-"""FrameSession: one frame inside one transaction — context checks, current state, newer events, commit."""
+"""FrameSession: one frame read in one round trip; a change written in one conditional statement."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+import asyncpg
 
 from annostream_kernel.context import current_actor
 from annostream_kernel.db import Conn
-from annostream_kernel.errors import FailedPrecondition, NotFound
-from annostream_kernel.events import append_events
+from annostream_kernel.errors import Conflict, FailedPrecondition, NotFound
+from annostream_kernel.events import event_arrays
 from annostream_kernel.ids import new_id
 from annostream_protos.types.v1 import frames_pb2 as t
 
 from ..adapters import messages
 from ..adapters.codec import decode
+from ..adapters.frame_sql import READ_FRAME, WRITE_FRAME
 from ..adapters.postgres import AnnotationStore
 from ..domain.conflicts import NewerEvent
 from ..domain.events import Event
 from ..domain.frame import FrameAggregate
 from ..domain.history import replay
+
+MAX_ATTEMPTS = 20
+T = TypeVar("T")
+
+
+class StaleWrite(Exception):
+    """The frame changed between the read and the write; the operation re-reads and tries again."""
+
+
+async def retrying(op: Callable[[], Awaitable[T]]) -> T:
+    """Run a read-decide-write operation until its write lands (bounded)."""
+    for _ in range(MAX_ATTEMPTS):
+        try:
+            return await op()
+        except StaleWrite:
+            continue
+    raise Conflict("the frame is changing too fast; try again", field="frame")
 
 
 def sources_of(base: dict[str, Any]) -> dict[str, tuple[int, int]]:
@@ -28,14 +50,14 @@ def sources_of(base: dict[str, Any]) -> dict[str, tuple[int, int]]:
 
 @dataclass
 class FrameSession:
-    """A frame opened for reading or writing in the caller's transaction (the projection row is locked
-    FOR UPDATE when writing, which serialises writers of one frame across service processes)."""
+    """A frame as read, ready to decide commands and write their events."""
 
     store: AnnotationStore
     ref: t.FrameRef
     base: dict[str, Any]
     agg: FrameAggregate
     stored_version: int
+    prior_response: bytes | None = None
     pending: list[Event] = field(default_factory=list)
 
     @property
@@ -43,45 +65,43 @@ class FrameSession:
         """The frame's event stream."""
         return messages.stream_id(self.ref.version_id, self.ref.frame_id)
 
+    @property
+    def version(self) -> int:
+        """The version clients see (a not yet written inherited state counts as version 0)."""
+        return self.stored_version
+
     @classmethod
-    async def open(cls, conn: Conn, version_id: str, frame_id: str, *, write: bool) -> FrameSession:
-        """Load a frame; NotFound for unknown version/frame, FailedPrecondition when writing a Published one."""
-        store = AnnotationStore(conn)
-        version = await store.version(version_id)
-        if version is None:
+    async def open(
+        cls, conn: Conn, version_id: str, frame_id: str, *, write: bool, idempotency_key: str = ""
+    ) -> FrameSession:
+        """Read a frame; NotFound for unknown version/frame, FailedPrecondition to write a Published one."""
+        row = await conn.fetchrow(READ_FRAME, version_id, frame_id, idempotency_key)
+        if row is None:
             raise NotFound(
                 f"no version {version_id!r} (or not yet known to the annotation service)", field="frame.version_id"
             )
-        base = await store.base_frame(version_id, frame_id)
-        if base is None:
+        if row["base"] is None:
             raise NotFound(f"version {version_id!r} has no frame {frame_id!r}", field="frame.frame_id")
-        if write and version["status"] != "draft":
+        if write and row["status"] != "draft":
             raise FailedPrecondition(f"version {version_id} is Published (read-only)", field="frame.version_id")
-        ref = t.FrameRef(dataset_id=version["dataset_id"], version_id=version_id, frame_id=frame_id)
-        own = await store.projection(version_id, frame_id, for_update=write)
-        if own is None and write:
-            await store.create_projection(version_id, frame_id, {})
-            own = await store.projection(version_id, frame_id, for_update=True)
-        sources = sources_of(base)
-        if own is not None and own[0] > 0:
-            return cls(store, ref, base, FrameAggregate(own[1], own[0], sources), own[0])
-        agg = FrameAggregate(None, 0, sources)
-        session = cls(store, ref, base, agg, 0)
-        inherited = await store.inherited_doc(version_id, frame_id)
-        if inherited and (inherited.get("rois") or inherited.get("frame_labels") or inherited.get("metadata")):
-            # Copy-on-write: the parent's state becomes the first event of this version's stream when
-            # the frame is first written; until then readers see it as version 0.
+        base = json.loads(row["base"])
+        ref = t.FrameRef(dataset_id=row["dataset_id"], version_id=version_id, frame_id=frame_id)
+        store, sources = AnnotationStore(conn), sources_of(base)
+        prior = bytes(row["prior"]) if row["prior"] is not None else None
+        version = row["own_version"] or 0
+        if version > 0:
+            return cls(store, ref, base, FrameAggregate(json.loads(row["own_doc"]), version, sources), version, prior)
+        session = cls(store, ref, base, FrameAggregate(None, 0, sources), 0, prior)
+        if row["inherited"] is not None:
+            # Copy-on-write: the parent's state becomes the first event of this version's stream when the
+            # frame is first written here; until then readers see it as version 0.
             event = Event(
-                "FrameInherited", data={"snapshot": inherited, "parent_version_id": version["parent_version_id"] or ""}
+                "FrameInherited",
+                data={"snapshot": json.loads(row["inherited"]), "parent_version_id": row["parent_version_id"] or ""},
             )
-            agg.apply(event)
+            session.agg.apply(event)
             session.pending.append(event)
         return session
-
-    @property
-    def version(self) -> int:
-        """The version clients see (pending inherited state counts as version 0)."""
-        return self.stored_version
 
     async def newer_than(self, expected: int) -> list[NewerEvent]:
         """Events after `expected` (plus the not yet stored inherited state), with their authors."""
@@ -102,22 +122,46 @@ class FrameSession:
         rows = await self.store.stream_events(self.stream_id, 0, version)
         return replay((decode(r["type"], r["schema_version"], r["payload"]) for r in rows), self.agg.sources)
 
-    async def commit(
-        self, events: list[Event], *, task_id: str, kind: str, notify: str, ref_save: str | None = None
-    ) -> tuple[list[str], str | None]:
-        """Append pending + new events (already applied to `agg`), update the projection, record the save.
-
-        Returns the event ids and the save id (None when nothing changed)."""
+    async def write(
+        self,
+        events: list[Event],
+        *,
+        task_id: str,
+        kind: str,
+        notify: str,
+        ref_save: str | None = None,
+        idempotency_key: str = "",
+        response: Callable[[list[str]], bytes] | None = None,
+    ) -> list[str]:
+        """Write pending + new events (already applied to `agg`), the projection, the save record and the
+        idempotency key in one statement, if the frame is still at the version read; else StaleWrite."""
         if not events:
-            return [], None
+            return []
         outbox = [messages.outbox_event(e, self.ref, task_id) for e in [*self.pending, *events]]
-        await append_events(self.store.conn, outbox, expected_version=self.stored_version, notify_channel=notify)
-        start = self.stored_version + len(self.pending)
-        self.stored_version += len(outbox)
-        self.pending = []
-        await self.store.save_projection(self.ref.version_id, self.ref.frame_id, self.stored_version, self.agg.doc)
-        save_id = new_id("save_")
-        await self.store.record_save(
-            save_id, self.stream_id, current_actor(), kind, (start, self.stored_version), ref_save
-        )
-        return [str(e.event_id) for e in outbox], save_id
+        new_version = self.stored_version + len(outbox)
+        ids = [str(e.event_id) for e in outbox]
+        args = [
+            self.ref.version_id,
+            self.ref.frame_id,
+            new_version,
+            json.dumps(self.agg.doc),
+            self.stored_version,
+            *event_arrays(outbox, self.stored_version + 1),
+            new_id("save_"),
+            self.stream_id,
+            current_actor(),
+            kind,
+            self.stored_version + len(self.pending),
+            ref_save,
+            idempotency_key,
+            response(ids) if response else b"",
+            notify,
+        ]
+        try:
+            written = await self.store.conn.fetchval(WRITE_FRAME, *args)
+        except asyncpg.UniqueViolationError as exc:  # a racing writer (or a reused key): re-read
+            raise StaleWrite from exc
+        if not written:
+            raise StaleWrite
+        self.stored_version, self.pending = new_version, []
+        return ids
