@@ -14,7 +14,7 @@ from annostream_kernel.logs import configure_logging, get_logger
 from . import errors
 from .clients import Clients
 from .config import GatewaySettings
-from .routes import datasets, frames, health, tasks
+from .routes import datasets, frames, health, iterator, tasks
 
 log = get_logger(__name__)
 
@@ -36,7 +36,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         description="HTTP API of annostream: datasets, tasks, frames and annotation edits.",
     )
     errors.install(app)
-    for r in (health.router, datasets.router, tasks.router, frames.router):
+    for r in (health.router, datasets.router, tasks.router, iterator.router, frames.router):
         app.include_router(r)
     return app
 

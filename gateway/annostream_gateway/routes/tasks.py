@@ -8,7 +8,6 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from annostream_kernel.grpc_client import call
 from annostream_protos.events.v1 import tasks_pb2
-from annostream_protos.iterator.v1 import iterator_service_pb2 as it
 from annostream_protos.tasks.v1 import tasks_service_pb2 as tk
 from annostream_protos.types.v1 import filters_pb2 as f
 
@@ -122,18 +121,3 @@ async def delete_task(task_id: str, c: C, _user: User) -> Response:
     """Delete the task (owner or team admin); its annotated version and annotation events stay."""
     await call(c.tasks.DeleteTask, tk.DeleteTaskRequest(task_id=task_id), timeout=c.timeout)
     return Response(status_code=204)
-
-
-@router.post("/tasks/{task_id}/next-frame")
-async def next_frame(task_id: str, c: C, user: User) -> dict[str, Any]:
-    """Lease the next frame of the task to the calling user; `frame` is null when none is left."""
-    resp = await call(c.iterator.NextFrame, it.NextFrameRequest(task_id=task_id, annotator=user), timeout=c.timeout)
-    if not resp.HasField("frame"):
-        return {"frame": None, "lease_id": None, "lease_expires_at": None, "position": 0, "total": resp.total}
-    return {
-        "frame": serializers.frame_ref(resp.frame),
-        "lease_id": resp.lease_id,
-        "lease_expires_at": serializers.ts(resp.lease_expires_at),
-        "position": resp.position,
-        "total": resp.total,
-    }

@@ -1,0 +1,75 @@
+"""Lease expiry with a short TTL, and rebuilding the iterator from the same events gives the same plan."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import asyncpg
+from google.protobuf import any_pb2
+
+from annostream_iterator.domain.model import NextFrame
+from annostream_iterator.service_layer.events import on_datasets_event, on_tasks_event
+from annostream_iterator.service_layer.handlers import IteratorHandlers
+from annostream_kernel.db import create_pool, migrate
+from annostream_protos.events.v1 import datasets_pb2, envelope_pb2, tasks_pb2
+from annostream_protos.types.v1 import filters_pb2 as fl
+
+from .conftest import frames
+from .iterator_helpers import build_plan, frame, index, iterator_pool
+
+__all__ = ["iterator_pool"]
+
+
+async def test_an_expired_lease_returns_the_frame_to_the_queue(iterator_pool: asyncpg.Pool) -> None:
+    await index(iterator_pool, "v1", [frame("a"), frame("b")], {})
+    await build_plan(iterator_pool, "v1", fl.FrameSelection())
+    task = await iterator_pool.fetchval("SELECT task_id FROM tasks")
+    short = IteratorHandlers(iterator_pool, timedelta(milliseconds=200), "iterator_events")
+    first = (await short.next_frame(NextFrame(task, "slow"))).lease
+    other = (await short.next_frame(NextFrame(task, "quick"))).lease
+    assert first and other and (first.frame_id, other.frame_id) == ("a", "b")
+    await asyncio.sleep(0.3)
+    again = (await short.next_frame(NextFrame(task, "third"))).lease
+    assert again is not None and again.frame_id == "a"  # the expired lease went back, first in plan order
+    assert (await short.next_frame(NextFrame(task, "slow"))).lease.frame_id == "b"  # type: ignore[union-attr]
+
+
+def envelope(payload: object) -> envelope_pb2.EventEnvelope:
+    env = envelope_pb2.EventEnvelope(actor="tester")
+    env.occurred_at.GetCurrentTime()
+    packed = any_pb2.Any()
+    packed.Pack(payload)  # type: ignore[arg-type]
+    env.payload.CopyFrom(packed)
+    return env
+
+
+async def test_two_fresh_iterators_fed_the_same_events_build_the_same_random_plan(postgres_dsn: str) -> None:
+    events = [
+        envelope(datasets_pb2.VersionCreated(dataset_id="d", version_id="v")),
+        envelope(datasets_pb2.FramesImported(dataset_id="d", version_id="v", frames=frames(40))),
+        envelope(
+            tasks_pb2.TaskCreated(
+                task_id="t",
+                annotated_version_id="v",
+                iteration=tasks_pb2.IterationSpec(order=tasks_pb2.ITERATION_ORDER_RANDOM, random_seed=-77),
+            )
+        ),
+    ]
+    plans = []
+    for n in range(2):
+        schema = f"rebuild_{n}_{id(events)}"
+        pool = await create_pool(postgres_dsn, schema)
+        try:
+            await migrate(pool, schema, ["annostream_iterator.migrations"])
+            async with pool.acquire() as conn, conn.transaction():
+                for env in events:
+                    await (on_tasks_event if env.payload.type_url.endswith("TaskCreated") else on_datasets_event)(
+                        conn, env
+                    )
+            plans.append([r["frame_id"] for r in await pool.fetch("SELECT frame_id FROM plan ORDER BY seq")])
+            await pool.execute(f"DROP SCHEMA {schema} CASCADE")
+        finally:
+            await pool.close()
+    assert len(plans[0]) == 40 and plans[0] == plans[1]
+    assert plans[0] != sorted(plans[0])

@@ -1,0 +1,217 @@
+"""Serving many annotators through the running services: leases, clips, navigation, lifecycle, order."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import grpc
+
+from annostream_protos.annotation.v1 import annotation_service_pb2 as ann
+from annostream_protos.datasets.v1 import datasets_service_pb2 as ds
+from annostream_protos.events.v1 import tasks_pb2
+from annostream_protos.iterator.v1 import iterator_service_pb2 as it
+from annostream_protos.tasks.v1 import tasks_service_pb2 as tk
+from annostream_protos.types.v1 import filters_pb2 as fl
+from annostream_protos.types.v1 import frames_pb2 as t
+
+from .conftest import Stubs, frames, make_version
+from .grpc_helpers import USER_MD, assert_status, eventually, rpc_error
+
+
+async def make_task(stubs: Stubs, version_id: str, expected_total: int, **iteration: int) -> str:
+    """A task on the version; waits until the iterator planned `expected_total` frames."""
+    spec = tasks_pb2.IterationSpec(**iteration)  # type: ignore[arg-type]
+    req = tk.CreateTaskRequest(name="t", dataset_version_id=version_id, iteration=spec, has_random_seed=True)
+    task = (await stubs.tasks.CreateTask(req, metadata=USER_MD)).task
+
+    async def planned() -> bool:
+        p = await stubs.iterator.GetProgress(it.GetProgressRequest(task_id=task.task_id))
+        return p.total == expected_total
+
+    await eventually(planned, f"the plan of {expected_total} frames")
+    return task.task_id
+
+
+def next_req(task: str, who: str, complete: str = "") -> it.NextFrameRequest:
+    return it.NextFrameRequest(task_id=task, annotator=who, complete_lease_id=complete)
+
+
+async def served_order(stubs: Stubs, task: str, who: str = "solo") -> list[str]:
+    """Lease and finish every frame of the task with one annotator; the frames in the order served."""
+    order, lease = [], ""
+    while (r := await stubs.iterator.NextFrame(next_req(task, who, lease))).HasField("frame"):
+        order.append(r.frame.frame_id)
+        lease = r.lease_id
+    assert r.exhausted
+    return order
+
+
+async def test_fifty_concurrent_claimers_get_every_frame_exactly_once(stubs: Stubs, unique: str) -> None:
+    v = await make_version(stubs, unique, 120, publish=False)
+    task = await make_task(stubs, v.version_id, 120)
+
+    async def annotator(i: int) -> list[str]:
+        got, lease = [], ""
+        while (r := await stubs.iterator.NextFrame(next_req(task, f"ann-{i}", lease))).HasField("frame"):
+            got.append(r.frame.frame_id)
+            lease = r.lease_id
+        return got
+
+    served = [f for fs in await asyncio.gather(*(annotator(i) for i in range(50))) for f in fs]
+    assert len(served) == len(set(served)) == 120
+    progress = await stubs.iterator.GetProgress(it.GetProgressRequest(task_id=task))
+    assert (progress.done, progress.total, progress.leased) == (120, 120, 0)
+    assert sum(a.done for a in progress.annotators) == 120
+
+
+async def test_heartbeat_release_and_finish_follow_the_lease_holder(stubs: Stubs, unique: str) -> None:
+    v = await make_version(stubs, unique, 2, publish=False)
+    task = await make_task(stubs, v.version_id, 2)
+    a = await stubs.iterator.NextFrame(next_req(task, "a"))
+    beat = await stubs.iterator.Heartbeat(it.HeartbeatRequest(task_id=task, annotator="a", lease_id=a.lease_id))
+    assert beat.lease_expires_at.ToDatetime() >= a.lease_expires_at.ToDatetime()
+    err = await rpc_error(
+        stubs.iterator.Heartbeat(it.HeartbeatRequest(task_id=task, annotator="b", lease_id=a.lease_id))
+    )
+    assert_status(err, grpc.StatusCode.FAILED_PRECONDITION, "lease_id")
+    await stubs.iterator.ReleaseFrame(it.ReleaseFrameRequest(task_id=task, annotator="a", lease_id=a.lease_id))
+    b = await stubs.iterator.NextFrame(next_req(task, "b"))
+    assert b.frame.frame_id == a.frame.frame_id  # a released frame goes back to the queue, first in order
+    err = await rpc_error(
+        stubs.iterator.Heartbeat(it.HeartbeatRequest(task_id=task, annotator="a", lease_id=a.lease_id))
+    )
+    assert_status(err, grpc.StatusCode.FAILED_PRECONDITION, "lease_id")
+    done = it.ReleaseFrameRequest(task_id=task, annotator="b", lease_id=b.lease_id, done=True)
+    await stubs.iterator.ReleaseFrame(done)
+    err = await rpc_error(stubs.iterator.NextFrame(next_req(task, "a", complete=b.lease_id)))
+    assert_status(err, grpc.StatusCode.FAILED_PRECONDITION, "complete_lease_id")
+    progress = await stubs.iterator.GetProgress(it.GetProgressRequest(task_id=task))
+    assert (progress.done, progress.total) == (1, 2)
+    assert [(x.annotator, x.done) for x in progress.annotators] == [("a", 0), ("b", 1)]
+
+
+async def test_same_seed_same_order_in_two_datasets_and_another_seed_differs(stubs: Stubs, unique: str) -> None:
+    v1 = await make_version(stubs, unique + "a", 12, publish=True)
+    v2 = await make_version(stubs, unique + "b", 12, publish=True)
+    rnd = {"order": tasks_pb2.ITERATION_ORDER_RANDOM}
+    first = await served_order(stubs, await make_task(stubs, v1.version_id, 12, random_seed=11, **rnd))
+    second = await served_order(stubs, await make_task(stubs, v2.version_id, 12, random_seed=11, **rnd))
+    other = await served_order(stubs, await make_task(stubs, v1.version_id, 12, random_seed=12, **rnd))
+    assert first == second
+    assert sorted(first) == sorted(other) and first != other
+
+
+async def test_clips_limits_and_frames_imported_later_into_the_draft(stubs: Stubs, unique: str) -> None:
+    v = await make_version(stubs, unique, 5, publish=False)
+    task = await make_task(stubs, v.version_id, 5, clip_length=2)
+    r = await stubs.iterator.NextFrame(next_req(task, "a"))
+    assert [f.frame_id for f in r.clip] == ["f000", "f001"] and r.position == 1
+    later = [t.Frame(frame_id=f"g{i}", context_id="ctx2", timestamp=i, sources=frames(1)[0].sources) for i in range(3)]
+    await stubs.datasets.ImportFrames(ds.ImportFramesRequest(version_id=v.version_id, frames=later))
+
+    async def grown() -> bool:
+        return (await stubs.iterator.GetProgress(it.GetProgressRequest(task_id=task))).total == 8
+
+    await eventually(grown, "the late frames to join the plan")
+    clips = [[f.frame_id for f in r.clip]]
+    lease = r.lease_id
+    while (r := await stubs.iterator.NextFrame(next_req(task, "a", lease))).HasField("frame"):
+        clips.append([f.frame_id for f in r.clip])
+        lease = r.lease_id
+    assert clips == [["f000", "f001"], ["f002", "f003"], ["f004"], ["g0", "g1"], ["g2"]]
+    limited = await make_task(stubs, v.version_id, 3, limit=3)
+    assert len(await served_order(stubs, limited)) == 3
+
+
+async def test_navigation_trail_jumps_and_annotated_frames_after_a_save_by_the_holder(
+    stubs: Stubs, unique: str
+) -> None:
+    v = await make_version(stubs, unique, 6, publish=False)
+    task = await make_task(stubs, v.version_id, 6)
+    a1 = await stubs.iterator.NextFrame(next_req(task, "nav"))
+    roi = t.Roi(type=t.ROI_TYPE_RECTANGLE, points=[t.Point(x=1, y=1), t.Point(x=5, y=5)], labels=["car"])
+    save = ann.SaveFrameRequest(frame=a1.frame, task_id=task, commands=[ann.Command(create_roi=ann.CreateRoi(roi=roi))])
+    await stubs.annotation.SaveFrame(save, metadata=(("x-annostream-user", "nav"),))
+
+    async def finished() -> bool:
+        return (await stubs.iterator.GetProgress(it.GetProgressRequest(task_id=task))).done == 1
+
+    await eventually(finished, "the save by the lease holder to finish the frame")
+    a2 = await stubs.iterator.NextFrame(next_req(task, "nav"))  # the saved frame is done: a new one comes
+    assert (a1.frame.frame_id, a2.frame.frame_id, a2.trail_index) == ("f000", "f001", 2)
+
+    async def nav(action: int, **kw: int) -> it.NavigateResponse:
+        return await stubs.iterator.Navigate(it.NavigateRequest(task_id=task, annotator="nav", action=action, **kw))
+
+    prev = await nav(it.NAVIGATE_ACTION_TRAIL_PREVIOUS, from_trail_index=2)
+    assert (prev.frame.frame_id, prev.trail_index, prev.state, prev.annotator) == (
+        "f000",
+        1,
+        it.PLAN_FRAME_STATE_DONE,
+        "nav",
+    )
+    assert (await nav(it.NAVIGATE_ACTION_TRAIL_NEXT, from_trail_index=1)).frame.frame_id == "f001"
+    assert not (await nav(it.NAVIGATE_ACTION_TRAIL_NEXT, from_trail_index=2)).HasField("frame")
+    assert (await nav(it.NAVIGATE_ACTION_ANNOTATED_PREVIOUS, from_position=5)).frame.frame_id == "f000"
+    assert not (await nav(it.NAVIGATE_ACTION_ANNOTATED_NEXT, from_position=1)).HasField("frame")
+    jump = await nav(it.NAVIGATE_ACTION_JUMP, from_position=2, steps=3)
+    assert (jump.frame.frame_id, jump.position, jump.state) == ("f004", 5, it.PLAN_FRAME_STATE_OPEN)
+    assert (await nav(it.NAVIGATE_ACTION_JUMP, from_position=2, steps=-10)).position == 1
+    err = await rpc_error(stubs.iterator.Navigate(it.NavigateRequest(task_id=task, annotator="nav")))
+    assert_status(err, grpc.StatusCode.INVALID_ARGUMENT, "action")
+
+
+async def test_completed_tasks_lease_nothing_reopened_ones_do_and_deleted_ones_are_gone(
+    stubs: Stubs, unique: str
+) -> None:
+    v = await make_version(stubs, unique, 2, publish=False)
+    task = await make_task(stubs, v.version_id, 2)
+    await stubs.tasks.CompleteTask(tk.CompleteTaskRequest(task_id=task), metadata=USER_MD)
+
+    async def refused() -> bool:  # a fresh annotator each time: a lease held before completion stays held
+        try:
+            await stubs.iterator.NextFrame(next_req(task, f"a-{uuid.uuid4().hex}"))
+        except grpc.aio.AioRpcError as err:
+            return err.code() == grpc.StatusCode.FAILED_PRECONDITION and "completed" in (err.details() or "")
+        return False
+
+    await eventually(refused, "the iterator to see the task completed")
+    await stubs.tasks.ReopenTask(tk.ReopenTaskRequest(task_id=task), metadata=USER_MD)
+    await eventually(lambda: _has_frame(stubs, task), "the reopened task to lease again")
+    await stubs.tasks.DeleteTask(tk.DeleteTaskRequest(task_id=task), metadata=USER_MD)
+
+    async def gone() -> bool:
+        try:
+            await stubs.iterator.GetProgress(it.GetProgressRequest(task_id=task))
+        except grpc.aio.AioRpcError as err:
+            return err.code() == grpc.StatusCode.NOT_FOUND
+        return False
+
+    await eventually(gone, "the deleted task to disappear from the iterator")
+
+
+async def _has_frame(stubs: Stubs, task: str) -> bool:
+    return (await stubs.iterator.NextFrame(next_req(task, "a"))).HasField("frame")
+
+
+async def test_a_custom_filter_selects_frames_by_metadata_through_the_whole_system(stubs: Stubs, unique: str) -> None:
+    v = (await make_version(stubs, unique, 0, publish=False)).version_id
+    fs = frames(4)
+    for i, f in enumerate(fs):
+        f.metadata.update({"speed": i * 20, "city": "bremen" if i % 2 else "berlin"})
+    await stubs.datasets.ImportFrames(ds.ImportFramesRequest(version_id=v, frames=fs))
+    sel = fl.FrameSelection(
+        mode=fl.FILTER_MODE_CUSTOM, filters=[fl.FrameFilter(frame_query='meta.city:"bremen" AND meta.speed >= 30')]
+    )
+    req = tk.CreateTaskRequest(name="filtered", dataset_version_id=v, selection=sel)
+    task = (await stubs.tasks.CreateTask(req, metadata=USER_MD)).task.task_id
+
+    async def planned() -> bool:
+        return (await stubs.iterator.GetProgress(it.GetProgressRequest(task_id=task))).total == 1
+
+    await eventually(planned, "the filtered plan")
+    assert await served_order(stubs, task) == ["f003"]
+    bad = fl.FrameSelection(mode=fl.FILTER_MODE_CUSTOM, filters=[fl.FrameFilter(frame_query="meta.city:")])
+    err = await rpc_error(stubs.tasks.CreateTask(tk.CreateTaskRequest(name="x", dataset_version_id=v, selection=bad)))
+    assert err.code() == grpc.StatusCode.INVALID_ARGUMENT and "position 10" in (err.details() or "")
