@@ -98,10 +98,14 @@ class OutboxRelay:
                         await asyncio.wait_for(self._wake.wait(), self._poll)
                     self._wake.clear()
         finally:
-            with contextlib.suppress(Exception):
-                await conn.remove_listener(self.notify_channel, self._on_notify)
-                await conn.execute("SELECT pg_advisory_unlock_all()")
-            await self._pool.release(conn)
+            try:
+                async with asyncio.timeout(5):
+                    await conn.remove_listener(self.notify_channel, self._on_notify)
+                    await conn.execute("SELECT pg_advisory_unlock_all()")
+                await self._pool.release(conn, timeout=5)
+            except Exception:  # a connection we cannot clean in time is closed: its locks go with it
+                conn.terminate()
+                await self._pool.release(conn)
 
     async def flush(self, timeout: float = 5.0) -> None:
         """Publish everything committed so far, if no other relay holds leadership (used at shutdown)."""

@@ -118,16 +118,16 @@ async def test_the_running_relay_publishes_on_notify_and_hands_over_leadership(
     try:
         async with pool.acquire() as conn:
             await append_events(conn, [_event(stream.prefix, "a")], notify_channel=leader.notify_channel)
-        for _ in range(100):
+        for _ in range(400):  # generous: the machine may be busy
             if (await js.stream_info(stream.name)).state.messages == 1:
                 break
             await asyncio.sleep(0.05)
-        assert leader.published + standby.published == 1
+        assert leader.published + standby.published == 1, await _diagnose(pool)
         active = tasks[0] if leader.published else tasks[1]
         active.cancel()
         async with pool.acquire() as conn:
             await append_events(conn, [_event(stream.prefix, "b")], notify_channel=leader.notify_channel)
-        for _ in range(100):
+        for _ in range(400):
             if (await js.stream_info(stream.name)).state.messages == 2:
                 break
             await asyncio.sleep(0.05)
@@ -136,3 +136,19 @@ async def test_the_running_relay_publishes_on_notify_and_hands_over_leadership(
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _diagnose(pool: asyncpg.Pool) -> str:
+    """What the relay saw: events, the snapshot, checkpoints and transactions holding xmin back."""
+    async with pool.acquire() as c:
+        return str(
+            [
+                await c.fetch("SELECT tx_id::text, position FROM events"),
+                await c.fetchval("SELECT pg_current_snapshot()::text"),
+                await c.fetch("SELECT name, tx_id::text, position FROM relay_checkpoints"),
+                await c.fetch(
+                    "SELECT pid, state, backend_type, backend_xid::text, backend_xmin::text, left(query, 80)"
+                    " FROM pg_stat_activity WHERE backend_xid IS NOT NULL OR backend_xmin IS NOT NULL"
+                ),
+            ]
+        )
