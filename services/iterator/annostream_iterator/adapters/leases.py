@@ -1,9 +1,9 @@
 """Leases on plan rows: claim, heartbeat, release, finish; trail, progress and navigation reads.
 
-Concurrency: NextFrame takes the first free clip head with `FOR UPDATE SKIP LOCKED`, so concurrent
-claimers never wait on (or take) the same row; a head whose lease expired counts as free. One
-annotator's calls on one task are serialised by a transaction-scoped advisory lock, so a second
-concurrent NextFrame of the same annotator sees (and returns) the lease the first one took.
+Concurrency (in migrations/0003_lease_function.sql): NextFrame takes the first free clip head with
+`FOR UPDATE SKIP LOCKED`, so concurrent claimers never wait on (or take) the same row; a head whose lease
+expired counts as free. One annotator's calls on one task are serialised by a transaction-scoped advisory
+lock, so a second concurrent NextFrame of the same annotator sees (and returns) the lease the first took.
 """
 
 from __future__ import annotations
@@ -21,33 +21,15 @@ class LeaseStore:
     def __init__(self, conn: Conn) -> None:
         self.conn = conn
 
-    async def lock_annotator(self, task_id: str, annotator: str) -> None:
-        """Serialise this annotator's lease calls on this task until the transaction ends."""
-        await self.conn.execute(
-            "SELECT pg_advisory_xact_lock(hashtextextended($1 || chr(1) || $2, 7))", task_id, annotator
+    async def lease_next(
+        self, task_id: str, annotator: str, complete: str, lease_id: str, ttl: timedelta
+    ) -> asyncpg.Record:
+        """NextFrame's SQL in one round trip (migrations/0003_lease_function.sql)."""
+        row = await self.conn.fetchrow(
+            "SELECT * FROM lease_next($1, $2, $3, $4, $5::interval)", task_id, annotator, complete, lease_id, ttl
         )
-
-    async def held(self, task_id: str, annotator: str) -> asyncpg.Record | None:
-        """The annotator's unexpired lease (its clip head), if any."""
-        return await self.conn.fetchrow(
-            "SELECT seq, frame_id, lease_id, expires_at FROM plan WHERE task_id = $1 AND annotator = $2"
-            " AND state = 'leased' AND expires_at > now() AND seq = unit ORDER BY seq LIMIT 1",
-            task_id,
-            annotator,
-        )
-
-    async def claim(self, task_id: str, annotator: str, lease_id: str, ttl: timedelta) -> asyncpg.Record | None:
-        """Lease the first free clip head in plan order (open, or leased but expired)."""
-        return await self.conn.fetchrow(
-            "WITH c AS (SELECT seq FROM plan WHERE task_id = $1 AND seq = unit AND state <> 'done'"
-            "   AND (state = 'open' OR expires_at <= now()) ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED)"
-            " UPDATE plan p SET state = 'leased', annotator = $2, lease_id = $3, expires_at = now() + $4::interval"
-            " FROM c WHERE p.task_id = $1 AND p.seq = c.seq RETURNING p.seq, p.frame_id, p.lease_id, p.expires_at",
-            task_id,
-            annotator,
-            lease_id,
-            ttl,
-        )
+        assert row is not None
+        return row
 
     async def clip(self, task_id: str, head: int, clip: int) -> list[str]:
         """Frame ids of the clip whose head is `head`, in order."""
@@ -58,18 +40,6 @@ class LeaseStore:
             clip,
         )
         return [r["frame_id"] for r in rows]
-
-    async def append_trail(self, task_id: str, annotator: str, unit: int) -> int:
-        """Add a leased clip to the annotator's trail; returns its 1-based index."""
-        return int(
-            await self.conn.fetchval(
-                "INSERT INTO trail (task_id, annotator, idx, unit) SELECT $1, $2, coalesce(max(idx), 0) + 1, $3"
-                " FROM trail WHERE task_id = $1 AND annotator = $2 RETURNING idx",
-                task_id,
-                annotator,
-                unit,
-            )
-        )
 
     async def trail_index(self, task_id: str, annotator: str, unit: int) -> int:
         """Latest trail index of a clip for this annotator (0 when not in the trail)."""
@@ -150,14 +120,17 @@ class LeaseStore:
 
     async def add_done(self, task_id: str, annotator: str, n: int) -> tuple[int, int]:
         """Count `n` frames done by the annotator; returns (annotator's done, task's done)."""
-        mine = await self.conn.fetchval(
-            "INSERT INTO progress (task_id, annotator, done) VALUES ($1, $2, $3) ON CONFLICT (task_id, annotator)"
-            " DO UPDATE SET done = progress.done + EXCLUDED.done RETURNING done",
+        row = await self.conn.fetchrow(
+            "WITH up AS (INSERT INTO progress (task_id, annotator, done) VALUES ($1, $2, $3)"
+            " ON CONFLICT (task_id, annotator) DO UPDATE SET done = progress.done + EXCLUDED.done RETURNING done)"
+            " SELECT (SELECT done FROM up) AS mine, (SELECT done FROM up) + coalesce((SELECT sum(done)"
+            " FROM progress WHERE task_id = $1 AND annotator <> $2), 0) AS total",
             task_id,
             annotator,
             n,
         )
-        return int(mine), await self.done(task_id)
+        assert row is not None
+        return int(row["mine"]), int(row["total"])
 
     async def done(self, task_id: str) -> int:
         """Frames of the task that are done."""

@@ -17,7 +17,7 @@ from ..adapters.leases import LeaseStore
 from ..adapters.messages import progressed
 from ..adapters.navigation import NavigationStore
 from ..adapters.plans import PlanStore
-from ..domain.model import Lease, LeaseCommand, NextFrame, TaskPlan, TaskStatus, require
+from ..domain.model import FrameOrder, Lease, LeaseCommand, NextFrame, TaskPlan, TaskStatus, require
 
 NOT_HELD = "is not held by this annotator (released, finished, or handed to another annotator after it expired)"
 ACTIONS = ("trail_previous", "trail_next", "annotated_next", "annotated_previous", "jump")
@@ -70,36 +70,30 @@ class IteratorHandlers:
     async def next_frame(self, cmd: NextFrame) -> NextResult:
         """Finish `complete_lease_id` if given, then return the held lease or lease the next free clip."""
         async with self.pool.acquire() as conn, conn.transaction():
-            plan = await load_task(conn, cmd.task_id)
             leases = LeaseStore(conn)
-            await leases.lock_annotator(cmd.task_id, cmd.annotator)
-            if cmd.complete_lease_id:
-                n = await leases.finish_lease(cmd.task_id, cmd.annotator, cmd.complete_lease_id, plan.clip)
-                if n is None:
-                    raise FailedPrecondition(NOT_HELD, field="complete_lease_id")
-                await count_done(conn, plan, cmd.annotator, n, self.channel)
-            row = await leases.held(cmd.task_id, cmd.annotator)
-            if row is not None:
-                idx = await leases.trail_index(cmd.task_id, cmd.annotator, row["seq"])
-            else:
-                if plan.status is not TaskStatus.ACTIVE:
-                    raise FailedPrecondition(f"the task is {plan.status.value}: no new leases", field="task_id")
-                row = await leases.claim(cmd.task_id, cmd.annotator, new_id("lease_"), self.ttl)
-                if row is None:
-                    return NextResult(None, plan.total, await leases.done(cmd.task_id) >= plan.total)
-                idx = await leases.append_trail(cmd.task_id, cmd.annotator, row["seq"])
-            clip = await leases.clip(cmd.task_id, row["seq"], plan.clip) if plan.clip > 1 else [row["frame_id"]]
+            r = await leases.lease_next(cmd.task_id, cmd.annotator, cmd.complete_lease_id, new_id("lease_"), self.ttl)
+            if not r["status"]:
+                raise NotFound(f"no task {cmd.task_id!r} (or not yet known to the iterator)", field="task_id")
+            if r["finished"] < 0:
+                raise FailedPrecondition(NOT_HELD, field="complete_lease_id")
+            plan = TaskPlan(cmd.task_id, r["version_id"], FrameOrder.SEQUENTIAL, 0, 0, r["clip"], total=r["total"])
+            await count_done(conn, plan, cmd.annotator, r["finished"], self.channel)
+            if r["seq"] is None:
+                if r["status"] != TaskStatus.ACTIVE.value:
+                    raise FailedPrecondition(f"the task is {r['status']}: no new leases", field="task_id")
+                return NextResult(None, plan.total, await leases.done(cmd.task_id) >= plan.total)
+            clip = await leases.clip(cmd.task_id, r["seq"], plan.clip) if plan.clip > 1 else [r["frame_id"]]
             lease = Lease(
                 cmd.task_id,
-                row["frame_id"],
+                r["frame_id"],
                 plan.version_id,
                 cmd.annotator,
-                row["lease_id"],
-                row["expires_at"],
-                row["seq"],
+                r["lease_id"],
+                r["expires_at"],
+                r["seq"],
                 plan.total,
                 tuple(clip),
-                idx,
+                r["trail_idx"] or 0,
             )
             return NextResult(lease, plan.total)
 
