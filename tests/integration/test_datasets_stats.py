@@ -52,24 +52,7 @@ async def test_statistics_follow_annotation_events_and_children_inherit_them(stu
     parent_figures = (3, 2, 2, {"car": 2, "bus": 1}, {"night": 1})
     await _stats_become(stubs, v.version_id, parent_figures)  # imported annotations count, via their events
 
-    await known_frame(stubs, v.version_id, "f002")
     await stubs.datasets.PublishVersion(ds.PublishVersionRequest(version_id=v.version_id))
-    ref = t.FrameRef(version_id=v.version_id, frame_id="f002")
-
-    async def edit_refused() -> bool:
-        state = await current(stubs, ref)
-        try:
-            await stubs.annotation.SaveFrame(save(ref, state.version, rect("car")), metadata=USER_MD)
-        except grpc.aio.AioRpcError as err:
-            return err.code() == grpc.StatusCode.FAILED_PRECONDITION
-        return False
-
-    await eventually(edit_refused, "edits of a Published version to be refused")
-    err = await rpc_error(
-        stubs.datasets.ImportFrames(ds.ImportFramesRequest(version_id=v.version_id, frames=[_frame(9)]))
-    )
-    assert err.code() == grpc.StatusCode.FAILED_PRECONDITION
-
     child_req = ds.CreateVersionRequest(dataset_id=d.dataset_id, name="child", parent_version_id=v.version_id)
     child = (await stubs.datasets.CreateVersion(child_req)).version
     got = await stubs.datasets.GetVersionStats(ds.GetVersionStatsRequest(version_id=child.version_id))
@@ -89,3 +72,26 @@ async def test_statistics_follow_annotation_events_and_children_inherit_them(stu
     await _stats_become(stubs, child.version_id, (3, 3, 1, {"car": 1}, {"night": 1, "day": 1}))
     after = await stubs.datasets.GetVersionStats(ds.GetVersionStatsRequest(version_id=v.version_id))
     assert _figures(after.stats) == parent_figures  # the parent is untouched
+
+
+async def test_publishing_makes_imports_and_annotation_edits_fail(stubs: Stubs, unique: str) -> None:
+    d = (await stubs.datasets.CreateDataset(ds.CreateDatasetRequest(name=f"pub-{unique}"), metadata=USER_MD)).dataset
+    v = (await stubs.datasets.CreateVersion(ds.CreateVersionRequest(dataset_id=d.dataset_id, name="v1"))).version
+    await stubs.datasets.ImportFrames(ds.ImportFramesRequest(version_id=v.version_id, frames=[_frame(2)]))
+    await known_frame(stubs, v.version_id, "f002")
+    await stubs.datasets.PublishVersion(ds.PublishVersionRequest(version_id=v.version_id))
+    ref = t.FrameRef(version_id=v.version_id, frame_id="f002")
+
+    async def edit_refused() -> bool:
+        state = await current(stubs, ref)
+        try:
+            await stubs.annotation.SaveFrame(save(ref, state.version, rect("car")), metadata=USER_MD)
+        except grpc.aio.AioRpcError as err:
+            return err.code() == grpc.StatusCode.FAILED_PRECONDITION
+        return False
+
+    await eventually(edit_refused, "edits of a Published version to be refused")
+    err = await rpc_error(
+        stubs.datasets.ImportFrames(ds.ImportFramesRequest(version_id=v.version_id, frames=[_frame(9)]))
+    )
+    assert err.code() == grpc.StatusCode.FAILED_PRECONDITION
