@@ -81,22 +81,27 @@ class EventConsumer:
 
     async def _lead(self) -> None:
         spec = self._spec
-        async with self._pool.acquire() as lock_conn:
+        lock_conn = await self._pool.acquire()
+        try:
             key = advisory_key(f"consumer:{self._schema}:{spec.durable}")
             while not await lock_conn.fetchval("SELECT pg_try_advisory_lock($1)", key):  # noqa: ASYNC110 - polls a DB lock
                 await asyncio.sleep(1.0)
+            sub = await self._subscribe()
+            log.info("consumer_leading", consumer=spec.durable, stream=spec.stream.name)
+            while True:
+                try:
+                    msgs = await sub.fetch(self._batch, timeout=1.0)
+                except (NatsTimeoutError, TimeoutError):
+                    continue
+                await self.apply_batch(msgs)
+        finally:
             try:
-                sub = await self._subscribe()
-                log.info("consumer_leading", consumer=spec.durable, stream=spec.stream.name)
-                while True:
-                    try:
-                        msgs = await sub.fetch(self._batch, timeout=1.0)
-                    except (NatsTimeoutError, TimeoutError):
-                        continue
-                    await self.apply_batch(msgs)
-            finally:
-                with contextlib.suppress(Exception):
+                async with asyncio.timeout(5):
                     await lock_conn.execute("SELECT pg_advisory_unlock_all()")
+                await self._pool.release(lock_conn, timeout=5)
+            except BaseException:  # cannot clean it in time: close it, its lock goes with it
+                lock_conn.terminate()
+                await self._pool.release(lock_conn)
 
     async def _subscribe(self) -> JetStreamContext.PullSubscription:
         spec = self._spec
