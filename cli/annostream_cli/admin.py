@@ -17,8 +17,10 @@ async def _rebuild(dsn: str, schema: str) -> int:
             report = await rebuild_projections(conn)
     finally:
         await pool.close()
-    print(f"replayed {report.events:,} events into {report.frames:,} frame projections "
-          f"({schema}.{FRESH_TABLE}) in {report.seconds:.2f}s = {report.events_per_second:,.0f} events/s")
+    print(
+        f"replayed {report.events:,} events into {report.frames:,} frame projections "
+        f"({schema}.{FRESH_TABLE}) in {report.seconds:.2f}s = {report.events_per_second:,.0f} events/s"
+    )
     print(f"live projection:    {report.live_frames:,} frames, checksum {report.live_checksum}")
     print(f"rebuilt projection: {report.frames:,} frames, checksum {report.rebuilt_checksum}")
     print("EQUAL" if report.equal else "DIFFERENT: the live projection does not match its events")

@@ -29,7 +29,7 @@ def subject_token(value: str) -> str:
     if value and _SAFE_TOKEN.match(value):
         return value
     if not value:
-        return "%00"
+        return "%"  # a lone % is never produced by the %XX escapes, so it cannot collide
     return "".join(
         chr(b) if chr(b).isascii() and (chr(b).isalnum() or chr(b) in "_-") else f"%{b:02X}" for b in value.encode()
     )
@@ -37,7 +37,7 @@ def subject_token(value: str) -> str:
 
 def decode_subject_token(token: str) -> str:
     """Invert `subject_token`."""
-    if token == "%00":
+    if token == "%":
         return ""
     out = bytearray()
     i = 0

@@ -128,7 +128,7 @@ CASES = [
             "expected_version": 7,
             "commands": [{"create_roi": {"roi": {"type": "rectangle", "points": [[0, 0], [5, 5]]}}}],
         },
-        409,
+        400,
         "expected_version",
     ),
 ]

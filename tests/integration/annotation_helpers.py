@@ -12,8 +12,9 @@ from .grpc_helpers import eventually
 
 
 def rect(label: str, x: float = 10, roi_id: str = "") -> ann.Command:
-    roi = t.Roi(roi_id=roi_id, type=t.ROI_TYPE_RECTANGLE, points=[t.Point(x=x, y=10), t.Point(x=x + 50, y=60)],
-                labels=[label])
+    roi = t.Roi(
+        roi_id=roi_id, type=t.ROI_TYPE_RECTANGLE, points=[t.Point(x=x, y=10), t.Point(x=x + 50, y=60)], labels=[label]
+    )
     return ann.Command(create_roi=ann.CreateRoi(roi=roi))
 
 
@@ -37,8 +38,10 @@ def labels_of(state: ann.FrameState) -> list[list[str]]:
 
 async def known_frame(stubs: Stubs, version_id: str, frame_id: str = "f000") -> ann.FrameState:
     ref = t.FrameRef(version_id=version_id, frame_id=frame_id)
-    resp = await eventually(lambda: stubs.annotation.GetFrame(ann.GetFrameRequest(frame=ref)),
-                            "the annotation service to consume the frames")
+    resp = await eventually(
+        lambda: stubs.annotation.GetFrame(ann.GetFrameRequest(frame=ref)),
+        "the annotation service to consume the frames",
+    )
     return resp.frame
 
 

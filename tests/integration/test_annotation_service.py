@@ -33,17 +33,27 @@ async def test_a_save_appends_events_and_the_projection_shows_them(stubs: Stubs,
 async def test_every_editor_command_changes_the_frame(stubs: Stubs, unique: str) -> None:
     v = await make_version(stubs, unique, 2, publish=False)
     frame = await known_frame(stubs, v.version_id)
-    poly = t.Roi(roi_id="p", type=t.ROI_TYPE_POLYGON, labels=["road"],
-                 points=[t.Point(x=1, y=1), t.Point(x=100, y=1), t.Point(x=50, y=80)])
+    poly = t.Roi(
+        roi_id="p",
+        type=t.ROI_TYPE_POLYGON,
+        labels=["road"],
+        points=[t.Point(x=1, y=1), t.Point(x=100, y=1), t.Point(x=50, y=80)],
+    )
     kp = t.Roi(roi_id="k", type=t.ROI_TYPE_KEYPOINTS, points=[t.Point(x=5, y=5)], confidence=0.5)
-    ell = t.Roi(roi_id="e", type=t.ROI_TYPE_ELLIPSE, points=[t.Point(x=300, y=300), t.Point(x=320, y=340)],
-                source_id="cam")
+    ell = t.Roi(
+        roi_id="e", type=t.ROI_TYPE_ELLIPSE, points=[t.Point(x=300, y=300), t.Point(x=320, y=340)], source_id="cam"
+    )
     cmds = [
-        rect("car", roi_id="r"), ann.Command(create_roi=ann.CreateRoi(roi=poly)),
-        ann.Command(create_roi=ann.CreateRoi(roi=kp)), ann.Command(create_roi=ann.CreateRoi(roi=ell)),
+        rect("car", roi_id="r"),
+        ann.Command(create_roi=ann.CreateRoi(roi=poly)),
+        ann.Command(create_roi=ann.CreateRoi(roi=kp)),
+        ann.Command(create_roi=ann.CreateRoi(roi=ell)),
         move("r", 5, 5),
-        ann.Command(reshape_roi=ann.ReshapeRoi(roi_id="p", points=[t.Point(x=2, y=2), t.Point(x=9, y=2),
-                                                                     t.Point(x=5, y=9), t.Point(x=1, y=8)])),
+        ann.Command(
+            reshape_roi=ann.ReshapeRoi(
+                roi_id="p", points=[t.Point(x=2, y=2), t.Point(x=9, y=2), t.Point(x=5, y=9), t.Point(x=1, y=8)]
+            )
+        ),
         ann.Command(add_roi_label=ann.AddRoiLabel(roi_id="r", label="red car")),
         ann.Command(remove_roi_label=ann.RemoveRoiLabel(roi_id="p", label="road")),
         ann.Command(set_roi_metadata=ann.SetRoiMetadata(roi_id="k", metadata=struct({"occluded": True}))),
@@ -64,15 +74,22 @@ async def test_every_editor_command_changes_the_frame(stubs: Stubs, unique: str)
     # A locked ROI refuses every change but unlock; lock-all / unlock-all; frame label removal.
     err = await rpc_error(stubs.annotation.SaveFrame(save(frame.frame, state.version, move("e", 1, 1))))
     assert_status(err, grpc.StatusCode.FAILED_PRECONDITION, "commands[0].move_roi.roi_id")
-    err = await rpc_error(stubs.annotation.SaveFrame(save(
-        frame.frame, state.version, ann.Command(delete_roi=ann.DeleteRoi(roi_id="e")))))
+    err = await rpc_error(
+        stubs.annotation.SaveFrame(save(frame.frame, state.version, ann.Command(delete_roi=ann.DeleteRoi(roi_id="e"))))
+    )
     assert err.code() == grpc.StatusCode.FAILED_PRECONDITION
-    resp = await stubs.annotation.SaveFrame(save(frame.frame, state.version,
-                                                 ann.Command(lock_all_rois=ann.LockAllRois())))
+    resp = await stubs.annotation.SaveFrame(
+        save(frame.frame, state.version, ann.Command(lock_all_rois=ann.LockAllRois()))
+    )
     assert all(r.locked for r in resp.frame.rois)
-    resp = await stubs.annotation.SaveFrame(save(frame.frame, resp.frame.version,
-                                                 ann.Command(unlock_all_rois=ann.UnlockAllRois()),
-                                                 ann.Command(remove_frame_label=ann.RemoveFrameLabel(label="night"))))
+    resp = await stubs.annotation.SaveFrame(
+        save(
+            frame.frame,
+            resp.frame.version,
+            ann.Command(unlock_all_rois=ann.UnlockAllRois()),
+            ann.Command(remove_frame_label=ann.RemoveFrameLabel(label="night")),
+        )
+    )
     assert not any(r.locked for r in resp.frame.rois) and list(resp.frame.frame_labels) == []
 
 
@@ -82,8 +99,11 @@ async def test_paste_copies_rois_onto_another_frame_with_new_ids_each_time(stubs
     f1 = await known_frame(stubs, v.version_id, "f001")
     saved = await stubs.annotation.SaveFrame(save(f0.frame, 0, rect("car", roi_id="orig")))
     copied = saved.frame.rois[0]
-    paste = ann.Command(paste_rois=ann.PasteRois(
-        rois=[copied], origins=[ann.RoiOrigin(version_id=v.version_id, frame_id="f000", roi_id="orig")]))
+    paste = ann.Command(
+        paste_rois=ann.PasteRois(
+            rois=[copied], origins=[ann.RoiOrigin(version_id=v.version_id, frame_id="f000", roi_id="orig")]
+        )
+    )
     first = await stubs.annotation.SaveFrame(save(f1.frame, 0, paste))
     second = await stubs.annotation.SaveFrame(save(f1.frame, first.frame.version, paste))
     rois = second.frame.rois
@@ -103,11 +123,15 @@ async def test_invalid_edits_name_the_field_and_the_batch_is_all_or_nothing(stub
     err = await rpc_error(stubs.annotation.SaveFrame(save(frame.frame, 0, move("ghost", 1))))
     assert_status(err, grpc.StatusCode.NOT_FOUND, "commands[0].move_roi.roi_id")
     big = struct({"blob": "x" * 70_000})
-    err = await rpc_error(stubs.annotation.SaveFrame(save(frame.frame, 0, ann.Command(
-        set_frame_metadata=ann.SetFrameMetadata(metadata=big)))))
+    err = await rpc_error(
+        stubs.annotation.SaveFrame(
+            save(frame.frame, 0, ann.Command(set_frame_metadata=ann.SetFrameMetadata(metadata=big)))
+        )
+    )
     assert_status(err, grpc.StatusCode.INVALID_ARGUMENT, "commands[0].set_frame_metadata.metadata")
-    err = await rpc_error(stubs.annotation.SaveFrame(save(frame.frame, 0, *[rect(f"l{i}", roi_id=f"r{i}")
-                                                                            for i in range(1001)])))
+    err = await rpc_error(
+        stubs.annotation.SaveFrame(save(frame.frame, 0, *[rect(f"l{i}", roi_id=f"r{i}") for i in range(1001)]))
+    )
     assert_status(err, grpc.StatusCode.INVALID_ARGUMENT, "commands")
     missing = t.FrameRef(version_id=v.version_id, frame_id="nope")
     err = await rpc_error(stubs.annotation.SaveFrame(save(missing, 0, rect("x"))))
@@ -140,14 +164,18 @@ async def test_concurrent_saves_of_one_roi_let_exactly_one_win(stubs: Stubs, uni
     base = await stubs.annotation.SaveFrame(save(frame.frame, 0, rect("a", roi_id="a")))
     results = await asyncio.gather(
         *(stubs.annotation.SaveFrame(save(frame.frame, base.frame.version, move("a", 1))) for _ in range(8)),
-        return_exceptions=True)
+        return_exceptions=True,
+    )
     wins = [r for r in results if isinstance(r, ann.SaveFrameResponse)]
     losses = [r for r in results if isinstance(r, grpc.aio.AioRpcError)]
     assert len(wins) == 1 and len(losses) == 7
     assert all(e.code() == grpc.StatusCode.ABORTED for e in losses)
-    creates = await asyncio.gather(*(stubs.annotation.SaveFrame(save(frame.frame, base.frame.version,
-                                                                     rect(f"n{i}", roi_id=f"n{i}")))
-                                     for i in range(8)))
+    creates = await asyncio.gather(
+        *(
+            stubs.annotation.SaveFrame(save(frame.frame, base.frame.version, rect(f"n{i}", roi_id=f"n{i}")))
+            for i in range(8)
+        )
+    )
     assert len(creates) == 8  # creating different ROIs from the same version all merge
     assert len((await current(stubs, frame.frame)).rois) == 9
 
@@ -179,8 +207,11 @@ async def test_published_versions_are_read_only_and_children_inherit_annotations
     err = await eventually(refused, "the annotation service to see the version Published")
     assert "frame.version_id" in (err.details() or "")
 
-    child = (await stubs.datasets.CreateVersion(ds.CreateVersionRequest(
-        dataset_id=v.dataset_id, name="child", parent_version_id=v.version_id))).version
+    child = (
+        await stubs.datasets.CreateVersion(
+            ds.CreateVersionRequest(dataset_id=v.dataset_id, name="child", parent_version_id=v.version_id)
+        )
+    ).version
     inherited = await known_frame(stubs, child.version_id)
     assert inherited.version == 0 and labels_of(inherited) == [["car"]]
     resp = await stubs.annotation.SaveFrame(save(inherited.frame, 0, rect("bus", 300), move("c", 1)))

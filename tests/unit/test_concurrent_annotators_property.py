@@ -72,8 +72,14 @@ class Model:
 
 
 def items(cmds: tuple[c.Command, ...]) -> set[tuple[str, str]]:
-    return {("frame_label", x.label) if isinstance(x, c.AddFrameLabel) else ("roi", x.roi.roi_id)
-            if isinstance(x, c.CreateRoi) else ("roi", x.roi_id) for x in cmds}  # type: ignore[union-attr]
+    return {
+        ("frame_label", x.label)
+        if isinstance(x, c.AddFrameLabel)
+        else ("roi", x.roi.roi_id)
+        if isinstance(x, c.CreateRoi)
+        else ("roi", x.roi_id)
+        for x in cmds
+    }  # type: ignore[union-attr]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -103,8 +109,11 @@ def test_interleaved_annotators_match_the_model(data: st.DataObject) -> None:
                 continue
             rid = data.draw(st.sampled_from(sorted(choices)))
             used.add(rid)
-            cmds.append({"move": c.MoveRoi(rid, 1.0, 0.0), "label": c.AddRoiLabel(rid, f"m{n}"),
-                         "delete": c.DeleteRoi(rid)}[kind])
+            cmds.append(
+                {"move": c.MoveRoi(rid, 1.0, 0.0), "label": c.AddRoiLabel(rid, f"m{n}"), "delete": c.DeleteRoi(rid)}[
+                    kind
+                ]
+            )
         batch = tuple(cmds)
         labels_now = set(model.frame_labels)
         must_conflict = model.conflicts(seen, items(batch))

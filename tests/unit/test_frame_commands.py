@@ -75,8 +75,10 @@ def test_rebase_allows_other_rois_and_refuses_the_same_roi() -> None:
 
 
 def test_rebase_on_frame_fields_conflicts_per_label_and_on_metadata() -> None:
-    newer = [NewerEvent(Event("FrameLabelAdded", data={"label": "night"}), 2, "e", "bob"),
-             NewerEvent(Event("FrameMetadataSet", data={"metadata": {}}), 3, "f", "bob")]
+    newer = [
+        NewerEvent(Event("FrameLabelAdded", data={"label": "night"}), 2, "e", "bob"),
+        NewerEvent(Event("FrameMetadataSet", data={"metadata": {}}), 3, "f", "bob"),
+    ]
     check_rebase((c.AddFrameLabel("day"),), newer, 1, 3)
     with pytest.raises(Conflict):
         check_rebase((c.RemoveFrameLabel("night"),), newer, 1, 3)
@@ -90,8 +92,14 @@ def test_inherited_state_never_conflicts() -> None:
 
 
 def test_compensation_turns_the_current_state_into_an_earlier_one() -> None:
-    agg = frame(rect("a"), c.AddFrameLabel("day"), c.MoveRoi("a", 3, 3), rect("b", 200), c.RemoveFrameLabel("day"),
-                c.SetFrameMetadata({"k": 1}))
+    agg = frame(
+        rect("a"),
+        c.AddFrameLabel("day"),
+        c.MoveRoi("a", 3, 3),
+        rect("b", 200),
+        c.RemoveFrameLabel("day"),
+        c.SetFrameMetadata({"k": 1}),
+    )
     target = frame(rect("a"), c.AddFrameLabel("day"))
     for e in compensate(agg, target):
         agg.apply(e)
@@ -100,8 +108,11 @@ def test_compensation_turns_the_current_state_into_an_earlier_one() -> None:
 
 def test_replaying_the_events_of_a_frame_gives_its_state() -> None:
     agg = FrameAggregate(None, 0, SOURCES)
-    events = [e for i, cmd in enumerate([rect("a"), c.MoveRoi("a", 1, 2), c.LockRoi("a"), c.AddFrameLabel("x")])
-              for e in agg.decide(cmd, i)]
+    events = [
+        e
+        for i, cmd in enumerate([rect("a"), c.MoveRoi("a", 1, 2), c.LockRoi("a"), c.AddFrameLabel("x")])
+        for e in agg.decide(cmd, i)
+    ]
     assert replay(events, SOURCES).doc == agg.doc
 
 
@@ -111,6 +122,7 @@ def test_restore_refuses_when_someone_changed_the_item_since() -> None:
     now = frame(rect("a"), c.MoveRoi("a", 5, 0), c.MoveRoi("a", 1, 0))
     with pytest.raises(Conflict):
         restore(now, {("roi", "a")}, expected=after, target=before, action="undo")
-    undo = restore(after, items_of([Event("RoiMoved", "a", {"dx": 5, "dy": 0})]), expected=after, target=before,
-                   action="undo")
+    undo = restore(
+        after, items_of([Event("RoiMoved", "a", {"dx": 5, "dy": 0})]), expected=after, target=before, action="undo"
+    )
     assert [e.kind for e in undo] == ["RoiRestored"]
