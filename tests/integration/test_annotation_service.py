@@ -13,7 +13,7 @@ from annostream_protos.types.v1 import frames_pb2 as t
 
 from .annotation_helpers import current, known_frame, labels_of, move, rect, save, struct
 from .conftest import Stubs, make_version
-from .grpc_helpers import USER_MD, assert_status, details, eventually, rpc_error
+from .grpc_helpers import USER_MD, assert_status, details, rpc_error
 
 ALICE = (("x-annostream-user", "alice"),)
 BOB = (("x-annostream-user", "bob"),)
@@ -198,13 +198,9 @@ async def test_published_versions_are_read_only_and_children_inherit_annotations
     await stubs.annotation.SaveFrame(save(frame.frame, 0, rect("car", roi_id="c")))
     await stubs.datasets.PublishVersion(ds.PublishVersionRequest(version_id=v.version_id))
 
-    async def refused() -> grpc.aio.AioRpcError | None:
-        # An invalid expected_version makes the probe write nothing while the event is still in flight;
-        # the Published check comes first, so once the event is applied it answers that.
-        err = await rpc_error(stubs.annotation.SaveFrame(save(frame.frame, 999, rect("late"))))
-        return err if err.code() == grpc.StatusCode.FAILED_PRECONDITION else None
-
-    err = await eventually(refused, "the annotation service to see the version Published")
+    # PublishVersion answers only once the annotation service refuses edits: the very next save fails.
+    err = await rpc_error(stubs.annotation.SaveFrame(save(frame.frame, 1, rect("late"))))
+    assert err.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert "frame.version_id" in (err.details() or "")
 
     child = (

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from grpc import aio
 
+from annostream_kernel.config import PeerSettings
 from annostream_kernel.consumer import ConsumerSpec
 from annostream_kernel.runtime import Resources, ServiceDefinition
 from annostream_kernel.streams import ANNOTATION, DATASETS, TASKS
 from annostream_protos.datasets.v1 import datasets_service_pb2, datasets_service_pb2_grpc
 
+from .adapters.annotation_client import GrpcEditSealer
 from .adapters.postgres import DatasetsUnitOfWork
 from .entrypoints.grpc_api import DatasetsServicer
 from .service_layer.consumers import on_annotation_event, on_tasks_event
@@ -16,9 +18,21 @@ from .service_layer.consumers import on_annotation_event, on_tasks_event
 SCHEMA = "datasets"
 
 
+_sealers: list[GrpcEditSealer] = []
+
+
 def _register(server: aio.Server, res: Resources) -> None:
-    servicer = DatasetsServicer(lambda: DatasetsUnitOfWork(res.pool, res.notify_channel))
+    settings = res.settings
+    assert isinstance(settings, PeerSettings)
+    sealer = GrpcEditSealer(settings.annotation_addr, settings.peer_timeout_seconds)
+    _sealers.append(sealer)
+    servicer = DatasetsServicer(lambda: DatasetsUnitOfWork(res.pool, res.notify_channel), sealer)
     datasets_service_pb2_grpc.add_DatasetsServiceServicer_to_server(servicer, server)
+
+
+async def _on_stop() -> None:
+    while _sealers:
+        await _sealers.pop().close()
 
 
 def _consumers(_res: Resources) -> list[ConsumerSpec]:
@@ -39,4 +53,5 @@ def definition() -> ServiceDefinition:
         produces=DATASETS,
         consumes=[TASKS, ANNOTATION],
         consumers=_consumers,
+        on_stop=_on_stop,
     )

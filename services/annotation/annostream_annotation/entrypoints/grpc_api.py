@@ -82,6 +82,14 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
         state, ids = await history.undo(self._pool, version_id, frame_id, request.task_id, self._channel)
         return api.UndoSaveResponse(frame=state, event_ids=ids)
 
+    async def GetVersionStatus(
+        self, request: api.GetVersionStatusRequest, context: Any
+    ) -> api.GetVersionStatusResponse:
+        if not request.version_id:
+            raise InvalidArgument("is required", field="version_id")
+        status = await self._pool.fetchval("SELECT status FROM versions WHERE version_id = $1", request.version_id)
+        return api.GetVersionStatusResponse(known=status is not None, read_only=status == "published")
+
     async def RedoSave(self, request: api.RedoSaveRequest, context: Any) -> api.RedoSaveResponse:
         version_id, frame_id = _ref(request.frame)
         state, ids = await history.redo(self._pool, version_id, frame_id, request.task_id, self._channel)

@@ -10,6 +10,7 @@ from annostream_protos.datasets.v1 import datasets_service_pb2 as api
 from annostream_protos.datasets.v1 import datasets_service_pb2_grpc as api_grpc
 
 from ..adapters import messages
+from ..adapters.annotation_client import EditSealer
 from ..domain.commands import (
     CreateDataset,
     CreateVersion,
@@ -25,8 +26,8 @@ from ..service_layer.handlers import UowFactory
 class DatasetsServicer(api_grpc.DatasetsServiceServicer):
     """annostream.datasets.v1.DatasetsService."""
 
-    def __init__(self, uow: UowFactory) -> None:
-        self._uow = uow
+    def __init__(self, uow: UowFactory, sealer: EditSealer) -> None:
+        self._uow, self._sealer = uow, sealer
 
     async def CreateDataset(self, request: api.CreateDatasetRequest, context: Any) -> api.CreateDatasetResponse:
         ds = await handlers.create_dataset(self._uow, CreateDataset(request.name, current_team()))
@@ -66,6 +67,9 @@ class DatasetsServicer(api_grpc.DatasetsServiceServicer):
 
     async def PublishVersion(self, request: api.PublishVersionRequest, context: Any) -> api.PublishVersionResponse:
         v = await handlers.publish_version(self._uow, PublishVersion(request.version_id))
+        # Answer only once annotation edits to the version are refused (the annotation service learns of the
+        # publish from the VersionPublished event): from the caller's view, publish makes edits fail.
+        await self._sealer.wait_read_only(v.version_id)
         return api.PublishVersionResponse(version=messages.version_msg(v))
 
     async def DeleteVersion(self, request: api.DeleteVersionRequest, context: Any) -> api.DeleteVersionResponse:
