@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 
 import grpc
 
@@ -169,16 +168,15 @@ async def test_completed_tasks_lease_nothing_reopened_ones_do_and_deleted_ones_a
     task = await make_task(stubs, v.version_id, 2)
     await stubs.tasks.CompleteTask(tk.CompleteTaskRequest(task_id=task), metadata=USER_MD)
 
-    async def refused() -> bool:  # a fresh annotator each time: a lease held before completion stays held
-        try:
-            await stubs.iterator.NextFrame(next_req(task, f"a-{uuid.uuid4().hex}"))
-        except grpc.aio.AioRpcError as err:
-            return err.code() == grpc.StatusCode.FAILED_PRECONDITION and "completed" in (err.details() or "")
-        return False
+    async def status(expected: str) -> bool:  # poll without leasing: a lease taken meanwhile would stay held
+        return (await stubs.iterator.GetProgress(it.GetProgressRequest(task_id=task))).status == expected
 
-    await eventually(refused, "the iterator to see the task completed")
+    await eventually(lambda: status("completed"), "the iterator to see the task completed")
+    err = await rpc_error(stubs.iterator.NextFrame(next_req(task, "a")))
+    assert_status(err, grpc.StatusCode.FAILED_PRECONDITION, "task_id")
     await stubs.tasks.ReopenTask(tk.ReopenTaskRequest(task_id=task), metadata=USER_MD)
-    await eventually(lambda: _has_frame(stubs, task), "the reopened task to lease again")
+    await eventually(lambda: status("active"), "the iterator to see the task reopened")
+    assert (await stubs.iterator.NextFrame(next_req(task, "a"))).HasField("frame")
     await stubs.tasks.DeleteTask(tk.DeleteTaskRequest(task_id=task), metadata=USER_MD)
 
     async def gone() -> bool:
@@ -189,10 +187,6 @@ async def test_completed_tasks_lease_nothing_reopened_ones_do_and_deleted_ones_a
         return False
 
     await eventually(gone, "the deleted task to disappear from the iterator")
-
-
-async def _has_frame(stubs: Stubs, task: str) -> bool:
-    return (await stubs.iterator.NextFrame(next_req(task, "a"))).HasField("frame")
 
 
 async def test_a_custom_filter_selects_frames_by_metadata_through_the_whole_system(stubs: Stubs, unique: str) -> None:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
+
+from google.protobuf.message import DecodeError, Message
 
 from annostream_kernel.db import Conn
 from annostream_kernel.errors import InvalidArgument, Unavailable
-from annostream_kernel.events import append_events, unpack
+from annostream_kernel.events import TYPE_URL_PREFIX, append_events, unpack
 from annostream_kernel.logs import get_logger
 from annostream_protos.events.v1 import annotation_pb2 as an
 from annostream_protos.events.v1 import datasets_pb2, envelope_pb2, tasks_pb2
@@ -113,7 +116,7 @@ async def create_plan(conn: Conn, envelope: envelope_pb2.EventEnvelope, tc: task
     await append_events(conn, [messages.progressed(plan.task_id, 0, total)], notify_channel=CHANNEL)
 
 
-ANNOTATION_TYPES: tuple[type, ...] = (
+ANNOTATION_TYPES: tuple[type[Message], ...] = (
     an.RoiCreated,
     an.RoiRestored,
     an.RoiLabelAdded,
@@ -131,9 +134,29 @@ ANNOTATION_TYPES: tuple[type, ...] = (
 STATE_CHANGING = ANNOTATION_TYPES[:6]
 
 
+BY_URL = {TYPE_URL_PREFIX + cls.DESCRIPTOR.full_name: cls for cls in ANNOTATION_TYPES}
+
+
+def decode_annotation(envelope: envelope_pb2.EventEnvelope) -> Any:
+    """The annotation event, or None for other types. A payload this release cannot decode (another
+    schema version) never blocks the stream: only its frame ref (field 1 of every annotation event) is
+    read, as a RoiLocked, so the index is left alone but a save by the lease holder still counts."""
+    cls = BY_URL.get(envelope.payload.type_url)
+    if cls is None:
+        return None
+    try:
+        return cls.FromString(envelope.payload.value)
+    except DecodeError:
+        log.warning("annotation_event_undecodable", type=envelope.type, schema_version=envelope.schema_version)
+        try:
+            return an.RoiLocked.FromString(envelope.payload.value)
+        except DecodeError:
+            return None
+
+
 async def on_annotation_event(conn: Conn, envelope: envelope_pb2.EventEnvelope) -> None:
     """Keep ROI labels/confidence and frame metadata per frame; a save by the lease holder finishes the frame."""
-    msg = next((m for cls in ANNOTATION_TYPES if (m := unpack(envelope, cls)) is not None), None)
+    msg = decode_annotation(envelope)
     if msg is None:
         return
     ref = msg.frame
