@@ -18,7 +18,7 @@ from annostream_protos.datasets.v1 import datasets_service_pb2 as ds
 from annostream_protos.datasets.v1 import datasets_service_pb2_grpc as ds_grpc
 from annostream_protos.types.v1 import frames_pb2 as t
 
-from .harness import BenchContext, Result, summary_ms
+from .harness import BenchContext, CpuMeter, Result, summary_ms
 
 BATCH = 10
 CLOSED_SECONDS = 5.0
@@ -147,7 +147,8 @@ async def run(ctx: BenchContext) -> None:
             for n in (1, 10, 100):
                 writers = [Writer(stub, version_id, f"f{next(frame_ids)}") for _ in range(n)]
                 await asyncio.gather(*(w.ready() for w in writers))
-                saves, lat = await _closed(writers, CLOSED_SECONDS)
+                with CpuMeter(system) as cpu:
+                    saves, lat = await _closed(writers, CLOSED_SECONDS)
                 raw_saves = await _raw_closed(raw, n, CLOSED_SECONDS)
                 ctx.add(
                     Result(
@@ -159,7 +160,7 @@ async def run(ctx: BenchContext) -> None:
                         "bare asyncpg 10-row transactions",
                         ">= 0.5x raw at saturation",
                         "client (1 Python process) and annotation service share 2 cores with PostgreSQL",
-                        {"saves_per_s": saves / CLOSED_SECONDS, **summary_ms(lat)},
+                        {"saves_per_s": saves / CLOSED_SECONDS, **summary_ms(lat), **cpu.used},
                     )
                 )
             writers = [Writer(stub, version_id, f"f{next(frame_ids)}") for _ in range(ANNOTATORS)]

@@ -4,7 +4,6 @@ vs a bare single-row INSERT (and vs copying the frames, what copy-on-write avoid
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,20 +17,13 @@ from annostream_protos.datasets.v1 import datasets_service_pb2 as ds
 from annostream_protos.datasets.v1 import datasets_service_pb2_grpc as ds_grpc
 from annostream_protos.types.v1 import frames_pb2 as t
 
-from .harness import BenchContext, Result, Timer, summary_ms
+from .harness import BenchContext, Result, Timer, cpu_seconds, summary_ms
 
 IMPORT_FRAMES = 100_000
 BATCH = 5_000
 PARENT_FRAMES = 1_000_000
 CHILDREN = 20
 HTTP_FRAMES = 20_000
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process (Linux /proc)."""
-    with open(f"/proc/{pid}/stat") as fh:
-        fields = fh.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _frames(n: int, prefix: str) -> list[t.Frame]:
@@ -79,13 +71,13 @@ async def _bench_import(ctx: BenchContext, stub: ds_grpc.DatasetsServiceStub, st
         for i in range(0, IMPORT_FRAMES, BATCH):
             yield ds.ImportFramesStreamRequest(version_id=v.version_id, frames=frames[i : i + BATCH])
 
-    cpu0 = {c: _cpu_seconds(p.pid) for c, p in stack.procs.items()}
+    cpu0 = {c: cpu_seconds(p.pid) for c, p in stack.procs.items()}
     answers = []
     with Timer() as tm:
         async for answer in stub.ImportFramesStream(requests()):
             answers.append(answer)
     assert answers[-1].total_imported == IMPORT_FRAMES
-    cpu = {c: _cpu_seconds(p.pid) - cpu0[c] for c, p in stack.procs.items()}
+    cpu = {c: cpu_seconds(p.pid) - cpu0[c] for c, p in stack.procs.items()}
     rate = IMPORT_FRAMES / tm.seconds
     raw = await _raw_copy(ctx.dsn, [_row(v.version_id, f) for f in frames])
     ctx.add(

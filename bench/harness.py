@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -93,6 +94,48 @@ def summary_ms(latencies_s: list[float]) -> dict[str, float]:
     """p50/p99/mean in milliseconds."""
     ms = [x * 1000 for x in latencies_s]
     return {"p50_ms": percentile(ms, 50), "p99_ms": percentile(ms, 99), "mean_ms": statistics.fmean(ms) if ms else 0}
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU seconds of every postgres process on the machine (backends come and go; good enough for a bench)."""
+    total = 0.0
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if (proc / "comm").read_text().strip() == "postgres":
+                    total += cpu_seconds(int(proc.name))
+            except OSError:
+                continue
+    return total
+
+
+class CpuMeter:
+    """CPU seconds each component, PostgreSQL and this (client) process spend inside a `with` block."""
+
+    def __init__(self, stack: LocalStack) -> None:
+        self.stack = stack
+        self.used: dict[str, float] = {}
+
+    def _now(self) -> dict[str, float]:
+        now = {c: cpu_seconds(p.pid) for c, p in self.stack.procs.items()}
+        now["postgres"] = postgres_cpu_seconds()
+        now["client"] = time.process_time()
+        return now
+
+    def __enter__(self) -> CpuMeter:
+        self._start = self._now()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        end = self._now()
+        self.used = {f"{k}_cpu_s": end[k] - self._start[k] for k in end}
 
 
 class Timer:
