@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 from datetime import datetime
 from typing import Any
 
@@ -78,6 +80,12 @@ def command(m: api.Command, i: int) -> c.Command:
     raise InvalidArgument("unknown or empty command", field=f"commands[{i}]")
 
 
+@functools.lru_cache(maxsize=4096)
+def _base_frame(base_json: str) -> t.Frame:
+    # json_format.ParseDict is slow; a frame's base data never changes, so parse each one once.
+    return json_format.ParseDict(json.loads(base_json), t.Frame(), ignore_unknown_fields=True)
+
+
 def frame_state(ref: t.FrameRef, version: int, base: dict[str, Any] | None, doc: dict[str, Any]) -> api.FrameState:
     """Projection → FrameState message."""
     state = api.FrameState(
@@ -88,7 +96,7 @@ def frame_state(ref: t.FrameRef, version: int, base: dict[str, Any] | None, doc:
         metadata=struct(doc.get("metadata") or {}),
     )
     if base is not None:
-        state.base.CopyFrom(json_format.ParseDict(base, t.Frame(), ignore_unknown_fields=True))
+        state.base.CopyFrom(_base_frame(json.dumps(base, sort_keys=True)))
     return state
 
 

@@ -23,11 +23,14 @@ def empty_doc() -> dict[str, Any]:
 class FrameAggregate:
     """State of one frame stream at `version`; `decide()` validates a command, applies and returns its events."""
 
-    def __init__(self, doc: dict[str, Any] | None, version: int, sources: Sources) -> None:
+    def __init__(self, doc: dict[str, Any] | None, version: int, sources: Sources, *, owned: bool = False) -> None:
+        """`owned=True` hands over a freshly parsed document (no defensive copy)."""
         doc = doc or empty_doc()
-        self.rois: dict[str, dict[str, Any]] = {r["roi_id"]: copy.deepcopy(r) for r in doc.get("rois", [])}
+        if not owned:
+            doc = copy.deepcopy(doc)
+        self.rois: dict[str, dict[str, Any]] = {r["roi_id"]: r for r in doc.get("rois", [])}
         self.frame_labels: list[str] = list(doc.get("frame_labels", []))
-        self.metadata: dict[str, Any] = copy.deepcopy(doc.get("metadata") or {})
+        self.metadata: dict[str, Any] = doc.get("metadata") or {}
         self.version = version
         self.sources = sources
 

@@ -73,12 +73,18 @@ async def _save_once(conn: Conn, cmd: SaveFrame, notify_channel: str) -> api.Sav
             rebased=rebased,
         )
 
+    built: list[api.SaveFrameResponse] = []
+
+    def serialized(ids: list[str]) -> bytes:  # stored under the idempotency key; built once
+        built.append(response(ids))
+        return built[0].SerializeToString()
+
     ids = await session.write(
         events,
         task_id=cmd.task_id,
         kind="save",
         notify=notify_channel,
         idempotency_key=cmd.idempotency_key,
-        response=lambda ids: response(ids).SerializeToString(),
+        response=serialized,
     )
-    return response(ids)
+    return built[0] if built else response(ids)

@@ -90,7 +90,14 @@ class FrameSession:
         prior = bytes(row["prior"]) if row["prior"] is not None else None
         version = row["own_version"] or 0
         if version > 0:
-            return cls(store, ref, base, FrameAggregate(json.loads(row["own_doc"]), version, sources), version, prior)
+            return cls(
+                store,
+                ref,
+                base,
+                FrameAggregate(json.loads(row["own_doc"]), version, sources, owned=True),
+                version,
+                prior,
+            )
         session = cls(store, ref, base, FrameAggregate(None, 0, sources), 0, prior)
         if row["inherited"] is not None:
             # Copy-on-write: the parent's state becomes the first event of this version's stream when the
@@ -154,7 +161,7 @@ class FrameSession:
             self.stored_version + len(self.pending),
             ref_save,
             idempotency_key,
-            response(ids) if response else b"",
+            response(ids) if response and idempotency_key else b"",
             notify,
         ]
         try:
