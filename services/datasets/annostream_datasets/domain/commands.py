@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -21,37 +20,6 @@ class CreateVersion:
     dataset_id: str
     name: str
     parent_version_id: str | None = None
-
-
-@dataclass(frozen=True)
-class SourceData:
-    """One source (image/video frame) of a frame."""
-
-    id: str
-    uri: str
-    width: int
-    height: int
-    timestamp: int = 0
-    preview_uri: str = ""
-
-
-@dataclass(frozen=True)
-class FrameData:
-    """A validated frame to import."""
-
-    frame_id: str
-    context_id: str
-    timestamp: int
-    sources: tuple[SourceData, ...]
-    metadata: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class ImportFrames:
-    """Import frames into a Draft version (idempotent by frame id)."""
-
-    version_id: str
-    frames: tuple[FrameData, ...]
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Validation of imported frames as protobuf messages (the fast import path).
 
-The rules are those of `frames.parse_frame` plus masks and initial annotations (ROIs and frame labels);
+Frames, sources (with masks) and initial annotations (ROIs and frame labels) are validated;
 a frame is normalised in place (default source id, default context id, generated ROI ids). Every error
 names the field, prefixed with `field` (e.g. `frames[3].sources[0].width`).
 """
