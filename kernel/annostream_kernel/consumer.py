@@ -5,8 +5,8 @@ Exactly-once effect on at-least-once delivery
 For every durable consumer the service keeps `consumer_positions(consumer, stream_seq)`. A batch of
 messages is applied in ONE database transaction that first locks that row (`FOR UPDATE`), skips
 messages whose stream sequence is <= the stored one (already applied: a redelivery after a commit
-whose ack was lost), applies the rest in order and stores the last sequence; only after COMMIT are
-the messages acked. If anything fails the transaction rolls back, the messages are nak'ed and come
+whose ack was lost), applies the rest in order and stores the last sequence; only after COMMIT is the
+batch acked (AckPolicy.ALL: one ack for the last message covers the batch). If anything fails the transaction rolls back, the messages are nak'ed and come
 back; nothing was half-applied.
 
 Order matters for the skip rule, so the consumer is created with `max_ack_pending` equal to the
@@ -66,6 +66,7 @@ class EventConsumer:
     ) -> None:
         self._pool, self._js, self._spec, self._schema, self._batch = pool, js, spec, schema, batch
         self._ack_wait = ack_wait
+        self._ack_all = False
         self.applied = 0
 
     async def run(self) -> None:
@@ -109,23 +110,28 @@ class EventConsumer:
         config = ConsumerConfig(
             durable_name=spec.durable,
             deliver_policy=DeliverPolicy.ALL,
-            ack_policy=AckPolicy.EXPLICIT,
+            # Batches are applied in order, so acknowledging the last message acknowledges the batch.
+            ack_policy=AckPolicy.ALL,
             ack_wait=self._ack_wait,
             max_ack_pending=self._batch,
             filter_subjects=filters if len(filters) > 1 else None,
             filter_subject=filters[0] if len(filters) == 1 else None,
         )
-        return await self._js.pull_subscribe(
+        sub = await self._js.pull_subscribe(
             filters[0] if len(filters) == 1 else "",
             durable=spec.durable,
             stream=spec.stream.name,
             config=config,
         )
+        # A durable created by an older release may still use explicit acks: then ack every message.
+        info = await sub.consumer_info()
+        self._ack_all = info.config.ack_policy == AckPolicy.ALL
+        return sub
 
     async def apply_batch(self, msgs: list[Msg]) -> int:
         """Apply a fetched batch atomically with the position update, then ack; returns events applied."""
         applied = await self.commit_batch(msgs)
-        for msg in msgs:
+        for msg in msgs[-1:] if self._ack_all else msgs:
             with contextlib.suppress(MsgAlreadyAckdError):
                 await msg.ack()
         self.applied += applied
