@@ -6,9 +6,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PROTO_STAMP := protos/python/annostream_protos/__init__.py
 NODE_STAMP := node_modules/.package-lock.json
+WEB_STAMP := web/dist/index.html
+WEB_SRC := $(shell find web/src -type f 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json
 PROTO_FILES := $(shell find protos/annostream -name '*.proto')
 
-.PHONY: install run test lint typecheck buf unit integration e2e smoke protos bench clean deploy-check
+.PHONY: install web chromium run test lint typecheck buf unit integration e2e smoke protos bench clean deploy-check
 
 install: $(STAMP) $(PROTO_STAMP) $(NODE_STAMP)
 
@@ -27,10 +29,23 @@ $(PROTO_STAMP): $(PROTO_FILES) scripts/gen_protos.py | $(STAMP)
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 
+# The web UI, built into web/dist (the gateway serves it at /); rebuilt when its sources change.
+web: $(WEB_STAMP)
+
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+
+$(WEB_STAMP): web/node_modules/.package-lock.json $(WEB_SRC)
+	cd web && npx tsc --noEmit && npx vite build --logLevel warn
+
+# Browser tests drive Debian's Chromium (never a downloaded browser): installed only when missing.
+chromium:
+	@test -x /usr/bin/chromium || (apt-get update -q && apt-get install -y -q chromium)
+
 protos: $(STAMP)
 	$(BIN)/python scripts/gen_protos.py
 
-run: install
+run: install web
 	$(BIN)/annostream up
 
 smoke: install
@@ -52,7 +67,7 @@ unit: install
 integration: install
 	$(PYTEST) tests/integration $(PYTEST_END)
 
-e2e: install
+e2e: install web chromium
 	$(PYTEST) tests/e2e $(PYTEST_END)
 
 deploy-check: install
@@ -63,7 +78,7 @@ deploy-check: install
 PYTEST = d=$$(mktemp -d /tmp/annostream-pytest.XXXXXX); $(BIN)/pytest -q -p no:cacheprovider --basetemp=$$d
 PYTEST_END = ; rc=$$?; rm -rf $$d; exit $$rc
 
-test: install lint typecheck buf deploy-check
+test: install web chromium lint typecheck buf deploy-check
 	$(PYTEST) tests $(PYTEST_END)
 
 bench: install

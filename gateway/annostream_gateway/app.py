@@ -14,7 +14,7 @@ from annostream_kernel.logs import configure_logging, get_logger
 from . import errors
 from .clients import Clients
 from .config import GatewaySettings
-from .routes import datasets, frames, health, iterator, tasks
+from .routes import datasets, frames, health, iterator, tasks, web
 
 log = get_logger(__name__)
 
@@ -38,6 +38,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     errors.install(app)
     for r in (health.router, datasets.router, tasks.router, iterator.router, frames.router):
         app.include_router(r)
+    app.include_router(web.router)  # last: its SPA fallback answers only paths nothing else does
     return app
 
 

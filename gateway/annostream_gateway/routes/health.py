@@ -1,4 +1,4 @@
-"""Liveness, readiness and the placeholder home page."""
+"""Liveness, readiness and the server-rendered task list (served at /plain, and at / without a built UI)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from annostream_protos.tasks.v1 import tasks_service_pb2 as tk
 
 from .. import serializers
 from ..clients import Clients
-from .deps import clients, identity
+from .deps import clients
 
 router = APIRouter(tags=["health"])
 C = Annotated[Clients, Depends(clients)]
@@ -34,9 +34,8 @@ async def readyz(c: C) -> JSONResponse:
     return JSONResponse({"ready": ready, "services": services}, status_code=200 if ready else 503)
 
 
-@router.get("/", response_class=HTMLResponse, include_in_schema=False)
-async def home(c: C, user: Annotated[str, Depends(identity)]) -> HTMLResponse:
-    """Placeholder page listing the team's tasks (the web UI replaces it)."""
+async def home(c: Clients, user: str) -> HTMLResponse:
+    """A plain page listing the team's tasks (routes/web.py serves it; the built web UI replaces it at /)."""
     try:
         resp = await call(c.tasks.ListTasks, tk.ListTasksRequest(page_size=100), timeout=c.timeout)
         rows = "".join(

@@ -1,0 +1,63 @@
+"""The built web UI (web/dist) at `/` with an SPA fallback; the server-rendered task list when it is absent."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
+
+from annostream_kernel.errors import NotFound
+
+from ..clients import Clients
+from . import health
+from .deps import clients, identity
+
+router = APIRouter(tags=["web"])
+C = Annotated[Clients, Depends(clients)]
+# Paths the SPA fallback never answers: the API and the gateway's own pages keep their 404s.
+RESERVED = ("api/", "docs", "redoc", "openapi.json", "healthz", "readyz", "plain")
+
+
+def web_dir() -> Path:
+    """Where the built UI lives: ANNOSTREAM_WEB_DIR, else web/dist of this checkout."""
+    configured = os.environ.get("ANNOSTREAM_WEB_DIR")
+    return Path(configured) if configured else Path(__file__).resolve().parents[3] / "web" / "dist"
+
+
+def _index() -> Path | None:
+    index = web_dir() / "index.html"
+    return index if index.is_file() else None
+
+
+@router.get("/plain", response_class=HTMLResponse, include_in_schema=False)
+async def plain(c: C, user: Annotated[str, Depends(identity)]) -> HTMLResponse:
+    """The server-rendered task list (no JavaScript): works whether or not the UI is built."""
+    return await health.home(c, user)
+
+
+@router.get("/", include_in_schema=False)
+async def home(c: C, user: Annotated[str, Depends(identity)]) -> Response:
+    """The web UI when built, else the server-rendered task list."""
+    index = _index()
+    if index is None:
+        return await health.home(c, user)
+    return FileResponse(index, headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/{path:path}", include_in_schema=False)
+async def spa(path: str, request: Request) -> Response:
+    """A built asset, or index.html for a client-side route (e.g. /tasks/ID/annotate)."""
+    root = web_dir().resolve()
+    index = _index()
+    if index is None or path.startswith(RESERVED) or request.method != "GET":
+        raise NotFound(f"no such page: /{path}", field="path")
+    candidate = (root / path).resolve()
+    if candidate.is_relative_to(root) and candidate.is_file():
+        cache = "public, max-age=31536000, immutable" if path.startswith("assets/") else "no-cache"
+        return FileResponse(candidate, headers={"Cache-Control": cache})
+    if path.startswith("assets/") or "." in path.rsplit("/", 1)[-1]:
+        raise NotFound(f"no such file: /{path}", field="path")
+    return FileResponse(index, headers={"Cache-Control": "no-cache"})

@@ -1,0 +1,201 @@
+// Typed client of the gateway's HTTP API (/api/v1). Errors carry the API's `field` so forms can show them in place.
+
+export type VersionStatus = "draft" | "published" | "unknown";
+
+export interface Task {
+  task_id: string;
+  name: string;
+  owner: string;
+  team: string;
+  dataset_id: string;
+  source_version_id: string;
+  annotated_version_id: string;
+  iteration: { order: string; random_seed: number; limit: number; clip_length: number };
+  default_labels: string[];
+  label_set: string[];
+  selection: Selection;
+  status: string;
+  created_at: string | null;
+  updated_at: string | null;
+  completed_at: string | null;
+}
+
+export interface VersionSummary {
+  version_id: string;
+  name: string;
+  status: VersionStatus;
+  frame_count: number;
+  parent_version_id: string | null;
+}
+
+export interface TaskInfo extends Task {
+  source_version: VersionSummary | null;
+  annotated_version: VersionSummary | null;
+  progress: { done: number; total: number; known: boolean };
+}
+
+export interface Dataset {
+  dataset_id: string;
+  name: string;
+}
+
+export interface VersionNode {
+  version_id: string;
+  dataset_id: string;
+  name: string;
+  status: VersionStatus;
+  frame_count: number;
+  parent_version_id: string | null;
+  children: VersionNode[];
+}
+
+export interface RoiRule {
+  kind: "include" | "exclude";
+  label_expression: string;
+  min_count?: number;
+  max_count?: number;
+}
+
+export interface FrameFilter {
+  roi_rules: RoiRule[];
+  frame_query: string;
+  source_query: string;
+}
+
+export interface Selection {
+  mode: "all" | "empty" | "custom";
+  filters: FrameFilter[];
+}
+
+export interface CreateTask {
+  name: string;
+  dataset_version_id: string;
+  iteration: { order: "sequential" | "random"; random_seed: number | null; limit: number; clip_length: number };
+  selection: Selection;
+  default_labels: string[];
+}
+
+export type Point = [number, number];
+export type RoiType = "rectangle" | "ellipse" | "polygon" | "keypoints";
+
+export interface Roi {
+  roi_id: string;
+  type: RoiType;
+  points: Point[];
+  labels: string[];
+  confidence: number | null;
+  source_id: string;
+  metadata: Record<string, unknown>;
+  locked: boolean;
+}
+
+export interface Source {
+  id: string;
+  uri: string;
+  width: number;
+  height: number;
+  preview_uri: string;
+}
+
+export interface FrameState {
+  version_id: string;
+  frame_id: string;
+  version: number;
+  base: { frame_id: string; sources: Source[]; metadata: Record<string, unknown> };
+  rois: Roi[];
+  frame_labels: string[];
+  metadata: Record<string, unknown>;
+}
+
+export interface FrameRef {
+  version_id: string;
+  frame_id: string;
+}
+
+export interface Lease {
+  frame: FrameRef | null;
+  lease_id: string | null;
+  position: number;
+  total: number;
+  exhausted: boolean;
+  trail_index: number;
+}
+
+export interface Navigation {
+  frame: FrameRef | null;
+  position: number;
+  total: number;
+  trail_index: number;
+  state: string | null;
+}
+
+export type Command = Record<string, unknown>;
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field: string | null,
+    readonly details: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
+const USER_KEY = "annostream.user";
+
+/** The dev-mode identity (X-Annostream-User); the auth issue replaces it. */
+export function currentUser(): string {
+  return localStorage.getItem(USER_KEY) || "anonymous";
+}
+
+export function setCurrentUser(user: string): void {
+  localStorage.setItem(USER_KEY, user.trim() || "anonymous");
+}
+
+async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { "X-Annostream-User": currentUser() };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const resp = await fetch(`/api/v1${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (resp.status === 204) return undefined as T;
+  const text = await resp.text();
+  const data = text ? JSON.parse(text) : {};
+  if (!resp.ok) {
+    throw new ApiError(resp.status, data.error ?? "ERROR", data.message ?? resp.statusText, data.field ?? null, data.details ?? {});
+  }
+  return data as T;
+}
+
+const q = (params: Record<string, string | number>) => new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)])).toString();
+
+export const api = {
+  listTasks: (p: { status: string; scope: string; sort: string; dataset_id: string }) =>
+    request<{ tasks: Task[]; total: number }>("GET", `/tasks?${q({ ...p, page_size: 200 })}`),
+  getTask: (id: string) => request<TaskInfo>("GET", `/tasks/${id}`),
+  createTask: (body: CreateTask) => request<Task>("POST", "/tasks", body),
+  completeTask: (id: string) => request<Task>("POST", `/tasks/${id}/complete`),
+  reopenTask: (id: string) => request<Task>("POST", `/tasks/${id}/reopen`),
+  deleteTask: (id: string) => request<void>("DELETE", `/tasks/${id}`),
+  progress: (id: string) => request<{ done: number; total: number; leased: number }>("GET", `/tasks/${id}/progress`),
+  listDatasets: () => request<{ datasets: Dataset[] }>("GET", "/datasets?page_size=500"),
+  listVersions: (datasetId: string) => request<{ versions: VersionNode[] }>("GET", `/datasets/${datasetId}/versions`),
+  nextFrame: (taskId: string, completeLeaseId: string | null) =>
+    request<Lease>("POST", `/tasks/${taskId}/next-frame`, { complete_lease_id: completeLeaseId ?? "" }),
+  navigate: (taskId: string, action: string, fromTrailIndex: number, fromPosition: number, steps = 0) =>
+    request<Navigation>(
+      "GET",
+      `/tasks/${taskId}/navigate?${q({ action, from_trail_index: fromTrailIndex, from_position: fromPosition, steps })}`,
+    ),
+  getFrame: (ref: FrameRef) => request<FrameState>("GET", `/versions/${ref.version_id}/frames/${encodeURIComponent(ref.frame_id)}`),
+  saveFrame: (ref: FrameRef, expectedVersion: number, taskId: string, commands: Command[]) =>
+    request<{ frame: FrameState; rebased: boolean }>(
+      "POST",
+      `/versions/${ref.version_id}/frames/${encodeURIComponent(ref.frame_id)}/save`,
+      { expected_version: expectedVersion, task_id: taskId, idempotency_key: crypto.randomUUID(), commands },
+    ),
+};

@@ -1,0 +1,283 @@
+// The drawing layer: framework-free SVG behind a small facade. Commands in (setFrame, setRois, setMode, select,
+// setHidden), DOM events out (CustomEvents on the host element, see StageEvents). Mode is an explicit state
+// machine; ids and classes of the elements it renders are its test API:
+//   svg#stage-svg, image#stage-image, rect#stage-blank, g.roi[data-roi-id] (.selected .locked .roi-<type>),
+//   g#stage-draft (the shape being drawn).
+
+export type Point = [number, number];
+export type ShapeType = "rectangle" | "ellipse" | "polygon" | "keypoints";
+export type Mode = "select" | ShapeType;
+
+export interface StageRoi {
+  roi_id: string;
+  type: ShapeType;
+  points: Point[];
+  labels: string[];
+  locked: boolean;
+  color?: string;
+}
+
+/** Events dispatched on the host element (names are `stage:<key>`). */
+export interface StageEvents {
+  "stage:create": { type: ShapeType; points: Point[] };
+  "stage:move": { roi_id: string; dx: number; dy: number };
+  "stage:select": { roi_id: string | null };
+  "stage:refused": { roi_id: string; reason: "locked" | "hidden" };
+}
+
+// Internal state of the pointer interaction; every transition is in `onDown`/`onMove`/`onUp`/`onKey`.
+type Interaction =
+  | { kind: "idle" }
+  | { kind: "dragging-shape"; type: "rectangle" | "ellipse"; start: Point; end: Point }
+  | { kind: "placing"; type: "polygon" | "keypoints"; points: Point[]; cursor: Point | null }
+  | { kind: "moving"; roi_id: string; start: Point; delta: Point };
+
+const NS = "http://www.w3.org/2000/svg";
+const CLOSE_RADIUS_PX = 8;
+
+function el<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number> = {}): SVGElementTagNameMap[K] {
+  const e = document.createElementNS(NS, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+  return e;
+}
+
+export class Stage {
+  readonly svg: SVGSVGElement;
+  private readonly image: SVGImageElement;
+  private readonly blank: SVGRectElement;
+  private readonly layer: SVGGElement;
+  private readonly draft: SVGGElement;
+  private mode: Mode = "select";
+  private state: Interaction = { kind: "idle" };
+  private rois: StageRoi[] = [];
+  private selected: string | null = null;
+  private hidden = false;
+  private width = 1;
+  private height = 1;
+  private zoom = 1;
+
+  constructor(private readonly host: HTMLElement) {
+    this.svg = el("svg", { id: "stage-svg", preserveAspectRatio: "xMidYMid meet" });
+    this.blank = el("rect", { id: "stage-blank", x: 0, y: 0, fill: "#2b2f3a" });
+    this.image = el("image", { id: "stage-image", x: 0, y: 0 });
+    this.layer = el("g", { id: "stage-rois" });
+    this.draft = el("g", { id: "stage-draft" });
+    this.svg.append(this.blank, this.image, this.layer, this.draft);
+    host.append(this.svg);
+    this.svg.addEventListener("pointerdown", this.onDown);
+    this.svg.addEventListener("pointermove", this.onMove);
+    this.svg.addEventListener("pointerup", this.onUp);
+    this.svg.addEventListener("wheel", this.onWheel, { passive: false });
+    window.addEventListener("keydown", this.onKey);
+  }
+
+  destroy(): void {
+    window.removeEventListener("keydown", this.onKey);
+    this.svg.remove();
+  }
+
+  /** Show a frame: the source image when it loads, a blank canvas of the source's size otherwise. */
+  setFrame(uri: string, width: number, height: number): void {
+    this.width = width;
+    this.height = height;
+    this.zoom = 1;
+    this.applyViewBox();
+    for (const e of [this.blank, this.image]) {
+      e.setAttribute("width", String(width));
+      e.setAttribute("height", String(height));
+    }
+    const loadable = /^(https?:|data:|\/)/.test(uri);
+    this.image.setAttribute("href", loadable ? uri : "");
+    this.image.style.display = loadable ? "" : "none";
+    this.image.onerror = () => (this.image.style.display = "none");
+    this.cancel();
+  }
+
+  setRois(rois: StageRoi[]): void {
+    this.rois = rois;
+    if (this.selected && !rois.some((r) => r.roi_id === this.selected)) this.selected = null;
+    this.render();
+  }
+
+  setMode(mode: Mode): void {
+    this.mode = mode;
+    this.cancel();
+    this.svg.dataset.mode = mode;
+  }
+
+  getMode(): Mode {
+    return this.mode;
+  }
+
+  select(roiId: string | null): void {
+    this.selected = roiId;
+    this.render();
+  }
+
+  setHidden(hidden: boolean): void {
+    this.hidden = hidden;
+    this.layer.style.display = hidden ? "none" : "";
+  }
+
+  /** Finish a keypoints/polygon shape being placed (✓ button or Enter). */
+  commit(): void {
+    const s = this.state;
+    if (s.kind !== "placing") return;
+    const enough = s.type === "polygon" ? s.points.length >= 3 : s.points.length >= 1;
+    if (enough) this.emit("stage:create", { type: s.type, points: s.points });
+    this.cancel();
+  }
+
+  /** Drop the shape being drawn (Esc). */
+  cancel(): void {
+    this.state = { kind: "idle" };
+    this.renderDraft();
+  }
+
+  private emit<K extends keyof StageEvents>(name: K, detail: StageEvents[K]): void {
+    this.host.dispatchEvent(new CustomEvent(name, { detail, bubbles: true }));
+  }
+
+  private toImage(ev: { clientX: number; clientY: number }): Point {
+    const m = this.svg.getScreenCTM();
+    if (!m) return [0, 0];
+    const p = new DOMPoint(ev.clientX, ev.clientY).matrixTransform(m.inverse());
+    return [Math.min(Math.max(p.x, 0), this.width), Math.min(Math.max(p.y, 0), this.height)];
+  }
+
+  private pxToImage(px: number): number {
+    const m = this.svg.getScreenCTM();
+    return m ? px / m.a : px;
+  }
+
+  private onDown = (ev: PointerEvent): void => {
+    if (ev.button !== 0) return;
+    const p = this.toImage(ev);
+    const s = this.state;
+    if (this.mode === "rectangle" || this.mode === "ellipse") {
+      this.state = { kind: "dragging-shape", type: this.mode, start: p, end: p };
+      this.svg.setPointerCapture?.(ev.pointerId);
+    } else if (this.mode === "polygon" || this.mode === "keypoints") {
+      const points = s.kind === "placing" ? s.points : [];
+      if (this.mode === "polygon" && points.length >= 3) {
+        const [fx, fy] = points[0];
+        if (Math.hypot(fx - p[0], fy - p[1]) <= this.pxToImage(CLOSE_RADIUS_PX)) return this.commit();
+      }
+      this.state = { kind: "placing", type: this.mode, points: [...points, p], cursor: p };
+    } else {
+      const target = (ev.target as Element).closest<SVGGElement>("g.roi");
+      const id = target?.dataset.roiId ?? null;
+      this.selected = id;
+      this.emit("stage:select", { roi_id: id });
+      this.render();
+      if (id) {
+        const roi = this.rois.find((r) => r.roi_id === id);
+        if (roi?.locked || this.hidden) {
+          this.emit("stage:refused", { roi_id: id, reason: roi?.locked ? "locked" : "hidden" });
+          return;
+        }
+        this.state = { kind: "moving", roi_id: id, start: p, delta: [0, 0] };
+        this.svg.setPointerCapture?.(ev.pointerId);
+      }
+    }
+    this.renderDraft();
+  };
+
+  private onMove = (ev: PointerEvent): void => {
+    const s = this.state;
+    if (s.kind === "idle") return;
+    const p = this.toImage(ev);
+    if (s.kind === "dragging-shape") s.end = p;
+    else if (s.kind === "placing") s.cursor = p;
+    else if (s.kind === "moving") {
+      s.delta = [p[0] - s.start[0], p[1] - s.start[1]];
+      const g = this.layer.querySelector<SVGGElement>(`g.roi[data-roi-id="${CSS.escape(s.roi_id)}"]`);
+      g?.setAttribute("transform", `translate(${s.delta[0]} ${s.delta[1]})`);
+      return;
+    }
+    this.renderDraft();
+  };
+
+  private onUp = (ev: PointerEvent): void => {
+    const s = this.state;
+    if (s.kind === "dragging-shape") {
+      s.end = this.toImage(ev);
+      const [[x1, y1], [x2, y2]] = [s.start, s.end];
+      this.cancel();
+      if (Math.abs(x2 - x1) >= 2 && Math.abs(y2 - y1) >= 2) {
+        const pts: Point[] = [[Math.min(x1, x2), Math.min(y1, y2)], [Math.max(x1, x2), Math.max(y1, y2)]];
+        this.emit("stage:create", { type: s.type, points: pts });
+      }
+    } else if (s.kind === "moving") {
+      this.state = { kind: "idle" };
+      const [dx, dy] = s.delta;
+      if (dx !== 0 || dy !== 0) this.emit("stage:move", { roi_id: s.roi_id, dx, dy });
+      else this.render();
+    }
+  };
+
+  private onKey = (ev: KeyboardEvent): void => {
+    if (this.state.kind !== "placing") return;
+    if (ev.key === "Enter") this.commit();
+    else if (ev.key === "Escape") this.cancel();
+  };
+
+  private onWheel = (ev: WheelEvent): void => {
+    ev.preventDefault();
+    this.zoom = Math.min(20, Math.max(1, this.zoom * (ev.deltaY < 0 ? 1.15 : 1 / 1.15)));
+    this.applyViewBox(this.toImage(ev));
+  };
+
+  private applyViewBox(center?: Point): void {
+    const w = this.width / this.zoom;
+    const h = this.height / this.zoom;
+    const [cx, cy] = center ?? [this.width / 2, this.height / 2];
+    const x = Math.min(Math.max(cx - w / 2, 0), this.width - w);
+    const y = Math.min(Math.max(cy - h / 2, 0), this.height - h);
+    this.svg.setAttribute("viewBox", `${x} ${y} ${w} ${h}`);
+  }
+
+  private shape(type: ShapeType, points: Point[], attrs: Record<string, string | number>): SVGElement {
+    if (type === "rectangle" || type === "ellipse") {
+      const [[x1, y1], [x2, y2]] = points;
+      const [x, y, w, h] = [Math.min(x1, x2), Math.min(y1, y2), Math.abs(x2 - x1), Math.abs(y2 - y1)];
+      return type === "rectangle"
+        ? el("rect", { ...attrs, x, y, width: w, height: h })
+        : el("ellipse", { ...attrs, cx: x + w / 2, cy: y + h / 2, rx: w / 2, ry: h / 2 });
+    }
+    if (type === "polygon") return el("polygon", { ...attrs, points: points.map((p) => p.join(",")).join(" ") });
+    const g = el("g", attrs);
+    for (const [x, y] of points) g.append(el("circle", { cx: x, cy: y, r: this.pxToImage(4) || 4 }));
+    return g;
+  }
+
+  private render(): void {
+    const frag = document.createDocumentFragment();
+    for (const r of this.rois) {
+      const cls = ["roi", `roi-${r.type}`, r.locked ? "locked" : "", r.roi_id === this.selected ? "selected" : ""];
+      const g = el("g", { class: cls.filter(Boolean).join(" "), "data-roi-id": r.roi_id, id: `roi-${r.roi_id}` });
+      g.style.setProperty("--roi-color", r.color ?? "#ffcc00");
+      g.append(this.shape(r.type, r.points, { class: "roi-shape" }));
+      if (r.labels.length) {
+        const [x, y] = r.points[0];
+        const t = el("text", { class: "roi-caption", x, y: y - 3 });
+        t.textContent = r.labels.join(", ");
+        g.append(t);
+      }
+      frag.append(g);
+    }
+    this.layer.replaceChildren(frag);
+  }
+
+  private renderDraft(): void {
+    const s = this.state;
+    this.draft.replaceChildren();
+    if (s.kind === "dragging-shape") this.draft.append(this.shape(s.type, [s.start, s.end], { class: "draft-shape" }));
+    if (s.kind === "placing") {
+      const pts = s.cursor && s.type === "polygon" ? [...s.points, s.cursor] : s.points;
+      const shape =
+        s.type === "polygon" ? el("polyline", { class: "draft-shape", points: pts.map((p) => p.join(",")).join(" ") }) : this.shape("keypoints", pts, { class: "draft-shape" });
+      this.draft.append(shape);
+    }
+  }
+}

@@ -1,0 +1,25 @@
+import { createRoot } from "react-dom/client";
+import { useEffect, useState } from "react";
+import { AnnotationsPage } from "./pages/Annotations";
+import { EditorPage } from "./pages/Editor";
+import "./styles.css";
+
+/** Client-side navigation (the gateway answers every UI path with index.html). */
+export function go(path: string): void {
+  history.pushState(null, "", path);
+  window.dispatchEvent(new PopStateEvent("popstate"));
+}
+
+function App() {
+  const [path, setPath] = useState(location.pathname + location.search);
+  useEffect(() => {
+    const on = () => setPath(location.pathname + location.search);
+    window.addEventListener("popstate", on);
+    return () => window.removeEventListener("popstate", on);
+  }, []);
+  const editor = /^\/tasks\/([^/]+)\/annotate/.exec(location.pathname);
+  if (editor) return <EditorPage key={editor[1]} taskId={decodeURIComponent(editor[1])} />;
+  return <AnnotationsPage key={path} />;
+}
+
+createRoot(document.getElementById("root")!).render(<App />);

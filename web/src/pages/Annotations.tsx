@@ -1,0 +1,176 @@
+import { useCallback, useEffect, useState } from "react";
+import { ApiError, api, currentUser, setCurrentUser, type Dataset, type Task, type TaskInfo } from "../api";
+import { go } from "../main";
+import { NewTaskModal } from "./NewTaskModal";
+import { TaskInfoModal } from "./TaskInfoModal";
+
+type Status = "active" | "completed";
+type Scope = "mine" | "team";
+type Sort = "recent" | "name";
+
+function ago(iso: string | null): string {
+  if (!iso) return "—";
+  const s = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
+  if (s < 60) return "just now";
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
+  return new Date(iso).toLocaleDateString();
+}
+
+function Seg<T extends string>(p: { id: string; value: T; options: [T, string][]; onChange: (v: T) => void }) {
+  return (
+    <div className="seg" id={p.id} role="group">
+      {p.options.map(([v, label]) => (
+        <button key={v} data-value={v} aria-pressed={p.value === v} onClick={() => p.onChange(v)}>
+          {label}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+function TaskCard(p: { task: Task; datasetName: string; onChanged: () => void; onInfo: (t: TaskInfo) => void }) {
+  const { task } = p;
+  const [info, setInfo] = useState<TaskInfo | null>(null);
+  const [menu, setMenu] = useState(false);
+  const [confirm, setConfirm] = useState(false);
+  const [error, setError] = useState("");
+  useEffect(() => {
+    api.getTask(task.task_id).then(setInfo, () => setInfo(null));
+  }, [task.task_id, task.updated_at]);
+  const progress = info?.progress;
+  const pct = progress && progress.total ? Math.round((100 * progress.done) / progress.total) : 0;
+  const act = (f: () => Promise<unknown>) => async () => {
+    setMenu(false);
+    try {
+      await f();
+      p.onChanged();
+    } catch (e) {
+      setError(e instanceof ApiError ? e.message : String(e));
+    }
+  };
+  const open = () => go(`/tasks/${encodeURIComponent(task.task_id)}/annotate`);
+  return (
+    <div className="task-card" data-task-id={task.task_id} data-status={task.status} onClick={open}>
+      <h3 className="task-name">{task.name}</h3>
+      <button
+        className="task-menu-button"
+        aria-label="Task menu"
+        onClick={(e) => {
+          e.stopPropagation();
+          setMenu(!menu);
+        }}
+      >
+        ☰
+      </button>
+      {menu && (
+        <div className="menu" onClick={(e) => e.stopPropagation()}>
+          <button className="menu-annotate" onClick={open}>Annotate</button>
+          <button className="menu-info" onClick={() => (setMenu(false), info && p.onInfo(info))}>Info</button>
+          {task.status === "active" ? (
+            <button className="menu-complete" onClick={act(() => api.completeTask(task.task_id))}>Complete</button>
+          ) : (
+            <button className="menu-reopen" onClick={act(() => api.reopenTask(task.task_id))}>Reopen</button>
+          )}
+          <button className="menu-delete" onClick={() => (setMenu(false), setConfirm(true))}>Delete</button>
+        </div>
+      )}
+      <div className="row">
+        <span className="task-version">
+          {p.datasetName} / {info?.annotated_version?.name ?? "…"}
+        </span>
+      </div>
+      <div className="progress" title={`${progress?.done ?? 0} of ${progress?.total ?? 0} frames`}>
+        <div style={{ width: `${pct}%` }} />
+      </div>
+      <div className="row">
+        <span className="task-progress">
+          {progress ? `${progress.done}/${progress.total} frames` : "…"}
+        </span>
+        <span className="task-status status-badge">{task.status}</span>
+      </div>
+      <div className="row">
+        <span className="task-owner">{task.owner}</span>
+        <span className="task-updated" title={task.updated_at ?? ""}>{ago(task.updated_at ?? task.created_at)}</span>
+      </div>
+      {error && <div className="field-error task-error">{error}</div>}
+      {confirm && (
+        <div className="backdrop" onClick={(e) => e.stopPropagation()}>
+          <div className="modal" id="confirm-delete" role="dialog">
+            <h2>Delete “{task.name}”?</h2>
+            <p className="hint">The task goes away; its annotated version and every annotation stay.</p>
+            <div className="actions">
+              <button id="confirm-delete-cancel" onClick={() => setConfirm(false)}>Cancel</button>
+              <button id="confirm-delete-yes" className="danger" onClick={act(() => api.deleteTask(task.task_id))}>
+                Delete
+              </button>
+            </div>
+          </div>
+        </div>
+      )}
+    </div>
+  );
+}
+
+export function AnnotationsPage() {
+  const [status, setStatus] = useState<Status>("active");
+  const [scope, setScope] = useState<Scope>("team");
+  const [sort, setSort] = useState<Sort>("recent");
+  const [datasetId, setDatasetId] = useState("");
+  const [datasets, setDatasets] = useState<Dataset[]>([]);
+  const [tasks, setTasks] = useState<Task[] | null>(null);
+  const [error, setError] = useState("");
+  const [creating, setCreating] = useState(false);
+  const [info, setInfo] = useState<TaskInfo | null>(null);
+  const [user, setUser] = useState(currentUser());
+
+  const load = useCallback(() => {
+    api.listDatasets().then((r) => setDatasets(r.datasets), () => undefined);
+    api
+      .listTasks({ status, scope, sort, dataset_id: datasetId })
+      .then((r) => (setTasks(r.tasks), setError("")))
+      .catch((e) => setError(e instanceof ApiError ? e.message : String(e)));
+  }, [status, scope, sort, datasetId]);
+  useEffect(load, [load, user]);
+  const names = Object.fromEntries(datasets.map((d) => [d.dataset_id, d.name]));
+
+  return (
+    <>
+      <header className="top">
+        <h1>annostream — Annotations</h1>
+        <label className="inline" title="Dev mode identity (X-Annostream-User)">
+          User
+          <input
+            id="user-name"
+            defaultValue={user}
+            onBlur={(e) => (setCurrentUser(e.target.value), setUser(currentUser()))}
+            size={12}
+          />
+        </label>
+        <button id="new-annotation" className="primary" onClick={() => setCreating(true)}>
+          + NEW ANNOTATION
+        </button>
+      </header>
+      <div className="toolbar">
+        <Seg id="status-toggle" value={status} onChange={setStatus} options={[["active", "Active"], ["completed", "Completed"]]} />
+        <Seg id="scope-toggle" value={scope} onChange={setScope} options={[["mine", "My work"], ["team", "Team work"]]} />
+        <select id="dataset-filter" value={datasetId} onChange={(e) => setDatasetId(e.target.value)}>
+          <option value="">All datasets</option>
+          {datasets.map((d) => (
+            <option key={d.dataset_id} value={d.dataset_id}>{d.name}</option>
+          ))}
+        </select>
+        <Seg id="sort-toggle" value={sort} onChange={setSort} options={[["recent", "RECENT"], ["name", "NAME"]]} />
+      </div>
+      {error && <div className="banner" id="page-error">{error}</div>}
+      <div className="cards" id="task-cards">
+        {tasks?.map((t) => (
+          <TaskCard key={t.task_id} task={t} datasetName={names[t.dataset_id] ?? t.dataset_id} onChanged={load} onInfo={setInfo} />
+        ))}
+      </div>
+      {tasks && tasks.length === 0 && <p className="empty" id="no-tasks">No {status} tasks.</p>}
+      {creating && <NewTaskModal datasets={datasets} onClose={() => setCreating(false)} onCreated={() => (setCreating(false), load())} />}
+      {info && <TaskInfoModal info={info} onClose={() => setInfo(null)} />}
+    </>
+  );
+}

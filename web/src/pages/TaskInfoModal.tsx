@@ -1,0 +1,50 @@
+import type { TaskInfo, VersionSummary } from "../api";
+
+const version = (v: VersionSummary | null) => (v ? `${v.name} (${v.status}, ${v.frame_count} frames)` : "—");
+
+export function TaskInfoModal(p: { info: TaskInfo; onClose: () => void }) {
+  const { info } = p;
+  const it = info.iteration;
+  const filters =
+    info.selection.mode !== "custom"
+      ? info.selection.mode === "all" ? "All frames" : "Empty frames"
+      : info.selection.filters
+          .map((f) =>
+            [
+              f.frame_query && `frame: ${f.frame_query}`,
+              f.source_query && `source: ${f.source_query}`,
+              ...f.roi_rules.map((r) => `${r.kind} ROI ${r.label_expression || "*"}`),
+            ]
+              .filter(Boolean)
+              .join(" and "),
+          )
+          .join(" OR ");
+  return (
+    <div className="backdrop" onClick={p.onClose}>
+      <div className="modal" id="task-info" role="dialog" onClick={(e) => e.stopPropagation()}>
+        <h2>{info.name}</h2>
+        <dl className="info">
+          <dt>Source version</dt>
+          <dd className="info-source-version">{version(info.source_version)}</dd>
+          <dt>Annotated version</dt>
+          <dd className="info-annotated-version">{version(info.annotated_version)}</dd>
+          <dt>Filters</dt>
+          <dd className="info-filters">{filters}</dd>
+          <dt>Order</dt>
+          <dd className="info-order">{it.order}{it.order === "random" ? ` (seed ${it.random_seed})` : ""}</dd>
+          <dt>Repetition</dt>
+          <dd className="info-repetition">{it.limit ? `limit ${it.limit} frames` : "each frame once"}</dd>
+          <dt>Clip length</dt>
+          <dd>{it.clip_length || "—"}</dd>
+          <dt>Default labels</dt>
+          <dd>{info.default_labels.join(", ") || "—"}</dd>
+          <dt>Progress</dt>
+          <dd>{info.progress.done}/{info.progress.total}</dd>
+        </dl>
+        <div className="actions">
+          <button id="task-info-close" onClick={p.onClose}>Close</button>
+        </div>
+      </div>
+    </div>
+  );
+}
