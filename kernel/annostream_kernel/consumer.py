@@ -6,8 +6,8 @@ For every durable consumer the service keeps `consumer_positions(consumer, strea
 messages is applied in ONE database transaction that first locks that row (`FOR UPDATE`), skips
 messages whose stream sequence is <= the stored one (already applied: a redelivery after a commit
 whose ack was lost), applies the rest in order and stores the last sequence; only after COMMIT is the
-batch acked (AckPolicy.ALL: one ack for the last message covers the batch). If anything fails the transaction rolls back, the messages are nak'ed and come
-back; nothing was half-applied.
+batch acked (AckPolicy.ALL: one ack for the last message covers the batch). If anything fails the
+transaction rolls back, the messages are nak'ed and come back; nothing was half-applied.
 
 Order matters for the skip rule, so the consumer is created with `max_ack_pending` equal to the
 batch size (JetStream cannot hand out a later message while an earlier one is unacknowledged
