@@ -32,6 +32,7 @@ class KernelSettings(BaseSettings):
     relay_batch: int = Field(default=500, ge=1, le=10_000)
     relay_poll_seconds: float = Field(default=1.0, gt=0)
     consumer_batch: int = Field(default=100, ge=1, le=10_000)
+    consumer_max_attempts: int = Field(default=5, ge=1, description="Deliveries before an event is dead-lettered.")
     stream_replicas: int = Field(default=1, ge=1, le=5, description="JetStream replicas of streams this creates.")
 
     @field_validator("database_url")

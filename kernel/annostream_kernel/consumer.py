@@ -63,10 +63,12 @@ class EventConsumer:
         schema: str,
         batch: int = 100,
         ack_wait: float = 30.0,
+        max_attempts: int = 5,
     ) -> None:
         self._pool, self._js, self._spec, self._schema, self._batch = pool, js, spec, schema, batch
-        self._ack_wait = ack_wait
+        self._ack_wait, self._max_attempts = ack_wait, max_attempts
         self._ack_all = False
+        self.dead_lettered = 0
         self.applied = 0
 
     async def run(self) -> None:
@@ -129,44 +131,98 @@ class EventConsumer:
         return sub
 
     async def apply_batch(self, msgs: list[Msg]) -> int:
-        """Apply a fetched batch atomically with the position update, then ack; returns events applied."""
-        applied = await self.commit_batch(msgs)
+        """Apply a fetched batch atomically with the position update, then ack; returns events applied.
+
+        When a batch fails and one of its messages has been delivered `max_attempts` times, the batch is
+        applied message by message instead, and a message that still fails is recorded in `dead_letters`
+        and skipped (with the position, in one transaction): one poison event never blocks the stream.
+        """
+        try:
+            applied = await self.commit_batch(msgs)
+        except Exception:
+            if not any(m.metadata.num_delivered >= self._max_attempts for m in msgs):
+                await self._nak(msgs)
+                raise
+            applied = await self._one_by_one(msgs)
         for msg in msgs[-1:] if self._ack_all else msgs:
             with contextlib.suppress(MsgAlreadyAckdError):
                 await msg.ack()
         self.applied += applied
         return applied
 
-    async def commit_batch(self, msgs: list[Msg]) -> int:
-        """Apply a batch and store the position in one transaction, without acking (nak on failure)."""
+    @staticmethod
+    async def _nak(msgs: list[Msg]) -> None:
+        for msg in msgs:
+            with contextlib.suppress(Exception):
+                await msg.nak(delay=1.0)
+
+    async def _one_by_one(self, msgs: list[Msg]) -> int:
         applied = 0
-        try:
-            async with self._pool.acquire() as conn, conn.transaction():
-                await conn.execute(
-                    "INSERT INTO consumer_positions(consumer) VALUES ($1) ON CONFLICT DO NOTHING",
-                    self._spec.durable,
-                )
-                position = await conn.fetchval(
-                    "SELECT stream_seq FROM consumer_positions WHERE consumer = $1 FOR UPDATE",
-                    self._spec.durable,
-                )
-                for msg in msgs:
-                    seq = msg.metadata.sequence.stream
-                    if seq <= position:
-                        continue
-                    envelope = envelope_pb2.EventEnvelope.FromString(msg.data)
-                    bind_request(envelope.correlation_id, envelope.actor)
-                    await self._spec.handler(conn, envelope)
-                    position = seq
-                    applied += 1
-                await conn.execute(
-                    "UPDATE consumer_positions SET stream_seq = $2, updated_at = now() WHERE consumer = $1",
-                    self._spec.durable,
-                    position,
-                )
-        except Exception:
+        for i, msg in enumerate(msgs):
+            try:
+                applied += await self.commit_batch([msg])
+            except Exception as exc:
+                if msg.metadata.num_delivered < self._max_attempts:
+                    await self._nak(msgs[i:])
+                    raise
+                await self._dead_letter(msg, exc)
+        return applied
+
+    async def _dead_letter(self, msg: Msg, exc: Exception) -> None:
+        envelope = envelope_pb2.EventEnvelope.FromString(msg.data) if msg.data else envelope_pb2.EventEnvelope()
+        seq = msg.metadata.sequence.stream
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "INSERT INTO dead_letters (consumer, stream_seq, event_id, type, error, payload)"
+                " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                self._spec.durable,
+                seq,
+                envelope.event_id,
+                envelope.type,
+                repr(exc)[:2000],
+                msg.data,
+            )
+            await conn.execute(
+                "INSERT INTO consumer_positions (consumer, stream_seq) VALUES ($1, $2)"
+                " ON CONFLICT (consumer) DO UPDATE SET stream_seq = GREATEST(consumer_positions.stream_seq, $2),"
+                " updated_at = now()",
+                self._spec.durable,
+                seq,
+            )
+        self.dead_lettered += 1
+        log.error(
+            "event_dead_lettered",
+            consumer=self._spec.durable,
+            stream_seq=seq,
+            event_id=envelope.event_id,
+            type=envelope.type,
+            error=repr(exc),
+        )
+
+    async def commit_batch(self, msgs: list[Msg]) -> int:
+        """Apply a batch and store the position in one transaction, without acking."""
+        applied = 0
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "INSERT INTO consumer_positions(consumer) VALUES ($1) ON CONFLICT DO NOTHING",
+                self._spec.durable,
+            )
+            position = await conn.fetchval(
+                "SELECT stream_seq FROM consumer_positions WHERE consumer = $1 FOR UPDATE",
+                self._spec.durable,
+            )
             for msg in msgs:
-                with contextlib.suppress(Exception):
-                    await msg.nak(delay=1.0)
-            raise
+                seq = msg.metadata.sequence.stream
+                if seq <= position:
+                    continue
+                envelope = envelope_pb2.EventEnvelope.FromString(msg.data)
+                bind_request(envelope.correlation_id, envelope.actor)
+                await self._spec.handler(conn, envelope)
+                position = seq
+                applied += 1
+            await conn.execute(
+                "UPDATE consumer_positions SET stream_seq = $2, updated_at = now() WHERE consumer = $1",
+                self._spec.durable,
+                position,
+            )
         return applied

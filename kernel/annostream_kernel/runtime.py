@@ -107,7 +107,9 @@ class ServiceApp:
             )
             self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{d.name}-relay"))
         for spec in d.consumers(res):
-            consumer = EventConsumer(pool, js, spec, schema=d.schema, batch=s.consumer_batch)
+            consumer = EventConsumer(
+                pool, js, spec, schema=d.schema, batch=s.consumer_batch, max_attempts=s.consumer_max_attempts
+            )
             self.consumers.append(consumer)
             self._tasks.append(asyncio.create_task(consumer.run(), name=f"{d.name}-{spec.durable}"))
         self._tasks.append(asyncio.create_task(self._watch_health(), name=f"{d.name}-health"))

@@ -116,3 +116,33 @@ async def test_the_running_loop_retries_after_a_failure_and_applies_everything_o
         await asyncio.gather(task, return_exceptions=True)
     rows = await pool.fetch("SELECT name FROM effects ORDER BY name")
     assert [r["name"] for r in rows] == names
+
+
+async def test_a_poison_event_is_dead_lettered_after_its_attempts_and_the_rest_still_apply(
+    schema_pool: tuple[str, asyncpg.Pool], nc: NatsClient
+) -> None:
+    schema, pool = schema_pool
+    stream, _ = await _setup(schema_pool, nc, 4)
+    consumer = EventConsumer(
+        pool,
+        nc.jetstream(),
+        ConsumerSpec("c4", stream, _handler(fail_on="e1")),
+        schema=schema,
+        batch=10,
+        max_attempts=3,
+    )
+    task = asyncio.create_task(consumer.run())
+    try:
+        for _ in range(300):
+            if consumer.dead_lettered == 1 and consumer.applied == 3:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    rows = await pool.fetch("SELECT name FROM effects ORDER BY name")
+    assert [r["name"] for r in rows] == ["e0", "e2", "e3"]  # e1's effect was rolled back, the others applied once
+    dead = await pool.fetch("SELECT consumer, stream_seq, type, error FROM dead_letters")
+    assert [(d["consumer"], d["stream_seq"], d["type"]) for d in dead] == [("c4", 2, "DatasetCreated")]
+    assert "Boom" in dead[0]["error"]
+    assert await pool.fetchval("SELECT stream_seq FROM consumer_positions WHERE consumer = 'c4'") == 4

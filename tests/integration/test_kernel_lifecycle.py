@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from importlib import resources
 from pathlib import Path
 
 import grpc
@@ -23,13 +24,15 @@ async def test_two_processes_migrating_at_once_apply_each_file_once(postgres_dsn
     pools = [await create_pool(postgres_dsn, schema) for _ in range(2)]
     try:
         results = await asyncio.gather(*(migrate(p, schema, ["annostream_datasets.migrations"]) for p in pools))
-        assert sorted(len(r) for r in results) == [0, 3]
+        expected = sorted(
+            f"{pkg.split('.')[0]}/{f.name}"
+            for pkg in ("annostream_kernel.migrations", "annostream_datasets.migrations")
+            for f in resources.files(pkg).iterdir()
+            if f.name.endswith(".sql")
+        )
+        assert sorted(len(r) for r in results) == [0, len(expected)]
         names = await pools[0].fetch(f"SELECT name FROM {schema}.schema_migrations ORDER BY name")
-        assert [r["name"] for r in names] == [
-            "annostream_datasets/0001_datasets.sql",
-            "annostream_datasets/0002_lifecycle_stats.sql",
-            "annostream_kernel/0001_events_outbox.sql",
-        ]
+        assert [r["name"] for r in names] == expected
         assert await migrate(pools[0], schema, ["annostream_datasets.migrations"]) == []
     finally:
         await pools[0].execute(f"DROP SCHEMA {schema} CASCADE")
