@@ -53,12 +53,17 @@ def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def system(postgres_dsn: str, nats_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     """All five components as real processes on the session's PostgreSQL and NATS."""
+    media = tmp_path_factory.mktemp("media")
     stack = LocalStack(
         tmp_path_factory.mktemp("system"),
         http_port=0,
         dsn=postgres_dsn,
         nats_url=nats_url,
-        extra_env={"ANNOSTREAM_RELAY_POLL_SECONDS": "0.2", "ANNOSTREAM_LOG_LEVEL": "info"},
+        extra_env={
+            "ANNOSTREAM_RELAY_POLL_SECONDS": "0.2",
+            "ANNOSTREAM_LOG_LEVEL": "info",
+            "ANNOSTREAM_MEDIA_ROOTS": str(media),
+        },
     )
     stack.start()
     try:

@@ -14,7 +14,7 @@ from annostream_kernel.logs import configure_logging, get_logger
 from . import errors
 from .clients import Clients
 from .config import GatewaySettings
-from .routes import datasets, frames, health, iterator, tasks, web
+from .routes import datasets, frames, health, iterator, media, tasks, web
 
 log = get_logger(__name__)
 
@@ -26,6 +26,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.clients = Clients.open(s)
+        app.state.settings = s
         yield
         await app.state.clients.close()
 
@@ -36,7 +37,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         description="HTTP API of annostream: datasets, tasks, frames and annotation edits.",
     )
     errors.install(app)
-    for r in (health.router, datasets.router, tasks.router, iterator.router, frames.router):
+    for r in (health.router, datasets.router, tasks.router, iterator.router, frames.router, media.router):
         app.include_router(r)
     app.include_router(web.router)  # last: its SPA fallback answers only paths nothing else does
     return app

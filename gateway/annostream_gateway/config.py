@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 
 from annostream_kernel.config import PeerSettings
@@ -13,3 +15,13 @@ class GatewaySettings(PeerSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)
     dev_auth: bool = Field(default=True, description="Take identity from the X-Annostream-User header.")
+    media_roots: str = Field(
+        default="",
+        description="Comma-separated directories whose files the gateway may serve for file:// frame sources"
+        " (nothing is served when empty).",
+    )
+
+    @property
+    def media_root_paths(self) -> list[Path]:
+        """The configured media roots, resolved (symlinks followed)."""
+        return [Path(p.strip()).resolve() for p in self.media_roots.split(",") if p.strip()]
