@@ -10,7 +10,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from annostream_cli.stack import LocalStack
 
-from .web_browser import chromium, new_page, ok, published_dataset, screenshot
+from .web_browser import SCENE, chromium, new_page, ok, published_dataset, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -97,7 +97,7 @@ def test_a_task_created_in_the_modal_on_a_published_version_annotates_a_new_chil
 def test_draw_a_labelled_rectangle_save_reload_and_autosave_on_navigation(
     browser: Browser, api: httpx.Client, system: LocalStack, unique: str
 ) -> None:
-    _ds, published = published_dataset(api, frames=2)
+    _ds, published = published_dataset(api, uris=["file:///media/x.jpg", SCENE])
     body = {"name": f"draw {unique}", "dataset_version_id": published["version_id"]}
     task = ok(api.post("/api/v1/tasks", json=body), 201)
     version = task["annotated_version_id"]
@@ -105,6 +105,8 @@ def test_draw_a_labelled_rectangle_save_reload_and_autosave_on_navigation(
     page.goto("/")
     page.locator(".task-card", has_text=f"draw {unique}").click()
     expect(page.locator("#frame-id")).to_have_text("f0")
+    expect(page.locator("#stage-image")).to_be_hidden()  # local media: a blank canvas of the source's size
+    expect(page.locator("#stage-blank")).to_have_attribute("width", "640")
 
     page.click("#mode-rectangle")
     _draw(page, 200, 150, 420, 320)
@@ -128,9 +130,12 @@ def test_draw_a_labelled_rectangle_save_reload_and_autosave_on_navigation(
     page.click("#next-frame")
     expect(page.locator("#frame-id")).to_have_text("f1")
     expect(page.locator(".roi-item")).to_have_count(0)
+    expect(page.locator("#stage-image")).to_be_visible()
     page.click("#mode-rectangle")
-    _draw(page, 300, 200, 500, 400)
+    _draw(page, 470, 390, 800, 560)
     expect(page.locator(".roi-item")).to_have_count(1)
+    item.locator(".roi-label-input").fill("car")
+    item.locator(".roi-label-input").press("Enter")
     screenshot(page, "editor.png")
     page.click("#prev-frame")  # autosaves f1 first
     expect(page.locator("#frame-id")).to_have_text("f0")

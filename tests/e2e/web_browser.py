@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from playwright.sync_api import Browser, Page, sync_playwright
@@ -59,11 +60,35 @@ def ok(resp: httpx.Response, status: int = 200) -> Any:
     return resp.json() if resp.content else None
 
 
-def published_dataset(api: httpx.Client, frames: int = 3) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A dataset with one Published version of `frames` blank 640x480 frames (local media: drawn blank)."""
+# A street scene as an image URI the browser loads directly (like an http(s) source; no network needed).
+SCENE = "data:image/svg+xml," + quote(
+    "<svg xmlns='http://www.w3.org/2000/svg' width='640' height='480'>"
+    "<rect width='640' height='300' fill='#8fb8de'/><rect y='300' width='640' height='180' fill='#555'/>"
+    "<rect x='20' y='120' width='120' height='180' fill='#b9a58c'/><rect x='160' y='60' width='150' height='240'"
+    " fill='#9c8f80'/><rect x='470' y='100' width='150' height='200' fill='#c7b299'/>"
+    "<rect y='385' width='640' height='6' fill='#eee'/><rect x='230' y='320' width='190' height='70' rx='14'"
+    " fill='#c0392b'/><rect x='265' y='290' width='120' height='40' rx='10' fill='#a93226'/>"
+    "<circle cx='270' cy='392' r='18' fill='#222'/><circle cx='380' cy='392' r='18' fill='#222'/></svg>"
+)
+
+
+def published_dataset(
+    api: httpx.Client, frames: int = 3, uris: list[str] | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A dataset with one Published version of 640x480 frames f0.. (default local media, drawn blank)."""
     ds = ok(api.post("/api/v1/datasets", json={"name": f"web-{uuid.uuid4().hex[:8]}"}), 201)
     v = ok(api.post(f"/api/v1/datasets/{ds['dataset_id']}/versions", json={"name": "v1"}), 201)
-    src = [{"id": "cam", "uri": "file:///media/x.jpg", "width": 640, "height": 480}]
-    body = {"frames": [{"id": f"f{i}", "context_id": "c", "timestamp": i, "sources": src} for i in range(frames)]}
+    uris = uris or ["file:///media/x.jpg"] * frames
+    body = {
+        "frames": [
+            {
+                "id": f"f{i}",
+                "context_id": "c",
+                "timestamp": i,
+                "sources": [{"id": "cam", "uri": uri, "width": 640, "height": 480}],
+            }
+            for i, uri in enumerate(uris)
+        ]
+    }
     ok(api.post(f"/api/v1/versions/{v['version_id']}/frames", json=body))
     return ds, ok(api.post(f"/api/v1/versions/{v['version_id']}/publish"))

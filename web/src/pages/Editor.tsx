@@ -142,6 +142,7 @@ export function EditorPage(p: { taskId: string }) {
   const push = useCallback((...cmds: Command[]) => {
     setPending((p) => [...p, ...cmds]);
     setRedo([]);
+    setStatus((s) => (s.error ? { text: "" } : s));
   }, []);
 
   // --- loading frames -------------------------------------------------------------------------------------
@@ -342,7 +343,8 @@ export function EditorPage(p: { taskId: string }) {
   const paste = () => {
     if (!clipboard || !cursor) return;
     const rois = clipboard.rois.map((r) => ({ roi_id: newRoiId(), type: r.type, points: r.points, labels: r.labels, metadata: r.metadata }));
-    const origins = clipboard.rois.map((r) => ({ ...clipboard!.from, roi_id: r.roi_id }));
+    const { version_id, frame_id } = clipboard.from;
+    const origins = clipboard.rois.map((r) => ({ version_id, frame_id, roi_id: r.roi_id }));
     push({ paste_rois: { rois, origins } });
   };
 
@@ -373,17 +375,17 @@ export function EditorPage(p: { taskId: string }) {
             {(mode === "keypoints" || mode === "polygon") && <button id="commit-shape" title="Finish (Enter)" onClick={() => stage.current?.commit()}>✓</button>}
             <span style={{ width: 12 }} />
             <button id="prev-frame" title="Previous (←)" onClick={() => navigate("prev")} disabled={!cursor}>◀</button>
-            <button id="prev-annotated" title="Previous annotated frame" onClick={() => navigate("annotated_previous")} disabled={!cursor}>⏮</button>
+            <button id="prev-annotated" title="Previous annotated frame" onClick={() => navigate("annotated_previous")} disabled={!cursor}>◀ ann.</button>
             <button id="jump-back" title="Back 10 (Ctrl+←)" onClick={() => navigate("jump", -10)} disabled={!cursor}>−10</button>
             <button id="jump-forward" title="Forward 10 (Ctrl+→)" onClick={() => navigate("jump", 10)} disabled={!cursor}>+10</button>
-            <button id="next-annotated" title="Next annotated frame" onClick={() => navigate("annotated_next")} disabled={!cursor}>⏭</button>
+            <button id="next-annotated" title="Next annotated frame" onClick={() => navigate("annotated_next")} disabled={!cursor}>ann. ▶</button>
             <button id="next-frame" title="Next (→)" onClick={() => navigate("next")} disabled={!cursor}>▶</button>
             <span style={{ width: 12 }} />
             <button id="undo" title="Undo (Ctrl+Z)" onClick={undo}>Undo</button>
             <button id="redo" title="Redo (Ctrl+Y)" onClick={redoOne}>Redo</button>
             <button id="save" className="primary" onClick={() => save()} disabled={!pending.length}>Save</button>
             <span id="save-status" className={`statusline ${status.error ? "error" : ""}`} data-dirty={pending.length > 0}>
-              {pending.length ? `${pending.length} unsaved change(s)` : status.text}
+              {status.error ? status.text : pending.length ? `${pending.length} unsaved change(s)` : status.text}
             </span>
           </div>
           {exhausted && <p className="empty" id="editor-empty">{status.text}</p>}
@@ -409,10 +411,10 @@ export function EditorPage(p: { taskId: string }) {
               <li key={r.roi_id} className={`roi-item ${r.roi_id === selected ? "selected" : ""} ${r.locked ? "locked" : ""}`} data-roi-id={r.roi_id} onClick={() => setSelected(r.roi_id)}>
                 <div className="head">
                   <span className="kind">{r.type}</span>
-                  <button className="roi-copy" title="Copy" onClick={() => cursor && (clipboard = { rois: [r], from: cursor.ref })}>⧉</button>
+                  <button className="roi-copy" title="Copy" onClick={() => cursor && (clipboard = { rois: [r], from: cursor.ref })}>copy</button>
                   <button className="roi-metadata" title="Edit metadata" onClick={() => setJson({ title: "ROI metadata", value: r.metadata, onSave: (m) => (push({ set_roi_metadata: { roi_id: r.roi_id, metadata: m } }), setJson(null)) })}>{"{}"}</button>
-                  <button className="roi-lock" title={r.locked ? "Unlock" : "Lock"} disabled={hidden} onClick={() => push(r.locked ? { unlock_roi: { roi_id: r.roi_id } } : { lock_roi: { roi_id: r.roi_id } })}>{r.locked ? "🔒" : "🔓"}</button>
-                  <button className="roi-delete" title="Delete" disabled={hidden || r.locked} onClick={() => push({ delete_roi: { roi_id: r.roi_id } })}>🗑</button>
+                  <button className="roi-lock" title={r.locked ? "Unlock" : "Lock"} disabled={hidden} onClick={() => push(r.locked ? { unlock_roi: { roi_id: r.roi_id } } : { lock_roi: { roi_id: r.roi_id } })}>{r.locked ? "unlock" : "lock"}</button>
+                  <button className="roi-delete" title="Delete" disabled={hidden || r.locked} onClick={() => push({ delete_roi: { roi_id: r.roi_id } })}>delete</button>
                 </div>
                 <LabelChips cls="roi-label" labels={r.labels} onRemove={hidden || r.locked ? undefined : (l) => push({ remove_roi_label: { roi_id: r.roi_id, label: l } })} />
                 {!hidden && !r.locked && <AddLabel cls="roi-label-input" placeholder="label + Enter" onAdd={(l) => push({ add_roi_label: { roi_id: r.roi_id, label: l } })} />}

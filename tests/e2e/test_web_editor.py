@@ -1,0 +1,162 @@
+"""The frame editor in Debian's Chromium: every shape, move, lock, metadata, delete, copy/paste, frame labels
+and metadata, undo/redo; then complete and delete the task from its card menu."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from annostream_cli.stack import LocalStack
+
+from .web_browser import chromium, new_page, ok, published_dataset
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as b:
+        yield b
+
+
+def _at(page: Page, x: float, y: float) -> tuple[float, float]:
+    box = page.locator("#stage-svg").bounding_box()
+    assert box is not None
+    return box["x"] + x, box["y"] + y
+
+
+def _drag(page: Page, start: tuple[float, float], end: tuple[float, float]) -> None:
+    page.mouse.move(*_at(page, *start))
+    page.mouse.down()
+    page.mouse.move(*_at(page, (start[0] + end[0]) / 2, (start[1] + end[1]) / 2))
+    page.mouse.move(*_at(page, *end))
+    page.mouse.up()
+
+
+def _click(page: Page, x: float, y: float) -> None:
+    page.mouse.click(*_at(page, x, y))
+
+
+def _label(page: Page, roi_id: str, label: str) -> None:
+    box = page.locator(f'.roi-item[data-roi-id="{roi_id}"] .roi-label-input')
+    box.fill(label)
+    box.press("Enter")
+
+
+def _saved(page: Page) -> None:
+    page.click("#save")
+    expect(page.locator("#save-status")).to_have_text("Saved")
+
+
+def test_shapes_edits_copy_paste_frame_labels_undo_then_complete_and_delete(
+    browser: Browser, system: LocalStack, unique: str
+) -> None:
+    user = f"ed-{unique}"
+    api = httpx.Client(base_url=system.url, headers={"X-Annostream-User": user}, timeout=30)
+    _ds, published = published_dataset(api, frames=2)
+    body = {"name": f"shapes {unique}", "dataset_version_id": published["version_id"], "default_labels": ["obj"]}
+    task = ok(api.post("/api/v1/tasks", json=body), 201)
+    frame0 = f"/api/v1/versions/{task['annotated_version_id']}/frames/f0"
+    page = new_page(browser, system.url, user)
+    page.goto(f"/tasks/{task['task_id']}/annotate")
+    expect(page.locator("#frame-id")).to_have_text("f0")
+
+    page.click("#mode-rectangle")
+    _drag(page, (100, 100), (250, 200))
+    page.click("#mode-ellipse")
+    _drag(page, (300, 100), (400, 180))
+    page.click("#mode-polygon")
+    for x, y in [(100, 300), (200, 300), (150, 380)]:
+        _click(page, x, y)
+    _click(page, 100, 300)  # the first vertex closes the polygon
+    page.click("#mode-keypoints")
+    _click(page, 450, 300)
+    _click(page, 480, 330)
+    page.keyboard.press("Enter")
+    expect(page.locator("g.roi")).to_have_count(4)
+    kinds = ["rectangle", "ellipse", "polygon", "keypoints"]
+    for kind in kinds:
+        expect(page.locator(f"g.roi.roi-{kind}")).to_have_count(1)
+    ids = {k: page.locator(f"g.roi.roi-{k}").get_attribute("data-roi-id") or "" for k in kinds}
+    _label(page, ids["polygon"], "tree")
+    _saved(page)
+    state = ok(api.get(frame0))
+    assert sorted(r["type"] for r in state["rois"]) == sorted(kinds)
+    assert all("obj" in r["labels"] for r in state["rois"])  # the task's default ROI label
+    assert next(r for r in state["rois"] if r["type"] == "polygon")["labels"] == ["obj", "tree"]
+    kp = next(r for r in state["rois"] if r["type"] == "keypoints")
+    assert len(kp["points"]) == 2
+
+    rect = ids["rectangle"]
+    before = next(r for r in state["rois"] if r["roi_id"] == rect)["points"]
+    page.click("#mode-select")
+    _drag(page, (175, 150), (215, 170))  # move by drag
+    page.locator(f'.roi-item[data-roi-id="{rect}"] .roi-lock').click()
+    _drag(page, (215, 170), (260, 230))  # locked: refused
+    expect(page.locator("#save-status")).to_contain_text("is locked")
+    _saved(page)
+    moved = next(r for r in ok(api.get(frame0))["rois"] if r["roi_id"] == rect)
+    assert moved["locked"] is True
+    assert moved["points"][0][0] > before[0][0] and moved["points"][0][1] > before[0][1]
+    page.locator(f'.roi-item[data-roi-id="{rect}"] .roi-lock').click()  # unlock again
+
+    page.locator(f'.roi-item[data-roi-id="{ids["ellipse"]}"] .roi-metadata').click()
+    page.fill("#json-text", "{not json")
+    page.click("#json-save")
+    expect(page.locator('#json-modal .field-error[data-field="metadata"]')).to_be_visible()
+    page.fill("#json-text", '{"occluded": true}')
+    page.click("#json-save")
+    page.locator(f'.roi-item[data-roi-id="{ids["keypoints"]}"] .roi-delete').click()
+    page.locator(".frame-label-input").fill("day")
+    page.locator(".frame-label-input").press("Enter")
+    page.click("#frame-metadata-edit")
+    page.fill("#json-text", '{"weather": "rain"}')
+    page.click("#json-save")
+    expect(page.locator('.frame-label[data-label="day"]')).to_be_visible()
+    page.click("#undo")
+    expect(page.locator("#frame-metadata")).not_to_contain_text("rain")
+    page.click("#redo")
+    expect(page.locator("#frame-metadata")).to_contain_text("rain")
+    page.locator("#editor-title").click()
+    page.keyboard.press("Control+z")
+    expect(page.locator("#frame-metadata")).not_to_contain_text("rain")
+    page.keyboard.press("Control+y")
+    _saved(page)
+    state = ok(api.get(frame0))
+    assert state["frame_labels"] == ["day"] and state["metadata"] == {"weather": "rain"}
+    assert next(r for r in state["rois"] if r["roi_id"] == ids["ellipse"])["metadata"] == {"occluded": True}
+    assert {r["type"] for r in state["rois"]} == {"rectangle", "ellipse", "polygon"}
+
+    page.locator(f'.roi-item[data-roi-id="{ids["polygon"]}"] .roi-copy').click()
+    page.click("#next-frame")
+    expect(page.locator("#frame-id")).to_have_text("f1")
+    page.click("#paste")
+    page.click("#paste")  # repeatable
+    expect(page.locator("g.roi.roi-polygon")).to_have_count(2)
+    page.keyboard.press("ArrowLeft")  # autosaves f1, back to f0
+    expect(page.locator("#frame-id")).to_have_text("f0")
+    pasted = ok(api.get(frame0.replace("/f0", "/f1")))["rois"]
+    assert [r["labels"] for r in pasted] == [["obj", "tree"], ["obj", "tree"]]
+    assert pasted[0]["points"] == next(r for r in state["rois"] if r["type"] == "polygon")["points"]
+
+    page.click("#close-editor")
+    card = page.locator(f'.task-card[data-task-id="{task["task_id"]}"]')
+    card.locator(".task-menu-button").click()
+    card.locator(".menu-info").click()
+    expect(page.locator("#task-info .info-annotated-version")).to_contain_text(f"shapes {unique}")
+    page.click("#task-info-close")
+    card.locator(".task-menu-button").click()
+    card.locator(".menu-complete").click()
+    expect(card).to_have_count(0)
+    page.click("#status-toggle [data-value=completed]")
+    expect(card.locator(".task-status")).to_have_text("completed")
+    card.locator(".task-menu-button").click()
+    card.locator(".menu-delete").click()
+    page.click("#confirm-delete-yes")
+    expect(card).to_have_count(0)
+    assert api.get(f"/api/v1/tasks/{task['task_id']}").status_code == 404
+    assert page.errors == []  # type: ignore[attr-defined]
+    api.close()
