@@ -15,6 +15,7 @@ class GatewaySettings(PeerSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)
     dev_auth: bool = Field(default=True, description="Take identity from the X-Annostream-User header.")
+    web_dir: str = Field(default="", description="Directory of the built web UI (default: web/dist of the checkout).")
     media_roots: str = Field(
         default="",
         description="Comma-separated directories whose files the gateway may serve for file:// frame sources"

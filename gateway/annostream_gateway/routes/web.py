@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -21,14 +20,14 @@ C = Annotated[Clients, Depends(clients)]
 RESERVED = ("api/", "docs", "redoc", "openapi.json", "healthz", "readyz", "plain")
 
 
-def web_dir() -> Path:
+def web_dir(request: Request) -> Path:
     """Where the built UI lives: ANNOSTREAM_WEB_DIR, else web/dist of this checkout."""
-    configured = os.environ.get("ANNOSTREAM_WEB_DIR")
+    configured = request.app.state.settings.web_dir
     return Path(configured) if configured else Path(__file__).resolve().parents[3] / "web" / "dist"
 
 
-def _index() -> Path | None:
-    index = web_dir() / "index.html"
+def _index(request: Request) -> Path | None:
+    index = web_dir(request) / "index.html"
     return index if index.is_file() else None
 
 
@@ -39,9 +38,9 @@ async def plain(c: C, user: Annotated[str, Depends(identity)]) -> HTMLResponse:
 
 
 @router.get("/", include_in_schema=False)
-async def home(c: C, user: Annotated[str, Depends(identity)]) -> Response:
+async def home(request: Request, c: C, user: Annotated[str, Depends(identity)]) -> Response:
     """The web UI when built, else the server-rendered task list."""
-    index = _index()
+    index = _index(request)
     if index is None:
         return await health.home(c, user)
     return FileResponse(index, headers={"Cache-Control": "no-cache"})
@@ -50,8 +49,8 @@ async def home(c: C, user: Annotated[str, Depends(identity)]) -> Response:
 @router.get("/{path:path}", include_in_schema=False)
 async def spa(path: str, request: Request) -> Response:
     """A built asset, or index.html for a client-side route (e.g. /tasks/ID/annotate)."""
-    root = web_dir().resolve()
-    index = _index()
+    root = web_dir(request).resolve()
+    index = _index(request)
     if index is None or path.startswith(RESERVED) or request.method != "GET":
         raise NotFound(f"no such page: /{path}", field="path")
     candidate = (root / path).resolve()
