@@ -4,6 +4,8 @@ and metadata, undo/redo; then complete and delete the task from its card menu.""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -11,7 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from annostream_cli.stack import LocalStack
 
-from .web_browser import chromium, new_page, ok, published_dataset
+from .web_browser import SCENE, chromium, new_page, ok, published_dataset
 
 pytestmark = pytest.mark.e2e
 
@@ -56,13 +58,16 @@ def test_shapes_edits_copy_paste_frame_labels_undo_then_complete_and_delete(
 ) -> None:
     user = f"ed-{unique}"
     api = httpx.Client(base_url=system.url, headers={"X-Annostream-User": user}, timeout=30)
-    _ds, published = published_dataset(api, frames=2)
+    media = Path(system.env["ANNOSTREAM_MEDIA_ROOTS"]) / f"scene-{unique}.svg"
+    media.write_text(unquote(SCENE.removeprefix("data:image/svg+xml,")))
+    _ds, published = published_dataset(api, uris=[f"file://{media}", f"file://{media}"])
     body = {"name": f"shapes {unique}", "dataset_version_id": published["version_id"], "default_labels": ["obj"]}
     task = ok(api.post("/api/v1/tasks", json=body), 201)
     frame0 = f"/api/v1/versions/{task['annotated_version_id']}/frames/f0"
     page = new_page(browser, system.url, user)
     page.goto(f"/tasks/{task['task_id']}/annotate")
     expect(page.locator("#frame-id")).to_have_text("f0")
+    expect(page.locator("#stage-svg")).to_have_attribute("data-image", "loaded")  # local media via the gateway
 
     page.click("#mode-rectangle")
     _drag(page, (100, 100), (250, 200))

@@ -1,7 +1,7 @@
 // The drawing layer: framework-free SVG behind a small facade. Commands in (setFrame, setRois, setMode, select,
 // setHidden), DOM events out (CustomEvents on the host element, see StageEvents). Mode is an explicit state
 // machine; ids and classes of the elements it renders are its test API:
-//   svg#stage-svg, image#stage-image, rect#stage-blank, g.roi[data-roi-id] (.selected .locked .roi-<type>),
+//   svg#stage-svg[data-mode][data-image=loading|loaded|failed|none], image#stage-image, rect#stage-blank, g.roi[data-roi-id] (.selected .locked .roi-<type>),
 //   g#stage-draft (the shape being drawn).
 
 export type Point = [number, number];
@@ -89,7 +89,12 @@ export class Stage {
     const loadable = /^(https?:|data:|\/)/.test(uri);
     this.image.setAttribute("href", loadable ? uri : "");
     this.image.style.display = loadable ? "" : "none";
-    this.image.onerror = () => (this.image.style.display = "none");
+    this.svg.dataset.image = loadable ? "loading" : "none";
+    this.image.onload = () => (this.svg.dataset.image = "loaded");
+    this.image.onerror = () => {
+      this.image.style.display = "none";
+      this.svg.dataset.image = "failed";
+    };
     this.cancel();
   }
 

@@ -274,7 +274,7 @@ export function EditorPage(p: { taskId: string }) {
   }, []);
   useEffect(() => {
     const src = frame?.base.sources[0];
-    if (src) stage.current?.setFrame(src.preview_uri || src.uri, src.width, src.height);
+    if (src) stage.current?.setFrame(imageUrl(src.preview_uri || src.uri), src.width, src.height);
   }, [frame?.version_id, frame?.frame_id, frame?.base]);
   useEffect(() => {
     stage.current?.setRois((work?.rois ?? []).map((r) => ({ ...r, color: labelColor(r.labels[0] ?? "") })));
@@ -476,4 +476,10 @@ async function whenKnown<T>(f: () => Promise<T>): Promise<T> {
       await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** attempt, 500)));
     }
   }
+}
+
+/** http(s) sources load directly; local `file://` media come through the gateway (only from its media roots;
+ * anything else fails to load and the stage shows a blank canvas of the source's size). */
+function imageUrl(uri: string): string {
+  return uri.startsWith("file:") ? `/api/v1/media?uri=${encodeURIComponent(uri)}` : uri;
 }
