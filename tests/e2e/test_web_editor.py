@@ -99,6 +99,16 @@ def test_shapes_edits_copy_paste_frame_labels_undo_then_complete_and_delete(
     before = next(r for r in state["rois"] if r["roi_id"] == rect)["points"]
     page.click("#mode-select")
     _drag(page, (175, 150), (215, 170))  # move by drag
+    expect(page.locator("#save-status")).to_have_text("1 unsaved change(s)")
+    handle = page.locator('#stage-handles circle.handle[data-handle="2"]')
+    expect(handle).to_be_visible()
+    corner = handle.bounding_box()
+    assert corner is not None  # the selected ROI shows its vertices: drag one to resize
+    page.mouse.move(corner["x"] + corner["width"] / 2, corner["y"] + corner["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(corner["x"] + 30, corner["y"] + 20)
+    page.mouse.move(corner["x"] + 60, corner["y"] + 40)
+    page.mouse.up()
     page.locator(f'.roi-item[data-roi-id="{rect}"] .roi-lock').click()
     _drag(page, (215, 170), (260, 230))  # locked: refused
     expect(page.locator("#save-status")).to_contain_text("is locked")
@@ -106,6 +116,8 @@ def test_shapes_edits_copy_paste_frame_labels_undo_then_complete_and_delete(
     moved = next(r for r in ok(api.get(frame0))["rois"] if r["roi_id"] == rect)
     assert moved["locked"] is True
     assert moved["points"][0][0] > before[0][0] and moved["points"][0][1] > before[0][1]
+    width = lambda pts: pts[1][0] - pts[0][0]  # noqa: E731
+    assert width(moved["points"]) > width(before) + 20
     page.locator(f'.roi-item[data-roi-id="{rect}"] .roi-lock').click()  # unlock again
 
     page.locator(f'.roi-item[data-roi-id="{ids["ellipse"]}"] .roi-metadata').click()

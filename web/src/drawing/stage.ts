@@ -2,7 +2,8 @@
 // setHidden), DOM events out (CustomEvents on the host element, see StageEvents). Mode is an explicit state
 // machine; ids and classes of the elements it renders are its test API:
 //   svg#stage-svg[data-mode][data-image=loading|loaded|failed|none], image#stage-image, rect#stage-blank, g.roi[data-roi-id] (.selected .locked .roi-<type>),
-//   g#stage-draft (the shape being drawn).
+//   g#stage-draft (the shape being drawn), g#stage-handles > circle.handle[data-handle] (vertices of the
+//   selected ROI: drag one to resize/reshape).
 
 export type Point = [number, number];
 export type ShapeType = "rectangle" | "ellipse" | "polygon" | "keypoints";
@@ -21,6 +22,7 @@ export interface StageRoi {
 export interface StageEvents {
   "stage:create": { type: ShapeType; points: Point[] };
   "stage:move": { roi_id: string; dx: number; dy: number };
+  "stage:reshape": { roi_id: string; points: Point[] };
   "stage:select": { roi_id: string | null };
   "stage:refused": { roi_id: string; reason: "locked" | "hidden" };
 }
@@ -30,7 +32,8 @@ type Interaction =
   | { kind: "idle" }
   | { kind: "dragging-shape"; type: "rectangle" | "ellipse"; start: Point; end: Point }
   | { kind: "placing"; type: "polygon" | "keypoints"; points: Point[]; cursor: Point | null }
-  | { kind: "moving"; roi_id: string; start: Point; delta: Point };
+  | { kind: "moving"; roi_id: string; start: Point; delta: Point }
+  | { kind: "reshaping"; roi_id: string; handle: number; points: Point[] };
 
 const NS = "http://www.w3.org/2000/svg";
 const CLOSE_RADIUS_PX = 8;
@@ -47,6 +50,7 @@ export class Stage {
   private readonly blank: SVGRectElement;
   private readonly layer: SVGGElement;
   private readonly draft: SVGGElement;
+  private readonly handles: SVGGElement;
   private mode: Mode = "select";
   private state: Interaction = { kind: "idle" };
   private rois: StageRoi[] = [];
@@ -62,7 +66,8 @@ export class Stage {
     this.image = el("image", { id: "stage-image", x: 0, y: 0 });
     this.layer = el("g", { id: "stage-rois" });
     this.draft = el("g", { id: "stage-draft" });
-    this.svg.append(this.blank, this.image, this.layer, this.draft);
+    this.handles = el("g", { id: "stage-handles" });
+    this.svg.append(this.blank, this.image, this.layer, this.handles, this.draft);
     host.append(this.svg);
     this.svg.addEventListener("pointerdown", this.onDown);
     this.svg.addEventListener("pointermove", this.onMove);
@@ -122,6 +127,7 @@ export class Stage {
   setHidden(hidden: boolean): void {
     this.hidden = hidden;
     this.layer.style.display = hidden ? "none" : "";
+    this.handles.style.display = hidden ? "none" : "";
   }
 
   /** Finish a keypoints/polygon shape being placed (✓ button or Enter). */
@@ -170,6 +176,13 @@ export class Stage {
       }
       this.state = { kind: "placing", type: this.mode, points: [...points, p], cursor: p };
     } else {
+      const handle = (ev.target as Element).closest<SVGCircleElement>("circle.handle");
+      const roi = this.rois.find((r) => r.roi_id === this.selected);
+      if (handle && roi && !roi.locked && !this.hidden) {
+        this.state = { kind: "reshaping", roi_id: roi.roi_id, handle: Number(handle.dataset.handle), points: corners(roi) };
+        this.svg.setPointerCapture?.(ev.pointerId);
+        return;
+      }
       const target = (ev.target as Element).closest<SVGGElement>("g.roi");
       const id = target?.dataset.roiId ?? null;
       this.selected = id;
@@ -198,6 +211,11 @@ export class Stage {
       s.delta = [p[0] - s.start[0], p[1] - s.start[1]];
       const g = this.layer.querySelector<SVGGElement>(`g.roi[data-roi-id="${CSS.escape(s.roi_id)}"]`);
       g?.setAttribute("transform", `translate(${s.delta[0]} ${s.delta[1]})`);
+      this.handles.setAttribute("transform", `translate(${s.delta[0]} ${s.delta[1]})`);
+      return;
+    } else if (s.kind === "reshaping") {
+      s.points = dragCorner(this.rois.find((r) => r.roi_id === s.roi_id)!, s.points, s.handle, p);
+      this.renderDraft();
       return;
     }
     this.renderDraft();
@@ -218,6 +236,11 @@ export class Stage {
       const [dx, dy] = s.delta;
       if (dx !== 0 || dy !== 0) this.emit("stage:move", { roi_id: s.roi_id, dx, dy });
       else this.render();
+    } else if (s.kind === "reshaping") {
+      this.state = { kind: "idle" };
+      this.renderDraft();
+      const roi = this.rois.find((r) => r.roi_id === s.roi_id);
+      if (roi) this.emit("stage:reshape", { roi_id: s.roi_id, points: fromCorners(roi, s.points) });
     }
   };
 
@@ -272,11 +295,21 @@ export class Stage {
       frag.append(g);
     }
     this.layer.replaceChildren(frag);
+    this.handles.removeAttribute("transform");
+    const sel = this.rois.find((r) => r.roi_id === this.selected);
+    const r = this.pxToImage(5) || 5;
+    this.handles.replaceChildren(
+      ...(sel && !sel.locked ? corners(sel) : []).map(([cx, cy], i) => el("circle", { class: "handle", "data-handle": i, cx, cy, r })),
+    );
   }
 
   private renderDraft(): void {
     const s = this.state;
     this.draft.replaceChildren();
+    if (s.kind === "reshaping") {
+      const roi = this.rois.find((r) => r.roi_id === s.roi_id);
+      if (roi) this.draft.append(this.shape(roi.type, fromCorners(roi, s.points), { class: "draft-shape" }));
+    }
     if (s.kind === "dragging-shape") this.draft.append(this.shape(s.type, [s.start, s.end], { class: "draft-shape" }));
     if (s.kind === "placing") {
       const pts = s.cursor && s.type === "polygon" ? [...s.points, s.cursor] : s.points;
@@ -285,4 +318,22 @@ export class Stage {
       this.draft.append(shape);
     }
   }
+}
+
+/** The draggable vertices of a ROI: four corners of a rectangle/ellipse box, else its points. */
+function corners(r: StageRoi): Point[] {
+  if (r.type !== "rectangle" && r.type !== "ellipse") return r.points;
+  const [[x1, y1], [x2, y2]] = r.points;
+  return [[x1, y1], [x2, y1], [x2, y2], [x1, y2]];
+}
+
+/** Corners after dragging one: a box keeps the opposite corner fixed; other shapes move just that vertex. */
+function dragCorner(r: StageRoi, pts: Point[], i: number, p: Point): Point[] {
+  if (r.type !== "rectangle" && r.type !== "ellipse") return pts.map((q, j) => (j === i ? p : q));
+  const [ox, oy] = pts[(i + 2) % 4];
+  return corners({ ...r, points: [[Math.min(ox, p[0]), Math.min(oy, p[1])], [Math.max(ox, p[0]), Math.max(oy, p[1])]] });
+}
+
+function fromCorners(r: StageRoi, pts: Point[]): Point[] {
+  return r.type === "rectangle" || r.type === "ellipse" ? [pts[0], pts[2]] : pts;
 }

@@ -300,6 +300,7 @@ export function EditorPage(p: { taskId: string }) {
         setSelected(roi_id);
       }),
       on("stage:move", (d) => push({ move_roi: d })),
+      on("stage:reshape", (d) => push({ reshape_roi: d })),
       on("stage:select", (d) => setSelected(d.roi_id)),
       on("stage:refused", (d) => setStatus({ text: `ROI ${d.roi_id} is ${d.reason}: unlock it to edit`, error: true })),
     ];
