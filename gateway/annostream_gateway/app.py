@@ -14,7 +14,7 @@ from annostream_kernel.logs import configure_logging, get_logger
 from . import errors
 from .clients import Clients
 from .config import GatewaySettings
-from .routes import datasets, frames, health, iterator, media, tasks, web
+from .routes import datasets, frames, health, iterator, live, media, tasks, web
 
 log = get_logger(__name__)
 
@@ -28,6 +28,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         app.state.clients = Clients.open(s)
         app.state.settings = s
         yield
+        await live.close(app)
         await app.state.clients.close()
 
     app = FastAPI(
@@ -37,7 +38,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         description="HTTP API of annostream: datasets, tasks, frames and annotation edits.",
     )
     errors.install(app)
-    for r in (health.router, datasets.router, tasks.router, iterator.router, frames.router, media.router):
+    for r in (health.router, datasets.router, tasks.router, iterator.router, frames.router, media.router, live.router):
         app.include_router(r)
     app.include_router(web.router)  # last: its SPA fallback answers only paths nothing else does
     return app

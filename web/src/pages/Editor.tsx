@@ -137,7 +137,11 @@ export function EditorPage(p: { taskId: string }) {
   const [exhausted, setExhausted] = useState(false);
   const [json, setJson] = useState<{ title: string; value: Record<string, unknown>; onSave: (v: Record<string, unknown>) => void } | null>(null);
   const [help, setHelp] = useState(false);
+  const [live, setLive] = useState<"off" | "connecting" | "connected">("off");
+  const [remote, setRemote] = useState<string | null>(null);
   const work = frame ? fold(frame, pending) : null;
+  const latest = useRef({ version: 0, pending: 0 });
+  latest.current = { version: frame?.version ?? 0, pending: pending.length };
 
   const push = useCallback((...cmds: Command[]) => {
     setPending((p) => [...p, ...cmds]);
@@ -187,6 +191,44 @@ export function EditorPage(p: { taskId: string }) {
     (c ? show(c) : lease(null)).catch((e) => setStatus({ text: e instanceof ApiError ? e.message : String(e), error: true }));
   }, [taskId, show, lease]);
 
+  // --- live: another annotator's save on this frame shows up at once (WebSocket fed by NATS) ----------------
+  const refKey = cursor ? `${cursor.ref.version_id}/${cursor.ref.frame_id}` : "";
+  useEffect(() => {
+    if (!cursor) return;
+    const ref = cursor.ref;
+    let closed = false;
+    let socket: WebSocket | null = null;
+    let timer: number | undefined;
+    const connect = () => {
+      setLive("connecting");
+      const proto = location.protocol === "https:" ? "wss" : "ws";
+      socket = new WebSocket(`${proto}://${location.host}/api/v1/live/versions/${ref.version_id}/frames/${encodeURIComponent(ref.frame_id)}`);
+      socket.onmessage = (m) => {
+        const msg = JSON.parse(m.data);
+        if (msg.type === "subscribed") return setLive("connected");
+        if (msg.type === "overflow" || (msg.type === "event" && (msg.stream_version ?? Infinity) > latest.current.version)) {
+          void api.getFrame(ref).then((fresh) => {
+            if (closed || fresh.version <= latest.current.version) return;
+            if (latest.current.pending === 0) setFrame(fresh);
+            else setRemote(msg.actor ?? "someone"); // keep the base: Save merges, or names the conflict
+          });
+        }
+      };
+      socket.onclose = () => {
+        setLive("off");
+        if (!closed) timer = window.setTimeout(connect, 1000);
+      };
+    };
+    connect();
+    return () => {
+      closed = true;
+      window.clearTimeout(timer);
+      socket?.close();
+      setRemote(null);
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [refKey]);
+
   // --- saving ---------------------------------------------------------------------------------------------
   const save = useCallback(async (): Promise<boolean> => {
     if (!frame || !cursor || pending.length === 0) return true;
@@ -196,6 +238,7 @@ export function EditorPage(p: { taskId: string }) {
       setFrame(r.frame);
       setPending([]);
       setConflict(null);
+      setRemote(null);
       setStatus({ text: r.rebased ? "Saved (merged with others' edits)" : "Saved" });
       return true;
     } catch (e) {
@@ -209,6 +252,7 @@ export function EditorPage(p: { taskId: string }) {
     if (!cursor) return;
     const fresh = await api.getFrame(cursor.ref);
     setConflict(null);
+    setRemote(null);
     setFrame(fresh);
     if (!keepMine) {
       setPending([]);
@@ -355,9 +399,17 @@ export function EditorPage(p: { taskId: string }) {
         <button id="close-editor" onClick={close}>← Annotations</button>
         <h1 id="editor-title">{task?.name ?? "…"}</h1>
         <span id="frame-id">{cursor?.ref.frame_id}</span>
+        <span id="live-status" data-state={live} title="Live updates from other annotators">
+          {live === "connected" ? "● live" : "○ offline"}
+        </span>
         <span id="frame-position">{cursor ? `${cursor.position}/${cursor.total}` : ""}</span>
         <button id="help" onClick={() => setHelp(true)}>?</button>
       </header>
+      {remote && !conflict && (
+        <div className="banner" id="live-notice">
+          {remote} changed this frame while you edit it: Save merges your edits (a same-ROI change asks you first).
+        </div>
+      )}
       {conflict && (
         <div className="banner" id="conflict">
           {String(conflict.details.actor ?? "Someone")} changed ROI {String(conflict.details.roi_id ?? "")} meanwhile.{" "}

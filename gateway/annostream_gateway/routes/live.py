@@ -1,0 +1,127 @@
+"""Live frame updates for the editor: a WebSocket per open frame, fed by the frame's annotation events on NATS."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import nats
+from fastapi import APIRouter, FastAPI, WebSocket, WebSocketDisconnect
+from nats.aio.client import Client as NatsClient
+from nats.aio.msg import Msg
+
+from annostream_kernel.events import subject_token
+from annostream_kernel.logs import get_logger
+from annostream_protos.events.v1 import envelope_pb2
+
+from ..config import GatewaySettings
+
+log = get_logger(__name__)
+router = APIRouter(tags=["live"])
+QUEUE_MAX = 1000  # events buffered per socket; a client this far behind is told to reload instead
+
+
+class LiveHub:
+    """One core-NATS connection per gateway process, opened on first use (JetStream publishes reach plain
+    subscribers too, so the editor sees events as the relay publishes them)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.nc: NatsClient | None = None
+        self.lock = asyncio.Lock()
+
+    async def client(self) -> NatsClient:
+        async with self.lock:
+            if self.nc is None or self.nc.is_closed:
+                self.nc = await nats.connect(servers=self.url.split(","), name="annostream-gateway-live")
+            return self.nc
+
+    async def close(self) -> None:
+        if self.nc is not None and not self.nc.is_closed:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.nc.close(), 5)
+
+
+def hub(app: FastAPI) -> LiveHub:
+    """The app's hub (created on first use from the gateway settings)."""
+    h: LiveHub | None = getattr(app.state, "live", None)
+    if h is None:
+        settings: GatewaySettings = getattr(app.state, "settings", None) or GatewaySettings()
+        h = app.state.live = LiveHub(settings.nats_url)
+    return h
+
+
+async def close(app: FastAPI) -> None:
+    """Close the hub's NATS connection (gateway shutdown)."""
+    h: LiveHub | None = getattr(app.state, "live", None)
+    if h is not None:
+        await h.close()
+
+
+def frame_subject(version_id: str, frame_id: str) -> str:
+    return f"annostream.annotation.v1.*.{subject_token(version_id)}.{subject_token(frame_id)}.>"
+
+
+@router.websocket("/api/v1/live/versions/{version_id}/frames/{frame_id}")
+async def live_frame(ws: WebSocket, version_id: str, frame_id: str) -> None:
+    """Sends `{"type": "subscribed"}`, then one JSON message per annotation event of the frame:
+    `{"type": "event", "event_type", "actor", "stream_version", "event_id", "task_id"}`;
+    `{"type": "overflow"}` when the client fell too far behind (reload the frame)."""
+    await ws.accept()
+    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=QUEUE_MAX)
+
+    async def on_msg(msg: Msg) -> None:
+        try:
+            env = envelope_pb2.EventEnvelope.FromString(msg.data)
+        except Exception:  # an undecodable payload: still tell the editor that the frame changed
+            kind = (msg.header or {}).get("Annostream-Event-Type", "")
+            item: dict[str, Any] = {"type": "event", "event_type": kind}
+        else:
+            item = {
+                "type": "event",
+                "event_type": env.type,
+                "actor": env.actor,
+                "stream_version": env.stream_version,
+                "event_id": env.event_id,
+                "task_id": env.task_id or None,
+            }
+        try:
+            queue.put_nowait(item)
+        except asyncio.QueueFull:
+            with contextlib.suppress(asyncio.QueueEmpty):
+                queue.get_nowait()
+            queue.put_nowait({"type": "overflow"})
+
+    try:
+        nc = await hub(ws.app).client()
+        sub = await nc.subscribe(frame_subject(version_id, frame_id), cb=on_msg)
+    except Exception as err:
+        log.warning("live_subscribe_failed", error=repr(err))
+        await ws.close(code=1011, reason="live updates unavailable")
+        return
+    receiver = asyncio.create_task(_drain_client(ws))
+    try:
+        await ws.send_json({"type": "subscribed", "version_id": version_id, "frame_id": frame_id})
+        while not receiver.done():
+            getter = asyncio.create_task(queue.get())
+            done, _ = await asyncio.wait({getter, receiver}, return_when=asyncio.FIRST_COMPLETED)
+            if getter in done:
+                await ws.send_json(getter.result())
+            else:
+                getter.cancel()
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        receiver.cancel()
+        with contextlib.suppress(Exception):
+            await sub.unsubscribe()
+
+
+async def _drain_client(ws: WebSocket) -> None:
+    """Read (and ignore) what the client sends until it disconnects."""
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+        while True:
+            msg = await ws.receive()
+            if msg["type"] == "websocket.disconnect":
+                return

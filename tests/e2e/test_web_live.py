@@ -1,0 +1,88 @@
+"""Two annotators in two Chromium contexts on one frame: each sees the other's saves live (WebSocket fed by
+NATS), and a same-ROI conflict on save names the other annotator and lets the user keep theirs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from annostream_cli.stack import LocalStack
+
+from .web_browser import chromium, new_page, ok, published_dataset
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as b:
+        yield b
+
+
+def _drag(page: Page, start: tuple[float, float], end: tuple[float, float]) -> None:
+    box = page.locator("#stage-svg").bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + start[0], box["y"] + start[1])
+    page.mouse.down()
+    page.mouse.move(box["x"] + (start[0] + end[0]) / 2, box["y"] + (start[1] + end[1]) / 2)
+    page.mouse.move(box["x"] + end[0], box["y"] + end[1])
+    page.mouse.up()
+
+
+def _open(page: Page, url: str) -> None:
+    page.goto(url)
+    expect(page.locator("#frame-id")).to_have_text("f0")
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "connected")
+
+
+def test_two_annotators_see_each_others_saves_live_and_resolve_a_conflict(
+    browser: Browser, system: LocalStack, unique: str
+) -> None:
+    api = httpx.Client(base_url=system.url, headers={"X-Annostream-User": f"alice-{unique}"}, timeout=30)
+    _ds, published = published_dataset(api, frames=1)
+    body = {"name": f"live {unique}", "dataset_version_id": published["version_id"]}
+    task = ok(api.post("/api/v1/tasks", json=body), 201)
+    version = task["annotated_version_id"]
+    url = f"/tasks/{task['task_id']}/annotate?version={version}&frame=f0"
+    alice = new_page(browser, system.url, f"alice-{unique}")
+    bob = new_page(browser, system.url, f"bob-{unique}")
+    _open(alice, url)
+    _open(bob, url)
+
+    alice.click("#mode-rectangle")
+    _drag(alice, (100, 100), (300, 250))
+    alice.click("#save")
+    expect(alice.locator("#save-status")).to_have_text("Saved")
+    expect(bob.locator("g.roi.roi-rectangle")).to_have_count(1)  # no reload: pushed to bob
+    roi_id = bob.locator("g.roi").get_attribute("data-roi-id")
+
+    bob.click("#mode-select")
+    _drag(bob, (200, 175), (260, 175))  # bob moves it (unsaved) ...
+    alice.click("#mode-select")
+    _drag(alice, (200, 175), (200, 235))  # ... while alice moves it too and saves first
+    alice.click("#save")
+    expect(alice.locator("#save-status")).to_have_text("Saved")
+    expect(bob.locator("#live-notice")).to_contain_text(f"alice-{unique}")
+    bob.click("#save")
+    expect(bob.locator("#conflict")).to_contain_text(f"alice-{unique}")
+    bob.click("#conflict-keep-mine")
+    bob.click("#save")
+    expect(bob.locator("#save-status")).to_contain_text("Saved")
+    expect(alice.locator("#save-status")).to_have_text("Saved")
+    state = ok(api.get(f"/api/v1/versions/{version}/frames/f0"))
+    history = ok(api.get(f"/api/v1/versions/{version}/frames/f0/events"))["events"]
+    assert [(e["type"], e["actor"]) for e in history if e["roi_id"] == roi_id][-2:] == [
+        ("RoiMoved", f"alice-{unique}"),
+        ("RoiMoved", f"bob-{unique}"),
+    ]
+    # alice's screen follows bob's save too
+    expect(alice.locator("g.roi")).to_have_count(1)
+    alice.wait_for_function(
+        "x => Math.abs(parseFloat(document.querySelector('g.roi rect').getAttribute('x')) - x) < 1e-6",
+        arg=state["rois"][0]["points"][0][0],
+    )
+    assert alice.errors == [] and bob.errors == []  # type: ignore[attr-defined]
+    api.close()
