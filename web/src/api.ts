@@ -184,6 +184,8 @@ export const api = {
   progress: (id: string) => request<{ done: number; total: number; leased: number }>("GET", `/tasks/${id}/progress`),
   listDatasets: () => request<{ datasets: Dataset[] }>("GET", "/datasets?page_size=500"),
   listVersions: (datasetId: string) => request<{ versions: VersionNode[] }>("GET", `/datasets/${datasetId}/versions`),
+  versionStats: (versionId: string) =>
+    request<{ roi_labels: Record<string, number>; frame_labels: Record<string, number> }>("GET", `/versions/${versionId}/stats`),
   nextFrame: (taskId: string, completeLeaseId: string | null) =>
     request<Lease>("POST", `/tasks/${taskId}/next-frame`, { complete_lease_id: completeLeaseId ?? "" }),
   navigate: (taskId: string, action: string, fromTrailIndex: number, fromPosition: number, steps = 0) =>

@@ -69,4 +69,5 @@ export function labelColor(label: string): string {
 export function setLabelColor(label: string, color: string): void {
   const saved = JSON.parse(localStorage.getItem(COLOR_KEY) || "{}") as Record<string, string>;
   localStorage.setItem(COLOR_KEY, JSON.stringify({ ...saved, [label]: color }));
+  window.dispatchEvent(new CustomEvent("annostream:label-colors"));
 }

@@ -1,7 +1,7 @@
 // The drawing layer: framework-free SVG behind a small facade. Commands in (setFrame, setRois, setMode, select,
 // setHidden), DOM events out (CustomEvents on the host element, see StageEvents). Mode is an explicit state
 // machine; ids and classes of the elements it renders are its test API:
-//   svg#stage-svg[data-mode][data-image=loading|loaded|failed|none], image#stage-image, rect#stage-blank, g.roi[data-roi-id] (.selected .locked .roi-<type>),
+//   svg#stage-svg[data-mode][data-zoom][data-image=loading|loaded|failed|none] (viewBox = the visible part), image#stage-image, rect#stage-blank, g.roi[data-roi-id] (.selected .locked .roi-<type>),
 //   g#stage-draft (the shape being drawn), g#stage-handles > circle.handle[data-handle] (vertices of the
 //   selected ROI: drag one to resize/reshape).
 
@@ -33,7 +33,8 @@ type Interaction =
   | { kind: "dragging-shape"; type: "rectangle" | "ellipse"; start: Point; end: Point }
   | { kind: "placing"; type: "polygon" | "keypoints"; points: Point[]; cursor: Point | null }
   | { kind: "moving"; roi_id: string; start: Point; delta: Point }
-  | { kind: "reshaping"; roi_id: string; handle: number; points: Point[] };
+  | { kind: "reshaping"; roi_id: string; handle: number; points: Point[] }
+  | { kind: "panning"; client: Point; origin: Point };
 
 const NS = "http://www.w3.org/2000/svg";
 const CLOSE_RADIUS_PX = 8;
@@ -59,6 +60,7 @@ export class Stage {
   private width = 1;
   private height = 1;
   private zoom = 1;
+  private view: Point = [0, 0]; // top-left of the visible part, in image coordinates
 
   constructor(private readonly host: HTMLElement) {
     this.svg = el("svg", { id: "stage-svg", preserveAspectRatio: "xMidYMid meet" });
@@ -85,8 +87,7 @@ export class Stage {
   setFrame(uri: string, width: number, height: number): void {
     this.width = width;
     this.height = height;
-    this.zoom = 1;
-    this.applyViewBox();
+    this.resetView();
     for (const e of [this.blank, this.image]) {
       e.setAttribute("width", String(width));
       e.setAttribute("height", String(height));
@@ -188,6 +189,10 @@ export class Stage {
       this.selected = id;
       this.emit("stage:select", { roi_id: id });
       this.render();
+      if (!id && this.zoom > 1) {
+        this.state = { kind: "panning", client: [ev.clientX, ev.clientY], origin: this.view };
+        this.svg.setPointerCapture?.(ev.pointerId);
+      }
       if (id) {
         const roi = this.rois.find((r) => r.roi_id === id);
         if (roi?.locked || this.hidden) {
@@ -205,6 +210,11 @@ export class Stage {
     const s = this.state;
     if (s.kind === "idle") return;
     const p = this.toImage(ev);
+    if (s.kind === "panning") {
+      const k = this.pxToImage(1);
+      this.view = [s.origin[0] - (ev.clientX - s.client[0]) * k, s.origin[1] - (ev.clientY - s.client[1]) * k];
+      return this.applyViewBox();
+    }
     if (s.kind === "dragging-shape") s.end = p;
     else if (s.kind === "placing") s.cursor = p;
     else if (s.kind === "moving") {
@@ -236,6 +246,8 @@ export class Stage {
       const [dx, dy] = s.delta;
       if (dx !== 0 || dy !== 0) this.emit("stage:move", { roi_id: s.roi_id, dx, dy });
       else this.render();
+    } else if (s.kind === "panning") {
+      this.state = { kind: "idle" };
     } else if (s.kind === "reshaping") {
       this.state = { kind: "idle" };
       this.renderDraft();
@@ -252,17 +264,33 @@ export class Stage {
 
   private onWheel = (ev: WheelEvent): void => {
     ev.preventDefault();
-    this.zoom = Math.min(20, Math.max(1, this.zoom * (ev.deltaY < 0 ? 1.15 : 1 / 1.15)));
-    this.applyViewBox(this.toImage(ev));
+    this.zoomBy(ev.deltaY < 0 ? 1.15 : 1 / 1.15, this.toImage(ev));
   };
 
-  private applyViewBox(center?: Point): void {
+  /** Zoom by `factor` keeping `anchor` (image coordinates; default the view's centre) where it is. */
+  zoomBy(factor: number, anchor?: Point): void {
+    const zoom = Math.min(20, Math.max(1, this.zoom * factor));
+    const [w, h] = [this.width / this.zoom, this.height / this.zoom];
+    const [ax, ay] = anchor ?? [this.view[0] + w / 2, this.view[1] + h / 2];
+    const k = this.zoom / zoom;
+    this.view = [ax - (ax - this.view[0]) * k, ay - (ay - this.view[1]) * k];
+    this.zoom = zoom;
+    this.applyViewBox();
+  }
+
+  /** The whole image in view. */
+  resetView(): void {
+    this.zoom = 1;
+    this.view = [0, 0];
+    this.applyViewBox();
+  }
+
+  private applyViewBox(): void {
     const w = this.width / this.zoom;
     const h = this.height / this.zoom;
-    const [cx, cy] = center ?? [this.width / 2, this.height / 2];
-    const x = Math.min(Math.max(cx - w / 2, 0), this.width - w);
-    const y = Math.min(Math.max(cy - h / 2, 0), this.height - h);
-    this.svg.setAttribute("viewBox", `${x} ${y} ${w} ${h}`);
+    this.view = [Math.min(Math.max(this.view[0], 0), this.width - w), Math.min(Math.max(this.view[1], 0), this.height - h)];
+    this.svg.setAttribute("viewBox", `${this.view[0]} ${this.view[1]} ${w} ${h}`);
+    this.svg.dataset.zoom = this.zoom.toFixed(2);
   }
 
   private shape(type: ShapeType, points: Point[], attrs: Record<string, string | number>): SVGElement {

@@ -66,7 +66,7 @@ function TaskCard(p: { task: Task; datasetName: string; onChanged: () => void; o
       {menu && (
         <div className="menu" onClick={(e) => e.stopPropagation()}>
           <button className="menu-annotate" onClick={open}>Annotate</button>
-          <button className="menu-info" onClick={() => (setMenu(false), info && p.onInfo(info))}>Info</button>
+          <button className="menu-info" onClick={act(async () => p.onInfo(await api.getTask(task.task_id)))}>Info</button>
           {task.status === "active" ? (
             <button className="menu-complete" onClick={act(() => api.completeTask(task.task_id))}>Complete</button>
           ) : (

@@ -59,8 +59,8 @@ function LabelChips(p: { labels: string[]; onRemove?: (l: string) => void; cls: 
     <div className="chips">
       {p.labels.map((l) => (
         <span className={`chip ${p.cls}`} key={l} data-label={l}>
-          <label className="dot" style={{ background: labelColor(l), margin: 0, cursor: "pointer" }} title="Pick a color">
-            <input type="color" style={{ display: "none" }} value={labelColor(l)} onChange={(e) => (setLabelColor(l, e.target.value), bump((x) => x + 1))} />
+          <label className="dot" style={{ background: labelColor(l), margin: 0, cursor: "pointer", position: "relative" }} title="Pick a color">
+            <input type="color" className="label-color" style={{ opacity: 0, position: "absolute", inset: 0, width: 10, height: 10, padding: 0, border: 0 }} value={labelColor(l)} onChange={(e) => (setLabelColor(l, e.target.value), bump((x) => x + 1))} />
           </label>
           {l}
           {p.onRemove && (
@@ -137,6 +137,14 @@ export function EditorPage(p: { taskId: string }) {
   const [exhausted, setExhausted] = useState(false);
   const [json, setJson] = useState<{ title: string; value: Record<string, unknown>; onSave: (v: Record<string, unknown>) => void } | null>(null);
   const [help, setHelp] = useState(false);
+  const [sourceIdx, setSourceIdx] = useState(0);
+  const [datasetLabels, setDatasetLabels] = useState<string[]>([]);
+  const [colors, setColors] = useState(0); // bumped when a label color is picked
+  useEffect(() => {
+    const on = () => setColors((c) => c + 1);
+    window.addEventListener("annostream:label-colors", on);
+    return () => window.removeEventListener("annostream:label-colors", on);
+  }, []);
   const [live, setLive] = useState<"off" | "connecting" | "connected">("off");
   const [remote, setRemote] = useState<string | null>(null);
   const work = frame ? fold(frame, pending) : null;
@@ -186,7 +194,18 @@ export function EditorPage(p: { taskId: string }) {
   );
 
   useEffect(() => {
-    api.getTask(taskId).then((t) => (setTask(t), setDefaults(t.default_labels)), (e) => setStatus({ text: String(e.message ?? e), error: true }));
+    api.getTask(taskId).then(
+      (t) => {
+        setTask(t);
+        setDefaults(t.default_labels);
+        // autocomplete: the labels already used in the dataset version (ROI and frame labels)
+        api.versionStats(t.annotated_version_id).then(
+          (st) => setDatasetLabels([...Object.keys(st.roi_labels), ...Object.keys(st.frame_labels)]),
+          () => undefined,
+        );
+      },
+      (e) => setStatus({ text: String(e.message ?? e), error: true }),
+    );
     const c = cursorFromUrl();
     (c ? show(c) : lease(null)).catch((e) => setStatus({ text: e instanceof ApiError ? e.message : String(e), error: true }));
   }, [taskId, show, lease]);
@@ -316,13 +335,18 @@ export function EditorPage(p: { taskId: string }) {
     stage.current = s;
     return () => s.destroy();
   }, []);
+  const sources = frame?.base.sources ?? [];
+  const source = sources[Math.min(sourceIdx, Math.max(sources.length - 1, 0))];
+  const multi = sources.length > 1;
+  const onSource = (r: Roi) => !multi || r.source_id === source?.id || (!r.source_id && source?.id === sources[0].id);
+  const shown = (work?.rois ?? []).filter(onSource);
+  useEffect(() => setSourceIdx(0), [frame?.version_id, frame?.frame_id]);
   useEffect(() => {
-    const src = frame?.base.sources[0];
-    if (src) stage.current?.setFrame(imageUrl(src.preview_uri || src.uri), src.width, src.height);
-  }, [frame?.version_id, frame?.frame_id, frame?.base]);
+    if (source) stage.current?.setFrame(imageUrl(source.preview_uri || source.uri), source.width, source.height);
+  }, [frame?.version_id, frame?.frame_id, source?.id, source?.uri]);
   useEffect(() => {
-    stage.current?.setRois((work?.rois ?? []).map((r) => ({ ...r, color: labelColor(r.labels[0] ?? "") })));
-  }, [work?.rois]);
+    stage.current?.setRois(shown.map((r) => ({ ...r, color: labelColor(r.labels[0] ?? "") })));
+  }, [work?.rois, source?.id, colors]);
   useEffect(() => stage.current?.select(selected), [selected]);
   useEffect(() => stage.current?.setHidden(hidden), [hidden]);
   const setMode = (m: Mode) => {
@@ -340,7 +364,8 @@ export function EditorPage(p: { taskId: string }) {
     const offs = [
       on("stage:create", (d) => {
         const roi_id = newRoiId();
-        push({ create_roi: { roi: { roi_id, type: d.type, points: d.points, labels: defaults } } });
+        const src = multi && source ? { source_id: source.id } : {};
+        push({ create_roi: { roi: { roi_id, type: d.type, points: d.points, labels: defaults, ...src } } });
         setSelected(roi_id);
       }),
       on("stage:move", (d) => push({ move_roi: d })),
@@ -349,7 +374,7 @@ export function EditorPage(p: { taskId: string }) {
       on("stage:refused", (d) => setStatus({ text: `ROI ${d.roi_id} is ${d.reason}: unlock it to edit`, error: true })),
     ];
     return () => offs.forEach((off) => off());
-  }, [push, defaults]);
+  }, [push, defaults, multi, source?.id]);
 
   // --- keyboard and leaving ------------------------------------------------------------------------------
   useEffect(() => {
@@ -383,11 +408,12 @@ export function EditorPage(p: { taskId: string }) {
     go("/");
   };
 
-  const known = [...new Set([...(task?.label_set ?? []), ...(task?.default_labels ?? []), ...(work?.rois.flatMap((r) => r.labels) ?? [])])];
+  const known = [...new Set([...(task?.label_set ?? []), ...(task?.default_labels ?? []), ...datasetLabels, ...(work?.rois.flatMap((r) => r.labels) ?? [])])];
   const sel = work?.rois.find((r) => r.roi_id === selected);
   const paste = () => {
     if (!clipboard || !cursor) return;
-    const rois = clipboard.rois.map((r) => ({ roi_id: newRoiId(), type: r.type, points: r.points, labels: r.labels, metadata: r.metadata }));
+    const src = multi && source ? { source_id: source.id } : {};
+    const rois = clipboard.rois.map((r) => ({ roi_id: newRoiId(), type: r.type, points: r.points, labels: r.labels, metadata: r.metadata, ...src }));
     const { version_id, frame_id } = clipboard.from;
     const origins = clipboard.rois.map((r) => ({ version_id, frame_id, roi_id: r.roi_id }));
     push({ paste_rois: { rois, origins } });
@@ -441,6 +467,21 @@ export function EditorPage(p: { taskId: string }) {
               {status.error ? status.text : pending.length ? `${pending.length} unsaved change(s)` : status.text}
             </span>
           </div>
+          <div className="tools">
+            <button id="zoom-in" title="Zoom in (wheel)" onClick={() => stage.current?.zoomBy(1.5)}>+</button>
+            <button id="zoom-out" title="Zoom out (wheel)" onClick={() => stage.current?.zoomBy(1 / 1.5)}>−</button>
+            <button id="zoom-reset" title="Fit (drag the background to pan when zoomed)" onClick={() => stage.current?.resetView()}>Fit</button>
+            {multi && (
+              <span id="source-tabs" className="seg">
+                {sources.map((s, i) => (
+                  <button key={s.id} className="source-tab" data-source-id={s.id} aria-pressed={s.id === source?.id} onClick={() => setSourceIdx(i)}>
+                    {s.id}
+                  </button>
+                ))}
+              </span>
+            )}
+            <span className="statusline" id="source-info">{source ? `${source.id} · ${source.width}×${source.height}` : ""}</span>
+          </div>
           {exhausted && <p className="empty" id="editor-empty">{status.text}</p>}
           <div className="stage-host" ref={host} id="stage-host" />
         </div>
@@ -450,9 +491,9 @@ export function EditorPage(p: { taskId: string }) {
           <LabelChips cls="default-label" labels={defaults} onRemove={(l) => setDefaults(defaults.filter((x) => x !== l))} />
           <AddLabel cls="default-label-input" placeholder="label for new ROIs + Enter" onAdd={(l) => setDefaults([...new Set([...defaults, l])])} />
           <h4>
-            Objects ({work?.rois.length ?? 0})
+            Objects ({shown.length})
             <span>
-              <button id="copy-all" title="Copy all" onClick={() => work && cursor && (clipboard = { rois: work.rois, from: cursor.ref })}>COPY ALL</button>{" "}
+              <button id="copy-all" title="Copy all" onClick={() => cursor && (clipboard = { rois: shown, from: cursor.ref })}>COPY ALL</button>{" "}
               <button id="paste" title="Paste" onClick={paste}>PASTE</button>{" "}
               <button id="lock-all" onClick={() => push({ lock_all_rois: {} })}>Lock all</button>{" "}
               <button id="unlock-all" onClick={() => push({ unlock_all_rois: {} })}>Unlock all</button>{" "}
@@ -460,7 +501,7 @@ export function EditorPage(p: { taskId: string }) {
             </span>
           </h4>
           <ul className="roi-list" id="roi-list">
-            {work?.rois.map((r) => (
+            {shown.map((r) => (
               <li key={r.roi_id} className={`roi-item ${r.roi_id === selected ? "selected" : ""} ${r.locked ? "locked" : ""}`} data-roi-id={r.roi_id} onClick={() => setSelected(r.roi_id)}>
                 <div className="head">
                   <span className="kind">{r.type}</span>
