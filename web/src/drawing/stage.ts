@@ -121,8 +121,9 @@ export class Stage {
   }
 
   select(roiId: string | null): void {
+    if (roiId === this.selected) return;
     this.selected = roiId;
-    this.render();
+    this.markSelected();
   }
 
   setHidden(hidden: boolean): void {
@@ -187,8 +188,8 @@ export class Stage {
       const target = (ev.target as Element).closest<SVGGElement>("g.roi");
       const id = target?.dataset.roiId ?? null;
       this.selected = id;
+      this.markSelected();
       this.emit("stage:select", { roi_id: id });
-      this.render();
       if (!id && this.zoom > 1) {
         this.state = { kind: "panning", client: [ev.clientX, ev.clientY], origin: this.view };
         this.svg.setPointerCapture?.(ev.pointerId);
@@ -323,6 +324,17 @@ export class Stage {
       frag.append(g);
     }
     this.layer.replaceChildren(frag);
+    this.renderHandles();
+  }
+
+  /** Move the `selected` class and the vertex handles without rebuilding the other ROIs. */
+  private markSelected(): void {
+    this.layer.querySelector("g.roi.selected")?.classList.remove("selected");
+    if (this.selected) this.layer.querySelector(`g.roi[data-roi-id="${CSS.escape(this.selected)}"]`)?.classList.add("selected");
+    this.renderHandles();
+  }
+
+  private renderHandles(): void {
     this.handles.removeAttribute("transform");
     const sel = this.rois.find((r) => r.roi_id === this.selected);
     const r = this.pxToImage(5) || 5;

@@ -16,6 +16,8 @@ interface Cursor {
 // Copied ROIs survive frame changes so they can be pasted onto any frame, repeatedly.
 let clipboard: { rois: Roi[]; from: FrameRef } | null = null;
 
+const LIST_CAP = 100; // the list renders this many ROIs (plus the selected one) until "Show all"
+
 const MODES: [Mode, string, string][] = [
   ["select", "Select / move", "V"],
   ["rectangle", "Rectangle", "R"],
@@ -138,6 +140,7 @@ export function EditorPage(p: { taskId: string }) {
   const [json, setJson] = useState<{ title: string; value: Record<string, unknown>; onSave: (v: Record<string, unknown>) => void } | null>(null);
   const [help, setHelp] = useState(false);
   const [sourceIdx, setSourceIdx] = useState(0);
+  const [listAll, setListAll] = useState(false);
   const [datasetLabels, setDatasetLabels] = useState<string[]>([]);
   const [colors, setColors] = useState(0); // bumped when a label color is picked
   useEffect(() => {
@@ -501,7 +504,7 @@ export function EditorPage(p: { taskId: string }) {
             </span>
           </h4>
           <ul className="roi-list" id="roi-list">
-            {shown.map((r) => (
+            {(listAll || shown.length <= LIST_CAP ? shown : shown.filter((r, i) => i < LIST_CAP || r.roi_id === selected)).map((r) => (
               <li key={r.roi_id} className={`roi-item ${r.roi_id === selected ? "selected" : ""} ${r.locked ? "locked" : ""}`} data-roi-id={r.roi_id} onClick={() => setSelected(r.roi_id)}>
                 <div className="head">
                   <span className="kind">{r.type}</span>
@@ -515,6 +518,11 @@ export function EditorPage(p: { taskId: string }) {
               </li>
             ))}
           </ul>
+          {!listAll && shown.length > LIST_CAP && (
+            <button id="roi-list-more" onClick={() => setListAll(true)}>
+              Show all {shown.length} objects
+            </button>
+          )}
           {sel && <div className="hint">Selected: {sel.roi_id}</div>}
           <h4>Frame labels</h4>
           <LabelChips cls="frame-label" labels={work?.frame_labels ?? []} onRemove={(l) => push({ remove_frame_label: { label: l } })} />
