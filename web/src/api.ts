@@ -188,6 +188,7 @@ export const api = {
     request<{ roi_labels: Record<string, number>; frame_labels: Record<string, number> }>("GET", `/versions/${versionId}/stats`),
   nextFrame: (taskId: string, completeLeaseId: string | null) =>
     request<Lease>("POST", `/tasks/${taskId}/next-frame`, { complete_lease_id: completeLeaseId ?? "" }),
+  heartbeat: (taskId: string, leaseId: string) => request<unknown>("POST", `/tasks/${taskId}/leases/${leaseId}/heartbeat`),
   navigate: (taskId: string, action: string, fromTrailIndex: number, fromPosition: number, steps = 0) =>
     request<Navigation>(
       "GET",

@@ -251,6 +251,14 @@ export function EditorPage(p: { taskId: string }) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [refKey]);
 
+  // --- keep the lease while the editor is open (the iterator hands an expired lease to someone else) -------
+  const leaseId = cursor?.leaseId ?? "";
+  useEffect(() => {
+    if (!leaseId) return;
+    const timer = window.setInterval(() => void api.heartbeat(taskId, leaseId).catch(() => undefined), 60_000);
+    return () => window.clearInterval(timer);
+  }, [taskId, leaseId]);
+
   // --- saving ---------------------------------------------------------------------------------------------
   const save = useCallback(async (): Promise<boolean> => {
     if (!frame || !cursor || pending.length === 0) return true;
@@ -294,7 +302,8 @@ export function EditorPage(p: { taskId: string }) {
           if (kind === "next") return await lease(cursor.leaseId || null);
           return setStatus({ text: "No frame there" });
         }
-        const trail = n.trail_index || cursor.trailIndex;
+        // a frame reached by a jump is not in the trail: "next" then asks the iterator for a new frame
+        const trail = n.trail_index || cursor.leaseTrailIndex;
         await show({ ...cursor, ref: n.frame, position: n.position, total: n.total || cursor.total, trailIndex: trail, leaseTrailIndex: Math.max(cursor.leaseTrailIndex, trail) });
       } catch (e) {
         setStatus({ text: e instanceof ApiError ? e.message : String(e), error: true });
