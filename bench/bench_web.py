@@ -18,6 +18,7 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]  # fmt: skip
 OPENS = 5
+LIVE_SAVES = 20
 STEPS = 60
 
 # Per pointermove: capture listener (before the stage) → bubble listener (after it) that forces style and
@@ -99,6 +100,26 @@ async def _measure(page: Page, url: str, n: int) -> tuple[float, float, dict[str
     return statistics.median(opens), percentile(steps, 95), {"long_frames": loaf, "drag_steps": len(steps)}
 
 
+async def _live(page: Page, api: httpx.AsyncClient, url: str, n: int) -> tuple[list[float], list[float]]:
+    """Another annotator saves through the API; time until the open editor shows the new ROI (and the save's
+    own round trip, the baseline)."""
+    await page.goto(url)
+    await page.wait_for_selector('#live-status[data-state="connected"]')
+    frame_url = "/api/v1/versions/" + url.split("version=")[1].split("&")[0] + "/frames/f0"
+    version = (await api.get(frame_url)).json()["version"]
+    shown, saves = [], []
+    for i in range(LIVE_SAVES):
+        roi = {"roi_id": f"live{i}", "type": "rectangle", "points": [[5, 5], [60, 60]]}
+        start = time.perf_counter()
+        body = {"expected_version": version, "commands": [{"create_roi": {"roi": roi}}]}
+        r = await api.post(f"{frame_url}/save", json=body)
+        saves.append((time.perf_counter() - start) * 1000)
+        version = r.json()["frame"]["version"]
+        await page.wait_for_function(f"document.querySelectorAll('g.roi').length === {n + i + 1}", polling="raf")
+        shown.append((time.perf_counter() - start) * 1000)
+    return shown, saves
+
+
 async def run(ctx: BenchContext) -> None:
     """2,000 vs 20 polygons: open to interactive (median of 5) and p95 drag-step time."""
     with ctx.system() as stack:
@@ -109,6 +130,8 @@ async def run(ctx: BenchContext) -> None:
             try:
                 page = await browser.new_page(base_url=stack.url, viewport={"width": 1400, "height": 860})
                 figures = {n: await _measure(page, urls[n], n) for n in (20, 2000)}
+                async with httpx.AsyncClient(base_url=stack.url, headers={"X-Annostream-User": "other"}) as api:
+                    shown, saves = await _live(page, api, urls[20], 20)
             finally:
                 await browser.close()
     (base_open, base_drag, _), (big_open, big_drag, extra) = figures[20], figures[2000]
@@ -117,3 +140,7 @@ async def run(ctx: BenchContext) -> None:
                    base_open, "same at 20 polygons", "< 500 ms", limited))  # fmt: skip
     ctx.add(Result("web", "drag one ROI among 2,000 polygons: p95 main-thread time per step", big_drag, "ms",
                    base_drag, "same at 20 polygons", "< 16 ms", limited, extra))  # fmt: skip
+    ctx.add(Result("web", "live: another annotator's save visible in an open editor, p50 of 20", percentile(shown, 50),
+                   "ms", percentile(saves, 50), "the save's own HTTP round trip", "< 200 ms",
+                   "the relay's publish after commit, then one GET of the frame by the editor",
+                   {"p95_ms": percentile(shown, 95)}))  # fmt: skip
