@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from annostream_cli.stack import LocalStack
 
-from .web_browser import SCENE, chromium, new_page, ok, published_dataset
+from .web_browser import SCENE, chromium, drag, new_page, ok, published_dataset, stage_point
 
 pytestmark = pytest.mark.e2e
 
@@ -24,22 +24,8 @@ def browser() -> Iterator[Browser]:
         yield b
 
 
-def _at(page: Page, x: float, y: float) -> tuple[float, float]:
-    box = page.locator("#stage-svg").bounding_box()
-    assert box is not None
-    return box["x"] + x, box["y"] + y
-
-
-def _drag(page: Page, start: tuple[float, float], end: tuple[float, float]) -> None:
-    page.mouse.move(*_at(page, *start))
-    page.mouse.down()
-    page.mouse.move(*_at(page, (start[0] + end[0]) / 2, (start[1] + end[1]) / 2))
-    page.mouse.move(*_at(page, *end))
-    page.mouse.up()
-
-
 def _click(page: Page, x: float, y: float) -> None:
-    page.mouse.click(*_at(page, x, y))
+    page.mouse.click(*stage_point(page, x, y))
 
 
 def _label(page: Page, roi_id: str, label: str) -> None:
@@ -70,9 +56,9 @@ def test_shapes_edits_copy_paste_frame_labels_undo_then_complete_and_delete(
     expect(page.locator("#stage-svg")).to_have_attribute("data-image", "loaded")  # local media via the gateway
 
     page.click("#mode-rectangle")
-    _drag(page, (100, 100), (250, 200))
+    drag(page, (100, 100), (250, 200))
     page.click("#mode-ellipse")
-    _drag(page, (300, 100), (400, 180))
+    drag(page, (300, 100), (400, 180))
     page.click("#mode-polygon")
     for x, y in [(100, 300), (200, 300), (150, 380)]:
         _click(page, x, y)
@@ -98,7 +84,7 @@ def test_shapes_edits_copy_paste_frame_labels_undo_then_complete_and_delete(
     rect = ids["rectangle"]
     before = next(r for r in state["rois"] if r["roi_id"] == rect)["points"]
     page.click("#mode-select")
-    _drag(page, (175, 150), (215, 170))  # move by drag
+    drag(page, (175, 150), (215, 170))  # move by drag
     expect(page.locator("#save-status")).to_have_text("1 unsaved change(s)")
     handle = page.locator('#stage-handles circle.handle[data-handle="2"]')
     expect(handle).to_be_visible()
@@ -110,7 +96,7 @@ def test_shapes_edits_copy_paste_frame_labels_undo_then_complete_and_delete(
     page.mouse.move(corner["x"] + 60, corner["y"] + 40)
     page.mouse.up()
     page.locator(f'.roi-item[data-roi-id="{rect}"] .roi-lock').click()
-    _drag(page, (215, 170), (260, 230))  # locked: refused
+    drag(page, (215, 170), (260, 230))  # locked: refused
     expect(page.locator("#save-status")).to_contain_text("is locked")
     _saved(page)
     moved = next(r for r in ok(api.get(frame0))["rois"] if r["roi_id"] == rect)

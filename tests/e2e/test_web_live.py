@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from annostream_cli.stack import LocalStack
 
-from .web_browser import chromium, new_page, ok, published_dataset
+from .web_browser import chromium, drag, new_page, ok, published_dataset
 
 pytestmark = pytest.mark.e2e
 
@@ -20,16 +20,6 @@ pytestmark = pytest.mark.e2e
 def browser() -> Iterator[Browser]:
     with chromium() as b:
         yield b
-
-
-def _drag(page: Page, start: tuple[float, float], end: tuple[float, float]) -> None:
-    box = page.locator("#stage-svg").bounding_box()
-    assert box is not None
-    page.mouse.move(box["x"] + start[0], box["y"] + start[1])
-    page.mouse.down()
-    page.mouse.move(box["x"] + (start[0] + end[0]) / 2, box["y"] + (start[1] + end[1]) / 2)
-    page.mouse.move(box["x"] + end[0], box["y"] + end[1])
-    page.mouse.up()
 
 
 def _open(page: Page, url: str) -> None:
@@ -53,16 +43,16 @@ def test_two_annotators_see_each_others_saves_live_and_resolve_a_conflict(
     _open(bob, url)
 
     alice.click("#mode-rectangle")
-    _drag(alice, (100, 100), (300, 250))
+    drag(alice, (100, 100), (300, 250))
     alice.click("#save")
     expect(alice.locator("#save-status")).to_have_text("Saved")
     expect(bob.locator("g.roi.roi-rectangle")).to_have_count(1)  # no reload: pushed to bob
     roi_id = bob.locator("g.roi").get_attribute("data-roi-id")
 
     bob.click("#mode-select")
-    _drag(bob, (200, 175), (260, 175))  # bob moves it (unsaved) ...
+    drag(bob, (200, 175), (260, 175))  # bob moves it (unsaved) ...
     alice.click("#mode-select")
-    _drag(alice, (200, 175), (200, 235))  # ... while alice moves it too and saves first
+    drag(alice, (200, 175), (200, 235))  # ... while alice moves it too and saves first
     alice.click("#save")
     expect(alice.locator("#save-status")).to_have_text("Saved")
     expect(bob.locator("#live-notice")).to_contain_text(f"alice-{unique}")

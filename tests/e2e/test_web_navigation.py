@@ -8,11 +8,11 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 from annostream_cli.stack import LocalStack
 
-from .web_browser import chromium, new_page, ok
+from .web_browser import chromium, drag, new_page, ok, stage_point
 
 pytestmark = pytest.mark.e2e
 
@@ -21,20 +21,6 @@ pytestmark = pytest.mark.e2e
 def browser() -> Iterator[Browser]:
     with chromium() as b:
         yield b
-
-
-def _at(page: Page, x: float, y: float) -> tuple[float, float]:
-    box = page.locator("#stage-svg").bounding_box()
-    assert box is not None
-    return box["x"] + x, box["y"] + y
-
-
-def _drag(page: Page, start: tuple[float, float], end: tuple[float, float]) -> None:
-    page.mouse.move(*_at(page, *start))
-    page.mouse.down()
-    page.mouse.move(*_at(page, (start[0] + end[0]) / 2, (start[1] + end[1]) / 2))
-    page.mouse.move(*_at(page, *end))
-    page.mouse.up()
 
 
 def test_annotated_and_jump_navigation_lock_all_escape_and_server_undo_redo(
@@ -73,20 +59,20 @@ def test_annotated_and_jump_navigation_lock_all_escape_and_server_undo_redo(
     page.click("#lock-all")
     expect(page.locator(".roi-item.locked")).to_have_count(1)
     page.click("#mode-select")
-    _drag(page, (50, 50), (150, 150))
+    drag(page, (50, 50), (150, 150))
     expect(page.locator("#save-status")).to_contain_text("is locked")
     page.click("#unlock-all")
     expect(page.locator(".roi-item.locked")).to_have_count(0)
 
     page.click("#mode-keypoints")
-    page.mouse.click(*_at(page, 300, 300))
-    page.mouse.click(*_at(page, 320, 320))
+    page.mouse.click(*stage_point(page, 300, 300))
+    page.mouse.click(*stage_point(page, 320, 320))
     page.keyboard.press("Escape")  # cancels the key points being placed
     expect(page.locator("#stage-draft > *")).to_have_count(0)
     expect(page.locator("g.roi")).to_have_count(1)
 
     page.click("#mode-rectangle")
-    _drag(page, (300, 300), (450, 400))
+    drag(page, (300, 300), (450, 400))
     page.click("#save")
     expect(page.locator("#save-status")).to_have_text("Saved")
     url = f"/api/v1/versions/{task['annotated_version_id']}/frames/f3"

@@ -10,11 +10,11 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 from annostream_cli.stack import LocalStack
 
-from .web_browser import SCENE, chromium, new_page, ok
+from .web_browser import SCENE, chromium, drag, new_page, ok
 
 pytestmark = pytest.mark.e2e
 
@@ -23,16 +23,6 @@ pytestmark = pytest.mark.e2e
 def browser() -> Iterator[Browser]:
     with chromium() as b:
         yield b
-
-
-def _drag(page: Page, start: tuple[float, float], end: tuple[float, float]) -> None:
-    box = page.locator("#stage-svg").bounding_box()
-    assert box is not None
-    page.mouse.move(box["x"] + start[0], box["y"] + start[1])
-    page.mouse.down()
-    page.mouse.move(box["x"] + (start[0] + end[0]) / 2, box["y"] + (start[1] + end[1]) / 2)
-    page.mouse.move(box["x"] + end[0], box["y"] + end[1])
-    page.mouse.up()
 
 
 def _dataset(api: httpx.Client) -> tuple[dict, dict]:
@@ -70,7 +60,7 @@ def test_editor_sources_zoom_hide_labels_help_and_closing_with_unsaved_edits(
     expect(page.locator("#stage-svg")).to_have_attribute("data-image", "loaded")
     expect(page.locator("g.roi")).to_have_count(0)
     page.click("#mode-rectangle")
-    _drag(page, (150, 150), (300, 300))
+    drag(page, (150, 150), (300, 300))
     item = page.locator(".roi-item")
     expect(item).to_have_count(1)
     # autocomplete offers the dataset's labels
@@ -93,7 +83,7 @@ def test_editor_sources_zoom_hide_labels_help_and_closing_with_unsaved_edits(
     expect(page.locator("#stage-svg")).to_have_attribute("data-zoom", "1.50")
     page.click("#mode-select")
     before = page.locator("#stage-svg").get_attribute("viewBox")
-    _drag(page, (500, 400), (400, 300))  # drag the background: pan
+    drag(page, (500, 400), (400, 300))  # drag the background: pan
     expect(page.locator("#stage-svg")).not_to_have_attribute("viewBox", before or "")
     page.click("#zoom-reset")
     expect(page.locator("#stage-svg")).to_have_attribute("viewBox", "0 0 640 480")

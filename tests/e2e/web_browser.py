@@ -92,3 +92,19 @@ def published_dataset(
     }
     ok(api.post(f"/api/v1/versions/{v['version_id']}/frames", json=body))
     return ds, ok(api.post(f"/api/v1/versions/{v['version_id']}/publish"))
+
+
+def stage_point(page: Page, x: float, y: float) -> tuple[float, float]:
+    """Page coordinates of a point of the drawing stage."""
+    box = page.locator("#stage-svg").bounding_box()
+    assert box is not None
+    return box["x"] + x, box["y"] + y
+
+
+def drag(page: Page, start: tuple[float, float], end: tuple[float, float]) -> None:
+    """Press at `start`, move through the midpoint to `end` and release (stage coordinates)."""
+    page.mouse.move(*stage_point(page, *start))
+    page.mouse.down()
+    page.mouse.move(*stage_point(page, (start[0] + end[0]) / 2, (start[1] + end[1]) / 2))
+    page.mouse.move(*stage_point(page, *end))
+    page.mouse.up()
