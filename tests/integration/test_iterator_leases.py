@@ -14,6 +14,7 @@ from annostream_protos.tasks.v1 import tasks_service_pb2 as tk
 from annostream_protos.types.v1 import filters_pb2 as fl
 from annostream_protos.types.v1 import frames_pb2 as t
 
+from .annotation_helpers import known_frame
 from .conftest import Stubs, frames, make_version
 from .grpc_helpers import USER_MD, assert_status, eventually, rpc_error
 
@@ -131,6 +132,7 @@ async def test_navigation_trail_jumps_and_annotated_frames_after_a_save_by_the_h
     a1 = await stubs.iterator.NextFrame(next_req(task, "nav"))
     roi = t.Roi(type=t.ROI_TYPE_RECTANGLE, points=[t.Point(x=1, y=1), t.Point(x=5, y=5)], labels=["car"])
     save = ann.SaveFrameRequest(frame=a1.frame, task_id=task, commands=[ann.Command(create_roi=ann.CreateRoi(roi=roi))])
+    await known_frame(stubs, a1.frame.version_id, a1.frame.frame_id)  # the annotation service has the frame too
     await stubs.annotation.SaveFrame(save, metadata=(("x-annostream-user", "nav"),))
 
     async def finished() -> bool:
