@@ -29,6 +29,7 @@ import contextlib
 import asyncpg
 from nats.js import JetStreamContext
 
+from .context import CORRELATION_HEADER
 from .db import Conn, advisory_key
 from .events import EVENT_COLUMNS, StoredEvent, row_to_event
 from .logs import get_logger
@@ -45,7 +46,7 @@ def headers_for(event: StoredEvent) -> dict[str, str]:
         "Annostream-Event-Type": event.type.rsplit(".", 1)[-1],
         "Annostream-Stream-Id": event.stream_id,
         "Annostream-Stream-Version": str(event.stream_version),
-        "Annostream-Correlation-Id": event.correlation_id,
+        CORRELATION_HEADER: event.correlation_id,
     }
 
 

@@ -32,8 +32,6 @@ TASKS = StreamDef("ANNOSTREAM_TASKS", "annostream.tasks.v1")
 ANNOTATION = StreamDef("ANNOSTREAM_ANNOTATION", "annostream.annotation.v1")
 ITERATOR = StreamDef("ANNOSTREAM_ITERATOR", "annostream.iterator.v1")
 
-ALL_STREAMS = (DATASETS, TASKS, ANNOTATION, ITERATOR)
-
 
 async def ensure_stream(js: JetStreamContext, stream: StreamDef, *, replicas: int = 1) -> None:
     """Create the stream if missing (idempotent; safe when several processes race)."""

@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from annostream_cli.stack import LocalStack
 
-from .web_browser import SCENE, chromium, drag, new_page, ok, published_dataset, stage_point
+from .web_browser import SCENE, chromium, drag, new_page, ok, published_dataset, stage_point, wait_until_annotatable
 
 pytestmark = pytest.mark.e2e
 
@@ -50,6 +50,7 @@ def test_shapes_edits_copy_paste_frame_labels_undo_then_complete_and_delete(
     body = {"name": f"shapes {unique}", "dataset_version_id": published["version_id"], "default_labels": ["obj"]}
     task = ok(api.post("/api/v1/tasks", json=body), 201)
     frame0 = f"/api/v1/versions/{task['annotated_version_id']}/frames/f0"
+    wait_until_annotatable(api, task, 2)
     page = new_page(browser, system.url, user)
     page.goto(f"/tasks/{task['task_id']}/annotate")
     expect(page.locator("#frame-id")).to_have_text("f0")

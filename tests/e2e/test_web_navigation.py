@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, expect
 
 from annostream_cli.stack import LocalStack
 
-from .web_browser import chromium, drag, new_page, ok, stage_point
+from .web_browser import chromium, drag, new_page, ok, stage_point, wait_until_annotatable
 
 pytestmark = pytest.mark.e2e
 
@@ -38,6 +38,7 @@ def test_annotated_and_jump_navigation_lock_all_escape_and_server_undo_redo(
     ]
     ok(api.post(f"/api/v1/versions/{v['version_id']}/frames", json={"frames": frames}))
     task = ok(api.post("/api/v1/tasks", json={"name": f"nav {unique}", "dataset_version_id": v["version_id"]}), 201)
+    wait_until_annotatable(api, task, 5)
     page = new_page(browser, system.url, user)
     page.goto(f"/tasks/{task['task_id']}/annotate")
     frame_id, position = page.locator("#frame-id"), page.locator("#frame-position")

@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, expect
 
 from annostream_cli.stack import LocalStack
 
-from .web_browser import SCENE, chromium, drag, new_page, ok
+from .web_browser import SCENE, chromium, drag, new_page, ok, wait_until_annotatable
 
 pytestmark = pytest.mark.e2e
 
@@ -49,6 +49,7 @@ def test_editor_sources_zoom_hide_labels_help_and_closing_with_unsaved_edits(
     body = {"name": f"wf {unique}", "dataset_version_id": published["version_id"]}
     task = ok(api.post("/api/v1/tasks", json=body), 201)
     frame0 = f"/api/v1/versions/{task['annotated_version_id']}/frames/f0"
+    wait_until_annotatable(api, task, 2)
     page = new_page(browser, system.url, user)
     page.goto(f"/tasks/{task['task_id']}/annotate")
     expect(page.locator("#frame-id")).to_have_text("f0")

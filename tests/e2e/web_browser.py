@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -108,3 +109,16 @@ def drag(page: Page, start: tuple[float, float], end: tuple[float, float]) -> No
     page.mouse.move(*stage_point(page, (start[0] + end[0]) / 2, (start[1] + end[1]) / 2))
     page.mouse.move(*stage_point(page, *end))
     page.mouse.up()
+
+
+def wait_until_annotatable(api: httpx.Client, task: dict[str, Any], frames: int) -> None:
+    """Wait until the iterator has the task's plan and the annotation service its first frame (both learn
+    them from events), so the editor's first request finds them even on a busy machine."""
+    version = task["annotated_version_id"]
+    for _ in range(300):
+        progress = api.get(f"/api/v1/tasks/{task['task_id']}/progress")
+        planned = progress.status_code == 200 and progress.json()["total"] >= frames
+        if planned and api.get(f"/api/v1/versions/{version}/frames/f0").status_code == 200:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"task {task['task_id']} never became annotatable")

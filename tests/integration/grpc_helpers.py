@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from typing import Any
 
 import grpc
@@ -39,9 +41,6 @@ def assert_status(err: aio.AioRpcError, code: grpc.StatusCode, field: str) -> No
 
 async def eventually(fn: Any, what: str, timeout: float = 15.0) -> Any:
     """Retry an async callable until it returns a truthy value (events propagate asynchronously)."""
-    import asyncio
-    import time
-
     deadline = time.monotonic() + timeout
     last: Any = None
     while time.monotonic() < deadline:

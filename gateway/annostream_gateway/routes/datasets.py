@@ -6,23 +6,22 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from google.protobuf import struct_pb2
 from pydantic import ValidationError
 
 from annostream_kernel.errors import InvalidArgument
 from annostream_kernel.grpc_client import call
+from annostream_kernel.protobuf import struct
 from annostream_protos.datasets.v1 import datasets_service_pb2 as ds
 from annostream_protos.types.v1 import frames_pb2 as t
 
-from .. import serializers
+from .. import builders, serializers
 from ..clients import Clients
-from ..schemas import CreateDatasetBody, CreateVersionBody, FrameBody, RenameDatasetBody, RoiBody
+from ..schemas import CreateDatasetBody, CreateVersionBody, FrameBody, RenameDatasetBody
 from .deps import clients, identity
 
 router = APIRouter(prefix="/api/v1", tags=["datasets"], dependencies=[Depends(identity)])
 C = Annotated[Clients, Depends(clients)]
 PageSize = Annotated[int, Query(ge=0, le=500)]
-ROI_TYPE = {v: k for k, v in serializers.ROI_TYPE.items()}
 
 
 @router.post("/datasets", status_code=201)
@@ -114,32 +113,12 @@ async def list_frames(version_id: str, c: C, page_size: PageSize = 50, page_toke
     }
 
 
-def _struct(d: dict[str, Any]) -> struct_pb2.Struct:
-    s = struct_pb2.Struct()
-    s.update(d)
-    return s
-
-
-def _roi(r: RoiBody) -> t.Roi:
-    roi = t.Roi(
-        roi_id=r.roi_id,
-        type=ROI_TYPE[r.type],
-        points=[t.Point(x=x, y=y) for x, y in r.points],
-        labels=r.labels,
-        source_id=r.source_id,
-        metadata=_struct(r.metadata),
-    )
-    if r.confidence is not None:
-        roi.confidence = r.confidence
-    return roi
-
-
 def _frame_msg(f: FrameBody) -> t.Frame:
     return t.Frame(
         frame_id=f.id,
         context_id=f.context_id or "",
         timestamp=f.timestamp,
-        metadata=_struct(f.metadata),
+        metadata=struct(f.metadata),
         sources=[
             t.Source(
                 id=s.id or "",
@@ -152,7 +131,7 @@ def _frame_msg(f: FrameBody) -> t.Frame:
             )
             for s in f.sources
         ],
-        rois=[_roi(r) for r in f.rois],
+        rois=[builders.roi(r) for r in f.rois],
         frame_labels=f.frame_labels,
     )
 

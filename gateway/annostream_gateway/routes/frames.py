@@ -6,46 +6,21 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query
-from google.protobuf import struct_pb2, timestamp_pb2
 
 from annostream_kernel.errors import InvalidArgument
 from annostream_kernel.grpc_client import call
+from annostream_kernel.protobuf import struct, timestamp
 from annostream_protos.annotation.v1 import annotation_service_pb2 as ann
 from annostream_protos.types.v1 import frames_pb2 as t
 
-from .. import serializers
+from .. import builders, serializers
 from ..clients import Clients
-from ..schemas import CommandBody, RevertBody, RoiBody, SaveFrameBody, UndoRedoBody
+from ..schemas import CommandBody, RevertBody, SaveFrameBody, UndoRedoBody
 from .deps import clients, identity
 
 router = APIRouter(prefix="/api/v1", tags=["frames"], dependencies=[Depends(identity)])
 C = Annotated[Clients, Depends(clients)]
-ROI_TYPE = {v: k for k, v in serializers.ROI_TYPE.items()}
 FRAME = "/versions/{version_id}/frames/{frame_id}"
-
-
-def _struct(d: dict[str, Any]) -> struct_pb2.Struct:
-    s = struct_pb2.Struct()
-    s.update(d)
-    return s
-
-
-def _points(points: list[tuple[float, float]]) -> list[t.Point]:
-    return [t.Point(x=x, y=y) for x, y in points]
-
-
-def _roi(r: RoiBody) -> t.Roi:
-    roi = t.Roi(
-        roi_id=r.roi_id,
-        type=ROI_TYPE[r.type],
-        points=_points(r.points),
-        labels=r.labels,
-        source_id=r.source_id,
-        metadata=_struct(r.metadata),
-    )
-    if r.confidence is not None:
-        roi.confidence = r.confidence
-    return roi
 
 
 def command_msg(cmd: CommandBody, index: int) -> ann.Command:
@@ -55,24 +30,24 @@ def command_msg(cmd: CommandBody, index: int) -> ann.Command:
         raise InvalidArgument("each command needs exactly one action", field=f"commands[{index}]")
     m = ann
     if (c := cmd.create_roi) is not None:
-        return m.Command(create_roi=m.CreateRoi(roi=_roi(c.roi)))
+        return m.Command(create_roi=m.CreateRoi(roi=builders.roi(c.roi)))
     if (p := cmd.paste_rois) is not None:
         return m.Command(
             paste_rois=m.PasteRois(
-                rois=[_roi(r) for r in p.rois],
+                rois=[builders.roi(r) for r in p.rois],
                 origins=[m.RoiOrigin(version_id=o.version_id, frame_id=o.frame_id, roi_id=o.roi_id) for o in p.origins],
             )
         )
     if (mv := cmd.move_roi) is not None:
         return m.Command(move_roi=m.MoveRoi(roi_id=mv.roi_id, dx=mv.dx, dy=mv.dy))
     if (rs := cmd.reshape_roi) is not None:
-        return m.Command(reshape_roi=m.ReshapeRoi(roi_id=rs.roi_id, points=_points(rs.points)))
+        return m.Command(reshape_roi=m.ReshapeRoi(roi_id=rs.roi_id, points=builders.points(rs.points)))
     if (al := cmd.add_roi_label) is not None:
         return m.Command(add_roi_label=m.AddRoiLabel(roi_id=al.roi_id, label=al.label))
     if (rl := cmd.remove_roi_label) is not None:
         return m.Command(remove_roi_label=m.RemoveRoiLabel(roi_id=rl.roi_id, label=rl.label))
     if (sm := cmd.set_roi_metadata) is not None:
-        return m.Command(set_roi_metadata=m.SetRoiMetadata(roi_id=sm.roi_id, metadata=_struct(sm.metadata)))
+        return m.Command(set_roi_metadata=m.SetRoiMetadata(roi_id=sm.roi_id, metadata=struct(sm.metadata)))
     if (lk := cmd.lock_roi) is not None:
         return m.Command(lock_roi=m.LockRoi(roi_id=lk.roi_id))
     if (ul := cmd.unlock_roi) is not None:
@@ -88,7 +63,7 @@ def command_msg(cmd: CommandBody, index: int) -> ann.Command:
     if (rf := cmd.remove_frame_label) is not None:
         return m.Command(remove_frame_label=m.RemoveFrameLabel(label=rf.label))
     assert cmd.set_frame_metadata is not None
-    return m.Command(set_frame_metadata=m.SetFrameMetadata(metadata=_struct(cmd.set_frame_metadata.metadata)))
+    return m.Command(set_frame_metadata=m.SetFrameMetadata(metadata=struct(cmd.set_frame_metadata.metadata)))
 
 
 def _ref(version_id: str, frame_id: str) -> t.FrameRef:
@@ -143,8 +118,7 @@ async def frame_at(
     if version is not None:
         req.version = version
     elif time is not None:
-        ts = timestamp_pb2.Timestamp()
-        ts.FromDatetime(time)
+        ts = timestamp(time)
         req.time.CopyFrom(ts)
     else:
         raise InvalidArgument("give ?version= or ?time=", field="version")

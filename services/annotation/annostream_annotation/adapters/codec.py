@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from google.protobuf import json_format, struct_pb2
 from google.protobuf.message import Message
 
+from annostream_kernel.protobuf import struct, struct_dict
 from annostream_protos.events.v1 import annotation_pb2 as ev
 from annostream_protos.types.v1 import frames_pb2 as t
 
@@ -23,18 +23,6 @@ ROI_TYPES = {
     t.ROI_TYPE_KEYPOINTS: RoiType.KEYPOINTS,
 }
 ROI_TYPE_MSG = {v: k for k, v in ROI_TYPES.items()}
-
-
-def struct(d: dict[str, Any]) -> struct_pb2.Struct:
-    """dict → google.protobuf.Struct."""
-    s = struct_pb2.Struct()
-    s.update(d)
-    return s
-
-
-def struct_dict(s: struct_pb2.Struct) -> dict[str, Any]:
-    """google.protobuf.Struct → dict (numbers become floats, as JSON)."""
-    return dict(json_format.MessageToDict(s))
 
 
 def roi_msg(doc: dict[str, Any]) -> t.Roi:

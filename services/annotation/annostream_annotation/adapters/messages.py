@@ -7,11 +7,12 @@ import json
 from datetime import datetime
 from typing import Any
 
-from google.protobuf import json_format, timestamp_pb2
+from google.protobuf import json_format
 
 from annostream_kernel.errors import InvalidArgument
 from annostream_kernel.events import NewEvent, subject
 from annostream_kernel.ids import new_id
+from annostream_kernel.protobuf import struct, struct_dict, timestamp
 from annostream_kernel.streams import ANNOTATION
 from annostream_protos.annotation.v1 import annotation_service_pb2 as api
 from annostream_protos.types.v1 import frames_pb2 as t
@@ -19,7 +20,7 @@ from annostream_protos.types.v1 import frames_pb2 as t
 from ..domain import commands as c
 from ..domain.events import Event
 from ..domain.roi import RoiSpec
-from .codec import ROI_TYPES, roi_msg, schema_version_of, struct, struct_dict, to_payload
+from .codec import ROI_TYPES, roi_msg, schema_version_of, to_payload
 
 
 def roi_spec(m: t.Roi, field_name: str, *, new_id_always: bool = False) -> RoiSpec:
@@ -102,17 +103,15 @@ def frame_state(ref: t.FrameRef, version: int, base: dict[str, Any] | None, doc:
 
 def frame_event(version: int, event_id: str, e: Event, actor: str, at: datetime, task_id: str) -> api.FrameEvent:
     """A history entry."""
-    ts = timestamp_pb2.Timestamp()
-    ts.FromDatetime(at)
     return api.FrameEvent(
         version=version,
         event_id=event_id,
         type=e.kind,
         actor=actor,
-        occurred_at=ts,
+        occurred_at=timestamp(at),
         task_id=task_id,
         roi_id=e.roi_id,
-        data=struct(json_format.MessageToDict(struct(e.data))),
+        data=struct(e.data),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 import asyncpg
@@ -85,33 +86,46 @@ async def revert(
         return await retrying(lambda: once(conn))
 
 
+async def _pick_undoable(session: FrameSession) -> asyncpg.Record:
+    save = await session.store.last_undoable(session.stream_id, current_actor())
+    if save is None:
+        raise FailedPrecondition("you have no save on this frame to undo", field="frame")
+    return save
+
+
+async def _pick_redoable(session: FrameSession) -> asyncpg.Record:
+    last = await session.store.last_save(session.stream_id, current_actor())
+    if last is None or last["kind"] != "undo" or last["reversed"]:
+        raise FailedPrecondition("nothing to redo: your last action on this frame is not an undo", field="frame")
+    return last
+
+
 async def undo(
     pool: asyncpg.Pool, version_id: str, frame_id: str, task_id: str, notify: str
 ) -> tuple[api.FrameState, list[str]]:
     """Undo the caller's last save on the frame, if what it changed was not changed since by others."""
-
-    async def once(conn: Conn) -> tuple[api.FrameState, list[str]]:
-        session = await FrameSession.open(conn, version_id, frame_id, write=True)
-        save = await session.store.last_undoable(session.stream_id, current_actor())
-        if save is None:
-            raise FailedPrecondition("you have no save on this frame to undo", field="frame")
-        return await _reverse(session, save, "undo", task_id, notify)
-
-    async with pool.acquire() as conn:
-        return await retrying(lambda: once(conn))
+    return await _reverse_saved(pool, version_id, frame_id, task_id, notify, "undo", _pick_undoable)
 
 
 async def redo(
     pool: asyncpg.Pool, version_id: str, frame_id: str, task_id: str, notify: str
 ) -> tuple[api.FrameState, list[str]]:
     """Redo the caller's last undo, if it is still the caller's latest action on the frame."""
+    return await _reverse_saved(pool, version_id, frame_id, task_id, notify, "redo", _pick_redoable)
 
+
+async def _reverse_saved(
+    pool: asyncpg.Pool,
+    version_id: str,
+    frame_id: str,
+    task_id: str,
+    notify: str,
+    kind: str,
+    pick: Callable[[FrameSession], Awaitable[asyncpg.Record]],
+) -> tuple[api.FrameState, list[str]]:
     async def once(conn: Conn) -> tuple[api.FrameState, list[str]]:
         session = await FrameSession.open(conn, version_id, frame_id, write=True)
-        last = await session.store.last_save(session.stream_id, current_actor())
-        if last is None or last["kind"] != "undo" or last["reversed"]:
-            raise FailedPrecondition("nothing to redo: your last action on this frame is not an undo", field="frame")
-        return await _reverse(session, last, "redo", task_id, notify)
+        return await _reverse(session, await pick(session), kind, task_id, notify)
 
     async with pool.acquire() as conn:
         return await retrying(lambda: once(conn))

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 
 import asyncpg
-from google.protobuf import json_format, struct_pb2, timestamp_pb2
+from google.protobuf import json_format
 
 from annostream_kernel.events import NewEvent, subject
+from annostream_kernel.protobuf import struct, timestamp
 from annostream_kernel.streams import DATASETS
 from annostream_protos.datasets.v1 import datasets_service_pb2 as api
 from annostream_protos.events.v1 import datasets_pb2 as ev
@@ -25,18 +25,10 @@ STATUS = {
 }
 
 
-def _ts(dt: datetime | None) -> timestamp_pb2.Timestamp | None:
-    if dt is None:
-        return None
-    ts = timestamp_pb2.Timestamp()
-    ts.FromDatetime(dt)
-    return ts
-
-
 def dataset_msg(d: Dataset) -> api.Dataset:
     """Dataset → API message."""
     return api.Dataset(
-        dataset_id=d.dataset_id, name=d.name, team=d.team, created_at=_ts(d.created_at), task_count=d.task_count
+        dataset_id=d.dataset_id, name=d.name, team=d.team, created_at=timestamp(d.created_at), task_count=d.task_count
     )
 
 
@@ -49,9 +41,9 @@ def version_msg(v: Version) -> api.Version:
         parent_version_id=v.parent_version_id or "",
         status=STATUS[v.status],
         frame_count=v.frame_count,
-        created_at=_ts(v.created_at),
+        created_at=timestamp(v.created_at),
         own_frame_count=v.own_frame_count,
-        published_at=_ts(v.published_at),
+        published_at=timestamp(v.published_at),
     )
 
 
@@ -91,8 +83,7 @@ def frame_row(f: frames_pb2.Frame) -> FrameRow:
 
 def frame_from_row(r: asyncpg.Record) -> frames_pb2.Frame:
     """A frames-table row → Frame message (as imported, without the initial annotations)."""
-    meta = struct_pb2.Struct()
-    meta.update(json.loads(r["metadata"]))
+    meta = struct(json.loads(r["metadata"]))
     return frames_pb2.Frame(
         frame_id=r["frame_id"],
         context_id=r["context_id"],

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from google.protobuf import timestamp_pb2
-
+from annostream_kernel.protobuf import timestamp
 from annostream_protos.iterator.v1 import iterator_service_pb2 as api
 from annostream_protos.iterator.v1 import iterator_service_pb2_grpc as api_grpc
 from annostream_protos.types.v1 import frames_pb2
@@ -25,12 +23,6 @@ ACTIONS = {
 STATES = {"open": api.PLAN_FRAME_STATE_OPEN, "leased": api.PLAN_FRAME_STATE_LEASED, "done": api.PLAN_FRAME_STATE_DONE}
 
 
-def _ts(dt: datetime) -> timestamp_pb2.Timestamp:
-    ts = timestamp_pb2.Timestamp()
-    ts.FromDatetime(dt)
-    return ts
-
-
 class IteratorServicer(api_grpc.IteratorServiceServicer):
     """annostream.iterator.v1.IteratorService."""
 
@@ -46,7 +38,7 @@ class IteratorServicer(api_grpc.IteratorServiceServicer):
         return api.NextFrameResponse(
             frame=frames_pb2.FrameRef(version_id=lease.version_id, frame_id=lease.frame_id),
             lease_id=lease.lease_id,
-            lease_expires_at=_ts(lease.expires_at),
+            lease_expires_at=timestamp(lease.expires_at),
             position=lease.position,
             total=lease.total,
             clip=[frames_pb2.FrameRef(version_id=lease.version_id, frame_id=f) for f in lease.clip],
@@ -55,7 +47,7 @@ class IteratorServicer(api_grpc.IteratorServiceServicer):
 
     async def Heartbeat(self, request: api.HeartbeatRequest, context: Any) -> api.HeartbeatResponse:
         expires = await self._h.heartbeat(LeaseCommand(request.task_id, request.annotator, request.lease_id))
-        return api.HeartbeatResponse(lease_expires_at=_ts(expires))
+        return api.HeartbeatResponse(lease_expires_at=timestamp(expires))
 
     async def ReleaseFrame(self, request: api.ReleaseFrameRequest, context: Any) -> api.ReleaseFrameResponse:
         await self._h.release(LeaseCommand(request.task_id, request.annotator, request.lease_id, request.done))

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from google.protobuf import json_format, timestamp_pb2
+from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from annostream_kernel.events import NewEvent, subject
+from annostream_kernel.protobuf import timestamp
 from annostream_kernel.streams import TASKS
 from annostream_protos.events.v1 import tasks_pb2 as ev
 from annostream_protos.tasks.v1 import tasks_service_pb2 as api
@@ -23,14 +22,6 @@ MODE = {
     FilterMode.CUSTOM: filters_pb2.FILTER_MODE_CUSTOM,
 }
 MODE_OF = {v: k for k, v in MODE.items()} | {filters_pb2.FILTER_MODE_UNSPECIFIED: FilterMode.ALL}
-
-
-def _ts(dt: datetime | None) -> timestamp_pb2.Timestamp | None:
-    if dt is None:
-        return None
-    ts = timestamp_pb2.Timestamp()
-    ts.FromDatetime(dt)
-    return ts
 
 
 def iteration_msg(it: Iteration) -> ev.IterationSpec:
@@ -66,11 +57,11 @@ def task_msg(t: Task) -> api.Task:
         iteration=iteration_msg(t.iteration),
         default_labels=t.default_labels,
         status=STATUS[t.status],
-        created_at=_ts(t.created_at),
-        updated_at=_ts(t.updated_at),
+        created_at=timestamp(t.created_at),
+        updated_at=timestamp(t.updated_at),
         selection=selection_msg(t.selection),
         label_set=t.label_set,
-        completed_at=_ts(t.completed_at),
+        completed_at=timestamp(t.completed_at),
     )
 
 
