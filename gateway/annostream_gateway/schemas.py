@@ -68,6 +68,11 @@ class CreateTaskBody(Strict):
     label_set: list[str] = Field(default_factory=list)
 
 
+class LabelColorBody(Strict):
+    label: str = Field(max_length=256)
+    color: str = Field(max_length=32, description="#rrggbb")
+
+
 class RoiBody(Strict):
     roi_id: str = ""
     type: Literal["rectangle", "ellipse", "polygon", "keypoints"]

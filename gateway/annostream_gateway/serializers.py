@@ -75,6 +75,7 @@ def task(x: tk.Task) -> dict[str, Any]:
         },
         "default_labels": list(x.default_labels),
         "label_set": list(x.label_set),
+        "label_colors": dict(sorted(x.label_colors.items())),
         "selection": selection(x.selection),
         "status": TASK_STATUS.get(x.status, "unknown"),
         "created_at": ts(x.created_at),

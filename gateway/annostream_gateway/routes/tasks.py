@@ -13,7 +13,7 @@ from annostream_protos.types.v1 import filters_pb2 as f
 
 from .. import serializers
 from ..clients import Clients
-from ..schemas import CreateTaskBody, SelectionBody
+from ..schemas import CreateTaskBody, LabelColorBody, SelectionBody
 from .deps import clients, identity
 
 router = APIRouter(prefix="/api/v1", tags=["tasks"])
@@ -121,3 +121,10 @@ async def delete_task(task_id: str, c: C, _user: User) -> Response:
     """Delete the task (owner or team admin); its annotated version and annotation events stay."""
     await call(c.tasks.DeleteTask, tk.DeleteTaskRequest(task_id=task_id), timeout=c.timeout)
     return Response(status_code=204)
+
+
+@router.put("/tasks/{task_id}/label-colors")
+async def set_label_color(task_id: str, body: LabelColorBody, c: C, _user: User) -> dict[str, Any]:
+    """Set a label's color (`#rrggbb`) for everyone annotating the task; answers the task with its label_colors."""
+    req = tk.SetLabelColorRequest(task_id=task_id, label=body.label, color=body.color)
+    return serializers.task((await call(c.tasks.SetLabelColor, req, timeout=c.timeout)).task)

@@ -62,6 +62,7 @@ def task_msg(t: Task) -> api.Task:
         selection=selection_msg(t.selection),
         label_set=t.label_set,
         completed_at=timestamp(t.completed_at),
+        label_colors=t.label_colors,
     )
 
 
@@ -105,3 +106,8 @@ def task_reopened(t: Task) -> NewEvent:
 def task_deleted(t: Task) -> NewEvent:
     """TaskDeleted (the annotated version and its events stay)."""
     return _event(ev.TaskDeleted(task_id=t.task_id, annotated_version_id=t.annotated_version_id), t.task_id)
+
+
+def label_color_set(task_id: str, label: str, color: str) -> NewEvent:
+    """LabelColorSet: a label's color for everyone annotating the task."""
+    return _event(ev.LabelColorSet(task_id=task_id, label=label, color=color), task_id)

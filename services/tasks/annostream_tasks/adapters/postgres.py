@@ -35,6 +35,7 @@ def _task(r: asyncpg.Record) -> Task:
         selection=Selection(FilterMode(sel["mode"]), sel["filters"]),
         label_set=list(r["label_set"]),
         completed_at=r["completed_at"],
+        label_colors=json.loads(r["label_colors"]),
     )
 
 
@@ -116,6 +117,15 @@ class TaskRepository:
             " completed_at = CASE WHEN $2 = 'completed' THEN now() END WHERE task_id = $1",
             task_id,
             status.value,
+        )
+
+    async def set_label_color(self, task_id: str, label: str, color: str) -> None:
+        """Set one label's color (other labels' colors stay)."""
+        await self.conn.execute(
+            "UPDATE tasks SET label_colors = label_colors || jsonb_build_object($2::text, $3::text) WHERE task_id = $1",
+            task_id,
+            label,
+            color,
         )
 
     async def delete(self, task_id: str) -> None:

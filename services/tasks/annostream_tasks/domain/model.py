@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,6 +15,8 @@ MAX_NAME = 200
 MAX_LABEL = 256
 MAX_LIMIT = 10_000_000
 MAX_CLIP = 10_000
+MAX_LABEL_COLORS = 1000
+COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 
 
 class Order(StrEnum):
@@ -127,6 +130,17 @@ class Task:
     selection: Selection = field(default_factory=Selection)
     label_set: list[str] = field(default_factory=list)
     completed_at: datetime | None = None
+    label_colors: dict[str, str] = field(default_factory=dict)
+
+    def ensure_team_member(self, team: str) -> None:
+        """Only members of the task's team change what the team shares (e.g. label colors)."""
+        if team != self.team:
+            raise PermissionDenied(f"only members of team {self.team!r} may do this", field="task_id")
+
+    def ensure_label_color_fits(self, label: str) -> None:
+        """A task keeps at most MAX_LABEL_COLORS label colors (changing an existing one always fits)."""
+        if label not in self.label_colors and len(self.label_colors) >= MAX_LABEL_COLORS:
+            raise FailedPrecondition(f"task {self.task_id} already has {MAX_LABEL_COLORS} label colors", field="label")
 
     def ensure_manageable_by(self, actor: str, team: str, role: str) -> None:
         """Only the owner, or an admin of the task's team, may complete, reopen or delete it."""
@@ -144,6 +158,25 @@ class Task:
             raise FailedPrecondition(f"task {self.task_id} is {self.status.value}: cannot {action}", field="task_id")
 
 
+def validate_label(label: str) -> str:
+    """One label: 1..256 characters after stripping."""
+    label = label.strip()
+    if not label:
+        raise InvalidArgument("is required", field="label")
+    if len(label) > MAX_LABEL:
+        raise InvalidArgument(f"must be at most {MAX_LABEL} characters", field="label")
+    return label
+
+
+def validate_color(color: str) -> str:
+    """A `#rrggbb` color, returned lower-case."""
+    if not color:
+        raise InvalidArgument("is required (#rrggbb)", field="color")
+    if not COLOR.fullmatch(color):
+        raise InvalidArgument(f"must be #rrggbb (six hexadecimal digits), not {color[:20]!r}", field="color")
+    return color.lower()
+
+
 @dataclass(frozen=True)
 class CreateTask:
     """Create a task on a dataset version (a Published version gets a Draft child named like the task)."""
@@ -156,6 +189,16 @@ class CreateTask:
     team: str
     selection: Selection = field(default_factory=Selection)
     label_set: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SetLabelColor:
+    """Set a label's color for everyone annotating the task."""
+
+    task_id: str
+    label: str
+    color: str
+    team: str
 
 
 class Scope(StrEnum):

@@ -20,9 +20,12 @@ from ..domain.model import (
     Iteration,
     Order,
     Scope,
+    SetLabelColor,
     SortBy,
     TaskQuery,
     TaskStatus,
+    validate_color,
+    validate_label,
     validate_label_set,
     validate_labels,
     validate_task_name,
@@ -131,3 +134,13 @@ class TasksServicer(api_grpc.TasksServiceServicer):
     async def DeleteTask(self, request: api.DeleteTaskRequest, context: Any) -> api.DeleteTaskResponse:
         await handlers.delete_task(self._uow, request.task_id, *_me())
         return api.DeleteTaskResponse()
+
+    async def SetLabelColor(self, request: api.SetLabelColorRequest, context: Any) -> api.SetLabelColorResponse:
+        cmd = SetLabelColor(
+            task_id=request.task_id,
+            label=validate_label(request.label),
+            color=validate_color(request.color),
+            team=current_team() or "default",
+        )
+        task = await handlers.set_label_color(self._uow, cmd)
+        return api.SetLabelColorResponse(task=messages.task_msg(task))

@@ -13,7 +13,7 @@ from ..adapters import messages
 from ..adapters.datasets_client import VersionCatalog, VersionInfo
 from ..adapters.iterator_client import FrameIterator, Progress
 from ..adapters.postgres import TasksUnitOfWork, decode_cursor, encode_cursor
-from ..domain.model import CreateTask, FilterMode, Task, TaskQuery, TaskStatus
+from ..domain.model import CreateTask, FilterMode, SetLabelColor, Task, TaskQuery, TaskStatus
 
 UowFactory = Callable[[], TasksUnitOfWork]
 MAX_PAGE = 500
@@ -149,3 +149,23 @@ async def delete_task(uow_factory: UowFactory, task_id: str, actor: str, team: s
         await uow.tasks.delete(task_id)
         uow.collect(messages.task_deleted(task))
         await uow.commit()
+
+
+async def set_label_color(uow_factory: UowFactory, cmd: SetLabelColor) -> Task:
+    """Set a label's color for the task's team (LabelColorSet); the same color again changes nothing."""
+    if not cmd.task_id:
+        raise InvalidArgument("is required", field="task_id")
+    async with uow_factory() as uow:
+        task = await uow.tasks.get(cmd.task_id, for_update=True)
+        if task is None:
+            raise NotFound(f"no task {cmd.task_id!r}", field="task_id")
+        task.ensure_team_member(cmd.team)
+        if task.label_colors.get(cmd.label) == cmd.color:
+            return task
+        task.ensure_label_color_fits(cmd.label)
+        await uow.tasks.set_label_color(cmd.task_id, cmd.label, cmd.color)
+        uow.collect(messages.label_color_set(cmd.task_id, cmd.label, cmd.color))
+        stored = await uow.tasks.get(cmd.task_id)
+        await uow.commit()
+    assert stored is not None
+    return stored
