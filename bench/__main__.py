@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import pkgutil
 import sys
 import tempfile
 from pathlib import Path
+
+import uvloop
 
 from .harness import format_result, servers, write_results
 
@@ -28,7 +29,7 @@ def main(argv: list[str]) -> int:
         for name in chosen:
             print(f"== bench {name}", flush=True)
             module = importlib.import_module(f"bench.bench_{name}")
-            asyncio.run(module.run(ctx))
+            uvloop.run(module.run(ctx))  # the loop the components run on, for client and baselines alike
     print("\n== summary")
     for r in ctx.results:
         print(format_result(r))

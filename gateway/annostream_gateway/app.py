@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,6 +9,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from annostream_kernel.logs import configure_logging, get_logger
+from annostream_kernel.runtime import run_async
 
 from . import errors
 from .clients import Clients
@@ -56,4 +56,4 @@ def run_gateway(settings: GatewaySettings) -> None:
     )
     server = uvicorn.Server(config)
     log.info("gateway_starting", url=f"http://{settings.http_host}:{settings.http_port}")
-    asyncio.run(server.serve())
+    run_async(server.serve())

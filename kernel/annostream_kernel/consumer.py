@@ -39,16 +39,23 @@ from .streams import StreamDef
 log = get_logger(__name__)
 
 Handler = Callable[[Conn, envelope_pb2.EventEnvelope], Awaitable[None]]
+BatchHandler = Callable[[Conn, list[envelope_pb2.EventEnvelope]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
 class ConsumerSpec:
-    """A durable consumer: its name, the stream and subject filters, and the handler per event."""
+    """A durable consumer: its name, the stream and subject filters, and the handler per event.
+
+    With `batch_handler`, the events of a fetched batch not yet applied go to it in one call (in stream
+    order, same transaction as the position), so a read model can apply them with set-based SQL; the
+    per-event `handler` then only serves the one-by-one path that isolates a poison event.
+    """
 
     durable: str
     stream: StreamDef
     handler: Handler
     filter_subjects: Sequence[str] = ()
+    batch_handler: BatchHandler | None = None
 
 
 class EventConsumer:
@@ -125,8 +132,14 @@ class EventConsumer:
             stream=spec.stream.name,
             config=config,
         )
-        # A durable created by an older release may still use explicit acks: then ack every message.
+        # A durable created by an older release may filter other subjects: move it to this release's
+        # filters (JetStream updates a durable's filters in place; its position is kept).
         info = await sub.consumer_info()
+        if sorted(info.config.filter_subjects or [info.config.filter_subject or ""]) != sorted(filters):
+            await self._js.add_consumer(spec.stream.name, config)
+            info = await sub.consumer_info()
+            log.info("consumer_filters_updated", consumer=spec.durable, filters=filters)
+        # A durable created by an older release may still use explicit acks: then ack every message.
         self._ack_all = info.config.ack_policy == AckPolicy.ALL
         return sub
 
@@ -201,7 +214,6 @@ class EventConsumer:
 
     async def commit_batch(self, msgs: list[Msg]) -> int:
         """Apply a batch and store the position in one transaction, without acking."""
-        applied = 0
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute(
                 "INSERT INTO consumer_positions(consumer) VALUES ($1) ON CONFLICT DO NOTHING",
@@ -211,15 +223,17 @@ class EventConsumer:
                 "SELECT stream_seq FROM consumer_positions WHERE consumer = $1 FOR UPDATE",
                 self._spec.durable,
             )
-            for msg in msgs:
-                seq = msg.metadata.sequence.stream
-                if seq <= position:
-                    continue
-                envelope = envelope_pb2.EventEnvelope.FromString(msg.data)
-                bind_request(envelope.correlation_id, envelope.actor)
-                await self._spec.handler(conn, envelope)
-                position = seq
-                applied += 1
+            fresh = [m for m in msgs if m.metadata.sequence.stream > position]
+            envelopes = [envelope_pb2.EventEnvelope.FromString(m.data) for m in fresh]
+            if self._spec.batch_handler is not None and len(envelopes) > 1:
+                await self._spec.batch_handler(conn, envelopes)
+            else:
+                for envelope in envelopes:
+                    bind_request(envelope.correlation_id, envelope.actor)
+                    await self._spec.handler(conn, envelope)
+            if fresh:
+                position = fresh[-1].metadata.sequence.stream
+            applied = len(fresh)
             await conn.execute(
                 "UPDATE consumer_positions SET stream_seq = $2, updated_at = now() WHERE consumer = $1",
                 self._spec.durable,

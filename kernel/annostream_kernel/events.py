@@ -151,15 +151,18 @@ def insert_events_sql(first_param: int, where: str = "") -> str:
     return f"INSERT INTO events ({INSERT_COLUMNS}) SELECT * FROM unnest({args}) {where}".rstrip()
 
 
-def event_arrays(events: Sequence[NewEvent], first_version: int) -> list[list[Any]]:
-    """The ten parallel arrays `insert_events_sql` takes; versions first_version, first_version + 1, ..."""
+def event_arrays(
+    events: Sequence[NewEvent], first_version: int = 1, versions: Sequence[int] | None = None
+) -> list[list[Any]]:
+    """The ten parallel arrays `insert_events_sql` takes; stream versions are `versions` (events of several
+    streams) or first_version, first_version + 1, ... (events of one stream)."""
     actor, cid = current_actor(), current_correlation_id()
     cols: list[list[Any]] = [[] for _ in INSERT_ARRAY_TYPES]
     for i, e in enumerate(events):
         row = (
             e.event_id,
             e.stream_id,
-            first_version + i,
+            versions[i] if versions is not None else first_version + i,
             e.type_name,
             e.schema_version,
             e.payload.SerializeToString(),

@@ -71,15 +71,27 @@ def _wrap_stream(behavior: Callable[..., Any], method: str) -> Callable[..., Any
 class DomainErrorInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
     """Binds correlation id / actor from metadata and turns DomainError into a status code."""
 
+    def __init__(self) -> None:
+        self._wrapped: dict[str, grpc.RpcMethodHandler] = {}
+
     async def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler:
+        method = handler_call_details.method
+        cached = self._wrapped.get(method)
+        if cached is not None:  # a method's handler never changes once the server runs: wrap it once
+            return cached
         handler = await continuation(handler_call_details)
         if handler is None:
             return handler
-        method = handler_call_details.method
+        wrapped = self._wrap(handler, method)
+        self._wrapped[method] = wrapped
+        return wrapped
+
+    @staticmethod
+    def _wrap(handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
         if handler.unary_unary:
             return grpc.unary_unary_rpc_method_handler(
                 _wrap_unary(handler.unary_unary, method),

@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import asyncpg
 import nats
@@ -53,6 +54,7 @@ class ServiceDefinition:
     consumes: Sequence[StreamDef] = ()
     consumers: Callable[[Resources], list[ConsumerSpec]] = field(default=lambda _r: [])
     on_stop: Callable[[], object] | None = None
+    workers: Callable[[Resources], list[Callable[[], Coroutine[Any, Any, None]]]] = field(default=lambda _r: [])
 
 
 async def connect_nats(url: str, name: str) -> NatsClient:
@@ -112,6 +114,8 @@ class ServiceApp:
             )
             self.consumers.append(consumer)
             self._tasks.append(asyncio.create_task(consumer.run(), name=f"{d.name}-{spec.durable}"))
+        for i, worker in enumerate(d.workers(res)):  # background loops of the service (cancelled on stop)
+            self._tasks.append(asyncio.create_task(worker(), name=f"{d.name}-worker-{i}"))
         self._tasks.append(asyncio.create_task(self._watch_health(), name=f"{d.name}-health"))
         await self._check_health()
         log.info("service_started", service=d.name, grpc_port=self.port)
@@ -176,7 +180,17 @@ class ServiceApp:
         await self.stop()
 
 
+def run_async(main: Coroutine[Any, Any, None]) -> None:
+    """Run a component's main coroutine on uvloop (faster asyncpg/gRPC/NATS I/O), or asyncio without it."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency; stay runnable without it
+        asyncio.run(main)
+        return
+    uvloop.run(main)
+
+
 def run_service(definition: ServiceDefinition, settings: KernelSettings) -> None:
     """Blocking entry point used by `annostream serve <component>`."""
     configure_logging(settings.log_level, settings.log_format, component=definition.name)
-    asyncio.run(ServiceApp(definition, settings).run_until_signal())
+    run_async(ServiceApp(definition, settings).run_until_signal())

@@ -8,11 +8,12 @@ from datetime import timedelta
 import asyncpg
 from google.protobuf import any_pb2
 
+from annostream_iterator.adapters.progress import ProgressEmitter
 from annostream_iterator.domain.model import NextFrame
 from annostream_iterator.service_layer.events import on_datasets_event, on_tasks_event
 from annostream_iterator.service_layer.handlers import IteratorHandlers
 from annostream_kernel.db import create_pool, migrate
-from annostream_protos.events.v1 import datasets_pb2, envelope_pb2, tasks_pb2
+from annostream_protos.events.v1 import datasets_pb2, envelope_pb2, iterator_pb2, tasks_pb2
 from annostream_protos.types.v1 import filters_pb2 as fl
 
 from .conftest import frames
@@ -25,7 +26,7 @@ async def test_an_expired_lease_returns_the_frame_to_the_queue(iterator_pool: as
     await index(iterator_pool, "v1", [frame("a"), frame("b")], {})
     await build_plan(iterator_pool, "v1", fl.FrameSelection())
     task = await iterator_pool.fetchval("SELECT task_id FROM tasks")
-    short = IteratorHandlers(iterator_pool, timedelta(milliseconds=200), "iterator_events")
+    short = IteratorHandlers(iterator_pool, timedelta(milliseconds=200))
     first = (await short.next_frame(NextFrame(task, "slow"))).lease
     other = (await short.next_frame(NextFrame(task, "quick"))).lease
     assert first and other and (first.frame_id, other.frame_id) == ("a", "b")
@@ -73,3 +74,33 @@ async def test_two_fresh_iterators_fed_the_same_events_build_the_same_random_pla
             await pool.close()
     assert len(plans[0]) == 40 and plans[0] == plans[1]
     assert plans[0] != sorted(plans[0])
+
+
+async def test_progress_emitter_appends_one_event_per_changed_annotator_and_nothing_twice(
+    iterator_pool: asyncpg.Pool,
+) -> None:
+    await index(iterator_pool, "v1", [frame(f"f{i}") for i in range(6)], {})
+    await build_plan(iterator_pool, "v1", fl.FrameSelection())
+    task = await iterator_pool.fetchval("SELECT task_id FROM tasks")
+    handlers = IteratorHandlers(iterator_pool, timedelta(minutes=5))
+    leases = {"a": "", "b": ""}
+    for who in ("a", "a", "a", "b", "b"):  # a finishes 2 leases, b 1
+        lease = (await handlers.next_frame(NextFrame(task, who, leases[who]))).lease
+        assert lease is not None
+        leases[who] = lease.lease_id
+    emitter = ProgressEmitter(iterator_pool, "iterator_events", interval=60)
+    assert await emitter.emit_once() == 2  # one per annotator, however many leases they finished
+    assert await emitter.emit_once() == 0  # nothing changed since
+    await handlers.next_frame(NextFrame(task, "b", leases["b"]))
+    assert await emitter.emit_once() == 1
+    rows = await iterator_pool.fetch(
+        "SELECT stream_id, stream_version, payload FROM events WHERE type LIKE '%TaskProgressed'"
+        " AND stream_id LIKE 'progress:%:_' ORDER BY stream_id, stream_version"
+    )
+    decode = iterator_pb2.TaskProgressed.FromString
+    got = [(r["stream_id"][-1], r["stream_version"], decode(r["payload"])) for r in rows]
+    assert [(who, v, p.annotator_done, p.done, p.total) for who, v, p in got] == [
+        ("a", 1, 2, 3, 6),
+        ("b", 1, 1, 3, 6),
+        ("b", 2, 2, 4, 6),
+    ]

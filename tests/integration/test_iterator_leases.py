@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 
 import grpc
+import nats
 
+from annostream_kernel.events import subject_token
 from annostream_protos.annotation.v1 import annotation_service_pb2 as ann
 from annostream_protos.datasets.v1 import datasets_service_pb2 as ds
-from annostream_protos.events.v1 import tasks_pb2
+from annostream_protos.events.v1 import envelope_pb2, iterator_pb2, tasks_pb2
 from annostream_protos.iterator.v1 import iterator_service_pb2 as it
 from annostream_protos.tasks.v1 import tasks_service_pb2 as tk
 from annostream_protos.types.v1 import filters_pb2 as fl
@@ -211,3 +213,35 @@ async def test_a_custom_filter_selects_frames_by_metadata_through_the_whole_syst
     bad = fl.FrameSelection(mode=fl.FILTER_MODE_CUSTOM, filters=[fl.FrameFilter(frame_query="meta.city:")])
     err = await rpc_error(stubs.tasks.CreateTask(tk.CreateTaskRequest(name="x", dataset_version_id=v, selection=bad)))
     assert err.code() == grpc.StatusCode.INVALID_ARGUMENT and "position 10" in (err.details() or "")
+
+
+async def test_task_progressed_reaches_jetstream_coalesced_with_the_final_counts(
+    stubs: Stubs, unique: str, nats_url: str
+) -> None:
+    v = await make_version(stubs, unique, 30, publish=False)
+    task = await make_task(stubs, v.version_id, 30)
+    for who in ("a", "b"):
+        lease = ""
+        for _ in range(15 if who == "a" else 10):  # a finishes 14 leases, b 9; the last lease of each stays held
+            lease = (await stubs.iterator.NextFrame(next_req(task, who, lease))).lease_id
+    nc = await nats.connect(nats_url)
+    try:
+        sub = await nc.jetstream().pull_subscribe(
+            f"annostream.iterator.v1.{subject_token(task)}.TaskProgressed", stream="ANNOSTREAM_ITERATOR"
+        )
+        last: dict[str, iterator_pb2.TaskProgressed] = {}
+        count = 0
+        while (last.get("a") is None or last["a"].annotator_done < 14) or (
+            last.get("b") is None or last["b"].annotator_done < 9
+        ):
+            for msg in await sub.fetch(50, timeout=10):
+                p = iterator_pb2.TaskProgressed()
+                assert envelope_pb2.EventEnvelope.FromString(msg.data).payload.Unpack(p)
+                if p.annotator:
+                    last[p.annotator], count = p, count + 1
+                await msg.ack()
+    finally:
+        await nc.close()
+    assert (last["a"].annotator_done, last["b"].annotator_done, last["a"].total) == (14, 9, 30)
+    assert max(last["a"].done, last["b"].done) == 23  # the later event counts both annotators
+    assert count <= 23  # never more than one event per finished lease

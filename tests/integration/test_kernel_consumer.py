@@ -146,3 +146,42 @@ async def test_a_poison_event_is_dead_lettered_after_its_attempts_and_the_rest_s
     assert [(d["consumer"], d["stream_seq"], d["type"]) for d in dead] == [("c4", 2, "DatasetCreated")]
     assert "Boom" in dead[0]["error"]
     assert await pool.fetchval("SELECT stream_seq FROM consumer_positions WHERE consumer = 'c4'") == 4
+
+
+async def test_a_batch_handler_gets_only_the_unapplied_events_of_a_batch_in_order(
+    schema_pool: tuple[str, asyncpg.Pool], nc: NatsClient
+) -> None:
+    schema, pool = schema_pool
+    stream, names = await _setup(schema_pool, nc, 6)
+    calls: list[list[str]] = []
+
+    async def batch(conn: Conn, envs: list[envelope_pb2.EventEnvelope]) -> None:
+        got = [p.name for e in envs if (p := unpack(e, datasets_pb2.DatasetCreated)) is not None]
+        calls.append(got)
+        await conn.executemany("INSERT INTO effects(name) VALUES ($1)", [(n,) for n in got])
+
+    spec = ConsumerSpec("c5", stream, _handler(), batch_handler=batch)
+    consumer = EventConsumer(pool, nc.jetstream(), spec, schema=schema, batch=10, ack_wait=1.0)
+    sub = await consumer._subscribe()
+    msgs = await sub.fetch(6, timeout=5)
+    assert await consumer.commit_batch(msgs[:3]) == 3  # committed, never acked ("crashed")
+    assert await consumer.apply_batch(msgs) == 3  # the whole batch again: only the rest is applied
+    assert calls == [names[:3], names[3:]]
+    assert sorted(r["name"] for r in await pool.fetch("SELECT name FROM effects")) == names
+
+
+async def test_a_durable_created_with_other_filters_moves_to_the_new_ones(
+    schema_pool: tuple[str, asyncpg.Pool], nc: NatsClient
+) -> None:
+    schema, pool = schema_pool
+    stream, _ = await _setup(schema_pool, nc, 2)
+    old = ConsumerSpec("c6", stream, _handler(), filter_subjects=[f"{stream.prefix}.e0.>"])
+    await EventConsumer(pool, nc.jetstream(), old, schema=schema)._subscribe()
+    new = ConsumerSpec("c6", stream, _handler(), filter_subjects=[f"{stream.prefix}.e1.>", f"{stream.prefix}.e9.>"])
+    sub = await EventConsumer(pool, nc.jetstream(), new, schema=schema)._subscribe()
+    info = await sub.consumer_info()
+    assert sorted(info.config.filter_subjects or []) == [f"{stream.prefix}.e1.>", f"{stream.prefix}.e9.>"]
+    msgs = await sub.fetch(5, timeout=5)
+    assert [unpack(envelope_pb2.EventEnvelope.FromString(m.data), datasets_pb2.DatasetCreated).name for m in msgs] == [  # type: ignore[union-attr]
+        "e1"
+    ]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from datetime import timedelta
+from typing import Any
 
 from grpc import aio
 
@@ -11,6 +13,7 @@ from annostream_kernel.runtime import Resources, ServiceDefinition
 from annostream_kernel.streams import ANNOTATION, DATASETS, ITERATOR, TASKS
 from annostream_protos.iterator.v1 import iterator_service_pb2, iterator_service_pb2_grpc
 
+from .adapters.progress import ProgressEmitter
 from .config import IteratorSettings
 from .entrypoints.grpc_api import IteratorServicer
 from .service_layer.events import on_annotation_event, on_datasets_event, on_tasks_event
@@ -19,9 +22,14 @@ from .service_layer.handlers import IteratorHandlers
 SCHEMA = "iterator"
 
 
+def _settings(res: Resources) -> IteratorSettings:
+    s = res.settings
+    return s if isinstance(s, IteratorSettings) else IteratorSettings()
+
+
 def _register(server: aio.Server, res: Resources) -> None:
-    ttl = res.settings.lease_ttl_seconds if isinstance(res.settings, IteratorSettings) else 600.0
-    servicer = IteratorServicer(IteratorHandlers(res.pool, timedelta(seconds=ttl), res.notify_channel))
+    ttl = _settings(res).lease_ttl_seconds
+    servicer = IteratorServicer(IteratorHandlers(res.pool, timedelta(seconds=ttl)))
     iterator_service_pb2_grpc.add_IteratorServiceServicer_to_server(servicer, server)
 
 
@@ -31,6 +39,11 @@ def _consumers(_res: Resources) -> list[ConsumerSpec]:
         ConsumerSpec("iterator-tasks", TASKS, on_tasks_event),
         ConsumerSpec("iterator-annotation", ANNOTATION, on_annotation_event),
     ]
+
+
+def _workers(res: Resources) -> list[Callable[[], Coroutine[Any, Any, None]]]:
+    emitter = ProgressEmitter(res.pool, res.notify_channel, _settings(res).progress_interval_seconds)
+    return [emitter.run]
 
 
 def definition() -> ServiceDefinition:
@@ -44,4 +57,5 @@ def definition() -> ServiceDefinition:
         produces=ITERATOR,
         consumes=[DATASETS, TASKS, ANNOTATION],
         consumers=_consumers,
+        workers=_workers,
     )

@@ -12,3 +12,6 @@ class IteratorSettings(PeerSettings):
 
     grpc_port: int = 50053
     lease_ttl_seconds: float = Field(default=600.0, gt=0, description="How long a frame stays leased.")
+    progress_interval_seconds: float = Field(
+        default=0.5, gt=0, description="How often changed progress is published as TaskProgressed (coalesced)."
+    )

@@ -1,6 +1,6 @@
 """Leases on plan rows: claim, heartbeat, release, finish; trail, progress and navigation reads.
 
-Concurrency (in migrations/0003_lease_function.sql): NextFrame takes the first free clip head with
+Concurrency (in migrations/0005_next_frame.sql): NextFrame takes the first free clip head with
 `FOR UPDATE SKIP LOCKED`, so concurrent claimers never wait on (or take) the same row; a head whose lease
 expired counts as free. One annotator's calls on one task are serialised by a transaction-scoped advisory
 lock, so a second concurrent NextFrame of the same annotator sees (and returns) the lease the first took.
@@ -21,12 +21,12 @@ class LeaseStore:
     def __init__(self, conn: Conn) -> None:
         self.conn = conn
 
-    async def lease_next(
+    async def next_frame(
         self, task_id: str, annotator: str, complete: str, lease_id: str, ttl: timedelta
     ) -> asyncpg.Record:
-        """NextFrame's SQL in one round trip (migrations/0003_lease_function.sql)."""
+        """NextFrame's SQL as one statement and one round trip (migrations/0005_next_frame.sql)."""
         row = await self.conn.fetchrow(
-            "SELECT * FROM lease_next($1, $2, $3, $4, $5::interval)", task_id, annotator, complete, lease_id, ttl
+            "SELECT * FROM next_frame($1, $2, $3, $4, $5::interval)", task_id, annotator, complete, lease_id, ttl
         )
         assert row is not None
         return row
@@ -118,19 +118,15 @@ class LeaseStore:
         )
         return True
 
-    async def add_done(self, task_id: str, annotator: str, n: int) -> tuple[int, int]:
-        """Count `n` frames done by the annotator; returns (annotator's done, task's done)."""
-        row = await self.conn.fetchrow(
-            "WITH up AS (INSERT INTO progress (task_id, annotator, done) VALUES ($1, $2, $3)"
-            " ON CONFLICT (task_id, annotator) DO UPDATE SET done = progress.done + EXCLUDED.done RETURNING done)"
-            " SELECT (SELECT done FROM up) AS mine, (SELECT done FROM up) + coalesce((SELECT sum(done)"
-            " FROM progress WHERE task_id = $1 AND annotator <> $2), 0) AS total",
+    async def add_done(self, task_id: str, annotator: str, n: int) -> None:
+        """Count `n` more frames done by the annotator (the progress emitter publishes the change)."""
+        await self.conn.execute(
+            "INSERT INTO progress AS g (task_id, annotator, done) VALUES ($1, $2, $3)"
+            " ON CONFLICT (task_id, annotator) DO UPDATE SET done = g.done + EXCLUDED.done",
             task_id,
             annotator,
             n,
         )
-        assert row is not None
-        return int(row["mine"]), int(row["total"])
 
     async def done(self, task_id: str) -> int:
         """Frames of the task that are done."""

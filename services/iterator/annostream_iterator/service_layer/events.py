@@ -180,4 +180,4 @@ async def on_annotation_event(conn: Conn, envelope: envelope_pb2.EventEnvelope) 
             and plan.version_id == version
             and await leases.finish_frame(plan.task_id, frame, envelope.actor, plan.clip)
         ):
-            await count_done(conn, plan, envelope.actor, 1, CHANNEL)
+            await count_done(conn, plan, envelope.actor, 1)

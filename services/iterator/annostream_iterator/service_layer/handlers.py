@@ -9,15 +9,13 @@ import asyncpg
 
 from annostream_kernel.db import Conn
 from annostream_kernel.errors import FailedPrecondition, InvalidArgument, NotFound
-from annostream_kernel.events import append_events
 from annostream_kernel.ids import new_id
 
 from ..adapters.index import IndexStore
 from ..adapters.leases import LeaseStore
-from ..adapters.messages import progressed
 from ..adapters.navigation import NavigationStore
 from ..adapters.plans import PlanStore
-from ..domain.model import FrameOrder, Lease, LeaseCommand, NextFrame, TaskPlan, TaskStatus, require
+from ..domain.model import Lease, LeaseCommand, NextFrame, TaskPlan, TaskStatus, require
 
 NOT_HELD = "is not held by this annotator (released, finished, or handed to another annotator after it expired)"
 ACTIONS = ("trail_previous", "trail_next", "annotated_next", "annotated_previous", "jump")
@@ -53,49 +51,47 @@ async def load_task(conn: Conn, task_id: str) -> TaskPlan:
     return plan
 
 
-async def count_done(conn: Conn, plan: TaskPlan, annotator: str, n: int, channel: str) -> None:
-    """Add `n` done frames for the annotator and emit TaskProgressed in the same transaction."""
-    if n <= 0:
-        return
-    mine, done = await LeaseStore(conn).add_done(plan.task_id, annotator, n)
-    await append_events(conn, [progressed(plan.task_id, done, plan.total, annotator, mine)], notify_channel=channel)
+async def count_done(conn: Conn, plan: TaskPlan, annotator: str, n: int) -> None:
+    """Add `n` done frames for the annotator (TaskProgressed follows from the progress emitter)."""
+    if n > 0:
+        await LeaseStore(conn).add_done(plan.task_id, annotator, n)
 
 
 class IteratorHandlers:
     """Use cases of the iterator on a pool; each runs in one transaction."""
 
-    def __init__(self, pool: asyncpg.Pool, ttl: timedelta, channel: str) -> None:
-        self.pool, self.ttl, self.channel = pool, ttl, channel
+    def __init__(self, pool: asyncpg.Pool, ttl: timedelta) -> None:
+        self.pool, self.ttl = pool, ttl
 
     async def next_frame(self, cmd: NextFrame) -> NextResult:
-        """Finish `complete_lease_id` if given, then return the held lease or lease the next free clip."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            leases = LeaseStore(conn)
-            r = await leases.lease_next(cmd.task_id, cmd.annotator, cmd.complete_lease_id, new_id("lease_"), self.ttl)
-            if not r["status"]:
-                raise NotFound(f"no task {cmd.task_id!r} (or not yet known to the iterator)", field="task_id")
-            if r["finished"] < 0:
-                raise FailedPrecondition(NOT_HELD, field="complete_lease_id")
-            plan = TaskPlan(cmd.task_id, r["version_id"], FrameOrder.SEQUENTIAL, 0, 0, r["clip"], total=r["total"])
-            await count_done(conn, plan, cmd.annotator, r["finished"], self.channel)
-            if r["seq"] is None:
-                if r["status"] != TaskStatus.ACTIVE.value:
-                    raise FailedPrecondition(f"the task is {r['status']}: no new leases", field="task_id")
-                return NextResult(None, plan.total, await leases.done(cmd.task_id) >= plan.total)
-            clip = await leases.clip(cmd.task_id, r["seq"], plan.clip) if plan.clip > 1 else [r["frame_id"]]
-            lease = Lease(
-                cmd.task_id,
-                r["frame_id"],
-                plan.version_id,
-                cmd.annotator,
-                r["lease_id"],
-                r["expires_at"],
-                r["seq"],
-                plan.total,
-                tuple(clip),
-                r["trail_idx"] or 0,
+        """Finish `complete_lease_id` if given, then return the held lease or lease the next free clip.
+
+        One statement in its own transaction: the whole call is one PostgreSQL round trip."""
+        async with self.pool.acquire() as conn:
+            r = await LeaseStore(conn).next_frame(
+                cmd.task_id, cmd.annotator, cmd.complete_lease_id, new_id("lease_"), self.ttl
             )
-            return NextResult(lease, plan.total)
+        if not r["status"]:
+            raise NotFound(f"no task {cmd.task_id!r} (or not yet known to the iterator)", field="task_id")
+        if r["finished"] < 0:
+            raise FailedPrecondition(NOT_HELD, field="complete_lease_id")
+        if r["seq"] is None:
+            if r["status"] != TaskStatus.ACTIVE.value:
+                raise FailedPrecondition(f"the task is {r['status']}: no new leases", field="task_id")
+            return NextResult(None, r["total"], r["task_done"] >= r["total"])
+        lease = Lease(
+            cmd.task_id,
+            r["frame_id"],
+            r["version_id"],
+            cmd.annotator,
+            r["lease_id"],
+            r["expires_at"],
+            r["seq"],
+            r["total"],
+            tuple(r["clip_frames"]),
+            r["trail_idx"] or 0,
+        )
+        return NextResult(lease, r["total"])
 
     async def heartbeat(self, cmd: LeaseCommand) -> datetime:
         """Extend a held lease by the TTL; FailedPrecondition naming lease_id when it is not held."""
@@ -115,7 +111,7 @@ class IteratorHandlers:
                 n = await leases.finish_lease(cmd.task_id, cmd.annotator, cmd.lease_id, plan.clip)
                 if n is None:
                     raise FailedPrecondition(NOT_HELD, field="lease_id")
-                await count_done(conn, plan, cmd.annotator, n, self.channel)
+                await count_done(conn, plan, cmd.annotator, n)
             elif not await leases.release(cmd.task_id, cmd.annotator, cmd.lease_id):
                 raise FailedPrecondition(NOT_HELD, field="lease_id")
 
