@@ -37,10 +37,16 @@ def test_the_example_subscriber_replays_a_frames_events_in_order(system: LocalSt
     )
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
+    # Each write's events, then its FrameSaved (stream version = the frame's version after the write).
     assert [line.split()[1:3] for line in lines] == [
         ["v1", "RoiCreated"],
+        ["v1", "FrameSaved"],
         ["v2", "RoiMoved"],
+        ["v2", "FrameSaved"],
         ["v3", "RoiMoved"],
+        ["v3", "FrameSaved"],
         ["v4", "RoiMoved"],
+        ["v4", "FrameSaved"],
     ]
+    assert "'kind': 'save'" in lines[3] and "'fromVersion': '1'" in lines[3] and "'toVersion': '2'" in lines[3]
     assert "by sub-test" in lines[0] and "'labels': ['car']" in lines[0]

@@ -186,7 +186,7 @@ async def test_kill_9_during_load_loses_nothing_and_subscribers_see_each_event_o
             str(r["event_id"])
             for r in await conn.fetch(
                 "SELECT event_id FROM annotation.events WHERE stream_id = ANY($1::text[])",
-                [f"frame:{f.version_id}:{f.frame_id}" for f in frames],
+                [f"{kind}frame:{f.version_id}:{f.frame_id}" for f in frames for kind in ("", "saves:")],
             )
         }
     finally:

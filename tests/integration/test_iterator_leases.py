@@ -245,3 +245,26 @@ async def test_task_progressed_reaches_jetstream_coalesced_with_the_final_counts
     assert (last["a"].annotator_done, last["b"].annotator_done, last["a"].total) == (14, 9, 30)
     assert max(last["a"].done, last["b"].done) == 23  # the later event counts both annotators
     assert count <= 23  # never more than one event per finished lease
+
+
+async def test_a_save_the_index_ignores_still_finishes_the_holders_frame_through_frame_saved(
+    stubs: Stubs, unique: str
+) -> None:
+    v = await make_version(stubs, unique, 2, publish=False)
+    task = await make_task(stubs, v.version_id, 2)
+    lease = await stubs.iterator.NextFrame(next_req(task, "labeller"))
+    await known_frame(stubs, lease.frame.version_id, lease.frame.frame_id)
+    label_only = ann.SaveFrameRequest(  # FrameLabelAdded is not delivered to the iterator; FrameSaved is
+        frame=lease.frame,
+        task_id=task,
+        commands=[ann.Command(add_frame_label=ann.AddFrameLabel(label="night"))],
+    )
+    await stubs.annotation.SaveFrame(label_only, metadata=(("x-annostream-user", "labeller"),))
+
+    async def finished() -> bool:
+        p = await stubs.iterator.GetProgress(it.GetProgressRequest(task_id=task))
+        return [(a.annotator, a.done) for a in p.annotators] == [("labeller", 1)]
+
+    await eventually(finished, "FrameSaved of the holder's save to finish the frame")
+    again = await stubs.iterator.NextFrame(next_req(task, "labeller"))
+    assert again.frame.frame_id != lease.frame.frame_id

@@ -15,6 +15,7 @@ from annostream_kernel.ids import new_id
 from annostream_kernel.protobuf import struct, struct_dict, timestamp
 from annostream_kernel.streams import ANNOTATION
 from annostream_protos.annotation.v1 import annotation_service_pb2 as api
+from annostream_protos.events.v1 import annotation_pb2 as ev
 from annostream_protos.types.v1 import frames_pb2 as t
 
 from ..domain import commands as c
@@ -127,5 +128,21 @@ def outbox_event(e: Event, ref: t.FrameRef, task_id: str) -> NewEvent:
         stream_id=stream_id(ref.version_id, ref.frame_id),
         subject=subject(ANNOTATION.prefix, ref.dataset_id, ref.version_id, ref.frame_id, e.kind),
         schema_version=schema_version_of(e),
+        task_id=task_id,
+    )
+
+
+def saved_event(
+    ref: t.FrameRef, save_id: str, kind: str, from_version: int, events: list[Event], task_id: str
+) -> NewEvent:
+    """FrameSaved for one committed write: its own stream per frame, stream version = the frame's new version."""
+    roi_ids = list(dict.fromkeys(e.roi_id for e in events if e.roi_id))
+    to_version = from_version + len(events)
+    return NewEvent(
+        payload=ev.FrameSaved(
+            frame=ref, save_id=save_id, kind=kind, from_version=from_version, to_version=to_version, roi_ids=roi_ids
+        ),
+        stream_id="saves:" + stream_id(ref.version_id, ref.frame_id),
+        subject=subject(ANNOTATION.prefix, ref.dataset_id, ref.version_id, ref.frame_id, "FrameSaved"),
         task_id=task_id,
     )

@@ -144,17 +144,21 @@ class FrameSession:
         idempotency key in one statement, if the frame is still at the version read; else StaleWrite."""
         if not events:
             return []
-        outbox = [messages.outbox_event(e, self.ref, task_id) for e in [*self.pending, *events]]
+        written_events = [*self.pending, *events]
+        outbox = [messages.outbox_event(e, self.ref, task_id) for e in written_events]
         new_version = self.stored_version + len(outbox)
         ids = [str(e.event_id) for e in outbox]
+        save_id = new_id("save_")
+        outbox.append(messages.saved_event(self.ref, save_id, kind, self.stored_version, written_events, task_id))
+        versions = [*range(self.stored_version + 1, new_version + 1), new_version]
         args = [
             self.ref.version_id,
             self.ref.frame_id,
             new_version,
             json.dumps(self.agg.doc),
             self.stored_version,
-            *event_arrays(outbox, self.stored_version + 1),
-            new_id("save_"),
+            *event_arrays(outbox, versions=versions),
+            save_id,
             self.stream_id,
             current_actor(),
             kind,

@@ -9,6 +9,7 @@ from typing import Any
 
 from annostream_kernel.db import Conn
 from annostream_kernel.events import unpack
+from annostream_kernel.streams import ANNOTATION
 from annostream_protos.events.v1 import annotation_pb2 as an
 from annostream_protos.events.v1 import envelope_pb2, tasks_pb2
 
@@ -81,6 +82,10 @@ async def _seed_inherited(store: StatsStore, ev: an.FrameInherited) -> None:
 
 ROI_EVENTS = (an.RoiCreated, an.RoiRestored, an.RoiDeleted, an.RoiLabelAdded, an.RoiLabelRemoved)
 FRAME_EVENTS = (an.FrameLabelAdded, an.FrameLabelRemoved)
+# The statistics consumer receives only what changes counts (JetStream drops moves, reshapes, metadata, locks).
+ANNOTATION_FILTERS = tuple(
+    f"{ANNOTATION.prefix}.*.*.*.{cls.__name__}" for cls in (an.FrameInherited, *ROI_EVENTS, *FRAME_EVENTS)
+)
 
 
 async def on_annotation_event(conn: Conn, envelope: envelope_pb2.EventEnvelope) -> None:

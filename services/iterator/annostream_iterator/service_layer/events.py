@@ -13,6 +13,7 @@ from annostream_kernel.db import Conn
 from annostream_kernel.errors import InvalidArgument, Unavailable
 from annostream_kernel.events import TYPE_URL_PREFIX, append_events, unpack
 from annostream_kernel.logs import get_logger
+from annostream_kernel.streams import ANNOTATION
 from annostream_protos.events.v1 import annotation_pb2 as an
 from annostream_protos.events.v1 import datasets_pb2, envelope_pb2, tasks_pb2
 from annostream_protos.types.v1 import filters_pb2
@@ -130,8 +131,14 @@ ANNOTATION_TYPES: tuple[type[Message], ...] = (
     an.RoiUnlocked,
     an.FrameLabelAdded,
     an.FrameLabelRemoved,
+    an.FrameSaved,
 )
 STATE_CHANGING = ANNOTATION_TYPES[:6]
+# What the iterator's annotation consumer receives: the index-changing types and one FrameSaved per write
+# (JetStream filters out moves, reshapes, metadata and locks, most of an editing session's events).
+ANNOTATION_FILTERS = tuple(
+    f"{ANNOTATION.prefix}.*.*.*.{cls.__name__}" for cls in (*STATE_CHANGING, an.FrameSaved)
+)
 
 
 BY_URL = {TYPE_URL_PREFIX + cls.DESCRIPTOR.full_name: cls for cls in ANNOTATION_TYPES}
@@ -155,7 +162,8 @@ def decode_annotation(envelope: envelope_pb2.EventEnvelope) -> Any:
 
 
 async def on_annotation_event(conn: Conn, envelope: envelope_pb2.EventEnvelope) -> None:
-    """Keep ROI labels/confidence and frame metadata per frame; a save by the lease holder finishes the frame."""
+    """Keep ROI labels/confidence and frame metadata per frame; a write (FrameSaved) by the lease holder in
+    the task finishes the frame."""
     msg = decode_annotation(envelope)
     if msg is None:
         return
@@ -172,7 +180,7 @@ async def on_annotation_event(conn: Conn, envelope: envelope_pb2.EventEnvelope) 
         await index.delete_roi(version, frame, msg.roi_id)
     elif isinstance(msg, an.FrameMetadataSet):
         await index.set_metadata(version, frame, messages.json_format.MessageToDict(msg.metadata))
-    if envelope.task_id and envelope.actor:
+    if isinstance(msg, an.FrameSaved) and envelope.task_id and envelope.actor:
         plan = await PlanStore(conn).get_task(envelope.task_id)
         leases = LeaseStore(conn)
         if (
