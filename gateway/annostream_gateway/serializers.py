@@ -102,6 +102,7 @@ def frame_ref(f: t.FrameRef) -> dict[str, Any]:
 
 
 def base_frame(f: t.Frame) -> dict[str, Any]:
+    """A frame as imported (sources with their masks, metadata), without its annotations."""
     return {
         "frame_id": f.frame_id,
         "context_id": f.context_id,
@@ -114,6 +115,7 @@ def base_frame(f: t.Frame) -> dict[str, Any]:
                 "height": s.height,
                 "timestamp": s.timestamp,
                 "preview_uri": s.preview_uri,
+                "masks": [{"id": m.id, "uri": m.uri} for m in s.masks],
             }
             for s in f.sources
         ],
@@ -176,15 +178,6 @@ def selection(s: f.FrameSelection) -> dict[str, Any]:
 
 def version_tree(n: ds.VersionNode) -> dict[str, Any]:
     return {**version(n.version), "children": [version_tree(c) for c in n.children]}
-
-
-def imported_frame(fr: t.Frame) -> dict[str, Any]:
-    out = base_frame(fr)
-    masks = {s.id: [{"id": m.id, "uri": m.uri} for m in s.masks] for s in fr.sources if s.masks}
-    for src in out["sources"]:
-        if src["id"] in masks:
-            src["masks"] = masks[src["id"]]
-    return out
 
 
 def version_stats(s: ds.VersionStats) -> dict[str, Any]:

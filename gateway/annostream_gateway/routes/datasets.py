@@ -107,7 +107,7 @@ async def list_frames(version_id: str, c: C, page_size: PageSize = 50, page_toke
     req = ds.ListFramesRequest(version_id=version_id, page_size=page_size, page_token=page_token)
     resp = await call(c.datasets.ListFrames, req, timeout=c.timeout)
     return {
-        "frames": [serializers.imported_frame(f) for f in resp.frames],
+        "frames": [serializers.base_frame(f) for f in resp.frames],
         "next_page_token": resp.next_page_token or None,
         "total": resp.total_size,
     }

@@ -10,10 +10,11 @@ import nats
 from fastapi import APIRouter, FastAPI, WebSocket, WebSocketDisconnect
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
 
 from annostream_kernel.events import subject_token
 from annostream_kernel.logs import get_logger
-from annostream_protos.events.v1 import envelope_pb2
+from annostream_protos.events.v1 import envelope_pb2, tasks_pb2
 
 from ..config import GatewaySettings
 
@@ -63,13 +64,33 @@ def frame_subject(version_id: str, frame_id: str) -> str:
     return f"annostream.annotation.v1.*.{subject_token(version_id)}.{subject_token(frame_id)}.>"
 
 
+def label_color_subject(task_id: str) -> str:
+    return f"annostream.tasks.v1.{subject_token(task_id)}.LabelColorSet"
+
+
 @router.websocket("/api/v1/live/versions/{version_id}/frames/{frame_id}")
-async def live_frame(ws: WebSocket, version_id: str, frame_id: str) -> None:
+async def live_frame(ws: WebSocket, version_id: str, frame_id: str, task_id: str = "") -> None:
     """Sends `{"type": "subscribed"}`, then one JSON message per annotation event of the frame:
     `{"type": "event", "event_type", "actor", "stream_version", "event_id", "task_id"}`;
-    `{"type": "overflow"}` when the client fell too far behind (reload the frame)."""
+    `{"type": "overflow"}` when the client fell too far behind (reload the frame). With `?task_id=`, also
+    `{"type": "label_color", "label", "color", "actor"}` whenever someone sets a label color of that task."""
     await ws.accept()
     queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=QUEUE_MAX)
+
+    def put(item: dict[str, Any]) -> None:
+        try:
+            queue.put_nowait(item)
+        except asyncio.QueueFull:
+            with contextlib.suppress(asyncio.QueueEmpty):
+                queue.get_nowait()
+            queue.put_nowait({"type": "overflow"})
+
+    async def on_color(msg: Msg) -> None:
+        with contextlib.suppress(Exception):  # an undecodable payload (another schema) is skipped
+            env = envelope_pb2.EventEnvelope.FromString(msg.data)
+            ev = tasks_pb2.LabelColorSet()
+            if env.payload.Unpack(ev):
+                put({"type": "label_color", "label": ev.label, "color": ev.color, "actor": env.actor})
 
     async def on_msg(msg: Msg) -> None:
         try:
@@ -86,18 +107,17 @@ async def live_frame(ws: WebSocket, version_id: str, frame_id: str) -> None:
                 "event_id": env.event_id,
                 "task_id": env.task_id or None,
             }
-        try:
-            queue.put_nowait(item)
-        except asyncio.QueueFull:
-            with contextlib.suppress(asyncio.QueueEmpty):
-                queue.get_nowait()
-            queue.put_nowait({"type": "overflow"})
+        put(item)
 
+    subs: list[Subscription] = []
     try:
         nc = await hub(ws.app).client()
-        sub = await nc.subscribe(frame_subject(version_id, frame_id), cb=on_msg)
+        subs.append(await nc.subscribe(frame_subject(version_id, frame_id), cb=on_msg))
+        if task_id:
+            subs.append(await nc.subscribe(label_color_subject(task_id), cb=on_color))
     except Exception as err:
         log.warning("live_subscribe_failed", error=repr(err))
+        await _unsubscribe(subs)
         await ws.close(code=1011, reason="live updates unavailable")
         return
     receiver = asyncio.create_task(_drain_client(ws))
@@ -114,6 +134,12 @@ async def live_frame(ws: WebSocket, version_id: str, frame_id: str) -> None:
         pass
     finally:
         receiver.cancel()
+        await _unsubscribe(subs)
+
+
+async def _unsubscribe(subs: list[Subscription]) -> None:
+    """Drop the socket's NATS subscriptions (errors of a closing connection are ignored)."""
+    for sub in subs:
         with contextlib.suppress(Exception):
             await sub.unsubscribe()
 
