@@ -95,20 +95,44 @@ def published_dataset(
     return ds, ok(api.post(f"/api/v1/versions/{v['version_id']}/publish"))
 
 
-def stage_point(page: Page, x: float, y: float) -> tuple[float, float]:
-    """Page coordinates of a point of the drawing stage."""
-    box = page.locator("#stage-svg").bounding_box()
+def stage_point(page: Page, x: float, y: float, svg: str = "#stage-svg") -> tuple[float, float]:
+    """Page coordinates of a point of a drawing stage (the only one, unless `svg` selects another)."""
+    box = page.locator(svg).bounding_box()
     assert box is not None
     return box["x"] + x, box["y"] + y
 
 
-def drag(page: Page, start: tuple[float, float], end: tuple[float, float]) -> None:
+def drag(page: Page, start: tuple[float, float], end: tuple[float, float], svg: str = "#stage-svg") -> None:
     """Press at `start`, move through the midpoint to `end` and release (stage coordinates)."""
-    page.mouse.move(*stage_point(page, *start))
+    page.mouse.move(*stage_point(page, *start, svg=svg))
     page.mouse.down()
-    page.mouse.move(*stage_point(page, (start[0] + end[0]) / 2, (start[1] + end[1]) / 2))
-    page.mouse.move(*stage_point(page, *end))
+    page.mouse.move(*stage_point(page, (start[0] + end[0]) / 2, (start[1] + end[1]) / 2, svg=svg))
+    page.mouse.move(*stage_point(page, *end, svg=svg))
     page.mouse.up()
+
+
+def drag_page(page: Page, start: tuple[float, float], end: tuple[float, float]) -> None:
+    """Press at page point `start`, move in two steps to `end` and release (e.g. a vertex handle)."""
+    page.mouse.move(*start)
+    page.mouse.down()
+    page.mouse.move((start[0] + end[0]) / 2, (start[1] + end[1]) / 2)
+    page.mouse.move(*end)
+    page.mouse.up()
+
+
+def center(page: Page, selector: str) -> tuple[float, float]:
+    """Page coordinates of the centre of an element."""
+    box = page.locator(selector).bounding_box()
+    assert box is not None, selector
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def annotated_dataset(api: httpx.Client, frames: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A dataset with one Published version holding `frames` (import bodies: sources, metadata, rois …)."""
+    ds = ok(api.post("/api/v1/datasets", json={"name": f"web-{uuid.uuid4().hex[:8]}"}), 201)
+    v = ok(api.post(f"/api/v1/datasets/{ds['dataset_id']}/versions", json={"name": "v1"}), 201)
+    ok(api.post(f"/api/v1/versions/{v['version_id']}/frames", json={"frames": frames}))
+    return ds, ok(api.post(f"/api/v1/versions/{v['version_id']}/publish"))
 
 
 def wait_until_annotatable(api: httpx.Client, task: dict[str, Any], frames: int) -> None:

@@ -54,6 +54,8 @@ export interface RoiRule {
   label_expression: string;
   min_count?: number;
   max_count?: number;
+  min_confidence?: number;
+  max_confidence?: number;
 }
 
 export interface FrameFilter {

@@ -1,12 +1,12 @@
 import { useEffect, useState } from "react";
-import { ApiError, api, type Dataset, type FrameFilter, type RoiRule, type VersionNode } from "../api";
+import { ApiError, api, type Dataset, type VersionNode } from "../api";
+import { emptyFilter, fieldKey, toFilter, type FilterDraft } from "../filters";
+import { FilterEditor } from "./FilterEditor";
 
 function flatten(nodes: VersionNode[], depth = 0): [VersionNode, number][] {
   return nodes.flatMap((n) => [[n, depth] as [VersionNode, number], ...flatten(n.children, depth + 1)]);
 }
 
-const emptyFilter = (): FrameFilter => ({ roi_rules: [], frame_query: "", source_query: "" });
-const emptyRule = (): RoiRule => ({ kind: "include", label_expression: "" });
 // Integers stay numbers; anything else goes to the API as typed, so its validation names the field.
 const intOrRaw = (s: string): number | string => (/^-?\d+$/.test(s.trim()) ? Number(s) : s);
 
@@ -17,7 +17,7 @@ export function NewTaskModal(p: { datasets: Dataset[]; onClose: () => void; onCr
   const [versions, setVersions] = useState<[VersionNode, number][]>([]);
   const [versionId, setVersionId] = useState("");
   const [mode, setMode] = useState<"all" | "empty" | "custom">("all");
-  const [filters, setFilters] = useState<FrameFilter[]>([emptyFilter()]);
+  const [filters, setFilters] = useState<FilterDraft[]>([emptyFilter()]);
   const [order, setOrder] = useState<"sequential" | "random">("sequential");
   const [repetition, setRepetition] = useState<"once" | "limit">("once");
   const [limit, setLimit] = useState("");
@@ -47,9 +47,6 @@ export function NewTaskModal(p: { datasets: Dataset[]; onClose: () => void; onCr
       </div>
     ) : null;
   const invalid = (field: string) => (errors[field] ? { "aria-invalid": true as const } : {});
-  const setFilter = (i: number, f: Partial<FrameFilter>) => setFilters(filters.map((x, j) => (j === i ? { ...x, ...f } : x)));
-  const setRule = (i: number, k: number, r: Partial<RoiRule>) =>
-    setFilter(i, { roi_rules: filters[i].roi_rules.map((x, j) => (j === k ? { ...x, ...r } : x)) });
 
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();
@@ -67,15 +64,16 @@ export function NewTaskModal(p: { datasets: Dataset[]; onClose: () => void; onCr
           limit: repetition === "limit" ? (intOrRaw(limit) as number) : 0,
           clip_length: clip.trim() ? (intOrRaw(clip) as number) : 0,
         },
-        selection: { mode, filters: mode === "custom" ? filters : [] },
+        selection: { mode, filters: mode === "custom" ? filters.map(toFilter) : [] },
         default_labels: labels.split(",").map((s) => s.trim()).filter(Boolean),
       });
       p.onCreated();
     } catch (ex) {
       if (ex instanceof ApiError) {
-        const f = ex.field ?? "";
+        const f = fieldKey(ex.field ?? "");
         const known = ["name", "dataset_version_id", "iteration.limit", "iteration.random_seed", "iteration.clip_length", "default_labels"];
-        const key = known.find((k) => f === k || f.startsWith(k + ".")) ?? (f.startsWith("selection") ? "selection" : "form");
+        // a custom filter's field (selection.filters.N…) shows inside that filter; other selection errors below it
+        const key = known.find((k) => f === k || f.startsWith(k + ".")) ?? (/^selection\.filters\.\d/.test(f) ? f : f.startsWith("selection") ? "selection" : "form");
         setErrors({ [key]: ex.message });
       } else setErrors({ form: String(ex) });
     } finally {
@@ -135,29 +133,14 @@ export function NewTaskModal(p: { datasets: Dataset[]; onClose: () => void; onCr
         {mode === "custom" && (
           <div id="custom-filters">
             {filters.map((f, i) => (
-              <div className="filter-box custom-filter" key={i}>
-                <label>Frame rule (e.g. meta.weather == "rain")</label>
-                <input type="text" className="filter-frame-query" value={f.frame_query} onChange={(e) => setFilter(i, { frame_query: e.target.value })} />
-                <label>Source rule (e.g. source.id == "cam")</label>
-                <input type="text" className="filter-source-query" value={f.source_query} onChange={(e) => setFilter(i, { source_query: e.target.value })} />
-                <label>ROI rules</label>
-                {f.roi_rules.map((r, k) => (
-                  <div className="rule roi-rule" key={k}>
-                    <select value={r.kind} onChange={(e) => setRule(i, k, { kind: e.target.value as RoiRule["kind"] })}>
-                      <option value="include">Include</option>
-                      <option value="exclude">Exclude</option>
-                    </select>
-                    <input type="text" placeholder="label (e.g. car OR bus)" value={r.label_expression} onChange={(e) => setRule(i, k, { label_expression: e.target.value })} />
-                    <input placeholder="min #" value={r.min_count ?? ""} onChange={(e) => setRule(i, k, { min_count: e.target.value === "" ? undefined : Number(e.target.value) })} />
-                    <input placeholder="max #" value={r.max_count ?? ""} onChange={(e) => setRule(i, k, { max_count: e.target.value === "" ? undefined : Number(e.target.value) })} />
-                    <button type="button" aria-label="Remove rule" onClick={() => setFilter(i, { roi_rules: f.roi_rules.filter((_, j) => j !== k) })}>×</button>
-                  </div>
-                ))}
-                <button type="button" className="add-roi-rule" onClick={() => setFilter(i, { roi_rules: [...f.roi_rules, emptyRule()] })}>+ ROI rule</button>{" "}
-                {filters.length > 1 && (
-                  <button type="button" onClick={() => setFilters(filters.filter((_, j) => j !== i))}>Remove filter</button>
-                )}
-              </div>
+              <FilterEditor
+                key={i}
+                index={i}
+                draft={f}
+                errors={errors}
+                onChange={(d) => setFilters(filters.map((x, j) => (j === i ? d : x)))}
+                onRemove={filters.length > 1 ? () => setFilters(filters.filter((_, j) => j !== i)) : null}
+              />
             ))}
             <button type="button" id="add-filter" style={{ marginTop: 6 }} onClick={() => setFilters([...filters, emptyFilter()])}>+ OR filter</button>
           </div>

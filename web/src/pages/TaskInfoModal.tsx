@@ -1,5 +1,6 @@
 import type { TaskInfo, VersionSummary } from "../api";
 
+const range = (what: string, lo?: number, hi?: number) => (lo == null && hi == null ? "" : ` (${what} ${lo ?? "*"}..${hi ?? "*"})`);
 const version = (v: VersionSummary | null) => (v ? `${v.name} (${v.status}, ${v.frame_count} frames)` : "—");
 
 export function TaskInfoModal(p: { info: TaskInfo; onClose: () => void }) {
@@ -13,7 +14,7 @@ export function TaskInfoModal(p: { info: TaskInfo; onClose: () => void }) {
             [
               f.frame_query && `frame: ${f.frame_query}`,
               f.source_query && `source: ${f.source_query}`,
-              ...f.roi_rules.map((r) => `${r.kind} ROI ${r.label_expression || "*"}`),
+              ...f.roi_rules.map((r) => `${r.kind} ROI ${r.label_expression || "*"}${range("count", r.min_count, r.max_count)}${range("confidence", r.min_confidence, r.max_confidence)}`),
             ]
               .filter(Boolean)
               .join(" and "),
