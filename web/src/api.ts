@@ -175,9 +175,15 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
 
 const q = (params: Record<string, string | number>) => new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)])).toString();
 
+export interface TaskPage {
+  tasks: Task[];
+  next_page_token: string | null;
+  total: number;
+}
+
 export const api = {
-  listTasks: (p: { status: string; scope: string; sort: string; dataset_id: string }) =>
-    request<{ tasks: Task[]; total: number }>("GET", `/tasks?${q({ ...p, page_size: 200 })}`),
+  listTasks: (p: { status: string; scope: string; sort: string; dataset_id: string; page_size: number; page_token: string }) =>
+    request<TaskPage>("GET", `/tasks?${q(p)}`),
   getTask: (id: string) => request<TaskInfo>("GET", `/tasks/${id}`),
   createTask: (body: CreateTask) => request<Task>("POST", "/tasks", body),
   completeTask: (id: string) => request<Task>("POST", `/tasks/${id}/complete`),

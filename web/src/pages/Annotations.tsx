@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { ApiError, api, currentUser, setCurrentUser, type Dataset, type Task, type TaskInfo } from "../api";
 import { go } from "../main";
 import { NewTaskModal } from "./NewTaskModal";
@@ -7,6 +7,12 @@ import { TaskInfoModal } from "./TaskInfoModal";
 type Status = "active" | "completed";
 type Scope = "mine" | "team";
 type Sort = "recent" | "name";
+
+/** Tasks per page of the list (`?page_size=N` in the page's URL overrides it, 1..500). */
+function pageSize(): number {
+  const n = Number(new URLSearchParams(location.search).get("page_size"));
+  return Number.isInteger(n) && n >= 1 ? Math.min(n, 500) : 100;
+}
 
 function ago(iso: string | null): string {
   if (!iso) return "—";
@@ -29,7 +35,7 @@ function Seg<T extends string>(p: { id: string; value: T; options: [T, string][]
   );
 }
 
-function TaskCard(p: { task: Task; datasetName: string; onChanged: () => void; onInfo: (t: TaskInfo) => void }) {
+function TaskCard(p: { task: Task; datasetName: string; onGone: (taskId: string) => void; onInfo: (t: TaskInfo) => void }) {
   const { task } = p;
   const [info, setInfo] = useState<TaskInfo | null>(null);
   const [menu, setMenu] = useState(false);
@@ -40,11 +46,12 @@ function TaskCard(p: { task: Task; datasetName: string; onChanged: () => void; o
   }, [task.task_id, task.updated_at]);
   const progress = info?.progress;
   const pct = progress && progress.total ? Math.round((100 * progress.done) / progress.total) : 0;
-  const act = (f: () => Promise<unknown>) => async () => {
+  // complete / reopen / delete take the task out of this list (Active or Completed); info keeps it
+  const act = (f: () => Promise<unknown>, gone = true) => async () => {
     setMenu(false);
     try {
       await f();
-      p.onChanged();
+      if (gone) p.onGone(task.task_id);
     } catch (e) {
       setError(e instanceof ApiError ? e.message : String(e));
     }
@@ -66,7 +73,7 @@ function TaskCard(p: { task: Task; datasetName: string; onChanged: () => void; o
       {menu && (
         <div className="menu" onClick={(e) => e.stopPropagation()}>
           <button className="menu-annotate" onClick={open}>Annotate</button>
-          <button className="menu-info" onClick={act(async () => p.onInfo(await api.getTask(task.task_id)))}>Info</button>
+          <button className="menu-info" onClick={act(async () => p.onInfo(await api.getTask(task.task_id)), false)}>Info</button>
           {task.status === "active" ? (
             <button className="menu-complete" onClick={act(() => api.completeTask(task.task_id))}>Complete</button>
           ) : (
@@ -119,19 +126,54 @@ export function AnnotationsPage() {
   const [datasetId, setDatasetId] = useState("");
   const [datasets, setDatasets] = useState<Dataset[]>([]);
   const [tasks, setTasks] = useState<Task[] | null>(null);
+  const [next, setNext] = useState<string | null>(null); // cursor of the next page (null: no more)
+  const [total, setTotal] = useState(0);
+  const [more, setMore] = useState(false); // a next page is loading
+  const generation = useRef(0); // answers for older view options are dropped
   const [error, setError] = useState("");
   const [creating, setCreating] = useState(false);
   const [info, setInfo] = useState<TaskInfo | null>(null);
   const [user, setUser] = useState(currentUser());
 
+  const view = { status, scope, sort, dataset_id: datasetId, page_size: pageSize() };
   const load = useCallback(() => {
+    const gen = ++generation.current;
     api.listDatasets().then((r) => setDatasets(r.datasets), () => undefined);
     api
-      .listTasks({ status, scope, sort, dataset_id: datasetId })
-      .then((r) => (setTasks(r.tasks), setError("")))
+      .listTasks({ ...view, page_token: "" })
+      .then((r) => {
+        if (gen !== generation.current) return;
+        setTasks(r.tasks);
+        setNext(r.next_page_token);
+        setTotal(r.total);
+        setError("");
+      })
       .catch((e) => setError(e instanceof ApiError ? e.message : String(e)));
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [status, scope, sort, datasetId]);
   useEffect(load, [load, user]);
+  const gone = (taskId: string) => {
+    setTasks((have) => have && have.filter((t) => t.task_id !== taskId));
+    setTotal((n) => Math.max(0, n - 1));
+  };
+  const loadMore = () => {
+    if (!next || more) return;
+    const gen = generation.current;
+    setMore(true);
+    api
+      .listTasks({ ...view, page_token: next })
+      .then((r) => {
+        if (gen !== generation.current) return;
+        setTasks((have) => {
+          const seen = new Set((have ?? []).map((t) => t.task_id));
+          return [...(have ?? []), ...r.tasks.filter((t) => !seen.has(t.task_id))];
+        });
+        setNext(r.next_page_token);
+        setTotal(r.total);
+      })
+      .catch((e) => setError(e instanceof ApiError ? e.message : String(e)))
+      .finally(() => setMore(false));
+  };
   const names = Object.fromEntries(datasets.map((d) => [d.dataset_id, d.name]));
 
   return (
@@ -165,10 +207,22 @@ export function AnnotationsPage() {
       {error && <div className="banner" id="page-error">{error}</div>}
       <div className="cards" id="task-cards">
         {tasks?.map((t) => (
-          <TaskCard key={t.task_id} task={t} datasetName={names[t.dataset_id] ?? t.dataset_id} onChanged={load} onInfo={setInfo} />
+          <TaskCard key={t.task_id} task={t} datasetName={names[t.dataset_id] ?? t.dataset_id} onGone={gone} onInfo={setInfo} />
         ))}
       </div>
       {tasks && tasks.length === 0 && <p className="empty" id="no-tasks">No {status} tasks.</p>}
+      {tasks && tasks.length > 0 && (
+        <div className="list-footer">
+          <span id="task-count" className="hint">
+            {tasks.length} of {total} tasks
+          </span>
+          {next && (
+            <button id="load-more" onClick={loadMore} disabled={more}>
+              {more ? "Loading…" : "Load more"}
+            </button>
+          )}
+        </div>
+      )}
       {creating && <NewTaskModal datasets={datasets} onClose={() => setCreating(false)} onCreated={() => (setCreating(false), load())} />}
       {info && <TaskInfoModal info={info} onClose={() => setInfo(null)} />}
     </>

@@ -1,0 +1,57 @@
+"""The Annotations page pages through the task list in Debian's Chromium: it shows the first page and "Load more"
+appends the next ones (cursor paging of ListTasks) until every task is listed once, in the chosen order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, expect
+
+from annostream_cli.stack import LocalStack
+
+from .web_browser import chromium, new_page, ok, published_dataset
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as b:
+        yield b
+
+
+def test_load_more_lists_every_task_once_page_by_page(browser: Browser, system: LocalStack, unique: str) -> None:
+    user = f"pg-{unique}"
+    api = httpx.Client(base_url=system.url, headers={"X-Annostream-User": user}, timeout=30)
+    ds, published = published_dataset(api, frames=1)
+    names = [f"t{i} {unique}" for i in range(5)]
+    for name in names:
+        ok(api.post("/api/v1/tasks", json={"name": name, "dataset_version_id": published["version_id"]}), 201)
+    page = new_page(browser, system.url, user)
+    page.goto("/?page_size=2")  # small pages, so five tasks take three
+    page.select_option("#dataset-filter", ds["dataset_id"])
+    cards = page.locator(".task-card .task-name")
+    expect(cards).to_have_text(names[::-1][:2])  # RECENT: newest first
+    expect(page.locator("#task-count")).to_have_text("2 of 5 tasks")
+    page.click("#load-more")
+    expect(cards).to_have_text(names[::-1][:4])
+    page.click("#load-more")
+    expect(cards).to_have_text(names[::-1])
+    expect(page.locator("#task-count")).to_have_text("5 of 5 tasks")
+    expect(page.locator("#load-more")).to_have_count(0)  # the last page has no cursor
+
+    page.click("#sort-toggle [data-value=name]")  # new view options start from the first page again
+    expect(cards).to_have_text(names[:2])
+    page.click("#load-more")
+    page.click("#load-more")
+    expect(cards).to_have_text(names)
+
+    card = page.locator(".task-card", has_text=names[2])  # completing a task takes it out of the loaded list
+    card.locator(".task-menu-button").click()
+    card.locator(".menu-complete").click()
+    expect(cards).to_have_text(names[:2] + names[3:])
+    expect(page.locator("#task-count")).to_have_text("4 of 4 tasks")
+    assert page.errors == []  # type: ignore[attr-defined]
+    api.close()
