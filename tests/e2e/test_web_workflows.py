@@ -54,6 +54,8 @@ def test_editor_sources_zoom_hide_labels_help_and_closing_with_unsaved_edits(
     page.goto(f"/tasks/{task['task_id']}/annotate")
     expect(page.locator("#frame-id")).to_have_text("f0")
 
+    expect(page.locator("#stage-area")).to_have_attribute("data-layout", "grid")  # side by side by default
+    page.click("#source-layout-tabs")
     tabs = page.locator("#source-tabs .source-tab")
     expect(tabs).to_have_count(2)
     expect(page.locator("g.roi")).to_have_count(1)  # the left source's pedestrian

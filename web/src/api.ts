@@ -13,6 +13,7 @@ export interface Task {
   iteration: { order: string; random_seed: number; limit: number; clip_length: number };
   default_labels: string[];
   label_set: string[];
+  label_colors: Record<string, string>; // label -> #rrggbb, shared by everyone annotating the task
   selection: Selection;
   status: string;
   created_at: string | null;
@@ -91,12 +92,18 @@ export interface Roi {
   locked: boolean;
 }
 
+export interface Mask {
+  id: string;
+  uri: string;
+}
+
 export interface Source {
   id: string;
   uri: string;
   width: number;
   height: number;
   preview_uri: string;
+  masks: Mask[];
 }
 
 export interface FrameState {
@@ -189,6 +196,7 @@ export const api = {
   completeTask: (id: string) => request<Task>("POST", `/tasks/${id}/complete`),
   reopenTask: (id: string) => request<Task>("POST", `/tasks/${id}/reopen`),
   deleteTask: (id: string) => request<void>("DELETE", `/tasks/${id}`),
+  setLabelColor: (id: string, label: string, color: string) => request<Task>("PUT", `/tasks/${id}/label-colors`, { label, color }),
   progress: (id: string) => request<{ done: number; total: number; leased: number }>("GET", `/tasks/${id}/progress`),
   listDatasets: () => request<{ datasets: Dataset[] }>("GET", "/datasets?page_size=500"),
   listVersions: (datasetId: string) => request<{ versions: VersionNode[] }>("GET", `/datasets/${datasetId}/versions`),
@@ -209,4 +217,25 @@ export const api = {
       `/versions/${ref.version_id}/frames/${encodeURIComponent(ref.frame_id)}/save`,
       { expected_version: expectedVersion, task_id: taskId, idempotency_key: crypto.randomUUID(), commands },
     ),
+  /** Undo or redo the caller's last save on the frame (compensating events on the server). */
+  undoRedo: (ref: FrameRef, taskId: string, which: "undo" | "redo") =>
+    request<{ frame: FrameState }>("POST", `/versions/${ref.version_id}/frames/${encodeURIComponent(ref.frame_id)}/${which}`, { task_id: taskId }),
 };
+
+/** A new task or version reaches the iterator and the annotation service by event: a 404 right after
+ * creation ("not yet known") is retried for a few seconds. */
+export async function whenKnown<T>(f: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await f();
+    } catch (e) {
+      if (!(e instanceof ApiError && e.status === 404) || attempt >= 40) throw e;
+      await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** attempt, 500)));
+    }
+  }
+}
+
+/** A readable message of any error (the API's message with its field). */
+export function errorText(e: unknown): string {
+  return e instanceof ApiError ? e.message : String(e);
+}

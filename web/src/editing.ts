@@ -53,23 +53,3 @@ export function apply(w: Working, cmd: Command): Working {
 export function fold(frame: FrameState, pending: Command[]): Working {
   return pending.reduce(apply, { rois: frame.rois, frame_labels: frame.frame_labels, metadata: frame.metadata });
 }
-
-const COLORS = ["#ffcc00", "#4dd0e1", "#ff7043", "#9ccc65", "#ba68c8", "#f06292", "#64b5f6", "#ffd54f"];
-const COLOR_KEY = "annostream.labelColors";
-
-let saved: Record<string, string> | null = null; // the picked colors, read from localStorage once
-
-/** A label's color: picked by the user (remembered in this browser) or derived from the label. */
-export function labelColor(label: string): string {
-  saved ??= JSON.parse(localStorage.getItem(COLOR_KEY) || "{}") as Record<string, string>;
-  if (saved[label]) return saved[label];
-  let h = 0;
-  for (const c of label) h = (h * 31 + c.charCodeAt(0)) >>> 0;
-  return COLORS[h % COLORS.length];
-}
-
-export function setLabelColor(label: string, color: string): void {
-  saved = { ...(saved ?? {}), [label]: color };
-  localStorage.setItem(COLOR_KEY, JSON.stringify(saved));
-  window.dispatchEvent(new CustomEvent("annostream:label-colors"));
-}

@@ -1,12 +1,15 @@
-// The drawing layer: framework-free SVG behind a small facade. Commands in (setFrame, setRois, setMode, select,
-// setHidden), DOM events out (CustomEvents on the host element, see StageEvents). Mode is an explicit state
-// machine; ids and classes of the elements it renders are its test API:
-//   svg#stage-svg[data-mode][data-zoom][data-image=loading|loaded|failed|none] (viewBox = the visible part), image#stage-image, rect#stage-blank, g.roi[data-roi-id] (.selected .locked .roi-<type>),
-//   g#stage-draft (the shape being drawn), g#stage-handles > circle.handle[data-handle] (vertices of the
-//   selected ROI: drag one to resize/reshape).
+// The drawing layer: framework-free SVG behind a small facade. Commands in (setFrame, setMasks, setRois, setMode,
+// select, setHidden, setMasksVisible), DOM events out (CustomEvents on the host element, see StageEvents). Mode is
+// an explicit state machine; ids and classes of the elements it renders are its test API (`<p>` is the id prefix,
+// "stage" unless given, so several stages can share a page):
+//   svg#<p>-svg.stage-svg[data-mode][data-zoom][data-image=loading|loaded|failed|none][data-masks=shown|hidden|none]
+//   (viewBox = the visible part), image#<p>-image, rect#<p>-blank, g#<p>-masks > image.stage-mask[data-mask-id]
+//   [data-state], g.roi[data-roi-id] (.selected .locked .roi-<type>), g#<p>-draft (the shape being drawn),
+//   g#<p>-handles > circle.handle[data-handle] (vertices of the selected ROI: drag one to resize/reshape).
+import { Backdrop, type MaskRef } from "./backdrop";
+import { corners, dragCorner, el, fromCorners, shapeElement, type Point, type ShapeType } from "./geometry";
 
-export type Point = [number, number];
-export type ShapeType = "rectangle" | "ellipse" | "polygon" | "keypoints";
+export type { Point, ShapeType } from "./geometry";
 export type Mode = "select" | ShapeType;
 
 export interface StageRoi {
@@ -36,19 +39,11 @@ type Interaction =
   | { kind: "reshaping"; roi_id: string; handle: number; points: Point[] }
   | { kind: "panning"; client: Point; origin: Point };
 
-const NS = "http://www.w3.org/2000/svg";
 const CLOSE_RADIUS_PX = 8;
-
-function el<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number> = {}): SVGElementTagNameMap[K] {
-  const e = document.createElementNS(NS, tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
-  return e;
-}
 
 export class Stage {
   readonly svg: SVGSVGElement;
-  private readonly image: SVGImageElement;
-  private readonly blank: SVGRectElement;
+  private readonly backdrop: Backdrop;
   private readonly layer: SVGGElement;
   private readonly draft: SVGGElement;
   private readonly handles: SVGGElement;
@@ -62,14 +57,16 @@ export class Stage {
   private zoom = 1;
   private view: Point = [0, 0]; // top-left of the visible part, in image coordinates
 
-  constructor(private readonly host: HTMLElement) {
-    this.svg = el("svg", { id: "stage-svg", preserveAspectRatio: "xMidYMid meet" });
-    this.blank = el("rect", { id: "stage-blank", x: 0, y: 0, fill: "#2b2f3a" });
-    this.image = el("image", { id: "stage-image", x: 0, y: 0 });
-    this.layer = el("g", { id: "stage-rois" });
-    this.draft = el("g", { id: "stage-draft" });
-    this.handles = el("g", { id: "stage-handles" });
-    this.svg.append(this.blank, this.image, this.layer, this.handles, this.draft);
+  constructor(
+    private readonly host: HTMLElement,
+    prefix = "stage",
+  ) {
+    this.svg = el("svg", { id: `${prefix}-svg`, class: "stage-svg", preserveAspectRatio: "xMidYMid meet" });
+    this.backdrop = new Backdrop(this.svg, prefix);
+    this.layer = el("g", { id: `${prefix}-rois`, class: "stage-rois" });
+    this.draft = el("g", { id: `${prefix}-draft`, class: "stage-draft" });
+    this.handles = el("g", { id: `${prefix}-handles`, class: "stage-handles" });
+    this.svg.append(this.layer, this.handles, this.draft);
     host.append(this.svg);
     this.svg.addEventListener("pointerdown", this.onDown);
     this.svg.addEventListener("pointermove", this.onMove);
@@ -88,20 +85,18 @@ export class Stage {
     this.width = width;
     this.height = height;
     this.resetView();
-    for (const e of [this.blank, this.image]) {
-      e.setAttribute("width", String(width));
-      e.setAttribute("height", String(height));
-    }
-    const loadable = /^(https?:|data:|\/)/.test(uri);
-    this.image.setAttribute("href", loadable ? uri : "");
-    this.image.style.display = loadable ? "" : "none";
-    this.svg.dataset.image = loadable ? "loading" : "none";
-    this.image.onload = () => (this.svg.dataset.image = "loaded");
-    this.image.onerror = () => {
-      this.image.style.display = "none";
-      this.svg.dataset.image = "failed";
-    };
+    this.backdrop.setImage(uri, width, height);
     this.cancel();
+  }
+
+  /** Overlay the source's masks (semi-transparent, under the ROIs). */
+  setMasks(masks: MaskRef[]): void {
+    this.backdrop.setMasks(masks);
+  }
+
+  /** Show or hide the mask overlay. */
+  setMasksVisible(visible: boolean): void {
+    this.backdrop.setMasksVisible(visible);
   }
 
   setRois(rois: StageRoi[]): void {
@@ -181,7 +176,7 @@ export class Stage {
       const handle = (ev.target as Element).closest<SVGCircleElement>("circle.handle");
       const roi = this.rois.find((r) => r.roi_id === this.selected);
       if (handle && roi && !roi.locked && !this.hidden) {
-        this.state = { kind: "reshaping", roi_id: roi.roi_id, handle: Number(handle.dataset.handle), points: corners(roi) };
+        this.state = { kind: "reshaping", roi_id: roi.roi_id, handle: Number(handle.dataset.handle), points: corners(roi.type, roi.points) };
         this.svg.setPointerCapture?.(ev.pointerId);
         return;
       }
@@ -225,7 +220,7 @@ export class Stage {
       this.handles.setAttribute("transform", `translate(${s.delta[0]} ${s.delta[1]})`);
       return;
     } else if (s.kind === "reshaping") {
-      s.points = dragCorner(this.rois.find((r) => r.roi_id === s.roi_id)!, s.points, s.handle, p);
+      s.points = dragCorner(this.rois.find((r) => r.roi_id === s.roi_id)!.type, s.points, s.handle, p);
       this.renderDraft();
       return;
     }
@@ -253,7 +248,7 @@ export class Stage {
       this.state = { kind: "idle" };
       this.renderDraft();
       const roi = this.rois.find((r) => r.roi_id === s.roi_id);
-      if (roi) this.emit("stage:reshape", { roi_id: s.roi_id, points: fromCorners(roi, s.points) });
+      if (roi) this.emit("stage:reshape", { roi_id: s.roi_id, points: fromCorners(roi.type, s.points) });
     }
   };
 
@@ -295,17 +290,7 @@ export class Stage {
   }
 
   private shape(type: ShapeType, points: Point[], attrs: Record<string, string | number>): SVGElement {
-    if (type === "rectangle" || type === "ellipse") {
-      const [[x1, y1], [x2, y2]] = points;
-      const [x, y, w, h] = [Math.min(x1, x2), Math.min(y1, y2), Math.abs(x2 - x1), Math.abs(y2 - y1)];
-      return type === "rectangle"
-        ? el("rect", { ...attrs, x, y, width: w, height: h })
-        : el("ellipse", { ...attrs, cx: x + w / 2, cy: y + h / 2, rx: w / 2, ry: h / 2 });
-    }
-    if (type === "polygon") return el("polygon", { ...attrs, points: points.map((p) => p.join(",")).join(" ") });
-    const g = el("g", attrs);
-    for (const [x, y] of points) g.append(el("circle", { cx: x, cy: y, r: this.pxToImage(4) || 4 }));
-    return g;
+    return shapeElement(type, points, attrs, this.pxToImage(4) || 4);
   }
 
   private render(): void {
@@ -339,7 +324,7 @@ export class Stage {
     const sel = this.rois.find((r) => r.roi_id === this.selected);
     const r = this.pxToImage(5) || 5;
     this.handles.replaceChildren(
-      ...(sel && !sel.locked ? corners(sel) : []).map(([cx, cy], i) => el("circle", { class: "handle", "data-handle": i, cx, cy, r })),
+      ...(sel && !sel.locked ? corners(sel.type, sel.points) : []).map(([cx, cy], i) => el("circle", { class: "handle", "data-handle": i, cx, cy, r })),
     );
   }
 
@@ -348,7 +333,7 @@ export class Stage {
     this.draft.replaceChildren();
     if (s.kind === "reshaping") {
       const roi = this.rois.find((r) => r.roi_id === s.roi_id);
-      if (roi) this.draft.append(this.shape(roi.type, fromCorners(roi, s.points), { class: "draft-shape" }));
+      if (roi) this.draft.append(this.shape(roi.type, fromCorners(roi.type, s.points), { class: "draft-shape" }));
     }
     if (s.kind === "dragging-shape") this.draft.append(this.shape(s.type, [s.start, s.end], { class: "draft-shape" }));
     if (s.kind === "placing") {
@@ -358,22 +343,4 @@ export class Stage {
       this.draft.append(shape);
     }
   }
-}
-
-/** The draggable vertices of a ROI: four corners of a rectangle/ellipse box, else its points. */
-function corners(r: StageRoi): Point[] {
-  if (r.type !== "rectangle" && r.type !== "ellipse") return r.points;
-  const [[x1, y1], [x2, y2]] = r.points;
-  return [[x1, y1], [x2, y1], [x2, y2], [x1, y2]];
-}
-
-/** Corners after dragging one: a box keeps the opposite corner fixed; other shapes move just that vertex. */
-function dragCorner(r: StageRoi, pts: Point[], i: number, p: Point): Point[] {
-  if (r.type !== "rectangle" && r.type !== "ellipse") return pts.map((q, j) => (j === i ? p : q));
-  const [ox, oy] = pts[(i + 2) % 4];
-  return corners({ ...r, points: [[Math.min(ox, p[0]), Math.min(oy, p[1])], [Math.max(ox, p[0]), Math.max(oy, p[1])]] });
-}
-
-function fromCorners(r: StageRoi, pts: Point[]): Point[] {
-  return r.type === "rectangle" || r.type === "ellipse" ? [pts[0], pts[2]] : pts;
 }
