@@ -1,5 +1,5 @@
 """The frame editor in Debian's Chromium: every shape, move, lock, metadata, delete, copy/paste, frame labels
-and metadata, undo/redo; then complete and delete the task from its card menu."""
+and metadata, undo/redo; then complete and delete the task from its card menu; reshaping a polygon by a vertex."""
 
 from __future__ import annotations
 
@@ -13,7 +13,19 @@ from playwright.sync_api import Browser, Page, expect
 
 from annostream_cli.stack import LocalStack
 
-from .web_browser import SCENE, chromium, drag, new_page, ok, published_dataset, stage_point, wait_until_annotatable
+from .web_browser import (
+    SCENE,
+    annotated_dataset,
+    center,
+    chromium,
+    drag,
+    drag_page,
+    new_page,
+    ok,
+    published_dataset,
+    stage_point,
+    wait_until_annotatable,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -162,5 +174,49 @@ def test_shapes_edits_copy_paste_frame_labels_undo_then_complete_and_delete(
     page.click("#confirm-delete-yes")
     expect(card).to_have_count(0)
     assert api.get(f"/api/v1/tasks/{task['task_id']}").status_code == 404
+    assert page.errors == []  # type: ignore[attr-defined]
+    api.close()
+
+
+def test_dragging_a_vertex_of_a_selected_polygon_reshapes_it_and_the_shape_survives_a_reload(
+    browser: Browser, system: LocalStack, unique: str
+) -> None:
+    user = f"rs-{unique}"
+    api = httpx.Client(base_url=system.url, headers={"X-Annostream-User": user}, timeout=30)
+    triangle = [[100.0, 300.0], [300.0, 300.0], [200.0, 100.0]]
+    roi = {"roi_id": "tri", "type": "polygon", "points": triangle, "labels": ["roof"]}
+    src = {"id": "cam", "uri": SCENE, "width": 640, "height": 480}
+    _ds, published = annotated_dataset(api, [{"id": "f0", "sources": [src], "rois": [roi]}])
+    task = ok(
+        api.post("/api/v1/tasks", json={"name": f"reshape {unique}", "dataset_version_id": published["version_id"]}),
+        201,
+    )
+    frame0 = f"/api/v1/versions/{task['annotated_version_id']}/frames/f0"
+    wait_until_annotatable(api, task, 1)
+    page = new_page(browser, system.url, user)
+    page.goto(f"/tasks/{task['task_id']}/annotate")
+    expect(page.locator("#frame-id")).to_have_text("f0")
+
+    page.locator('.roi-item[data-roi-id="tri"]').click()  # select: its vertices become handles
+    handles = page.locator("#stage-handles circle.handle")
+    expect(handles).to_have_count(3)
+    apex = handles.nth(2)
+    before = (float(apex.get_attribute("cx") or 0), float(apex.get_attribute("cy") or 0))
+    assert before == (200.0, 100.0)
+    start = center(page, '#stage-handles circle.handle[data-handle="2"]')
+    scale = page.evaluate("() => document.querySelector('#stage-svg').getScreenCTM().a")  # screen px per image px
+    drag_page(page, start, (start[0] + 60 * scale, start[1] - 40 * scale))  # apex 60 right, 40 up
+    expect(page.locator("#save-status")).to_have_text("1 unsaved change(s)")
+    _saved(page)
+    saved = ok(api.get(frame0))["rois"][0]["points"]
+    assert saved[:2] == triangle[:2]  # the other vertices stay
+    assert saved[2] == pytest.approx([260.0, 60.0], abs=1.5)
+
+    page.reload()
+    expect(page.locator("#frame-id")).to_have_text("f0")
+    polygon = page.locator('g.roi[data-roi-id="tri"] polygon')
+    points = [tuple(float(v) for v in p.split(",")) for p in (polygon.get_attribute("points") or "").split()]
+    assert points[:2] == [(100.0, 300.0), (300.0, 300.0)]
+    assert points[2] == pytest.approx((260.0, 60.0), abs=1.5)
     assert page.errors == []  # type: ignore[attr-defined]
     api.close()
