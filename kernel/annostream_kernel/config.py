@@ -33,6 +33,12 @@ class KernelSettings(BaseSettings):
     relay_poll_seconds: float = Field(default=1.0, gt=0)
     consumer_batch: int = Field(default=100, ge=1, le=10_000)
     consumer_max_attempts: int = Field(default=5, ge=1, description="Deliveries before an event is dead-lettered.")
+    consumer_linger_seconds: float = Field(
+        default=0.02, ge=0, le=5, description="Pause after a partial batch (busy streams apply in bigger batches)."
+    )
+    relay_linger_seconds: float = Field(
+        default=0.002, ge=0, le=1, description="Pause after a wake-up, to publish several commits at once."
+    )
     stream_replicas: int = Field(default=1, ge=1, le=5, description="JetStream replicas of streams this creates.")
 
     @field_validator("database_url")

@@ -71,9 +71,10 @@ class EventConsumer:
         batch: int = 100,
         ack_wait: float = 30.0,
         max_attempts: int = 5,
+        linger: float = 0.0,
     ) -> None:
         self._pool, self._js, self._spec, self._schema, self._batch = pool, js, spec, schema, batch
-        self._ack_wait, self._max_attempts = ack_wait, max_attempts
+        self._ack_wait, self._max_attempts, self._linger = ack_wait, max_attempts, linger
         self._ack_all = False
         self.dead_lettered = 0
         self.applied = 0
@@ -104,6 +105,10 @@ class EventConsumer:
                 except (NatsTimeoutError, TimeoutError):
                     continue
                 await self.apply_batch(msgs)
+                if len(msgs) < self._batch and self._linger:
+                    # A busy stream is applied in bigger batches (one transaction and ack for many events)
+                    # at the cost of `linger` more latency for the read model.
+                    await asyncio.sleep(self._linger)
         finally:
             try:
                 async with asyncio.timeout(5):

@@ -62,9 +62,10 @@ class OutboxRelay:
         producer: str,
         batch: int = 500,
         poll_seconds: float = 1.0,
+        linger_seconds: float = 0.0,
     ) -> None:
         self._pool, self._js, self._schema = pool, js, schema
-        self._producer, self._batch, self._poll = producer, batch, poll_seconds
+        self._producer, self._batch, self._poll, self._linger = producer, batch, poll_seconds, linger_seconds
         self._wake = asyncio.Event()
         self.published = 0
 
@@ -97,6 +98,8 @@ class OutboxRelay:
                 if await self.publish_pending(conn) < self._batch:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), self._poll)
+                    if self._linger:  # let concurrent commits land: one read and one publish burst for all
+                        await asyncio.sleep(self._linger)
                     self._wake.clear()
         finally:
             try:

@@ -106,11 +106,18 @@ class ServiceApp:
                 producer=d.name,
                 batch=s.relay_batch,
                 poll_seconds=s.relay_poll_seconds,
+                linger_seconds=s.relay_linger_seconds,
             )
             self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{d.name}-relay"))
         for spec in d.consumers(res):
             consumer = EventConsumer(
-                pool, js, spec, schema=d.schema, batch=s.consumer_batch, max_attempts=s.consumer_max_attempts
+                pool,
+                js,
+                spec,
+                schema=d.schema,
+                batch=s.consumer_batch,
+                max_attempts=s.consumer_max_attempts,
+                linger=s.consumer_linger_seconds,
             )
             self.consumers.append(consumer)
             self._tasks.append(asyncio.create_task(consumer.run(), name=f"{d.name}-{spec.durable}"))
