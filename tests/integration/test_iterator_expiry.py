@@ -104,3 +104,15 @@ async def test_progress_emitter_appends_one_event_per_changed_annotator_and_noth
         ("b", 1, 1, 3, 6),
         ("b", 2, 2, 4, 6),
     ]
+
+
+async def test_next_frame_commits_asynchronously_for_its_own_transaction_only(iterator_pool: asyncpg.Pool) -> None:
+    await index(iterator_pool, "v1", [frame("a"), frame("b")], {})
+    await build_plan(iterator_pool, "v1", fl.FrameSelection())
+    task = await iterator_pool.fetchval("SELECT task_id FROM tasks")
+    call = "SELECT frame_id FROM next_frame($1, $2, '', $3, interval '1 minute')"
+    async with iterator_pool.acquire() as conn:
+        async with conn.transaction():
+            assert await conn.fetchval(call, task, "x", "lease-1") == "a"
+            assert await conn.fetchval("SHOW synchronous_commit") == "off"  # lease state only: no fsync wait
+        assert await conn.fetchval("SHOW synchronous_commit") == "on"  # nothing else on the connection changes

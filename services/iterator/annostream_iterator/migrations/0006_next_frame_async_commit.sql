@@ -1,0 +1,78 @@
+-- NextFrame commits without waiting for the WAL flush (synchronous_commit = off for its transaction
+-- only). Why it is safe: the statement writes only lease state (plan rows, trail, progress counts), never
+-- events. A PostgreSQL crash (not a service crash) can lose the last ~0.6 s of these commits: a frame
+-- leased in that window goes back to the queue and may be served again (like an expired lease), a frame
+-- finished in that window is served again (its annotations are safe: the annotation service commits
+-- synchronously). What it buys: the fsync tail of the disk (p99 0.4 → 8 ms measured here) leaves
+-- NextFrame's latency.
+CREATE OR REPLACE FUNCTION {schema}.next_frame(
+    p_task text, p_annotator text, p_complete text, p_lease text, p_ttl interval
+) RETURNS TABLE (finished integer, seq integer, frame_id text, lease_id text, expires_at timestamptz,
+                 trail_idx integer, status text, version_id text, total integer, clip integer,
+                 clip_frames text[], task_done bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+    t record;
+    head integer;
+BEGIN
+    -- Lease state is a work queue, not a record: the commit need not wait for the WAL flush (see below).
+    PERFORM set_config('synchronous_commit', 'off', true);
+    finished := 0;
+    SELECT x.status, x.version_id, x.total, greatest(1, x.clip_length) AS clip INTO t
+      FROM {schema}.tasks x WHERE x.task_id = p_task AND x.status <> 'deleted';
+    IF NOT FOUND THEN
+        status := '';
+        RETURN NEXT;
+        RETURN;
+    END IF;
+    status := t.status; version_id := t.version_id; total := t.total; clip := t.clip;
+    -- One annotator's calls on one task run one at a time (a second concurrent call returns the first's lease).
+    PERFORM pg_advisory_xact_lock(hashtextextended(p_task || chr(1) || p_annotator, 7));
+    IF p_complete <> '' THEN
+        UPDATE {schema}.plan p SET state = 'done' WHERE p.task_id = p_task AND p.lease_id = p_complete
+           AND p.annotator = p_annotator AND p.state = 'leased' AND p.seq = p.unit RETURNING p.seq INTO head;
+        IF head IS NULL THEN
+            finished := -1;
+            RETURN NEXT;
+            RETURN;
+        END IF;
+        UPDATE {schema}.plan p SET done_by = p_annotator, done_at = now(), state = 'done'
+         WHERE p.task_id = p_task AND p.unit = head AND p.seq >= head AND p.seq < head + t.clip AND p.done_at IS NULL;
+        GET DIAGNOSTICS finished = ROW_COUNT;
+        IF finished > 0 THEN
+            INSERT INTO {schema}.progress AS g (task_id, annotator, done) VALUES (p_task, p_annotator, finished)
+            ON CONFLICT (task_id, annotator) DO UPDATE SET done = g.done + EXCLUDED.done;
+        END IF;
+    END IF;
+    SELECT p.seq, p.frame_id, p.lease_id, p.expires_at INTO seq, frame_id, lease_id, expires_at
+      FROM {schema}.plan p WHERE p.task_id = p_task AND p.annotator = p_annotator AND p.state = 'leased'
+       AND p.expires_at > now() AND p.seq = p.unit ORDER BY p.seq LIMIT 1;
+    IF FOUND THEN
+        SELECT max(r.idx) INTO trail_idx FROM {schema}.trail r
+         WHERE r.task_id = p_task AND r.annotator = p_annotator AND r.unit = seq;
+    ELSIF t.status = 'active' THEN
+        WITH c AS (SELECT q.seq FROM {schema}.plan q WHERE q.task_id = p_task AND q.seq = q.unit
+                     AND q.state <> 'done' AND (q.state = 'open' OR q.expires_at <= now())
+                   ORDER BY q.seq LIMIT 1 FOR UPDATE SKIP LOCKED)
+        UPDATE {schema}.plan p SET state = 'leased', annotator = p_annotator, lease_id = p_lease,
+               expires_at = now() + p_ttl
+          FROM c WHERE p.task_id = p_task AND p.seq = c.seq
+        RETURNING p.seq, p.frame_id, p.lease_id, p.expires_at INTO seq, frame_id, lease_id, expires_at;
+        IF FOUND THEN
+            INSERT INTO {schema}.trail (task_id, annotator, idx, unit)
+            SELECT p_task, p_annotator, coalesce(max(r.idx), 0) + 1, seq FROM {schema}.trail r
+             WHERE r.task_id = p_task AND r.annotator = p_annotator
+            RETURNING idx INTO trail_idx;
+        END IF;
+    END IF;
+    IF seq IS NULL THEN
+        SELECT coalesce(sum(g.done), 0) INTO task_done FROM {schema}.progress g WHERE g.task_id = p_task;
+    ELSIF t.clip > 1 THEN
+        head := seq;
+        SELECT array_agg(p.frame_id ORDER BY p.seq) INTO clip_frames FROM {schema}.plan p
+         WHERE p.task_id = p_task AND p.seq >= head AND p.seq < head + t.clip AND p.unit = head;
+    ELSE
+        clip_frames := ARRAY[frame_id];
+    END IF;
+    RETURN NEXT;
+END $$;
