@@ -9,6 +9,10 @@ whose ack was lost), applies the rest in order and stores the last sequence; onl
 batch acked (AckPolicy.ALL: one ack for the last message covers the batch). If anything fails the
 transaction rolls back, the messages are nak'ed and come back; nothing was half-applied.
 
+A handler that raises `Unavailable` is waiting for something that has not happened yet (e.g. another
+stream's event): its batch is nak'ed for a short delay and retried, never dead-lettered; the handler
+bounds the wait itself.
+
 Order matters for the skip rule, so the consumer is created with `max_ack_pending` equal to the
 batch size (JetStream cannot hand out a later message while an earlier one is unacknowledged
 beyond that window) and only one process consumes a durable at a time (a session advisory lock;
@@ -33,10 +37,13 @@ from annostream_protos.events.v1 import envelope_pb2
 
 from .context import bind_request
 from .db import Conn, advisory_key
+from .errors import Unavailable
 from .logs import get_logger
 from .streams import StreamDef
 
 log = get_logger(__name__)
+
+WAIT_DELAY_SECONDS = 0.25
 
 Handler = Callable[[Conn, envelope_pb2.EventEnvelope], Awaitable[None]]
 BatchHandler = Callable[[Conn, list[envelope_pb2.EventEnvelope]], Awaitable[None]]
@@ -104,7 +111,11 @@ class EventConsumer:
                     msgs = await sub.fetch(self._batch, timeout=1.0)
                 except (NatsTimeoutError, TimeoutError):
                     continue
-                await self.apply_batch(msgs)
+                try:
+                    await self.apply_batch(msgs)
+                except Unavailable as exc:  # keep leading; the batch comes back after WAIT_DELAY_SECONDS
+                    log.info("consumer_waiting", consumer=spec.durable, reason=exc.message)
+                    continue
                 if len(msgs) < self._batch and self._linger:
                     # A busy stream is applied in bigger batches (one transaction and ack for many events)
                     # at the cost of `linger` more latency for the read model.
@@ -157,6 +168,11 @@ class EventConsumer:
         """
         try:
             applied = await self.commit_batch(msgs)
+        except Unavailable:
+            # Not a poison event: the handler waits for something that has not happened yet (another
+            # stream's event); it decides itself how long to wait, so this never counts toward dead-lettering.
+            await self._nak(msgs, delay=WAIT_DELAY_SECONDS)
+            raise
         except Exception:
             if not any(m.metadata.num_delivered >= self._max_attempts for m in msgs):
                 await self._nak(msgs)
@@ -169,10 +185,10 @@ class EventConsumer:
         return applied
 
     @staticmethod
-    async def _nak(msgs: list[Msg]) -> None:
+    async def _nak(msgs: list[Msg], delay: float = 1.0) -> None:
         for msg in msgs:
             with contextlib.suppress(Exception):
-                await msg.nak(delay=1.0)
+                await msg.nak(delay=delay)
 
     async def _one_by_one(self, msgs: list[Msg]) -> int:
         applied = 0

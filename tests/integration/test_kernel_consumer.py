@@ -11,6 +11,7 @@ from nats.aio.client import Client as NatsClient
 
 from annostream_kernel.consumer import ConsumerSpec, EventConsumer
 from annostream_kernel.db import Conn
+from annostream_kernel.errors import Unavailable
 from annostream_kernel.events import NewEvent, append_events, subject, unpack
 from annostream_kernel.relay import OutboxRelay
 from annostream_kernel.streams import StreamDef, ensure_stream
@@ -185,3 +186,32 @@ async def test_a_durable_created_with_other_filters_moves_to_the_new_ones(
     assert [unpack(envelope_pb2.EventEnvelope.FromString(m.data), datasets_pb2.DatasetCreated).name for m in msgs] == [  # type: ignore[union-attr]
         "e1"
     ]
+
+
+async def test_an_event_whose_handler_must_wait_is_retried_past_max_attempts_and_never_dead_lettered(
+    schema_pool: tuple[str, asyncpg.Pool], nc: NatsClient
+) -> None:
+    schema, pool = schema_pool
+    stream, names = await _setup(schema_pool, nc, 3)
+    waits = {"left": 5}  # more deliveries than max_attempts
+
+    async def waiting(conn: Conn, env: envelope_pb2.EventEnvelope) -> None:
+        payload = unpack(env, datasets_pb2.DatasetCreated)
+        if payload is not None and payload.name == "e1" and waits["left"]:
+            waits["left"] -= 1
+            raise Unavailable("e1's precondition is not there yet")
+        await _handler()(conn, env)
+
+    consumer = EventConsumer(pool, nc.jetstream(), ConsumerSpec("c7", stream, waiting), schema=schema, max_attempts=2)
+    task = asyncio.create_task(consumer.run())
+    try:
+        for _ in range(300):
+            if consumer.applied == 3:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert (consumer.applied, consumer.dead_lettered, waits["left"]) == (3, 0, 0)
+    assert [r["name"] for r in await pool.fetch("SELECT name FROM effects ORDER BY name")] == names
+    assert await pool.fetchval("SELECT count(*) FROM dead_letters") == 0
