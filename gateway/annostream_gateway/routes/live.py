@@ -14,7 +14,7 @@ from nats.aio.subscription import Subscription
 
 from annostream_kernel.events import subject_token
 from annostream_kernel.logs import get_logger
-from annostream_protos.events.v1 import envelope_pb2, tasks_pb2
+from annostream_protos.events.v1 import annotation_pb2, envelope_pb2, tasks_pb2
 
 from ..config import GatewaySettings
 
@@ -61,7 +61,8 @@ async def close(app: FastAPI) -> None:
 
 
 def frame_subject(version_id: str, frame_id: str) -> str:
-    return f"annostream.annotation.v1.*.{subject_token(version_id)}.{subject_token(frame_id)}.>"
+    """The frame's FrameSaved subject: one message per committed write, after all of its events."""
+    return f"annostream.annotation.v1.*.{subject_token(version_id)}.{subject_token(frame_id)}.FrameSaved"
 
 
 def label_color_subject(task_id: str) -> str:
@@ -70,8 +71,9 @@ def label_color_subject(task_id: str) -> str:
 
 @router.websocket("/api/v1/live/versions/{version_id}/frames/{frame_id}")
 async def live_frame(ws: WebSocket, version_id: str, frame_id: str, task_id: str = "") -> None:
-    """Sends `{"type": "subscribed"}`, then one JSON message per annotation event of the frame:
-    `{"type": "event", "event_type", "actor", "stream_version", "event_id", "task_id"}`;
+    """Sends `{"type": "subscribed"}`, then one JSON message per committed write of the frame (its
+    FrameSaved, published after the write's events): `{"type": "event", "event_type": "FrameSaved", "actor",
+    "stream_version" (the frame's version after the write), "event_id", "task_id", "kind", "roi_ids"}`;
     `{"type": "overflow"}` when the client fell too far behind (reload the frame). With `?task_id=`, also
     `{"type": "label_color", "label", "color", "actor"}` whenever someone sets a label color of that task."""
     await ws.accept()
@@ -99,6 +101,8 @@ async def live_frame(ws: WebSocket, version_id: str, frame_id: str, task_id: str
             kind = (msg.header or {}).get("Annostream-Event-Type", "")
             item: dict[str, Any] = {"type": "event", "event_type": kind}
         else:
+            saved = annotation_pb2.FrameSaved()
+            env.payload.Unpack(saved)
             item = {
                 "type": "event",
                 "event_type": env.type,
@@ -106,6 +110,8 @@ async def live_frame(ws: WebSocket, version_id: str, frame_id: str, task_id: str
                 "stream_version": env.stream_version,
                 "event_id": env.event_id,
                 "task_id": env.task_id or None,
+                "kind": saved.kind,
+                "roi_ids": list(saved.roi_ids),
             }
         put(item)
 
