@@ -174,7 +174,7 @@ async def run(ctx: BenchContext) -> None:
             async def raw_next(i: int, prev: str, durable: bool = False) -> str:
                 lease = uuid.uuid4().hex
                 async with pool.acquire() as c, c.transaction():
-                    if not durable:  # the same durability as the iterator's lease commits (migration 0006)
+                    if not durable:  # the same durability as the iterator's lease commits (migration 0005)
                         await c.execute("SET LOCAL synchronous_commit = off")
                     if prev:
                         await c.execute(RAW_FINISH, raw_task, f"a{i}", prev)

@@ -17,6 +17,14 @@ ALTER TABLE {schema}.progress ALTER COLUMN emitted_version SET NOT NULL;
 -- The emitter's scan: only rows with something new to say.
 CREATE INDEX IF NOT EXISTS progress_unemitted ON {schema}.progress (task_id) WHERE done <> emitted;
 
+--
+-- NextFrame commits without waiting for the WAL flush (synchronous_commit = off for its transaction
+-- only). Why it is safe: the statement writes only lease state (plan rows, trail, progress counts), never
+-- events. A PostgreSQL crash (not a service crash) can lose the last ~0.6 s of these commits: a frame
+-- leased in that window goes back to the queue and may be served again (like an expired lease), a frame
+-- finished in that window is served again (its annotations are safe: the annotation service commits
+-- synchronously). What it buys: the fsync tail of the disk (p99 0.4 → 8 ms measured here) leaves
+-- NextFrame's latency.
 -- finished: frames that became done (-1: complete_lease_id was not held); status: the task's status
 -- ('' when unknown or deleted); clip_frames: the leased clip's frame ids in order; task_done: frames done
 -- in the task, filled only when no lease is returned (the caller then tells "wait" from "exhausted").
@@ -30,6 +38,8 @@ DECLARE
     t record;
     head integer;
 BEGIN
+    -- Lease state is a work queue, not a record: the commit need not wait for the WAL flush (see above).
+    PERFORM set_config('synchronous_commit', 'off', true);
     finished := 0;
     SELECT x.status, x.version_id, x.total, greatest(1, x.clip_length) AS clip INTO t
       FROM {schema}.tasks x WHERE x.task_id = p_task AND x.status <> 'deleted';
