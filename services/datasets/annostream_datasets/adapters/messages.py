@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
-from google.protobuf import json_format
 
 from annostream_kernel.events import NewEvent, subject
 from annostream_kernel.protobuf import struct, timestamp
@@ -64,25 +64,63 @@ def stats_msg(v: Version, s: Stats) -> api.VersionStats:
     )
 
 
-def _source_doc(s: frames_pb2.Source) -> dict[str, Any]:
-    doc: dict[str, Any] = {"id": s.id, "uri": s.uri, "width": s.width, "height": s.height}
-    if s.timestamp:
-        doc["timestamp"] = s.timestamp
-    if s.preview_uri:
-        doc["preview_uri"] = s.preview_uri
-    if s.masks:
-        doc["masks"] = [{"id": m.id, "uri": m.uri} for m in s.masks]
-    return doc
+def frame_rows(version_id: str, frames: Sequence[frames_pb2.Frame]) -> tuple[list[FrameRow], list[bytes]]:
+    """Validated frames → their frames-table rows (the message stored without its initial annotations) and
+    what FramesImported events carry of each (the whole message); one serialization when it has none."""
+    rows: list[FrameRow] = []
+    whole: list[bytes] = []
+    for f in frames:
+        blob = f.SerializeToString()
+        whole.append(blob)
+        if f.rois or f.frame_labels:
+            base = frames_pb2.Frame()
+            base.CopyFrom(f)
+            base.ClearField("rois")
+            base.ClearField("frame_labels")
+            blob = base.SerializeToString()
+        rows.append((version_id, f.frame_id, f.context_id, f.timestamp, blob))
+    return rows, whole
 
 
-def frame_row(f: frames_pb2.Frame) -> FrameRow:
-    """A validated Frame message → the frames-table row."""
-    meta = json.dumps(json_format.MessageToDict(f.metadata)) if f.metadata.fields else "{}"
-    return (f.frame_id, f.context_id, f.timestamp, json.dumps([_source_doc(s) for s in f.sources]), meta)
+def _varint(n: int) -> bytes:
+    if n < 0x80:
+        return bytes((n,))
+    out = bytearray()
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+_FRAMES_TAG = b"\x1a"  # FramesImported.frames: field 3, length-delimited
+
+
+def frames_imported(
+    dataset_id: str, version_id: str, frames: Sequence[bytes], max_bytes: int
+) -> list[ev.FramesImported]:
+    """FramesImported events of at most `max_bytes` each from serialized frames, in order (a frame larger than
+    that goes alone); the payload is assembled from the bytes already serialized, not re-encoded per frame."""
+    head = ev.FramesImported(dataset_id=dataset_id, version_id=version_id).SerializeToString()
+    out: list[ev.FramesImported] = []
+    parts: list[bytes] = []
+    size = len(head)
+    for blob in frames:
+        field = _FRAMES_TAG + _varint(len(blob)) + blob
+        if parts and size + len(field) > max_bytes:
+            out.append(ev.FramesImported.FromString(head + b"".join(parts)))
+            parts, size = [], len(head)
+        parts.append(field)
+        size += len(field)
+    if parts:
+        out.append(ev.FramesImported.FromString(head + b"".join(parts)))
+    return out
 
 
 def frame_from_row(r: asyncpg.Record) -> frames_pb2.Frame:
     """A frames-table row → Frame message (as imported, without the initial annotations)."""
+    if r["frame"] is not None:
+        return frames_pb2.Frame.FromString(r["frame"])
     meta = struct(json.loads(r["metadata"]))
     return frames_pb2.Frame(
         frame_id=r["frame_id"],

@@ -36,11 +36,19 @@ class FrameLike(Protocol):
     frame_labels: Any
 
 
-def _text(value: str, field: str, *, required: bool = True, max_len: int = MAX_ID) -> None:
+def _text_error(value: str, required: bool = True, max_len: int = MAX_ID) -> str | None:
+    """What is wrong with a text value, or None (field names are built only for an error: imports check
+    every frame, and formatting them eagerly cost more than the checks)."""
     if required and not value.strip():
-        raise InvalidArgument("is required", field=field)
+        return "is required"
     if len(value) > max_len:
-        raise InvalidArgument(f"must be at most {max_len} characters", field=field)
+        return f"must be at most {max_len} characters"
+    return None
+
+
+def _text(value: str, field: str, *, required: bool = True, max_len: int = MAX_ID) -> None:
+    if error := _text_error(value, required, max_len):
+        raise InvalidArgument(error, field=field)
 
 
 def validate_label(label: str, field: str) -> None:
@@ -58,39 +66,49 @@ def _labels(labels: Any, field: str) -> None:
 
 def _sources(frame: FrameLike, field: str) -> dict[str, tuple[int, int]]:
     sources = frame.sources
-    if not sources:
+    n = len(sources)
+    if not n:
         raise InvalidArgument("must be a non-empty list", field=f"{field}.sources")
-    if len(sources) > MAX_SOURCES:
+    if n > MAX_SOURCES:
         raise InvalidArgument(f"at most {MAX_SOURCES} sources", field=f"{field}.sources")
     seen: dict[str, tuple[int, int]] = {}
-    for i, s in enumerate(sources):
-        sf = f"{field}.sources[{i}]"
-        if not s.id and len(sources) == 1:
-            s.id = "default"
-        _text(s.id, f"{sf}.id")
-        if s.id in seen:
-            raise InvalidArgument(f"duplicate source id {s.id!r}", field=f"{sf}.id")
-        _text(s.uri, f"{sf}.uri", max_len=MAX_URI)
-        if s.width < 1:
-            raise InvalidArgument("must be >= 1", field=f"{sf}.width")
-        if s.height < 1:
-            raise InvalidArgument("must be >= 1", field=f"{sf}.height")
+    for i in range(n):  # indexing a repeated field is cheaper than iterating it (upb)
+        s = sources[i]
+        sid, uri, width, height = s.id, s.uri, s.width, s.height
+        if not sid and n == 1:
+            s.id = sid = "default"
+        if error := _text_error(sid):
+            raise InvalidArgument(error, field=f"{field}.sources[{i}].id")
+        if sid in seen:
+            raise InvalidArgument(f"duplicate source id {sid!r}", field=f"{field}.sources[{i}].id")
+        if error := _text_error(uri, max_len=MAX_URI):
+            raise InvalidArgument(error, field=f"{field}.sources[{i}].uri")
+        if width < 1:
+            raise InvalidArgument("must be >= 1", field=f"{field}.sources[{i}].width")
+        if height < 1:
+            raise InvalidArgument("must be >= 1", field=f"{field}.sources[{i}].height")
         if s.timestamp < 0:
-            raise InvalidArgument("must be >= 0", field=f"{sf}.timestamp")
-        _text(s.preview_uri, f"{sf}.preview_uri", required=False, max_len=MAX_URI)
-        if len(s.masks) > MAX_MASKS:
-            raise InvalidArgument(f"at most {MAX_MASKS} masks", field=f"{sf}.masks")
-        mask_ids: set[str] = set()
-        for j, m in enumerate(s.masks):
-            if not m.id:
-                m.id = f"mask{j}"
-            _text(m.id, f"{sf}.masks[{j}].id")
-            if m.id in mask_ids:
-                raise InvalidArgument(f"duplicate mask id {m.id!r}", field=f"{sf}.masks[{j}].id")
-            mask_ids.add(m.id)
-            _text(m.uri, f"{sf}.masks[{j}].uri", max_len=MAX_URI)
-        seen[s.id] = (s.width, s.height)
+            raise InvalidArgument("must be >= 0", field=f"{field}.sources[{i}].timestamp")
+        if len(s.preview_uri) > MAX_URI:
+            raise InvalidArgument(f"must be at most {MAX_URI} characters", field=f"{field}.sources[{i}].preview_uri")
+        if s.masks:
+            _masks(s.masks, f"{field}.sources[{i}]")
+        seen[sid] = (width, height)
     return seen
+
+
+def _masks(masks: Any, sf: str) -> None:
+    if len(masks) > MAX_MASKS:
+        raise InvalidArgument(f"at most {MAX_MASKS} masks", field=f"{sf}.masks")
+    mask_ids: set[str] = set()
+    for j, m in enumerate(masks):
+        if not m.id:
+            m.id = f"mask{j}"
+        _text(m.id, f"{sf}.masks[{j}].id")
+        if m.id in mask_ids:
+            raise InvalidArgument(f"duplicate mask id {m.id!r}", field=f"{sf}.masks[{j}].id")
+        mask_ids.add(m.id)
+        _text(m.uri, f"{sf}.masks[{j}].uri", max_len=MAX_URI)
 
 
 def _points(kind: int, points: Any, size: tuple[int, int] | None, field: str) -> None:
@@ -142,13 +160,15 @@ def _rois(frame: FrameLike, sources: dict[str, tuple[int, int]], field: str) -> 
 
 def validate_frame(frame: FrameLike, field: str) -> None:
     """Check one frame and fill its defaults in place; raises InvalidArgument naming the field."""
-    _text(frame.frame_id, f"{field}.id")
+    if error := _text_error(frame.frame_id):
+        raise InvalidArgument(error, field=f"{field}.id")
     if frame.timestamp < 0:
         raise InvalidArgument("must be >= 0", field=f"{field}.timestamp")
     sources = _sources(frame, field)
     if not frame.context_id:
         frame.context_id = frame.sources[0].uri
-    _text(frame.context_id, f"{field}.context_id", max_len=MAX_URI)
+    if error := _text_error(frame.context_id, max_len=MAX_URI):
+        raise InvalidArgument(error, field=f"{field}.context_id")
     if frame.rois:
         _rois(frame, sources, field)
     if frame.frame_labels:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from annostream_kernel.errors import DomainError, InvalidArgument, NotFound
-from annostream_protos.events.v1 import datasets_pb2 as ev
 from annostream_protos.types.v1 import frames_pb2
 
 from ..adapters import messages
@@ -17,8 +16,9 @@ MAX_EVENT_BYTES = 256 * 1024
 MAX_IMPORT_BATCH = 10_000
 
 
-def validate_batch(frames: Sequence[frames_pb2.Frame], details: dict[str, int] | None = None) -> None:
-    """Validate and normalise every frame of a batch (fields named frames[i]...); ids must be distinct."""
+def validate_batch(frames: Sequence[frames_pb2.Frame], details: dict[str, int] | None = None) -> list[str]:
+    """Validate and normalise every frame of a batch (fields named frames[i]...); ids must be distinct.
+    Returns the frame ids in order."""
     if not frames:
         raise InvalidArgument("must contain at least one frame", field="frames", details=details)
     if len(frames) > MAX_IMPORT_BATCH:
@@ -35,24 +35,7 @@ def validate_batch(frames: Sequence[frames_pb2.Frame], details: dict[str, int] |
     except DomainError as err:
         err.details.update(details or {})
         raise
-
-
-def chunk_events(dataset_id: str, version_id: str, frames: Sequence[frames_pb2.Frame]) -> list[ev.FramesImported]:
-    """FramesImported events of at most MAX_EVENT_BYTES each (a running size, not a re-measure per frame)."""
-    out: list[ev.FramesImported] = []
-    current = ev.FramesImported(dataset_id=dataset_id, version_id=version_id)
-    size = current.ByteSize()
-    for f in frames:
-        n = f.ByteSize() + 6  # field tag + length prefix
-        if current.frames and size + n > MAX_EVENT_BYTES:
-            out.append(current)
-            current = ev.FramesImported(dataset_id=dataset_id, version_id=version_id)
-            size = current.ByteSize()
-        current.frames.append(f)
-        size += n
-    if current.frames:
-        out.append(current)
-    return out
+    return list(seen)
 
 
 async def import_batch(
@@ -66,11 +49,12 @@ async def import_batch(
     """Import one batch into a Draft version atomically; returns (imported, skipped).
 
     Frames whose id the version (or an ancestor) already holds are skipped; a bad frame fails the
-    whole batch and nothing of it is written.
+    whole batch and nothing of it is written. The version's row lock serialises imports into it, so the
+    new frames are COPYed without a conflict check.
     """
     if not version_id:
         raise InvalidArgument("is required", field="version_id", details=details)
-    validate_batch(frames, details)
+    ids = validate_batch(frames, details)
     async with uow_factory() as uow:
         version = await uow.versions.get(version_id, for_update=True)
         if version is None:
@@ -78,21 +62,15 @@ async def import_batch(
         version.ensure_draft("import frames")
         if validate_only:
             return 0, 0
-        ids = [f.frame_id for f in frames]
-        inherited = await uow.frames.existing_in(await uow.versions.ancestors(version_id), ids)
-        candidates = [f for f in frames if f.frame_id not in inherited]
-        inserted: set[str] = set()
-        if candidates:
-            inserted = await uow.frames.insert_new(version_id, [messages.frame_row(f) for f in candidates])
-        new = [f for f in candidates if f.frame_id in inserted]
+        lineage = [version_id, *await uow.versions.ancestors(version_id)]
+        held = await uow.frames.existing_in(lineage, ids)
+        new = [f for f, fid in zip(frames, ids, strict=True) if fid not in held] if held else list(frames)
         if new:
+            rows, whole = messages.frame_rows(version_id, new)
+            await uow.frames.insert(rows)
             await uow.versions.add_own_frames(version_id, len(new))
-            uow.collect(
-                *(
-                    messages.event(e, version.dataset_id, version_id)
-                    for e in chunk_events(version.dataset_id, version_id, new)
-                )
-            )
+            events = messages.frames_imported(version.dataset_id, version_id, whole, MAX_EVENT_BYTES)
+            uow.collect(*(messages.event(e, version.dataset_id, version_id) for e in events))
         await uow.commit()
     return len(new), len(frames) - len(new)
 
