@@ -16,7 +16,13 @@ from annostream_protos.iterator.v1 import iterator_service_pb2, iterator_service
 from .adapters.progress import ProgressEmitter
 from .config import IteratorSettings
 from .entrypoints.grpc_api import IteratorServicer
-from .service_layer.events import ANNOTATION_FILTERS, on_annotation_event, on_datasets_event, on_tasks_event
+from .service_layer.events import (
+    ANNOTATION_FILTERS,
+    on_annotation_event,
+    on_datasets_event,
+    on_datasets_events,
+    on_tasks_event,
+)
 from .service_layer.handlers import IteratorHandlers
 
 SCHEMA = "iterator"
@@ -35,7 +41,7 @@ def _register(server: aio.Server, res: Resources) -> None:
 
 def _consumers(_res: Resources) -> list[ConsumerSpec]:
     return [
-        ConsumerSpec("iterator-datasets", DATASETS, on_datasets_event),
+        ConsumerSpec("iterator-datasets", DATASETS, on_datasets_event, batch_handler=on_datasets_events),
         ConsumerSpec("iterator-tasks", TASKS, on_tasks_event),
         ConsumerSpec("iterator-annotation", ANNOTATION, on_annotation_event, filter_subjects=ANNOTATION_FILTERS),
     ]

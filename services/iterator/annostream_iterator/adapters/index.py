@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from json.encoder import encode_basestring_ascii as _q
 from typing import Any
 
+from google.protobuf import json_format
+
 from annostream_kernel.db import Conn
+from annostream_protos.types.v1 import frames_pb2
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,39 @@ class IndexedRoi:
     roi_id: str
     labels: Sequence[str]
     confidence: float | None
+
+
+FrameRow = tuple[str, str, str, int, str, str]
+"""(version_id, frame_id, context_id, timestamp, metadata JSON, sources JSON): one row of `frames`."""
+RoiRow = tuple[str, str, str, list[str], float | None]
+"""(version_id, frame_id, roi_id, labels, confidence): one row of `rois`."""
+
+
+def _source_json(s: frames_pb2.Source) -> str:
+    return (
+        f'{{"id":{_q(s.id)},"uri":{_q(s.uri)},"width":{s.width},"height":{s.height},'
+        f'"timestamp":{s.timestamp},"preview_uri":{_q(s.preview_uri)}}}'
+    )
+
+
+def frame_row(version_id: str, f: frames_pb2.Frame) -> FrameRow:
+    """An imported Frame message → its index row, JSON written directly (what `IndexedFrame` holds, without
+    building dicts per frame: the import path indexes every frame)."""
+    sources = f.sources
+    if len(sources) == 1:
+        src = f"[{_source_json(sources[0])}]"
+    else:
+        src = "[" + ",".join(_source_json(s) for s in sources) + "]"
+    meta = json.dumps(json_format.MessageToDict(f.metadata)) if f.HasField("metadata") else "{}"
+    return (version_id, f.frame_id, f.context_id, f.timestamp, meta, src)
+
+
+def roi_rows(version_id: str, f: frames_pb2.Frame) -> list[RoiRow]:
+    """An imported frame's ROIs as index rows."""
+    return [
+        (version_id, f.frame_id, r.roi_id, list(r.labels), r.confidence if r.HasField("confidence") else None)
+        for r in f.rois
+    ]
 
 
 class IndexStore:
@@ -71,6 +108,41 @@ class IndexStore:
             [json.dumps(f.sources) for f in frames],
         )
         return [r["frame_id"] for r in rows]
+
+    async def existing_frames(self, version_id: str, frame_ids: Sequence[str]) -> set[str]:
+        """Which of `frame_ids` the version's index already holds."""
+        rows = await self.conn.fetch(
+            "SELECT frame_id FROM frames WHERE version_id = $1 AND frame_id = ANY($2::text[])", version_id, frame_ids
+        )
+        return {r["frame_id"] for r in rows}
+
+    async def copy_frames(self, rows: Sequence[FrameRow]) -> None:
+        """COPY rows the index does not hold yet (the caller checked, under the consumer's position lock)."""
+        await self.conn.copy_records_to_table(
+            "frames", columns=["version_id", "frame_id", "context_id", "ts", "metadata", "sources"], records=rows
+        )
+
+    async def put_rois(self, rows: Sequence[RoiRow]) -> None:
+        """Imported ROIs, set-based: each frame gets its own state (marks) and each ROI is created or
+        replaced; rows must name distinct ROIs."""
+        await self.conn.execute(
+            "INSERT INTO marks (version_id, frame_id) SELECT DISTINCT * FROM unnest($1::text[], $2::text[])"
+            " ON CONFLICT DO NOTHING",
+            [r[0] for r in rows],
+            [r[1] for r in rows],
+        )
+        await self.conn.execute(
+            "INSERT INTO rois (version_id, frame_id, roi_id, labels, confidence)"
+            " SELECT v, f, r, ARRAY(SELECT jsonb_array_elements_text(l)), c"
+            " FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::float8[]) AS x(v, f, r, l, c)"
+            " ON CONFLICT (version_id, frame_id, roi_id) DO UPDATE SET labels = EXCLUDED.labels,"
+            " confidence = EXCLUDED.confidence",
+            [r[0] for r in rows],
+            [r[1] for r in rows],
+            [r[2] for r in rows],
+            [json.dumps(r[3]) for r in rows],
+            [r[4] for r in rows],
+        )
 
     async def own_state(self, version_id: str, frame_id: str) -> None:
         """Give the frame its own annotation state in `version_id`, copied from the nearest ancestor's."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from annostream_kernel.db import Conn
+from annostream_kernel.db import Conn, advisory_key
 
 from ..domain.ast import Selection
 from ..domain.model import FrameOrder, TaskPlan, TaskStatus
@@ -96,6 +96,20 @@ def plan_sql(
     return f"WITH {ctes}, {matched}{body}", p.values
 
 
+INDEX_LOCK = advisory_key("iterator:frames-and-plans")
+
+
+async def lock_frames_and_plans(conn: Conn) -> None:
+    """Serialise, until commit, indexing new frames against materialising plans.
+
+    The datasets consumer indexes frames and then joins them to the plans of the tasks it sees; the tasks
+    consumer plans a new task from the frames it sees. In two concurrent transactions each could miss the
+    other's uncommitted rows (a plan without the frames imported meanwhile); with this lock one of them runs
+    after the other committed and sees its rows (each statement takes a fresh snapshot).
+    """
+    await conn.execute("SELECT pg_advisory_xact_lock($1)", INDEX_LOCK)
+
+
 class PlanStore:
     """Task rows and plan materialisation on one connection (inside the caller's transaction)."""
 
@@ -151,6 +165,7 @@ class PlanStore:
 
     async def materialise(self, plan: TaskPlan, sel: Selection, lineage: Sequence[str], ids: list[str] | None) -> int:
         """Insert the plan rows (all, or only the frames `ids` appended at the end); returns the new total."""
+        await lock_frames_and_plans(self.conn)
         await self.conn.execute("SET LOCAL work_mem = '64MB'")
         offset = int(await self.conn.fetchval("SELECT total FROM tasks WHERE task_id = $1", plan.task_id) or 0)
         if ids is None:

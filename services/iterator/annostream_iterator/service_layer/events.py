@@ -16,12 +16,12 @@ from annostream_kernel.logs import get_logger
 from annostream_kernel.streams import ANNOTATION
 from annostream_protos.events.v1 import annotation_pb2 as an
 from annostream_protos.events.v1 import datasets_pb2, envelope_pb2, tasks_pb2
-from annostream_protos.types.v1 import filters_pb2
+from annostream_protos.types.v1 import filters_pb2, frames_pb2
 
 from ..adapters import messages
-from ..adapters.index import IndexStore
+from ..adapters.index import FrameRow, IndexStore, RoiRow, frame_row, roi_rows
 from ..adapters.leases import LeaseStore
-from ..adapters.plans import PlanStore
+from ..adapters.plans import PlanStore, lock_frames_and_plans
 from ..domain.model import FrameOrder, TaskPlan, TaskStatus
 from .handlers import count_done
 
@@ -32,18 +32,66 @@ ORDERS = {tasks_pb2.ITERATION_ORDER_RANDOM: FrameOrder.RANDOM}
 
 
 async def on_datasets_event(conn: Conn, envelope: envelope_pb2.EventEnvelope) -> None:
-    """Index versions (with lineage) and frames; frames imported later join matching tasks' plans."""
+    """Index one datasets event (the consumer's one-by-one path; same effect as a batch of one)."""
+    await on_datasets_events(conn, [envelope])
+
+
+async def on_datasets_events(conn: Conn, envelopes: list[envelope_pb2.EventEnvelope]) -> None:
+    """Index versions (with lineage) and frames, in stream order; each run of FramesImported events is
+    indexed set-based at once, then its new frames join matching tasks' plans event by event."""
+    run: list[datasets_pb2.FramesImported] = []
+    for envelope in envelopes:
+        if fi := unpack(envelope, datasets_pb2.FramesImported):
+            run.append(fi)
+            continue
+        await index_frames(conn, run)
+        run = []
+        if vc := unpack(envelope, datasets_pb2.VersionCreated):
+            await IndexStore(conn).upsert_version(vc.version_id, vc.dataset_id, vc.parent_version_id or None)
+    await index_frames(conn, run)
+
+
+async def index_frames(conn: Conn, events: list[datasets_pb2.FramesImported]) -> None:
+    """Index the frames and imported ROIs of FramesImported events (repeated ids are ignored, the first one
+    wins), then let each event's new frames join the plans of the tasks that see its version, in event order."""
+    if not events:
+        return
     index = IndexStore(conn)
-    if vc := unpack(envelope, datasets_pb2.VersionCreated):
-        await index.upsert_version(vc.version_id, vc.dataset_id, vc.parent_version_id or None)
-    elif fi := unpack(envelope, datasets_pb2.FramesImported):
-        new = await index.add_frames(fi.version_id, [messages.indexed_frame(f) for f in fi.frames])
+    firsts: dict[str, dict[str, frames_pb2.Frame]] = {}  # version → frame id → its first message
+    order: list[tuple[str, list[str]]] = []  # each event's version and frame ids
+    rois: dict[tuple[str, str, str], RoiRow] = {}
+    for fi in events:
+        seen, ids = firsts.setdefault(fi.version_id, {}), []
         for f in fi.frames:
-            if f.rois:
-                await index.add_rois(fi.version_id, f.frame_id, [messages.indexed_roi(r) for r in f.rois])
-        if new:
-            for task_id in await index.tasks_seeing(fi.version_id):
-                await join_frames(conn, task_id, new)
+            ids.append(f.frame_id)
+            seen.setdefault(ids[-1], f)
+            if f.rois:  # a repeated frame's ROIs replace the earlier ones, as one put after another would
+                rois.update(((r[0], r[1], r[2]), r) for r in roi_rows(fi.version_id, f))
+        order.append((fi.version_id, ids))
+    rows: list[FrameRow] = []
+    fresh: dict[str, set[str]] = {}
+    for version_id, seen in firsts.items():
+        held = await index.existing_frames(version_id, list(seen))
+        fresh[version_id] = {fid for fid in seen if fid not in held}
+        rows.extend(frame_row(version_id, f) for fid, f in seen.items() if fid in fresh[version_id])
+    if rows:
+        await lock_frames_and_plans(conn)  # before the frames: see plans.lock_frames_and_plans
+        await index.copy_frames(rows)
+    if rois:
+        await index.put_rois(list(rois.values()))
+    seeing: dict[str, list[str]] = {}
+    for version_id, ids in order:
+        unclaimed, new = fresh[version_id], []
+        for fid in ids:
+            if fid in unclaimed:
+                unclaimed.discard(fid)
+                new.append(fid)
+        if not new:
+            continue
+        if version_id not in seeing:
+            seeing[version_id] = await index.tasks_seeing(version_id)
+        for task_id in seeing[version_id]:
+            await join_frames(conn, task_id, new)
 
 
 async def join_frames(conn: Conn, task_id: str, ids: list[str]) -> None:
