@@ -10,7 +10,7 @@ from annostream_kernel.streams import ANNOTATION, DATASETS
 from annostream_protos.annotation.v1 import annotation_service_pb2, annotation_service_pb2_grpc
 
 from .entrypoints.grpc_api import AnnotationServicer
-from .service_layer.consumers import datasets_handler
+from .service_layer.consumers import datasets_batch_handler, datasets_handler
 
 SCHEMA = "annotation"
 
@@ -22,7 +22,14 @@ def _register(server: aio.Server, res: Resources) -> None:
 
 
 def _consumers(res: Resources) -> list[ConsumerSpec]:
-    return [ConsumerSpec("annotation-datasets", DATASETS, datasets_handler(res.notify_channel))]
+    return [
+        ConsumerSpec(
+            "annotation-datasets",
+            DATASETS,
+            datasets_handler(res.notify_channel),
+            batch_handler=datasets_batch_handler(res.notify_channel),
+        )
+    ]
 
 
 def definition() -> ServiceDefinition:

@@ -3,9 +3,7 @@ become events (so a frame's history starts at import)."""
 
 from __future__ import annotations
 
-from google.protobuf import json_format
-
-from annostream_kernel.consumer import Handler
+from annostream_kernel.consumer import BatchHandler, Handler
 from annostream_kernel.context import bind_request, current_correlation_id
 from annostream_kernel.db import Conn
 from annostream_kernel.errors import DomainError
@@ -14,6 +12,7 @@ from annostream_kernel.logs import get_logger
 from annostream_protos.events.v1 import datasets_pb2, envelope_pb2
 from annostream_protos.types.v1 import frames_pb2 as t
 
+from ..adapters.base_frames import BaseFrames, BaseRow, base_doc
 from ..adapters.messages import roi_spec
 from ..adapters.postgres import AnnotationStore
 from ..domain import commands as c
@@ -24,32 +23,59 @@ log = get_logger(__name__)
 
 
 def datasets_handler(notify_channel: str) -> Handler:
-    """The handler of the annotation service's consumer of the datasets stream."""
+    """The handler of the annotation service's consumer of the datasets stream (one event at a time)."""
+    batch = datasets_batch_handler(notify_channel)
 
     async def handle(conn: Conn, envelope: envelope_pb2.EventEnvelope) -> None:
-        store = AnnotationStore(conn)
-        if vc := unpack(envelope, datasets_pb2.VersionCreated):
-            await store.upsert_version(vc.version_id, vc.dataset_id, vc.parent_version_id or None)
-        elif vp := unpack(envelope, datasets_pb2.VersionPublished):
-            await store.publish_version(vp.version_id)
-        elif fi := unpack(envelope, datasets_pb2.FramesImported):
-            docs = [
-                json_format.MessageToDict(_without_annotations(f), preserving_proto_field_name=True) for f in fi.frames
-            ]
-            await store.add_base_frames(fi.version_id, docs)
-            for f in fi.frames:
-                if f.rois or f.frame_labels:
-                    await _import_annotations(conn, fi.version_id, f, notify_channel)
+        await batch(conn, [envelope])
 
     return handle
 
 
-def _without_annotations(f: t.Frame) -> t.Frame:
-    base = t.Frame()
-    base.CopyFrom(f)
-    base.ClearField("rois")
-    base.ClearField("frame_labels")
-    return base
+def datasets_batch_handler(notify_channel: str) -> BatchHandler:
+    """The batch handler of that consumer: events in stream order, each run of FramesImported stored at once."""
+
+    async def handle(conn: Conn, envelopes: list[envelope_pb2.EventEnvelope]) -> None:
+        store = AnnotationStore(conn)
+        run: list[tuple[envelope_pb2.EventEnvelope, datasets_pb2.FramesImported]] = []
+        for envelope in envelopes:
+            if fi := unpack(envelope, datasets_pb2.FramesImported):
+                run.append((envelope, fi))
+                continue
+            await _import_frames(conn, run, notify_channel)
+            run = []
+            if vc := unpack(envelope, datasets_pb2.VersionCreated):
+                await store.upsert_version(vc.version_id, vc.dataset_id, vc.parent_version_id or None)
+            elif vp := unpack(envelope, datasets_pb2.VersionPublished):
+                await store.publish_version(vp.version_id)
+        await _import_frames(conn, run, notify_channel)
+
+    return handle
+
+
+async def _import_frames(
+    conn: Conn, run: list[tuple[envelope_pb2.EventEnvelope, datasets_pb2.FramesImported]], notify: str
+) -> None:
+    """Base frames of FramesImported events in one COPY (the first import of a frame wins), then each event's
+    imported annotations, in order."""
+    if not run:
+        return
+    firsts: dict[str, dict[str, t.Frame]] = {}  # version → frame id → its first message
+    for _, fi in run:
+        seen = firsts.setdefault(fi.version_id, {})
+        for f in fi.frames:
+            seen.setdefault(f.frame_id, f)
+    base, rows = BaseFrames(conn), list[BaseRow]()
+    for version_id, seen in firsts.items():
+        held = await base.existing(version_id, list(seen))
+        rows.extend((version_id, fid, base_doc(f)) for fid, f in seen.items() if fid not in held)
+    if rows:
+        await base.copy(rows)
+    for envelope, fi in run:
+        bind_request(envelope.correlation_id, envelope.actor)
+        for f in fi.frames:
+            if f.rois or f.frame_labels:
+                await _import_annotations(conn, fi.version_id, f, notify)
 
 
 async def _import_annotations(conn: Conn, version_id: str, frame: t.Frame, notify: str) -> None:
