@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import pkgutil
 import sys
@@ -29,6 +30,8 @@ def main(argv: list[str]) -> int:
         for name in chosen:
             print(f"== bench {name}", flush=True)
             module = importlib.import_module(f"bench.bench_{name}")
+            gc.collect()
+            gc.freeze()  # the client's own GC pauses are not what a bench measures (the services do the same)
             uvloop.run(module.run(ctx))  # the loop the components run on, for client and baselines alike
     print("\n== summary")
     for r in ctx.results:

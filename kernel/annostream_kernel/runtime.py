@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ from .relay import OutboxRelay
 from .streams import StreamDef, ensure_stream
 
 log = get_logger(__name__)
+
+GC_GEN0_THRESHOLD = 20_000
 
 
 @dataclass
@@ -125,6 +128,9 @@ class ServiceApp:
             self._tasks.append(asyncio.create_task(worker(), name=f"{d.name}-worker-{i}"))
         self._tasks.append(asyncio.create_task(self._watch_health(), name=f"{d.name}-health"))
         await self._check_health()
+        # Everything allocated so far lives as long as the process: keep it out of the cyclic collector,
+        # so a full collection under load scans only request garbage (long GC pauses were the p99 tail).
+        gc.freeze()
         log.info("service_started", service=d.name, grpc_port=self.port)
         return self.port
 
@@ -189,6 +195,9 @@ class ServiceApp:
 
 def run_async(main: Coroutine[Any, Any, None]) -> None:
     """Run a component's main coroutine on uvloop (faster asyncpg/gRPC/NATS I/O), or asyncio without it."""
+    # Fewer, cheaper young-generation collections: request objects die young, a pass per 700
+    # allocations (the default) costs more than it frees at thousands of requests per second.
+    gc.set_threshold(GC_GEN0_THRESHOLD, 20, 20)
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is a dependency; stay runnable without it
