@@ -192,6 +192,15 @@ async def test_a_retried_idempotency_key_returns_the_first_result_and_appends_no
     assert got.version == 1 and len(got.rois) == 1
 
 
+async def test_an_idempotency_key_is_scoped_to_its_frame(stubs: Stubs, unique: str) -> None:
+    v = await make_version(stubs, unique, 2, publish=False)
+    one, two = await known_frame(stubs, v.version_id, "f000"), await known_frame(stubs, v.version_id, "f001")
+    first = await stubs.annotation.SaveFrame(save(one.frame, 0, rect("car"), key=f"same-{unique}"))
+    other = await stubs.annotation.SaveFrame(save(two.frame, 0, rect("bus"), key=f"same-{unique}"))
+    assert other.frame.frame.frame_id == "f001" and other.event_ids != first.event_ids
+    assert labels_of(await current(stubs, two.frame)) == [["bus"]]
+
+
 async def test_published_versions_are_read_only_and_children_inherit_annotations(stubs: Stubs, unique: str) -> None:
     v = await make_version(stubs, unique, 1, publish=False)
     frame = await known_frame(stubs, v.version_id)

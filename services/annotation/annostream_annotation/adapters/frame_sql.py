@@ -29,7 +29,8 @@ SELECT v.dataset_id, v.parent_version_id, v.status,
         (SELECT p.doc FROM frame_projections p JOIN lineage l ON p.version_id = l.version_id
           WHERE p.frame_id = $2 AND l.depth > 0 AND p.stream_version > 0 ORDER BY l.depth LIMIT 1)
     END AS inherited,
-    CASE WHEN $3::text <> '' THEN (SELECT response FROM idempotency_keys WHERE key = $3) END AS prior
+    CASE WHEN $3::text <> '' THEN (SELECT response FROM idempotency_keys
+                                     WHERE stream_id = 'frame:' || $1 || ':' || $2 AND key = $3) END AS prior
 FROM versions v
 LEFT JOIN frame_projections own ON own.version_id = $1 AND own.frame_id = $2
 WHERE v.version_id = $1
