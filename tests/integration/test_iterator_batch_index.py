@@ -30,8 +30,11 @@ READ_MODEL = {
 }
 
 
+CORRELATION = iter(range(1_000_000))
+
+
 def envelope(payload: Message) -> envelope_pb2.EventEnvelope:
-    env = envelope_pb2.EventEnvelope(actor="tester", correlation_id="c1")
+    env = envelope_pb2.EventEnvelope(actor="tester", correlation_id=f"corr-{next(CORRELATION)}")
     env.occurred_at.GetCurrentTime()
     packed = any_pb2.Any()
     packed.Pack(payload)  # type: ignore[arg-type]
@@ -143,6 +146,12 @@ async def test_a_batch_indexes_and_plans_like_the_same_events_one_by_one(postgre
         ]
         cars = [r[3] for r in expected["plan"] if r[0] == "cars"]  # not started: re-planned in sequential order
         assert cars == ["f0", "f3", "f6", "f9", "f11", "f13", "f15", "f16", "f17", "f18", "f19", "f20"]
+
+        joined = await batched.fetch(
+            "SELECT correlation_id, actor FROM events WHERE type LIKE '%TaskProgressed' ORDER BY position"
+        )
+        later = {e.correlation_id for e in LATER}  # progress from frames joining plans: the import's context
+        assert {(r["correlation_id"] in later, r["actor"]) for r in joined[len(TASKS) :]} == {(True, "tester")}
 
         async with batched.acquire() as conn, conn.transaction():  # the same batch again: no second effect
             await on_datasets_events(conn, [*FIRST, *LATER])

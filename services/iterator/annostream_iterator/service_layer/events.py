@@ -9,6 +9,7 @@ from typing import Any
 
 from google.protobuf.message import DecodeError, Message
 
+from annostream_kernel.context import bind_request
 from annostream_kernel.db import Conn
 from annostream_kernel.errors import InvalidArgument, Unavailable
 from annostream_kernel.events import TYPE_URL_PREFIX, append_events, unpack
@@ -39,10 +40,10 @@ async def on_datasets_event(conn: Conn, envelope: envelope_pb2.EventEnvelope) ->
 async def on_datasets_events(conn: Conn, envelopes: list[envelope_pb2.EventEnvelope]) -> None:
     """Index versions (with lineage) and frames, in stream order; each run of FramesImported events is
     indexed set-based at once, then its new frames join matching tasks' plans event by event."""
-    run: list[datasets_pb2.FramesImported] = []
+    run: list[tuple[envelope_pb2.EventEnvelope, datasets_pb2.FramesImported]] = []
     for envelope in envelopes:
         if fi := unpack(envelope, datasets_pb2.FramesImported):
-            run.append(fi)
+            run.append((envelope, fi))
             continue
         await index_frames(conn, run)
         run = []
@@ -51,23 +52,26 @@ async def on_datasets_events(conn: Conn, envelopes: list[envelope_pb2.EventEnvel
     await index_frames(conn, run)
 
 
-async def index_frames(conn: Conn, events: list[datasets_pb2.FramesImported]) -> None:
+async def index_frames(
+    conn: Conn, events: list[tuple[envelope_pb2.EventEnvelope, datasets_pb2.FramesImported]]
+) -> None:
     """Index the frames and imported ROIs of FramesImported events (repeated ids are ignored, the first one
-    wins), then let each event's new frames join the plans of the tasks that see its version, in event order."""
+    wins), then let each event's new frames join the plans of the tasks that see its version, in event order
+    (with the event's correlation id and actor, as the one-by-one path has)."""
     if not events:
         return
     index = IndexStore(conn)
     firsts: dict[str, dict[str, frames_pb2.Frame]] = {}  # version → frame id → its first message
-    order: list[tuple[str, list[str]]] = []  # each event's version and frame ids
+    order: list[tuple[envelope_pb2.EventEnvelope, str, list[str]]] = []  # each event's version and frame ids
     rois: dict[tuple[str, str, str], RoiRow] = {}
-    for fi in events:
+    for envelope, fi in events:
         seen, ids = firsts.setdefault(fi.version_id, {}), []
         for f in fi.frames:
             ids.append(f.frame_id)
             seen.setdefault(ids[-1], f)
             if f.rois:  # a repeated frame's ROIs replace the earlier ones, as one put after another would
                 rois.update(((r[0], r[1], r[2]), r) for r in roi_rows(fi.version_id, f))
-        order.append((fi.version_id, ids))
+        order.append((envelope, fi.version_id, ids))
     rows: list[FrameRow] = []
     fresh: dict[str, set[str]] = {}
     for version_id, seen in firsts.items():
@@ -80,7 +84,7 @@ async def index_frames(conn: Conn, events: list[datasets_pb2.FramesImported]) ->
     if rois:
         await index.put_rois(list(rois.values()))
     seeing: dict[str, list[str]] = {}
-    for version_id, ids in order:
+    for envelope, version_id, ids in order:
         unclaimed, new = fresh[version_id], []
         for fid in ids:
             if fid in unclaimed:
@@ -90,6 +94,7 @@ async def index_frames(conn: Conn, events: list[datasets_pb2.FramesImported]) ->
             continue
         if version_id not in seeing:
             seeing[version_id] = await index.tasks_seeing(version_id)
+        bind_request(envelope.correlation_id, envelope.actor)
         for task_id in seeing[version_id]:
             await join_frames(conn, task_id, new)
 
