@@ -147,7 +147,7 @@ async def run(ctx: BenchContext) -> None:
             for n in (1, 10, 100):
                 writers = [Writer(stub, version_id, f"f{next(frame_ids)}") for _ in range(n)]
                 await asyncio.gather(*(w.ready() for w in writers))
-                with CpuMeter(system) as cpu:
+                with CpuMeter(system, ctx.workdir) as cpu:
                     saves, lat = await _closed(writers, CLOSED_SECONDS)
                 raw_saves = await _raw_closed(raw, n, CLOSED_SECONDS)
                 ctx.add(

@@ -11,7 +11,6 @@ import os
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import asyncpg
 import httpx
@@ -68,34 +67,6 @@ async def _raw_copy(dsn: str, rows: list[tuple[str, str, str, int, str, str]]) -
         await conn.close()
 
 
-def _stat(pid: int) -> list[str]:
-    with open(f"/proc/{pid}/stat") as fh:
-        return fh.read().rsplit(")", 1)[1].split()
-
-
-def _own_servers_cpu(workdir: Path) -> dict[str, float]:
-    """CPU seconds of this run's PostgreSQL (postmaster, its reaped children and live backends) and nats-server
-    only: other sessions' servers on the shared machine are not counted (the harness CpuMeter counts every
-    postgres process)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    postmaster = int((workdir / "pg" / "postmaster.pid").read_text().split()[0])
-    total, nats = 0.0, 0.0
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            f = _stat(int(proc.name))
-            if int(proc.name) == postmaster:
-                total += sum(int(x) for x in f[11:15]) / tick  # utime, stime, cutime, cstime
-            elif int(f[1]) == postmaster:
-                total += (int(f[11]) + int(f[12])) / tick
-            elif str(workdir / "nats") in (proc / "cmdline").read_bytes().decode(errors="replace"):
-                nats += (int(f[11]) + int(f[12])) / tick
-        except (OSError, ValueError, IndexError):
-            continue
-    return {"postgres_cpu_s": total, "nats_cpu_s": nats}
-
-
 async def _caught_up(dsn: str, version_id: str, last_frame_id: str, timeout: float = 300.0) -> None:
     """Wait until the iterator and the annotation service both hold the import's last frame (each consumer
     applies the datasets stream in order, so then they hold every frame of it)."""
@@ -127,17 +98,15 @@ async def _bench_import(ctx: BenchContext, stub: ds_grpc.DatasetsServiceStub, st
 
     load0 = os.getloadavg()[0]
     answers = []
-    servers0 = _own_servers_cpu(ctx.workdir)
-    with CpuMeter(stack) as meter:
+    with CpuMeter(stack, ctx.workdir) as meter:
         with Timer() as tm:
             async for answer in stub.ImportFramesStream(requests()):
                 answers.append(answer)
         with Timer() as lag:
             await _caught_up(ctx.dsn, v.version_id, frames[-1].frame_id)
     assert answers[-1].total_imported == IMPORT_FRAMES
-    servers1 = _own_servers_cpu(ctx.workdir)
     load = max(load0, os.getloadavg()[0])
-    used = {**meter.used, **{k: servers1[k] - servers0[k] for k in servers1}}
+    used = meter.used
     per_100k = 100_000 / IMPORT_FRAMES
     cpu = {k.removesuffix("_cpu_s"): s * per_100k for k, s in used.items() if k not in ("gateway_cpu_s", "tasks_cpu_s")}
     raw = await _raw_copy(ctx.dsn, [_row(v.version_id, f) for f in frames])

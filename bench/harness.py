@@ -103,29 +103,44 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def postgres_cpu_seconds() -> float:
-    """CPU seconds of every postgres process on the machine (backends come and go; good enough for a bench)."""
-    total = 0.0
+def _stat(pid: int) -> list[str]:
+    with open(f"/proc/{pid}/stat") as fh:
+        return fh.read().rsplit(")", 1)[1].split()
+
+
+def own_servers_cpu(workdir: Path) -> dict[str, float]:
+    """CPU seconds of this run's PostgreSQL (postmaster, its reaped children and live backends) and nats-server
+    only: other sessions' servers on the shared machine are not counted."""
+    tick = os.sysconf("SC_CLK_TCK")
+    postmaster = int((workdir / "pg" / "postmaster.pid").read_text().split()[0])
+    total, nats = 0.0, 0.0
     for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                if (proc / "comm").read_text().strip() == "postgres":
-                    total += cpu_seconds(int(proc.name))
-            except OSError:
-                continue
-    return total
+        if not proc.name.isdigit():
+            continue
+        try:
+            f = _stat(int(proc.name))
+            if int(proc.name) == postmaster:
+                total += sum(int(x) for x in f[11:15]) / tick  # utime, stime, cutime, cstime
+            elif int(f[1]) == postmaster:
+                total += (int(f[11]) + int(f[12])) / tick
+            elif str(workdir / "nats") in (proc / "cmdline").read_bytes().decode(errors="replace"):
+                nats += (int(f[11]) + int(f[12])) / tick
+        except (OSError, ValueError, IndexError):
+            continue
+    return {"postgres": total, "nats": nats}
 
 
 class CpuMeter:
-    """CPU seconds each component, PostgreSQL and this (client) process spend inside a `with` block."""
+    """CPU seconds each component, this run's PostgreSQL and nats-server, and this (client) process spend
+    inside a `with` block."""
 
-    def __init__(self, stack: LocalStack) -> None:
-        self.stack = stack
+    def __init__(self, stack: LocalStack, workdir: Path) -> None:
+        self.stack, self.workdir = stack, workdir
         self.used: dict[str, float] = {}
 
     def _now(self) -> dict[str, float]:
         now = {c: cpu_seconds(p.pid) for c, p in self.stack.procs.items()}
-        now["postgres"] = postgres_cpu_seconds()
+        now.update(own_servers_cpu(self.workdir))
         now["client"] = time.process_time()
         return now
 

@@ -55,7 +55,9 @@ class ConsumerSpec:
 
     With `batch_handler`, the events of a fetched batch not yet applied go to it in one call (in stream
     order, same transaction as the position), so a read model can apply them with set-based SQL; the
-    per-event `handler` then only serves the one-by-one path that isolates a poison event.
+    per-event `handler` then only serves the one-by-one path that isolates a poison event. The loop binds
+    each event's correlation id and actor only for `handler`: a batch handler that writes events of its own
+    binds them itself (`context.bind_request`).
     """
 
     durable: str

@@ -117,6 +117,9 @@ async def join_frames(conn: Conn, task_id: str, ids: list[str]) -> None:
 
 async def on_tasks_event(conn: Conn, envelope: envelope_pb2.EventEnvelope) -> None:
     """Plan new tasks; follow completion, reopening and deletion."""
+    # First, before any task row: a batch that updates one task and plans another must take the locks in the
+    # same order as the datasets consumer (index lock, then task rows), or the two could deadlock.
+    await lock_frames_and_plans(conn)
     plans = PlanStore(conn)
     if tc := unpack(envelope, tasks_pb2.TaskCreated):
         await create_plan(conn, envelope, tc)
