@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
-from typing import Any
 
 import asyncpg
 
@@ -30,15 +28,6 @@ class AnnotationStore:
     async def publish_version(self, version_id: str) -> None:
         """Mark a version read-only."""
         await self.conn.execute("UPDATE versions SET status = 'published' WHERE version_id = $1", version_id)
-
-    async def add_base_frames(self, version_id: str, docs: list[dict[str, Any]]) -> None:
-        """Store imported frames' base data (first import wins)."""
-        await self.conn.execute(
-            "INSERT INTO base_frames (version_id, frame_id, doc)"
-            " SELECT $1, d->>'frame_id', d FROM unnest($2::jsonb[]) AS d ON CONFLICT DO NOTHING",
-            version_id,
-            [json.dumps(d) for d in docs],
-        )
 
     async def stream_events(self, stream_id: str, after: int = 0, up_to: int | None = None) -> list[asyncpg.Record]:
         """Events of one stream with after < version <= up_to, in order."""
