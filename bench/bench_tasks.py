@@ -77,6 +77,8 @@ async def run(ctx: BenchContext) -> None:
             )
             await conn.execute(  # spread creation times so RECENT has a real order
                 "UPDATE tasks.tasks SET created_at = created_at - substr(task_id, 6)::int * interval '1 second'"
+                " WHERE team = $1",  # only this bench's rows (other benches of the run made real tasks)
+                team,
             )
             await conn.execute("ANALYZE tasks.tasks")
             md = (("x-annostream-user", "user1"), ("x-annostream-team", team))
