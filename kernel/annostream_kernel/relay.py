@@ -37,6 +37,7 @@ from .logs import get_logger
 log = get_logger(__name__)
 
 PUBLISH_TIMEOUT_SECONDS = 10.0
+YIELD_EVERY = 16
 
 
 def headers_for(event: StoredEvent) -> dict[str, str]:
@@ -149,12 +150,15 @@ class OutboxRelay:
         events = [row_to_event(r) for r in rows]
         # Pipelined publishes keep their order on the one connection; every ack is awaited (bounded)
         # before the checkpoint moves, so nothing is marked published that JetStream did not store.
-        futures = [
-            await self._js.publish_async(
-                e.subject, e.envelope(self._producer).SerializeToString(), headers=headers_for(e)
+        futures = []
+        for i, e in enumerate(events):
+            if i and i % YIELD_EVERY == 0:  # let the process's requests run between slices of a big batch
+                await asyncio.sleep(0)
+            futures.append(
+                await self._js.publish_async(
+                    e.subject, e.envelope(self._producer).SerializeToString(), headers=headers_for(e)
+                )
             )
-            for e in events
-        ]
         await asyncio.wait_for(asyncio.gather(*futures), PUBLISH_TIMEOUT_SECONDS)
         last = rows[-1]
         await conn.execute(

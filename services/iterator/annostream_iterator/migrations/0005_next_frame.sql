@@ -37,6 +37,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
     t record;
     head integer;
+    clip_done integer;
 BEGIN
     -- Lease state is a work queue, not a record: the commit need not wait for the WAL flush (see above).
     PERFORM set_config('synchronous_commit', 'off', true);
@@ -52,16 +53,24 @@ BEGIN
     -- One annotator's calls on one task run one at a time (a second concurrent call returns the first's lease).
     PERFORM pg_advisory_xact_lock(hashtextextended(p_task || chr(1) || p_annotator, 7));
     IF p_complete <> '' THEN
-        UPDATE {schema}.plan p SET state = 'done' WHERE p.task_id = p_task AND p.lease_id = p_complete
-           AND p.annotator = p_annotator AND p.state = 'leased' AND p.seq = p.unit RETURNING p.seq INTO head;
+        -- The head (one row for single frames) in one update; a clip's other frames in a second one.
+        UPDATE {schema}.plan p SET state = 'done', done_by = coalesce(p.done_by, p_annotator),
+               done_at = coalesce(p.done_at, now())
+         WHERE p.task_id = p_task AND p.lease_id = p_complete AND p.annotator = p_annotator
+           AND p.state = 'leased' AND p.seq = p.unit
+        RETURNING p.seq, (old.done_at IS NULL)::integer INTO head, finished;
         IF head IS NULL THEN
             finished := -1;
             RETURN NEXT;
             RETURN;
         END IF;
-        UPDATE {schema}.plan p SET done_by = p_annotator, done_at = now(), state = 'done'
-         WHERE p.task_id = p_task AND p.unit = head AND p.seq >= head AND p.seq < head + t.clip AND p.done_at IS NULL;
-        GET DIAGNOSTICS finished = ROW_COUNT;
+        IF t.clip > 1 THEN
+            UPDATE {schema}.plan p SET done_by = p_annotator, done_at = now(), state = 'done'
+             WHERE p.task_id = p_task AND p.unit = head AND p.seq > head AND p.seq < head + t.clip
+               AND p.done_at IS NULL;
+            GET DIAGNOSTICS clip_done = ROW_COUNT;
+            finished := finished + clip_done;
+        END IF;
         IF finished > 0 THEN
             INSERT INTO {schema}.progress AS g (task_id, annotator, done) VALUES (p_task, p_annotator, finished)
             ON CONFLICT (task_id, annotator) DO UPDATE SET done = g.done + EXCLUDED.done;
