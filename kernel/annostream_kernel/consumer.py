@@ -7,11 +7,11 @@ messages is applied in ONE database transaction that first locks that row (`FOR 
 messages whose stream sequence is <= the stored one (already applied: a redelivery after a commit
 whose ack was lost), applies the rest in order and stores the last sequence; only after COMMIT is the
 batch acked (AckPolicy.ALL: one ack for the last message covers the batch). If anything fails the
-transaction rolls back, the messages are nak'ed and come back; nothing was half-applied.
+transaction rolls back and the batch is tried again; nothing was half-applied.
 
-A handler that raises `Unavailable` is waiting for something that has not happened yet (e.g. another
-stream's event): its batch is nak'ed for a short delay and retried, never dead-lettered; the handler
-bounds the wait itself.
+A failed batch is retried in place (see `apply_in_order`): the loop never fetches past an event that is
+not applied. A handler that raises `Unavailable` is waiting for something that has not happened yet (e.g.
+another stream's event): it is retried and never dead-lettered; the handler bounds the wait itself.
 
 Order matters for the skip rule, so the consumer is created with `max_ack_pending` equal to the
 batch size (JetStream cannot hand out a later message while an earlier one is unacknowledged
@@ -44,6 +44,7 @@ from .streams import StreamDef
 log = get_logger(__name__)
 
 WAIT_DELAY_SECONDS = 0.25
+RETRY_DELAY_SECONDS = 1.0
 
 Handler = Callable[[Conn, envelope_pb2.EventEnvelope], Awaitable[None]]
 BatchHandler = Callable[[Conn, list[envelope_pb2.EventEnvelope]], Awaitable[None]]
@@ -113,11 +114,7 @@ class EventConsumer:
                     msgs = await sub.fetch(self._batch, timeout=1.0)
                 except (NatsTimeoutError, TimeoutError):
                     continue
-                try:
-                    await self.apply_batch(msgs)
-                except Unavailable as exc:  # keep leading; the batch comes back after WAIT_DELAY_SECONDS
-                    log.info("consumer_waiting", consumer=spec.durable, reason=exc.message)
-                    continue
+                await self.apply_in_order(msgs)
                 if len(msgs) < self._batch and self._linger:
                     # A busy stream is applied in bigger batches (one transaction and ack for many events)
                     # at the cost of `linger` more latency for the read model.
@@ -161,47 +158,57 @@ class EventConsumer:
         self._ack_all = info.config.ack_policy == AckPolicy.ALL
         return sub
 
-    async def apply_batch(self, msgs: list[Msg]) -> int:
-        """Apply a fetched batch atomically with the position update, then ack; returns events applied.
+    async def apply_in_order(self, msgs: list[Msg]) -> int:
+        """Apply a fetched batch, retrying it in place until it is applied; returns events applied.
 
-        When a batch fails and one of its messages has been delivered `max_attempts` times, the batch is
-        applied message by message instead, and a message that still fails is recorded in `dead_letters`
-        and skipped (with the position, in one transaction): one poison event never blocks the stream.
+        Nothing later is fetched meanwhile: acks are cumulative (AckPolicy.ALL) and the position only moves
+        forward, so applying a later event first would silently skip the failed one. `Unavailable` (the
+        handler waits for another stream's event) is retried every WAIT_DELAY_SECONDS without limit; any
+        other failure up to `max_attempts` times, then the batch is applied message by message and a
+        message that still fails is recorded in `dead_letters` and skipped: one poison event never blocks
+        the stream.
         """
-        try:
-            applied = await self.commit_batch(msgs)
-        except Unavailable:
-            # Not a poison event: the handler waits for something that has not happened yet (another
-            # stream's event); it decides itself how long to wait, so this never counts toward dead-lettering.
-            await self._nak(msgs, delay=WAIT_DELAY_SECONDS)
-            raise
-        except Exception:
-            if not any(m.metadata.num_delivered >= self._max_attempts for m in msgs):
-                await self._nak(msgs)
-                raise
-            applied = await self._one_by_one(msgs)
-        for msg in msgs[-1:] if self._ack_all else msgs:
-            with contextlib.suppress(MsgAlreadyAckdError):
-                await msg.ack()
+        failures = 0
+        while True:
+            try:
+                return await self.apply_batch(msgs)
+            except Unavailable as exc:
+                log.info("consumer_waiting", consumer=self._spec.durable, reason=exc.message)
+                await asyncio.sleep(WAIT_DELAY_SECONDS)
+            except Exception as exc:
+                failures += 1
+                if failures >= self._max_attempts:
+                    return await self._one_by_one(msgs)
+                log.warning("consumer_batch_failed", consumer=self._spec.durable, attempt=failures, error=repr(exc))
+                await asyncio.sleep(RETRY_DELAY_SECONDS)
+
+    async def apply_batch(self, msgs: list[Msg]) -> int:
+        """Apply a fetched batch atomically with the position update, then ack; returns events applied (raises,
+        with nothing applied or acked, when the batch fails)."""
+        applied = await self.commit_batch(msgs)
+        await self._ack(msgs)
         self.applied += applied
         return applied
 
-    @staticmethod
-    async def _nak(msgs: list[Msg], delay: float = 1.0) -> None:
-        for msg in msgs:
-            with contextlib.suppress(Exception):
-                await msg.nak(delay=delay)
+    async def _ack(self, msgs: list[Msg]) -> None:
+        for msg in msgs[-1:] if self._ack_all else msgs:
+            with contextlib.suppress(MsgAlreadyAckdError):
+                await msg.ack()
 
     async def _one_by_one(self, msgs: list[Msg]) -> int:
         applied = 0
-        for i, msg in enumerate(msgs):
-            try:
-                applied += await self.commit_batch([msg])
-            except Exception as exc:
-                if msg.metadata.num_delivered < self._max_attempts:
-                    await self._nak(msgs[i:])
-                    raise
-                await self._dead_letter(msg, exc)
+        for msg in msgs:
+            while True:
+                try:
+                    applied += await self.commit_batch([msg])
+                    break
+                except Unavailable:
+                    await asyncio.sleep(WAIT_DELAY_SECONDS)
+                except Exception as exc:
+                    await self._dead_letter(msg, exc)
+                    break
+        await self._ack(msgs)
+        self.applied += applied
         return applied
 
     async def _dead_letter(self, msg: Msg, exc: Exception) -> None:

@@ -215,3 +215,39 @@ async def test_an_event_whose_handler_must_wait_is_retried_past_max_attempts_and
     assert (consumer.applied, consumer.dead_lettered, waits["left"]) == (3, 0, 0)
     assert [r["name"] for r in await pool.fetch("SELECT name FROM effects ORDER BY name")] == names
     assert await pool.fetchval("SELECT count(*) FROM dead_letters") == 0
+
+
+async def test_an_event_that_must_wait_is_applied_before_any_event_published_after_it(
+    schema_pool: tuple[str, asyncpg.Pool], nc: NatsClient
+) -> None:
+    schema, pool = schema_pool
+    stream, _ = await _setup(schema_pool, nc, 1)  # e0 alone: the first fetch is a partial batch
+    published_more = asyncio.Event()
+
+    async def publish_more() -> None:  # e1, e2 become available while e0 waits (acks are cumulative)
+        js = nc.jetstream()
+        for name in ("e1", "e2"):
+            env = envelope_pb2.EventEnvelope(event_id=name, type="DatasetCreated")
+            env.payload.Pack(datasets_pb2.DatasetCreated(name=name))
+            await js.publish(f"{stream.prefix}.{name}.DatasetCreated", env.SerializeToString())
+        published_more.set()
+
+    async def waiting(conn: Conn, env: envelope_pb2.EventEnvelope) -> None:
+        payload = unpack(env, datasets_pb2.DatasetCreated)
+        if payload is not None and payload.name == "e0" and not published_more.is_set():
+            await publish_more()
+            raise Unavailable("e0 waits for something")
+        await _handler()(conn, env)
+
+    consumer = EventConsumer(pool, nc.jetstream(), ConsumerSpec("c8", stream, waiting), schema=schema, batch=10)
+    task = asyncio.create_task(consumer.run())
+    try:
+        for _ in range(300):
+            if consumer.applied == 3:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    rows = await pool.fetch("SELECT name FROM effects")
+    assert [r["name"] for r in rows] == ["e0", "e1", "e2"]  # in stream order, none skipped
