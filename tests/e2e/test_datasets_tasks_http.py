@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -13,8 +14,12 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 
+from annostream_cli.embedded import free_port
 from annostream_cli.stack import LocalStack
+from annostream_gateway.app import create_app
+from annostream_gateway.config import GatewaySettings
 
 pytestmark = pytest.mark.e2e
 
@@ -168,3 +173,60 @@ def test_version_stats_over_http(client: httpx.Client) -> None:
         "roi_labels": {},
         "frame_labels": {"night": 1},
     }
+
+
+def test_the_task_list_carries_each_tasks_progress(client: httpx.Client) -> None:
+    ds = _ok(client.post("/api/v1/datasets", json={"name": "progress"}), 201)
+    v = _ok(client.post(f"/api/v1/datasets/{ds['dataset_id']}/versions", json={"name": "v1"}), 201)
+    frames = [{"id": f"f{i}", "sources": [{"uri": f"s3://b/{i}.jpg", "width": 64, "height": 48}]} for i in range(3)]
+    _ok(client.post(f"/api/v1/versions/{v['version_id']}/frames", json={"frames": frames}))
+    task = _ok(client.post("/api/v1/tasks", json={"name": "count", "dataset_version_id": v["version_id"]}), 201)
+    tid = task["task_id"]
+
+    def listed() -> dict[str, Any]:
+        page = _ok(client.get("/api/v1/tasks", params={"status": "all"}))
+        assert [t["task_id"] for t in page["tasks"]] == [tid]
+        return dict(page["tasks"][0]["progress"])
+
+    deadline = time.monotonic() + 15
+    while (progress := listed()) != {"done": 0, "total": 3, "known": True}:
+        assert time.monotonic() < deadline, progress
+        time.sleep(0.1)
+    lease = _ok(client.post(f"/api/v1/tasks/{tid}/next-frame"))
+    _ok(client.post(f"/api/v1/tasks/{tid}/leases/{lease['lease_id']}/release", json={"done": True}))
+    assert listed() == {"done": 1, "total": 3, "known": True}
+    assert listed() == _ok(client.get(f"/api/v1/tasks/{tid}"))["progress"]  # the same shape as the task's info
+
+
+def test_the_task_list_answers_with_unknown_progress_when_the_iterator_is_unreachable(
+    client: httpx.Client, system: LocalStack
+) -> None:
+    ds = _ok(client.post("/api/v1/datasets", json={"name": "no-iterator"}), 201)
+    v = _ok(client.post(f"/api/v1/datasets/{ds['dataset_id']}/versions", json={"name": "v1"}), 201)
+    task = _ok(client.post("/api/v1/tasks", json={"name": "blind", "dataset_version_id": v["version_id"]}), 201)
+    # a second gateway (in this process) on the same services, but with nothing listening at the iterator's address
+    env = system.env
+    settings = GatewaySettings(
+        datasets_addr=env["ANNOSTREAM_DATASETS_ADDR"],
+        tasks_addr=env["ANNOSTREAM_TASKS_ADDR"],
+        annotation_addr=env["ANNOSTREAM_ANNOTATION_ADDR"],
+        iterator_addr=f"127.0.0.1:{free_port()}",
+        peer_timeout_seconds=5,
+    )
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 15
+        while not server.started:
+            assert time.monotonic() < deadline, "the second gateway did not start"
+            time.sleep(0.05)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=client.headers, timeout=30) as blind:
+            page = _ok(blind.get("/api/v1/tasks", params={"status": "all"}))
+    finally:
+        server.should_exit = True
+        thread.join(15)
+    assert [(t["task_id"], t["progress"]) for t in page["tasks"]] == [
+        (task["task_id"], {"done": 0, "total": 0, "known": False})
+    ]

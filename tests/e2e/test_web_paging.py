@@ -3,6 +3,8 @@ appends the next ones (cursor paging of ListTasks) until every task is listed on
 
 from __future__ import annotations
 
+import re
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -29,7 +31,14 @@ def test_load_more_lists_every_task_once_page_by_page(browser: Browser, system: 
     names = [f"t{i} {unique}" for i in range(5)]
     for name in names:
         ok(api.post("/api/v1/tasks", json={"name": name, "dataset_version_id": published["version_id"]}), 201)
+    deadline = time.monotonic() + 15  # every task planned (1 frame), as the list's progress says
+    planned = {"done": 0, "total": 1, "known": True}
+    while any(t["progress"] != planned for t in ok(api.get("/api/v1/tasks", params={"scope": "mine"}))["tasks"]):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
     page = new_page(browser, system.url, user)
+    task_reads: list[str] = []  # the cards take their progress from the list: no request per card
+    page.on("request", lambda r: task_reads.append(r.url) if re.search(r"/api/v1/tasks/[^/?]+$", r.url) else None)
     page.goto("/?page_size=2")  # small pages, so five tasks take three
     page.select_option("#dataset-filter", ds["dataset_id"])
     cards = page.locator(".task-card .task-name")
@@ -41,6 +50,9 @@ def test_load_more_lists_every_task_once_page_by_page(browser: Browser, system: 
     expect(cards).to_have_text(names[::-1])
     expect(page.locator("#task-count")).to_have_text("5 of 5 tasks")
     expect(page.locator("#load-more")).to_have_count(0)  # the last page has no cursor
+    expect(page.locator(".task-card .task-progress")).to_have_text(["0/1 frames"] * 5)
+    expect(page.locator(".task-card .task-version").first).to_contain_text(f"{ds['name']} / {names[-1]}")
+    assert task_reads == []
 
     page.click("#sort-toggle [data-value=name]")  # new view options start from the first page again
     expect(cards).to_have_text(names[:2])

@@ -2,6 +2,13 @@
 
 export type VersionStatus = "draft" | "published" | "unknown";
 
+/** Frames done / total of a task; `known` is false while the iterator cannot tell. */
+export interface Progress {
+  done: number;
+  total: number;
+  known: boolean;
+}
+
 export interface Task {
   task_id: string;
   name: string;
@@ -19,6 +26,7 @@ export interface Task {
   created_at: string | null;
   updated_at: string | null;
   completed_at: string | null;
+  progress?: Progress; // set by the task list (one iterator call per page)
 }
 
 export interface VersionSummary {
@@ -32,7 +40,7 @@ export interface VersionSummary {
 export interface TaskInfo extends Task {
   source_version: VersionSummary | null;
   annotated_version: VersionSummary | null;
-  progress: { done: number; total: number; known: boolean };
+  progress: Progress;
 }
 
 export interface Dataset {

@@ -6,8 +6,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 
+from annostream_kernel.errors import DomainError
 from annostream_kernel.grpc_client import call
 from annostream_protos.events.v1 import tasks_pb2
+from annostream_protos.iterator.v1 import iterator_service_pb2 as it
 from annostream_protos.tasks.v1 import tasks_service_pb2 as tk
 from annostream_protos.types.v1 import filters_pb2 as f
 
@@ -50,6 +52,18 @@ def _selection(body: SelectionBody | None) -> f.FrameSelection:
     )
 
 
+async def _progress(c: Clients, task_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Each task's `{done, total, known}` from one ListProgress call (all unknown when the iterator cannot answer)."""
+    got: dict[str, dict[str, Any]] = {}
+    if task_ids:
+        try:
+            resp = await call(c.iterator.ListProgress, it.ListProgressRequest(task_ids=task_ids), timeout=c.timeout)
+            got = {p.task_id: {"done": p.done, "total": p.total, "known": True} for p in resp.tasks}
+        except DomainError:
+            pass
+    return {t: got.get(t) or {"done": 0, "total": 0, "known": False} for t in task_ids}
+
+
 @router.post("/tasks", status_code=201)
 async def create_task(body: CreateTaskBody, c: C, _user: User) -> dict[str, Any]:
     """Create a task; on a Published version it annotates a new Draft child named like the task."""
@@ -79,7 +93,11 @@ async def list_tasks(
     scope: Annotated[Literal["team", "mine"], Query(description="team work or only my tasks")] = "team",
     sort: Literal["recent", "name"] = "recent",
 ) -> dict[str, Any]:
-    """Tasks with the view options: Active/Completed, dataset, My/Team work, RECENT/NAME, cursor paging, total."""
+    """Tasks with the view options (Active/Completed, dataset, My/Team work, RECENT/NAME, cursor paging, total).
+
+    Each task carries `progress` ({done, total, known}) from one iterator call for the whole page; `known` is
+    false while the iterator does not know the task or cannot answer (the list still answers).
+    """
     req = tk.ListTasksRequest(
         page_size=page_size,
         page_token=page_token,
@@ -89,8 +107,9 @@ async def list_tasks(
         sort=tk.TASK_SORT_NAME if sort == "name" else tk.TASK_SORT_RECENT,
     )
     resp = await call(c.tasks.ListTasks, req, timeout=c.timeout)
+    progress = await _progress(c, [x.task_id for x in resp.tasks])
     return {
-        "tasks": [serializers.task(x) for x in resp.tasks],
+        "tasks": [{**serializers.task(x), "progress": progress[x.task_id]} for x in resp.tasks],
         "next_page_token": resp.next_page_token or None,
         "total": resp.total_size,
     }

@@ -146,3 +146,16 @@ class LeaseStore:
             " FROM a ORDER BY a.annotator",
             task_id,
         )
+
+    async def progress_of(self, task_ids: list[str]) -> list[asyncpg.Record]:
+        """Per known (not deleted) task among `task_ids`, in request order: done, total, leased now, status."""
+        return await self.conn.fetch(
+            "SELECT t.task_id, t.total, t.status,"
+            " (SELECT coalesce(sum(g.done), 0) FROM progress g WHERE g.task_id = t.task_id)::int8 AS done,"
+            " (SELECT count(*) FROM plan p JOIN plan h ON h.task_id = p.task_id AND h.seq = p.unit"
+            "   WHERE h.task_id = t.task_id AND h.state = 'leased' AND h.expires_at > now()"
+            "   AND h.seq = h.unit AND p.done_at IS NULL) AS leased"
+            " FROM tasks t WHERE t.task_id = ANY($1::text[]) AND t.status <> 'deleted'"
+            " ORDER BY array_position($1::text[], t.task_id)",
+            task_ids,
+        )

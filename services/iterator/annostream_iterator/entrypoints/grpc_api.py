@@ -93,3 +93,14 @@ class IteratorServicer(api_grpc.IteratorServiceServicer):
                 for r in rows
             ],
         )
+
+    async def ListProgress(self, request: api.ListProgressRequest, context: Any) -> api.ListProgressResponse:
+        rows = await self._h.progress_of(list(request.task_ids))
+        return api.ListProgressResponse(
+            tasks=[
+                api.TaskProgress(
+                    task_id=r["task_id"], done=r["done"], total=r["total"], leased=r["leased"], status=r["status"]
+                )
+                for r in rows
+            ]
+        )

@@ -1,4 +1,4 @@
-"""Iterator request handlers: NextFrame, heartbeat, release, navigation, progress."""
+"""Iterator request handlers: NextFrame, heartbeat, release, navigation, progress (one task or many)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from ..adapters.plans import PlanStore
 from ..domain.model import Lease, LeaseCommand, NextFrame, TaskPlan, TaskStatus, require
 
 NOT_HELD = "is not held by this annotator (released, finished, or handed to another annotator after it expired)"
+MAX_PROGRESS_IDS = 500
 ACTIONS = ("trail_previous", "trail_next", "annotated_next", "annotated_previous", "jump")
 
 
@@ -158,3 +159,14 @@ class IteratorHandlers:
             plan = await load_task(conn, task_id)
             leases = LeaseStore(conn)
             return plan, await leases.done(task_id), await leases.annotators(task_id)
+
+    async def progress_of(self, task_ids: list[str]) -> list[asyncpg.Record]:
+        """Progress of up to 500 tasks in one query; unknown (or deleted) tasks are absent."""
+        if len(task_ids) > MAX_PROGRESS_IDS:
+            raise InvalidArgument(
+                f"at most {MAX_PROGRESS_IDS} task ids per call, got {len(task_ids)}", field="task_ids"
+            )
+        if not task_ids:
+            return []
+        async with self.pool.acquire() as conn:
+            return await LeaseStore(conn).progress_of(task_ids)
