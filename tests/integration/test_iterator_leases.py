@@ -266,5 +266,12 @@ async def test_a_save_the_index_ignores_still_finishes_the_holders_frame_through
         return [(a.annotator, a.done) for a in p.annotators] == [("labeller", 1)]
 
     await eventually(finished, "FrameSaved of the holder's save to finish the frame")
-    again = await stubs.iterator.NextFrame(next_req(task, "labeller"))
-    assert again.frame.frame_id != lease.frame.frame_id
+    # Completing the lease the save already finished is accepted (the editor does so when it moves on),
+    # and a retried call returns the same next lease.
+    again = await stubs.iterator.NextFrame(next_req(task, "labeller", lease.lease_id))
+    retried = await stubs.iterator.NextFrame(next_req(task, "labeller", lease.lease_id))
+    assert again.frame.frame_id != lease.frame.frame_id and retried.lease_id == again.lease_id
+    progress = await stubs.iterator.GetProgress(it.GetProgressRequest(task_id=task))
+    assert progress.done == 1  # counted once
+    err = await rpc_error(stubs.iterator.NextFrame(next_req(task, "someone-else", lease.lease_id)))
+    assert_status(err, grpc.StatusCode.FAILED_PRECONDITION, "complete_lease_id")

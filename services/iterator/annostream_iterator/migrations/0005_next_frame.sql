@@ -60,11 +60,19 @@ BEGIN
            AND p.state = 'leased' AND p.seq = p.unit
         RETURNING p.seq, (old.done_at IS NULL)::integer INTO head, finished;
         IF head IS NULL THEN
-            finished := -1;
-            RETURN NEXT;
-            RETURN;
-        END IF;
-        IF t.clip > 1 THEN
+            -- Completing is idempotent for the holder: a lease already finished (by a save of its frame, or
+            -- by this same call retried) is fine; only a lease never held by this annotator is refused.
+            -- Found through the annotator's own trail, so no index on done rows is needed.
+            PERFORM 1 FROM {schema}.trail r JOIN {schema}.plan p ON p.task_id = r.task_id AND p.seq = r.unit
+              WHERE r.task_id = p_task AND r.annotator = p_annotator AND p.lease_id = p_complete
+                AND p.annotator = p_annotator AND p.done_at IS NOT NULL;
+            IF NOT FOUND THEN
+                finished := -1;
+                RETURN NEXT;
+                RETURN;
+            END IF;
+            finished := 0;
+        ELSIF t.clip > 1 THEN
             UPDATE {schema}.plan p SET done_by = p_annotator, done_at = now(), state = 'done'
              WHERE p.task_id = p_task AND p.unit = head AND p.seq > head AND p.seq < head + t.clip
                AND p.done_at IS NULL;
