@@ -29,15 +29,16 @@ CREATE INDEX IF NOT EXISTS progress_unemitted ON {schema}.progress (task_id) WHE
 -- ('' when unknown or deleted); clip_frames: the leased clip's frame ids in order; task_done: frames done
 -- in the task, filled only when no lease is returned (the caller then tells "wait" from "exhausted").
 CREATE OR REPLACE FUNCTION {schema}.next_frame(
-    p_task text, p_annotator text, p_complete text, p_lease text, p_ttl interval
-) RETURNS TABLE (finished integer, seq integer, frame_id text, lease_id text, expires_at timestamptz,
-                 trail_idx integer, status text, version_id text, total integer, clip integer,
-                 clip_frames text[], task_done bigint)
-LANGUAGE plpgsql AS $$
+    p_task text, p_annotator text, p_complete text, p_lease text, p_ttl interval,
+    OUT finished integer, OUT seq integer, OUT frame_id text, OUT lease_id text, OUT expires_at timestamptz,
+    OUT trail_idx integer, OUT status text, OUT version_id text, OUT total integer, OUT clip integer,
+    OUT clip_frames text[], OUT task_done bigint
+) LANGUAGE plpgsql AS $$
 DECLARE
     t record;
     head integer;
     clip_done integer;
+    held boolean;
 BEGIN
     -- Lease state is a work queue, not a record: the commit need not wait for the WAL flush (see above).
     PERFORM set_config('synchronous_commit', 'off', true);
@@ -46,7 +47,6 @@ BEGIN
       FROM {schema}.tasks x WHERE x.task_id = p_task AND x.status <> 'deleted';
     IF NOT FOUND THEN
         status := '';
-        RETURN NEXT;
         RETURN;
     END IF;
     status := t.status; version_id := t.version_id; total := t.total; clip := t.clip;
@@ -68,7 +68,6 @@ BEGIN
                 AND p.annotator = p_annotator AND p.done_at IS NOT NULL;
             IF NOT FOUND THEN
                 finished := -1;
-                RETURN NEXT;
                 RETURN;
             END IF;
             finished := 0;
@@ -84,13 +83,18 @@ BEGIN
             ON CONFLICT (task_id, annotator) DO UPDATE SET done = g.done + EXCLUDED.done;
         END IF;
     END IF;
-    SELECT p.seq, p.frame_id, p.lease_id, p.expires_at INTO seq, frame_id, lease_id, expires_at
-      FROM {schema}.plan p WHERE p.task_id = p_task AND p.annotator = p_annotator AND p.state = 'leased'
-       AND p.expires_at > now() AND p.seq = p.unit ORDER BY p.seq LIMIT 1;
-    IF FOUND THEN
-        SELECT max(r.idx) INTO trail_idx FROM {schema}.trail r
-         WHERE r.task_id = p_task AND r.annotator = p_annotator AND r.unit = seq;
+    -- The lease the annotator holds, if any, is the last entry of their trail: a lease is only ever taken
+    -- here, and only when none is held (two primary-key lookups instead of an index scan over held leases).
+    SELECT r.idx, p.seq, p.frame_id, p.lease_id, p.expires_at,
+           (p.state = 'leased' AND p.annotator = p_annotator AND p.expires_at > now())
+      INTO trail_idx, seq, frame_id, lease_id, expires_at, held
+      FROM (SELECT x.idx, x.unit FROM {schema}.trail x WHERE x.task_id = p_task AND x.annotator = p_annotator
+             ORDER BY x.idx DESC LIMIT 1) r
+      JOIN {schema}.plan p ON p.task_id = p_task AND p.seq = r.unit;
+    IF held THEN
+        NULL;  -- return the held lease as it is
     ELSIF t.status = 'active' THEN
+        seq := NULL; frame_id := NULL; lease_id := NULL; expires_at := NULL; trail_idx := NULL;
         WITH c AS (SELECT q.seq FROM {schema}.plan q WHERE q.task_id = p_task AND q.seq = q.unit
                      AND q.state <> 'done' AND (q.state = 'open' OR q.expires_at <= now())
                    ORDER BY q.seq LIMIT 1 FOR UPDATE SKIP LOCKED)
@@ -104,6 +108,8 @@ BEGIN
              WHERE r.task_id = p_task AND r.annotator = p_annotator
             RETURNING idx INTO trail_idx;
         END IF;
+    ELSE
+        seq := NULL; frame_id := NULL; lease_id := NULL; expires_at := NULL; trail_idx := NULL;
     END IF;
     IF seq IS NULL THEN
         SELECT coalesce(sum(g.done), 0) INTO task_done FROM {schema}.progress g WHERE g.task_id = p_task;
@@ -114,5 +120,4 @@ BEGIN
     ELSE
         clip_frames := ARRAY[frame_id];
     END IF;
-    RETURN NEXT;
 END $$;
