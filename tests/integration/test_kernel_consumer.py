@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 
 import asyncpg
 import pytest
@@ -59,6 +60,19 @@ def _handler(fail_on: str | None = None):  # type: ignore[no-untyped-def]
     return handle
 
 
+async def _run_until(consumer: EventConsumer, done: Callable[[], Awaitable[bool]], tries: int = 300) -> None:
+    """Run the consumer loop until `done()` holds (or the tries run out), then stop it."""
+    task = asyncio.create_task(consumer.run())
+    try:
+        for _ in range(tries):
+            if await done():
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
 async def test_a_redelivered_batch_has_no_second_effect(schema_pool: tuple[str, asyncpg.Pool], nc: NatsClient) -> None:
     schema, pool = schema_pool
     stream, names = await _setup(schema_pool, nc, 5)
@@ -106,15 +120,11 @@ async def test_the_running_loop_retries_after_a_failure_and_applies_everything_o
             raise Boom("transient")
 
     consumer = EventConsumer(pool, nc.jetstream(), ConsumerSpec("c3", stream, flaky), schema=schema, batch=2)
-    task = asyncio.create_task(consumer.run())
-    try:
-        for _ in range(200):
-            if await pool.fetchval("SELECT count(*) FROM effects") >= 4 and consumer.applied == 4:
-                break
-            await asyncio.sleep(0.05)
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+
+    async def all_applied() -> bool:
+        return await pool.fetchval("SELECT count(*) FROM effects") >= 4 and consumer.applied == 4
+
+    await _run_until(consumer, all_applied, 200)
     rows = await pool.fetch("SELECT name FROM effects ORDER BY name")
     assert [r["name"] for r in rows] == names
 
@@ -132,15 +142,11 @@ async def test_a_poison_event_is_dead_lettered_after_its_attempts_and_the_rest_s
         batch=10,
         max_attempts=3,
     )
-    task = asyncio.create_task(consumer.run())
-    try:
-        for _ in range(300):
-            if consumer.dead_lettered == 1 and consumer.applied == 3:
-                break
-            await asyncio.sleep(0.05)
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+
+    async def settled() -> bool:
+        return consumer.dead_lettered == 1 and consumer.applied == 3
+
+    await _run_until(consumer, settled)
     rows = await pool.fetch("SELECT name FROM effects ORDER BY name")
     assert [r["name"] for r in rows] == ["e0", "e2", "e3"]  # e1's effect was rolled back, the others applied once
     dead = await pool.fetch("SELECT consumer, stream_seq, type, error FROM dead_letters")
@@ -203,15 +209,11 @@ async def test_an_event_whose_handler_must_wait_is_retried_past_max_attempts_and
         await _handler()(conn, env)
 
     consumer = EventConsumer(pool, nc.jetstream(), ConsumerSpec("c7", stream, waiting), schema=schema, max_attempts=2)
-    task = asyncio.create_task(consumer.run())
-    try:
-        for _ in range(300):
-            if consumer.applied == 3:
-                break
-            await asyncio.sleep(0.05)
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+
+    async def three_applied() -> bool:
+        return consumer.applied == 3
+
+    await _run_until(consumer, three_applied)
     assert (consumer.applied, consumer.dead_lettered, waits["left"]) == (3, 0, 0)
     assert [r["name"] for r in await pool.fetch("SELECT name FROM effects ORDER BY name")] == names
     assert await pool.fetchval("SELECT count(*) FROM dead_letters") == 0
@@ -240,14 +242,10 @@ async def test_an_event_that_must_wait_is_applied_before_any_event_published_aft
         await _handler()(conn, env)
 
     consumer = EventConsumer(pool, nc.jetstream(), ConsumerSpec("c8", stream, waiting), schema=schema, batch=10)
-    task = asyncio.create_task(consumer.run())
-    try:
-        for _ in range(300):
-            if consumer.applied == 3:
-                break
-            await asyncio.sleep(0.05)
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+
+    async def three_applied() -> bool:
+        return consumer.applied == 3
+
+    await _run_until(consumer, three_applied)
     rows = await pool.fetch("SELECT name FROM effects")
     assert [r["name"] for r in rows] == ["e0", "e1", "e2"]  # in stream order, none skipped
