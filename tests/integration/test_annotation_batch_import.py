@@ -6,17 +6,16 @@ from __future__ import annotations
 
 import contextlib
 import json
-import uuid
-from collections.abc import AsyncIterator
 
 import asyncpg
 from google.protobuf import any_pb2, json_format
 from google.protobuf.message import Message
 
 from annostream_annotation.service_layer.consumers import datasets_batch_handler, datasets_handler
-from annostream_kernel.db import create_pool, migrate
 from annostream_protos.events.v1 import datasets_pb2, envelope_pb2
 from annostream_protos.types.v1 import frames_pb2 as t
+
+from .schema_helpers import fresh_schema, read_model
 
 READ_MODEL = {
     "versions": "SELECT * FROM versions ORDER BY version_id",
@@ -74,21 +73,8 @@ EVENTS = [
 ]
 
 
-@contextlib.asynccontextmanager
-async def fresh_annotation(dsn: str) -> AsyncIterator[asyncpg.Pool]:
-    schema = f"anb_{uuid.uuid4().hex[:12]}"
-    pool = await create_pool(dsn, schema, min_size=1, max_size=2)
-    try:
-        await migrate(pool, schema, ["annostream_annotation.migrations"])
-        yield pool
-    finally:
-        with contextlib.suppress(Exception):
-            await pool.execute(f"DROP SCHEMA {schema} CASCADE")
-        await pool.close()
-
-
-async def read_model(pool: asyncpg.Pool) -> dict[str, list[tuple[object, ...]]]:
-    return {name: [tuple(r) for r in await pool.fetch(sql)] for name, sql in READ_MODEL.items()}
+def fresh_annotation(dsn: str) -> contextlib.AbstractAsyncContextManager[asyncpg.Pool]:
+    return fresh_schema(dsn, "anb", "annostream_annotation.migrations")
 
 
 async def test_a_batch_stores_what_the_same_events_one_by_one_store(postgres_dsn: str) -> None:
@@ -102,8 +88,8 @@ async def test_a_batch_stores_what_the_same_events_one_by_one_store(postgres_dsn
                 await batch_handler(conn, EVENTS[:2])
         async with batched.acquire() as conn, conn.transaction():  # an import, then the publish, in one batch
             await batch_handler(conn, EVENTS[2:])
-        expected = await read_model(one)
-        assert await read_model(batched) == expected
+        expected = await read_model(one, READ_MODEL)
+        assert await read_model(batched, READ_MODEL) == expected
 
     base = {(r[0], r[1]): json.loads(r[2]) for r in expected["base_frames"]}
     assert base["v", "b"]["sources"][0]["uri"] == "file:///b.jpg"  # the first import of a frame wins

@@ -4,20 +4,19 @@ plans as the same events one by one, and applying a batch again changes nothing.
 from __future__ import annotations
 
 import contextlib
-import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 
 import asyncpg
 from google.protobuf import any_pb2
 from google.protobuf.message import Message
 
 from annostream_iterator.service_layer.events import on_datasets_event, on_datasets_events, on_tasks_event
-from annostream_kernel.db import create_pool, migrate
 from annostream_protos.events.v1 import datasets_pb2, envelope_pb2, iterator_pb2, tasks_pb2
 from annostream_protos.types.v1 import filters_pb2 as fl
 from annostream_protos.types.v1 import frames_pb2 as t
 
 from .iterator_helpers import custom, rule
+from .schema_helpers import fresh_schema, read_model
 
 READ_MODEL = {
     "versions": "SELECT * FROM versions ORDER BY version_id",
@@ -85,21 +84,8 @@ LATER = [
 ]
 
 
-@contextlib.asynccontextmanager
-async def fresh_iterator(dsn: str) -> AsyncIterator[asyncpg.Pool]:
-    schema = f"itb_{uuid.uuid4().hex[:12]}"
-    pool = await create_pool(dsn, schema, min_size=1, max_size=2)
-    try:
-        await migrate(pool, schema, ["annostream_iterator.migrations"])
-        yield pool
-    finally:
-        with contextlib.suppress(Exception):
-            await pool.execute(f"DROP SCHEMA {schema} CASCADE")
-        await pool.close()
-
-
-async def read_model(pool: asyncpg.Pool) -> dict[str, list[tuple[object, ...]]]:
-    return {name: [tuple(r) for r in await pool.fetch(sql)] for name, sql in READ_MODEL.items()}
+def fresh_iterator(dsn: str) -> contextlib.AbstractAsyncContextManager[asyncpg.Pool]:
+    return fresh_schema(dsn, "itb", "annostream_iterator.migrations")
 
 
 async def last_totals(pool: asyncpg.Pool) -> dict[str, int]:
@@ -130,8 +116,8 @@ async def test_a_batch_indexes_and_plans_like_the_same_events_one_by_one(postgre
         async with batched.acquire() as conn, conn.transaction():
             await on_datasets_events(conn, LATER)
 
-        expected = await read_model(one)
-        assert await read_model(batched) == expected
+        expected = await read_model(one, READ_MODEL)
+        assert await read_model(batched, READ_MODEL) == expected
         assert await last_totals(batched) == await last_totals(one)
         frames = {(r[0], r[1]): r for r in expected["frames"]}
         assert len(frames) == 24 and frames["v", "f3"][2] == "c"  # the first import of a frame wins
@@ -155,7 +141,7 @@ async def test_a_batch_indexes_and_plans_like_the_same_events_one_by_one(postgre
 
         async with batched.acquire() as conn, conn.transaction():  # the same batch again: no second effect
             await on_datasets_events(conn, [*FIRST, *LATER])
-        assert await read_model(batched) == expected
+        assert await read_model(batched, READ_MODEL) == expected
 
 
 async def test_a_batch_of_one_event_goes_the_same_way_as_the_single_event_handler(postgres_dsn: str) -> None:
@@ -164,6 +150,6 @@ async def test_a_batch_of_one_event_goes_the_same_way_as_the_single_event_handle
             await on_datasets_events(conn, FIRST[:1])
             await on_datasets_event(conn, FIRST[1])
             await on_datasets_events(conn, [])
-        model = await read_model(pool)
+        model = await read_model(pool, READ_MODEL)
     assert [r[1] for r in model["frames"]] == sorted(f"f{i}" for i in range(10))
     assert [r[2] for r in model["rois"]] == ["f0-car", "f3-car", "f6-car", "f9-car"]
