@@ -10,15 +10,9 @@ from playwright.sync_api import Browser, Page, expect
 
 from annostream_cli.stack import LocalStack
 
-from .web_browser import SCENE, chromium, new_page, ok, published_dataset, screenshot
+from .web_browser import SCENE, new_page, ok, published_dataset, screenshot
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture

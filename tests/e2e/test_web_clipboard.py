@@ -3,23 +3,15 @@ another frame, and another tab of the same browser sees the copy at once and pas
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 
 from annostream_cli.stack import LocalStack
 
-from .web_browser import SCENE, annotated_dataset, chromium, new_page, ok, wait_until_annotatable
+from .web_browser import SCENE, annotated_dataset, new_page, ok, wait_until_annotatable
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
 
 
 def test_a_copied_roi_survives_a_reload_pastes_on_another_frame_and_in_another_tab(

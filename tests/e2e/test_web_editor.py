@@ -3,7 +3,6 @@ and metadata, undo/redo; then complete and delete the task from its card menu; r
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -17,7 +16,6 @@ from .web_browser import (
     SCENE,
     annotated_dataset,
     center,
-    chromium,
     drag,
     drag_page,
     new_page,
@@ -28,12 +26,6 @@ from .web_browser import (
 )
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
 
 
 def _click(page: Page, x: float, y: float) -> None:

@@ -6,7 +6,6 @@ appear next to the field they name."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -15,15 +14,9 @@ from playwright.sync_api import Browser, Page, expect
 
 from annostream_cli.stack import LocalStack
 
-from .web_browser import annotated_dataset, chromium, new_page, ok
+from .web_browser import annotated_dataset, new_page, ok
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
 
 
 def _frame(fid: str, meta: dict[str, Any], source: str, width: int, confidences: list[float]) -> dict[str, Any]:

@@ -3,25 +3,17 @@ and another annotator (another browser context) sees it live, after a reload and
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from annostream_cli.stack import LocalStack
 
-from .web_browser import SCENE, annotated_dataset, chromium, new_page, ok, wait_until_annotatable
+from .web_browser import SCENE, annotated_dataset, new_page, ok, wait_until_annotatable
 
 pytestmark = pytest.mark.e2e
 
 RED = "--roi-color: #d62828;"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
 
 
 def _open(page: Page, url: str) -> None:

@@ -4,8 +4,6 @@ other's."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -15,7 +13,6 @@ from annostream_cli.stack import LocalStack
 from .web_browser import (
     SCENE,
     annotated_dataset,
-    chromium,
     drag,
     new_page,
     ok,
@@ -24,12 +21,6 @@ from .web_browser import (
 )
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
 
 
 def _open(page: Page, url: str) -> None:

@@ -4,7 +4,6 @@ lock all, Esc cancelling key points, and undo/redo of a saved edit through the a
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -12,15 +11,9 @@ from playwright.sync_api import Browser, expect
 
 from annostream_cli.stack import LocalStack
 
-from .web_browser import chromium, drag, new_page, ok, stage_point, wait_until_annotatable
+from .web_browser import drag, new_page, ok, stage_point, wait_until_annotatable
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
 
 
 def test_annotated_and_jump_navigation_lock_all_escape_and_server_undo_redo(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -13,15 +12,9 @@ from playwright.sync_api import Browser, expect
 
 from annostream_cli.stack import LocalStack
 
-from .web_browser import chromium, new_page, ok, published_dataset
+from .web_browser import new_page, ok, published_dataset
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
 
 
 def test_load_more_lists_every_task_once_page_by_page(browser: Browser, system: LocalStack, unique: str) -> None:

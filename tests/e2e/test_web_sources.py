@@ -4,7 +4,6 @@ as a semi-transparent overlay that can be hidden."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -14,7 +13,7 @@ from playwright.sync_api import Browser, expect
 
 from annostream_cli.stack import LocalStack
 
-from .web_browser import SCENE, annotated_dataset, chromium, drag, new_page, ok, wait_until_annotatable
+from .web_browser import SCENE, annotated_dataset, drag, new_page, ok, wait_until_annotatable
 
 pytestmark = pytest.mark.e2e
 
@@ -22,12 +21,6 @@ MASK_SVG = (
     "<svg xmlns='http://www.w3.org/2000/svg' width='640' height='480'><rect width='640' height='480' fill='black'/>"
     "<rect x='230' y='290' width='190' height='110' fill='#ff3333'/></svg>"
 )
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
 
 
 def test_sources_side_by_side_with_their_own_rois_masks_overlay_and_tabs_toggle(

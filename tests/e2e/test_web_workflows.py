@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -14,15 +13,9 @@ from playwright.sync_api import Browser, expect
 
 from annostream_cli.stack import LocalStack
 
-from .web_browser import SCENE, chromium, drag, new_page, ok, wait_until_annotatable
+from .web_browser import SCENE, drag, new_page, ok, wait_until_annotatable
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
 
 
 def _dataset(api: httpx.Client) -> tuple[dict, dict]:
