@@ -13,10 +13,11 @@ from annostream_protos.annotation.v1 import annotation_service_pb2 as api
 from ..adapters import messages
 from ..domain.commands import Command
 from ..domain.conflicts import rebase_and_decide
-from .session import FrameSession, retrying
+from .session import FrameLocks, FrameSession, retrying
 
 MAX_BATCH = 1000
 MAX_KEY = 200
+FRAME_LOCKS = FrameLocks()  # per process: concurrent saves of one frame queue instead of racing
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ async def save_frame(pool: asyncpg.Pool, cmd: SaveFrame, notify_channel: str) ->
     Newer events of others are merged under the batch unless they touched the same ROI or frame field
     (then ABORTED naming the ROI, actor and event). A retried idempotency key returns the first response
     and appends nothing."""
-    async with pool.acquire() as conn:
+    async with FRAME_LOCKS.hold(messages.stream_id(cmd.version_id, cmd.frame_id)), pool.acquire() as conn:
         return await retrying(lambda: _save_once(conn, cmd, notify_channel))
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
-from collections.abc import Awaitable, Callable
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -35,12 +38,35 @@ class StaleWrite(Exception):
 
 async def retrying(op: Callable[[], Awaitable[T]]) -> T:
     """Run a read-decide-write operation until its write lands (bounded)."""
-    for _ in range(MAX_ATTEMPTS):
+    for attempt in range(MAX_ATTEMPTS):
         try:
             return await op()
         except StaleWrite:
-            continue
+            if attempt:  # writers racing again and again (other processes): spread them out, with jitter
+                await asyncio.sleep(random.uniform(0, min(0.05, 0.001 * 2**attempt)))
     raise Conflict("the frame is changing too fast; try again", field="frame")
+
+
+class FrameLocks:
+    """Writers of one frame in this process take turns (only other processes' writers can race a save)."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        """Hold the frame's lock for the block (locks of frames nobody waits for are dropped)."""
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
 
 
 def sources_of(base: dict[str, Any]) -> dict[str, tuple[int, int]]:
