@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -218,3 +218,18 @@ def unpack(envelope: envelope_pb2.EventEnvelope, cls: type[M]) -> M | None:
     if envelope.payload.type_url != TYPE_URL_PREFIX + cls.DESCRIPTOR.full_name:
         return None
     return cls.FromString(envelope.payload.value)
+
+
+def runs_of(
+    envelopes: Sequence[envelope_pb2.EventEnvelope], cls: type[M]
+) -> Iterator[tuple[list[tuple[envelope_pb2.EventEnvelope, M]], envelope_pb2.EventEnvelope | None]]:
+    """Split a batch, in order, into (run of consecutive `cls` events, the other event that ends it): a batch
+    handler applies each run set-based and the events between runs one by one (the last pair has None)."""
+    run: list[tuple[envelope_pb2.EventEnvelope, M]] = []
+    for envelope in envelopes:
+        if (payload := unpack(envelope, cls)) is not None:
+            run.append((envelope, payload))
+        else:
+            yield run, envelope
+            run = []
+    yield run, None

@@ -7,7 +7,7 @@ from annostream_kernel.consumer import BatchHandler, Handler
 from annostream_kernel.context import bind_request, current_correlation_id
 from annostream_kernel.db import Conn
 from annostream_kernel.errors import DomainError
-from annostream_kernel.events import unpack
+from annostream_kernel.events import runs_of, unpack
 from annostream_kernel.logs import get_logger
 from annostream_protos.events.v1 import datasets_pb2, envelope_pb2
 from annostream_protos.types.v1 import frames_pb2 as t
@@ -37,18 +37,14 @@ def datasets_batch_handler(notify_channel: str) -> BatchHandler:
 
     async def handle(conn: Conn, envelopes: list[envelope_pb2.EventEnvelope]) -> None:
         store = AnnotationStore(conn)
-        run: list[tuple[envelope_pb2.EventEnvelope, datasets_pb2.FramesImported]] = []
-        for envelope in envelopes:
-            if fi := unpack(envelope, datasets_pb2.FramesImported):
-                run.append((envelope, fi))
-                continue
+        for run, other in runs_of(envelopes, datasets_pb2.FramesImported):
             await _import_frames(conn, run, notify_channel)
-            run = []
-            if vc := unpack(envelope, datasets_pb2.VersionCreated):
+            if other is None:
+                continue
+            if vc := unpack(other, datasets_pb2.VersionCreated):
                 await store.upsert_version(vc.version_id, vc.dataset_id, vc.parent_version_id or None)
-            elif vp := unpack(envelope, datasets_pb2.VersionPublished):
+            elif vp := unpack(other, datasets_pb2.VersionPublished):
                 await store.publish_version(vp.version_id)
-        await _import_frames(conn, run, notify_channel)
 
     return handle
 

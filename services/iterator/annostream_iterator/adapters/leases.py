@@ -31,16 +31,6 @@ class LeaseStore:
         assert row is not None
         return row
 
-    async def clip(self, task_id: str, head: int, clip: int) -> list[str]:
-        """Frame ids of the clip whose head is `head`, in order."""
-        rows = await self.conn.fetch(
-            "SELECT frame_id FROM plan WHERE task_id = $1 AND seq >= $2 AND seq < $2 + $3 AND unit = $2 ORDER BY seq",
-            task_id,
-            head,
-            clip,
-        )
-        return [r["frame_id"] for r in rows]
-
     async def trail_index(self, task_id: str, annotator: str, unit: int) -> int:
         """Latest trail index of a clip for this annotator (0 when not in the trail)."""
         v = await self.conn.fetchval(

@@ -12,7 +12,7 @@ from google.protobuf.message import DecodeError, Message
 from annostream_kernel.context import bind_request
 from annostream_kernel.db import Conn
 from annostream_kernel.errors import InvalidArgument, Unavailable
-from annostream_kernel.events import TYPE_URL_PREFIX, append_events, unpack
+from annostream_kernel.events import TYPE_URL_PREFIX, append_events, runs_of, unpack
 from annostream_kernel.logs import get_logger
 from annostream_kernel.streams import ANNOTATION
 from annostream_protos.events.v1 import annotation_pb2 as an
@@ -40,16 +40,10 @@ async def on_datasets_event(conn: Conn, envelope: envelope_pb2.EventEnvelope) ->
 async def on_datasets_events(conn: Conn, envelopes: list[envelope_pb2.EventEnvelope]) -> None:
     """Index versions (with lineage) and frames, in stream order; each run of FramesImported events is
     indexed set-based at once, then its new frames join matching tasks' plans event by event."""
-    run: list[tuple[envelope_pb2.EventEnvelope, datasets_pb2.FramesImported]] = []
-    for envelope in envelopes:
-        if fi := unpack(envelope, datasets_pb2.FramesImported):
-            run.append((envelope, fi))
-            continue
+    for run, other in runs_of(envelopes, datasets_pb2.FramesImported):
         await index_frames(conn, run)
-        run = []
-        if vc := unpack(envelope, datasets_pb2.VersionCreated):
+        if other is not None and (vc := unpack(other, datasets_pb2.VersionCreated)):
             await IndexStore(conn).upsert_version(vc.version_id, vc.dataset_id, vc.parent_version_id or None)
-    await index_frames(conn, run)
 
 
 async def index_frames(
@@ -200,8 +194,8 @@ BY_URL = {TYPE_URL_PREFIX + cls.DESCRIPTOR.full_name: cls for cls in ANNOTATION_
 
 def decode_annotation(envelope: envelope_pb2.EventEnvelope) -> Any:
     """The annotation event, or None for other types. A payload this release cannot decode (another
-    schema version) never blocks the stream: only its frame ref (field 1 of every annotation event) is
-    read, as a RoiLocked, so the index is left alone but a save by the lease holder still counts."""
+    schema version) is logged and skipped: it never blocks the stream (saves still count through their
+    FrameSaved)."""
     cls = BY_URL.get(envelope.payload.type_url)
     if cls is None:
         return None
@@ -209,10 +203,7 @@ def decode_annotation(envelope: envelope_pb2.EventEnvelope) -> Any:
         return cls.FromString(envelope.payload.value)
     except DecodeError:
         log.warning("annotation_event_undecodable", type=envelope.type, schema_version=envelope.schema_version)
-        try:
-            return an.RoiLocked.FromString(envelope.payload.value)
-        except DecodeError:
-            return None
+        return None
 
 
 async def on_annotation_event(conn: Conn, envelope: envelope_pb2.EventEnvelope) -> None:
