@@ -19,7 +19,7 @@ from annostream_protos.tasks.v1 import tasks_service_pb2 as tk
 from annostream_protos.tasks.v1 import tasks_service_pb2_grpc
 from annostream_protos.types.v1 import filters_pb2 as fl
 
-from .harness import BenchContext, Result, Timer, summary_ms
+from .harness import BenchContext, Result, Timer, sleep_until, summary_ms
 
 FRAMES = 1_000_000
 LABELS = ["car", "person", "bike", "truck", "red"]
@@ -99,7 +99,7 @@ async def open_loop(call: object, period: float, annotators: int, seconds: float
     async def annotator(i: int) -> None:
         prev, k = "", 0
         while (due := start + i * period / annotators + k * period) < start + seconds:
-            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            await sleep_until(due)
             prev = await call(i, prev)  # type: ignore[operator]
             latencies.append(time.perf_counter() - due)
             k += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import statistics
@@ -88,6 +89,23 @@ def percentile(samples: list[float], p: float) -> float:
     ordered = sorted(samples)
     k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
     return ordered[k]
+
+
+TIMER_SLACK_S = 0.0011
+
+
+async def sleep_until(due: float) -> None:
+    """Sleep until perf_counter() reaches `due`, to within tens of microseconds.
+
+    uvloop's timers have 1 ms resolution (an idle open-loop client woke 0.4 ms late at p50 and 1.0 ms at
+    p99, which an open loop that counts latency from the scheduled time charges to the system under test):
+    sleep on a timer until 1.1 ms before, then yield to the loop (other requests go on) until the time has
+    come. Costs the client ≈ 0.1 CPU-s per second at 100 calls/s.
+    """
+    if (early := due - time.perf_counter() - TIMER_SLACK_S) > 0:
+        await asyncio.sleep(early)
+    while time.perf_counter() < due:  # noqa: ASYNC110 - a sub-millisecond wait no timer can do
+        await asyncio.sleep(0)
 
 
 def summary_ms(latencies_s: list[float]) -> dict[str, float]:

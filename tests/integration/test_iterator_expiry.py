@@ -76,7 +76,7 @@ async def test_two_fresh_iterators_fed_the_same_events_build_the_same_random_pla
     assert plans[0] != sorted(plans[0])
 
 
-async def test_progress_emitter_appends_one_event_per_changed_annotator_and_nothing_twice(
+async def test_progress_emitter_appends_one_event_per_changed_task_listing_its_moved_annotators_and_nothing_twice(
     iterator_pool: asyncpg.Pool,
 ) -> None:
     await index(iterator_pool, "v1", [frame(f"f{i}") for i in range(6)], {})
@@ -89,21 +89,21 @@ async def test_progress_emitter_appends_one_event_per_changed_annotator_and_noth
         assert lease is not None
         leases[who] = lease.lease_id
     emitter = ProgressEmitter(iterator_pool, "iterator_events", interval=60)
-    assert await emitter.emit_once() == 2  # one per annotator, however many leases they finished
+    assert await emitter.emit_once() == 2  # both annotators moved, however many leases they finished
     assert await emitter.emit_once() == 0  # nothing changed since
     await handlers.next_frame(NextFrame(task, "b", leases["b"]))
     assert await emitter.emit_once() == 1
     rows = await iterator_pool.fetch(
         "SELECT stream_id, stream_version, payload FROM events WHERE type LIKE '%TaskProgressed'"
-        " AND stream_id LIKE 'progress:%:_' ORDER BY stream_id, stream_version"
+        " AND stream_id = $1 ORDER BY stream_version",
+        f"team-progress:{task}",
     )
-    decode = iterator_pb2.TaskProgressed.FromString
-    got = [(r["stream_id"][-1], r["stream_version"], decode(r["payload"])) for r in rows]
-    assert [(who, v, p.annotator_done, p.done, p.total) for who, v, p in got] == [
-        ("a", 1, 2, 3, 6),
-        ("b", 1, 1, 3, 6),
-        ("b", 2, 2, 4, 6),
+    got = [(r["stream_version"], iterator_pb2.TaskProgressed.FromString(r["payload"])) for r in rows]
+    assert [(v, {a.annotator: a.done for a in p.annotators}, p.done, p.total) for v, p in got] == [
+        (1, {"a": 2, "b": 1}, 3, 6),  # one event for the task, listing both annotators
+        (2, {"b": 2}, 4, 6),  # only the annotator who moved
     ]
+    assert (got[0][1].annotator, got[1][1].annotator, got[1][1].annotator_done) == ("", "b", 2)
 
 
 async def test_next_frame_commits_asynchronously_for_its_own_transaction_only(iterator_pool: asyncpg.Pool) -> None:

@@ -85,13 +85,21 @@ def indexed_roi(r: frames_pb2.Roi) -> IndexedRoi:
     return IndexedRoi(r.roi_id, list(r.labels), r.confidence if r.HasField("confidence") else None)
 
 
-def progressed(task_id: str, done: int, total: int, annotator: str = "", annotator_done: int = 0) -> NewEvent:
-    """TaskProgressed for the outbox; one stream per (task, annotator) so annotators never contend."""
+def progressed(task_id: str, done: int, total: int, annotators: dict[str, int] | None = None) -> NewEvent:
+    """TaskProgressed for the outbox. With `annotators` (whose done counts moved) it goes to the task's
+    team-progress stream, versioned by the emitter; without, to the task's plan-progress stream."""
+    changed = annotators or {}
+    only = next(iter(changed.items())) if len(changed) == 1 else ("", 0)
     return NewEvent(
         payload=iterator_pb2.TaskProgressed(
-            task_id=task_id, done=done, total=total, annotator=annotator, annotator_done=annotator_done
+            task_id=task_id,
+            done=done,
+            total=total,
+            annotator=only[0],
+            annotator_done=only[1],
+            annotators=[iterator_pb2.AnnotatorProgress(annotator=a, done=n) for a, n in changed.items()],
         ),
-        stream_id=f"progress:{task_id}:{annotator}",
+        stream_id=f"team-progress:{task_id}" if annotators else f"progress:{task_id}:",
         subject=subject(ITERATOR.prefix, task_id, "TaskProgressed"),
         task_id=task_id,
     )
