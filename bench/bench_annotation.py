@@ -118,6 +118,87 @@ async def _raw_closed(pool: asyncpg.Pool, writers: int, seconds: float) -> int:
     return count
 
 
+SAME_IO_TABLES = ("versions", "base_frames", "frame_projections", "events", "saves", "idempotency_keys")
+
+
+async def _same_io_setup(raw: asyncpg.Pool, version_id: str, sample_frame: str) -> tuple[str, list[asyncpg.Record]]:
+    """Copies of the save path's tables in bench_raw (same shape and indexes, the version's base frames), and
+    a real save to replay: the sample frame's projection document and its last 11 events."""
+    for table in SAME_IO_TABLES:
+        await raw.execute(f"CREATE TABLE IF NOT EXISTS bench_raw.{table} (LIKE annotation.{table} INCLUDING ALL)")
+    await raw.execute(
+        "INSERT INTO bench_raw.versions SELECT * FROM annotation.versions WHERE version_id = $1", version_id
+    )
+    await raw.execute(
+        "INSERT INTO bench_raw.base_frames SELECT * FROM annotation.base_frames WHERE version_id = $1", version_id
+    )
+    doc = await raw.fetchval(
+        "SELECT doc::text FROM annotation.frame_projections WHERE version_id = $1 AND frame_id = $2",
+        version_id,
+        sample_frame,
+    )
+    events = await raw.fetch(
+        "SELECT type, schema_version, payload, subject FROM annotation.events WHERE stream_id LIKE $1"
+        " ORDER BY position DESC LIMIT 11",
+        f"%{version_id}:{sample_frame}",
+    )
+    return str(doc), list(reversed(events))
+
+
+async def _raw_same_io(
+    raw: asyncpg.Pool, version_id: str, frames: list[str], sample: tuple[str, list[asyncpg.Record]], seconds: float
+) -> int:
+    """Bare asyncpg doing a save's I/O: the frame's read statement, then the one conditional write statement
+    (11 events, projection document, save record, NOTIFY) with the sample save's payloads, on the copies."""
+    from annostream_annotation.adapters.frame_sql import READ_FRAME, WRITE_FRAME
+
+    doc, events = sample
+    end, count = time.perf_counter() + seconds, 0
+    cols = [[e[k] for e in events] for k in ("type", "schema_version", "payload", "subject")]
+
+    async def loop(frame_id: str) -> None:
+        nonlocal count
+        version, stream = 0, f"frame:{version_id}:{frame_id}"
+        while time.perf_counter() < end:
+            async with raw.acquire() as conn:
+                await conn.fetchrow(READ_FRAME, version_id, frame_id, "")
+                new = version + 10
+                versions = [*range(version + 1, new + 1), new]
+                n = len(events)
+                written = await conn.fetchval(
+                    WRITE_FRAME,
+                    version_id,
+                    frame_id,
+                    new,
+                    doc,
+                    version,
+                    [uuid.uuid4() for _ in range(n)],
+                    [stream] * (n - 1) + [f"saves:{stream}"],
+                    versions[:n],
+                    *cols[:2],
+                    cols[2],
+                    cols[3],
+                    ["bench"] * n,
+                    [""] * n,
+                    [""] * n,
+                    f"save_{uuid.uuid4().hex}",
+                    stream,
+                    "bench",
+                    "save",
+                    version,
+                    None,
+                    "",
+                    b"",
+                    "bench_raw_events",
+                )
+                assert written == 1
+            version = new
+            count += 1
+
+    await asyncio.gather(*(loop(f) for f in frames))
+    return count
+
+
 async def _open_loop(writers: list[Writer], seconds: float) -> list[float]:
     lat: list[float] = []
 
@@ -140,16 +221,20 @@ async def run(ctx: BenchContext) -> None:
         await raw.execute("CREATE SCHEMA IF NOT EXISTS bench_raw")
         await raw.execute("CREATE TABLE IF NOT EXISTS bench_raw.events (LIKE annotation.events INCLUDING ALL)")
         target = system.env["ANNOSTREAM_ANNOTATION_ADDR"]
-        version_id = await _version_with_frames(system.env["ANNOSTREAM_DATASETS_ADDR"], 400)
+        version_id = await _version_with_frames(system.env["ANNOSTREAM_DATASETS_ADDR"], 500)
         async with aio.insecure_channel(target) as ch:
             stub = ann_grpc.AnnotationServiceStub(ch)
-            frame_ids = iter(range(400))
+            frame_ids = iter(range(500))
+            sample: tuple[str, list[asyncpg.Record]] | None = None
             for n in (1, 10, 100):
                 writers = [Writer(stub, version_id, f"f{next(frame_ids)}") for _ in range(n)]
                 await asyncio.gather(*(w.ready() for w in writers))
                 with CpuMeter(system, ctx.workdir) as cpu:
                     saves, lat = await _closed(writers, CLOSED_SECONDS)
                 raw_saves = await _raw_closed(raw, n, CLOSED_SECONDS)
+                sample = sample or await _same_io_setup(raw, version_id, writers[0].ref.frame_id)
+                same_io = [f"f{next(frame_ids)}" for _ in range(n)]
+                same_io_saves = await _raw_same_io(raw, version_id, same_io, sample, CLOSED_SECONDS)
                 ctx.add(
                     Result(
                         "annotation",
@@ -160,7 +245,13 @@ async def run(ctx: BenchContext) -> None:
                         "bare asyncpg 10-row transactions",
                         ">= 0.5x raw at saturation",
                         "client (1 Python process) and annotation service share 2 cores with PostgreSQL",
-                        {"saves_per_s": saves / CLOSED_SECONDS, **summary_ms(lat), **cpu.used},
+                        {
+                            "saves_per_s": saves / CLOSED_SECONDS,
+                            **summary_ms(lat),
+                            **cpu.used,
+                            "raw_same_io_events_per_s": same_io_saves * BATCH / CLOSED_SECONDS,
+                            "ratio_to_same_io": saves / same_io_saves,
+                        },
                     )
                 )
             writers = [Writer(stub, version_id, f"f{next(frame_ids)}") for _ in range(ANNOTATORS)]
