@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
@@ -11,7 +12,7 @@ import asyncpg
 import pytest
 
 from annostream_iterator.adapters import messages
-from annostream_iterator.adapters.index import IndexedFrame, IndexedRoi, IndexStore
+from annostream_iterator.adapters.index import IndexedFrame, IndexStore
 from annostream_iterator.adapters.plans import PlanStore
 from annostream_iterator.domain.model import FrameOrder, TaskPlan
 from annostream_kernel.db import create_pool, migrate
@@ -47,15 +48,27 @@ async def index(
     rois: dict[str, list[Any]],
     parent: str | None = None,
 ) -> None:
-    """Index a version with frames and (frame → [(labels, confidence)]) ROIs."""
+    """Index a version with frames and (frame → [(labels, confidence)]) ROIs, through the import path's
+    set-based writes."""
     async with pool.acquire() as conn, conn.transaction():
         store = IndexStore(conn)
         await store.upsert_version(version, "ds", parent)
-        await store.add_frames(version, frames)
-        for fid, specs in rois.items():
-            await store.add_rois(
-                version, fid, [IndexedRoi(f"{fid}-r{i}", labels, conf) for i, (labels, conf) in enumerate(specs)]
-            )
+        await copy_indexed(conn, version, frames)
+        rows = [
+            (version, fid, f"{fid}-r{i}", list(labels), conf)
+            for fid, specs in rois.items()
+            for i, (labels, conf) in enumerate(specs)
+        ]
+        if rows:
+            await store.put_rois(rows)
+
+
+async def copy_indexed(conn: asyncpg.Connection, version: str, frames: Sequence[IndexedFrame]) -> None:
+    """Index frames of a version (the rows the import path COPYs)."""
+    rows = [
+        (version, f.frame_id, f.context_id, f.timestamp, json.dumps(f.metadata), json.dumps(f.sources)) for f in frames
+    ]
+    await IndexStore(conn).copy_frames(rows)
 
 
 def rule(expr: str, *, exclude: bool = False, **ranges: float) -> fl.RoiRule:

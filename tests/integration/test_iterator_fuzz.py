@@ -24,7 +24,7 @@ from annostream_protos.iterator.v1 import iterator_service_pb2_grpc
 from annostream_protos.types.v1 import filters_pb2 as fl
 
 from ..conftest import service_addr
-from .iterator_helpers import frame
+from .iterator_helpers import copy_indexed, frame
 
 PIECES = [
     "meta.city",
@@ -144,7 +144,7 @@ def loop_and_conn(postgres_dsn: str):  # type: ignore[no-untyped-def]
         async with pool.acquire() as conn:
             store = IndexStore(conn)
             await store.upsert_version("v1", "ds", None)
-            await store.add_frames("v1", [frame("a", meta={"city": "bremen", "speed": 3, "tags": ["x"]}), frame("b")])
+            await copy_indexed(conn, "v1", [frame("a", meta={"city": "bremen", "speed": 3, "tags": ["x"]}), frame("b")])
         return pool
 
     pool = loop.run_until_complete(setup())

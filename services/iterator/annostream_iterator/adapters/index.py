@@ -94,21 +94,6 @@ class IndexStore:
         )
         return [r["version_id"] for r in rows] or None
 
-    async def add_frames(self, version_id: str, frames: Sequence[IndexedFrame]) -> list[str]:
-        """Index frames of a version; returns the ids that were new (repeats are ignored)."""
-        rows = await self.conn.fetch(
-            "INSERT INTO frames (version_id, frame_id, context_id, ts, metadata, sources)"
-            " SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::jsonb[], $6::jsonb[])"
-            " ON CONFLICT DO NOTHING RETURNING frame_id",
-            version_id,
-            [f.frame_id for f in frames],
-            [f.context_id for f in frames],
-            [f.timestamp for f in frames],
-            [json.dumps(f.metadata) for f in frames],
-            [json.dumps(f.sources) for f in frames],
-        )
-        return [r["frame_id"] for r in rows]
-
     async def existing_frames(self, version_id: str, frame_ids: Sequence[str]) -> set[str]:
         """Which of `frame_ids` the version's index already holds."""
         rows = await self.conn.fetch(
@@ -184,14 +169,6 @@ class IndexStore:
             list(roi.labels),
             roi.confidence,
         )
-
-    async def add_rois(self, version_id: str, frame_id: str, rois: Sequence[IndexedRoi]) -> None:
-        """Imported ROIs of a frame (its own state in the version it was imported into)."""
-        await self.conn.execute(
-            "INSERT INTO marks (version_id, frame_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", version_id, frame_id
-        )
-        for roi in rois:
-            await self.put_roi(version_id, frame_id, roi)
 
     async def change_label(self, version_id: str, frame_id: str, roi_id: str, label: str, *, add: bool) -> None:
         """Add or remove one label of a ROI."""
