@@ -230,3 +230,20 @@ def test_the_task_list_answers_with_unknown_progress_when_the_iterator_is_unreac
     assert [(t["task_id"], t["progress"]) for t in page["tasks"]] == [
         (task["task_id"], {"done": 0, "total": 0, "known": False})
     ]
+
+
+def test_the_task_list_carries_the_source_and_annotated_version_names(client: httpx.Client) -> None:
+    made: dict[str, tuple[str, str]] = {}  # task name -> (source version name, annotated version name)
+    for i, publish in enumerate((True, False)):
+        ds = _ok(client.post("/api/v1/datasets", json={"name": f"names-{i}"}), 201)
+        v = _ok(client.post(f"/api/v1/datasets/{ds['dataset_id']}/versions", json={"name": f"base {i}"}), 201)
+        if publish:
+            _ok(client.post(f"/api/v1/versions/{v['version_id']}/publish"))
+        body = {"name": f"task {i}", "dataset_version_id": v["version_id"]}
+        _ok(client.post("/api/v1/tasks", json=body), 201)
+        # a Published version is annotated in a Draft child named like the task; a Draft one in place
+        made[f"task {i}"] = (f"base {i}", f"task {i}" if publish else f"base {i}")
+    listed = _ok(client.get("/api/v1/tasks", params={"status": "all"}))["tasks"]
+    assert {t["name"]: (t["source_version_name"], t["annotated_version_name"]) for t in listed} == made
+    one = _ok(client.get("/api/v1/tasks", params={"dataset_id": listed[0]["dataset_id"]}))["tasks"]
+    assert [(t["name"], t["annotated_version_name"]) for t in one] == [(listed[0]["name"], made[listed[0]["name"]][1])]

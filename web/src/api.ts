@@ -27,6 +27,8 @@ export interface Task {
   updated_at: string | null;
   completed_at: string | null;
   progress?: Progress; // set by the task list (one iterator call per page)
+  source_version_name?: string | null; // set by the task list (null: the datasets service could not tell)
+  annotated_version_name?: string | null;
 }
 
 export interface VersionSummary {

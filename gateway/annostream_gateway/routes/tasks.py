@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 
 from annostream_kernel.errors import DomainError
 from annostream_kernel.grpc_client import call
+from annostream_protos.datasets.v1 import datasets_service_pb2 as ds
 from annostream_protos.events.v1 import tasks_pb2
 from annostream_protos.iterator.v1 import iterator_service_pb2 as it
 from annostream_protos.tasks.v1 import tasks_service_pb2 as tk
@@ -64,6 +66,35 @@ async def _progress(c: Clients, task_ids: list[str]) -> dict[str, dict[str, Any]
     return {t: got.get(t) or {"done": 0, "total": 0, "known": False} for t in task_ids}
 
 
+VERSION_LOOKUPS = 8  # ListVersions calls in flight at once for one page of tasks
+
+
+async def _version_names(c: Clients, dataset_ids: list[str]) -> dict[str, str]:
+    """Version id -> name of every version of the page's datasets: one ListVersions call per distinct dataset
+    (the datasets service has no call taking a list of versions), run concurrently; a dataset that cannot be
+    listed leaves its versions out (the list still answers)."""
+    names: dict[str, str] = {}
+    gate = asyncio.Semaphore(VERSION_LOOKUPS)
+
+    def walk(nodes: Any) -> None:
+        for n in nodes:
+            names[n.version.version_id] = n.version.name
+            walk(n.children)
+
+    async def one(dataset_id: str) -> None:
+        async with gate:
+            try:
+                resp = await call(
+                    c.datasets.ListVersions, ds.ListVersionsRequest(dataset_id=dataset_id), timeout=c.timeout
+                )
+            except DomainError:
+                return
+        walk(resp.roots)
+
+    await asyncio.gather(*(one(d) for d in dict.fromkeys(dataset_ids) if d))
+    return names
+
+
 @router.post("/tasks", status_code=201)
 async def create_task(body: CreateTaskBody, c: C, _user: User) -> dict[str, Any]:
     """Create a task; on a Published version it annotates a new Draft child named like the task."""
@@ -96,7 +127,9 @@ async def list_tasks(
     """Tasks with the view options (Active/Completed, dataset, My/Team work, RECENT/NAME, cursor paging, total).
 
     Each task carries `progress` ({done, total, known}) from one iterator call for the whole page; `known` is
-    false while the iterator does not know the task or cannot answer (the list still answers).
+    false while the iterator does not know the task or cannot answer (the list still answers). It also carries
+    `source_version_name` and `annotated_version_name` (null when the datasets service cannot tell) from one
+    versions call per dataset on the page (one in all when the list is filtered by dataset), never one per task.
     """
     req = tk.ListTasksRequest(
         page_size=page_size,
@@ -107,9 +140,19 @@ async def list_tasks(
         sort=tk.TASK_SORT_NAME if sort == "name" else tk.TASK_SORT_RECENT,
     )
     resp = await call(c.tasks.ListTasks, req, timeout=c.timeout)
-    progress = await _progress(c, [x.task_id for x in resp.tasks])
+    progress, names = await asyncio.gather(
+        _progress(c, [x.task_id for x in resp.tasks]), _version_names(c, [x.dataset_id for x in resp.tasks])
+    )
     return {
-        "tasks": [{**serializers.task(x), "progress": progress[x.task_id]} for x in resp.tasks],
+        "tasks": [
+            {
+                **serializers.task(x),
+                "source_version_name": names.get(x.source_version_id),
+                "annotated_version_name": names.get(x.annotated_version_id),
+                "progress": progress[x.task_id],
+            }
+            for x in resp.tasks
+        ],
         "next_page_token": resp.next_page_token or None,
         "total": resp.total_size,
     }

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from "react";
-import { ApiError, api, currentUser, setCurrentUser, type Dataset, type Task, type TaskInfo, type VersionNode } from "../api";
+import { ApiError, api, currentUser, setCurrentUser, type Dataset, type Task, type TaskInfo } from "../api";
 import { go } from "../main";
 import { NewTaskModal } from "./NewTaskModal";
 import { TaskInfoModal } from "./TaskInfoModal";
@@ -35,19 +35,9 @@ function Seg<T extends string>(p: { id: string; value: T; options: [T, string][]
   );
 }
 
-/** Version id -> name of every version in the trees (the cards show their annotated version's name). */
-function versionNames(nodes: VersionNode[], out: Record<string, string> = {}): Record<string, string> {
-  for (const n of nodes) {
-    out[n.version_id] = n.name;
-    versionNames(n.children, out);
-  }
-  return out;
-}
-
 function TaskCard(p: {
   task: Task;
   datasetName: string;
-  versionName: string | undefined;
   onGone: (taskId: string) => void;
   onInfo: (t: TaskInfo) => void;
 }) {
@@ -57,6 +47,8 @@ function TaskCard(p: {
   const [error, setError] = useState("");
   // progress comes with the task list (one iterator call per page), never one request per card
   const progress = task.progress?.known ? task.progress : undefined;
+  // so does the annotated version's name (one versions call per dataset of the page, in the gateway)
+  const versionName = task.annotated_version_name ?? task.annotated_version_id;
   const pct = progress && progress.total ? Math.round((100 * progress.done) / progress.total) : 0;
   // complete / reopen / delete take the task out of this list (Active or Completed); info keeps it
   const act = (f: () => Promise<unknown>, gone = true) => async () => {
@@ -96,7 +88,7 @@ function TaskCard(p: {
       )}
       <div className="row">
         <span className="task-version">
-          {p.datasetName} / {p.versionName ?? "…"}
+          {p.datasetName} / {versionName}
         </span>
       </div>
       <div className="progress" title={`${progress?.done ?? 0} of ${progress?.total ?? 0} frames`}>
@@ -146,13 +138,10 @@ export function AnnotationsPage() {
   const [creating, setCreating] = useState(false);
   const [info, setInfo] = useState<TaskInfo | null>(null);
   const [user, setUser] = useState(currentUser());
-  const [versions, setVersions] = useState<Record<string, string>>({}); // version id -> name
-  const askedVersions = useRef(new Set<string>()); // datasets whose versions were asked since the last load
 
   const view = { status, scope, sort, dataset_id: datasetId, page_size: pageSize() };
   const load = useCallback(() => {
     const gen = ++generation.current;
-    askedVersions.current.clear(); // new tasks may annotate new child versions
     api.listDatasets().then((r) => setDatasets(r.datasets), () => undefined);
     api
       .listTasks({ ...view, page_token: "" })
@@ -167,17 +156,6 @@ export function AnnotationsPage() {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [status, scope, sort, datasetId]);
   useEffect(load, [load, user]);
-  useEffect(() => {
-    // one versions request per dataset on the page (not per card) for the cards' version names
-    for (const id of new Set((tasks ?? []).map((t) => t.dataset_id))) {
-      if (askedVersions.current.has(id)) continue;
-      askedVersions.current.add(id);
-      api.listVersions(id).then(
-        (r) => setVersions((have) => ({ ...have, ...versionNames(r.versions) })),
-        () => askedVersions.current.delete(id),
-      );
-    }
-  }, [tasks]);
   const gone = (taskId: string) => {
     setTasks((have) => have && have.filter((t) => t.task_id !== taskId));
     setTotal((n) => Math.max(0, n - 1));
@@ -237,7 +215,6 @@ export function AnnotationsPage() {
             key={t.task_id}
             task={t}
             datasetName={names[t.dataset_id] ?? t.dataset_id}
-            versionName={versions[t.annotated_version_id]}
             onGone={gone}
             onInfo={setInfo}
           />
