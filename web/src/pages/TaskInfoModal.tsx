@@ -36,11 +36,11 @@ export function TaskInfoModal(p: { info: TaskInfo; onClose: () => void }) {
           <dt>Repetition</dt>
           <dd className="info-repetition">{it.limit ? `limit ${it.limit} frames` : "each frame once"}</dd>
           <dt>Clip length</dt>
-          <dd>{it.clip_length || "—"}</dd>
+          <dd className="info-clip-length">{it.clip_length || "—"}</dd>
           <dt>Default labels</dt>
-          <dd>{info.default_labels.join(", ") || "—"}</dd>
+          <dd className="info-default-labels">{info.default_labels.join(", ") || "—"}</dd>
           <dt>Progress</dt>
-          <dd>{info.progress.done}/{info.progress.total}</dd>
+          <dd className="info-progress">{info.progress.done}/{info.progress.total}</dd>
         </dl>
         <div className="actions">
           <button id="task-info-close" onClick={p.onClose}>Close</button>
