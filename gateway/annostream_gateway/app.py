@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import uvicorn
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from annostream_kernel.logs import configure_logging, get_logger
 from annostream_kernel.runtime import run_async
@@ -15,6 +15,7 @@ from . import errors
 from .clients import Clients
 from .config import GatewaySettings
 from .routes import datasets, frames, health, iterator, live, media, tasks, web
+from .routes.deps import identity
 
 log = get_logger(__name__)
 
@@ -38,8 +39,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         description="HTTP API of annostream: datasets, tasks, frames and annotation edits.",
     )
     errors.install(app)
-    for r in (health.router, datasets.router, tasks.router, iterator.router, frames.router, media.router, live.router):
+    for r in (health.router, datasets.router, tasks.router, iterator.router, frames.router, media.router):
         app.include_router(r)
+    app.include_router(live.router, dependencies=[Depends(identity)])  # proxy mode: 401 on the upgrade request
     app.include_router(web.router)  # last: its SPA fallback answers only paths nothing else does
     return app
 

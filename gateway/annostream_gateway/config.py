@@ -14,7 +14,11 @@ class GatewaySettings(PeerSettings):
 
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)
-    dev_auth: bool = Field(default=True, description="Take identity from the X-Annostream-User header.")
+    dev_auth: bool = Field(
+        default=True,
+        description="true: identity from the X-Annostream-User header (dev); false: only from X-Auth-Request-User,"
+        " set by an authenticating proxy (401 without it).",
+    )
     web_dir: str = Field(default="", description="Directory of the built web UI (default: web/dist of the checkout).")
     media_roots: str = Field(
         default="",

@@ -1,38 +1,44 @@
-"""Shared route dependencies: identity (dev mode header) and the gRPC clients."""
+"""Shared route dependencies: identity (dev-mode or proxy headers, per ANNOSTREAM_DEV_AUTH) and the gRPC clients."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import Header, Request
+from starlette.requests import HTTPConnection
 
 from annostream_kernel.context import bind_request
-from annostream_kernel.errors import InvalidArgument
 
+from ..auth import dev_caller, proxy_caller
 from ..clients import Clients
+from ..config import GatewaySettings
 
-USER_RE_MAX = 200
-ROLES = {"", "member", "admin"}
+DEV_ONLY = "Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy."
+PROXY_ONLY = "Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode."
 
 
 async def identity(
-    x_annostream_user: Annotated[str | None, Header()] = None,
-    x_annostream_team: Annotated[str | None, Header()] = None,
+    conn: HTTPConnection,
+    x_annostream_user: Annotated[str | None, Header(description=DEV_ONLY)] = None,
+    x_annostream_team: Annotated[
+        str | None, Header(description="Team (default: default); behind a proxy, one of X-Auth-Request-Groups.")
+    ] = None,
     x_correlation_id: Annotated[str | None, Header()] = None,
-    x_annostream_role: Annotated[str | None, Header()] = None,
+    x_annostream_role: Annotated[str | None, Header(description=DEV_ONLY)] = None,
+    x_auth_request_user: Annotated[str | None, Header(description=PROXY_ONLY)] = None,
+    x_auth_request_groups: Annotated[str | None, Header(description=PROXY_ONLY)] = None,
 ) -> str:
-    """Dev-mode identity from X-Annostream-User (default "anonymous"), bound to the request context.
+    """The caller (see auth.py), bound to the request context; HTTP routes and the live WebSocket use it.
 
-    X-Annostream-Role: admin makes the caller an admin of its team (dev mode; the auth issue replaces it)."""
-    user = (x_annostream_user or "anonymous").strip()
-    team = (x_annostream_team or "default").strip()
-    if not user or len(user) > USER_RE_MAX:
-        raise InvalidArgument(f"must be 1..{USER_RE_MAX} characters", field="X-Annostream-User")
-    role = (x_annostream_role or "").strip().lower()
-    if role not in ROLES:
-        raise InvalidArgument(f"must be one of {sorted(r for r in ROLES if r)}", field="X-Annostream-Role")
-    bind_request(x_correlation_id, user, team, "" if role == "member" else role)
-    return user
+    Dev mode: X-Annostream-User (default "anonymous"); X-Annostream-Role: admin makes the caller an admin of its
+    team. Proxy mode: X-Auth-Request-User or 401; admin of team T iff X-Auth-Request-Groups holds "T:admin"."""
+    settings: GatewaySettings = conn.app.state.settings
+    if settings.dev_auth:
+        caller = dev_caller(x_annostream_user, x_annostream_team, x_annostream_role)
+    else:
+        caller = proxy_caller(x_auth_request_user, x_auth_request_groups, x_annostream_team)
+    bind_request(x_correlation_id, caller.user, caller.team, caller.role)
+    return caller.user
 
 
 def clients(request: Request) -> Clients:
