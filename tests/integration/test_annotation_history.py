@@ -95,3 +95,22 @@ async def test_undo_and_redo_reverse_only_the_callers_own_last_save(stubs: Stubs
         stubs.annotation.UndoSave(ann.UndoSaveRequest(frame=frame.frame), metadata=(("x-annostream-user", "nobody"),))
     )
     assert_status(err, grpc.StatusCode.FAILED_PRECONDITION, "frame")
+
+
+async def test_a_save_against_the_version_this_process_last_wrote_still_merges_an_undo_made_since(
+    stubs: Stubs, unique: str
+) -> None:
+    # The service remembers the frame as its last save wrote it (version 2) and skips the read for a save
+    # made against that version; bob's undo (version 3) is not in that memory, so the conditional write must
+    # miss, re-read and rebase alice's move over the undo instead of bringing bob's ROI back.
+    v = await make_version(stubs, unique, 1, publish=False)
+    frame = await known_frame(stubs, v.version_id)
+    await stubs.annotation.SaveFrame(save(frame.frame, 0, rect("a", roi_id="a")), metadata=ALICE)
+    await stubs.annotation.SaveFrame(save(frame.frame, 1, rect("b", 200, roi_id="b")), metadata=BOB)
+    undone = await stubs.annotation.UndoSave(ann.UndoSaveRequest(frame=frame.frame), metadata=BOB)
+    assert undone.frame.version == 3 and [r.roi_id for r in undone.frame.rois] == ["a"]
+
+    moved = await stubs.annotation.SaveFrame(save(frame.frame, 2, move("a", 5)), metadata=ALICE)
+    assert moved.rebased and moved.frame.version == 4
+    assert {r.roi_id: r.points[0].x for r in moved.frame.rois} == {"a": 15}
+    assert {r.roi_id: r.points[0].x for r in (await current(stubs, frame.frame)).rois} == {"a": 15}

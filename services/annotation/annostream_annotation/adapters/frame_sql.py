@@ -3,9 +3,11 @@
 A save is one read and one write, with no explicit transaction: the write is a single statement whose
 data-modifying CTEs (projection upsert, events insert, save record, idempotency key, NOTIFY) take effect
 together or not at all. The projection upsert only matches when the stored stream version is still the
-one that was read (`WHERE p.stream_version = $5`); the other inserts run only if it matched
-(`WHERE EXISTS (SELECT 1 FROM u)`). Concurrent writers of one frame (in any process) serialise on that
-row's lock and the loser sees 0 rows written: it re-reads and rebases. UNIQUE(stream_id, stream_version)
+one that was read (`WHERE p.stream_version = $5`) and the version is still a Draft; the other inserts run
+only if it matched (`WHERE EXISTS (SELECT 1 FROM u)`). A save may skip the read when this process wrote the
+frame last (service_layer/session.FrameCache): the same conditions then catch every change it did not
+see. Concurrent writers of one frame (in any process) serialise on that row's lock and the loser sees 0
+rows written: it re-reads and rebases. UNIQUE(stream_id, stream_version)
 on the events table remains the last line of defence.
 """
 
@@ -39,7 +41,8 @@ WHERE v.version_id = $1
 WRITE_FRAME = f"""
 WITH u AS (
     INSERT INTO frame_projections AS p (version_id, frame_id, stream_version, doc)
-    VALUES ($1::text, $2::text, $3::bigint, $4::jsonb)
+    SELECT $1::text, $2::text, $3::bigint, $4::jsonb
+     WHERE EXISTS (SELECT 1 FROM versions v WHERE v.version_id = $1::text AND v.status = 'draft')
     ON CONFLICT (version_id, frame_id) DO UPDATE
         SET stream_version = EXCLUDED.stream_version, doc = EXCLUDED.doc, updated_at = now()
         WHERE p.stream_version = $5::bigint

@@ -13,11 +13,12 @@ from annostream_protos.annotation.v1 import annotation_service_pb2 as api
 from ..adapters import messages
 from ..domain.commands import Command
 from ..domain.conflicts import rebase_and_decide
-from .session import FrameLocks, FrameSession, retrying
+from .session import FrameCache, FrameLocks, FrameSession, retrying
 
 MAX_BATCH = 1000
 MAX_KEY = 200
 FRAME_LOCKS = FrameLocks()  # per process: concurrent saves of one frame queue instead of racing
+FRAME_CACHE = FrameCache()  # per process, used under the frame's lock: a save of a frame just saved skips its read
 
 
 @dataclass(frozen=True)
@@ -54,9 +55,14 @@ async def save_frame(pool: asyncpg.Pool, cmd: SaveFrame, notify_channel: str) ->
 
 
 async def _save_once(conn: Conn, cmd: SaveFrame, notify_channel: str) -> api.SaveFrameResponse:
-    session = await FrameSession.open(
-        conn, cmd.version_id, cmd.frame_id, write=True, idempotency_key=cmd.idempotency_key
-    )
+    stream = messages.stream_id(cmd.version_id, cmd.frame_id)
+    cached = FRAME_CACHE.take(stream)
+    if cached is not None and cmd.expected_version == cached.version:
+        session = FrameSession.from_cache(conn, cached)
+    else:  # not saved here lately, or a rebase (which must see a retried key's first answer first): read it
+        session = await FrameSession.open(
+            conn, cmd.version_id, cmd.frame_id, write=True, idempotency_key=cmd.idempotency_key
+        )
     if session.prior_response is not None:
         return api.SaveFrameResponse.FromString(session.prior_response)
     if cmd.expected_version > session.version:
@@ -88,4 +94,6 @@ async def _save_once(conn: Conn, cmd: SaveFrame, notify_channel: str) -> api.Sav
         idempotency_key=cmd.idempotency_key,
         response=serialized,
     )
+    if (entry := session.cached()) is not None:
+        FRAME_CACHE.put(stream, entry)
     return built[0] if built else response(ids)

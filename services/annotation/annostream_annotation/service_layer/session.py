@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import random
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -69,6 +70,43 @@ class FrameLocks:
                 self._locks[key] = (lock, users - 1)
 
 
+@dataclass(frozen=True)
+class CachedFrame:
+    """What this process last wrote of a frame: enough to decide and write the next save without a read."""
+
+    ref: t.FrameRef
+    base: dict[str, Any]
+    version: int
+    doc_json: str
+
+
+class FrameCache:
+    """The last state this process wrote of recently saved frames (least recently used dropped first).
+
+    A save made against exactly the cached version skips its read. That is safe because the write is
+    conditional: it lands only if the frame is still at that version and its version still a Draft. A write
+    by anyone else (another process, an undo) makes it miss; the save then re-reads, like a save that lost a
+    race. Base frames never change once imported; a save against an older version (a rebase, or a retry
+    whose first attempt landed) always reads, so a retried idempotency key gets its first answer. Entries
+    are taken out while a save uses them and put back only after a successful write, so a failed attempt
+    never leaves a stale entry behind.
+    """
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._size = size
+        self._frames: OrderedDict[str, CachedFrame] = OrderedDict()
+
+    def take(self, stream_id: str) -> CachedFrame | None:
+        """Remove and return the frame's entry, if any."""
+        return self._frames.pop(stream_id, None)
+
+    def put(self, stream_id: str, frame: CachedFrame) -> None:
+        """Remember a frame as just written."""
+        self._frames[stream_id] = frame
+        if len(self._frames) > self._size:
+            self._frames.popitem(last=False)
+
+
 def sources_of(base: dict[str, Any]) -> dict[str, tuple[int, int]]:
     """Source id → (width, height) from a base frame document."""
     return {s.get("id", ""): (int(s.get("width", 0)), int(s.get("height", 0))) for s in base.get("sources", [])}
@@ -85,6 +123,7 @@ class FrameSession:
     stored_version: int
     prior_response: bytes | None = None
     pending: list[Event] = field(default_factory=list)
+    doc_json: str = ""  # the projection document as last written by this session
 
     @property
     def stream_id(self) -> str:
@@ -95,6 +134,18 @@ class FrameSession:
     def version(self) -> int:
         """The version clients see (a not yet written inherited state counts as version 0)."""
         return self.stored_version
+
+    @classmethod
+    def from_cache(cls, conn: Conn, cached: CachedFrame) -> FrameSession:
+        """A session on a frame as this process last wrote it (no read; the write checks it is still so)."""
+        agg = FrameAggregate(json.loads(cached.doc_json), cached.version, sources_of(cached.base), owned=True)
+        return cls(AnnotationStore(conn), cached.ref, cached.base, agg, cached.version)
+
+    def cached(self) -> CachedFrame | None:
+        """This session's frame for the cache, once it has written its own state."""
+        if not self.doc_json or self.pending:
+            return None
+        return CachedFrame(self.ref, self.base, self.stored_version, self.doc_json)
 
     @classmethod
     async def open(
@@ -177,11 +228,12 @@ class FrameSession:
         save_id = new_id("save_")
         outbox.append(messages.saved_event(self.ref, save_id, kind, self.stored_version, written_events, task_id))
         versions = [*range(self.stored_version + 1, new_version + 1), new_version]
+        doc_json = json.dumps(self.agg.doc)
         args = [
             self.ref.version_id,
             self.ref.frame_id,
             new_version,
-            json.dumps(self.agg.doc),
+            doc_json,
             self.stored_version,
             *event_arrays(outbox, versions=versions),
             save_id,
@@ -200,5 +252,5 @@ class FrameSession:
             raise StaleWrite from exc
         if not written:
             raise StaleWrite
-        self.stored_version, self.pending = new_version, []
+        self.stored_version, self.pending, self.doc_json = new_version, [], doc_json
         return ids
