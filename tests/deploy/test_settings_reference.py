@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
-from .artefacts import GRPC_PORTS, ROOT
+from .artefacts import GRPC_PORTS, ROOT, by_kind, deploy_k8s
 
 # Every setting of the components (prefix ANNOSTREAM_) and its default.
 SETTINGS = {
@@ -68,3 +69,21 @@ def test_documented_defaults_are_the_code_defaults() -> None:
         "annotation": AnnotationSettings,
     }
     assert {c: cls.model_fields["grpc_port"].default for c, cls in ports.items()} == GRPC_PORTS
+
+
+def test_the_documented_proxy_auth_patches_turn_off_dev_auth_and_put_oauth2_proxy_in_front(tmp_path: Path) -> None:
+    docs = (ROOT / "docs" / "deploy.md").read_text()
+    block = re.search(r"<!-- auth-patches:.*?-->\n```yaml\n(.*?)```", docs, re.DOTALL)
+    assert block, "docs/deploy.md lost the Kubernetes patches of its Authentication section"
+    overlay = tmp_path / "proxied"
+    overlay.mkdir()
+    prod = ROOT / "k8s" / "overlays" / "prod"
+    (overlay / "kustomization.yaml").write_text(f"resources:\n  - {prod}\npatches:\n{block.group(1)}")
+    objects = deploy_k8s.build(overlay)
+    assert deploy_k8s.lint(objects) == []
+    assert by_kind(objects, "ConfigMap")["annostream-config"]["data"]["ANNOSTREAM_DEV_AUTH"] == "false"
+    annotations = by_kind(objects, "Ingress")["annostream-gateway"]["metadata"]["annotations"]
+    nginx = {k.removeprefix("nginx.ingress.kubernetes.io/"): v for k, v in annotations.items()}
+    assert nginx["auth-response-headers"] == "X-Auth-Request-User,X-Auth-Request-Groups"
+    assert nginx["auth-url"].endswith("/oauth2/auth") and nginx["auth-signin"].startswith("https://$host/oauth2/")
+    assert nginx["force-ssl-redirect"] == "true"  # the overlay's own patch stays
