@@ -53,3 +53,43 @@ export function apply(w: Working, cmd: Command): Working {
 export function fold(frame: FrameState, pending: Command[]): Working {
   return pending.reduce(apply, { rois: frame.rois, frame_labels: frame.frame_labels, metadata: frame.metadata });
 }
+
+/** The ids of the ROIs pasted by pending commands (they get their ids from the annotation service when saved). */
+export function pastedIds(pending: Command[]): Set<string> {
+  return new Set(pending.flatMap((c) => ((c.paste_rois as { rois?: Roi[] } | undefined)?.rois ?? []).map((r) => r.roi_id)));
+}
+
+/** The batch Save sends for the pending commands. The annotation service gives pasted ROIs ids of its own, so an
+ * edit of a ROI pasted in the same batch (move, reshape, labels, metadata, delete) is folded into the paste itself;
+ * lock / unlock of such a ROI waits for the paste to be saved (the side panel refuses it). */
+export function forSave(pending: Command[]): Command[] {
+  const out: Command[] = [];
+  const pastes = new Map<string, { rois: any[]; origins: any[] }>(); // pasted ROI id -> its (copied) paste in `out`
+  for (const cmd of pending) {
+    const [[name, body]] = Object.entries(cmd) as [[string, any]];
+    if (name === "paste_rois") {
+      const paste = { ...body, rois: body.rois.map((r: Roi) => ({ ...r })), origins: [...(body.origins ?? [])] };
+      out.push({ paste_rois: paste });
+      for (const r of paste.rois) pastes.set(r.roi_id, paste);
+      continue;
+    }
+    const paste = typeof body?.roi_id === "string" ? pastes.get(body.roi_id) : undefined;
+    const i = paste ? paste.rois.findIndex((r) => r.roi_id === body.roi_id) : -1;
+    if (!paste || i < 0) {
+      out.push(cmd);
+      continue;
+    }
+    const r = paste.rois[i];
+    if (name === "move_roi") r.points = r.points.map(([x, y]: Point) => [x + body.dx, y + body.dy]);
+    else if (name === "reshape_roi") r.points = body.points;
+    else if (name === "add_roi_label") r.labels = r.labels.includes(body.label) ? r.labels : [...r.labels, body.label];
+    else if (name === "remove_roi_label") r.labels = r.labels.filter((l: string) => l !== body.label);
+    else if (name === "set_roi_metadata") r.metadata = body.metadata;
+    else if (name === "delete_roi") {
+      paste.rois.splice(i, 1);
+      if (i < paste.origins.length) paste.origins.splice(i, 1); // origins[i] names where rois[i] was copied from
+      pastes.delete(body.roi_id);
+    } else out.push(cmd);
+  }
+  return out.filter((c) => !c.paste_rois || (c.paste_rois as { rois: unknown[] }).rois.length > 0);
+}

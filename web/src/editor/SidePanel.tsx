@@ -1,5 +1,6 @@
 // The editor's side panel: default ROI labels, the objects list (copy, paste, metadata, lock, delete, labels),
-// frame labels and frame metadata. Every change is a command pushed to the editor's pending batch.
+// frame labels and frame metadata. Every change is a command pushed to the editor's pending batch; while the ROIs
+// are hidden nothing of them can be changed, and a locked ROI only unlocks (the annotation service refuses the rest).
 import type { Command, Roi } from "../api";
 import type { Working } from "../editing";
 import { AddLabel, LabelChips, type JsonEdit } from "./parts";
@@ -18,6 +19,7 @@ export interface SidePanelProps {
   setDefaults: (labels: string[]) => void;
   known: string[];
   push: (...cmds: Command[]) => void;
+  unsavedPaste: Set<string>; // ROIs of an unsaved paste: lock / unlock once it is saved (the service names them then)
   copy: (rois: Roi[]) => void;
   paste: (() => void) | null; // null: nothing to paste
   pasteTitle: string;
@@ -41,8 +43,8 @@ export function SidePanel(p: SidePanelProps) {
         <span>
           <button id="copy-all" title="Copy all" onClick={() => p.copy(listed)}>COPY ALL</button>{" "}
           <button id="paste" title={p.pasteTitle} disabled={!p.paste} onClick={() => p.paste?.()}>PASTE</button>{" "}
-          <button id="lock-all" onClick={() => push({ lock_all_rois: {} })}>Lock all</button>{" "}
-          <button id="unlock-all" onClick={() => push({ unlock_all_rois: {} })}>Unlock all</button>{" "}
+          <button id="lock-all" disabled={hidden} onClick={() => push({ lock_all_rois: {} })}>Lock all</button>{" "}
+          <button id="unlock-all" disabled={hidden} onClick={() => push({ unlock_all_rois: {} })}>Unlock all</button>{" "}
           <button id="hide-all" aria-pressed={hidden} onClick={() => p.setHidden(!hidden)}>{hidden ? "Show" : "Hide"}</button>
         </span>
       </h4>
@@ -55,8 +57,8 @@ export function SidePanel(p: SidePanelProps) {
                 {p.multi && <span className="roi-source"> · {r.source_id || "—"}</span>}
               </span>
               <button className="roi-copy" title="Copy" onClick={() => p.copy([r])}>copy</button>
-              <button className="roi-metadata" title="Edit metadata" onClick={() => p.editJson({ title: "ROI metadata", value: r.metadata, onSave: (m) => push({ set_roi_metadata: { roi_id: r.roi_id, metadata: m } }) })}>{"{}"}</button>
-              <button className="roi-lock" title={r.locked ? "Unlock" : "Lock"} disabled={hidden} onClick={() => push(r.locked ? { unlock_roi: { roi_id: r.roi_id } } : { lock_roi: { roi_id: r.roi_id } })}>{r.locked ? "unlock" : "lock"}</button>
+              <button className="roi-metadata" title="Edit metadata" disabled={hidden || r.locked} onClick={() => p.editJson({ title: "ROI metadata", value: r.metadata, onSave: (m) => push({ set_roi_metadata: { roi_id: r.roi_id, metadata: m } }) })}>{"{}"}</button>
+              <button className="roi-lock" title={p.unsavedPaste.has(r.roi_id) ? "Save the paste first" : r.locked ? "Unlock" : "Lock"} disabled={hidden || p.unsavedPaste.has(r.roi_id)} onClick={() => push(r.locked ? { unlock_roi: { roi_id: r.roi_id } } : { lock_roi: { roi_id: r.roi_id } })}>{r.locked ? "unlock" : "lock"}</button>
               <button className="roi-delete" title="Delete" disabled={hidden || r.locked} onClick={() => push({ delete_roi: { roi_id: r.roi_id } })}>delete</button>
             </div>
             <LabelChips cls="roi-label" labels={r.labels} onRemove={hidden || r.locked ? undefined : (l) => push({ remove_roi_label: { roi_id: r.roi_id, label: l } })} onPickColor={pickColor} />

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { ApiError, api, errorText, whenKnown, type Command, type FrameState, type TaskInfo } from "../api";
 import { copyRois, onClipboard, pasteCommand, readClipboard } from "../clipboard";
 import type { Mode } from "../drawing/stage";
-import { fold, newRoiId } from "../editing";
+import { fold, forSave, newRoiId, pastedIds } from "../editing";
 import { cursorFromUrl, cursorToUrl, type Cursor } from "../editor/cursor";
 import { FrameToolbar, MODES, type NavKind } from "../editor/FrameToolbar";
 import { HelpOverlay, JsonModal, type JsonEdit } from "../editor/parts";
@@ -40,6 +40,7 @@ export function EditorPage(p: { taskId: string }) {
   useEffect(() => onLabelColors(() => setColors((c) => c + 1)), []);
   useEffect(() => onClipboard(() => setClip(readClipboard())), []);
   const work = useMemo(() => (frame ? fold(frame, pending) : null), [frame, pending]);
+  const unsavedPaste = useMemo(() => pastedIds(pending), [pending]);
   const latest = useRef({ version: 0, pending: 0 });
   latest.current = { version: frame?.version ?? 0, pending: pending.length };
   const fail = (e: unknown) => setStatus({ text: errorText(e), error: true });
@@ -115,9 +116,11 @@ export function EditorPage(p: { taskId: string }) {
   // --- saving ---------------------------------------------------------------------------------------------
   const save = useCallback(async (): Promise<boolean> => {
     if (!frame || !cursor || pending.length === 0) return true;
+    const batch = forSave(pending);
+    if (batch.length === 0) return setPending([]), setStatus({ text: "Saved" }), true; // pasted, then deleted again
     setStatus({ text: "Saving…" });
     try {
-      const r = await api.saveFrame(cursor.ref, frame.version, taskId, pending);
+      const r = await api.saveFrame(cursor.ref, frame.version, taskId, batch);
       setFrame(r.frame);
       setPending([]);
       setConflict(null);
@@ -223,13 +226,19 @@ export function EditorPage(p: { taskId: string }) {
       if (e.key === "ArrowRight") return void navigate(ctrl ? "jump" : "next", ctrl ? 10 : 0);
       if (e.key === "ArrowLeft") return void navigate(ctrl ? "jump" : "prev", ctrl ? -10 : 0);
       if (e.key === "?") return setHelp((h) => !h);
-      if ((e.key === "Delete" || e.key === "Backspace") && selected) return push({ delete_roi: { roi_id: selected } });
+      if (e.key === "Delete" || e.key === "Backspace") {
+        const roi = work?.rois.find((r) => r.roi_id === selected);
+        if (!roi) return;
+        // hidden ROIs cannot be modified, and a locked one is refused by the annotation service: say so instead
+        if (hidden || roi.locked) return setStatus({ text: `ROI ${roi.roi_id} is ${hidden ? "hidden" : "locked"}: ${hidden ? "show" : "unlock"} it to delete it`, error: true });
+        return push({ delete_roi: { roi_id: roi.roi_id } });
+      }
       const m = MODES.find(([, , k]) => k.toLowerCase() === e.key.toLowerCase());
       if (m && !ctrl) setMode(m[0]);
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [undo, redoOne, save, navigate, selected, push]);
+  }, [undo, redoOne, save, navigate, selected, push, work, hidden]);
   useEffect(() => {
     const warn = (e: BeforeUnloadEvent) => {
       if (pending.length) e.preventDefault();
@@ -317,6 +326,7 @@ export function EditorPage(p: { taskId: string }) {
           setDefaults={setDefaults}
           known={known}
           push={push}
+          unsavedPaste={unsavedPaste}
           copy={(rois) => cursor && rois.length && copyRois(rois, cursor.ref)}
           paste={clip && cursor ? paste : null}
           pasteTitle={clip ? `Paste ${clip.rois.length} ROI(s) copied from frame ${clip.from.frame_id}` : "Copy a ROI first"}
