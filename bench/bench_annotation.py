@@ -18,6 +18,7 @@ from annostream_protos.datasets.v1 import datasets_service_pb2 as ds
 from annostream_protos.datasets.v1 import datasets_service_pb2_grpc as ds_grpc
 from annostream_protos.types.v1 import frames_pb2 as t
 
+from .annotation_raw import raw_closed, raw_same_io, same_io_setup
 from .harness import BenchContext, CpuMeter, Result, summary_ms
 
 BATCH = 10
@@ -82,6 +83,29 @@ class Writer:
         self.version = resp.frame.version
         return time.perf_counter() - start
 
+    async def close(self) -> None:
+        """Nothing to close for unary calls."""
+
+
+class StreamWriter(Writer):
+    """The same annotator saving over one SaveFrames stream (one request/response pair per save)."""
+
+    async def save(self) -> float:
+        if not hasattr(self, "call"):
+            self.call = self.stub.SaveFrames()
+        self.k += 1
+        start = time.perf_counter()
+        req = ann.SaveFrameRequest(frame=self.ref, expected_version=self.version, commands=_moves(self.k))
+        await self.call.write(ann.SaveFramesRequest(save=req))
+        resp = await self.call.read()
+        assert resp.HasField("saved"), resp.error.message
+        self.version = resp.saved.frame.version
+        return time.perf_counter() - start
+
+    async def close(self) -> None:
+        if hasattr(self, "call"):
+            await self.call.done_writing()
+
 
 async def _closed(writers: list[Writer], seconds: float) -> tuple[int, list[float]]:
     lat: list[float] = []
@@ -93,110 +117,6 @@ async def _closed(writers: list[Writer], seconds: float) -> tuple[int, list[floa
 
     await asyncio.gather(*(loop(w) for w in writers))
     return len(lat), lat
-
-
-async def _raw_closed(pool: asyncpg.Pool, writers: int, seconds: float) -> int:
-    """Bare asyncpg: the same 10-event batch appended in one transaction (same table shape and indexes)."""
-    payload = _moves(1)[0].SerializeToString() * 2
-    end, count = time.perf_counter() + seconds, 0
-
-    async def loop(w: int) -> None:
-        nonlocal count
-        version = 0
-        stream = f"raw:{w}:{uuid.uuid4().hex[:6]}"
-        while time.perf_counter() < end:
-            async with pool.acquire() as conn, conn.transaction():
-                await conn.executemany(
-                    "INSERT INTO bench_raw.events (event_id, stream_id, stream_version, type, payload, subject)"
-                    " VALUES ($1, $2, $3, 'annostream.events.v1.RoiMoved', $4, 'x')",
-                    [(uuid.uuid4(), stream, version + i + 1, payload) for i in range(BATCH)],
-                )
-            version += BATCH
-            count += 1
-
-    await asyncio.gather(*(loop(w) for w in range(writers)))
-    return count
-
-
-SAME_IO_TABLES = ("versions", "base_frames", "frame_projections", "events", "saves", "idempotency_keys")
-
-
-async def _same_io_setup(raw: asyncpg.Pool, version_id: str, sample_frame: str) -> tuple[str, list[asyncpg.Record]]:
-    """Copies of the save path's tables in bench_raw (same shape and indexes, the version's base frames), and
-    a real save to replay: the sample frame's projection document and its last 11 events."""
-    for table in SAME_IO_TABLES:
-        await raw.execute(f"CREATE TABLE IF NOT EXISTS bench_raw.{table} (LIKE annotation.{table} INCLUDING ALL)")
-    await raw.execute(
-        "INSERT INTO bench_raw.versions SELECT * FROM annotation.versions WHERE version_id = $1", version_id
-    )
-    await raw.execute(
-        "INSERT INTO bench_raw.base_frames SELECT * FROM annotation.base_frames WHERE version_id = $1", version_id
-    )
-    doc = await raw.fetchval(
-        "SELECT doc::text FROM annotation.frame_projections WHERE version_id = $1 AND frame_id = $2",
-        version_id,
-        sample_frame,
-    )
-    events = await raw.fetch(
-        "SELECT type, schema_version, payload, subject FROM annotation.events WHERE stream_id LIKE $1"
-        " ORDER BY position DESC LIMIT 11",
-        f"%{version_id}:{sample_frame}",
-    )
-    return str(doc), list(reversed(events))
-
-
-async def _raw_same_io(
-    raw: asyncpg.Pool, version_id: str, frames: list[str], sample: tuple[str, list[asyncpg.Record]], seconds: float
-) -> int:
-    """Bare asyncpg doing a save's I/O: the frame's read statement, then the one conditional write statement
-    (11 events, projection document, save record, NOTIFY) with the sample save's payloads, on the copies."""
-    from annostream_annotation.adapters.frame_sql import READ_FRAME, WRITE_FRAME
-
-    doc, events = sample
-    end, count = time.perf_counter() + seconds, 0
-    cols = [[e[k] for e in events] for k in ("type", "schema_version", "payload", "subject")]
-
-    async def loop(frame_id: str) -> None:
-        nonlocal count
-        version, stream = 0, f"frame:{version_id}:{frame_id}"
-        while time.perf_counter() < end:
-            async with raw.acquire() as conn:
-                await conn.fetchrow(READ_FRAME, version_id, frame_id, "")
-                new = version + 10
-                versions = [*range(version + 1, new + 1), new]
-                n = len(events)
-                written = await conn.fetchval(
-                    WRITE_FRAME,
-                    version_id,
-                    frame_id,
-                    new,
-                    doc,
-                    version,
-                    [uuid.uuid4() for _ in range(n)],
-                    [stream] * (n - 1) + [f"saves:{stream}"],
-                    versions[:n],
-                    *cols[:2],
-                    cols[2],
-                    cols[3],
-                    ["bench"] * n,
-                    [""] * n,
-                    [""] * n,
-                    f"save_{uuid.uuid4().hex}",
-                    stream,
-                    "bench",
-                    "save",
-                    version,
-                    None,
-                    "",
-                    b"",
-                    "bench_raw_events",
-                )
-                assert written == 1
-            version = new
-            count += 1
-
-    await asyncio.gather(*(loop(f) for f in frames))
-    return count
 
 
 async def _open_loop(writers: list[Writer], seconds: float) -> list[float]:
@@ -221,30 +141,32 @@ async def run(ctx: BenchContext) -> None:
         await raw.execute("CREATE SCHEMA IF NOT EXISTS bench_raw")
         await raw.execute("CREATE TABLE IF NOT EXISTS bench_raw.events (LIKE annotation.events INCLUDING ALL)")
         target = system.env["ANNOSTREAM_ANNOTATION_ADDR"]
-        version_id = await _version_with_frames(system.env["ANNOSTREAM_DATASETS_ADDR"], 500)
+        version_id = await _version_with_frames(system.env["ANNOSTREAM_DATASETS_ADDR"], 700)
         async with aio.insecure_channel(target) as ch:
             stub = ann_grpc.AnnotationServiceStub(ch)
-            frame_ids = iter(range(500))
+            frame_ids = iter(range(700))
             sample: tuple[str, list[asyncpg.Record]] | None = None
-            for n in (1, 10, 100):
-                writers = [Writer(stub, version_id, f"f{next(frame_ids)}") for _ in range(n)]
+            for kind, n in ((Writer, 1), (Writer, 10), (Writer, 100), (StreamWriter, 10), (StreamWriter, 100)):
+                writers = [kind(stub, version_id, f"f{next(frame_ids)}") for _ in range(n)]
                 await asyncio.gather(*(w.ready() for w in writers))
                 with CpuMeter(system, ctx.workdir) as cpu:
                     saves, lat = await _closed(writers, CLOSED_SECONDS)
-                raw_saves = await _raw_closed(raw, n, CLOSED_SECONDS)
-                sample = sample or await _same_io_setup(raw, version_id, writers[0].ref.frame_id)
+                await asyncio.gather(*(w.close() for w in writers))
+                raw_saves = await raw_closed(raw, n, CLOSED_SECONDS, _moves(1)[0].SerializeToString() * 2)
+                sample = sample or await same_io_setup(raw, version_id, writers[0].ref.frame_id)
                 same_io = [f"f{next(frame_ids)}" for _ in range(n)]
-                same_io_saves = await _raw_same_io(raw, version_id, same_io, sample, CLOSED_SECONDS)
+                same_io_saves = await raw_same_io(raw, version_id, same_io, sample, CLOSED_SECONDS)
+                how = "SaveFrames streams" if kind is StreamWriter else "SaveFrame calls"
                 ctx.add(
                     Result(
                         "annotation",
-                        f"closed loop, {n} writer(s), 10 commands/save",
+                        f"closed loop, {n} writer(s), 10 commands/save, {how}",
                         saves * BATCH / CLOSED_SECONDS,
                         "events/s",
                         raw_saves * BATCH / CLOSED_SECONDS,
                         "bare asyncpg 10-row transactions",
                         ">= 0.5x raw at saturation",
-                        "client (1 Python process) and annotation service share 2 cores with PostgreSQL",
+                        "the two cores: client, annotation service, PostgreSQL and nats-server",
                         {
                             "saves_per_s": saves / CLOSED_SECONDS,
                             **summary_ms(lat),

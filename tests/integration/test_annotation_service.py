@@ -224,3 +224,29 @@ async def test_published_versions_are_read_only_and_children_inherit_annotations
     assert resp.frame.version == 3  # FrameInherited + two edits
     parent_now = await current(stubs, frame.frame)
     assert labels_of(parent_now) == [["car"]] and parent_now.rois[0].points[0].x == 10  # the parent is untouched
+
+
+async def test_a_save_stream_answers_every_save_in_order_and_a_refused_one_does_not_end_it(
+    stubs: Stubs, unique: str
+) -> None:
+    v = await make_version(stubs, unique, 1, publish=False)
+    frame = (await known_frame(stubs, v.version_id)).frame
+    first = save(frame, 0, rect("car", roi_id="c"), key=f"s1-{unique}")
+    requests = [
+        first,
+        save(frame, 1, rect("")),  # an empty label: INVALID_ARGUMENT naming the field
+        save(frame, 1, move("c", 5)),
+        save(frame, 1, move("c", 7)),  # made against version 1 too: the same ROI moved since, ABORTED
+        first,  # a retried key: the first answer again, nothing appended
+        save(frame, 2, rect("bus", 300, roi_id="b")),
+    ]
+    call = stubs.annotation.SaveFrames((ann.SaveFramesRequest(save=r) for r in requests), metadata=USER_MD)
+    answers = [a async for a in call]
+    assert [a.WhichOneof("result") for a in answers] == ["saved", "error", "saved", "error", "saved", "saved"]
+    assert [a.saved.frame.version for a in answers if a.HasField("saved")] == [1, 2, 1, 3]
+    assert (answers[1].error.code, answers[3].error.code) == ("INVALID_ARGUMENT", "ABORTED")
+    assert answers[1].error.field.startswith("commands[0]") and "label" in answers[1].error.message
+    assert answers[3].error.details["roi_id"] == "c"
+    assert answers[4].saved == answers[0].saved
+    state = await current(stubs, frame)
+    assert state.version == 3 and {r.roi_id: r.points[0].x for r in state.rois} == {"c": 15, "b": 300}

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC
 from typing import Any
 
 import asyncpg
 
-from annostream_kernel.errors import InvalidArgument
+from annostream_kernel.errors import DomainError, InvalidArgument
+from annostream_kernel.protobuf import struct
 from annostream_protos.annotation.v1 import annotation_service_pb2 as api
 from annostream_protos.annotation.v1 import annotation_service_pb2_grpc as api_grpc
 from annostream_protos.types.v1 import frames_pb2 as t
@@ -42,6 +44,19 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
             task_id=request.task_id,
         )
         return await save_frame(self._pool, cmd, self._channel)
+
+    async def SaveFrames(
+        self, requests: AsyncIterator[api.SaveFramesRequest], context: Any
+    ) -> AsyncIterator[api.SaveFramesResponse]:
+        async for request in requests:
+            try:
+                saved = await self.SaveFrame(request.save, context)
+            except DomainError as err:
+                details = struct(err.details) if err.details else None
+                error = api.SaveError(code=err.code_name, message=err.message, field=err.field or "", details=details)
+                yield api.SaveFramesResponse(error=error)
+                continue
+            yield api.SaveFramesResponse(saved=saved)
 
     async def GetFrame(self, request: api.GetFrameRequest, context: Any) -> api.GetFrameResponse:
         version_id, frame_id = _ref(request.frame)
