@@ -19,6 +19,17 @@ The cost: a long-running transaction anywhere in the cluster delays (never loses
 Publishing uses `Nats-Msg-Id` = event id, so a crash between publish and checkpoint update only
 re-publishes messages that JetStream de-duplicates within the stream's duplicate window.
 Only one relay per schema runs at a time (a session advisory lock); the others stand by.
+
+How a batch is confirmed with one acknowledgement
+-------------------------------------------------
+Waiting for JetStream's ack of every message costs an ack message per event on both sides. Instead,
+once the relay knows the stream's last sequence number (from an earlier ack), it publishes a batch's
+messages without a reply subject and only the last one as a request. The server stores the messages of
+one connection in order, and the stream sequence grows by one per *stored* message (a duplicate or a
+dropped message does not move it). So the batch is confirmed exactly when the last ack is not a
+duplicate, comes from the same stream and carries `last sequence + batch size`. Anything else (a
+message lost or refused, a duplicate after a crash, another publisher on the stream) makes the relay
+publish the whole batch again with an ack per message, which the event-id de-duplication makes safe.
 """
 
 from __future__ import annotations
@@ -27,7 +38,8 @@ import asyncio
 import contextlib
 
 import asyncpg
-from nats.js import JetStreamContext
+from nats.aio.client import Client as NatsClient
+from nats.js import api
 
 from .context import CORRELATION_HEADER
 from .db import Conn, advisory_key
@@ -57,7 +69,7 @@ class OutboxRelay:
     def __init__(
         self,
         pool: asyncpg.Pool,
-        js: JetStreamContext,
+        nc: NatsClient,
         *,
         schema: str,
         producer: str,
@@ -65,10 +77,12 @@ class OutboxRelay:
         poll_seconds: float = 1.0,
         linger_seconds: float = 0.0,
     ) -> None:
-        self._pool, self._js, self._schema = pool, js, schema
+        self._pool, self._nc, self._js, self._schema = pool, nc, nc.jetstream(), schema
         self._producer, self._batch, self._poll, self._linger = producer, batch, poll_seconds, linger_seconds
         self._wake = asyncio.Event()
+        self._last: api.PubAck | None = None  # the stream's last stored message, as last acknowledged to us
         self.published = 0
+        self.batches_confirmed_by_one_ack = 0
 
     @property
     def notify_channel(self) -> str:
@@ -148,6 +162,20 @@ class OutboxRelay:
         if not rows:
             return 0
         events = [row_to_event(r) for r in rows]
+        if not await self._publish_confirmed_by_last_ack(events):
+            await self._publish_each_acked(events)
+        last = rows[-1]
+        await conn.execute(
+            "UPDATE relay_checkpoints SET tx_id = $2::text::xid8, position = $3, updated_at = now()"
+            " WHERE name = $1 AND (tx_id, position) < ($2::text::xid8, $3)",
+            self._producer,
+            last["tx"],
+            last["position"],
+        )
+        self.published += len(events)
+        return len(events)
+
+    async def _publish_each_acked(self, events: list[StoredEvent]) -> None:
         # Pipelined publishes keep their order on the one connection; every ack is awaited (bounded)
         # before the checkpoint moves, so nothing is marked published that JetStream did not store.
         futures = []
@@ -159,14 +187,30 @@ class OutboxRelay:
                     e.subject, e.envelope(self._producer).SerializeToString(), headers=headers_for(e)
                 )
             )
-        await asyncio.wait_for(asyncio.gather(*futures), PUBLISH_TIMEOUT_SECONDS)
-        last = rows[-1]
-        await conn.execute(
-            "UPDATE relay_checkpoints SET tx_id = $2::text::xid8, position = $3, updated_at = now()"
-            " WHERE name = $1 AND (tx_id, position) < ($2::text::xid8, $3)",
-            self._producer,
-            last["tx"],
-            last["position"],
+        acks = await asyncio.wait_for(asyncio.gather(*futures), PUBLISH_TIMEOUT_SECONDS)
+        self._last = max(acks, key=lambda a: a.seq)  # a re-published duplicate acks with its earlier sequence
+
+    async def _publish_confirmed_by_last_ack(self, events: list[StoredEvent]) -> bool:
+        """Publish the batch with one ack (see the module docstring); False when that ack does not confirm
+        every message, or the stream's last sequence is not known yet."""
+        last = self._last
+        if last is None or len(events) < 2:
+            return False
+        self._last = None  # unknown until this batch is confirmed
+        for i, e in enumerate(events[:-1]):
+            if i and i % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+            await self._nc.publish(e.subject, e.envelope(self._producer).SerializeToString(), headers=headers_for(e))
+        end = events[-1]
+        ack = await self._js.publish(
+            end.subject,
+            end.envelope(self._producer).SerializeToString(),
+            headers=headers_for(end),
+            timeout=PUBLISH_TIMEOUT_SECONDS,
         )
-        self.published += len(events)
-        return len(events)
+        if ack.duplicate or ack.stream != last.stream or ack.seq != last.seq + len(events):
+            log.info("relay_batch_not_confirmed", schema=self._schema, expected=last.seq + len(events), got=ack.seq)
+            return False
+        self._last = ack
+        self.batches_confirmed_by_one_ack += 1
+        return True

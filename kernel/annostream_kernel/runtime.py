@@ -104,7 +104,7 @@ class ServiceApp:
         if d.produces:
             self.relay = OutboxRelay(
                 pool,
-                js,
+                nc,
                 schema=d.schema,
                 producer=d.name,
                 batch=s.relay_batch,

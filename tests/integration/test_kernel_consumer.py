@@ -45,7 +45,7 @@ async def _setup(schema_pool: tuple[str, asyncpg.Pool], nc: NatsClient, n: int) 
                 ],
             )
         await conn.execute("INSERT INTO relay_checkpoints(name) VALUES ('test')")
-        await OutboxRelay(pool, js, schema=schema, producer="test").publish_pending(conn)
+        await OutboxRelay(pool, nc, schema=schema, producer="test").publish_pending(conn)
     return stream, names
 
 

@@ -47,7 +47,7 @@ async def test_a_transaction_committing_after_a_higher_position_is_published_not
 ) -> None:
     schema, pool = schema_pool
     stream = await _stream(nc)
-    relay = OutboxRelay(pool, nc.jetstream(), schema=schema, producer="test")
+    relay = OutboxRelay(pool, nc, schema=schema, producer="test")
     async with pool.acquire() as relay_conn:
         await relay_conn.execute("INSERT INTO relay_checkpoints(name) VALUES ('test')")
         async with pool.acquire() as t1:
@@ -75,7 +75,7 @@ async def test_a_rolled_back_transaction_does_not_block_or_publish(
 ) -> None:
     schema, pool = schema_pool
     stream = await _stream(nc)
-    relay = OutboxRelay(pool, nc.jetstream(), schema=schema, producer="test")
+    relay = OutboxRelay(pool, nc, schema=schema, producer="test")
     async with pool.acquire() as conn:
         await conn.execute("INSERT INTO relay_checkpoints(name) VALUES ('test')")
         tx = conn.transaction()
@@ -93,7 +93,7 @@ async def test_republishing_after_a_lost_checkpoint_is_deduplicated_by_event_id(
     schema, pool = schema_pool
     stream = await _stream(nc)
     js = nc.jetstream()
-    relay = OutboxRelay(pool, js, schema=schema, producer="test")
+    relay = OutboxRelay(pool, nc, schema=schema, producer="test")
     async with pool.acquire() as conn:
         await conn.execute("INSERT INTO relay_checkpoints(name) VALUES ('test')")
         await append_events(conn, [_event(stream.prefix, "one")])
@@ -106,14 +106,47 @@ async def test_republishing_after_a_lost_checkpoint_is_deduplicated_by_event_id(
     assert info.state.messages == 2
 
 
+async def test_batches_are_confirmed_by_one_ack_and_republished_with_an_ack_each_when_the_stream_moved_otherwise(
+    schema_pool: tuple[str, asyncpg.Pool], nc: NatsClient
+) -> None:
+    schema, pool = schema_pool
+    stream = await _stream(nc)
+    relay = OutboxRelay(pool, nc, schema=schema, producer="test")
+    async with pool.acquire() as conn:
+        await conn.execute("INSERT INTO relay_checkpoints(name) VALUES ('test')")
+        await append_events(conn, [_event(stream.prefix, "first")])
+        assert await relay.publish_pending(conn) == 1  # acked: the relay learns the stream's sequence
+        for name in ("a", "b", "c"):
+            await append_events(conn, [_event(stream.prefix, name)])
+        assert await relay.publish_pending(conn) == 3
+        assert relay.batches_confirmed_by_one_ack == 1  # three messages, one ack
+
+        # Another publisher moves the stream's sequence: the next batch's ack does not add up, so the relay
+        # publishes it again with an ack per message (the repeats are dropped by event id).
+        await nc.jetstream().publish(f"{stream.prefix}.x.DatasetCreated", b"", headers={"Nats-Msg-Id": "outsider"})
+        for name in ("d", "e"):
+            await append_events(conn, [_event(stream.prefix, name)])
+        assert await relay.publish_pending(conn) == 2
+        assert relay.batches_confirmed_by_one_ack == 1
+        for name in ("f", "g"):
+            await append_events(conn, [_event(stream.prefix, name)])
+        assert await relay.publish_pending(conn) == 2
+        assert relay.batches_confirmed_by_one_ack == 2  # back to one ack once the sequence is known again
+    info = await nc.jetstream().stream_info(stream.name)
+    assert info.state.messages == 9  # eight events once each, and the outsider
+    stored = [await nc.jetstream().get_msg(stream.name, seq) for seq in range(1, 10)]
+    ids = [m.headers["Nats-Msg-Id"] for m in stored if m.headers]
+    assert len(ids) == len(set(ids)) == 9
+
+
 async def test_the_running_relay_publishes_on_notify_and_hands_over_leadership(
     schema_pool: tuple[str, asyncpg.Pool], nc: NatsClient
 ) -> None:
     schema, pool = schema_pool
     stream = await _stream(nc)
     js = nc.jetstream()
-    leader = OutboxRelay(pool, js, schema=schema, producer="test", poll_seconds=0.1)
-    standby = OutboxRelay(pool, js, schema=schema, producer="test", poll_seconds=0.1)
+    leader = OutboxRelay(pool, nc, schema=schema, producer="test", poll_seconds=0.1)
+    standby = OutboxRelay(pool, nc, schema=schema, producer="test", poll_seconds=0.1)
     tasks = [asyncio.create_task(leader.run()), asyncio.create_task(standby.run())]
     try:
         async with pool.acquire() as conn:
