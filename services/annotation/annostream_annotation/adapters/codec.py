@@ -23,17 +23,19 @@ ROI_TYPES = {
     t.ROI_TYPE_KEYPOINTS: RoiType.KEYPOINTS,
 }
 ROI_TYPE_MSG = {v: k for k, v in ROI_TYPES.items()}
+_ROI_TYPE_BY_NAME = {v.value: k for k, v in ROI_TYPES.items()}  # projection JSON's type string → enum value
 
 
 def roi_msg(doc: dict[str, Any]) -> t.Roi:
     """Projection ROI JSON → Roi message."""
+    meta = doc.get("metadata")
     roi = t.Roi(
         roi_id=doc["roi_id"],
-        type=ROI_TYPE_MSG[RoiType(doc["type"])],
+        type=_ROI_TYPE_BY_NAME[doc["type"]],
         points=[t.Point(x=x, y=y) for x, y in doc["points"]],
         labels=doc["labels"],
         source_id=doc.get("source_id", ""),
-        metadata=struct(doc.get("metadata") or {}),
+        metadata=struct(meta) if meta else None,
         locked=doc.get("locked", False),
     )
     if doc.get("confidence") is not None:
