@@ -30,6 +30,9 @@ dropped message does not move it). So the batch is confirmed exactly when the la
 duplicate, comes from the same stream and carries `last sequence + batch size`. Anything else (a
 message lost or refused, a duplicate after a crash, another publisher on the stream) makes the relay
 publish the whole batch again with an ack per message, which the event-id de-duplication makes safe.
+This relies on the relay being its stream's only publisher, which holds by construction: each service's
+stream takes only its own subjects and one relay per schema leads. (A foreign message stored in the
+middle of a batch would only go unnoticed if exactly as many of the batch's messages were lost.)
 """
 
 from __future__ import annotations
