@@ -94,3 +94,19 @@ async def test_unknown_ids_are_not_found_naming_the_field(stub: api_grpc.Dataset
     assert_status(err, grpc.StatusCode.NOT_FOUND, "version_id")
     err = await rpc_error(stub.ImportFrames(api.ImportFramesRequest(version_id="nope", frames=[frame(1)])))
     assert_status(err, grpc.StatusCode.NOT_FOUND, "version_id")
+
+
+async def test_batch_get_versions_answers_the_known_ids_once_each_in_the_order_asked(
+    stub: api_grpc.DatasetsServiceStub, unique: str
+) -> None:
+    a = await _dataset_with_version(stub, unique)
+    b = await _dataset_with_version(stub, f"{unique}-b")
+    ids = [b.version_id, "ver_unknown", a.version_id, b.version_id]
+    got = await stub.BatchGetVersions(api.BatchGetVersionsRequest(version_ids=ids))
+    assert [(v.version_id, v.name, v.dataset_id) for v in got.versions] == [
+        (b.version_id, "v1", b.dataset_id),
+        (a.version_id, "v1", a.dataset_id),
+    ]
+    for bad in ([""], [a.version_id] * 1001):
+        err = await rpc_error(stub.BatchGetVersions(api.BatchGetVersionsRequest(version_ids=bad)))
+        assert_status(err, grpc.StatusCode.INVALID_ARGUMENT, "version_ids")

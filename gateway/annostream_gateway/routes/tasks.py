@@ -66,33 +66,17 @@ async def _progress(c: Clients, task_ids: list[str]) -> dict[str, dict[str, Any]
     return {t: got.get(t) or {"done": 0, "total": 0, "known": False} for t in task_ids}
 
 
-VERSION_LOOKUPS = 8  # ListVersions calls in flight at once for one page of tasks
-
-
-async def _version_names(c: Clients, dataset_ids: list[str]) -> dict[str, str]:
-    """Version id -> name of every version of the page's datasets: one ListVersions call per distinct dataset
-    (the datasets service has no call taking a list of versions), run concurrently; a dataset that cannot be
-    listed leaves its versions out (the list still answers)."""
-    names: dict[str, str] = {}
-    gate = asyncio.Semaphore(VERSION_LOOKUPS)
-
-    def walk(nodes: Any) -> None:
-        for n in nodes:
-            names[n.version.version_id] = n.version.name
-            walk(n.children)
-
-    async def one(dataset_id: str) -> None:
-        async with gate:
-            try:
-                resp = await call(
-                    c.datasets.ListVersions, ds.ListVersionsRequest(dataset_id=dataset_id), timeout=c.timeout
-                )
-            except DomainError:
-                return
-        walk(resp.roots)
-
-    await asyncio.gather(*(one(d) for d in dict.fromkeys(dataset_ids) if d))
-    return names
+async def _version_names(c: Clients, version_ids: list[str]) -> dict[str, str]:
+    """Version id -> name of the page's versions, from one BatchGetVersions call; when the datasets service
+    cannot answer, the names are left out (the list still answers)."""
+    ids = list(dict.fromkeys(v for v in version_ids if v))
+    if not ids:
+        return {}
+    try:
+        resp = await call(c.datasets.BatchGetVersions, ds.BatchGetVersionsRequest(version_ids=ids), timeout=c.timeout)
+    except DomainError:
+        return {}
+    return {v.version_id: v.name for v in resp.versions}
 
 
 @router.post("/tasks", status_code=201)
@@ -129,7 +113,7 @@ async def list_tasks(
     Each task carries `progress` ({done, total, known}) from one iterator call for the whole page; `known` is
     false while the iterator does not know the task or cannot answer (the list still answers). It also carries
     `source_version_name` and `annotated_version_name` (null when the datasets service cannot tell) from one
-    versions call per dataset on the page (one in all when the list is filtered by dataset), never one per task.
+    BatchGetVersions call for the whole page, never one per task.
     """
     req = tk.ListTasksRequest(
         page_size=page_size,
@@ -141,7 +125,8 @@ async def list_tasks(
     )
     resp = await call(c.tasks.ListTasks, req, timeout=c.timeout)
     progress, names = await asyncio.gather(
-        _progress(c, [x.task_id for x in resp.tasks]), _version_names(c, [x.dataset_id for x in resp.tasks])
+        _progress(c, [x.task_id for x in resp.tasks]),
+        _version_names(c, [v for x in resp.tasks for v in (x.source_version_id, x.annotated_version_id)]),
     )
     return {
         "tasks": [

@@ -123,6 +123,15 @@ class VersionRepository:
         r = await self.conn.fetchrow(sql, version_id)
         return _version(r) if r else None
 
+    async def many(self, version_ids: list[str]) -> list[Version]:
+        """The versions with these ids that exist, in the order asked."""
+        rows = await self.conn.fetch(
+            "SELECT v.* FROM unnest($1::text[]) WITH ORDINALITY AS x(id, n) JOIN versions v ON v.version_id = x.id"
+            " ORDER BY x.n",
+            version_ids,
+        )
+        return [_version(r) for r in rows]
+
     async def of_dataset(self, dataset_id: str) -> list[Version]:
         """Every version of a dataset."""
         rows = await self.conn.fetch("SELECT * FROM versions WHERE dataset_id = $1", dataset_id)

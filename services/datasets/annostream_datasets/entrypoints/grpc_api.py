@@ -61,6 +61,12 @@ class DatasetsServicer(api_grpc.DatasetsServiceServicer):
         v = await handlers.get_version(self._uow, request.version_id)
         return api.GetVersionResponse(version=messages.version_msg(v))
 
+    async def BatchGetVersions(
+        self, request: api.BatchGetVersionsRequest, context: Any
+    ) -> api.BatchGetVersionsResponse:
+        found = await handlers.get_versions(self._uow, list(request.version_ids))
+        return api.BatchGetVersionsResponse(versions=[messages.version_msg(v) for v in found])
+
     async def ListVersions(self, request: api.ListVersionsRequest, context: Any) -> api.ListVersionsResponse:
         roots, total = await handlers.list_versions(self._uow, request.dataset_id)
         return api.ListVersionsResponse(roots=[messages.tree_msg(n) for n in roots], total_size=total)

@@ -167,6 +167,19 @@ async def get_version(uow_factory: UowFactory, version_id: str) -> Version:
     return v
 
 
+MAX_BATCH_GET = 1000
+
+
+async def get_versions(uow_factory: UowFactory, version_ids: list[str]) -> list[Version]:
+    """The existing versions among `version_ids` (each once, in the order asked)."""
+    if len(version_ids) > MAX_BATCH_GET:
+        raise InvalidArgument(f"at most {MAX_BATCH_GET} ids", field="version_ids")
+    if any(not v for v in version_ids):
+        raise InvalidArgument("must not contain an empty id", field="version_ids")
+    async with uow_factory() as uow:
+        return await uow.versions.many(list(dict.fromkeys(version_ids)))
+
+
 async def list_versions(uow_factory: UowFactory, dataset_id: str) -> tuple[list[VersionTreeNode], int]:
     """A dataset's versions as a lineage tree, and how many there are."""
     await get_dataset(uow_factory, dataset_id)
