@@ -7,9 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,8 +15,10 @@ import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from annostream_cli.embedded import _set_pdeathsig, free_port
+from annostream_cli.embedded import free_port
 from annostream_cli.stack import LocalStack
+
+from .gateways import extra_gateway
 
 pytestmark = pytest.mark.e2e
 
@@ -29,6 +29,7 @@ PROTECTED_PATHS = [
     ("get", "/api/v1/versions/nope/frames"),
     ("get", "/api/v1/media?uri=file:///etc/hostname"),
     ("get", "/plain"),
+    ("get", "/api/v1/me"),
 ]
 
 
@@ -40,45 +41,8 @@ def proxied(system: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Ite
     (web / "assets").mkdir(parents=True)
     (web / "index.html").write_text("<!doctype html><title>annostream</title>")
     (web / "assets" / "app.js").write_text("console.log('annostream')")
-    port = free_port()
-    env = {
-        **system.env,
-        "ANNOSTREAM_DEV_AUTH": "false",
-        "ANNOSTREAM_HTTP_PORT": str(port),
-        "ANNOSTREAM_WEB_DIR": str(web),
-    }
-    url = f"http://127.0.0.1:{port}"
-    with open(base / "gateway.log", "ab") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "annostream_cli.main", "serve", "gateway"],
-            env=env,
-            stdout=log,
-            stderr=log,
-            preexec_fn=_set_pdeathsig,
-        )
-    try:
-        _wait_ready(url, proc, base / "gateway.log")
+    with extra_gateway(system, base, ANNOSTREAM_DEV_AUTH="false", ANNOSTREAM_WEB_DIR=str(web)) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def _wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, f"the proxied gateway exited: {log.read_text()[-2000:]}"
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"the proxied gateway did not become ready: {log.read_text()[-2000:]}")
 
 
 def _ok(resp: httpx.Response, status: int = 200) -> Any:
@@ -135,6 +99,7 @@ def test_proxy_mode_keeps_health_readiness_and_static_ui_assets_open(proxied: st
         assert _ok(c.get("/readyz"))["ready"] is True
         asset = c.get("/assets/app.js")
         assert asset.status_code == 200 and "annostream" in asset.text
+        assert "<title>annostream</title>" in c.get("/").text  # the built UI's index.html, like its routes
         route = c.get("/tasks/some-task/annotate")  # a client-side route of the UI: its index.html
         assert route.status_code == 200 and "<title>annostream</title>" in route.text
         assert c.get("/openapi.json").status_code == 200
@@ -219,3 +184,20 @@ def test_the_gateway_refuses_to_start_with_an_invalid_dev_auth_value(system: Loc
     )
     assert done.returncode != 0
     assert "dev_auth" in done.stderr and "maybe" in done.stderr, done.stderr[-2000:]
+
+
+def test_me_tells_the_ui_who_the_proxy_signed_in_and_that_identity_comes_from_the_proxy(
+    proxied: str, unique: str
+) -> None:
+    headers = {"X-Auth-Request-User": f"alice-{unique}", "X-Auth-Request-Groups": "vision,vision:admin"}
+    with httpx.Client(base_url=proxied, timeout=30) as c:
+        me = _ok(c.get("/api/v1/me", headers={**headers, "X-Annostream-Team": "vision"}))
+        assert me == {"user": f"alice-{unique}", "team": "vision", "role": "admin", "dev_auth": False}
+        page = c.get("/plain", headers=headers)
+        assert "(via the proxy)" in page.text and "dev mode" not in page.text
+
+
+def test_me_in_dev_mode_echoes_the_dev_headers(system: LocalStack) -> None:
+    with httpx.Client(base_url=system.url, timeout=30) as c:
+        me = _ok(c.get("/api/v1/me", headers={"X-Annostream-User": "bob"}))
+        assert me == {"user": "bob", "team": "default", "role": "member", "dev_auth": True}

@@ -164,7 +164,7 @@ export class ApiError extends Error {
 
 const USER_KEY = "annostream.user";
 
-/** The dev-mode identity (X-Annostream-User); the auth issue replaces it. */
+/** The dev-mode identity (X-Annostream-User); behind an authenticating proxy the gateway ignores it (see `api.me`). */
 export function currentUser(): string {
   return localStorage.getItem(USER_KEY) || "anonymous";
 }
@@ -198,7 +198,16 @@ export interface TaskPage {
   total: number;
 }
 
+/** Who the gateway takes the caller to be; `dev_auth` false means a proxy signed the user in. */
+export interface Me {
+  user: string;
+  team: string;
+  role: string;
+  dev_auth: boolean;
+}
+
 export const api = {
+  me: () => request<Me>("GET", "/me"),
   listTasks: (p: { status: string; scope: string; sort: string; dataset_id: string; page_size: number; page_token: string }) =>
     request<TaskPage>("GET", `/tasks?${q(p)}`),
   getTask: (id: string) => request<TaskInfo>("GET", `/tasks/${id}`),

@@ -41,6 +41,20 @@ async def identity(
     return caller.user
 
 
+async def identity_of(conn: HTTPConnection) -> str:
+    """`identity` for a handler that needs the caller on some of its paths only."""
+    h = conn.headers
+    return await identity(
+        conn,
+        h.get("x-annostream-user"),
+        h.get("x-annostream-team"),
+        h.get("x-correlation-id"),
+        h.get("x-annostream-role"),
+        h.get("x-auth-request-user"),
+        h.get("x-auth-request-groups"),
+    )
+
+
 def clients(request: Request) -> Clients:
     """The process-wide gRPC clients."""
     c: Clients = request.app.state.clients

@@ -34,7 +34,7 @@ async def readyz(c: C) -> JSONResponse:
     return JSONResponse({"ready": ready, "services": services}, status_code=200 if ready else 503)
 
 
-async def home(c: Clients, user: str) -> HTMLResponse:
+async def home(c: Clients, user: str, dev_auth: bool) -> HTMLResponse:
     """A plain page listing the team's tasks (routes/web.py serves it; the built web UI replaces it at /)."""
     try:
         resp = await call(c.tasks.ListTasks, tk.ListTasksRequest(page_size=100), timeout=c.timeout)
@@ -53,9 +53,10 @@ async def home(c: Clients, user: str) -> HTMLResponse:
         )
     except DomainError as err:
         body = f"<p class='error'>Tasks unavailable: {html.escape(err.message)}</p>"
+    how = "dev mode" if dev_auth else "via the proxy"
     page = (
         f"<!doctype html><html><head><meta charset='utf-8'><title>annostream</title></head><body>"
-        f"<h1>annostream — Annotations</h1><p>Signed in as {html.escape(user)} (dev mode)</p>{body}"
+        f"<h1>annostream — Annotations</h1><p>Signed in as {html.escape(user)} ({how})</p>{body}"
         f"<p><a href='/docs'>API docs</a> · <a href='/openapi.json'>OpenAPI</a></p></body></html>"
     )
     return HTMLResponse(page)

@@ -12,7 +12,7 @@ from annostream_kernel.errors import NotFound
 
 from ..clients import Clients
 from . import health
-from .deps import clients, identity
+from .deps import clients, identity, identity_of
 
 router = APIRouter(tags=["web"])
 C = Annotated[Clients, Depends(clients)]
@@ -32,17 +32,18 @@ def _index(request: Request) -> Path | None:
 
 
 @router.get("/plain", response_class=HTMLResponse, include_in_schema=False)
-async def plain(c: C, user: Annotated[str, Depends(identity)]) -> HTMLResponse:
+async def plain(request: Request, c: C, user: Annotated[str, Depends(identity)]) -> HTMLResponse:
     """The server-rendered task list (no JavaScript): works whether or not the UI is built."""
-    return await health.home(c, user)
+    return await health.home(c, user, request.app.state.settings.dev_auth)
 
 
 @router.get("/", include_in_schema=False)
-async def home(request: Request, c: C, user: Annotated[str, Depends(identity)]) -> Response:
-    """The web UI when built, else the server-rendered task list."""
+async def home(request: Request, c: C) -> Response:
+    """The web UI when built (a static file, open like the client-side routes), else the server-rendered task
+    list (which needs the caller's identity)."""
     index = _index(request)
     if index is None:
-        return await health.home(c, user)
+        return await health.home(c, await identity_of(request), request.app.state.settings.dev_auth)
     return FileResponse(index, headers={"Cache-Control": "no-cache"})
 
 

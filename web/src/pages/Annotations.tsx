@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from "react";
-import { ApiError, api, currentUser, setCurrentUser, type Dataset, type Task, type TaskInfo } from "../api";
+import { ApiError, api, currentUser, setCurrentUser, type Dataset, type Me, type Task, type TaskInfo } from "../api";
 import { go } from "../main";
 import { NewTaskModal } from "./NewTaskModal";
 import { TaskInfoModal } from "./TaskInfoModal";
@@ -138,6 +138,13 @@ export function AnnotationsPage() {
   const [creating, setCreating] = useState(false);
   const [info, setInfo] = useState<TaskInfo | null>(null);
   const [user, setUser] = useState(currentUser());
+  const [me, setMe] = useState<Me | null>(null);
+  useEffect(() => {
+    api
+      .me()
+      .then((m) => (setMe(m), m.dev_auth || setUser(m.user)))
+      .catch(() => setMe(null)); // the page still works with the dev identity
+  }, []);
 
   const view = { status, scope, sort, dataset_id: datasetId, page_size: pageSize() };
   const load = useCallback(() => {
@@ -184,15 +191,21 @@ export function AnnotationsPage() {
     <>
       <header className="top">
         <h1>annostream — Annotations</h1>
-        <label className="inline" title="Dev mode identity (X-Annostream-User)">
-          User
-          <input
-            id="user-name"
-            defaultValue={user}
-            onBlur={(e) => (setCurrentUser(e.target.value), setUser(currentUser()))}
-            size={12}
-          />
-        </label>
+        {me && !me.dev_auth ? (
+          <span id="signed-in-as" className="inline" title="Signed in by the authenticating proxy">
+            Signed in as <b>{me.user}</b>
+          </span>
+        ) : (
+          <label className="inline" title="Dev mode identity (X-Annostream-User)">
+            User
+            <input
+              id="user-name"
+              defaultValue={user}
+              onBlur={(e) => (setCurrentUser(e.target.value), setUser(currentUser()))}
+              size={12}
+            />
+          </label>
+        )}
         <button id="new-annotation" className="primary" onClick={() => setCreating(true)}>
           + NEW ANNOTATION
         </button>

@@ -1,0 +1,48 @@
+"""The web UI behind an authenticating proxy (ANNOSTREAM_DEV_AUTH=false): it shows who the proxy signed in and
+acts as that user, with no dev "User" box."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, expect
+
+from annostream_cli.stack import LocalStack
+
+from .gateways import extra_gateway
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def proxied_ui(system: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A gateway with ANNOSTREAM_DEV_AUTH=false serving the real built UI."""
+    with extra_gateway(system, tmp_path_factory.mktemp("proxied-ui"), ANNOSTREAM_DEV_AUTH="false") as url:
+        yield url
+
+
+def test_behind_the_proxy_the_ui_shows_the_signed_in_user_and_lists_their_own_work(
+    browser: Browser, proxied_ui: str, unique: str
+) -> None:
+    user = f"carol-{unique}"
+    headers = {"X-Auth-Request-User": user}
+    with httpx.Client(base_url=proxied_ui, headers=headers, timeout=30) as api:
+        ds = api.post("/api/v1/datasets", json={"name": f"proxy-ui-{unique}"}).json()
+        v = api.post(f"/api/v1/datasets/{ds['dataset_id']}/versions", json={"name": "v1"}).json()
+        task = api.post("/api/v1/tasks", json={"name": f"proxied {unique}", "dataset_version_id": v["version_id"]})
+        assert task.status_code == 201, task.text
+
+    ctx = browser.new_context(base_url=proxied_ui, extra_http_headers=headers)  # what the proxy adds
+    page = ctx.new_page()
+    page.set_default_timeout(10_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto("/")
+    expect(page.locator("#signed-in-as")).to_have_text(f"Signed in as {user}")
+    expect(page.locator("#user-name")).to_have_count(0)  # no dev identity box behind a proxy
+    page.get_by_role("button", name="My work").click()
+    expect(page.locator(".task-card", has_text=f"proxied {unique}")).to_have_count(1)
+    assert errors == []
+    ctx.close()
