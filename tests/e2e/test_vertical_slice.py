@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import httpx
@@ -66,3 +67,4 @@ def test_readiness_openapi_and_home_page(client: httpx.Client) -> None:
     run_slice(client, log=lambda _m: None)
     home = client.get("/plain")  # the server-rendered list; / is the web UI when built
     assert home.status_code == 200 and "class='task-row'" in home.text and "smoke task" in home.text
+    assert re.search(r"<td class='progress'>\d+ / \d+</td>", home.text)  # each task's done / total

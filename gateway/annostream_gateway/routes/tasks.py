@@ -54,7 +54,7 @@ def _selection(body: SelectionBody | None) -> f.FrameSelection:
     )
 
 
-async def _progress(c: Clients, task_ids: list[str]) -> dict[str, dict[str, Any]]:
+async def task_progress(c: Clients, task_ids: list[str]) -> dict[str, dict[str, Any]]:
     """Each task's `{done, total, known}` from one ListProgress call (all unknown when the iterator cannot answer)."""
     got: dict[str, dict[str, Any]] = {}
     if task_ids:
@@ -125,7 +125,7 @@ async def list_tasks(
     )
     resp = await call(c.tasks.ListTasks, req, timeout=c.timeout)
     progress, names = await asyncio.gather(
-        _progress(c, [x.task_id for x in resp.tasks]),
+        task_progress(c, [x.task_id for x in resp.tasks]),
         _version_names(c, [v for x in resp.tasks for v in (x.source_version_id, x.annotated_version_id)]),
     )
     return {
