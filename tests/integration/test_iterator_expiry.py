@@ -36,6 +36,21 @@ async def test_an_expired_lease_returns_the_frame_to_the_queue(iterator_pool: as
     assert (await short.next_frame(NextFrame(task, "slow"))).lease.frame_id == "b"  # type: ignore[union-attr]
 
 
+async def test_an_expired_lease_is_served_before_later_open_frames_and_held_leases_are_skipped(
+    iterator_pool: asyncpg.Pool,
+) -> None:
+    await index(iterator_pool, "v1", [frame(f) for f in "abcde"], {})
+    await build_plan(iterator_pool, "v1", fl.FrameSelection())
+    task = await iterator_pool.fetchval("SELECT task_id FROM tasks")
+    short = IteratorHandlers(iterator_pool, timedelta(milliseconds=200))
+    long = IteratorHandlers(iterator_pool, timedelta(minutes=5))
+    assert (await short.next_frame(NextFrame(task, "slow"))).lease.frame_id == "a"  # type: ignore[union-attr]
+    assert (await long.next_frame(NextFrame(task, "steady"))).lease.frame_id == "b"  # type: ignore[union-attr]
+    await asyncio.sleep(0.3)  # a's lease expires; b's does not
+    served = [(await long.next_frame(NextFrame(task, who))).lease for who in ("x", "y", "z")]
+    assert [s.frame_id for s in served if s] == ["a", "c", "d"]  # a first (plan order), b still held
+
+
 def envelope(payload: object) -> envelope_pb2.EventEnvelope:
     env = envelope_pb2.EventEnvelope(actor="tester")
     env.occurred_at.GetCurrentTime()
