@@ -1,6 +1,9 @@
 // The editor's side panel: default ROI labels, the objects list (copy, paste, metadata, lock, delete, labels),
 // frame labels and frame metadata. Every change is a command pushed to the editor's pending batch; while the ROIs
 // are hidden nothing of them can be changed, and a locked ROI only unlocks (the annotation service refuses the rest).
+// The selected ROI's row is always rendered (past the first LIST_CAP too) and scrolled into view when the selection
+// changes, e.g. by a click on the ROI in the frame.
+import { useEffect, useRef } from "react";
 import type { Command, Roi } from "../api";
 import type { Working } from "../editing";
 import { AddLabel, LabelChips, type JsonEdit } from "./parts";
@@ -29,11 +32,27 @@ export interface SidePanelProps {
   showAll: () => void;
 }
 
+/** Scroll the panel (only: unlike scrollIntoView, never the window, which would move the frame under the pointer)
+ * the least that shows `row` in the part of the panel inside the window. */
+function scrollIntoPanel(panel: HTMLElement, row: Element): void {
+  const r = row.getBoundingClientRect();
+  const b = panel.getBoundingClientRect();
+  const top = Math.max(b.top, 0);
+  const bottom = Math.min(b.bottom, window.innerHeight);
+  if (r.top < top) panel.scrollTop -= top - r.top;
+  else if (r.bottom > bottom) panel.scrollTop += Math.min(r.bottom - bottom, r.top - top);
+}
+
 export function SidePanel(p: SidePanelProps) {
   const { listed, selected, hidden, push, pickColor } = p;
+  const panel = useRef<HTMLElement>(null);
+  useEffect(() => {
+    const row = selected && panel.current?.querySelector(`.roi-item[data-roi-id="${CSS.escape(selected)}"]`);
+    if (row) scrollIntoPanel(panel.current!, row);
+  }, [selected]);
   const rows = p.listAll || listed.length <= LIST_CAP ? listed : listed.filter((r, i) => i < LIST_CAP || r.roi_id === selected);
   return (
-    <aside className="side">
+    <aside className="side" ref={panel}>
       <datalist id="known-labels">{p.known.map((l) => <option key={l} value={l} />)}</datalist>
       <h4>Default ROI label(s)</h4>
       <LabelChips cls="default-label" labels={p.defaults} onRemove={(l) => p.setDefaults(p.defaults.filter((x) => x !== l))} onPickColor={pickColor} />
