@@ -1,5 +1,6 @@
 """The frame editor in Debian's Chromium: every shape, move, lock, metadata, delete, copy/paste, frame labels
-and metadata, undo/redo; then complete and delete the task from its card menu; reshaping a polygon by a vertex."""
+and metadata, undo/redo; then complete and delete the task from its card menu; reshaping a polygon by a vertex;
+resizing an ellipse by a corner of its box."""
 
 from __future__ import annotations
 
@@ -210,5 +211,45 @@ def test_dragging_a_vertex_of_a_selected_polygon_reshapes_it_and_the_shape_survi
     points = [tuple(float(v) for v in p.split(",")) for p in (polygon.get_attribute("points") or "").split()]
     assert points[:2] == [(100.0, 300.0), (300.0, 300.0)]
     assert points[2] == pytest.approx((260.0, 60.0), abs=1.5)
+    assert page.errors == []  # type: ignore[attr-defined]
+    api.close()
+
+
+def test_dragging_a_corner_handle_of_a_selected_ellipse_resizes_its_box_and_keeps_the_opposite_corner(
+    browser: Browser, system: LocalStack, unique: str
+) -> None:
+    user = f"el-{unique}"
+    api = httpx.Client(base_url=system.url, headers={"X-Annostream-User": user}, timeout=30)
+    roi = {"roi_id": "wheel", "type": "ellipse", "points": [[200.0, 150.0], [400.0, 250.0]], "labels": ["wheel"]}
+    src = {"id": "cam", "uri": SCENE, "width": 640, "height": 480}
+    _ds, published = annotated_dataset(api, [{"id": "f0", "sources": [src], "rois": [roi]}])
+    task = ok(
+        api.post("/api/v1/tasks", json={"name": f"ellipse {unique}", "dataset_version_id": published["version_id"]}),
+        201,
+    )
+    frame0 = f"/api/v1/versions/{task['annotated_version_id']}/frames/f0"
+    wait_until_annotatable(api, task, 1)
+    page = new_page(browser, system.url, user)
+    page.goto(f"/tasks/{task['task_id']}/annotate")
+    expect(page.locator("#frame-id")).to_have_text("f0")
+
+    page.locator('.roi-item[data-roi-id="wheel"]').click()  # select: the four corners of its box become handles
+    handles = page.locator("#stage-handles circle.handle")
+    expect(handles).to_have_count(4)
+    corner = handles.nth(0)
+    assert (float(corner.get_attribute("cx") or 0), float(corner.get_attribute("cy") or 0)) == (200.0, 150.0)
+    start = center(page, '#stage-handles circle.handle[data-handle="0"]')
+    scale = page.evaluate("() => document.querySelector('#stage-svg').getScreenCTM().a")  # screen px per image px
+    drag_page(page, start, (start[0] - 40 * scale, start[1] - 30 * scale))  # top-left corner 40 left, 30 up
+    expect(page.locator("#save-status")).to_have_text("1 unsaved change(s)")
+    _saved(page)
+    saved = ok(api.get(frame0))["rois"][0]
+    assert saved["type"] == "ellipse" and saved["labels"] == ["wheel"]
+    assert saved["points"][0] == pytest.approx([160.0, 120.0], abs=1.5)
+    assert saved["points"][1] == [400.0, 250.0]  # the opposite corner stays
+
+    ellipse = page.locator('g.roi[data-roi-id="wheel"] ellipse')  # drawn in the resized box
+    geometry = [float(ellipse.get_attribute(a) or 0) for a in ("cx", "cy", "rx", "ry")]
+    assert geometry == pytest.approx([280.0, 185.0, 120.0, 65.0], abs=1)
     assert page.errors == []  # type: ignore[attr-defined]
     api.close()
