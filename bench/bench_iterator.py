@@ -27,14 +27,15 @@ MD = (("x-annostream-user", "bench"),)
 OPEN_ANNOTATORS, OPEN_PERIOD, OPEN_SECONDS = 200, 2.0, 20.0
 CLOSED_SECONDS = 5.0
 
-# The bare SQL of one lease: finish the previous one, take the first free head with SKIP LOCKED.
+# The bare SQL of one lease: finish the previous one, take the first open head with SKIP LOCKED (through the
+# same plan_open index the service uses; the service also looks for an expired lease first, the baseline not).
 RAW_FINISH = (
     "UPDATE iterator.plan SET state = 'done', done_by = $2, done_at = now()"
     " WHERE task_id = $1 AND lease_id = $3 AND state = 'leased'"
 )
 RAW_CLAIM = (
-    "WITH c AS (SELECT seq FROM iterator.plan WHERE task_id = $1 AND seq = unit AND state <> 'done'"
-    " AND (state = 'open' OR expires_at <= now()) ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED)"
+    "WITH c AS (SELECT seq FROM iterator.plan WHERE task_id = $1 AND seq = unit AND state = 'open'"
+    " ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED)"
     " UPDATE iterator.plan p SET state = 'leased', annotator = $2, lease_id = $3,"
     " expires_at = now() + interval '10 minutes' FROM c WHERE p.task_id = $1 AND p.seq = c.seq RETURNING p.frame_id"
 )
