@@ -6,11 +6,11 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 from annostream_cli.stack import LocalStack
 
-from .web_browser import SCENE, new_page, ok, published_dataset, screenshot
+from .web_browser import SCENE, drag, new_page, ok, published_dataset, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -19,16 +19,6 @@ pytestmark = pytest.mark.e2e
 def api(system: LocalStack, unique: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=system.url, headers={"X-Annostream-User": f"web-{unique}"}, timeout=30) as c:
         yield c
-
-
-def _draw(page: Page, x0: float, y0: float, x1: float, y1: float) -> None:
-    box = page.locator("#stage-svg").bounding_box()
-    assert box is not None
-    page.mouse.move(box["x"] + x0, box["y"] + y0)
-    page.mouse.down()
-    page.mouse.move(box["x"] + (x0 + x1) / 2, box["y"] + (y0 + y1) / 2)
-    page.mouse.move(box["x"] + x1, box["y"] + y1)
-    page.mouse.up()
 
 
 def test_the_gateway_serves_the_ui_with_an_spa_fallback_and_keeps_its_own_paths(system: LocalStack) -> None:
@@ -105,7 +95,7 @@ def test_draw_a_labelled_rectangle_save_reload_and_autosave_on_navigation(
     expect(page.locator("#stage-blank")).to_have_attribute("width", "640")
 
     page.click("#mode-rectangle")
-    _draw(page, 200, 150, 420, 320)
+    drag(page, (120, 90), (250, 190))
     item = page.locator(".roi-item")
     expect(item).to_have_count(1)
     expect(page.locator("g.roi.roi-rectangle")).to_have_count(1)
@@ -128,7 +118,7 @@ def test_draw_a_labelled_rectangle_save_reload_and_autosave_on_navigation(
     expect(page.locator(".roi-item")).to_have_count(0)
     expect(page.locator("#stage-svg")).to_have_attribute("data-image", "loaded")
     page.click("#mode-rectangle")
-    _draw(page, 470, 390, 800, 560)
+    drag(page, (222, 284), (428, 414))  # around the red car
     expect(page.locator(".roi-item")).to_have_count(1)
     item.locator(".roi-label-input").fill("car")
     item.locator(".roi-label-input").press("Enter")

@@ -79,7 +79,7 @@ def test_editor_sources_zoom_hide_labels_help_and_closing_with_unsaved_edits(
     expect(page.locator("#stage-svg")).to_have_attribute("data-zoom", "1.50")
     page.click("#mode-select")
     before = page.locator("#stage-svg").get_attribute("viewBox")
-    drag(page, (500, 400), (400, 300))  # drag the background: pan
+    drag(page, (450, 350), (350, 250))  # drag the background: pan
     expect(page.locator("#stage-svg")).not_to_have_attribute("viewBox", before or "")
     page.click("#zoom-reset")
     expect(page.locator("#stage-svg")).to_have_attribute("viewBox", "0 0 640 480")

@@ -96,19 +96,23 @@ def published_dataset(
 
 
 def stage_point(page: Page, x: float, y: float, svg: str = "#stage-svg") -> tuple[float, float]:
-    """Page coordinates of a point of a drawing stage (the only one, unless `svg` selects another)."""
-    box = page.locator(svg).bounding_box()
+    """Page coordinates of the point (x, y) of the frame's image (image pixels) on a drawing stage (the only one,
+    unless `svg` selects another), from the stage's on-screen box and its viewBox (the visible part of the image,
+    scaled to fit the box and centred: SVG's `xMidYMid meet`)."""
+    stage = page.locator(svg)
+    box = stage.bounding_box()
     assert box is not None
-    return box["x"] + x, box["y"] + y
+    vx, vy, vw, vh = (float(v) for v in (stage.get_attribute("viewBox") or "").split())
+    scale = min(box["width"] / vw, box["height"] / vh)
+    left = box["x"] + (box["width"] - vw * scale) / 2
+    top = box["y"] + (box["height"] - vh * scale) / 2
+    return left + (x - vx) * scale, top + (y - vy) * scale
 
 
 def drag(page: Page, start: tuple[float, float], end: tuple[float, float], svg: str = "#stage-svg") -> None:
-    """Press at `start`, move through the midpoint to `end` and release (stage coordinates)."""
-    page.mouse.move(*stage_point(page, *start, svg=svg))
-    page.mouse.down()
-    page.mouse.move(*stage_point(page, (start[0] + end[0]) / 2, (start[1] + end[1]) / 2, svg=svg))
-    page.mouse.move(*stage_point(page, *end, svg=svg))
-    page.mouse.up()
+    """Press at `start`, move through the midpoint to `end` and release (image coordinates, see stage_point)."""
+    # both mapped before pressing: a drag on the background of a zoomed stage pans it (moves its viewBox)
+    drag_page(page, stage_point(page, *start, svg=svg), stage_point(page, *end, svg=svg))
 
 
 def drag_page(page: Page, start: tuple[float, float], end: tuple[float, float]) -> None:

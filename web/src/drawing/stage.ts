@@ -56,6 +56,11 @@ export class Stage {
   private height = 1;
   private zoom = 1;
   private view: Point = [0, 0]; // top-left of the visible part, in image coordinates
+  // Pointer coordinates go through the SVG's screen transform on every event, so they follow any size; the parts
+  // sized in screen pixels (vertex handles, key points) are redrawn when the stage is resized (e.g. the window).
+  private readonly resized = new ResizeObserver(() => {
+    if (this.state.kind === "idle") this.render();
+  });
 
   constructor(
     private readonly host: HTMLElement,
@@ -73,9 +78,11 @@ export class Stage {
     this.svg.addEventListener("pointerup", this.onUp);
     this.svg.addEventListener("wheel", this.onWheel, { passive: false });
     window.addEventListener("keydown", this.onKey);
+    this.resized.observe(host);
   }
 
   destroy(): void {
+    this.resized.disconnect();
     window.removeEventListener("keydown", this.onKey);
     this.svg.remove();
   }

@@ -260,7 +260,7 @@ export function EditorPage(p: { taskId: string }) {
 
   const known = [...new Set([...(task?.label_set ?? []), ...(task?.default_labels ?? []), ...datasetLabels, ...(work?.rois.flatMap((r) => r.labels) ?? [])])];
   return (
-    <>
+    <div className="editor-page" id="editor-page">
       <header className="top">
         <button id="close-editor" onClick={close}>← Annotations</button>
         <h1 id="editor-title">{task?.name ?? "…"}</h1>
@@ -338,6 +338,6 @@ export function EditorPage(p: { taskId: string }) {
       </div>
       {json && <JsonModal {...json} onClose={() => setJson(null)} />}
       {help && <HelpOverlay modes={MODES} onClose={() => setHelp(false)} />}
-    </>
+    </div>
   );
 }
