@@ -16,7 +16,7 @@ import nats
 import pytest
 from grpc import aio
 
-from annostream_cli.embedded import free_port
+from annostream_cli.embedded import _set_pdeathsig, free_port
 from annostream_cli.stack import LocalStack
 from annostream_protos.annotation.v1 import annotation_service_pb2 as ann
 from annostream_protos.annotation.v1 import annotation_service_pb2_grpc as ann_grpc
@@ -44,6 +44,7 @@ class AnnotationProcess:
                 env=self.env,
                 stdout=out,
                 stderr=out,
+                preexec_fn=_set_pdeathsig,  # never outlives the test run, whatever fails
             )
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
