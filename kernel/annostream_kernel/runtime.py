@@ -155,30 +155,37 @@ class ServiceApp:
                 await self._check_health()
 
     async def stop(self) -> None:
-        """Graceful stop: NOT_SERVING, finish in-flight RPCs, flush the relay, drain NATS, close the pool."""
+        """Graceful stop: NOT_SERVING, finish in-flight RPCs, flush the relay, drain NATS, close the pool.
+
+        Every step after the RPCs is bounded: with PostgreSQL or NATS already gone (the order Kubernetes
+        or a crashed host may give), a step that waits for them gives up and the process still exits."""
         log.info("service_stopping", service=self.definition.name)
         await self._health.enter_graceful_shutdown()
         if self._server is not None:
             await self._server.stop(self.settings.shutdown_grace_seconds)
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=STOP_STEP_SECONDS)
         res = self.resources
         if res is not None:
             if self.relay is not None:  # publish what the last requests committed
                 with contextlib.suppress(Exception):
-                    await self.relay.flush()
+                    await asyncio.wait_for(self.relay.flush(), STOP_STEP_SECONDS)
             if self.definition.on_stop:
                 with contextlib.suppress(Exception):
                     result = self.definition.on_stop()
                     if asyncio.iscoroutine(result):
-                        await result
+                        await asyncio.wait_for(result, STOP_STEP_SECONDS)
             try:
-                await asyncio.wait_for(res.nc.drain(), 5)
+                await asyncio.wait_for(res.nc.drain(), STOP_STEP_SECONDS)
             except Exception:  # NATS gone: close without draining
                 with contextlib.suppress(Exception):
-                    await res.nc.close()
-            await res.pool.close()
+                    await asyncio.wait_for(res.nc.close(), STOP_STEP_SECONDS)
+            try:
+                await asyncio.wait_for(res.pool.close(), STOP_STEP_SECONDS)
+            except Exception:  # PostgreSQL gone, or a connection never released: drop them all
+                res.pool.terminate()
         log.info("service_stopped", service=self.definition.name)
 
     async def run_until_signal(self) -> None:
@@ -191,6 +198,9 @@ class ServiceApp:
         print(f"{self.definition.name} ready on {self.settings.grpc_host}:{self.port}", flush=True)
         await stop.wait()
         await self.stop()
+
+
+STOP_STEP_SECONDS = 5.0  # the longest one shutdown step may wait for PostgreSQL or NATS
 
 
 def run_async(main: Coroutine[Any, Any, None]) -> None:

@@ -1,4 +1,5 @@
-"""Migrations run once under concurrency; health reports SERVING only when PostgreSQL and NATS are up."""
+"""Migrations run once under concurrency; health reports SERVING only when PostgreSQL and NATS are up; a service
+stops even when they are gone."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ import pytest
 from grpc import aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from annostream_cli.embedded import NatsServer
+from annostream_annotation.bootstrap import definition as annotation_definition
+from annostream_annotation.config import AnnotationSettings
+from annostream_cli.embedded import EmbeddedPostgres, NatsServer
 from annostream_datasets.bootstrap import definition
 from annostream_datasets.config import DatasetsSettings
 from annostream_kernel.db import create_pool, migrate
@@ -73,3 +76,17 @@ async def test_health_follows_nats_reachability_and_sigterm_drains(postgres_dsn:
     with pytest.raises(aio.AioRpcError) as err:
         await _status(port)
     assert err.value.code() == grpc.StatusCode.UNAVAILABLE
+
+
+async def test_a_service_still_stops_when_postgresql_and_nats_are_already_gone(tmp_path: Path) -> None:
+    # Its own servers: this test stops them under the running service (relay, consumers, pool, NATS client).
+    pg, nats = EmbeddedPostgres(tmp_path / "pg"), NatsServer(tmp_path / "nats")
+    dsn, url = pg.start(), nats.start()
+    try:
+        app = ServiceApp(annotation_definition(), AnnotationSettings(database_url=dsn, nats_url=url, grpc_port=0))
+        await app.start()
+    finally:
+        nats.stop()
+        pg.stop()
+    # Every step after the RPCs is bounded (5 s each); before, the stop waited for the servers for good.
+    await asyncio.wait_for(app.stop(), 60)
