@@ -100,6 +100,9 @@ class OutboxRelay:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # database or NATS outage: back off and retry
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():  # a library turned our cancellation into an error
+                    raise asyncio.CancelledError from exc
                 log.warning("relay_error", error=repr(exc), schema=self._schema)
                 await asyncio.sleep(self._poll)
 
@@ -205,12 +208,12 @@ class OutboxRelay:
                 await asyncio.sleep(0)
             await self._nc.publish(e.subject, e.envelope(self._producer).SerializeToString(), headers=headers_for(e))
         end = events[-1]
-        ack = await self._js.publish(
-            end.subject,
-            end.envelope(self._producer).SerializeToString(),
-            headers=headers_for(end),
-            timeout=PUBLISH_TIMEOUT_SECONDS,
+        # publish_async + wait_for, not js.publish: a cancelled relay (shutdown) must see CancelledError here,
+        # and nats-py's request path can turn it into an error the run loop would retry forever.
+        last_ack = await self._js.publish_async(
+            end.subject, end.envelope(self._producer).SerializeToString(), headers=headers_for(end)
         )
+        ack = await asyncio.wait_for(last_ack, PUBLISH_TIMEOUT_SECONDS)
         if ack.duplicate or ack.stream != last.stream or ack.seq != last.seq + len(events):
             log.info("relay_batch_not_confirmed", schema=self._schema, expected=last.seq + len(events), got=ack.seq)
             return False
