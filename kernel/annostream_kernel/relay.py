@@ -181,18 +181,21 @@ class OutboxRelay:
         self.published += len(events)
         return len(events)
 
+    async def _send(self, i: int, e: StoredEvent, *, acked: bool) -> asyncio.Future[api.PubAck] | None:
+        """Publish the i-th event of a batch, with a reply subject (its ack's future) when `acked`; every
+        YIELD_EVERY events the process's requests run first."""
+        if i and i % YIELD_EVERY == 0:
+            await asyncio.sleep(0)
+        data, headers = e.envelope(self._producer).SerializeToString(), headers_for(e)
+        if acked:
+            return await self._js.publish_async(e.subject, data, headers=headers)
+        await self._nc.publish(e.subject, data, headers=headers)
+        return None
+
     async def _publish_each_acked(self, events: list[StoredEvent]) -> None:
         # Pipelined publishes keep their order on the one connection; every ack is awaited (bounded)
         # before the checkpoint moves, so nothing is marked published that JetStream did not store.
-        futures = []
-        for i, e in enumerate(events):
-            if i and i % YIELD_EVERY == 0:  # let the process's requests run between slices of a big batch
-                await asyncio.sleep(0)
-            futures.append(
-                await self._js.publish_async(
-                    e.subject, e.envelope(self._producer).SerializeToString(), headers=headers_for(e)
-                )
-            )
+        futures = [f for i, e in enumerate(events) if (f := await self._send(i, e, acked=True)) is not None]
         acks = await asyncio.wait_for(asyncio.gather(*futures), PUBLISH_TIMEOUT_SECONDS)
         self._last = max(acks, key=lambda a: a.seq)  # a re-published duplicate acks with its earlier sequence
 
@@ -204,15 +207,11 @@ class OutboxRelay:
             return False
         self._last = None  # unknown until this batch is confirmed
         for i, e in enumerate(events[:-1]):
-            if i and i % YIELD_EVERY == 0:
-                await asyncio.sleep(0)
-            await self._nc.publish(e.subject, e.envelope(self._producer).SerializeToString(), headers=headers_for(e))
-        end = events[-1]
-        # publish_async + wait_for, not js.publish: a cancelled relay (shutdown) must see CancelledError here,
-        # and nats-py's request path can turn it into an error the run loop would retry forever.
-        last_ack = await self._js.publish_async(
-            end.subject, end.envelope(self._producer).SerializeToString(), headers=headers_for(end)
-        )
+            await self._send(i, e, acked=False)
+        # The last ack through publish_async + wait_for, not js.publish: a cancelled relay (shutdown) must see
+        # CancelledError here, and nats-py's request path can turn it into an error the run loop would retry.
+        last_ack = await self._send(len(events) - 1, events[-1], acked=True)
+        assert last_ack is not None
         ack = await asyncio.wait_for(last_ack, PUBLISH_TIMEOUT_SECONDS)
         if ack.duplicate or ack.stream != last.stream or ack.seq != last.seq + len(events):
             log.info("relay_batch_not_confirmed", schema=self._schema, expected=last.seq + len(events), got=ack.seq)
