@@ -11,6 +11,7 @@ import uuid
 import asyncpg
 from grpc import aio
 
+from annostream_cli.grpc_identity import IdentityStub, channel
 from annostream_kernel.db import create_pool
 from annostream_protos.annotation.v1 import annotation_service_pb2 as ann
 from annostream_protos.annotation.v1 import annotation_service_pb2_grpc as ann_grpc
@@ -43,8 +44,8 @@ def _moves(k: int) -> list[ann.Command]:
 
 
 async def _version_with_frames(target: str, n: int) -> str:
-    async with aio.insecure_channel(target) as ch:
-        stub = ds_grpc.DatasetsServiceStub(ch)
+    async with channel(target) as ch:
+        stub = IdentityStub(ds_grpc.DatasetsServiceStub(ch))
         d = (await stub.CreateDataset(ds.CreateDatasetRequest(name=f"bench-{uuid.uuid4().hex[:8]}"))).dataset
         v = (await stub.CreateVersion(ds.CreateVersionRequest(dataset_id=d.dataset_id, name="v"))).version
         frames = [
@@ -149,8 +150,8 @@ async def run(ctx: BenchContext) -> None:
         await raw.execute("CREATE TABLE IF NOT EXISTS bench_raw.events (LIKE annotation.events INCLUDING ALL)")
         target = system.env["ANNOSTREAM_ANNOTATION_ADDR"]
         version_id = await _version_with_frames(system.env["ANNOSTREAM_DATASETS_ADDR"], 700)
-        async with aio.insecure_channel(target) as ch:
-            stub = ann_grpc.AnnotationServiceStub(ch)
+        async with channel(target) as ch:
+            stub = IdentityStub(ann_grpc.AnnotationServiceStub(ch))
             frame_ids = iter(range(700))
             sample: tuple[str, list[asyncpg.Record]] | None = None
             for kind, n in ((Writer, 1), (Writer, 10), (Writer, 100), (StreamWriter, 10), (StreamWriter, 100)):

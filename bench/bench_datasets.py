@@ -14,8 +14,8 @@ from collections.abc import Iterator
 
 import asyncpg
 import httpx
-from grpc import aio
 
+from annostream_cli.grpc_identity import IdentityStub, channel
 from annostream_cli.stack import LocalStack
 from annostream_protos.datasets.v1 import datasets_service_pb2 as ds
 from annostream_protos.datasets.v1 import datasets_service_pb2_grpc as ds_grpc
@@ -238,8 +238,8 @@ async def run(ctx: BenchContext) -> None:
     with ctx.system(ANNOSTREAM_RELAY_POLL_SECONDS="0.2") as stack:
         target = stack.env["ANNOSTREAM_DATASETS_ADDR"]
         options = [("grpc.max_send_message_length", 64 << 20), ("grpc.max_receive_message_length", 64 << 20)]
-        async with aio.insecure_channel(target, options=options) as ch:
-            stub = ds_grpc.DatasetsServiceStub(ch)
+        async with channel(target, options=options) as ch:
+            stub = IdentityStub(ds_grpc.DatasetsServiceStub(ch))
             await _bench_import(ctx, stub, stack)
             await _bench_http_import(ctx, stack.url, stub)
             await _bench_child(ctx, stub)

@@ -9,8 +9,8 @@ import time
 import uuid
 
 import asyncpg
-from grpc import aio
 
+from annostream_cli.grpc_identity import IdentityStub, channel
 from annostream_protos.datasets.v1 import datasets_service_pb2 as ds
 from annostream_protos.datasets.v1 import datasets_service_pb2_grpc
 from annostream_protos.iterator.v1 import iterator_service_pb2 as it
@@ -130,10 +130,10 @@ async def run(ctx: BenchContext) -> None:
     """Run the iterator bench on a fresh system."""
     with ctx.system() as stack:
         addr = {c: stack.env[f"ANNOSTREAM_{c.upper()}_ADDR"] for c in ("datasets", "tasks", "iterator")}
-        chans = {c: aio.insecure_channel(a) for c, a in addr.items()}
-        datasets = datasets_service_pb2_grpc.DatasetsServiceStub(chans["datasets"])
-        tasks = tasks_service_pb2_grpc.TasksServiceStub(chans["tasks"])
-        iterator = iterator_service_pb2_grpc.IteratorServiceStub(chans["iterator"])
+        chans = {c: channel(a) for c, a in addr.items()}
+        datasets = IdentityStub(datasets_service_pb2_grpc.DatasetsServiceStub(chans["datasets"]))
+        tasks = IdentityStub(tasks_service_pb2_grpc.TasksServiceStub(chans["tasks"]))
+        iterator = IdentityStub(iterator_service_pb2_grpc.IteratorServiceStub(chans["iterator"]))
         conn = await asyncpg.connect(ctx.dsn)
         pool = await asyncpg.create_pool(ctx.dsn, min_size=10, max_size=10)
         assert pool is not None

@@ -10,8 +10,8 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 import httpx
-from grpc import aio
 
+from annostream_cli.grpc_identity import IdentityStub, channel
 from annostream_protos.tasks.v1 import tasks_service_pb2 as tk
 from annostream_protos.tasks.v1 import tasks_service_pb2_grpc as tk_grpc
 
@@ -83,12 +83,12 @@ async def run(ctx: BenchContext) -> None:
             await conn.execute("ANALYZE tasks.tasks")
             md = (("x-annostream-user", "user1"), ("x-annostream-team", team))
             async with (
-                aio.insecure_channel(stack.env["ANNOSTREAM_TASKS_ADDR"]) as ch,
+                channel(stack.env["ANNOSTREAM_TASKS_ADDR"]) as ch,
                 httpx.AsyncClient(
                     base_url=stack.url, headers={"X-Annostream-User": "user1", "X-Annostream-Team": team}
                 ) as http,
             ):
-                stub = tk_grpc.TasksServiceStub(ch)
+                stub = IdentityStub(tk_grpc.TasksServiceStub(ch))
                 for sort, enum in (("recent", tk.TASK_SORT_RECENT), ("name", tk.TASK_SORT_NAME)):
                     req = tk.ListTasksRequest(status=tk.TASK_STATUS_ACTIVE, sort=enum)
 

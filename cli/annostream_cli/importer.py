@@ -123,7 +123,7 @@ def run_import(
     return out
 
 
-def main(url: str, path: str, version_id: str, user: str, batch: int, validate_only: bool) -> int:
+def main(url: str, path: str, version_id: str, user: str, batch: int, validate_only: bool, team: str = "") -> int:
     """Entry of `annostream import`; exit status 0 on success, 1 on a rejected line, 2 on a bad file."""
     file = Path(path)
     if not file.is_file():
@@ -131,7 +131,8 @@ def main(url: str, path: str, version_id: str, user: str, batch: int, validate_o
         return 2
     bar = ProgressBar(file.stat().st_size, sys.stderr)
     try:
-        with httpx.Client(base_url=url, headers={"X-Annostream-User": user}, timeout=120) as client:
+        headers = {"X-Annostream-User": user, **({"X-Annostream-Team": team} if team else {})}
+        with httpx.Client(base_url=url, headers=headers, timeout=120) as client:
             o = run_import(
                 client, file, version_id, batch_frames=batch, validate_only=validate_only, on_progress=bar.update
             )

@@ -65,7 +65,7 @@ def _admin_rebuild(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     from .importer import main as import_main
 
-    return import_main(args.url, args.file, args.version, args.user, args.batch, args.validate_only)
+    return import_main(args.url, args.file, args.version, args.user, args.batch, args.validate_only, args.team)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -88,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--version", required=True, help="id of the Draft version to import into")
     imp.add_argument("--url", default=os.environ.get("ANNOSTREAM_URL", "http://127.0.0.1:8080"))
     imp.add_argument("--user", default=os.environ.get("ANNOSTREAM_USER", "cli"))
+    imp.add_argument(
+        "--team", default=os.environ.get("ANNOSTREAM_TEAM", ""), help="the team that owns the version (dev mode)"
+    )
     imp.add_argument("--batch", type=int, default=2000, help="frames per atomic batch (default 2000)")
     imp.add_argument("--validate-only", action="store_true", help="check every line, write nothing")
     imp.set_defaults(func=_import)

@@ -17,6 +17,10 @@ class CreateDatasetBody(Strict):
     name: str = Field(min_length=1, max_length=200)
 
 
+class DatasetSharingBody(Strict):
+    teams: list[str] = Field(max_length=100, description="Teams that may read the dataset; empty stops sharing.")
+
+
 class CreateVersionBody(Strict):
     name: str = Field(min_length=1, max_length=200)
     parent_version_id: str | None = None

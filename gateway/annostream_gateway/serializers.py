@@ -40,6 +40,7 @@ def dataset(d: ds.Dataset) -> dict[str, Any]:
         "team": d.team,
         "created_at": ts(d.created_at),
         "task_count": d.task_count,
+        "shared_with": list(d.shared_with),
     }
 
 
@@ -54,6 +55,7 @@ def version(v: ds.Version) -> dict[str, Any]:
         "own_frame_count": v.own_frame_count,
         "created_at": ts(v.created_at),
         "published_at": ts(v.published_at),
+        "team": v.team,
     }
 
 

@@ -35,6 +35,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from annostream_protos.events.v1 import envelope_pb2
 
+from .authz import bind_principal, service_principal
 from .context import bind_request
 from .db import Conn, advisory_key
 from .errors import Unavailable
@@ -91,6 +92,7 @@ class EventConsumer:
 
     async def run(self) -> None:
         """Hold leadership for this durable, then fetch and apply batches forever."""
+        bind_principal(service_principal(self._spec.durable))  # consumers act as the service itself
         while True:
             try:
                 await self._lead()

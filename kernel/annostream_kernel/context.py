@@ -1,4 +1,5 @@
-"""Request-scoped context: correlation id and acting user, carried across gRPC and NATS."""
+"""Request-scoped context: correlation id and acting user, carried across gRPC and NATS (the caller's teams and
+roles travel as its `authz.Principal`)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,9 @@ import structlog
 
 CORRELATION_HEADER = "Annostream-Correlation-Id"
 GRPC_CORRELATION_KEY = "x-correlation-id"
-GRPC_ACTOR_KEY = "x-annostream-user"
-GRPC_TEAM_KEY = "x-annostream-team"
-GRPC_ROLE_KEY = "x-annostream-role"
 
 correlation_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("correlation_id", default="")
 actor_var: contextvars.ContextVar[str] = contextvars.ContextVar("actor", default="")
-team_var: contextvars.ContextVar[str] = contextvars.ContextVar("team", default="")
-role_var: contextvars.ContextVar[str] = contextvars.ContextVar("role", default="")
 
 
 def new_correlation_id() -> str:
@@ -24,13 +20,11 @@ def new_correlation_id() -> str:
     return uuid.uuid4().hex
 
 
-def bind_request(correlation_id: str | None, actor: str = "", team: str = "", role: str = "") -> str:
+def bind_request(correlation_id: str | None, actor: str = "") -> str:
     """Set the context for the current task and the log context; returns the correlation id used."""
     cid = correlation_id or new_correlation_id()
     correlation_id_var.set(cid)
     actor_var.set(actor)
-    team_var.set(team)
-    role_var.set(role)
     structlog.contextvars.bind_contextvars(correlation_id=cid, actor=actor or None)
     return cid
 
@@ -43,13 +37,3 @@ def current_correlation_id() -> str:
 def current_actor() -> str:
     """User id of the current request ("" when unauthenticated)."""
     return actor_var.get()
-
-
-def current_team() -> str:
-    """Team of the current request ("" when none was given)."""
-    return team_var.get()
-
-
-def current_role() -> str:
-    """Role of the caller in its team ("admin", or "" for a plain member)."""
-    return role_var.get()

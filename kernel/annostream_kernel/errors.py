@@ -57,3 +57,9 @@ class Unavailable(DomainError):
     """A dependency (another service, the database) cannot be reached right now."""
 
     code_name = "UNAVAILABLE"
+
+
+class Unauthenticated(DomainError):
+    """The request carries no identity the system accepts (HTTP 401)."""
+
+    code_name = "UNAUTHENTICATED"

@@ -1,4 +1,4 @@
-"""gRPC client side: channels that forward correlation id and actor, and status -> domain error."""
+"""gRPC client side: channels that forward correlation id and the caller, and status -> domain error."""
 
 from __future__ import annotations
 
@@ -8,16 +8,8 @@ from typing import Any
 import grpc
 from grpc import aio
 
-from .context import (
-    GRPC_ACTOR_KEY,
-    GRPC_CORRELATION_KEY,
-    GRPC_ROLE_KEY,
-    GRPC_TEAM_KEY,
-    current_actor,
-    current_correlation_id,
-    current_role,
-    current_team,
-)
+from .authz import current_principal, to_metadata
+from .context import GRPC_CORRELATION_KEY, current_correlation_id
 from .errors import (
     AlreadyExists,
     Conflict,
@@ -26,6 +18,7 @@ from .errors import (
     InvalidArgument,
     NotFound,
     PermissionDenied,
+    Unauthenticated,
     Unavailable,
 )
 from .grpc_errors import ERROR_DETAILS_KEY
@@ -37,20 +30,17 @@ _BY_CODE: dict[grpc.StatusCode, type[DomainError]] = {
     grpc.StatusCode.FAILED_PRECONDITION: FailedPrecondition,
     grpc.StatusCode.ABORTED: Conflict,
     grpc.StatusCode.PERMISSION_DENIED: PermissionDenied,
+    grpc.StatusCode.UNAUTHENTICATED: Unauthenticated,
     grpc.StatusCode.UNAVAILABLE: Unavailable,
     grpc.StatusCode.DEADLINE_EXCEEDED: Unavailable,
 }
 
 
-def outgoing_metadata() -> tuple[tuple[str, str], ...]:
-    """Metadata that carries the current request context to the next service."""
-    md = [(GRPC_CORRELATION_KEY, current_correlation_id())]
-    if actor := current_actor():
-        md.append((GRPC_ACTOR_KEY, actor))
-    if team := current_team():
-        md.append((GRPC_TEAM_KEY, team))
-    if role := current_role():
-        md.append((GRPC_ROLE_KEY, role))
+def outgoing_metadata() -> tuple[tuple[str, str | bytes], ...]:
+    """Metadata that carries the current request context (correlation id, the caller) to the next service."""
+    md: list[tuple[str, str | bytes]] = [(GRPC_CORRELATION_KEY, current_correlation_id())]
+    if (principal := current_principal()) is not None:
+        md.extend(to_metadata(principal))
     return tuple(md)
 
 

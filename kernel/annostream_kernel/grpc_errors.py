@@ -1,4 +1,5 @@
-"""The one interceptor that maps domain errors to gRPC status codes, and binds request context."""
+"""The one interceptor that binds request context (correlation id, the caller), enforces the method's
+classification in the authorization policy, and maps domain errors to gRPC status codes."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from typing import Any
 import grpc
 from grpc import aio
 
-from .context import GRPC_ACTOR_KEY, GRPC_CORRELATION_KEY, GRPC_ROLE_KEY, GRPC_TEAM_KEY, bind_request
-from .errors import DomainError
+from .authz import bind_principal, from_metadata
+from .context import GRPC_CORRELATION_KEY, bind_request
+from .errors import DomainError, PermissionDenied, Unauthenticated
 from .logs import get_logger
+from .policy import GRPC_METHODS, Rule, Target
 
 log = get_logger(__name__)
 
@@ -31,17 +34,30 @@ async def abort_with(context: aio.ServicerContext[Any, Any], err: DomainError) -
     await context.abort(_status(err), err.message, trailing_metadata=trailers)
 
 
-def _bind(context: aio.ServicerContext[Any, Any]) -> None:
-    md = {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
-    bind_request(
-        md.get(GRPC_CORRELATION_KEY), md.get(GRPC_ACTOR_KEY, ""), md.get(GRPC_TEAM_KEY, ""), md.get(GRPC_ROLE_KEY, "")
-    )
+def _bind(context: aio.ServicerContext[Any, Any], rule: Rule | None, method: str) -> None:
+    """Bind the correlation id and the caller; refuse what the method's rule does not let through."""
+    md = list(context.invocation_metadata() or ())
+    cid = bind_request(next((v for k, v in md if k == GRPC_CORRELATION_KEY and isinstance(v, str)), None))
+    principal = from_metadata(md)
+    bind_principal(principal)
+    if principal is not None:
+        bind_request(cid, principal.user)
+    if rule is None:
+        raise PermissionDenied(f"{method} is not classified in the authorization policy", field="method")
+    if rule.target is Target.PUBLIC:
+        return
+    if principal is None:
+        raise Unauthenticated("the call carries no identity (x-annostream-user metadata)", field="identity")
+    if rule.target is Target.SERVICE and not principal.service:
+        raise PermissionDenied(f"{method} is for annostream's own services only", field="method")
 
 
 def _wrap_unary(behavior: Callable[..., Awaitable[Any]], method: str) -> Callable[..., Awaitable[Any]]:
+    rule = GRPC_METHODS.get(method)
+
     async def wrapper(request: Any, context: aio.ServicerContext[Any, Any]) -> Any:
-        _bind(context)
         try:
+            _bind(context, rule, method)
             return await behavior(request, context)
         except DomainError as err:
             log.info("request_rejected", method=method, code=err.code_name, error=err.message)
@@ -56,9 +72,11 @@ def _wrap_unary(behavior: Callable[..., Awaitable[Any]], method: str) -> Callabl
 
 
 def _wrap_stream(behavior: Callable[..., Any], method: str) -> Callable[..., Any]:
+    rule = GRPC_METHODS.get(method)
+
     async def wrapper(request: Any, context: aio.ServicerContext[Any, Any]) -> Any:
-        _bind(context)
         try:
+            _bind(context, rule, method)
             async for item in behavior(request, context):
                 yield item
         except DomainError as err:
@@ -69,7 +87,8 @@ def _wrap_stream(behavior: Callable[..., Any], method: str) -> Callable[..., Any
 
 
 class DomainErrorInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
-    """Binds correlation id / actor from metadata and turns DomainError into a status code."""
+    """Binds correlation id and caller from metadata, applies the method's policy rule, and turns DomainError into
+    a status code."""
 
     def __init__(self) -> None:
         self._wrapped: dict[str, grpc.RpcMethodHandler] = {}

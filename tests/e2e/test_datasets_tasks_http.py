@@ -42,9 +42,10 @@ def _line(i: int, **kw: Any) -> str:
     return json.dumps(frame)
 
 
-def _cli(system: LocalStack, *args: str) -> subprocess.CompletedProcess[str]:
+def _cli(system: LocalStack, client: httpx.Client, *args: str) -> subprocess.CompletedProcess[str]:
+    team = client.headers["X-Annostream-Team"]
     return subprocess.run(
-        [sys.executable, "-m", "annostream_cli.main", "import", *args, "--url", system.url],
+        [sys.executable, "-m", "annostream_cli.main", "import", *args, "--url", system.url, "--team", team],
         capture_output=True,
         text=True,
         timeout=120,
@@ -61,17 +62,17 @@ def test_dataset_version_and_task_lifecycle_over_http(client: httpx.Client, syst
     rows = [_line(i, metadata={"i": i}) for i in range(25)]
     rows[3] = _line(3, rois=[{"type": "rectangle", "points": [[1, 1], [10, 10]], "labels": ["car"]}])
     file.write_text("\n".join(rows) + "\n")
-    done = _cli(system, str(file), "--version", v["version_id"], "--batch", "10")
+    done = _cli(system, client, str(file), "--version", v["version_id"], "--batch", "10")
     assert done.returncode == 0, done.stderr
     assert "25 new frame(s)" in done.stdout and "100.0%" in done.stderr
-    again = _cli(system, str(file), "--version", v["version_id"])
+    again = _cli(system, client, str(file), "--version", v["version_id"])
     assert "0 new frame(s), 25 already there" in again.stdout  # idempotent by frame id
 
     bad = tmp_path / "bad.jsonl"
     bad.write_text(
         "\n".join([_line(100), _line(101), '{"id": "x", "sources": [{"uri": "u", "width": 0, "height": 1}]}'])
     )
-    failed = _cli(system, str(bad), "--version", v["version_id"])
+    failed = _cli(system, client, str(bad), "--version", v["version_id"])
     assert failed.returncode == 1 and "line 3: sources.0.width" in failed.stderr, failed.stderr
     assert _ok(client.get(f"/api/v1/versions/{v['version_id']}"))["frame_count"] == 25  # nothing of the batch
 

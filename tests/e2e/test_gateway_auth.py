@@ -27,7 +27,7 @@ PROTECTED_PATHS = [
     ("get", "/api/v1/datasets"),
     ("post", "/api/v1/datasets"),
     ("get", "/api/v1/versions/nope/frames"),
-    ("get", "/api/v1/media?uri=file:///etc/hostname"),
+    ("get", "/api/v1/media?uri=file:///etc/hostname&version_id=v&frame_id=f"),
     ("get", "/plain"),
     ("get", "/api/v1/me"),
 ]
@@ -150,8 +150,11 @@ def test_proxy_mode_refuses_the_live_websocket_with_401_without_the_proxy_header
         assert body["error"] == "UNAUTHENTICATED" and body["field"] == "X-Auth-Request-User"
 
 
-def test_proxy_mode_opens_the_live_websocket_for_a_signed_in_user(proxied: str) -> None:
-    with connect(_ws(proxied) + _live_path(), additional_headers={"X-Auth-Request-User": "alice"}) as ws:
+def test_proxy_mode_opens_the_live_websocket_for_a_signed_in_user(proxied: str, unique: str) -> None:
+    alice = {"X-Auth-Request-User": "alice"}
+    with httpx.Client(base_url=proxied, timeout=30) as c:
+        version = _task(c, f"live-{unique}", **alice)["annotated_version_id"]
+    with connect(_ws(proxied) + _live_path(version), additional_headers=alice) as ws:
         assert json.loads(ws.recv(timeout=30))["type"] == "subscribed"
 
 
@@ -168,8 +171,10 @@ def test_dev_mode_takes_the_user_from_x_annostream_user_and_ignores_the_proxy_he
         assert c.delete(f"/api/v1/tasks/{task['task_id']}", headers=admin).status_code == 204
 
 
-def test_dev_mode_opens_the_live_websocket_without_identity_headers(system: LocalStack) -> None:
-    with connect(_ws(system.url) + _live_path()) as ws:
+def test_dev_mode_opens_the_live_websocket_without_identity_headers(system: LocalStack, unique: str) -> None:
+    with httpx.Client(base_url=system.url, timeout=30) as c:
+        version = _task(c, f"live-{unique}")["annotated_version_id"]
+    with connect(_ws(system.url) + _live_path(version)) as ws:
         assert json.loads(ws.recv(timeout=30))["type"] == "subscribed"
 
 
@@ -192,7 +197,20 @@ def test_me_tells_the_ui_who_the_proxy_signed_in_and_that_identity_comes_from_th
     headers = {"X-Auth-Request-User": f"alice-{unique}", "X-Auth-Request-Groups": "vision,vision:admin"}
     with httpx.Client(base_url=proxied, timeout=30) as c:
         me = _ok(c.get("/api/v1/me", headers={**headers, "X-Annostream-Team": "vision"}))
-        assert me == {"user": f"alice-{unique}", "team": "vision", "role": "admin", "dev_auth": False}
+        assert me == {
+            "user": f"alice-{unique}",
+            "team": "vision",
+            "role": "admin",
+            "roles": ["admin", "annotator"],
+            "teams": [
+                {
+                    "team": "vision",
+                    "roles": ["admin", "annotator"],
+                    "permissions": ["administer", "annotate", "manage", "read", "review"],
+                }
+            ],
+            "dev_auth": False,
+        }
         page = c.get("/plain", headers=headers)
         assert "(via the proxy)" in page.text and "dev mode" not in page.text
 
@@ -200,4 +218,11 @@ def test_me_tells_the_ui_who_the_proxy_signed_in_and_that_identity_comes_from_th
 def test_me_in_dev_mode_echoes_the_dev_headers(system: LocalStack) -> None:
     with httpx.Client(base_url=system.url, timeout=30) as c:
         me = _ok(c.get("/api/v1/me", headers={"X-Annostream-User": "bob"}))
-        assert me == {"user": "bob", "team": "default", "role": "member", "dev_auth": True}
+        assert me == {
+            "user": "bob",
+            "team": "default",
+            "role": "annotator",
+            "roles": ["annotator"],
+            "teams": [{"team": "default", "roles": ["annotator"], "permissions": ["annotate", "manage", "read"]}],
+            "dev_auth": True,
+        }

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
-from grpc import aio
 
+from annostream_cli.grpc_identity import IdentityStub, channel
 from annostream_cli.stack import LocalStack
 from annostream_protos.annotation.v1 import annotation_service_pb2_grpc
 from annostream_protos.datasets.v1 import datasets_service_pb2 as ds
@@ -20,23 +21,46 @@ from ..conftest import service_addr
 from .grpc_helpers import USER_MD
 
 
+def as_user(user: str, team: str = "default", role: str = "admin") -> tuple[tuple[str, str], ...]:
+    """Metadata of a caller: `user`, a member of `team` with `role`."""
+    return (("x-annostream-user", user), ("x-annostream-team", team), ("x-annostream-role", role))
+
+
+class AnnotatorCalls:
+    """The iterator's stub whose lease and navigation calls act as the request's `annotator` (as the gateway
+    does for the signed-in user), unless the call passes metadata of its own."""
+
+    def __init__(self, stub: iterator_service_pb2_grpc.IteratorServiceStub) -> None:
+        self._stub = stub
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._stub, name)
+
+        def invoke(request: Any, **kw: Any) -> Any:
+            if "metadata" not in kw and getattr(request, "annotator", ""):
+                kw["metadata"] = as_user(request.annotator)
+            return method(request, **kw)
+
+        return invoke
+
+
 @dataclass
 class Stubs:
     datasets: datasets_service_pb2_grpc.DatasetsServiceStub
     tasks: tasks_service_pb2_grpc.TasksServiceStub
-    iterator: iterator_service_pb2_grpc.IteratorServiceStub
+    iterator: Any  # AnnotatorCalls over IteratorServiceStub
     annotation: annotation_service_pb2_grpc.AnnotationServiceStub
 
 
 @pytest.fixture
 async def stubs(system: LocalStack) -> AsyncIterator[Stubs]:
-    chans = {c: aio.insecure_channel(service_addr(system, c)) for c in ("datasets", "tasks", "iterator", "annotation")}
+    chans = {c: channel(service_addr(system, c)) for c in ("datasets", "tasks", "iterator", "annotation")}
     try:
         yield Stubs(
-            datasets_service_pb2_grpc.DatasetsServiceStub(chans["datasets"]),
-            tasks_service_pb2_grpc.TasksServiceStub(chans["tasks"]),
-            iterator_service_pb2_grpc.IteratorServiceStub(chans["iterator"]),
-            annotation_service_pb2_grpc.AnnotationServiceStub(chans["annotation"]),
+            IdentityStub(datasets_service_pb2_grpc.DatasetsServiceStub(chans["datasets"])),
+            IdentityStub(tasks_service_pb2_grpc.TasksServiceStub(chans["tasks"])),
+            AnnotatorCalls(IdentityStub(iterator_service_pb2_grpc.IteratorServiceStub(chans["iterator"]))),
+            IdentityStub(annotation_service_pb2_grpc.AnnotationServiceStub(chans["annotation"])),
         )
     finally:
         for ch in chans.values():
@@ -56,12 +80,20 @@ def frames(n: int, context: str = "ctx") -> list[t.Frame]:
     ]
 
 
-async def make_version(stubs: Stubs, unique: str, n: int, *, publish: bool) -> ds.Version:
-    """A dataset with one version holding n frames, published or left Draft."""
-    d = (await stubs.datasets.CreateDataset(ds.CreateDatasetRequest(name=f"ds-{unique}"), metadata=USER_MD)).dataset
-    v = (await stubs.datasets.CreateVersion(ds.CreateVersionRequest(dataset_id=d.dataset_id, name="v1"))).version
+async def make_version(
+    stubs: Stubs, unique: str, n: int, *, publish: bool, md: tuple[tuple[str, str], ...] = USER_MD
+) -> ds.Version:
+    """A dataset with one version holding n frames, published or left Draft (made by the caller of `md`, in its
+    team: team "default" unless `md` names another)."""
+    d = (await stubs.datasets.CreateDataset(ds.CreateDatasetRequest(name=f"ds-{unique}"), metadata=md)).dataset
+    req = ds.CreateVersionRequest(dataset_id=d.dataset_id, name="v1")
+    v = (await stubs.datasets.CreateVersion(req, metadata=md)).version
     if n:
-        await stubs.datasets.ImportFrames(ds.ImportFramesRequest(version_id=v.version_id, frames=frames(n)))
+        await stubs.datasets.ImportFrames(
+            ds.ImportFramesRequest(version_id=v.version_id, frames=frames(n)), metadata=md
+        )
     if publish:
-        v = (await stubs.datasets.PublishVersion(ds.PublishVersionRequest(version_id=v.version_id))).version
+        v = (
+            await stubs.datasets.PublishVersion(ds.PublishVersionRequest(version_id=v.version_id), metadata=md)
+        ).version
     return v

@@ -12,7 +12,7 @@ from grpc import aio
 
 from annostream_kernel.grpc_errors import ERROR_DETAILS_KEY
 
-USER_MD = (("x-annostream-user", "tester"),)
+USER_MD = (("x-annostream-user", "tester"), ("x-annostream-role", "admin"))  # an admin of its team
 
 
 async def rpc_error(call: Any) -> aio.AioRpcError:

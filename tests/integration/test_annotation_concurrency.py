@@ -17,6 +17,7 @@ import pytest
 from grpc import aio
 
 from annostream_cli.embedded import _set_pdeathsig, free_port
+from annostream_cli.grpc_identity import IdentityStub, channel
 from annostream_cli.stack import LocalStack
 from annostream_protos.annotation.v1 import annotation_service_pb2 as ann
 from annostream_protos.annotation.v1 import annotation_service_pb2_grpc as ann_grpc
@@ -66,8 +67,8 @@ def second(system: LocalStack, tmp_path: Path) -> Iterator[AnnotationProcess]:
 async def _ready(target: str) -> None:
     for _ in range(200):
         try:
-            async with aio.insecure_channel(target) as ch:
-                await ann_grpc.AnnotationServiceStub(ch).GetFrame(
+            async with channel(target) as ch:
+                await IdentityStub(ann_grpc.AnnotationServiceStub(ch)).GetFrame(
                     ann.GetFrameRequest(frame=t.FrameRef(version_id="x", frame_id="y")), timeout=1
                 )
         except aio.AioRpcError as err:
@@ -121,12 +122,12 @@ async def test_fifty_writers_through_two_processes_lose_no_acknowledged_edit(
     frames = await _frames(stubs, unique, 5)
     await _ready(f"127.0.0.1:{second.port}")
     channels = [
-        aio.insecure_channel(service_addr(system, "annotation")),
-        aio.insecure_channel(f"127.0.0.1:{second.port}"),
+        channel(service_addr(system, "annotation")),
+        channel(f"127.0.0.1:{second.port}"),
     ]
     acked: dict[str, list[str]] = {}
     try:
-        stubs_ = [ann_grpc.AnnotationServiceStub(ch) for ch in channels]
+        stubs_ = [IdentityStub(ann_grpc.AnnotationServiceStub(ch)) for ch in channels]
         ends = await asyncio.gather(
             *(_writer(stubs_[w % 2], frames[w % 5], f"w{w}-{unique}", 6, acked) for w in range(50))
         )
@@ -164,8 +165,8 @@ async def test_kill_9_during_load_loses_nothing_and_subscribers_see_each_event_o
     await _ready(target)
     acked: dict[str, list[str]] = {}
     stop = asyncio.Event()
-    async with aio.insecure_channel(target) as ch:
-        stub = ann_grpc.AnnotationServiceStub(ch)
+    async with channel(target) as ch:
+        stub = IdentityStub(ann_grpc.AnnotationServiceStub(ch))
         writers = [
             asyncio.create_task(_writer(stub, frames[w % 3], f"k{w}-{unique}", 40, acked, stop)) for w in range(12)
         ]

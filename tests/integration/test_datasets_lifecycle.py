@@ -42,7 +42,7 @@ async def test_datasets_list_by_name_with_paging_rename_and_delete(stubs: Stubs,
     )
     assert renamed.dataset.name == "z"
     err = await rpc_error(stubs.datasets.RenameDataset(ds.RenameDatasetRequest(dataset_id=a.dataset_id, name="q")))
-    assert_status(err, grpc.StatusCode.PERMISSION_DENIED, "dataset_id")  # another team's dataset
+    assert_status(err, grpc.StatusCode.NOT_FOUND, "dataset_id")  # another team's dataset: as if it did not exist
 
     await stubs.datasets.DeleteDataset(ds.DeleteDatasetRequest(dataset_id=a.dataset_id), metadata=md)
     err = await rpc_error(stubs.datasets.GetDataset(ds.GetDatasetRequest(dataset_id=a.dataset_id)))

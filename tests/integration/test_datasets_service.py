@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 
 import grpc
 import pytest
-from grpc import aio
 
+from annostream_cli.grpc_identity import IdentityStub, channel
 from annostream_cli.stack import LocalStack
 from annostream_protos.datasets.v1 import datasets_service_pb2 as api
 from annostream_protos.datasets.v1 import datasets_service_pb2_grpc as api_grpc
@@ -20,8 +20,8 @@ from .grpc_helpers import USER_MD, assert_status, rpc_error
 
 @pytest.fixture
 async def stub(system: LocalStack) -> AsyncIterator[api_grpc.DatasetsServiceStub]:
-    async with aio.insecure_channel(service_addr(system, "datasets")) as ch:
-        yield api_grpc.DatasetsServiceStub(ch)
+    async with channel(service_addr(system, "datasets")) as ch:
+        yield IdentityStub(api_grpc.DatasetsServiceStub(ch))
 
 
 def frame(i: int, **kw: object) -> t.Frame:

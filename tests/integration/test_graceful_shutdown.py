@@ -16,6 +16,7 @@ import nats
 from grpc import aio
 
 from annostream_cli.embedded import free_port
+from annostream_cli.grpc_identity import IdentityStub, channel
 from annostream_protos.datasets.v1 import datasets_service_pb2 as api
 from annostream_protos.datasets.v1 import datasets_service_pb2_grpc as api_grpc
 from annostream_protos.events.v1 import envelope_pb2
@@ -24,8 +25,10 @@ from annostream_protos.events.v1 import envelope_pb2
 async def _wait_serving(target: str) -> None:
     for _ in range(200):
         try:
-            async with aio.insecure_channel(target) as ch:
-                await api_grpc.DatasetsServiceStub(ch).GetDataset(api.GetDatasetRequest(dataset_id="probe"), timeout=1)
+            async with channel(target) as ch:
+                await IdentityStub(api_grpc.DatasetsServiceStub(ch)).GetDataset(
+                    api.GetDatasetRequest(dataset_id="probe"), timeout=1
+                )
         except aio.AioRpcError as err:
             if err.code() == grpc.StatusCode.NOT_FOUND:
                 return
@@ -57,15 +60,17 @@ async def test_sigterm_under_load_loses_no_acknowledged_request(
         await _wait_serving(target)
 
         async def writer(n: int) -> None:
-            async with aio.insecure_channel(target) as ch:
-                stub = api_grpc.DatasetsServiceStub(ch)
+            async with channel(target) as ch:
+                stub = IdentityStub(api_grpc.DatasetsServiceStub(ch))
                 i = 0
                 while not stop.is_set():
                     i += 1
                     name = f"w{n}-{i}"
                     try:
                         resp = await stub.CreateDataset(
-                            api.CreateDatasetRequest(name=name), timeout=5, metadata=(("x-annostream-team", team),)
+                            api.CreateDatasetRequest(name=name),
+                            timeout=5,
+                            metadata=(("x-annostream-user", "tester"), ("x-annostream-team", team)),
                         )
                         acked.append(resp.dataset.dataset_id)
                     except aio.AioRpcError as err:

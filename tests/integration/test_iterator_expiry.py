@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from datetime import timedelta
 
 import asyncpg
+import pytest
 from google.protobuf import any_pb2
 
 from annostream_iterator.adapters.progress import ProgressEmitter
 from annostream_iterator.domain.model import NextFrame
 from annostream_iterator.service_layer.events import on_datasets_event, on_tasks_event
 from annostream_iterator.service_layer.handlers import IteratorHandlers
+from annostream_kernel.authz import bind_principal, service_principal
 from annostream_kernel.db import create_pool, migrate
 from annostream_protos.events.v1 import datasets_pb2, envelope_pb2, iterator_pb2, tasks_pb2
 from annostream_protos.types.v1 import filters_pb2 as fl
@@ -20,6 +23,14 @@ from .conftest import frames
 from .iterator_helpers import build_plan, frame, index, iterator_pool
 
 __all__ = ["iterator_pool"]
+
+
+@pytest.fixture(autouse=True)
+def internal_caller() -> Iterator[None]:
+    """These tests drive the iterator's handlers in-process, as one of annostream's own services."""
+    bind_principal(service_principal("tests"))
+    yield
+    bind_principal(None)
 
 
 async def test_an_expired_lease_returns_the_frame_to_the_queue(iterator_pool: asyncpg.Pool) -> None:

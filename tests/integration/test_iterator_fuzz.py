@@ -12,6 +12,7 @@ from grpc import aio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from annostream_cli.grpc_identity import IdentityStub, channel
 from annostream_cli.stack import LocalStack
 from annostream_iterator.adapters import messages
 from annostream_iterator.adapters.index import IndexStore
@@ -181,8 +182,8 @@ def test_fuzzed_selections_are_refused_with_a_field_or_run_without_sql_errors(lo
 
 
 async def test_validate_selection_over_grpc_answers_invalid_argument_with_position(system: LocalStack) -> None:
-    async with aio.insecure_channel(service_addr(system, "iterator")) as ch:
-        stub = iterator_service_pb2_grpc.IteratorServiceStub(ch)
+    async with channel(service_addr(system, "iterator")) as ch:
+        stub = IdentityStub(iterator_service_pb2_grpc.IteratorServiceStub(ch))
         bad = fl.FrameSelection(mode=fl.FILTER_MODE_CUSTOM, filters=[fl.FrameFilter(frame_query="meta.speed:[10 50]")])
         with pytest.raises(aio.AioRpcError) as exc:
             await stub.ValidateSelection(it.ValidateSelectionRequest(selection=bad))

@@ -16,6 +16,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from annostream_annotation.bootstrap import definition as annotation_definition
 from annostream_annotation.config import AnnotationSettings
 from annostream_cli.embedded import EmbeddedPostgres, NatsServer
+from annostream_cli.grpc_identity import channel
 from annostream_datasets.bootstrap import definition
 from annostream_datasets.config import DatasetsSettings
 from annostream_kernel.db import create_pool, migrate
@@ -44,7 +45,7 @@ async def test_two_processes_migrating_at_once_apply_each_file_once(postgres_dsn
 
 
 async def _status(port: int) -> int:
-    async with aio.insecure_channel(f"127.0.0.1:{port}") as ch:
+    async with channel(f"127.0.0.1:{port}") as ch:
         resp = await health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(), timeout=2)
         return int(resp.status)
 

@@ -21,7 +21,7 @@ def md(unique: str, user: str) -> tuple[tuple[str, str], ...]:
 
 
 async def _task(stubs: Stubs, unique: str) -> tk.Task:
-    v = await make_version(stubs, unique, 0, publish=False)
+    v = await make_version(stubs, unique, 0, publish=False, md=md(unique, "maker"))
     req = tk.CreateTaskRequest(name="colors", dataset_version_id=v.version_id)
     return (await stubs.tasks.CreateTask(req, metadata=md(unique, "ann"))).task
 
@@ -60,7 +60,7 @@ async def test_an_unknown_task_is_not_found_and_another_team_may_not_set_colors(
     )
     req = tk.SetLabelColorRequest(task_id=task.task_id, label="car", color="#ff0000")
     err = await rpc_error(stubs.tasks.SetLabelColor(req, metadata=md(f"{unique}-other", "eve")))
-    assert_status(err, grpc.StatusCode.PERMISSION_DENIED, "task_id")
+    assert_status(err, grpc.StatusCode.NOT_FOUND, "task_id")  # another team's task is as if it did not exist
 
 
 async def test_a_color_set_by_one_member_is_read_by_every_member_and_is_an_event(

@@ -67,7 +67,7 @@ async def test_random_order_keeps_the_given_seed_and_generates_one_when_blank(st
 
 async def test_list_pages_through_the_team_s_tasks_newest_first(stubs: Stubs, unique: str) -> None:
     team = (*USER_MD, ("x-annostream-team", f"team-{unique}"))
-    v = await make_version(stubs, unique, 0, publish=False)
+    v = await make_version(stubs, unique, 0, publish=False, md=team)
     ids = [
         (
             await stubs.tasks.CreateTask(

@@ -53,7 +53,7 @@ def md(unique: str, user: str, role: str = "") -> tuple[tuple[str, str], ...]:
 async def test_every_create_parameter_is_validated_and_nothing_is_created(
     stubs: Stubs, unique: str, patch: dict, code: grpc.StatusCode, field: str
 ) -> None:
-    v = await make_version(stubs, unique, 1, publish=True)
+    v = await make_version(stubs, unique, 1, publish=True, md=md(unique, "maker"))
     req = tk.CreateTaskRequest(name="t", dataset_version_id=v.version_id)
     for k, val in patch.items():
         if isinstance(val, list):
@@ -64,12 +64,12 @@ async def test_every_create_parameter_is_validated_and_nothing_is_created(
             setattr(req, k, val)
     err = await rpc_error(stubs.tasks.CreateTask(req, metadata=md(unique, "u")))
     assert_status(err, code, field)
-    tree = await stubs.datasets.ListVersions(ds.ListVersionsRequest(dataset_id=v.dataset_id))
+    tree = await stubs.datasets.ListVersions(ds.ListVersionsRequest(dataset_id=v.dataset_id), metadata=md(unique, "u"))
     assert tree.total_size == 1  # no child version was created for a rejected task
 
 
 async def test_custom_filters_are_checked_by_the_iterator_before_anything_is_created(stubs: Stubs, unique: str) -> None:
-    v = await make_version(stubs, unique, 1, publish=True)
+    v = await make_version(stubs, unique, 1, publish=True, md=md(unique, "maker"))
     bad = f.FrameSelection(
         mode=f.FILTER_MODE_CUSTOM,
         filters=[f.FrameFilter(roi_rules=[f.RoiRule(kind=f.ROI_RULE_KIND_INCLUDE, label_expression="car AND (")])],
@@ -79,13 +79,13 @@ async def test_custom_filters_are_checked_by_the_iterator_before_anything_is_cre
     # INVALID_ARGUMENT naming the rule once the iterator validates; UNAVAILABLE while it cannot.
     assert err.code() in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.UNAVAILABLE), err.details()
     assert "selection" in (err.details() or "")
-    tree = await stubs.datasets.ListVersions(ds.ListVersionsRequest(dataset_id=v.dataset_id))
+    tree = await stubs.datasets.ListVersions(ds.ListVersionsRequest(dataset_id=v.dataset_id), metadata=md(unique, "u"))
     assert tree.total_size == 1
 
 
 async def test_list_view_options_filter_sort_page_and_count(stubs: Stubs, unique: str) -> None:
-    v1 = await make_version(stubs, unique, 0, publish=False)
-    v2 = await make_version(stubs, f"{unique}-2", 0, publish=False)
+    v1 = await make_version(stubs, unique, 0, publish=False, md=md(unique, "maker"))
+    v2 = await make_version(stubs, f"{unique}-2", 0, publish=False, md=md(unique, "maker"))
     made = {}
     for name, user, v in [("delta", "ann", v1), ("Alpha", "bob", v1), ("charlie", "ann", v2), ("bravo", "ann", v1)]:
         req = tk.CreateTaskRequest(name=name, dataset_version_id=v.version_id)
@@ -124,7 +124,7 @@ async def test_list_view_options_filter_sort_page_and_count(stubs: Stubs, unique
 
 
 async def test_info_shows_both_versions_filters_iteration_and_progress(stubs: Stubs, unique: str) -> None:
-    v = await make_version(stubs, unique, 3, publish=True)
+    v = await make_version(stubs, unique, 3, publish=True, md=md(unique, "maker"))
     req = tk.CreateTaskRequest(
         name="info",
         dataset_version_id=v.version_id,
@@ -144,18 +144,22 @@ async def test_info_shows_both_versions_filters_iteration_and_progress(stubs: St
 
 
 async def test_only_the_owner_or_a_team_admin_completes_reopens_or_deletes(stubs: Stubs, unique: str) -> None:
-    v = await make_version(stubs, unique, 1, publish=True)
+    v = await make_version(stubs, unique, 1, publish=True, md=md(unique, "maker"))
     task = (
         await stubs.tasks.CreateTask(
             tk.CreateTaskRequest(name="own", dataset_version_id=v.version_id), metadata=md(unique, "ann")
         )
     ).task
     tid = task.task_id
-    for who in (md(unique, "bob"), md(f"{unique}-x", "eve", "admin")):
+    # a member who is not the owner lacks the permission; another team's admin does not see the task at all
+    for who, code in (
+        (md(unique, "bob"), grpc.StatusCode.PERMISSION_DENIED),
+        (md(f"{unique}-x", "eve", "admin"), grpc.StatusCode.NOT_FOUND),
+    ):
         err = await rpc_error(stubs.tasks.CompleteTask(tk.CompleteTaskRequest(task_id=tid), metadata=who))
-        assert_status(err, grpc.StatusCode.PERMISSION_DENIED, "task_id")
+        assert_status(err, code, "task_id")
         err = await rpc_error(stubs.tasks.DeleteTask(tk.DeleteTaskRequest(task_id=tid), metadata=who))
-        assert_status(err, grpc.StatusCode.PERMISSION_DENIED, "task_id")
+        assert_status(err, code, "task_id")
 
     done = await stubs.tasks.CompleteTask(tk.CompleteTaskRequest(task_id=tid), metadata=md(unique, "ann"))
     assert done.task.status == tk.TASK_STATUS_COMPLETED and done.task.HasField("completed_at")
@@ -169,12 +173,14 @@ async def test_only_the_owner_or_a_team_admin_completes_reopens_or_deletes(stubs
     await stubs.tasks.DeleteTask(tk.DeleteTaskRequest(task_id=tid), metadata=md(unique, "boss", "admin"))
     err = await rpc_error(stubs.tasks.GetTask(tk.GetTaskRequest(task_id=tid)))
     assert_status(err, grpc.StatusCode.NOT_FOUND, "task_id")
-    kept = await stubs.datasets.GetVersion(ds.GetVersionRequest(version_id=task.annotated_version_id))
+    kept = await stubs.datasets.GetVersion(
+        ds.GetVersionRequest(version_id=task.annotated_version_id), metadata=md(unique, "u")
+    )
     assert kept.version.name == "own"  # the annotated version stays
 
 
 async def test_every_lifecycle_change_is_an_event_on_jetstream(stubs: Stubs, unique: str, nats_url: str) -> None:
-    v = await make_version(stubs, unique, 1, publish=False)
+    v = await make_version(stubs, unique, 1, publish=False, md=md(unique, "maker"))
     who = md(unique, "ann")
     task = (
         await stubs.tasks.CreateTask(tk.CreateTaskRequest(name="ev", dataset_version_id=v.version_id), metadata=who)

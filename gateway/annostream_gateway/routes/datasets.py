@@ -16,7 +16,7 @@ from annostream_protos.types.v1 import frames_pb2 as t
 
 from .. import builders, serializers
 from ..clients import Clients
-from ..schemas import CreateDatasetBody, CreateVersionBody, FrameBody, RenameDatasetBody
+from ..schemas import CreateDatasetBody, CreateVersionBody, DatasetSharingBody, FrameBody, RenameDatasetBody
 from .deps import clients, identity
 
 router = APIRouter(prefix="/api/v1", tags=["datasets"], dependencies=[Depends(identity)])
@@ -60,6 +60,14 @@ async def delete_dataset(dataset_id: str, c: C) -> Response:
     """Delete a dataset with its versions and frames; 409 while a task references it."""
     await call(c.datasets.DeleteDataset, ds.DeleteDatasetRequest(dataset_id=dataset_id), timeout=c.timeout)
     return Response(status_code=204)
+
+
+@router.put("/datasets/{dataset_id}/sharing")
+async def set_sharing(dataset_id: str, body: DatasetSharingBody, c: C) -> dict[str, Any]:
+    """Share the dataset read-only with exactly these teams (team admins): they may read its team's versions,
+    frames and statistics, and create tasks on its Published versions (each annotates a child version of theirs)."""
+    req = ds.SetDatasetSharingRequest(dataset_id=dataset_id, teams=body.teams)
+    return serializers.dataset((await call(c.datasets.SetDatasetSharing, req, timeout=c.timeout)).dataset)
 
 
 @router.post("/datasets/{dataset_id}/versions", status_code=201)

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Header, Request
 from starlette.requests import HTTPConnection
 
+from annostream_kernel.authz import bind_principal
 from annostream_kernel.context import bind_request
 
 from ..auth import dev_caller, proxy_caller
@@ -28,16 +29,18 @@ async def identity(
     x_auth_request_user: Annotated[str | None, Header(description=PROXY_ONLY)] = None,
     x_auth_request_groups: Annotated[str | None, Header(description=PROXY_ONLY)] = None,
 ) -> str:
-    """The caller (see auth.py), bound to the request context; HTTP routes and the live WebSocket use it.
+    """The caller (see auth.py), bound to the request context (and so to every gRPC call the request makes); HTTP
+    routes and the live WebSocket use it.
 
-    Dev mode: X-Annostream-User (default "anonymous"); X-Annostream-Role: admin makes the caller an admin of its
-    team. Proxy mode: X-Auth-Request-User or 401; admin of team T iff X-Auth-Request-Groups holds "T:admin"."""
+    Dev mode: X-Annostream-User (default "anonymous") in X-Annostream-Team with X-Annostream-Role (annotator,
+    reviewer, admin). Proxy mode: X-Auth-Request-User or 401; teams and roles from X-Auth-Request-Groups."""
     settings: GatewaySettings = conn.app.state.settings
     if settings.dev_auth:
         caller = dev_caller(x_annostream_user, x_annostream_team, x_annostream_role)
     else:
         caller = proxy_caller(x_auth_request_user, x_auth_request_groups, x_annostream_team)
-    bind_request(x_correlation_id, caller.user, caller.team, caller.role)
+    bind_principal(caller)
+    bind_request(x_correlation_id, caller.user)
     return caller.user
 
 

@@ -13,9 +13,13 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
 from annostream_kernel.events import subject_token
+from annostream_kernel.grpc_client import call
 from annostream_kernel.logs import get_logger
+from annostream_protos.datasets.v1 import datasets_service_pb2 as ds
 from annostream_protos.events.v1 import annotation_pb2, envelope_pb2, tasks_pb2
+from annostream_protos.tasks.v1 import tasks_service_pb2 as tk
 
+from ..clients import Clients
 from ..config import GatewaySettings
 
 log = get_logger(__name__)
@@ -75,7 +79,10 @@ async def live_frame(ws: WebSocket, version_id: str, frame_id: str, task_id: str
     FrameSaved, published after the write's events): `{"type": "event", "event_type": "FrameSaved", "actor",
     "stream_version" (the frame's version after the write), "event_id", "task_id", "kind", "roi_ids"}`;
     `{"type": "overflow"}` when the client fell too far behind (reload the frame). With `?task_id=`, also
-    `{"type": "label_color", "label", "color", "actor"}` whenever someone sets a label color of that task."""
+    `{"type": "label_color", "label", "color", "actor"}` whenever someone sets a label color of that task.
+
+    The upgrade is refused like the HTTP routes refuse: 404 for a version (or task) the caller cannot read."""
+    await authorize_live(ws.app.state.clients, version_id, task_id)
     await ws.accept()
     queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=QUEUE_MAX)
 
@@ -141,6 +148,13 @@ async def live_frame(ws: WebSocket, version_id: str, frame_id: str, task_id: str
     finally:
         receiver.cancel()
         await _unsubscribe(subs)
+
+
+async def authorize_live(c: Clients, version_id: str, task_id: str) -> None:
+    """Raise the service's NotFound / PermissionDenied unless the caller may read the version (and the task)."""
+    await call(c.datasets.GetVersion, ds.GetVersionRequest(version_id=version_id), timeout=c.timeout)
+    if task_id:
+        await call(c.tasks.GetTask, tk.GetTaskRequest(task_id=task_id), timeout=c.timeout)
 
 
 async def _unsubscribe(subs: list[Subscription]) -> None:

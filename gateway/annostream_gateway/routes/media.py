@@ -1,4 +1,5 @@
-"""Local media for the editor: files of `file://` frame sources, only from configured media roots."""
+"""Local media for the editor: files of `file://` frame sources, only from configured media roots, and only as a
+source (or preview, or mask) of a frame the caller may read."""
 
 from __future__ import annotations
 
@@ -11,9 +12,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse
 
 from annostream_kernel.errors import InvalidArgument, NotFound, PermissionDenied
+from annostream_kernel.grpc_client import call
+from annostream_protos.annotation.v1 import annotation_service_pb2 as ann
+from annostream_protos.types.v1 import frames_pb2 as t
 
+from ..clients import Clients
 from ..config import GatewaySettings
-from .deps import identity
+from .deps import clients, identity
 
 router = APIRouter(prefix="/api/v1", tags=["media"], dependencies=[Depends(identity)])
 
@@ -37,9 +42,25 @@ def resolve_media(uri: str, roots: list[Path]) -> Path:
     return path
 
 
+def frame_uris(frame: t.Frame) -> set[str]:
+    """Every media URI a frame names: its sources, their previews and masks."""
+    return {u for s in frame.sources for u in (s.uri, s.preview_uri, *(m.uri for m in s.masks)) if u}
+
+
 @router.get("/media", response_class=FileResponse)
-async def media(request: Request, uri: Annotated[str, Query(min_length=1, max_length=4096)]) -> FileResponse:
-    """Serve the file of a `file://` frame source from a configured media root."""
+async def media(
+    request: Request,
+    c: Annotated[Clients, Depends(clients)],
+    uri: Annotated[str, Query(min_length=1, max_length=4096)],
+    version_id: Annotated[str, Query(min_length=1, max_length=512)],
+    frame_id: Annotated[str, Query(min_length=1, max_length=512)],
+) -> FileResponse:
+    """Serve the file of a `file://` source (or preview, or mask) of a frame the caller may read, from a
+    configured media root."""
+    req = ann.GetFrameRequest(frame=t.FrameRef(version_id=version_id, frame_id=frame_id))
+    frame = (await call(c.annotation.GetFrame, req, timeout=c.timeout)).frame
+    if uri not in frame_uris(frame.base):
+        raise NotFound("is not a source, preview or mask of this frame", field="uri")
     settings: GatewaySettings = request.app.state.settings
     path = resolve_media(uri, settings.media_root_paths)
     media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"

@@ -10,6 +10,7 @@ from annostream_kernel.streams import ANNOTATION, DATASETS
 from annostream_protos.annotation.v1 import annotation_service_pb2, annotation_service_pb2_grpc
 
 from .entrypoints.grpc_api import AnnotationServicer
+from .service_layer.access import VersionAccess
 from .service_layer.consumers import datasets_batch_handler, datasets_handler
 
 SCHEMA = "annotation"
@@ -17,7 +18,7 @@ SCHEMA = "annotation"
 
 def _register(server: aio.Server, res: Resources) -> None:
     annotation_service_pb2_grpc.add_AnnotationServiceServicer_to_server(
-        AnnotationServicer(res.pool, res.notify_channel), server
+        AnnotationServicer(res.pool, res.notify_channel, VersionAccess(res.pool)), server
     )
 
 

@@ -15,7 +15,7 @@ export interface StageHandlers {
 
 export interface SourceStageProps {
   prefix: string; // id prefix of the stage's elements ("stage" when it is the only one on the page)
-  frameKey: string; // changes when another frame is shown
+  frameKey: string; // `<version id>/<frame id>`: changes when another frame is shown
   source: Source;
   rois: StageRoi[];
   selected: string | null;
@@ -60,8 +60,8 @@ export function SourceStage(p: SourceStageProps) {
 
   const maskKey = source.masks.map((m) => m.uri).join("\n");
   useEffect(() => {
-    stage.current?.setFrame(imageUrl(source.preview_uri || source.uri), source.width, source.height);
-    stage.current?.setMasks(source.masks.map((m) => ({ id: m.id, uri: imageUrl(m.uri) })));
+    stage.current?.setFrame(imageUrl(source.preview_uri || source.uri, p.frameKey), source.width, source.height);
+    stage.current?.setMasks(source.masks.map((m) => ({ id: m.id, uri: imageUrl(m.uri, p.frameKey) })));
   }, [p.prefix, p.frameKey, source.id, source.uri, source.preview_uri, source.width, source.height, maskKey]);
   useEffect(() => stage.current?.setRois(p.rois), [p.prefix, p.frameKey, source.id, p.rois]);
   useEffect(() => stage.current?.setMode(p.mode), [p.prefix, source.id, p.mode]);

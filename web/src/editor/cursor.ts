@@ -43,7 +43,11 @@ export function cursorFromUrl(): Cursor | null {
 }
 
 /** http(s) and data: images load directly; local `file://` media come through the gateway (only from its media
- * roots; anything else fails to load and the stage shows a blank canvas of the source's size). */
-export function imageUrl(uri: string): string {
-  return uri.startsWith("file:") ? `/api/v1/media?uri=${encodeURIComponent(uri)}` : uri;
+ * roots, and only as a source or mask of a frame the user may read; anything else fails to load and the stage shows
+ * a blank canvas of the source's size). `frameKey` is `<version id>/<frame id>`. */
+export function imageUrl(uri: string, frameKey: string): string {
+  if (!uri.startsWith("file:")) return uri;
+  const cut = frameKey.indexOf("/");
+  const q = new URLSearchParams({ uri, version_id: frameKey.slice(0, cut), frame_id: frameKey.slice(cut + 1) });
+  return `/api/v1/media?${q.toString()}`;
 }

@@ -15,15 +15,32 @@ class AnnotationStore:
     def __init__(self, conn: Conn) -> None:
         self.conn = conn
 
-    async def upsert_version(self, version_id: str, dataset_id: str, parent: str | None) -> None:
-        """Record a version and its parent."""
+    async def upsert_version(self, version_id: str, dataset_id: str, parent: str | None, team: str | None) -> None:
+        """Record a version, its parent and its owning team (None: the dataset's)."""
         await self.conn.execute(
-            "INSERT INTO versions (version_id, dataset_id, parent_version_id) VALUES ($1, $2, $3)"
+            "INSERT INTO versions (version_id, dataset_id, parent_version_id, team) VALUES ($1, $2, $3, $4)"
             " ON CONFLICT (version_id) DO NOTHING",
             version_id,
             dataset_id,
             parent,
+            team,
         )
+
+    async def upsert_dataset(self, dataset_id: str, team: str) -> None:
+        """Record a dataset's team."""
+        await self.conn.execute(
+            "INSERT INTO datasets (dataset_id, team) VALUES ($1, $2) ON CONFLICT (dataset_id) DO NOTHING",
+            dataset_id,
+            team,
+        )
+
+    async def share_dataset(self, dataset_id: str, teams: list[str]) -> None:
+        """Replace the teams a dataset is shared with."""
+        await self.conn.execute("UPDATE datasets SET shared_with = $2 WHERE dataset_id = $1", dataset_id, teams)
+
+    async def delete_dataset(self, dataset_id: str) -> None:
+        """Forget a deleted dataset's team and sharing."""
+        await self.conn.execute("DELETE FROM datasets WHERE dataset_id = $1", dataset_id)
 
     async def publish_version(self, version_id: str) -> None:
         """Mark a version read-only."""

@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 
 from annostream_kernel.errors import DomainError, InvalidArgument
+from annostream_kernel.policy import Permission
 from annostream_kernel.protobuf import struct
 from annostream_protos.annotation.v1 import annotation_service_pb2 as api
 from annostream_protos.annotation.v1 import annotation_service_pb2_grpc as api_grpc
@@ -16,6 +17,7 @@ from annostream_protos.types.v1 import frames_pb2 as t
 
 from ..adapters import messages
 from ..service_layer import history
+from ..service_layer.access import VersionAccess
 from ..service_layer.save import SaveFrame, save_frame
 from ..service_layer.session import FrameSession
 
@@ -31,10 +33,12 @@ def _ref(frame: t.FrameRef) -> tuple[str, str]:
 class AnnotationServicer(api_grpc.AnnotationServiceServicer):
     """annostream.annotation.v1.AnnotationService."""
 
-    def __init__(self, pool: asyncpg.Pool, notify_channel: str) -> None:
+    def __init__(self, pool: asyncpg.Pool, notify_channel: str, access: VersionAccess | None = None) -> None:
         self._pool, self._channel = pool, notify_channel
+        self._access = access or VersionAccess(pool)
 
     async def SaveFrame(self, request: api.SaveFrameRequest, context: Any) -> api.SaveFrameResponse:
+        await self._access.check(Permission.ANNOTATE, request.frame.version_id)
         cmd = SaveFrame(
             version_id=request.frame.version_id,
             frame_id=request.frame.frame_id,
@@ -60,16 +64,19 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
 
     async def GetFrame(self, request: api.GetFrameRequest, context: Any) -> api.GetFrameResponse:
         version_id, frame_id = _ref(request.frame)
+        await self._access.check(Permission.READ, version_id)
         async with self._pool.acquire() as conn:
             s = await FrameSession.open(conn, version_id, frame_id, write=False)
         return api.GetFrameResponse(frame=messages.frame_state(s.ref, s.version, s.base, s.agg.doc))
 
     async def ListFrameEvents(self, request: api.ListFrameEventsRequest, context: Any) -> api.ListFrameEventsResponse:
         version_id, frame_id = _ref(request.frame)
+        await self._access.check(Permission.READ, version_id)
         return await history.list_events(self._pool, version_id, frame_id, request.after_version, request.page_size)
 
     async def GetFrameAt(self, request: api.GetFrameAtRequest, context: Any) -> api.GetFrameAtResponse:
         version_id, frame_id = _ref(request.frame)
+        await self._access.check(Permission.READ, version_id)
         which = request.WhichOneof("at")
         if which is None:
             raise InvalidArgument("give a version or a time", field="at")
@@ -81,6 +88,7 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
 
     async def RevertFrame(self, request: api.RevertFrameRequest, context: Any) -> api.RevertFrameResponse:
         version_id, frame_id = _ref(request.frame)
+        await self._access.check(Permission.ANNOTATE, version_id)
         state, ids = await history.revert(
             self._pool,
             version_id,
@@ -94,6 +102,7 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
 
     async def UndoSave(self, request: api.UndoSaveRequest, context: Any) -> api.UndoSaveResponse:
         version_id, frame_id = _ref(request.frame)
+        await self._access.check(Permission.ANNOTATE, version_id)
         state, ids = await history.undo(self._pool, version_id, frame_id, request.task_id, self._channel)
         return api.UndoSaveResponse(frame=state, event_ids=ids)
 
@@ -107,5 +116,6 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
 
     async def RedoSave(self, request: api.RedoSaveRequest, context: Any) -> api.RedoSaveResponse:
         version_id, frame_id = _ref(request.frame)
+        await self._access.check(Permission.ANNOTATE, version_id)
         state, ids = await history.redo(self._pool, version_id, frame_id, request.task_id, self._channel)
         return api.RedoSaveResponse(frame=state, event_ids=ids)

@@ -42,9 +42,15 @@ def datasets_batch_handler(notify_channel: str) -> BatchHandler:
             if other is None:
                 continue
             if vc := unpack(other, datasets_pb2.VersionCreated):
-                await store.upsert_version(vc.version_id, vc.dataset_id, vc.parent_version_id or None)
+                await store.upsert_version(vc.version_id, vc.dataset_id, vc.parent_version_id or None, vc.team or None)
             elif vp := unpack(other, datasets_pb2.VersionPublished):
                 await store.publish_version(vp.version_id)
+            elif dc := unpack(other, datasets_pb2.DatasetCreated):
+                await store.upsert_dataset(dc.dataset_id, dc.team)
+            elif sc := unpack(other, datasets_pb2.DatasetSharingChanged):
+                await store.share_dataset(sc.dataset_id, list(sc.teams))
+            elif dd := unpack(other, datasets_pb2.DatasetDeleted):
+                await store.delete_dataset(dd.dataset_id)
 
     return handle
 

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from grpc import aio
 
+from annostream_kernel.authz import acting_as_service
 from annostream_kernel.grpc_client import channel, outgoing_metadata
 from annostream_kernel.logs import get_logger
 from annostream_protos.annotation.v1 import annotation_service_pb2 as ann
@@ -37,8 +38,10 @@ class GrpcEditSealer:
         deadline = time.monotonic() + self._timeout
         while time.monotonic() < deadline:
             try:
+                with acting_as_service("datasets"):  # GetVersionStatus is for annostream's own services
+                    md = outgoing_metadata()
                 resp = await self._stub.GetVersionStatus(
-                    ann.GetVersionStatusRequest(version_id=version_id), metadata=outgoing_metadata(), timeout=2
+                    ann.GetVersionStatusRequest(version_id=version_id), metadata=md, timeout=2
                 )
                 if resp.read_only:
                     return True

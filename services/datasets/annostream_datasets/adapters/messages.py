@@ -28,7 +28,12 @@ STATUS = {
 def dataset_msg(d: Dataset) -> api.Dataset:
     """Dataset → API message."""
     return api.Dataset(
-        dataset_id=d.dataset_id, name=d.name, team=d.team, created_at=timestamp(d.created_at), task_count=d.task_count
+        dataset_id=d.dataset_id,
+        name=d.name,
+        team=d.team,
+        created_at=timestamp(d.created_at),
+        task_count=d.task_count,
+        shared_with=d.shared_with,
     )
 
 
@@ -44,6 +49,7 @@ def version_msg(v: Version) -> api.Version:
         created_at=timestamp(v.created_at),
         own_frame_count=v.own_frame_count,
         published_at=timestamp(v.published_at),
+        team=v.team,
     )
 
 

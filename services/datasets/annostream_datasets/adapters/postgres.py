@@ -14,11 +14,19 @@ from .stats_store import StatsStore, TaskRefs
 
 
 def _dataset(r: asyncpg.Record) -> Dataset:
-    return Dataset(r["dataset_id"], r["name"], r["team"], r["created_at"], r["task_count"])
+    return Dataset(r["dataset_id"], r["name"], r["team"], r["created_at"], r["task_count"], tuple(r["shared_with"]))
 
 
+SHARES = "ARRAY(SELECT s.team FROM dataset_shares s WHERE s.dataset_id = d.dataset_id ORDER BY s.team)"
 DATASET_COLUMNS = (
-    "d.*, (SELECT count(*) FROM task_refs t WHERE t.dataset_id = d.dataset_id)::int AS task_count FROM datasets d"
+    "d.*, (SELECT count(*) FROM task_refs t WHERE t.dataset_id = d.dataset_id)::int AS task_count,"
+    f" {SHARES} AS shared_with FROM datasets d"
+)
+VERSION_COLUMNS = (
+    f"v.*, d.team AS dataset_team, {SHARES} AS shared_with FROM versions v JOIN datasets d USING (dataset_id)"
+)
+VISIBLE_TO_TEAM = (
+    "(d.team = $1 OR EXISTS (SELECT 1 FROM dataset_shares s WHERE s.dataset_id = d.dataset_id AND s.team = $1))"
 )
 
 
@@ -54,17 +62,28 @@ class DatasetRepository:
         return True
 
     async def list_page(self, team: str, limit: int, after: tuple[str, str] | None) -> tuple[list[Dataset], int]:
-        """A page of the team's datasets by (name, id), and the team's total."""
+        """A page of the team's datasets and those shared with it, by (name, id), and their total."""
         rows = await self.conn.fetch(
-            f"SELECT {DATASET_COLUMNS} WHERE team = $1 AND ($3::text IS NULL OR (name, dataset_id) > ($3, $4))"
-            " ORDER BY name, dataset_id LIMIT $2",
+            f"SELECT {DATASET_COLUMNS} WHERE {VISIBLE_TO_TEAM}"
+            " AND ($3::text IS NULL OR (d.name, d.dataset_id) > ($3, $4)) ORDER BY d.name, d.dataset_id LIMIT $2",
             team,
             limit,
             after[0] if after else None,
             after[1] if after else "",
         )
-        total = await self.conn.fetchval("SELECT count(*) FROM datasets WHERE team = $1", team)
+        total = await self.conn.fetchval(f"SELECT count(*) FROM datasets d WHERE {VISIBLE_TO_TEAM}", team)
         return [_dataset(r) for r in rows], int(total)
+
+    async def set_shares(self, dataset_id: str, teams: Sequence[str]) -> None:
+        """Make `teams` exactly the teams the dataset is shared with."""
+        await self.conn.execute(
+            "DELETE FROM dataset_shares WHERE dataset_id = $1 AND NOT team = ANY($2::text[])", dataset_id, list(teams)
+        )
+        await self.conn.execute(
+            "INSERT INTO dataset_shares (dataset_id, team) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING",
+            dataset_id,
+            list(teams),
+        )
 
     async def delete(self, dataset_id: str) -> list[str]:
         """Delete the dataset, its versions, frames and statistics; returns the deleted version ids."""
@@ -80,6 +99,7 @@ class DatasetRepository:
         # Children before parents: drop the lineage links first, then the rows.
         await self.conn.execute("UPDATE versions SET parent_version_id = NULL WHERE dataset_id = $1", dataset_id)
         await self.conn.execute("DELETE FROM versions WHERE dataset_id = $1", dataset_id)
+        await self.conn.execute("DELETE FROM dataset_shares WHERE dataset_id = $1", dataset_id)
         await self.conn.execute("DELETE FROM datasets WHERE dataset_id = $1", dataset_id)
         return ids
 
@@ -95,6 +115,9 @@ def _version(r: asyncpg.Record) -> Version:
         created_at=r["created_at"],
         own_frame_count=r["own_frame_count"],
         published_at=r["published_at"],
+        team=r["team"],
+        dataset_team=r["dataset_team"],
+        dataset_shared_with=tuple(r["shared_with"]),
     )
 
 
@@ -107,26 +130,27 @@ class VersionRepository:
     async def add(self, v: Version) -> None:
         """Insert a version; a child's inherited frame count is its parent's total at creation."""
         await self.conn.execute(
-            "INSERT INTO versions (version_id, dataset_id, name, parent_version_id, status, inherited_frame_count)"
-            " VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO versions (version_id, dataset_id, name, parent_version_id, status, inherited_frame_count,"
+            " team) VALUES ($1, $2, $3, $4, $5, $6, $7)",
             v.version_id,
             v.dataset_id,
             v.name,
             v.parent_version_id,
             v.status.value,
             v.frame_count,
+            v.team,
         )
 
     async def get(self, version_id: str, *, for_update: bool = False) -> Version | None:
         """Load one version (optionally locking it for the transaction)."""
-        sql = "SELECT * FROM versions WHERE version_id = $1" + (" FOR UPDATE" if for_update else "")
+        sql = f"SELECT {VERSION_COLUMNS} WHERE v.version_id = $1" + (" FOR UPDATE OF v" if for_update else "")
         r = await self.conn.fetchrow(sql, version_id)
         return _version(r) if r else None
 
     async def many(self, version_ids: list[str]) -> list[Version]:
         """The versions with these ids that exist, in the order asked."""
         rows = await self.conn.fetch(
-            "SELECT v.* FROM unnest($1::text[]) WITH ORDINALITY AS x(id, n) JOIN versions v ON v.version_id = x.id"
+            f"SELECT {VERSION_COLUMNS} JOIN unnest($1::text[]) WITH ORDINALITY AS x(id, n) ON v.version_id = x.id"
             " ORDER BY x.n",
             version_ids,
         )
@@ -134,7 +158,7 @@ class VersionRepository:
 
     async def of_dataset(self, dataset_id: str) -> list[Version]:
         """Every version of a dataset."""
-        rows = await self.conn.fetch("SELECT * FROM versions WHERE dataset_id = $1", dataset_id)
+        rows = await self.conn.fetch(f"SELECT {VERSION_COLUMNS} WHERE v.dataset_id = $1", dataset_id)
         return [_version(r) for r in rows]
 
     async def ancestors(self, version_id: str) -> list[str]:

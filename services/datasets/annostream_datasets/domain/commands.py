@@ -20,6 +20,7 @@ class CreateVersion:
     dataset_id: str
     name: str
     parent_version_id: str | None = None
+    team: str = ""  # the acting team: a child of another team's shared version belongs to it
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,6 @@ class RenameDataset:
 
     dataset_id: str
     name: str
-    team: str
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,6 @@ class DeleteDataset:
     """Delete a dataset with its versions and frames (refused while tasks reference it)."""
 
     dataset_id: str
-    team: str
 
 
 @dataclass(frozen=True)
@@ -51,3 +50,11 @@ class DeleteVersion:
     """Delete a Draft version (refused while tasks reference it)."""
 
     version_id: str
+
+
+@dataclass(frozen=True)
+class ShareDataset:
+    """Share a dataset read-only with exactly these teams (an empty list stops sharing)."""
+
+    dataset_id: str
+    teams: tuple[str, ...]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from annostream_kernel.authz import Owner
 from annostream_kernel.errors import FailedPrecondition, InvalidArgument
 
 MAX_NAME = 200
@@ -30,13 +31,19 @@ def validate_name(name: str, field: str = "name") -> str:
 
 @dataclass(frozen=True)
 class Dataset:
-    """A named collection of versions, owned by a team."""
+    """A named collection of versions, owned by a team and shared read-only with `shared_with`."""
 
     dataset_id: str
     name: str
     team: str
     created_at: datetime | None = None
     task_count: int = 0
+    shared_with: tuple[str, ...] = ()
+
+    @property
+    def owner(self) -> Owner:
+        """Who may see the dataset: its team, and read-only the teams it is shared with."""
+        return Owner(self.team, frozenset(self.shared_with))
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,16 @@ class Version:
     created_at: datetime | None = None
     own_frame_count: int = 0
     published_at: datetime | None = None
+    team: str = ""
+    dataset_team: str = ""
+    dataset_shared_with: tuple[str, ...] = ()
+
+    @property
+    def owner(self) -> Owner:
+        """The version's team; the dataset's sharing applies to the versions of the dataset's own team only (a
+        child another team made on a shared dataset is that team's alone)."""
+        shared = self.dataset_shared_with if self.team == self.dataset_team else ()
+        return Owner(self.team, frozenset(shared))
 
     def ensure_draft(self, action: str) -> None:
         """Refuse `action` on a Published version."""

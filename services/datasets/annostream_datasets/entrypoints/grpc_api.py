@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from annostream_kernel.context import current_team
+from annostream_kernel.authz import require_principal
 from annostream_protos.datasets.v1 import datasets_service_pb2 as api
 from annostream_protos.datasets.v1 import datasets_service_pb2_grpc as api_grpc
 
@@ -18,6 +18,7 @@ from ..domain.commands import (
     DeleteVersion,
     PublishVersion,
     RenameDataset,
+    ShareDataset,
 )
 from ..service_layer import handlers, imports
 from ..service_layer.handlers import UowFactory
@@ -30,7 +31,7 @@ class DatasetsServicer(api_grpc.DatasetsServiceServicer):
         self._uow, self._sealer = uow, sealer
 
     async def CreateDataset(self, request: api.CreateDatasetRequest, context: Any) -> api.CreateDatasetResponse:
-        ds = await handlers.create_dataset(self._uow, CreateDataset(request.name, current_team()))
+        ds = await handlers.create_dataset(self._uow, CreateDataset(request.name, require_principal().team))
         return api.CreateDatasetResponse(dataset=messages.dataset_msg(ds))
 
     async def GetDataset(self, request: api.GetDatasetRequest, context: Any) -> api.GetDatasetResponse:
@@ -39,22 +40,24 @@ class DatasetsServicer(api_grpc.DatasetsServiceServicer):
 
     async def ListDatasets(self, request: api.ListDatasetsRequest, context: Any) -> api.ListDatasetsResponse:
         rows, token, total = await handlers.list_datasets(
-            self._uow, current_team(), request.page_size, request.page_token
+            self._uow, require_principal().team, request.page_size, request.page_token
         )
         return api.ListDatasetsResponse(
             datasets=[messages.dataset_msg(d) for d in rows], next_page_token=token, total_size=total
         )
 
     async def RenameDataset(self, request: api.RenameDatasetRequest, context: Any) -> api.RenameDatasetResponse:
-        ds = await handlers.rename_dataset(self._uow, RenameDataset(request.dataset_id, request.name, current_team()))
+        ds = await handlers.rename_dataset(self._uow, RenameDataset(request.dataset_id, request.name))
         return api.RenameDatasetResponse(dataset=messages.dataset_msg(ds))
 
     async def DeleteDataset(self, request: api.DeleteDatasetRequest, context: Any) -> api.DeleteDatasetResponse:
-        await handlers.delete_dataset(self._uow, DeleteDataset(request.dataset_id, current_team()))
+        await handlers.delete_dataset(self._uow, DeleteDataset(request.dataset_id))
         return api.DeleteDatasetResponse()
 
     async def CreateVersion(self, request: api.CreateVersionRequest, context: Any) -> api.CreateVersionResponse:
-        cmd = CreateVersion(request.dataset_id, request.name, request.parent_version_id or None)
+        cmd = CreateVersion(
+            request.dataset_id, request.name, request.parent_version_id or None, team=require_principal().team
+        )
         return api.CreateVersionResponse(version=messages.version_msg(await handlers.create_version(self._uow, cmd)))
 
     async def GetVersion(self, request: api.GetVersionRequest, context: Any) -> api.GetVersionResponse:
@@ -120,3 +123,9 @@ class DatasetsServicer(api_grpc.DatasetsServiceServicer):
     async def GetVersionStats(self, request: api.GetVersionStatsRequest, context: Any) -> api.GetVersionStatsResponse:
         v, stats = await handlers.version_stats(self._uow, request.version_id)
         return api.GetVersionStatsResponse(stats=messages.stats_msg(v, stats))
+
+    async def SetDatasetSharing(
+        self, request: api.SetDatasetSharingRequest, context: Any
+    ) -> api.SetDatasetSharingResponse:
+        ds = await handlers.share_dataset(self._uow, ShareDataset(request.dataset_id, tuple(request.teams)))
+        return api.SetDatasetSharingResponse(dataset=messages.dataset_msg(ds))

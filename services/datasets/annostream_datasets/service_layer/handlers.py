@@ -6,14 +6,25 @@ import base64
 import json
 from collections.abc import Callable
 
-from annostream_kernel.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied
+from annostream_kernel.authz import authorize_team, require_principal
+from annostream_kernel.errors import AlreadyExists, InvalidArgument
 from annostream_kernel.ids import new_id
+from annostream_kernel.limits import MAX_NAME_LENGTH, check_text
+from annostream_kernel.policy import Permission
 from annostream_protos.events.v1 import datasets_pb2 as ev
 
 from ..adapters import messages
 from ..adapters.postgres import DatasetsUnitOfWork
 from ..adapters.stats_store import Stats
-from ..domain.commands import CreateDataset, CreateVersion, DeleteDataset, DeleteVersion, PublishVersion, RenameDataset
+from ..domain.commands import (
+    CreateDataset,
+    CreateVersion,
+    DeleteDataset,
+    DeleteVersion,
+    PublishVersion,
+    RenameDataset,
+    ShareDataset,
+)
 from ..domain.model import (
     Dataset,
     Version,
@@ -23,6 +34,7 @@ from ..domain.model import (
     lineage_tree,
     validate_name,
 )
+from .access import dataset_for, missing_version, version_for
 
 UowFactory = Callable[[], DatasetsUnitOfWork]
 MAX_PAGE = 500
@@ -53,7 +65,8 @@ def page_size(size: int) -> int:
 
 async def create_dataset(uow_factory: UowFactory, cmd: CreateDataset) -> Dataset:
     """Create a dataset; the name must be unique within the team."""
-    ds = Dataset(new_id("ds_"), validate_name(cmd.name), cmd.team or "default")
+    authorize_team(Permission.MANAGE, cmd.team)
+    ds = Dataset(new_id("ds_"), validate_name(cmd.name), cmd.team)
     async with uow_factory() as uow:
         if not await uow.datasets.add(ds):
             raise AlreadyExists(f"team {ds.team!r} already has a dataset named {ds.name!r}", field="name")
@@ -67,39 +80,30 @@ async def create_dataset(uow_factory: UowFactory, cmd: CreateDataset) -> Dataset
 
 
 async def get_dataset(uow_factory: UowFactory, dataset_id: str) -> Dataset:
-    """Load a dataset or raise NotFound."""
+    """Load a dataset the caller may read, or raise NotFound."""
     if not dataset_id:
         raise InvalidArgument("is required", field="dataset_id")
     async with uow_factory() as uow:
         ds = await uow.datasets.get(dataset_id)
-    if ds is None:
-        raise NotFound(f"no dataset {dataset_id!r}", field="dataset_id")
-    return ds
+    return dataset_for(Permission.READ, ds, dataset_id)
 
 
 async def list_datasets(uow_factory: UowFactory, team: str, size: int, token: str) -> tuple[list[Dataset], str, int]:
-    """A page of the team's datasets by name, the next page token and the total."""
+    """A page of the team's datasets and those shared with it, by name; the next page token and the total."""
+    authorize_team(Permission.READ, team)
     n = page_size(size)
     after = decode_token(token, 2) if token else None
     async with uow_factory() as uow:
-        rows, total = await uow.datasets.list_page(team or "default", n + 1, (after[0], after[1]) if after else None)
+        rows, total = await uow.datasets.list_page(team, n + 1, (after[0], after[1]) if after else None)
     nxt = encode_token(rows[n - 1].name, rows[n - 1].dataset_id) if len(rows) > n else ""
     return rows[:n], nxt, total
-
-
-def _own(ds: Dataset | None, dataset_id: str, team: str) -> Dataset:
-    if ds is None:
-        raise NotFound(f"no dataset {dataset_id!r}", field="dataset_id")
-    if team and ds.team != team:
-        raise PermissionDenied(f"dataset {dataset_id!r} belongs to another team", field="dataset_id")
-    return ds
 
 
 async def rename_dataset(uow_factory: UowFactory, cmd: RenameDataset) -> Dataset:
     """Rename a dataset of the caller's team; the new name must be free in the team."""
     name = validate_name(cmd.name)
     async with uow_factory() as uow:
-        ds = _own(await uow.datasets.get(cmd.dataset_id, for_update=True), cmd.dataset_id, cmd.team or "default")
+        ds = dataset_for(Permission.MANAGE, await uow.datasets.get(cmd.dataset_id, for_update=True), cmd.dataset_id)
         if ds.name != name:
             if not await uow.datasets.rename(ds.dataset_id, name):
                 raise AlreadyExists(f"team {ds.team!r} already has a dataset named {name!r}", field="name")
@@ -113,7 +117,7 @@ async def rename_dataset(uow_factory: UowFactory, cmd: RenameDataset) -> Dataset
 async def delete_dataset(uow_factory: UowFactory, cmd: DeleteDataset) -> None:
     """Delete a dataset with its versions and frames, unless a task references it."""
     async with uow_factory() as uow:
-        ds = _own(await uow.datasets.get(cmd.dataset_id, for_update=True), cmd.dataset_id, cmd.team or "default")
+        ds = dataset_for(Permission.ADMINISTER, await uow.datasets.get(cmd.dataset_id, for_update=True), cmd.dataset_id)
         ensure_unreferenced(await uow.refs.of_dataset(ds.dataset_id), f"dataset {ds.dataset_id}", "dataset_id")
         version_ids = await uow.datasets.delete(ds.dataset_id)
         uow.collect(messages.event(ev.DatasetDeleted(dataset_id=ds.dataset_id, version_ids=version_ids), ds.dataset_id))
@@ -121,21 +125,33 @@ async def delete_dataset(uow_factory: UowFactory, cmd: DeleteDataset) -> None:
 
 
 async def create_version(uow_factory: UowFactory, cmd: CreateVersion) -> Version:
-    """Create a root Draft version, or a Draft child of a Published parent (no frames are copied)."""
+    """Create a root Draft version (the dataset's team's), or a Draft child of a Published parent the caller may
+    read, owned by the caller's acting team (no frames are copied)."""
     name = validate_name(cmd.name)
     if not cmd.dataset_id:
         raise InvalidArgument("is required", field="dataset_id")
     async with uow_factory() as uow:
-        if await uow.datasets.get(cmd.dataset_id) is None:
-            raise NotFound(f"no dataset {cmd.dataset_id!r}", field="dataset_id")
         inherited = 0
         if cmd.parent_version_id:
+            dataset_for(Permission.READ, await uow.datasets.get(cmd.dataset_id), cmd.dataset_id)
             parent = await uow.versions.get(cmd.parent_version_id)
             if parent is None or parent.dataset_id != cmd.dataset_id:
-                raise NotFound(f"no version {cmd.parent_version_id!r} in this dataset", field="parent_version_id")
+                raise missing_version(cmd.parent_version_id, "parent_version_id")
+            version_for(Permission.READ, parent, cmd.parent_version_id, "parent_version_id")
+            authorize_team(Permission.MANAGE, cmd.team)
             parent.ensure_can_be_parent()
-            inherited = parent.frame_count
-        v = Version(new_id("ver_"), cmd.dataset_id, name, cmd.parent_version_id or None, VersionStatus.DRAFT, inherited)
+            team, inherited = cmd.team, parent.frame_count
+        else:
+            team = dataset_for(Permission.MANAGE, await uow.datasets.get(cmd.dataset_id), cmd.dataset_id).team
+        v = Version(
+            new_id("ver_"),
+            cmd.dataset_id,
+            name,
+            cmd.parent_version_id or None,
+            VersionStatus.DRAFT,
+            inherited,
+            team=team,
+        )
         await uow.versions.add(v)
         uow.collect(
             messages.event(
@@ -145,6 +161,7 @@ async def create_version(uow_factory: UowFactory, cmd: CreateVersion) -> Version
                     name=v.name,
                     parent_version_id=v.parent_version_id or "",
                     status=ev.VERSION_STATUS_DRAFT,
+                    team=v.team,
                 ),
                 v.dataset_id,
                 v.version_id,
@@ -157,43 +174,42 @@ async def create_version(uow_factory: UowFactory, cmd: CreateVersion) -> Version
 
 
 async def get_version(uow_factory: UowFactory, version_id: str) -> Version:
-    """Load a version or raise NotFound."""
+    """Load a version the caller may read, or raise NotFound."""
     if not version_id:
         raise InvalidArgument("is required", field="version_id")
     async with uow_factory() as uow:
         v = await uow.versions.get(version_id)
-    if v is None:
-        raise NotFound(f"no version {version_id!r}", field="version_id")
-    return v
+    return version_for(Permission.READ, v, version_id)
 
 
 MAX_BATCH_GET = 1000
 
 
 async def get_versions(uow_factory: UowFactory, version_ids: list[str]) -> list[Version]:
-    """The existing versions among `version_ids` (each once, in the order asked)."""
+    """The existing versions among `version_ids` that the caller may read (each once, in the order asked)."""
     if len(version_ids) > MAX_BATCH_GET:
         raise InvalidArgument(f"at most {MAX_BATCH_GET} ids", field="version_ids")
     if any(not v for v in version_ids):
         raise InvalidArgument("must not contain an empty id", field="version_ids")
+    caller = require_principal()
     async with uow_factory() as uow:
-        return await uow.versions.many(list(dict.fromkeys(version_ids)))
+        found = await uow.versions.many(list(dict.fromkeys(version_ids)))
+    return [v for v in found if caller.can(Permission.READ, v.owner)]
 
 
 async def list_versions(uow_factory: UowFactory, dataset_id: str) -> tuple[list[VersionTreeNode], int]:
-    """A dataset's versions as a lineage tree, and how many there are."""
+    """A dataset's versions the caller may read, as a lineage tree, and how many there are."""
     await get_dataset(uow_factory, dataset_id)
+    caller = require_principal()
     async with uow_factory() as uow:
-        versions = await uow.versions.of_dataset(dataset_id)
+        versions = [v for v in await uow.versions.of_dataset(dataset_id) if caller.can(Permission.READ, v.owner)]
     return lineage_tree(versions), len(versions)
 
 
 async def publish_version(uow_factory: UowFactory, cmd: PublishVersion) -> Version:
     """Draft → Published; publishing twice is refused."""
     async with uow_factory() as uow:
-        v = await uow.versions.get(cmd.version_id, for_update=True)
-        if v is None:
-            raise NotFound(f"no version {cmd.version_id!r}", field="version_id")
+        v = version_for(Permission.MANAGE, await uow.versions.get(cmd.version_id, for_update=True), cmd.version_id)
         v.ensure_draft("publish again")
         await uow.versions.publish(v.version_id)
         uow.collect(
@@ -212,9 +228,7 @@ async def delete_version(uow_factory: UowFactory, cmd: DeleteVersion) -> None:
     if not cmd.version_id:
         raise InvalidArgument("is required", field="version_id")
     async with uow_factory() as uow:
-        v = await uow.versions.get(cmd.version_id, for_update=True)
-        if v is None:
-            raise NotFound(f"no version {cmd.version_id!r}", field="version_id")
+        v = version_for(Permission.MANAGE, await uow.versions.get(cmd.version_id, for_update=True), cmd.version_id)
         v.ensure_deletable()
         ensure_unreferenced(await uow.refs.of_version(v.version_id), f"version {v.version_id}", "version_id")
         await uow.versions.delete(v.version_id)
@@ -233,3 +247,25 @@ async def version_stats(uow_factory: UowFactory, version_id: str) -> tuple[Versi
         lineage = [v.version_id, *await uow.versions.ancestors(v.version_id)]
         stats = await uow.stats.summed(lineage)
     return v, stats
+
+
+MAX_SHARES = 100
+
+
+async def share_dataset(uow_factory: UowFactory, cmd: ShareDataset) -> Dataset:
+    """Share a dataset read-only with exactly `cmd.teams` (team admins); DatasetSharingChanged records it."""
+    teams = sorted({check_text(t.strip(), "teams", max_length=MAX_NAME_LENGTH) for t in cmd.teams})
+    if any(not t for t in teams):
+        raise InvalidArgument("must not contain an empty team", field="teams")
+    if len(teams) > MAX_SHARES:
+        raise InvalidArgument(f"at most {MAX_SHARES} teams", field="teams")
+    async with uow_factory() as uow:
+        ds = dataset_for(Permission.ADMINISTER, await uow.datasets.get(cmd.dataset_id, for_update=True), cmd.dataset_id)
+        teams = [t for t in teams if t != ds.team]
+        if list(ds.shared_with) != teams:
+            await uow.datasets.set_shares(ds.dataset_id, teams)
+            uow.collect(messages.event(ev.DatasetSharingChanged(dataset_id=ds.dataset_id, teams=teams), ds.dataset_id))
+        stored = await uow.datasets.get(ds.dataset_id)
+        await uow.commit()
+    assert stored is not None
+    return stored

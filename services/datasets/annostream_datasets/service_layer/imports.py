@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from annostream_kernel.errors import DomainError, InvalidArgument, NotFound
+from annostream_kernel.errors import DomainError, InvalidArgument
+from annostream_kernel.policy import Permission
 from annostream_protos.types.v1 import frames_pb2
 
 from ..adapters import messages
 from ..domain.frame_rules import validate_frame
+from .access import version_for
 from .handlers import UowFactory, decode_token, encode_token, get_version, page_size
 
 # NATS refuses messages above 1 MiB; events stay well below it (envelope and headers included).
@@ -57,8 +59,12 @@ async def import_batch(
     ids = validate_batch(frames, details)
     async with uow_factory() as uow:
         version = await uow.versions.get(version_id, for_update=True)
-        if version is None:
-            raise NotFound(f"no version {version_id!r}", field="version_id", details=details)
+        try:
+            version_for(Permission.MANAGE, version, version_id)
+        except DomainError as err:
+            err.details.update(details or {})
+            raise
+        assert version is not None
         version.ensure_draft("import frames")
         if validate_only:
             return 0, 0

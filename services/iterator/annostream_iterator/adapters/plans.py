@@ -120,7 +120,8 @@ class PlanStore:
         """Record a task's parameters; False when it was already known."""
         row = await self.conn.fetchrow(
             "INSERT INTO tasks (task_id, version_id, frame_order, random_seed, frame_limit, clip_length, selection,"
-            " status, status_reason) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT (task_id) DO NOTHING RETURNING 1",
+            " status, status_reason, team) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"
+            " ON CONFLICT (task_id) DO NOTHING RETURNING 1",
             plan.task_id,
             plan.version_id,
             plan.order.value,
@@ -130,6 +131,7 @@ class PlanStore:
             selection,
             plan.status.value,
             reason,
+            plan.team,
         )
         return row is not None
 
@@ -147,6 +149,7 @@ class PlanStore:
             r["clip_length"],
             TaskStatus(r["status"]),
             r["total"],
+            r["team"],
         )
 
     async def selection_bytes(self, task_id: str) -> bytes:

@@ -137,6 +137,7 @@ async def create_plan(conn: Conn, envelope: envelope_pb2.EventEnvelope, tc: task
         it.random_seed,
         it.limit,
         it.clip_length,
+        team=tc.team or None,
     )
     plans, reason = PlanStore(conn), ""
     lineage = await IndexStore(conn).lineage(plan.version_id)

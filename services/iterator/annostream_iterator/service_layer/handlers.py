@@ -7,13 +7,16 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
+from annostream_kernel.authz import Owner, authorize, require_principal
 from annostream_kernel.db import Conn
-from annostream_kernel.errors import FailedPrecondition, InvalidArgument, NotFound
+from annostream_kernel.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from annostream_kernel.ids import new_id
+from annostream_kernel.policy import Permission
 
 from ..adapters.index import IndexStore
 from ..adapters.leases import LeaseStore
 from ..adapters.navigation import NavigationStore
+from ..adapters.owners import TaskOwners
 from ..adapters.plans import PlanStore
 from ..domain.model import Lease, LeaseCommand, NextFrame, TaskPlan, TaskStatus, require
 
@@ -44,12 +47,27 @@ class Position:
     annotator: str
 
 
+def missing_task(task_id: str) -> NotFound:
+    """What an unknown (or another team's) task id gets."""
+    return NotFound(f"no task {task_id!r} (or not yet known to the iterator)", field="task_id")
+
+
 async def load_task(conn: Conn, task_id: str) -> TaskPlan:
     """The task, or NotFound naming task_id."""
     plan = await PlanStore(conn).get_task(require(task_id, "task_id"))
     if plan is None:
-        raise NotFound(f"no task {task_id!r} (or not yet known to the iterator)", field="task_id")
+        raise missing_task(task_id)
     return plan
+
+
+def the_annotator(annotator: str) -> str:
+    """Leases are taken, kept and navigated for the caller itself; a service may act for an annotator."""
+    caller = require_principal()
+    if caller.service:
+        return require(annotator, "annotator")
+    if annotator and annotator != caller.user:
+        raise PermissionDenied(f"annotator must be the caller ({caller.user}), not {annotator!r}", field="annotator")
+    return caller.user
 
 
 async def count_done(conn: Conn, plan: TaskPlan, annotator: str, n: int) -> None:
@@ -61,16 +79,28 @@ async def count_done(conn: Conn, plan: TaskPlan, annotator: str, n: int) -> None
 class IteratorHandlers:
     """Use cases of the iterator on a pool; each runs in one transaction."""
 
-    def __init__(self, pool: asyncpg.Pool, ttl: timedelta) -> None:
+    def __init__(self, pool: asyncpg.Pool, ttl: timedelta, owners: TaskOwners | None = None) -> None:
         self.pool, self.ttl = pool, ttl
+        self.owners = owners or TaskOwners()
+
+    async def authorize(self, conn: Conn, permission: Permission, task_id: str) -> None:
+        """Let the caller through if it may `permission` the task; else NotFound (another team's or unknown
+        task) or PermissionDenied. A task the iterator knows no team of (created before tasks carried it) is
+        reachable by annostream's own services only."""
+        team = await self.owners.team_of(conn, require(task_id, "task_id"))
+        if team is None and require_principal().service:
+            return
+        authorize(permission, Owner(team or ""), missing=missing_task(task_id), what=f"task {task_id}")
 
     async def next_frame(self, cmd: NextFrame) -> NextResult:
         """Finish `complete_lease_id` if given, then return the held lease or lease the next free clip.
 
         One statement in its own transaction: the whole call is one PostgreSQL round trip."""
+        annotator = the_annotator(cmd.annotator)
         async with self.pool.acquire() as conn:
+            await self.authorize(conn, Permission.ANNOTATE, cmd.task_id)
             r = await LeaseStore(conn).next_frame(
-                cmd.task_id, cmd.annotator, cmd.complete_lease_id, new_id("lease_"), self.ttl
+                cmd.task_id, annotator, cmd.complete_lease_id, new_id("lease_"), self.ttl
             )
         if not r["status"]:
             raise NotFound(f"no task {cmd.task_id!r} (or not yet known to the iterator)", field="task_id")
@@ -84,7 +114,7 @@ class IteratorHandlers:
             cmd.task_id,
             r["frame_id"],
             r["version_id"],
-            cmd.annotator,
+            annotator,
             r["lease_id"],
             r["expires_at"],
             r["seq"],
@@ -96,24 +126,28 @@ class IteratorHandlers:
 
     async def heartbeat(self, cmd: LeaseCommand) -> datetime:
         """Extend a held lease by the TTL; FailedPrecondition naming lease_id when it is not held."""
+        annotator = the_annotator(cmd.annotator)
         async with self.pool.acquire() as conn, conn.transaction():
+            await self.authorize(conn, Permission.ANNOTATE, cmd.task_id)
             await load_task(conn, cmd.task_id)
-            expires = await LeaseStore(conn).heartbeat(cmd.task_id, cmd.annotator, cmd.lease_id, self.ttl)
+            expires = await LeaseStore(conn).heartbeat(cmd.task_id, annotator, cmd.lease_id, self.ttl)
             if expires is None:
                 raise FailedPrecondition(NOT_HELD, field="lease_id")
             return expires
 
     async def release(self, cmd: LeaseCommand) -> None:
         """Give a held clip back to the queue, or finish it (`done`)."""
+        annotator = the_annotator(cmd.annotator)
         async with self.pool.acquire() as conn, conn.transaction():
+            await self.authorize(conn, Permission.ANNOTATE, cmd.task_id)
             plan = await load_task(conn, cmd.task_id)
             leases = LeaseStore(conn)
             if cmd.done:
-                n = await leases.finish_lease(cmd.task_id, cmd.annotator, cmd.lease_id, plan.clip)
+                n = await leases.finish_lease(cmd.task_id, annotator, cmd.lease_id, plan.clip)
                 if n is None:
                     raise FailedPrecondition(NOT_HELD, field="lease_id")
-                await count_done(conn, plan, cmd.annotator, n)
-            elif not await leases.release(cmd.task_id, cmd.annotator, cmd.lease_id):
+                await count_done(conn, plan, annotator, n)
+            elif not await leases.release(cmd.task_id, annotator, cmd.lease_id):
                 raise FailedPrecondition(NOT_HELD, field="lease_id")
 
     async def navigate(
@@ -122,8 +156,9 @@ class IteratorHandlers:
         """Where an editor action leads (read-only); (None, total) when there is nothing in that direction."""
         if action not in ACTIONS:
             raise InvalidArgument(f"must be one of {', '.join(ACTIONS)}", field="action")
-        require(annotator, "annotator")
+        annotator = the_annotator(annotator)
         async with self.pool.acquire() as conn:
+            await self.authorize(conn, Permission.ANNOTATE, task_id)
             plan = await load_task(conn, task_id)
             nav, total = NavigationStore(conn), plan.total
             seq: int | None = None
@@ -156,17 +191,22 @@ class IteratorHandlers:
     async def progress(self, task_id: str) -> tuple[TaskPlan, int, list[asyncpg.Record]]:
         """(task, frames done, per-annotator rows)."""
         async with self.pool.acquire() as conn:
+            await self.authorize(conn, Permission.READ, task_id)
             plan = await load_task(conn, task_id)
             leases = LeaseStore(conn)
             return plan, await leases.done(task_id), await leases.annotators(task_id)
 
     async def progress_of(self, task_ids: list[str]) -> list[asyncpg.Record]:
-        """Progress of up to 500 tasks in one query; unknown (or deleted) tasks are absent."""
+        """Progress of up to 500 tasks in one query; unknown, deleted and unreadable tasks are absent."""
         if len(task_ids) > MAX_PROGRESS_IDS:
             raise InvalidArgument(
                 f"at most {MAX_PROGRESS_IDS} task ids per call, got {len(task_ids)}", field="task_ids"
             )
         if not task_ids:
             return []
+        caller = require_principal()
         async with self.pool.acquire() as conn:
-            return await LeaseStore(conn).progress_of(task_ids)
+            if not caller.service:
+                teams = await self.owners.teams_of(conn, task_ids)
+                task_ids = [t for t in task_ids if t in teams and caller.can(Permission.READ, Owner(teams[t]))]
+            return await LeaseStore(conn).progress_of(task_ids) if task_ids else []

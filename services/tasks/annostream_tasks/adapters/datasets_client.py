@@ -21,6 +21,7 @@ class VersionInfo:
     published: bool
     frame_count: int = 0
     parent_version_id: str = ""
+    team: str = ""
 
 
 class VersionCatalog(Protocol):
@@ -36,9 +37,8 @@ class VersionCatalog(Protocol):
 
 
 def _info(v: api.Version) -> VersionInfo:
-    return VersionInfo(
-        v.version_id, v.dataset_id, v.name, v.status == ev.VERSION_STATUS_PUBLISHED, v.frame_count, v.parent_version_id
-    )
+    published = v.status == ev.VERSION_STATUS_PUBLISHED
+    return VersionInfo(v.version_id, v.dataset_id, v.name, published, v.frame_count, v.parent_version_id, v.team)
 
 
 class GrpcVersionCatalog:

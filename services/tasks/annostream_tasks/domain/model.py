@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from annostream_kernel.errors import FailedPrecondition, InvalidArgument, PermissionDenied
+from annostream_kernel.errors import FailedPrecondition, InvalidArgument
 
 MAX_NAME = 200
 MAX_LABEL = 256
@@ -132,25 +132,10 @@ class Task:
     completed_at: datetime | None = None
     label_colors: dict[str, str] = field(default_factory=dict)
 
-    def ensure_team_member(self, team: str) -> None:
-        """Only members of the task's team change what the team shares (e.g. label colors)."""
-        if team != self.team:
-            raise PermissionDenied(f"only members of team {self.team!r} may do this", field="task_id")
-
     def ensure_label_color_fits(self, label: str) -> None:
         """A task keeps at most MAX_LABEL_COLORS label colors (changing an existing one always fits)."""
         if label not in self.label_colors and len(self.label_colors) >= MAX_LABEL_COLORS:
             raise FailedPrecondition(f"task {self.task_id} already has {MAX_LABEL_COLORS} label colors", field="label")
-
-    def ensure_manageable_by(self, actor: str, team: str, role: str) -> None:
-        """Only the owner, or an admin of the task's team, may complete, reopen or delete it."""
-        if actor and actor == self.owner:
-            return
-        if role == "admin" and team == self.team:
-            return
-        raise PermissionDenied(
-            f"only the task's owner ({self.owner}) or an admin of team {self.team!r} may do this", field="task_id"
-        )
 
     def ensure_status(self, wanted: TaskStatus, action: str) -> None:
         """Refuse `action` unless the task is in status `wanted`."""
@@ -198,7 +183,6 @@ class SetLabelColor:
     task_id: str
     label: str
     color: str
-    team: str
 
 
 class Scope(StrEnum):

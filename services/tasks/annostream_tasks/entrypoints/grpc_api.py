@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from annostream_kernel.context import current_actor, current_role, current_team
+from annostream_kernel.authz import require_principal
 from annostream_kernel.errors import InvalidArgument
 from annostream_protos.events.v1 import datasets_pb2
 from annostream_protos.events.v1 import tasks_pb2 as ev
@@ -66,10 +66,6 @@ def _summary(v: VersionInfo | None) -> api.VersionSummary | None:
     )
 
 
-def _me() -> tuple[str, str, str]:
-    return current_actor() or "anonymous", current_team() or "default", current_role()
-
-
 class TasksServicer(api_grpc.TasksServiceServicer):
     """annostream.tasks.v1.TasksService."""
 
@@ -91,8 +87,8 @@ class TasksServicer(api_grpc.TasksServiceServicer):
             dataset_version_id=request.dataset_version_id,
             iteration=iteration,
             default_labels=default_labels,
-            owner=current_actor() or "anonymous",
-            team=current_team() or "default",
+            owner=require_principal().user,
+            team=require_principal().team,
             selection=selection,
             label_set=validate_label_set(list(request.label_set), default_labels),
         )
@@ -109,10 +105,10 @@ class TasksServicer(api_grpc.TasksServiceServicer):
         )
 
     async def ListTasks(self, request: api.ListTasksRequest, context: Any) -> api.ListTasksResponse:
-        actor, team, _role = _me()
+        caller = require_principal()
         query = TaskQuery(
-            team=team,
-            actor=actor,
+            team=caller.team,
+            actor=caller.user,
             status=_enum(STATUSES, request.status, "status"),
             dataset_id=request.dataset_id,
             scope=_enum(SCOPES, request.scope, "scope"),
@@ -124,15 +120,15 @@ class TasksServicer(api_grpc.TasksServiceServicer):
         )
 
     async def CompleteTask(self, request: api.CompleteTaskRequest, context: Any) -> api.CompleteTaskResponse:
-        task = await handlers.set_status(self._uow, request.task_id, TaskStatus.COMPLETED, *_me())
+        task = await handlers.set_status(self._uow, request.task_id, TaskStatus.COMPLETED)
         return api.CompleteTaskResponse(task=messages.task_msg(task))
 
     async def ReopenTask(self, request: api.ReopenTaskRequest, context: Any) -> api.ReopenTaskResponse:
-        task = await handlers.set_status(self._uow, request.task_id, TaskStatus.ACTIVE, *_me())
+        task = await handlers.set_status(self._uow, request.task_id, TaskStatus.ACTIVE)
         return api.ReopenTaskResponse(task=messages.task_msg(task))
 
     async def DeleteTask(self, request: api.DeleteTaskRequest, context: Any) -> api.DeleteTaskResponse:
-        await handlers.delete_task(self._uow, request.task_id, *_me())
+        await handlers.delete_task(self._uow, request.task_id)
         return api.DeleteTaskResponse()
 
     async def SetLabelColor(self, request: api.SetLabelColorRequest, context: Any) -> api.SetLabelColorResponse:
@@ -140,7 +136,6 @@ class TasksServicer(api_grpc.TasksServiceServicer):
             task_id=request.task_id,
             label=validate_label(request.label),
             color=validate_color(request.color),
-            team=current_team() or "default",
         )
         task = await handlers.set_label_color(self._uow, cmd)
         return api.SetLabelColorResponse(task=messages.task_msg(task))

@@ -6,14 +6,17 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from annostream_kernel.errors import InvalidArgument, NotFound
+from annostream_kernel.authz import authorize_team
+from annostream_kernel.errors import InvalidArgument, NotFound, PermissionDenied
 from annostream_kernel.ids import new_id
+from annostream_kernel.policy import Permission
 
 from ..adapters import messages
 from ..adapters.datasets_client import VersionCatalog, VersionInfo
 from ..adapters.iterator_client import FrameIterator, Progress
 from ..adapters.postgres import TasksUnitOfWork, decode_cursor, encode_cursor
 from ..domain.model import CreateTask, FilterMode, SetLabelColor, Task, TaskQuery, TaskStatus
+from .access import task_for, task_to_close
 
 UowFactory = Callable[[], TasksUnitOfWork]
 MAX_PAGE = 500
@@ -33,7 +36,9 @@ async def create_task(
     uow_factory: UowFactory, catalog: VersionCatalog, iterator: FrameIterator, cmd: CreateTask
 ) -> Task:
     """Create a task; on a Published version, first have the datasets service create a Draft child
-    version named like the task, and annotate that child. Everything is validated before the child exists."""
+    version named like the task, and annotate that child. Everything is validated before the child exists.
+    A Draft is annotated in place only by a task of the team that owns it."""
+    authorize_team(Permission.MANAGE, cmd.team)
     if not cmd.dataset_version_id:
         raise InvalidArgument("is required", field="dataset_version_id")
     cmd.selection.check()
@@ -46,6 +51,13 @@ async def create_task(
     annotated = source
     if source.published:
         annotated = await catalog.create_child(source.dataset_id, source.version_id, cmd.name)
+    elif source.team != cmd.team:
+        raise PermissionDenied(
+            f"version {source.version_id} is a Draft of team {source.team!r}: a task annotates a Draft of its own"
+            " team in place, or a child of a Published version",
+            field="dataset_version_id",
+            details={"permission": Permission.ANNOTATE.value, "team": source.team},
+        )
     task = Task(
         task_id=new_id("task_"),
         name=cmd.name,
@@ -69,14 +81,12 @@ async def create_task(
 
 
 async def get_task(uow_factory: UowFactory, task_id: str) -> Task:
-    """Load a task or raise NotFound."""
+    """Load a task the caller may read, or raise NotFound."""
     if not task_id:
         raise InvalidArgument("is required", field="task_id")
     async with uow_factory() as uow:
         task = await uow.tasks.get(task_id)
-    if task is None:
-        raise NotFound(f"no task {task_id!r}", field="task_id")
-    return task
+    return task_for(Permission.READ, task, task_id)
 
 
 async def _version_or_none(catalog: VersionCatalog, version_id: str) -> VersionInfo | None:
@@ -102,7 +112,8 @@ async def task_info(
 async def list_tasks(
     uow_factory: UowFactory, query: TaskQuery, page_size: int, page_token: str
 ) -> tuple[list[Task], str, int]:
-    """A page of tasks matching the view options, the next page token and the matching total."""
+    """A page of the team's tasks matching the view options, the next page token and the matching total."""
+    authorize_team(Permission.READ, query.team)
     if page_size < 0 or page_size > MAX_PAGE:
         raise InvalidArgument(f"must be between 0 and {MAX_PAGE}", field="page_size")
     size = page_size or 50
@@ -116,18 +127,13 @@ async def list_tasks(
     return tasks, token, total
 
 
-async def set_status(
-    uow_factory: UowFactory, task_id: str, wanted: TaskStatus, actor: str, team: str, role: str
-) -> Task:
+async def set_status(uow_factory: UowFactory, task_id: str, wanted: TaskStatus) -> Task:
     """Complete (Active → Completed) or reopen (Completed → Active); owner or team admin only."""
     if not task_id:
         raise InvalidArgument("is required", field="task_id")
     current = TaskStatus.ACTIVE if wanted is TaskStatus.COMPLETED else TaskStatus.COMPLETED
     async with uow_factory() as uow:
-        task = await uow.tasks.get(task_id, for_update=True)
-        if task is None:
-            raise NotFound(f"no task {task_id!r}", field="task_id")
-        task.ensure_manageable_by(actor, team, role)
+        task = task_to_close(await uow.tasks.get(task_id, for_update=True), task_id)
         task.ensure_status(current, "complete it" if wanted is TaskStatus.COMPLETED else "reopen it")
         await uow.tasks.set_status(task_id, wanted)
         uow.collect(messages.task_completed(task) if wanted is TaskStatus.COMPLETED else messages.task_reopened(task))
@@ -137,15 +143,12 @@ async def set_status(
     return stored
 
 
-async def delete_task(uow_factory: UowFactory, task_id: str, actor: str, team: str, role: str) -> None:
+async def delete_task(uow_factory: UowFactory, task_id: str) -> None:
     """Delete a task (owner or team admin); TaskDeleted lets the iterator free its leases."""
     if not task_id:
         raise InvalidArgument("is required", field="task_id")
     async with uow_factory() as uow:
-        task = await uow.tasks.get(task_id, for_update=True)
-        if task is None:
-            raise NotFound(f"no task {task_id!r}", field="task_id")
-        task.ensure_manageable_by(actor, team, role)
+        task = task_to_close(await uow.tasks.get(task_id, for_update=True), task_id)
         await uow.tasks.delete(task_id)
         uow.collect(messages.task_deleted(task))
         await uow.commit()
@@ -156,10 +159,7 @@ async def set_label_color(uow_factory: UowFactory, cmd: SetLabelColor) -> Task:
     if not cmd.task_id:
         raise InvalidArgument("is required", field="task_id")
     async with uow_factory() as uow:
-        task = await uow.tasks.get(cmd.task_id, for_update=True)
-        if task is None:
-            raise NotFound(f"no task {cmd.task_id!r}", field="task_id")
-        task.ensure_team_member(cmd.team)
+        task = task_for(Permission.ANNOTATE, await uow.tasks.get(cmd.task_id, for_update=True), cmd.task_id)
         if task.label_colors.get(cmd.label) == cmd.color:
             return task
         task.ensure_label_color_fits(cmd.label)

@@ -1,0 +1,88 @@
+"""Every HTTP route (and the live WebSocket) classified against the authorization policy.
+
+A route is checked by the service it calls (the gRPC method named here: its rule in `annostream_kernel.policy`
+applies), or, for the few routes that call none, by the rule given here. The route matrix test walks
+/openapi.json and fails on a route nobody classified; docs/architecture.md ("Authorization") renders this table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from annostream_kernel.policy import GRPC_METHODS, Permission, Rule, Target
+
+
+@dataclass(frozen=True)
+class Route:
+    """How a route is authorized: by the gRPC method it calls (`method`), or by its own `rule`."""
+
+    method: str = ""
+    rule: Rule | None = None
+
+    @property
+    def effective(self) -> Rule:
+        """The rule a caller meets on this route."""
+        if self.rule is not None:
+            return self.rule
+        return GRPC_METHODS[self.method]
+
+
+def _svc(service: str, method: str) -> Route:
+    return Route(method=f"/annostream.{service}.v1.{service.capitalize()}Service/{method}")
+
+
+DS = "datasets"
+TK = "tasks"
+IT = "iterator"
+AN = "annotation"
+V = "/api/v1/versions/{version_id}"
+F = V + "/frames/{frame_id}"
+T = "/api/v1/tasks/{task_id}"
+
+ROUTES: dict[tuple[str, str], Route] = {
+    ("GET", "/healthz"): Route(rule=Rule(None, Target.PUBLIC)),
+    ("GET", "/readyz"): Route(rule=Rule(None, Target.PUBLIC)),
+    ("GET", "/api/v1/me"): Route(rule=Rule(None, Target.NONE)),
+    ("POST", "/api/v1/datasets"): _svc(DS, "CreateDataset"),
+    ("GET", "/api/v1/datasets"): _svc(DS, "ListDatasets"),
+    ("GET", "/api/v1/datasets/{dataset_id}"): _svc(DS, "GetDataset"),
+    ("PATCH", "/api/v1/datasets/{dataset_id}"): _svc(DS, "RenameDataset"),
+    ("DELETE", "/api/v1/datasets/{dataset_id}"): _svc(DS, "DeleteDataset"),
+    ("PUT", "/api/v1/datasets/{dataset_id}/sharing"): _svc(DS, "SetDatasetSharing"),
+    ("POST", "/api/v1/datasets/{dataset_id}/versions"): _svc(DS, "CreateVersion"),
+    ("GET", "/api/v1/datasets/{dataset_id}/versions"): _svc(DS, "ListVersions"),
+    ("GET", V): _svc(DS, "GetVersion"),
+    ("DELETE", V): _svc(DS, "DeleteVersion"),
+    ("POST", V + "/publish"): _svc(DS, "PublishVersion"),
+    ("GET", V + "/stats"): _svc(DS, "GetVersionStats"),
+    ("GET", V + "/frames"): _svc(DS, "ListFrames"),
+    ("POST", V + "/frames"): _svc(DS, "ImportFrames"),
+    ("POST", "/api/v1/tasks"): _svc(TK, "CreateTask"),
+    ("GET", "/api/v1/tasks"): _svc(TK, "ListTasks"),
+    ("GET", T): _svc(TK, "GetTask"),
+    ("DELETE", T): _svc(TK, "DeleteTask"),
+    ("POST", T + "/complete"): _svc(TK, "CompleteTask"),
+    ("POST", T + "/reopen"): _svc(TK, "ReopenTask"),
+    ("PUT", T + "/label-colors"): _svc(TK, "SetLabelColor"),
+    ("POST", T + "/next-frame"): _svc(IT, "NextFrame"),
+    ("POST", T + "/leases/{lease_id}/heartbeat"): _svc(IT, "Heartbeat"),
+    ("POST", T + "/leases/{lease_id}/release"): _svc(IT, "ReleaseFrame"),
+    ("GET", T + "/navigate"): _svc(IT, "Navigate"),
+    ("GET", T + "/progress"): _svc(IT, "GetProgress"),
+    ("GET", F): _svc(AN, "GetFrame"),
+    ("POST", F + "/save"): _svc(AN, "SaveFrame"),
+    ("GET", F + "/events"): _svc(AN, "ListFrameEvents"),
+    ("GET", F + "/at"): _svc(AN, "GetFrameAt"),
+    ("POST", F + "/revert"): _svc(AN, "RevertFrame"),
+    ("POST", F + "/undo"): _svc(AN, "UndoSave"),
+    ("POST", F + "/redo"): _svc(AN, "RedoSave"),
+    ("GET", "/api/v1/media"): _svc(AN, "GetFrame"),  # a source of a frame the caller may read
+    ("WEBSOCKET", "/api/v1/live/versions/{version_id}/frames/{frame_id}"): _svc(DS, "GetVersion"),
+}
+"""(HTTP method, path template) → how it is authorized. Routes outside /openapi.json: the web UI's static files
+and `/plain` (which lists through ListTasks) answer without identity in dev mode like every route."""
+
+
+def permission_of(method: str, path: str) -> Permission | None:
+    """The permission a route needs (None: identity only, or public)."""
+    return ROUTES[(method, path)].effective.permission
