@@ -11,6 +11,7 @@ import uuid
 import asyncpg
 
 from annostream_cli.grpc_identity import IdentityStub, channel
+from annostream_kernel.authz import member, to_metadata
 from annostream_protos.datasets.v1 import datasets_service_pb2 as ds
 from annostream_protos.datasets.v1 import datasets_service_pb2_grpc
 from annostream_protos.iterator.v1 import iterator_service_pb2 as it
@@ -168,9 +169,12 @@ async def run(ctx: BenchContext) -> None:
 
             raw_task = await create_task(tasks, v.version_id, conn)
 
+            callers: dict[int, tuple[tuple[str, str | bytes], ...]] = {}
+
             async def grpc_next(i: int, prev: str) -> str:
                 req = it.NextFrameRequest(task_id=task, annotator=f"a{i}", complete_lease_id=prev)
-                return str((await iterator.NextFrame(req, timeout=30)).lease_id)
+                md = callers.get(i) or callers.setdefault(i, tuple(to_metadata(member(f"a{i}", "default"))))
+                return str((await iterator.NextFrame(req, metadata=md, timeout=30)).lease_id)
 
             async def raw_next(i: int, prev: str, durable: bool = False) -> str:
                 lease = uuid.uuid4().hex

@@ -62,6 +62,12 @@ def _admin_rebuild(args: argparse.Namespace) -> int:
     return rebuild_projections(args.database_url, args.schema)
 
 
+def _admin_owners(args: argparse.Namespace) -> int:
+    from .owners import backfill_owners
+
+    return backfill_owners(args.database_url)
+
+
 def _import(args: argparse.Namespace) -> int:
     from .importer import main as import_main
 
@@ -101,6 +107,11 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild.add_argument("--database-url", default=None, help="default: $ANNOSTREAM_DATABASE_URL")
     rebuild.add_argument("--schema", default="annotation")
     rebuild.set_defaults(func=_admin_rebuild)
+    owners = admin.add_parser(
+        "backfill-owners", help="give the annotation and iterator services the owners of data made before teams"
+    )
+    owners.add_argument("--database-url", default=None, help="default: $ANNOSTREAM_DATABASE_URL")
+    owners.set_defaults(func=_admin_owners)
     return p
 
 

@@ -163,6 +163,7 @@ export class ApiError extends Error {
 }
 
 const USER_KEY = "annostream.user";
+const TEAM_KEY = "annostream.team";
 
 /** The dev-mode identity (X-Annostream-User); behind an authenticating proxy the gateway ignores it (see `api.me`). */
 export function currentUser(): string {
@@ -171,10 +172,33 @@ export function currentUser(): string {
 
 export function setCurrentUser(user: string): void {
   localStorage.setItem(USER_KEY, user.trim() || "anonymous");
+  identityCookies();
+}
+
+/** The team the UI acts as (X-Annostream-Team); "" lets the gateway choose (dev mode: "default"). */
+export function currentTeam(): string {
+  return localStorage.getItem(TEAM_KEY) || "";
+}
+
+export function setCurrentTeam(team: string): void {
+  if (team.trim()) localStorage.setItem(TEAM_KEY, team.trim());
+  else localStorage.removeItem(TEAM_KEY);
+  identityCookies();
+}
+
+/** Images and the live WebSocket cannot send headers: in dev mode the gateway reads the same identity from these
+ * cookies (behind a proxy it ignores them, as it ignores the dev headers). */
+export function identityCookies(): void {
+  const set = (name: string, value: string) =>
+    (document.cookie = `${name}=${encodeURIComponent(value)}; path=/; SameSite=Strict${value ? "" : "; max-age=0"}`);
+  set("annostream_user", currentUser());
+  set("annostream_team", currentTeam());
 }
 
 async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { "X-Annostream-User": currentUser() };
+  const team = currentTeam();
+  if (team) headers["X-Annostream-Team"] = team;
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const resp = await fetch(`/api/v1${path}`, {
     method,
@@ -198,11 +222,20 @@ export interface TaskPage {
   total: number;
 }
 
-/** Who the gateway takes the caller to be; `dev_auth` false means a proxy signed the user in. */
+/** A team the caller belongs to, with its roles and what they allow there. */
+export interface Membership {
+  team: string;
+  roles: string[];
+  permissions: string[];
+}
+
+/** Who the gateway takes the caller to be (acting as `team`); `dev_auth` false means a proxy signed the user in. */
 export interface Me {
   user: string;
   team: string;
   role: string;
+  roles: string[];
+  teams: Membership[];
   dev_auth: boolean;
 }
 

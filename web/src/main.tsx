@@ -1,5 +1,6 @@
 import { createRoot } from "react-dom/client";
 import { useEffect, useState } from "react";
+import { identityCookies } from "./api";
 import { AnnotationsPage } from "./pages/Annotations";
 import { EditorPage } from "./pages/Editor";
 import "./styles.css";
@@ -22,4 +23,5 @@ function App() {
   return <AnnotationsPage key={path} />;
 }
 
+identityCookies(); // before any image or WebSocket asks the gateway (dev mode reads identity from them)
 createRoot(document.getElementById("root")!).render(<App />);

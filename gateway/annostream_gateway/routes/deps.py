@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import unquote
 
 from fastapi import Header, Request
 from starlette.requests import HTTPConnection
@@ -15,6 +16,7 @@ from ..clients import Clients
 from ..config import GatewaySettings
 
 DEV_ONLY = "Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy."
+USER_COOKIE, TEAM_COOKIE = "annostream_user", "annostream_team"  # dev mode, when the headers are absent
 PROXY_ONLY = "Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode."
 
 
@@ -36,12 +38,20 @@ async def identity(
     reviewer, admin). Proxy mode: X-Auth-Request-User or 401; teams and roles from X-Auth-Request-Groups."""
     settings: GatewaySettings = conn.app.state.settings
     if settings.dev_auth:
-        caller = dev_caller(x_annostream_user, x_annostream_team, x_annostream_role)
+        # Images and WebSockets cannot send headers: the web UI mirrors its dev identity in cookies.
+        user = x_annostream_user if x_annostream_user is not None else _cookie(conn, USER_COOKIE)
+        team = x_annostream_team if x_annostream_team is not None else _cookie(conn, TEAM_COOKIE)
+        caller = dev_caller(user, team, x_annostream_role)
     else:
         caller = proxy_caller(x_auth_request_user, x_auth_request_groups, x_annostream_team)
     bind_principal(caller)
     bind_request(x_correlation_id, caller.user)
     return caller.user
+
+
+def _cookie(conn: HTTPConnection, name: str) -> str | None:
+    value = conn.cookies.get(name)
+    return unquote(value) if value else None
 
 
 async def identity_of(conn: HTTPConnection) -> str:

@@ -1,5 +1,16 @@
 import { useCallback, useEffect, useRef, useState } from "react";
-import { ApiError, api, currentUser, setCurrentUser, type Dataset, type Me, type Task, type TaskInfo } from "../api";
+import {
+  ApiError,
+  api,
+  currentTeam,
+  currentUser,
+  setCurrentTeam,
+  setCurrentUser,
+  type Dataset,
+  type Me,
+  type Task,
+  type TaskInfo,
+} from "../api";
 import { go } from "../main";
 import { NewTaskModal } from "./NewTaskModal";
 import { TaskInfoModal } from "./TaskInfoModal";
@@ -138,13 +149,22 @@ export function AnnotationsPage() {
   const [creating, setCreating] = useState(false);
   const [info, setInfo] = useState<TaskInfo | null>(null);
   const [user, setUser] = useState(currentUser());
+  const [team, setTeam] = useState(currentTeam());
   const [me, setMe] = useState<Me | null>(null);
   useEffect(() => {
     api
       .me()
       .then((m) => (setMe(m), m.dev_auth || setUser(m.user)))
-      .catch(() => setMe(null)); // the page still works with the dev identity
-  }, []);
+      .catch((e) => {
+        // a remembered team the proxy no longer lists: forget it and let the gateway pick one
+        if (e instanceof ApiError && e.field === "X-Annostream-Team" && currentTeam()) {
+          setCurrentTeam("");
+          setTeam("");
+        }
+        setMe(null); // the page still works with the dev identity
+      });
+  }, [user, team]);
+  const switchTeam = (t: string) => (setCurrentTeam(t), setTeam(currentTeam()), setDatasetId(""));
 
   const view = { status, scope, sort, dataset_id: datasetId, page_size: pageSize() };
   const load = useCallback(() => {
@@ -162,7 +182,7 @@ export function AnnotationsPage() {
       .catch((e) => setError(e instanceof ApiError ? e.message : String(e)));
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [status, scope, sort, datasetId]);
-  useEffect(load, [load, user]);
+  useEffect(load, [load, user, team]);
   const gone = (taskId: string) => {
     setTasks((have) => have && have.filter((t) => t.task_id !== taskId));
     setTotal((n) => Math.max(0, n - 1));
@@ -196,14 +216,33 @@ export function AnnotationsPage() {
             Signed in as <b>{me.user}</b>
           </span>
         ) : (
-          <label className="inline" title="Dev mode identity (X-Annostream-User)">
-            User
-            <input
-              id="user-name"
-              defaultValue={user}
-              onBlur={(e) => (setCurrentUser(e.target.value), setUser(currentUser()))}
-              size={12}
-            />
+          <>
+            <label className="inline" title="Dev mode identity (X-Annostream-User)">
+              User
+              <input
+                id="user-name"
+                defaultValue={user}
+                onBlur={(e) => (setCurrentUser(e.target.value), setUser(currentUser()))}
+                size={12}
+              />
+            </label>
+            <label className="inline" title="Dev mode team (X-Annostream-Team)">
+              Team
+              <input id="team-name" defaultValue={team || me?.team || "default"} onBlur={(e) => switchTeam(e.target.value)} size={10} />
+            </label>
+          </>
+        )}
+        {me && !me.dev_auth && me.teams.length > 1 && (
+          <label className="inline" title="The team whose datasets and tasks you see and create">
+            Team
+            <select id="team-switcher" value={me.team} onChange={(e) => switchTeam(e.target.value)}>
+              {me.teams.map((m) => (
+                <option key={m.team} value={m.team}>
+                  {m.team}
+                  {m.roles.includes("admin") ? " (admin)" : m.roles.includes("reviewer") ? " (reviewer)" : ""}
+                </option>
+              ))}
+            </select>
           </label>
         )}
         <button id="new-annotation" className="primary" onClick={() => setCreating(true)}>
