@@ -216,9 +216,11 @@ class FrameSession:
         ref_save: str | None = None,
         idempotency_key: str = "",
         response: Callable[[list[str]], bytes] | None = None,
+        imported: bool = False,
     ) -> list[str]:
         """Write pending + new events (already applied to `agg`), the projection, the save record and the
-        idempotency key in one statement, if the frame is still at the version read; else StaleWrite."""
+        idempotency key in one statement, if the frame is still at the version read and its version is not
+        sealed (`imported` annotations, accepted before any publish, are written either way); else StaleWrite."""
         if not events:
             return []
         written_events = [*self.pending, *events]
@@ -245,6 +247,7 @@ class FrameSession:
             idempotency_key,
             response(ids) if response and idempotency_key else b"",
             notify,
+            imported,
         ]
         try:
             written = await self.store.conn.fetchval(WRITE_FRAME, *args)
