@@ -6,16 +6,19 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from annostream_kernel.errors import InvalidArgument, NotFound
+from annostream_kernel.errors import InvalidArgument, NotFound, Unavailable
 from annostream_kernel.ids import new_id
+from annostream_kernel.logs import get_logger
 
 from ..adapters import messages
+from ..adapters.annotation_client import EditPositions
 from ..adapters.datasets_client import VersionCatalog, VersionInfo
 from ..adapters.iterator_client import FrameIterator, Progress
 from ..adapters.postgres import TasksUnitOfWork, decode_cursor, encode_cursor
 from ..domain.model import CreateTask, FilterMode, SetLabelColor, Task, TaskQuery, TaskStatus
 
 UowFactory = Callable[[], TasksUnitOfWork]
+log = get_logger(__name__)
 MAX_PAGE = 500
 
 
@@ -30,17 +33,25 @@ class TaskInfo:
 
 
 async def create_task(
-    uow_factory: UowFactory, catalog: VersionCatalog, iterator: FrameIterator, cmd: CreateTask
+    uow_factory: UowFactory,
+    catalog: VersionCatalog,
+    iterator: FrameIterator,
+    cmd: CreateTask,
+    positions: EditPositions,
 ) -> Task:
     """Create a task; on a Published version, first have the datasets service create a Draft child
-    version named like the task, and annotate that child. Everything is validated before the child exists."""
+    version named like the task, and annotate that child. Everything is validated before the child exists.
+    The task records the annotation stream position covering every edit acknowledged before this call: the
+    iterator plans it as of that position (its filters see those edits)."""
     if not cmd.dataset_version_id:
         raise InvalidArgument("is required", field="dataset_version_id")
     cmd.selection.check()
     if cmd.selection.mode is FilterMode.CUSTOM:
         await iterator.validate_selection(messages.selection_msg(cmd.selection))
     try:
-        source = await catalog.get_version(cmd.dataset_version_id)
+        source, edits_seq = await asyncio.gather(
+            catalog.get_version(cmd.dataset_version_id), positions.published_position()
+        )
     except NotFound as exc:
         raise NotFound(f"no dataset version {cmd.dataset_version_id!r}", field="dataset_version_id") from exc
     annotated = source
@@ -61,7 +72,7 @@ async def create_task(
     )
     async with uow_factory() as uow:
         await uow.tasks.add(task)
-        uow.collect(messages.task_created(task))
+        uow.collect(messages.task_created(task, edits_seq))
         stored = await uow.tasks.get(task.task_id)
         await uow.commit()
     assert stored is not None
@@ -117,9 +128,20 @@ async def list_tasks(
 
 
 async def set_status(
-    uow_factory: UowFactory, task_id: str, wanted: TaskStatus, actor: str, team: str, role: str
+    uow_factory: UowFactory,
+    task_id: str,
+    wanted: TaskStatus,
+    actor: str,
+    team: str,
+    role: str,
+    *,
+    iterator: FrameIterator,
 ) -> Task:
-    """Complete (Active → Completed) or reopen (Completed → Active); owner or team admin only."""
+    """Complete (Active → Completed) or reopen (Completed → Active); owner or team admin only.
+
+    The iterator records a completion before it commits here (so once this answers, NextFrame leases nothing;
+    if the iterator cannot confirm it, nothing is committed), and a reopening after (if it cannot be told,
+    it learns from TaskReopened: leases resume a little later, never too early)."""
     if not task_id:
         raise InvalidArgument("is required", field="task_id")
     current = TaskStatus.ACTIVE if wanted is TaskStatus.COMPLETED else TaskStatus.COMPLETED
@@ -130,15 +152,30 @@ async def set_status(
         task.ensure_manageable_by(actor, team, role)
         task.ensure_status(current, "complete it" if wanted is TaskStatus.COMPLETED else "reopen it")
         await uow.tasks.set_status(task_id, wanted)
-        uow.collect(messages.task_completed(task) if wanted is TaskStatus.COMPLETED else messages.task_reopened(task))
+        completing = wanted is TaskStatus.COMPLETED
+        [revision] = await uow.append([messages.task_completed(task) if completing else messages.task_reopened(task)])
+        if completing:
+            await iterator.set_status(task_id, "completed", revision)
         stored = await uow.tasks.get(task_id)
         await uow.commit()
+    if not completing:
+        await _tell_reopened(iterator, task_id, revision)
     assert stored is not None
     return stored
 
 
-async def delete_task(uow_factory: UowFactory, task_id: str, actor: str, team: str, role: str) -> None:
-    """Delete a task (owner or team admin); TaskDeleted lets the iterator free its leases."""
+async def _tell_reopened(iterator: FrameIterator, task_id: str, revision: int) -> None:
+    try:
+        await iterator.set_status(task_id, "active", revision)
+    except Unavailable as err:  # committed: the iterator learns it from TaskReopened instead
+        log.warning("task_reopen_not_told", task_id=task_id, error=err.message)
+
+
+async def delete_task(
+    uow_factory: UowFactory, task_id: str, actor: str, team: str, role: str, *, iterator: FrameIterator
+) -> None:
+    """Delete a task (owner or team admin); the iterator records the deletion before it commits here (NextFrame
+    refuses it from then on), TaskDeleted then lets it free the plan and leases."""
     if not task_id:
         raise InvalidArgument("is required", field="task_id")
     async with uow_factory() as uow:
@@ -147,7 +184,8 @@ async def delete_task(uow_factory: UowFactory, task_id: str, actor: str, team: s
             raise NotFound(f"no task {task_id!r}", field="task_id")
         task.ensure_manageable_by(actor, team, role)
         await uow.tasks.delete(task_id)
-        uow.collect(messages.task_deleted(task))
+        [revision] = await uow.append([messages.task_deleted(task)])
+        await iterator.set_status(task_id, "deleted", revision)
         await uow.commit()
 
 
