@@ -5,12 +5,12 @@ data-modifying CTEs (projection upsert, events insert, save record, idempotency 
 together or not at all. The projection upsert only matches when the stored stream version is still the
 one that was read (`WHERE p.stream_version = $5`) and the version is still a Draft (`version_writable`, see
 migrations/0005_version_seal.sql: no save commits after SealVersion, whatever its snapshot saw; imported
-annotations, $25, were accepted before the publish and are written anyway); the other inserts run only if it
-matched (`WHERE EXISTS (SELECT 1 FROM u)`). A save may skip the read when this process wrote the
-frame last (service_layer/session.FrameCache): the same conditions then catch every change it did not
-see. Concurrent writers of one frame (in any process) serialise on that row's lock and the loser sees 0
-rows written: it re-reads and rebases. UNIQUE(stream_id, stream_version)
-on the events table remains the last line of defence.
+annotations, $25, were accepted before the publish and are written anyway, without taking the seal lock in
+the consumer's long transaction); the other inserts run only if it matched (`WHERE EXISTS (SELECT 1 FROM u)`).
+A save may skip the read when this process wrote the frame last (service_layer/session.FrameCache): the same
+conditions then catch every change it did not see. Concurrent writers of one frame (in any process) serialise
+on that row's lock and the loser sees 0 rows written: it re-reads and rebases. UNIQUE(stream_id,
+stream_version) on the events table remains the last line of defence.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ WRITE_FRAME = f"""
 WITH u AS (
     INSERT INTO frame_projections AS p (version_id, frame_id, stream_version, doc)
     SELECT $1::text, $2::text, $3::bigint, $4::jsonb
-     WHERE $25::boolean OR version_writable($1::text)
+     WHERE CASE WHEN $25::boolean THEN true ELSE version_writable($1::text) END
     ON CONFLICT (version_id, frame_id) DO UPDATE
         SET stream_version = EXCLUDED.stream_version, doc = EXCLUDED.doc, updated_at = now()
         WHERE p.stream_version = $5::bigint
