@@ -32,15 +32,14 @@ from annostream_protos.tasks.v1 import tasks_service_pb2 as tk
 from annostream_protos.tasks.v1 import tasks_service_pb2_grpc as tk_grpc
 from annostream_protos.types.v1 import frames_pb2 as t
 
+from .consistency_raw import CALLS, RAW, calls_per_s, raw_publish, raw_task_write
 from .harness import BenchContext, Result, summary_ms
 
 SIZES = [int(n) for n in os.environ.get("BENCH_PUBLISH_SIZES", "2000,100000,1000000").split(",")]
 BATCH = 5_000
 DEADLINE = 10.0  # the gateway's deadline of a call to a service (ANNOSTREAM_PEER_TIMEOUT_SECONDS)
-CALLS = 20
 GUARD_SECONDS, GUARD_CONNECTIONS, GUARD_ROUNDS = 1.0, 10, 5
 USER = (("x-annostream-user", "bench"),)
-RAW = "bench_raw_consistency"  # the baselines' tables: ordinary (logged) tables like the services', not temp ones
 
 
 def _batches(version_id: str, n: int) -> Iterator[ds.ImportFramesStreamRequest]:
@@ -75,41 +74,6 @@ async def _timed(fn: Callable[[], Awaitable[object]], calls: int = CALLS) -> lis
     return out
 
 
-async def _raw_publish(conn: asyncpg.Connection) -> list[float]:
-    """The publish's I/O with bare asyncpg: lock + update one version row and append its event (datasets), then
-    the seal's advisory lock + upsert (annotation), as two transactions."""
-    await conn.execute(f"CREATE TABLE {RAW}.raw_versions (LIKE datasets.versions INCLUDING ALL)")
-    await conn.execute(f"CREATE TABLE {RAW}.raw_events (LIKE datasets.events INCLUDING ALL)")
-    await conn.execute(f"CREATE TABLE {RAW}.raw_annotation_versions (LIKE annotation.versions INCLUDING ALL)")
-    out = []
-    for i in range(CALLS):
-        vid = f"raw-{i}"
-        await conn.execute(
-            "INSERT INTO raw_versions (version_id, dataset_id, name, status) VALUES ($1, 'd', 'v', 'draft')", vid
-        )
-        start = time.perf_counter()
-        async with conn.transaction():
-            await conn.fetchrow("SELECT * FROM raw_versions WHERE version_id = $1 FOR UPDATE", vid)
-            await conn.execute(
-                "UPDATE raw_versions SET status = 'published', published_at = now() WHERE version_id = $1", vid
-            )
-            await conn.execute(
-                "INSERT INTO raw_events (event_id, stream_id, stream_version, type, payload, subject)"
-                " VALUES ($1, $2, 1, 'VersionPublished', '\\x00', 's')",
-                uuid.uuid4(),
-                vid,
-            )
-        async with conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", vid)
-            await conn.execute(
-                "INSERT INTO raw_annotation_versions (version_id, dataset_id, status) VALUES ($1, 'd', 'published')"
-                " ON CONFLICT (version_id) DO UPDATE SET status = 'published'",
-                vid,
-            )
-        out.append(time.perf_counter() - start)
-    return out
-
-
 async def _holds(conn: asyncpg.Connection, version_id: str, frame_id: str, timeout: float = 600.0) -> float:
     """Seconds until the annotation service holds the frame (its consumer of the datasets stream got there)."""
     start = time.perf_counter()
@@ -125,7 +89,7 @@ async def _holds(conn: asyncpg.Connection, version_id: str, frame_id: str, timeo
 
 
 async def _bench_publish(ctx: BenchContext, env: dict[str, str], conn: asyncpg.Connection) -> None:
-    raw = summary_ms(await _raw_publish(conn))
+    raw = summary_ms(await raw_publish(conn))
     async with (
         aio.insecure_channel(env["ANNOSTREAM_DATASETS_ADDR"]) as dch,
         aio.insecure_channel(env["ANNOSTREAM_ANNOTATION_ADDR"]) as ach,
@@ -168,29 +132,18 @@ async def _bench_publish(ctx: BenchContext, env: dict[str, str], conn: asyncpg.C
             )
 
 
-async def _calls_per_s(pool: asyncpg.Pool, sql: str, arg: str) -> float:
-    done = 0
-    end = time.perf_counter() + GUARD_SECONDS
-
-    async def loop() -> None:
-        nonlocal done
-        async with pool.acquire() as c:
-            while time.perf_counter() < end:
-                await c.fetchval(sql, arg)
-                done += 1
-
-    await asyncio.gather(*(loop() for _ in range(GUARD_CONNECTIONS)))
-    return done / GUARD_SECONDS
-
-
 async def _bench_guard(ctx: BenchContext, dsn: str, version_id: str) -> None:
     pool = await asyncpg.create_pool(dsn, min_size=GUARD_CONNECTIONS, max_size=GUARD_CONNECTIONS)
     try:
         old = "SELECT EXISTS (SELECT 1 FROM annotation.versions v WHERE v.version_id = $1 AND v.status = 'draft')"
         plains, guardeds = [], []
         for _ in range(GUARD_ROUNDS):  # alternated: the machine's speed drifts (other tenants)
-            plains.append(await _calls_per_s(pool, old, version_id))
-            guardeds.append(await _calls_per_s(pool, "SELECT annotation.version_writable($1)", version_id))
+            plains.append(await calls_per_s(pool, old, version_id, GUARD_SECONDS, GUARD_CONNECTIONS))
+            guardeds.append(
+                await calls_per_s(
+                    pool, "SELECT annotation.version_writable($1)", version_id, GUARD_SECONDS, GUARD_CONNECTIONS
+                )
+            )
         plain, guarded = statistics.median(plains), statistics.median(guardeds)
     finally:
         await pool.close()
@@ -246,7 +199,7 @@ async def _bench_tasks(ctx: BenchContext, env: dict[str, str], conn: asyncpg.Con
             await create()
             creates.append(time.perf_counter() - start)
             await planned(created[-1])
-        raw_create = await _raw_task_write(conn, "INSERT")
+        raw_create = await raw_task_write(conn, "INSERT")
         ctx.add(
             Result(
                 "consistency",
@@ -278,7 +231,7 @@ async def _bench_tasks(ctx: BenchContext, env: dict[str, str], conn: asyncpg.Con
         deletes = await _timed(
             lambda: tasks.DeleteTask(tk.DeleteTaskRequest(task_id=created.pop()), metadata=USER), CALLS // 2
         )
-        raw_update = summary_ms(await _raw_task_write(conn, "UPDATE"))["p50_ms"]
+        raw_update = summary_ms(await raw_task_write(conn, "UPDATE"))["p50_ms"]
         for name, lat in (("CompleteTask", completes), ("DeleteTask", deletes)):
             ctx.add(
                 Result(
@@ -293,39 +246,6 @@ async def _bench_tasks(ctx: BenchContext, env: dict[str, str], conn: asyncpg.Con
                     {"set_task_status_p50_ms": status["p50_ms"], "p99_ms": summary_ms(lat)["p99_ms"]},
                 )
             )
-
-
-async def _raw_task_write(conn: asyncpg.Connection, kind: str) -> list[float]:
-    await conn.execute(f"CREATE TABLE IF NOT EXISTS {RAW}.raw_tasks (LIKE tasks.tasks INCLUDING ALL)")
-    await conn.execute(f"CREATE TABLE IF NOT EXISTS {RAW}.raw_task_events (LIKE tasks.events INCLUDING ALL)")
-    out = []
-    for i in range(CALLS):
-        tid = f"raw-{kind}-{i}"
-        if kind == "UPDATE":
-            await conn.execute(
-                "INSERT INTO raw_tasks (task_id, name, owner, team, dataset_id, source_version_id,"
-                " annotated_version_id, iteration) VALUES ($1, 'n', 'o', 't', 'd', 'v', 'v', '{}')",
-                tid,
-            )
-        start = time.perf_counter()
-        async with conn.transaction():
-            if kind == "UPDATE":
-                await conn.fetchrow("SELECT * FROM raw_tasks WHERE task_id = $1 FOR UPDATE", tid)
-                await conn.execute("UPDATE raw_tasks SET status = 'completed' WHERE task_id = $1", tid)
-            else:
-                await conn.execute(
-                    "INSERT INTO raw_tasks (task_id, name, owner, team, dataset_id, source_version_id,"
-                    " annotated_version_id, iteration) VALUES ($1, 'n', 'o', 't', 'd', 'v', 'v', '{}')",
-                    tid,
-                )
-            await conn.execute(
-                "INSERT INTO raw_task_events (event_id, stream_id, stream_version, type, payload, subject)"
-                " VALUES ($1, $2, 1, 'TaskEvent', '\\x00', 's')",
-                uuid.uuid4(),
-                tid,
-            )
-        out.append(time.perf_counter() - start)
-    return out
 
 
 async def run(ctx: BenchContext) -> None:
