@@ -10,7 +10,7 @@ WEB_STAMP := web/dist/index.html
 WEB_SRC := $(shell find web/src -type f 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json
 PROTO_FILES := $(shell find protos/annostream -name '*.proto')
 
-.PHONY: install web chromium run test lint typecheck buf unit integration e2e smoke protos bench clean deploy-check
+.PHONY: install web chromium run test lint typecheck buf unit integration e2e consistency smoke protos bench clean deploy-check
 
 install: $(STAMP) $(PROTO_STAMP) $(NODE_STAMP)
 
@@ -69,6 +69,9 @@ integration: install
 
 e2e: install web chromium
 	$(PYTEST) tests/e2e $(PYTEST_END)
+
+consistency: install
+	$(PYTEST) tests/consistency $(PYTEST_END)
 
 deploy-check: install
 	scripts/deploy_check.sh

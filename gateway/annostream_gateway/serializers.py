@@ -209,5 +209,10 @@ def task_info(r: tk.GetTaskResponse) -> dict[str, Any]:
         **task(r.task),
         "source_version": summary(r.source_version),
         "annotated_version": summary(r.annotated_version),
-        "progress": {"done": r.progress.done, "total": r.progress.total, "known": r.progress.known},
+        "progress": {
+            "done": r.progress.done,
+            "total": r.progress.total,
+            "known": r.progress.known,
+            "plan_pending": r.progress.plan_pending,
+        },
     }

@@ -40,6 +40,11 @@ class KernelSettings(BaseSettings):
         default=0.002, ge=0, le=1, description="Pause after a wake-up, to publish several commits at once."
     )
     stream_replicas: int = Field(default=1, ge=1, le=5, description="JetStream replicas of streams this creates.")
+    consumer_delay_seconds: str = Field(
+        default="",
+        description="For tests only: seconds a consumer waits before applying each fetched batch, to make it lag"
+        " on purpose: `2` (every consumer of the process) or `durable=seconds,...` (e.g. `iterator-tasks=1`).",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -48,6 +53,17 @@ class KernelSettings(BaseSettings):
             raise ValueError("must be a postgresql:// URL")
         return v
 
+    @field_validator("consumer_delay_seconds")
+    @classmethod
+    def _delays(cls, v: str) -> str:
+        parse_delays(v)
+        return v
+
+    def consumer_delay(self, durable: str) -> float:
+        """Seconds the consumer `durable` waits before each batch (0 unless set for a test)."""
+        delays = parse_delays(self.consumer_delay_seconds)
+        return delays.get(durable, delays.get("", 0.0))
+
     @field_validator("nats_url")
     @classmethod
     def _nats(cls, v: str) -> str:
@@ -55,6 +71,21 @@ class KernelSettings(BaseSettings):
             if not url.strip().startswith(("nats://", "tls://", "ws://", "wss://")):
                 raise ValueError(f"not a NATS URL: {url!r}")
         return v
+
+
+def parse_delays(text: str) -> dict[str, float]:
+    """`2` → {"": 2.0}; `a=1,b=0.5` → {"a": 1.0, "b": 0.5}; ValueError on anything else."""
+    out: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, _, value = part.rpartition("=")
+        try:
+            seconds = float(value)
+        except ValueError:
+            raise ValueError(f"not seconds: {part!r} (give `2` or `durable=seconds,...`)") from None
+        if not 0 <= seconds <= 20:  # below the consumers' ack wait (30 s): a held batch is not redelivered
+            raise ValueError(f"must be between 0 and 20 seconds: {part!r}")
+        out[name.strip()] = seconds
+    return out
 
 
 def validate_schema_name(name: str) -> str:

@@ -83,9 +83,11 @@ class EventConsumer:
         ack_wait: float = 30.0,
         max_attempts: int = 5,
         linger: float = 0.0,
+        delay: float = 0.0,
     ) -> None:
+        """`delay` (tests only) holds every fetched batch that long before applying it: a lagging consumer."""
         self._pool, self._js, self._spec, self._schema, self._batch = pool, js, spec, schema, batch
-        self._ack_wait, self._max_attempts, self._linger = ack_wait, max_attempts, linger
+        self._ack_wait, self._max_attempts, self._linger, self._delay = ack_wait, max_attempts, linger, delay
         self._ack_all = False
         self.dead_lettered = 0
         self.applied = 0
@@ -116,6 +118,8 @@ class EventConsumer:
                     msgs = await sub.fetch(self._batch, timeout=1.0)
                 except (NatsTimeoutError, TimeoutError):
                     continue
+                if self._delay:
+                    await asyncio.sleep(self._delay)
                 await self.apply_in_order(msgs)
                 if len(msgs) < self._batch and self._linger:
                     # A busy stream is applied in bigger batches (one transaction and ack for many events)

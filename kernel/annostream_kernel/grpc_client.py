@@ -8,7 +8,7 @@ from typing import Any
 import grpc
 from grpc import aio
 
-from .authz import current_principal, to_metadata
+from .authz import current_principal, service_principal, to_metadata
 from .context import GRPC_CORRELATION_KEY, current_correlation_id
 from .errors import (
     AlreadyExists,
@@ -42,6 +42,11 @@ def outgoing_metadata() -> tuple[tuple[str, str | bytes], ...]:
     if (principal := current_principal()) is not None:
         md.extend(to_metadata(principal))
     return tuple(md)
+
+
+def service_metadata(name: str) -> tuple[tuple[str, str | bytes], ...]:
+    """Metadata of a call a service makes as itself (a service-only method), with the current correlation id."""
+    return ((GRPC_CORRELATION_KEY, current_correlation_id()), *to_metadata(service_principal(name)))
 
 
 def error_details(err: aio.AioRpcError) -> dict[str, Any]:

@@ -107,6 +107,9 @@ GRPC_METHODS: dict[str, Rule] = {
     _AN + "UndoSave": Rule(A, Target.VERSION),
     _AN + "RedoSave": Rule(A, Target.VERSION),
     _AN + "GetVersionStatus": Rule(None, Target.SERVICE),
+    _AN + "SealVersion": Rule(None, Target.SERVICE),  # datasets, inside PublishVersion
+    _AN + "GetPublishedPosition": Rule(None, Target.SERVICE),  # tasks, inside CreateTask
+    _IT + "SetTaskStatus": Rule(None, Target.SERVICE),  # tasks, inside Complete/Reopen/DeleteTask
     "/grpc.health.v1.Health/Check": Rule(None, Target.PUBLIC),
     "/grpc.health.v1.Health/Watch": Rule(None, Target.PUBLIC),
     "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo": Rule(None, Target.PUBLIC),

@@ -121,6 +121,7 @@ class ServiceApp:
                 batch=s.consumer_batch,
                 max_attempts=s.consumer_max_attempts,
                 linger=s.consumer_linger_seconds,
+                delay=s.consumer_delay(spec.durable),
             )
             self.consumers.append(consumer)
             self._tasks.append(asyncio.create_task(consumer.run(), name=f"{d.name}-{spec.durable}"))

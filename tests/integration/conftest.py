@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -54,7 +55,14 @@ class Stubs:
 
 @pytest.fixture
 async def stubs(system: LocalStack) -> AsyncIterator[Stubs]:
-    chans = {c: channel(service_addr(system, c)) for c in ("datasets", "tasks", "iterator", "annotation")}
+    async with stubs_on({c: service_addr(system, c) for c in ("datasets", "tasks", "iterator", "annotation")}) as s:
+        yield s
+
+
+@contextlib.asynccontextmanager
+async def stubs_on(addrs: dict[str, str]) -> AsyncIterator[Stubs]:
+    """Stubs of the four services at `addrs` (component → host:port), channels closed afterwards."""
+    chans = {c: channel(addr) for c, addr in addrs.items()}
     try:
         yield Stubs(
             IdentityStub(datasets_service_pb2_grpc.DatasetsServiceStub(chans["datasets"])),

@@ -6,8 +6,10 @@ import grpc
 from google.protobuf import timestamp_pb2
 
 from annostream_protos.annotation.v1 import annotation_service_pb2 as ann
+from annostream_protos.datasets.v1 import datasets_service_pb2 as ds
+from annostream_protos.types.v1 import frames_pb2 as t
 
-from .annotation_helpers import current, known_frame, labels_of, move, rect, save
+from .annotation_helpers import current, known_frame, labels_of, move, rect, save, struct
 from .conftest import Stubs, make_version
 from .grpc_helpers import assert_status, rpc_error
 
@@ -114,3 +116,56 @@ async def test_a_save_against_the_version_this_process_last_wrote_still_merges_a
     assert moved.rebased and moved.frame.version == 4
     assert {r.roi_id: r.points[0].x for r in moved.frame.rois} == {"a": 15}
     assert {r.roi_id: r.points[0].x for r in (await current(stubs, frame.frame)).rois} == {"a": 15}
+
+
+async def test_time_travel_to_version_zero_of_a_child_versions_frame_shows_what_it_inherited(
+    stubs: Stubs, unique: str
+) -> None:
+    v = await make_version(stubs, unique, 1, publish=False)
+    frame = await known_frame(stubs, v.version_id)
+    await stubs.annotation.SaveFrame(save(frame.frame, 0, rect("car", roi_id="a"), rect("bus", 200, roi_id="b")))
+    await stubs.datasets.PublishVersion(ds.PublishVersionRequest(version_id=v.version_id))
+    child = (
+        await stubs.datasets.CreateVersion(
+            ds.CreateVersionRequest(dataset_id=v.dataset_id, name="child", parent_version_id=v.version_id)
+        )
+    ).version
+    inherited = await known_frame(stubs, child.version_id)
+    before = await stubs.annotation.GetFrameAt(ann.GetFrameAtRequest(frame=inherited.frame, version=0))
+    assert before.frame.version == 0 and labels_of(before.frame) == [["car"], ["bus"]]  # not edited here yet
+
+    edited = await stubs.annotation.SaveFrame(save(inherited.frame, 0, move("a", 5), rect("van", 300, roi_id="c")))
+    assert edited.frame.version == 3  # FrameInherited, then the two edits
+    at0 = await stubs.annotation.GetFrameAt(ann.GetFrameAtRequest(frame=inherited.frame, version=0))
+    assert at0.frame.version == 0 and labels_of(at0.frame) == [["car"], ["bus"]]
+    assert at0.frame.rois[0].points[0].x == 10  # as inherited, before the move
+    reverted = await stubs.annotation.RevertFrame(
+        ann.RevertFrameRequest(frame=inherited.frame, to_version=0, expected_version=3)
+    )
+    assert labels_of(reverted.frame) == [["car"], ["bus"]]  # back to what it inherited, not to nothing
+
+
+async def test_a_frames_metadata_is_the_imported_one_until_edited_and_then_the_edited_one(
+    stubs: Stubs, unique: str
+) -> None:
+    v = await make_version(stubs, unique, 0, publish=False)
+    imported = t.Frame(
+        frame_id="m0",
+        context_id="ctx",
+        sources=[t.Source(id="cam", uri="file:///m0.jpg", width=640, height=480)],
+        metadata=struct({"weather": "rain", "lane": 2}),
+    )
+    await stubs.datasets.ImportFrames(ds.ImportFramesRequest(version_id=v.version_id, frames=[imported]))
+    frame = await known_frame(stubs, v.version_id, "m0")
+    assert dict(frame.metadata) == {"weather": "rain", "lane": 2} == dict(frame.base.metadata)
+
+    set_meta = ann.Command(set_frame_metadata=ann.SetFrameMetadata(metadata=struct({"weather": "snow"})))
+    edited = await stubs.annotation.SaveFrame(save(frame.frame, 0, set_meta))
+    assert dict(edited.frame.metadata) == {"weather": "snow"} == dict((await current(stubs, frame.frame)).metadata)
+    assert dict(edited.frame.base.metadata) == {"weather": "rain", "lane": 2}  # the import itself is kept
+    at0 = await stubs.annotation.GetFrameAt(ann.GetFrameAtRequest(frame=frame.frame, version=0))
+    assert dict(at0.frame.metadata) == {"weather": "rain", "lane": 2}
+
+    cleared = ann.Command(set_frame_metadata=ann.SetFrameMetadata(metadata=struct({})))
+    again = await stubs.annotation.SaveFrame(save(frame.frame, 1, cleared))
+    assert dict(again.frame.metadata) == {"weather": "rain", "lane": 2}  # emptied: the imported metadata shows

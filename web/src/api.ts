@@ -7,6 +7,8 @@ export interface Progress {
   done: number;
   total: number;
   known: boolean;
+  /** The iterator waits for edits made before the task was created to build its plan (seconds at most). */
+  plan_pending?: boolean;
 }
 
 export interface Task {

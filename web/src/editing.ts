@@ -50,8 +50,11 @@ export function apply(w: Working, cmd: Command): Working {
   }
 }
 
+/** The frame's effective metadata is the server's `metadata` (imported, then edited); a pending edit that empties it
+ * shows the imported metadata again, as the server will after the save. */
 export function fold(frame: FrameState, pending: Command[]): Working {
-  return pending.reduce(apply, { rois: frame.rois, frame_labels: frame.frame_labels, metadata: frame.metadata });
+  const w = pending.reduce(apply, { rois: frame.rois, frame_labels: frame.frame_labels, metadata: frame.metadata });
+  return Object.keys(w.metadata).length ? w : { ...w, metadata: frame.base?.metadata ?? {} };
 }
 
 /** The ids of the ROIs pasted by pending commands (they get their ids from the annotation service when saved). */

@@ -55,15 +55,19 @@ def _selection(body: SelectionBody | None) -> f.FrameSelection:
 
 
 async def task_progress(c: Clients, task_ids: list[str]) -> dict[str, dict[str, Any]]:
-    """Each task's `{done, total, known}` from one ListProgress call (all unknown when the iterator cannot answer)."""
+    """Each task's `{done, total, known, plan_pending}` from one ListProgress call (all unknown when the iterator
+    cannot answer); `plan_pending` while the iterator waits for edits made before the task to build its plan."""
     got: dict[str, dict[str, Any]] = {}
     if task_ids:
         try:
             resp = await call(c.iterator.ListProgress, it.ListProgressRequest(task_ids=task_ids), timeout=c.timeout)
-            got = {p.task_id: {"done": p.done, "total": p.total, "known": True} for p in resp.tasks}
+            got = {
+                p.task_id: {"done": p.done, "total": p.total, "known": True, "plan_pending": p.status == "pending"}
+                for p in resp.tasks
+            }
         except DomainError:
             pass
-    return {t: got.get(t) or {"done": 0, "total": 0, "known": False} for t in task_ids}
+    return {t: got.get(t) or {"done": 0, "total": 0, "known": False, "plan_pending": False} for t in task_ids}
 
 
 async def _version_names(c: Clients, version_ids: list[str]) -> dict[str, str]:

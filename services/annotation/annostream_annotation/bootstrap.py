@@ -14,11 +14,12 @@ from .service_layer.access import VersionAccess
 from .service_layer.consumers import datasets_batch_handler, datasets_handler
 
 SCHEMA = "annotation"
+NAME = "annotation"  # also the relay checkpoint's name (GetPublishedPosition reads it)
 
 
 def _register(server: aio.Server, res: Resources) -> None:
     annotation_service_pb2_grpc.add_AnnotationServiceServicer_to_server(
-        AnnotationServicer(res.pool, res.notify_channel, VersionAccess(res.pool)), server
+        AnnotationServicer(res.pool, res.notify_channel, res.js, NAME, VersionAccess(res.pool)), server
     )
 
 
@@ -36,7 +37,7 @@ def _consumers(res: Resources) -> list[ConsumerSpec]:
 def definition() -> ServiceDefinition:
     """The annotation service as the kernel runtime runs it."""
     return ServiceDefinition(
-        name="annotation",
+        name=NAME,
         schema=SCHEMA,
         grpc_service_names=[annotation_service_pb2.DESCRIPTOR.services_by_name["AnnotationService"].full_name],
         register=_register,

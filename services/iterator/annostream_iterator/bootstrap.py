@@ -24,6 +24,7 @@ from .service_layer.events import (
     on_tasks_event,
 )
 from .service_layer.handlers import IteratorHandlers
+from .service_layer.planning import ANNOTATION_CONSUMER, PendingPlanner
 
 SCHEMA = "iterator"
 
@@ -43,13 +44,13 @@ def _consumers(_res: Resources) -> list[ConsumerSpec]:
     return [
         ConsumerSpec("iterator-datasets", DATASETS, on_datasets_event, batch_handler=on_datasets_events),
         ConsumerSpec("iterator-tasks", TASKS, on_tasks_event),
-        ConsumerSpec("iterator-annotation", ANNOTATION, on_annotation_event, filter_subjects=ANNOTATION_FILTERS),
+        ConsumerSpec(ANNOTATION_CONSUMER, ANNOTATION, on_annotation_event, filter_subjects=ANNOTATION_FILTERS),
     ]
 
 
 def _workers(res: Resources) -> list[Callable[[], Coroutine[Any, Any, None]]]:
     emitter = ProgressEmitter(res.pool, res.notify_channel, _settings(res).progress_interval_seconds)
-    return [emitter.run]
+    return [emitter.run, PendingPlanner(res.pool).run]
 
 
 def definition() -> ServiceDefinition:

@@ -9,6 +9,7 @@ from annostream_kernel.runtime import Resources, ServiceDefinition
 from annostream_kernel.streams import TASKS
 from annostream_protos.tasks.v1 import tasks_service_pb2, tasks_service_pb2_grpc
 
+from .adapters.annotation_client import GrpcEditPositions
 from .adapters.datasets_client import GrpcVersionCatalog
 from .adapters.iterator_client import GrpcFrameIterator
 from .adapters.postgres import TasksUnitOfWork
@@ -19,15 +20,16 @@ SCHEMA = "tasks"
 
 def definition() -> ServiceDefinition:
     """The tasks service as the kernel runtime runs it."""
-    clients: list[GrpcVersionCatalog | GrpcFrameIterator] = []
+    clients: list[GrpcVersionCatalog | GrpcFrameIterator | GrpcEditPositions] = []
 
     def register(server: aio.Server, res: Resources) -> None:
         settings = res.settings
         assert isinstance(settings, PeerSettings)
         catalog = GrpcVersionCatalog(settings.datasets_addr, settings.peer_timeout_seconds)
         iterator = GrpcFrameIterator(settings.iterator_addr, settings.peer_timeout_seconds)
-        clients.extend([catalog, iterator])
-        servicer = TasksServicer(lambda: TasksUnitOfWork(res.pool, res.notify_channel), catalog, iterator)
+        positions = GrpcEditPositions(settings.annotation_addr, settings.peer_timeout_seconds)
+        clients.extend([catalog, iterator, positions])
+        servicer = TasksServicer(lambda: TasksUnitOfWork(res.pool, res.notify_channel), catalog, iterator, positions)
         tasks_service_pb2_grpc.add_TasksServiceServicer_to_server(servicer, server)
 
     async def on_stop() -> None:

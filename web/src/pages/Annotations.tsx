@@ -107,7 +107,7 @@ function TaskCard(p: {
       </div>
       <div className="row">
         <span className="task-progress">
-          {progress ? `${progress.done}/${progress.total} frames` : "…"}
+          {progress?.plan_pending ? "plan pending" : progress ? `${progress.done}/${progress.total} frames` : "…"}
         </span>
         <span className="task-status status-badge">{task.status}</span>
       </div>

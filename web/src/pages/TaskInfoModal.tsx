@@ -40,7 +40,9 @@ export function TaskInfoModal(p: { info: TaskInfo; onClose: () => void }) {
           <dt>Default labels</dt>
           <dd className="info-default-labels">{info.default_labels.join(", ") || "—"}</dd>
           <dt>Progress</dt>
-          <dd className="info-progress">{info.progress.done}/{info.progress.total}</dd>
+          <dd className="info-progress">
+            {info.progress.plan_pending ? "plan pending" : `${info.progress.done}/${info.progress.total}`}
+          </dd>
         </dl>
         <div className="actions">
           <button id="task-info-close" onClick={p.onClose}>Close</button>

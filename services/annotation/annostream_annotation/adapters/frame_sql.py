@@ -3,12 +3,14 @@
 A save is one read and one write, with no explicit transaction: the write is a single statement whose
 data-modifying CTEs (projection upsert, events insert, save record, idempotency key, NOTIFY) take effect
 together or not at all. The projection upsert only matches when the stored stream version is still the
-one that was read (`WHERE p.stream_version = $5`) and the version is still a Draft; the other inserts run
-only if it matched (`WHERE EXISTS (SELECT 1 FROM u)`). A save may skip the read when this process wrote the
-frame last (service_layer/session.FrameCache): the same conditions then catch every change it did not
-see. Concurrent writers of one frame (in any process) serialise on that row's lock and the loser sees 0
-rows written: it re-reads and rebases. UNIQUE(stream_id, stream_version)
-on the events table remains the last line of defence.
+one that was read (`WHERE p.stream_version = $5`) and the version is still a Draft (`version_writable`, see
+migrations/0005_version_seal.sql: no save commits after SealVersion, whatever its snapshot saw; imported
+annotations, $25, were accepted before the publish and are written anyway, without taking the seal lock in
+the consumer's long transaction); the other inserts run only if it matched (`WHERE EXISTS (SELECT 1 FROM u)`).
+A save may skip the read when this process wrote the frame last (service_layer/session.FrameCache): the same
+conditions then catch every change it did not see. Concurrent writers of one frame (in any process) serialise
+on that row's lock and the loser sees 0 rows written: it re-reads and rebases. UNIQUE(stream_id,
+stream_version) on the events table remains the last line of defence.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ WRITE_FRAME = f"""
 WITH u AS (
     INSERT INTO frame_projections AS p (version_id, frame_id, stream_version, doc)
     SELECT $1::text, $2::text, $3::bigint, $4::jsonb
-     WHERE EXISTS (SELECT 1 FROM versions v WHERE v.version_id = $1::text AND v.status = 'draft')
+     WHERE CASE WHEN $25::boolean THEN true ELSE version_writable($1::text) END
     ON CONFLICT (version_id, frame_id) DO UPDATE
         SET stream_version = EXCLUDED.stream_version, doc = EXCLUDED.doc, updated_at = now()
         WHERE p.stream_version = $5::bigint
@@ -60,4 +62,10 @@ WITH u AS (
     SELECT $22::text, $17::text, $23::bytea WHERE $22::text <> '' AND EXISTS (SELECT 1 FROM u)
 )
 SELECT (SELECT count(*) FROM u) AS written, pg_notify($24::text, '')
+"""
+
+SEAL_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('annotation-seal:' || $1::text, 0))"
+SEAL_VERSION = """
+INSERT INTO versions (version_id, dataset_id, parent_version_id, status, team) VALUES ($1, $2, $3, 'published', $4)
+ON CONFLICT (version_id) DO UPDATE SET status = 'published', team = coalesce(versions.team, EXCLUDED.team)
 """

@@ -89,13 +89,14 @@ def _base_frame(base_json: str) -> t.Frame:
 
 
 def frame_state(ref: t.FrameRef, version: int, base: dict[str, Any] | None, doc: dict[str, Any]) -> api.FrameState:
-    """Projection → FrameState message."""
+    """Projection → FrameState message. `metadata` is the frame's effective metadata: as last edited
+    (FrameMetadataSet), else as imported (the base frame's); an edit that empties it shows the imported one."""
     state = api.FrameState(
         frame=ref,
         version=version,
         rois=[roi_msg(r) for r in doc.get("rois", [])],
         frame_labels=doc.get("frame_labels", []),
-        metadata=struct(doc.get("metadata") or {}),
+        metadata=struct(doc.get("metadata") or (base or {}).get("metadata") or {}),
     )
     if base is not None:
         state.base.CopyFrom(_base_frame(json.dumps(base, sort_keys=True)))

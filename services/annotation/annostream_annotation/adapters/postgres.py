@@ -19,7 +19,7 @@ class AnnotationStore:
         """Record a version, its parent and its owning team (None: the dataset's)."""
         await self.conn.execute(
             "INSERT INTO versions (version_id, dataset_id, parent_version_id, team) VALUES ($1, $2, $3, $4)"
-            " ON CONFLICT (version_id) DO NOTHING",
+            " ON CONFLICT (version_id) DO UPDATE SET team = coalesce(versions.team, EXCLUDED.team)",
             version_id,
             dataset_id,
             parent,

@@ -7,16 +7,18 @@ from datetime import UTC
 from typing import Any
 
 import asyncpg
+from nats.js import JetStreamContext
 
 from annostream_kernel.errors import DomainError, InvalidArgument
 from annostream_kernel.policy import Permission
 from annostream_kernel.protobuf import struct
+from annostream_kernel.streams import ANNOTATION
 from annostream_protos.annotation.v1 import annotation_service_pb2 as api
 from annostream_protos.annotation.v1 import annotation_service_pb2_grpc as api_grpc
 from annostream_protos.types.v1 import frames_pb2 as t
 
 from ..adapters import messages
-from ..service_layer import history
+from ..service_layer import history, versions
 from ..service_layer.access import VersionAccess
 from ..service_layer.save import SaveFrame, save_frame
 from ..service_layer.session import FrameSession
@@ -33,9 +35,11 @@ def _ref(frame: t.FrameRef) -> tuple[str, str]:
 class AnnotationServicer(api_grpc.AnnotationServiceServicer):
     """annostream.annotation.v1.AnnotationService."""
 
-    def __init__(self, pool: asyncpg.Pool, notify_channel: str, access: VersionAccess | None = None) -> None:
-        self._pool, self._channel = pool, notify_channel
-        self._access = access or VersionAccess(pool)
+    def __init__(
+        self, pool: asyncpg.Pool, notify_channel: str, js: JetStreamContext, producer: str, access: VersionAccess
+    ) -> None:
+        self._pool, self._channel, self._js, self._producer = pool, notify_channel, js, producer
+        self._access = access
 
     async def SaveFrame(self, request: api.SaveFrameRequest, context: Any) -> api.SaveFrameResponse:
         await self._access.check(Permission.ANNOTATE, request.frame.version_id)
@@ -113,6 +117,22 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
             raise InvalidArgument("is required", field="version_id")
         status = await self._pool.fetchval("SELECT status FROM versions WHERE version_id = $1", request.version_id)
         return api.GetVersionStatusResponse(known=status is not None, read_only=status == "published")
+
+    async def SealVersion(self, request: api.SealVersionRequest, context: Any) -> api.SealVersionResponse:
+        await versions.seal_version(
+            self._pool, request.version_id, request.dataset_id, request.parent_version_id, request.team
+        )
+        return api.SealVersionResponse()
+
+    async def GetPublishedPosition(
+        self, request: api.GetPublishedPositionRequest, context: Any
+    ) -> api.GetPublishedPositionResponse:
+        remaining = context.time_remaining() if context is not None else None
+        timeout = min(30.0, max(0.1, remaining - 0.2)) if remaining is not None else 30.0
+        seq = await versions.published_position(
+            self._pool, self._js, stream=ANNOTATION.name, producer=self._producer, timeout=timeout
+        )
+        return api.GetPublishedPositionResponse(stream_seq=seq)
 
     async def RedoSave(self, request: api.RedoSaveRequest, context: Any) -> api.RedoSaveResponse:
         version_id, frame_id = _ref(request.frame)

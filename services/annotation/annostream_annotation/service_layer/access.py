@@ -15,8 +15,11 @@ from annostream_kernel.authz import Owner, authorize, require_principal
 from annostream_kernel.errors import NotFound
 from annostream_kernel.policy import Permission
 
+# A version's team comes with VersionCreated (or SealVersion); a row without one (older events) has no owner
+# until `annostream admin backfill-owners`: never guess it from the dataset (a shared dataset's child versions
+# belong to other teams).
 OWNER_SQL = (
-    "SELECT coalesce(v.team, d.team) AS team, v.dataset_id, d.team AS dataset_team"
+    "SELECT v.team, v.dataset_id, d.team AS dataset_team"
     " FROM versions v LEFT JOIN datasets d USING (dataset_id) WHERE v.version_id = $1"
 )
 

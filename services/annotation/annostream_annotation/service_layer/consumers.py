@@ -82,7 +82,8 @@ async def _import_frames(
 
 async def _import_annotations(conn: Conn, version_id: str, frame: t.Frame, notify: str) -> None:
     """Append imported ROIs and frame labels as events of the frame (skipped if the frame has history)."""
-    session = await FrameSession.open(conn, version_id, frame.frame_id, write=True)
+    # Not write=True: the version may be sealed (published) already; its imports were accepted before that.
+    session = await FrameSession.open(conn, version_id, frame.frame_id, write=False)
     if session.version > 0:
         return  # re-delivered or re-imported: the frame already has its history
     bind_request(current_correlation_id(), IMPORT_ACTOR)
@@ -93,4 +94,4 @@ async def _import_annotations(conn: Conn, version_id: str, frame: t.Frame, notif
     except DomainError as err:  # never block the stream on one bad frame: its annotations are skipped
         log.warning("import_annotations_rejected", version_id=version_id, frame_id=frame.frame_id, error=err.message)
         return
-    await session.write(events, task_id="", kind="import", notify=notify)
+    await session.write(events, task_id="", kind="import", notify=notify, imported=True)

@@ -25,7 +25,7 @@ from ..adapters.codec import decode
 from ..adapters.frame_sql import READ_FRAME, WRITE_FRAME
 from ..adapters.postgres import AnnotationStore
 from ..domain.conflicts import NewerEvent
-from ..domain.events import Event
+from ..domain.events import INHERITED, Event
 from ..domain.frame import FrameAggregate
 from ..domain.history import replay
 
@@ -180,7 +180,7 @@ class FrameSession:
             # Copy-on-write: the parent's state becomes the first event of this version's stream when the
             # frame is first written here; until then readers see it as version 0.
             event = Event(
-                "FrameInherited",
+                INHERITED,
                 data={"snapshot": json.loads(row["inherited"]), "parent_version_id": row["parent_version_id"] or ""},
             )
             session.agg.apply(event)
@@ -202,9 +202,13 @@ class FrameSession:
         return [*(NewerEvent(e, 0, "", "") for e in self.pending), *newer]
 
     async def state_at(self, version: int) -> FrameAggregate:
-        """The frame's state at a stored stream version."""
-        rows = await self.store.stream_events(self.stream_id, 0, version)
-        return replay((decode(r["type"], r["schema_version"], r["payload"]) for r in rows), self.agg.sources)
+        """The frame's state at a stored stream version; version 0 is what the frame inherited from its parent
+        version (the FrameInherited event its first write recorded), before any edit in this version."""
+        rows = await self.store.stream_events(self.stream_id, 0, max(version, 1))
+        events = [decode(r["type"], r["schema_version"], r["payload"]) for r in rows]
+        if version == 0:
+            events = [e for e in events if e.kind == INHERITED]
+        return replay(events, self.agg.sources)
 
     async def write(
         self,
@@ -216,9 +220,11 @@ class FrameSession:
         ref_save: str | None = None,
         idempotency_key: str = "",
         response: Callable[[list[str]], bytes] | None = None,
+        imported: bool = False,
     ) -> list[str]:
         """Write pending + new events (already applied to `agg`), the projection, the save record and the
-        idempotency key in one statement, if the frame is still at the version read; else StaleWrite."""
+        idempotency key in one statement, if the frame is still at the version read and its version is not
+        sealed (`imported` annotations, accepted before any publish, are written either way); else StaleWrite."""
         if not events:
             return []
         written_events = [*self.pending, *events]
@@ -245,6 +251,7 @@ class FrameSession:
             idempotency_key,
             response(ids) if response and idempotency_key else b"",
             notify,
+            imported,
         ]
         try:
             written = await self.store.conn.fetchval(WRITE_FRAME, *args)

@@ -1,56 +1,57 @@
-"""Port and gRPC adapter: wait until the annotation service refuses edits to a Published version."""
+"""Port and gRPC adapter: seal a version in the annotation service (no edit to it commits afterwards)."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import Protocol
 
 from grpc import aio
 
-from annostream_kernel.authz import acting_as_service
-from annostream_kernel.grpc_client import channel, outgoing_metadata
+from annostream_kernel.errors import Unavailable
+from annostream_kernel.grpc_client import channel, service_metadata
 from annostream_kernel.logs import get_logger
 from annostream_protos.annotation.v1 import annotation_service_pb2 as ann
 from annostream_protos.annotation.v1 import annotation_service_pb2_grpc as ann_grpc
+
+from ..domain.model import Version
 
 log = get_logger(__name__)
 
 
 class EditSealer(Protocol):
-    """Confirms that annotation edits to a version are refused."""
+    """Makes the annotation service refuse every edit to a version from now on."""
 
-    async def wait_read_only(self, version_id: str) -> bool:
-        """True once the annotation service refuses edits to the version (False after the timeout)."""
+    async def seal(self, version: Version, timeout: float | None = None) -> None:
+        """Return once no edit to the version can commit any more; Unavailable when that cannot be confirmed
+        (within `timeout` seconds, when given)."""
         ...
 
 
 class GrpcEditSealer:
-    """EditSealer polling the annotation service's GetVersionStatus (it learns of publishes from events)."""
+    """EditSealer over the annotation service's SealVersion (one call; it does not wait for any event)."""
 
-    def __init__(self, target: str, timeout: float = 10.0, interval: float = 0.01) -> None:
+    def __init__(self, target: str, timeout: float = 10.0) -> None:
         self._channel = channel(target)
         self._stub = ann_grpc.AnnotationServiceStub(self._channel)
-        self._timeout, self._interval = timeout, interval
+        self._timeout = timeout
 
-    async def wait_read_only(self, version_id: str) -> bool:
-        """Poll until read_only; an unreachable annotation service accepts no edits either, so give up then."""
-        deadline = time.monotonic() + self._timeout
-        while time.monotonic() < deadline:
-            try:
-                with acting_as_service("datasets"):  # GetVersionStatus is for annostream's own services
-                    md = outgoing_metadata()
-                resp = await self._stub.GetVersionStatus(
-                    ann.GetVersionStatusRequest(version_id=version_id), metadata=md, timeout=2
-                )
-                if resp.read_only:
-                    return True
-            except aio.AioRpcError as err:
-                log.warning("publish_seal_check_failed", version_id=version_id, code=err.code().name)
-                return False
-            await asyncio.sleep(self._interval)
-        log.warning("publish_seal_timeout", version_id=version_id)
-        return False
+    async def seal(self, version: Version, timeout: float | None = None) -> None:
+        """SealVersion; any failure is Unavailable naming version_id (the caller then publishes nothing)."""
+        req = ann.SealVersionRequest(
+            version_id=version.version_id,
+            dataset_id=version.dataset_id,
+            parent_version_id=version.parent_version_id or "",
+            team=version.team,
+        )
+        try:
+            wait = self._timeout if timeout is None else max(0.05, min(self._timeout, timeout))
+            await self._stub.SealVersion(req, metadata=service_metadata("datasets"), timeout=wait)
+        except aio.AioRpcError as err:
+            log.warning("publish_seal_failed", version_id=version.version_id, code=err.code().name)
+            raise Unavailable(
+                f"the annotation service could not make version {version.version_id} read-only"
+                f" ({err.code().name}): nothing was published; retry",
+                field="version_id",
+            ) from err
 
     async def close(self) -> None:
         """Close the channel."""

@@ -23,6 +23,8 @@ from ..domain.commands import (
 from ..service_layer import handlers, imports
 from ..service_layer.handlers import UowFactory
 
+SEAL_MARGIN_SECONDS = 0.5  # of the caller's deadline, left for the publish's own commit
+
 
 class DatasetsServicer(api_grpc.DatasetsServiceServicer):
     """annostream.datasets.v1.DatasetsService."""
@@ -75,10 +77,10 @@ class DatasetsServicer(api_grpc.DatasetsServiceServicer):
         return api.ListVersionsResponse(roots=[messages.tree_msg(n) for n in roots], total_size=total)
 
     async def PublishVersion(self, request: api.PublishVersionRequest, context: Any) -> api.PublishVersionResponse:
-        v = await handlers.publish_version(self._uow, PublishVersion(request.version_id))
-        # Answer only once annotation edits to the version are refused (the annotation service learns of the
-        # publish from the VersionPublished event): from the caller's view, publish makes edits fail.
-        await self._sealer.wait_read_only(v.version_id)
+        # The seal must answer before the caller gives up on us (else a publish could commit after a timeout).
+        remaining = context.time_remaining() if context is not None else None
+        seal_timeout = remaining - SEAL_MARGIN_SECONDS if remaining is not None else None
+        v = await handlers.publish_version(self._uow, PublishVersion(request.version_id), self._sealer, seal_timeout)
         return api.PublishVersionResponse(version=messages.version_msg(v))
 
     async def DeleteVersion(self, request: api.DeleteVersionRequest, context: Any) -> api.DeleteVersionResponse:

@@ -14,6 +14,7 @@ from annostream_kernel.policy import Permission
 from annostream_protos.events.v1 import datasets_pb2 as ev
 
 from ..adapters import messages
+from ..adapters.annotation_client import EditSealer
 from ..adapters.postgres import DatasetsUnitOfWork
 from ..adapters.stats_store import Stats
 from ..domain.commands import (
@@ -206,11 +207,16 @@ async def list_versions(uow_factory: UowFactory, dataset_id: str) -> tuple[list[
     return lineage_tree(versions), len(versions)
 
 
-async def publish_version(uow_factory: UowFactory, cmd: PublishVersion) -> Version:
-    """Draft → Published; publishing twice is refused."""
+async def publish_version(
+    uow_factory: UowFactory, cmd: PublishVersion, sealer: EditSealer, seal_timeout: float | None = None
+) -> Version:
+    """Draft → Published; publishing twice is refused. The annotation service seals the version before the
+    publish commits (the version row stays locked meanwhile, so no import slips in): once this answers, no
+    edit of the version commits anywhere. A failed seal publishes nothing (Unavailable: retry)."""
     async with uow_factory() as uow:
         v = version_for(Permission.MANAGE, await uow.versions.get(cmd.version_id, for_update=True), cmd.version_id)
         v.ensure_draft("publish again")
+        await sealer.seal(v, seal_timeout)
         await uow.versions.publish(v.version_id)
         uow.collect(
             messages.event(

@@ -188,9 +188,10 @@ class IndexStore:
         )
 
     async def set_metadata(self, version_id: str, frame_id: str, metadata: dict[str, Any]) -> None:
-        """Replace the frame's metadata in this version."""
+        """Replace the frame's metadata in this version (emptied, the imported metadata shows again, as the
+        annotation service's effective metadata does)."""
         await self.conn.execute(
-            "UPDATE marks SET metadata = $3::jsonb WHERE version_id = $1 AND frame_id = $2",
+            "UPDATE marks SET metadata = NULLIF($3::jsonb, '{}'::jsonb) WHERE version_id = $1 AND frame_id = $2",
             version_id,
             frame_id,
             json.dumps(metadata),

@@ -14,6 +14,8 @@ import asyncpg
 
 from annostream_kernel.db import Conn
 
+from .plans import EFFECTIVE_STATUS
+
 
 class LeaseStore:
     """Lease SQL on one connection (inside the caller's transaction)."""
@@ -140,12 +142,14 @@ class LeaseStore:
     async def progress_of(self, task_ids: list[str]) -> list[asyncpg.Record]:
         """Per known (not deleted) task among `task_ids`, in request order: done, total, leased now, status."""
         return await self.conn.fetch(
-            "SELECT t.task_id, t.total, t.status,"
-            " (SELECT coalesce(sum(g.done), 0) FROM progress g WHERE g.task_id = t.task_id)::int8 AS done,"
+            f"SELECT t.task_id, t.total, CASE WHEN t.awaits_annotation_seq > 0 AND {EFFECTIVE_STATUS} = 'active'"
+            f" THEN 'pending' ELSE {EFFECTIVE_STATUS} END AS status,"
+            " (SELECT coalesce(sum(x.done), 0) FROM progress x WHERE x.task_id = t.task_id)::int8 AS done,"
             " (SELECT count(*) FROM plan p JOIN plan h ON h.task_id = p.task_id AND h.seq = p.unit"
             "   WHERE h.task_id = t.task_id AND h.state = 'leased' AND h.expires_at > now()"
             "   AND h.seq = h.unit AND p.done_at IS NULL) AS leased"
-            " FROM tasks t WHERE t.task_id = ANY($1::text[]) AND t.status <> 'deleted'"
+            " FROM tasks t LEFT JOIN task_gates g ON g.task_id = t.task_id"
+            " WHERE t.task_id = ANY($1::text[]) AND t.status <> 'deleted' AND g.status IS DISTINCT FROM 'deleted'"
             " ORDER BY array_position($1::text[], t.task_id)",
             task_ids,
         )

@@ -97,6 +97,11 @@ def plan_sql(
 
 
 INDEX_LOCK = advisory_key("iterator:frames-and-plans")
+# A task's status: the one the tasks service recorded in task_gates (alias g) wins over the one the task events
+# gave (tasks alias t), except for what only the iterator decides (invalid) or already applied (deleted).
+EFFECTIVE_STATUS = (
+    "CASE WHEN g.status IS NOT NULL AND t.status IN ('active', 'completed') THEN g.status ELSE t.status END"
+)
 
 
 async def lock_frames_and_plans(conn: Conn) -> None:
@@ -116,11 +121,12 @@ class PlanStore:
     def __init__(self, conn: Conn) -> None:
         self.conn = conn
 
-    async def add_task(self, plan: TaskPlan, selection: bytes, reason: str = "") -> bool:
-        """Record a task's parameters; False when it was already known."""
+    async def add_task(self, plan: TaskPlan, selection: bytes, reason: str = "", awaits: int = 0) -> bool:
+        """Record a task's parameters (its plan pending until the annotation consumer reaches `awaits`, if
+        given); False when it was already known."""
         row = await self.conn.fetchrow(
             "INSERT INTO tasks (task_id, version_id, frame_order, random_seed, frame_limit, clip_length, selection,"
-            " status, status_reason, team) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"
+            " status, status_reason, awaits_annotation_seq, team) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)"
             " ON CONFLICT (task_id) DO NOTHING RETURNING 1",
             plan.task_id,
             plan.version_id,
@@ -131,14 +137,20 @@ class PlanStore:
             selection,
             plan.status.value,
             reason,
+            awaits,
             plan.team,
         )
         return row is not None
 
     async def get_task(self, task_id: str) -> TaskPlan | None:
-        """A task's plan parameters (None when unknown or deleted)."""
-        r = await self.conn.fetchrow("SELECT * FROM tasks WHERE task_id = $1 AND status <> 'deleted'", task_id)
-        if r is None:
+        """A task's plan parameters with its status as the tasks service last decided it (None when unknown or
+        deleted, by either)."""
+        r = await self.conn.fetchrow(
+            f"SELECT t.*, {EFFECTIVE_STATUS} AS effective FROM tasks t LEFT JOIN task_gates g USING (task_id)"
+            " WHERE t.task_id = $1 AND t.status <> 'deleted'",
+            task_id,
+        )
+        if r is None or r["effective"] == "deleted":
             return None
         return TaskPlan(
             r["task_id"],
@@ -147,10 +159,23 @@ class PlanStore:
             r["random_seed"],
             r["frame_limit"],
             r["clip_length"],
-            TaskStatus(r["status"]),
+            TaskStatus(r["effective"]),
             r["total"],
+            r["awaits_annotation_seq"] > 0,
             r["team"],
         )
+
+    async def set_gate(self, task_id: str, status: str, revision: int) -> bool:
+        """Record the task's status decided at `revision` unless a later one is recorded; True if it was."""
+        row = await self.conn.fetchrow(
+            "INSERT INTO task_gates AS g (task_id, status, revision) VALUES ($1, $2, $3)"
+            " ON CONFLICT (task_id) DO UPDATE SET status = EXCLUDED.status, revision = EXCLUDED.revision"
+            " WHERE g.revision < EXCLUDED.revision RETURNING 1",
+            task_id,
+            status,
+            revision,
+        )
+        return row is not None
 
     async def selection_bytes(self, task_id: str) -> bytes:
         """The task's selection as stored (serialized FrameSelection)."""

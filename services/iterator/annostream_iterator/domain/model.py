@@ -37,6 +37,7 @@ class TaskPlan:
     clip_length: int
     status: TaskStatus = TaskStatus.ACTIVE
     total: int = 0
+    pending: bool = False  # the plan waits for annotation events acknowledged before the task was created
     team: str | None = None  # None: created before tasks carried their team to the iterator
 
     @property

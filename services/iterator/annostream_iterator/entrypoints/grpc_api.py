@@ -10,7 +10,7 @@ from annostream_protos.iterator.v1 import iterator_service_pb2_grpc as api_grpc
 from annostream_protos.types.v1 import frames_pb2
 
 from ..adapters.messages import selection
-from ..domain.model import LeaseCommand, NextFrame
+from ..domain.model import LeaseCommand, NextFrame, TaskStatus
 from ..service_layer.handlers import IteratorHandlers
 
 ACTIONS = {
@@ -19,6 +19,11 @@ ACTIONS = {
     api.NAVIGATE_ACTION_ANNOTATED_NEXT: "annotated_next",
     api.NAVIGATE_ACTION_ANNOTATED_PREVIOUS: "annotated_previous",
     api.NAVIGATE_ACTION_JUMP: "jump",
+}
+GATES = {
+    api.TASK_GATE_ACTIVE: "active",
+    api.TASK_GATE_COMPLETED: "completed",
+    api.TASK_GATE_DELETED: "deleted",
 }
 STATES = {"open": api.PLAN_FRAME_STATE_OPEN, "leased": api.PLAN_FRAME_STATE_LEASED, "done": api.PLAN_FRAME_STATE_DONE}
 
@@ -85,7 +90,7 @@ class IteratorServicer(api_grpc.IteratorServiceServicer):
             done=done,
             total=plan.total,
             leased=sum(r["leased"] for r in rows),
-            status=plan.status.value,
+            status="pending" if plan.pending and plan.status is TaskStatus.ACTIVE else plan.status.value,
             annotators=[
                 api.AnnotatorProgress(
                     annotator=r["annotator"], done=r["done"], leased=r["leased"], trail_length=r["trail_length"]
@@ -104,3 +109,7 @@ class IteratorServicer(api_grpc.IteratorServiceServicer):
                 for r in rows
             ]
         )
+
+    async def SetTaskStatus(self, request: api.SetTaskStatusRequest, context: Any) -> api.SetTaskStatusResponse:
+        await self._h.set_status(request.task_id, GATES.get(request.status, ""), request.revision)
+        return api.SetTaskStatusResponse()

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import time
-from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 
 from google.protobuf.message import DecodeError, Message
 
 from annostream_kernel.context import bind_request
 from annostream_kernel.db import Conn
-from annostream_kernel.errors import InvalidArgument, Unavailable
 from annostream_kernel.events import TYPE_URL_PREFIX, append_events, runs_of, unpack
 from annostream_kernel.logs import get_logger
 from annostream_kernel.streams import ANNOTATION
@@ -23,13 +19,11 @@ from ..adapters import messages
 from ..adapters.index import FrameRow, IndexStore, RoiRow, frame_row, roi_rows
 from ..adapters.leases import LeaseStore
 from ..adapters.plans import PlanStore, lock_frames_and_plans
-from ..domain.model import FrameOrder, TaskPlan, TaskStatus
+from ..domain.model import TaskStatus
 from .handlers import count_done
+from .planning import CHANNEL, create_plan
 
 log = get_logger(__name__)
-CHANNEL = "iterator_events"
-VERSION_WAIT_SECONDS = 300.0
-ORDERS = {tasks_pb2.ITERATION_ORDER_RANDOM: FrameOrder.RANDOM}
 
 
 async def on_datasets_event(conn: Conn, envelope: envelope_pb2.EventEnvelope) -> None:
@@ -98,7 +92,7 @@ async def join_frames(conn: Conn, task_id: str, ids: list[str]) -> None:
     (so a task consumed before its frames gets the same order), else they are appended in plan order."""
     plans = PlanStore(conn)
     plan = await plans.get_task(task_id)
-    if plan is None:
+    if plan is None or plan.pending:  # a pending plan is built later from every frame indexed by then
         return
     sel = messages.selection(filters_pb2.FrameSelection.FromString(await plans.selection_bytes(task_id)))
     lineage = await IndexStore(conn).lineage(plan.version_id) or [plan.version_id]
@@ -118,54 +112,16 @@ async def on_tasks_event(conn: Conn, envelope: envelope_pb2.EventEnvelope) -> No
     if tc := unpack(envelope, tasks_pb2.TaskCreated):
         await create_plan(conn, envelope, tc)
     elif done := unpack(envelope, tasks_pb2.TaskCompleted):
+        await plans.set_gate(done.task_id, "completed", envelope.stream_version)
         await plans.set_status(done.task_id, TaskStatus.COMPLETED)
     elif reopened := unpack(envelope, tasks_pb2.TaskReopened):
+        await plans.set_gate(reopened.task_id, "active", envelope.stream_version)
         plan = await plans.get_task(reopened.task_id)
-        if plan is not None and plan.status is TaskStatus.COMPLETED:
+        if plan is not None and plan.status is TaskStatus.ACTIVE:
             await plans.set_status(reopened.task_id, TaskStatus.ACTIVE)
     elif deleted := unpack(envelope, tasks_pb2.TaskDeleted):
+        await plans.set_gate(deleted.task_id, "deleted", envelope.stream_version)
         await plans.delete(deleted.task_id)
-
-
-async def create_plan(conn: Conn, envelope: envelope_pb2.EventEnvelope, tc: tasks_pb2.TaskCreated) -> None:
-    """Materialise a new task's plan; an invalid selection is recorded (status invalid), never retried."""
-    it = tc.iteration
-    plan = TaskPlan(
-        tc.task_id,
-        tc.annotated_version_id,
-        ORDERS.get(it.order, FrameOrder.SEQUENTIAL),
-        it.random_seed,
-        it.limit,
-        it.clip_length,
-        team=tc.team or None,
-    )
-    plans, reason = PlanStore(conn), ""
-    lineage = await IndexStore(conn).lineage(plan.version_id)
-    age = datetime.now(UTC).timestamp() - envelope.occurred_at.ToDatetime(UTC).timestamp()
-    if lineage is None and age < VERSION_WAIT_SECONDS:
-        # The datasets consumer has not indexed the version yet: roll back, the event comes again.
-        raise Unavailable(f"version {plan.version_id} not yet indexed", field="annotated_version_id")
-    try:
-        sel = messages.selection(tc.selection)
-    except InvalidArgument as err:
-        sel, reason = None, err.message
-    if lineage is None:
-        reason = f"version {plan.version_id} is unknown to the iterator"
-    if reason:
-        log.warning("task_not_planned", task_id=plan.task_id, reason=reason)
-        plan = replace(plan, status=TaskStatus.INVALID)
-    if not await plans.add_task(plan, tc.selection.SerializeToString(), reason) or sel is None or lineage is None:
-        return
-    started = time.perf_counter()
-    try:
-        async with conn.transaction():  # a savepoint: a failing plan must not block the tasks stream
-            total = await plans.materialise(plan, sel, lineage, None)
-    except Exception as err:
-        log.exception("task_plan_failed", task_id=plan.task_id)
-        await plans.set_status(plan.task_id, TaskStatus.INVALID, f"the plan could not be built: {err!r}"[:500])
-        return
-    await plans.record_plan_ms(plan.task_id, (time.perf_counter() - started) * 1000)
-    await append_events(conn, [messages.progressed(plan.task_id, 0, total)], notify_channel=CHANNEL)
 
 
 ANNOTATION_TYPES: tuple[type[Message], ...] = (

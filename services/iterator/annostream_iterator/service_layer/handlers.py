@@ -20,8 +20,14 @@ from ..adapters.owners import TaskOwners
 from ..adapters.plans import PlanStore
 from ..domain.model import Lease, LeaseCommand, NextFrame, TaskPlan, TaskStatus, require
 
+PENDING = "pending"
+PLAN_PENDING = (
+    "task {!r}: its plan is pending (the iterator has not yet applied every edit acknowledged before the task"
+    " was created); retry shortly"
+)
 NOT_HELD = "is not held by this annotator (released, finished, or handed to another annotator after it expired)"
 MAX_PROGRESS_IDS = 500
+GATES = ("active", "completed", "deleted")
 ACTIONS = ("trail_previous", "trail_next", "annotated_next", "annotated_previous", "jump")
 
 
@@ -104,11 +110,13 @@ class IteratorHandlers:
             )
         if not r["status"]:
             raise NotFound(f"no task {cmd.task_id!r} (or not yet known to the iterator)", field="task_id")
+        if r["status"] == PENDING:
+            raise NotFound(PLAN_PENDING.format(cmd.task_id), field="task_id", details={"plan_pending": True})
+        if r["status"] != TaskStatus.ACTIVE.value:
+            raise FailedPrecondition(f"the task is {r['status']}: no new leases", field="task_id")
         if r["finished"] < 0:
             raise FailedPrecondition(NOT_HELD, field="complete_lease_id")
         if r["seq"] is None:
-            if r["status"] != TaskStatus.ACTIVE.value:
-                raise FailedPrecondition(f"the task is {r['status']}: no new leases", field="task_id")
             return NextResult(None, r["total"], r["task_done"] >= r["total"])
         lease = Lease(
             cmd.task_id,
@@ -129,7 +137,9 @@ class IteratorHandlers:
         annotator = the_annotator(cmd.annotator)
         async with self.pool.acquire() as conn, conn.transaction():
             await self.authorize(conn, Permission.ANNOTATE, cmd.task_id)
-            await load_task(conn, cmd.task_id)
+            plan = await load_task(conn, cmd.task_id)
+            if plan.status is not TaskStatus.ACTIVE:  # a closed task's leases run out; release still works
+                raise FailedPrecondition(f"the task is {plan.status.value}: leases are not extended", field="task_id")
             expires = await LeaseStore(conn).heartbeat(cmd.task_id, annotator, cmd.lease_id, self.ttl)
             if expires is None:
                 raise FailedPrecondition(NOT_HELD, field="lease_id")
@@ -195,6 +205,16 @@ class IteratorHandlers:
             plan = await load_task(conn, task_id)
             leases = LeaseStore(conn)
             return plan, await leases.done(task_id), await leases.annotators(task_id)
+
+    async def set_status(self, task_id: str, status: str, revision: int) -> None:
+        """Record the status the tasks service decided (NextFrame obeys it at once); older revisions are ignored."""
+        require(task_id, "task_id")
+        if status not in GATES:
+            raise InvalidArgument("must be active, completed or deleted", field="status")
+        if revision <= 0:
+            raise InvalidArgument("must be the revision of the task event (> 0)", field="revision")
+        async with self.pool.acquire() as conn:
+            await PlanStore(conn).set_gate(task_id, status, revision)
 
     async def progress_of(self, task_ids: list[str]) -> list[asyncpg.Record]:
         """Progress of up to 500 tasks in one query; unknown, deleted and unreadable tasks are absent."""

@@ -9,10 +9,12 @@ import grpc
 from grpc import aio
 
 from annostream_kernel.errors import InvalidArgument, Unavailable
-from annostream_kernel.grpc_client import channel, outgoing_metadata, to_domain_error
+from annostream_kernel.grpc_client import channel, outgoing_metadata, service_metadata, to_domain_error
 from annostream_protos.iterator.v1 import iterator_service_pb2 as api
 from annostream_protos.iterator.v1 import iterator_service_pb2_grpc as api_grpc
 from annostream_protos.types.v1 import filters_pb2
+
+GATES = {"active": api.TASK_GATE_ACTIVE, "completed": api.TASK_GATE_COMPLETED, "deleted": api.TASK_GATE_DELETED}
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,7 @@ class Progress:
     done: int = 0
     total: int = 0
     known: bool = False
+    plan_pending: bool = False
 
 
 class FrameIterator(Protocol):
@@ -33,6 +36,11 @@ class FrameIterator(Protocol):
 
     async def progress(self, task_id: str) -> Progress:
         """The task's progress (0/0, known=False, when the iterator cannot tell)."""
+        ...
+
+    async def set_status(self, task_id: str, status: str, revision: int) -> None:
+        """Record the task's status in the iterator now (`active`, `completed` or `deleted`, decided at the
+        task stream's `revision`); Unavailable when the iterator did not confirm it."""
         ...
 
 
@@ -73,7 +81,18 @@ class GrpcFrameIterator:
             )
         except aio.AioRpcError:
             return Progress()
-        return Progress(resp.done, resp.total, True)
+        return Progress(resp.done, resp.total, True, resp.status == "pending")
+
+    async def set_status(self, task_id: str, status: str, revision: int) -> None:
+        """SetTaskStatus; any failure is Unavailable naming task_id."""
+        req = api.SetTaskStatusRequest(task_id=task_id, status=GATES[status], revision=revision)
+        try:
+            await self._stub.SetTaskStatus(req, metadata=service_metadata("tasks"), timeout=self._timeout)
+        except aio.AioRpcError as err:
+            raise Unavailable(
+                f"the iterator did not confirm that task {task_id} is {status} ({err.code().name}); retry",
+                field="task_id",
+            ) from err
 
     async def close(self) -> None:
         """Close the channel."""

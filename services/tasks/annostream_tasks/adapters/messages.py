@@ -75,8 +75,8 @@ def _event(payload: Message, task_id: str) -> NewEvent:
     )
 
 
-def task_created(t: Task) -> NewEvent:
-    """TaskCreated for the outbox: stream per task."""
+def task_created(t: Task, annotation_stream_seq: int = 0) -> NewEvent:
+    """TaskCreated for the outbox: stream per task (with the annotation position its plan must include)."""
     payload = ev.TaskCreated(
         task_id=t.task_id,
         name=t.name,
@@ -89,6 +89,7 @@ def task_created(t: Task) -> NewEvent:
         default_labels=t.default_labels,
         selection=selection_msg(t.selection),
         label_set=t.label_set,
+        annotation_stream_seq=annotation_stream_seq,
     )
     return _event(payload, t.task_id)
 

@@ -13,6 +13,7 @@ from annostream_protos.tasks.v1 import tasks_service_pb2 as api
 from annostream_protos.tasks.v1 import tasks_service_pb2_grpc as api_grpc
 
 from ..adapters import messages
+from ..adapters.annotation_client import EditPositions
 from ..adapters.datasets_client import VersionCatalog, VersionInfo
 from ..adapters.iterator_client import FrameIterator
 from ..domain.model import (
@@ -69,8 +70,10 @@ def _summary(v: VersionInfo | None) -> api.VersionSummary | None:
 class TasksServicer(api_grpc.TasksServiceServicer):
     """annostream.tasks.v1.TasksService."""
 
-    def __init__(self, uow: UowFactory, catalog: VersionCatalog, iterator: FrameIterator) -> None:
-        self._uow, self._catalog, self._iterator = uow, catalog, iterator
+    def __init__(
+        self, uow: UowFactory, catalog: VersionCatalog, iterator: FrameIterator, positions: EditPositions
+    ) -> None:
+        self._uow, self._catalog, self._iterator, self._positions = uow, catalog, iterator, positions
 
     async def CreateTask(self, request: api.CreateTaskRequest, context: Any) -> api.CreateTaskResponse:
         it = request.iteration
@@ -92,7 +95,7 @@ class TasksServicer(api_grpc.TasksServiceServicer):
             selection=selection,
             label_set=validate_label_set(list(request.label_set), default_labels),
         )
-        task = await handlers.create_task(self._uow, self._catalog, self._iterator, cmd)
+        task = await handlers.create_task(self._uow, self._catalog, self._iterator, cmd, self._positions)
         return api.CreateTaskResponse(task=messages.task_msg(task))
 
     async def GetTask(self, request: api.GetTaskRequest, context: Any) -> api.GetTaskResponse:
@@ -101,7 +104,12 @@ class TasksServicer(api_grpc.TasksServiceServicer):
             task=messages.task_msg(info.task),
             source_version=_summary(info.source),
             annotated_version=_summary(info.annotated),
-            progress=api.TaskProgress(done=info.progress.done, total=info.progress.total, known=info.progress.known),
+            progress=api.TaskProgress(
+                done=info.progress.done,
+                total=info.progress.total,
+                known=info.progress.known,
+                plan_pending=info.progress.plan_pending,
+            ),
         )
 
     async def ListTasks(self, request: api.ListTasksRequest, context: Any) -> api.ListTasksResponse:
@@ -120,15 +128,15 @@ class TasksServicer(api_grpc.TasksServiceServicer):
         )
 
     async def CompleteTask(self, request: api.CompleteTaskRequest, context: Any) -> api.CompleteTaskResponse:
-        task = await handlers.set_status(self._uow, request.task_id, TaskStatus.COMPLETED)
+        task = await handlers.set_status(self._uow, request.task_id, TaskStatus.COMPLETED, iterator=self._iterator)
         return api.CompleteTaskResponse(task=messages.task_msg(task))
 
     async def ReopenTask(self, request: api.ReopenTaskRequest, context: Any) -> api.ReopenTaskResponse:
-        task = await handlers.set_status(self._uow, request.task_id, TaskStatus.ACTIVE)
+        task = await handlers.set_status(self._uow, request.task_id, TaskStatus.ACTIVE, iterator=self._iterator)
         return api.ReopenTaskResponse(task=messages.task_msg(task))
 
     async def DeleteTask(self, request: api.DeleteTaskRequest, context: Any) -> api.DeleteTaskResponse:
-        await handlers.delete_task(self._uow, request.task_id)
+        await handlers.delete_task(self._uow, request.task_id, iterator=self._iterator)
         return api.DeleteTaskResponse()
 
     async def SetLabelColor(self, request: api.SetLabelColorRequest, context: Any) -> api.SetLabelColorResponse:

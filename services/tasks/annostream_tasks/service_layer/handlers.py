@@ -7,11 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from annostream_kernel.authz import authorize_team
-from annostream_kernel.errors import InvalidArgument, NotFound, PermissionDenied
+from annostream_kernel.errors import InvalidArgument, NotFound, PermissionDenied, Unavailable
 from annostream_kernel.ids import new_id
+from annostream_kernel.logs import get_logger
 from annostream_kernel.policy import Permission
 
 from ..adapters import messages
+from ..adapters.annotation_client import EditPositions
 from ..adapters.datasets_client import VersionCatalog, VersionInfo
 from ..adapters.iterator_client import FrameIterator, Progress
 from ..adapters.postgres import TasksUnitOfWork, decode_cursor, encode_cursor
@@ -19,6 +21,7 @@ from ..domain.model import CreateTask, FilterMode, SetLabelColor, Task, TaskQuer
 from .access import task_for, task_to_close
 
 UowFactory = Callable[[], TasksUnitOfWork]
+log = get_logger(__name__)
 MAX_PAGE = 500
 
 
@@ -33,11 +36,17 @@ class TaskInfo:
 
 
 async def create_task(
-    uow_factory: UowFactory, catalog: VersionCatalog, iterator: FrameIterator, cmd: CreateTask
+    uow_factory: UowFactory,
+    catalog: VersionCatalog,
+    iterator: FrameIterator,
+    cmd: CreateTask,
+    positions: EditPositions,
 ) -> Task:
     """Create a task; on a Published version, first have the datasets service create a Draft child
     version named like the task, and annotate that child. Everything is validated before the child exists.
-    A Draft is annotated in place only by a task of the team that owns it."""
+    A Draft is annotated in place only by a task of the team that owns it. The task records the annotation
+    stream position covering every edit acknowledged before this call: the iterator plans it as of that position
+    (its filters see those edits)."""
     authorize_team(Permission.MANAGE, cmd.team)
     if not cmd.dataset_version_id:
         raise InvalidArgument("is required", field="dataset_version_id")
@@ -45,7 +54,9 @@ async def create_task(
     if cmd.selection.mode is FilterMode.CUSTOM:
         await iterator.validate_selection(messages.selection_msg(cmd.selection))
     try:
-        source = await catalog.get_version(cmd.dataset_version_id)
+        source, edits_seq = await asyncio.gather(
+            catalog.get_version(cmd.dataset_version_id), positions.published_position()
+        )
     except NotFound as exc:
         raise NotFound(f"no dataset version {cmd.dataset_version_id!r}", field="dataset_version_id") from exc
     annotated = source
@@ -73,7 +84,7 @@ async def create_task(
     )
     async with uow_factory() as uow:
         await uow.tasks.add(task)
-        uow.collect(messages.task_created(task))
+        uow.collect(messages.task_created(task, edits_seq))
         stored = await uow.tasks.get(task.task_id)
         await uow.commit()
     assert stored is not None
@@ -127,8 +138,12 @@ async def list_tasks(
     return tasks, token, total
 
 
-async def set_status(uow_factory: UowFactory, task_id: str, wanted: TaskStatus) -> Task:
-    """Complete (Active → Completed) or reopen (Completed → Active); owner or team admin only."""
+async def set_status(uow_factory: UowFactory, task_id: str, wanted: TaskStatus, *, iterator: FrameIterator) -> Task:
+    """Complete (Active → Completed) or reopen (Completed → Active); its owner, or an admin of its team.
+
+    The iterator records a completion before it commits here (so once this answers, NextFrame leases nothing;
+    if the iterator cannot confirm it, nothing is committed), and a reopening after (if it cannot be told,
+    it learns from TaskReopened: leases resume a little later, never too early)."""
     if not task_id:
         raise InvalidArgument("is required", field="task_id")
     current = TaskStatus.ACTIVE if wanted is TaskStatus.COMPLETED else TaskStatus.COMPLETED
@@ -136,21 +151,35 @@ async def set_status(uow_factory: UowFactory, task_id: str, wanted: TaskStatus) 
         task = task_to_close(await uow.tasks.get(task_id, for_update=True), task_id)
         task.ensure_status(current, "complete it" if wanted is TaskStatus.COMPLETED else "reopen it")
         await uow.tasks.set_status(task_id, wanted)
-        uow.collect(messages.task_completed(task) if wanted is TaskStatus.COMPLETED else messages.task_reopened(task))
+        completing = wanted is TaskStatus.COMPLETED
+        [revision] = await uow.append([messages.task_completed(task) if completing else messages.task_reopened(task)])
+        if completing:
+            await iterator.set_status(task_id, "completed", revision)
         stored = await uow.tasks.get(task_id)
         await uow.commit()
+    if not completing:
+        await _tell_reopened(iterator, task_id, revision)
     assert stored is not None
     return stored
 
 
-async def delete_task(uow_factory: UowFactory, task_id: str) -> None:
-    """Delete a task (owner or team admin); TaskDeleted lets the iterator free its leases."""
+async def _tell_reopened(iterator: FrameIterator, task_id: str, revision: int) -> None:
+    try:
+        await iterator.set_status(task_id, "active", revision)
+    except Unavailable as err:  # committed: the iterator learns it from TaskReopened instead
+        log.warning("task_reopen_not_told", task_id=task_id, error=err.message)
+
+
+async def delete_task(uow_factory: UowFactory, task_id: str, *, iterator: FrameIterator) -> None:
+    """Delete a task (its owner, or an admin of its team); the iterator records the deletion before it commits
+    here (NextFrame refuses it from then on), TaskDeleted then lets it free the plan and leases."""
     if not task_id:
         raise InvalidArgument("is required", field="task_id")
     async with uow_factory() as uow:
         task = task_to_close(await uow.tasks.get(task_id, for_update=True), task_id)
         await uow.tasks.delete(task_id)
-        uow.collect(messages.task_deleted(task))
+        [revision] = await uow.append([messages.task_deleted(task)])
+        await iterator.set_status(task_id, "deleted", revision)
         await uow.commit()
 
 

@@ -1,0 +1,154 @@
+"""Plans built as of a position: a task's plan includes every edit acknowledged before the task was created.
+
+TaskCreated carries the ANNOSTREAM_ANNOTATION stream sequence the annotation service gave the tasks service at
+creation (GetPublishedPosition: every edit committed before that call is published at or below it). When this
+iterator's annotation consumer has applied the stream that far, the plan is built at once; otherwise the task
+is recorded with its plan pending (NextFrame answers NOT_FOUND "plan pending", progress says "pending") and the
+PendingPlanner builds it as soon as the consumer's stored position reaches the sequence. Every annotation write
+ends with a FrameSaved event, which this consumer receives, so its position does reach the sequence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import asyncpg
+
+from annostream_kernel.db import Conn
+from annostream_kernel.errors import InvalidArgument, Unavailable
+from annostream_kernel.events import append_events
+from annostream_kernel.logs import get_logger
+from annostream_protos.events.v1 import envelope_pb2, tasks_pb2
+from annostream_protos.types.v1 import filters_pb2
+
+from ..adapters import messages
+from ..adapters.index import IndexStore
+from ..adapters.plans import PlanStore, lock_frames_and_plans
+from ..domain.ast import Selection
+from ..domain.model import FrameOrder, TaskPlan, TaskStatus
+
+log = get_logger(__name__)
+CHANNEL = "iterator_events"
+ANNOTATION_CONSUMER = "iterator-annotation"
+VERSION_WAIT_SECONDS = 300.0
+ORDERS = {tasks_pb2.ITERATION_ORDER_RANDOM: FrameOrder.RANDOM}
+
+
+async def applied_annotation_seq(conn: Conn) -> int:
+    """The annotation stream sequence this iterator's annotation consumer has applied (committed)."""
+    v = await conn.fetchval("SELECT stream_seq FROM consumer_positions WHERE consumer = $1", ANNOTATION_CONSUMER)
+    return int(v or 0)
+
+
+async def create_plan(conn: Conn, envelope: envelope_pb2.EventEnvelope, tc: tasks_pb2.TaskCreated) -> None:
+    """Materialise a new task's plan, or record it pending until the annotation consumer has applied every edit
+    acknowledged before the task; an invalid selection is recorded (status invalid), never retried."""
+    it = tc.iteration
+    plan = TaskPlan(
+        tc.task_id,
+        tc.annotated_version_id,
+        ORDERS.get(it.order, FrameOrder.SEQUENTIAL),
+        it.random_seed,
+        it.limit,
+        it.clip_length,
+        team=tc.team or None,
+    )
+    plans, reason = PlanStore(conn), ""
+    lineage = await IndexStore(conn).lineage(plan.version_id)
+    age = datetime.now(UTC).timestamp() - envelope.occurred_at.ToDatetime(UTC).timestamp()
+    if lineage is None and age < VERSION_WAIT_SECONDS:
+        # The datasets consumer has not indexed the version yet: roll back, the event comes again.
+        raise Unavailable(f"version {plan.version_id} not yet indexed", field="annotated_version_id")
+    try:
+        sel = messages.selection(tc.selection)
+    except InvalidArgument as err:
+        sel, reason = None, err.message
+    if lineage is None:
+        reason = f"version {plan.version_id} is unknown to the iterator"
+    if reason:
+        log.warning("task_not_planned", task_id=plan.task_id, reason=reason)
+        plan = replace(plan, status=TaskStatus.INVALID)
+    awaits = tc.annotation_stream_seq if not reason else 0
+    if awaits and await applied_annotation_seq(conn) >= awaits:
+        awaits = 0
+    if not await plans.add_task(plan, tc.selection.SerializeToString(), reason, awaits):
+        return
+    if sel is None or lineage is None:
+        return
+    if awaits:
+        log.info("task_plan_pending", task_id=plan.task_id, annotation_stream_seq=awaits)
+        return
+    await build_plan(conn, plan, sel, lineage)
+
+
+async def build_plan(conn: Conn, plan: TaskPlan, sel: Selection, lineage: list[str]) -> None:
+    """Materialise the plan (a failure marks the task invalid instead of blocking a stream) and announce it."""
+    started = time.perf_counter()
+    try:
+        async with conn.transaction():  # a savepoint: a failing plan must not block the tasks stream
+            total = await PlanStore(conn).materialise(plan, sel, lineage, None)
+    except Exception as err:
+        log.exception("task_plan_failed", task_id=plan.task_id)
+        await PlanStore(conn).set_status(
+            plan.task_id, TaskStatus.INVALID, f"the plan could not be built: {err!r}"[:500]
+        )
+        return
+    await PlanStore(conn).record_plan_ms(plan.task_id, (time.perf_counter() - started) * 1000)
+    await append_events(conn, [messages.progressed(plan.task_id, 0, total)], notify_channel=CHANNEL)
+
+
+class PendingPlanner:
+    """Builds pending plans once the annotation consumer has applied their sequence (polls every `interval`)."""
+
+    def __init__(self, pool: asyncpg.Pool, interval: float = 0.05) -> None:
+        self.pool, self.interval = pool, interval
+        self.built = 0
+
+    async def plan_ready(self) -> int:
+        """Build every pending plan whose sequence is applied; returns how many were built."""
+        async with self.pool.acquire() as conn:
+            ready = await conn.fetch(
+                "SELECT task_id FROM tasks WHERE awaits_annotation_seq > 0 AND awaits_annotation_seq <= $1"
+                " ORDER BY task_id LIMIT 100",
+                await applied_annotation_seq(conn),
+            )
+        built = 0
+        for r in ready:
+            built += await self._build(r["task_id"])
+        self.built += built
+        return built
+
+    async def _build(self, task_id: str) -> int:
+        async with self.pool.acquire() as conn, conn.transaction():
+            await lock_frames_and_plans(conn)  # first, as every writer of plans does (no deadlock)
+            awaits = await conn.fetchval(
+                "SELECT awaits_annotation_seq FROM tasks WHERE task_id = $1 AND awaits_annotation_seq > 0"
+                " FOR UPDATE SKIP LOCKED",
+                task_id,
+            )
+            if awaits is None:  # built meanwhile (by another replica)
+                return 0
+            await conn.execute("UPDATE tasks SET awaits_annotation_seq = 0 WHERE task_id = $1", task_id)
+            plans = PlanStore(conn)
+            plan = await plans.get_task(task_id)
+            if plan is None:  # deleted meanwhile: nothing to plan
+                return 0
+            sel = messages.selection(filters_pb2.FrameSelection.FromString(await plans.selection_bytes(task_id)))
+            lineage = await IndexStore(conn).lineage(plan.version_id) or [plan.version_id]
+            await build_plan(conn, plan, sel, lineage)
+            log.info("task_plan_built", task_id=task_id, annotation_stream_seq=awaits)
+            return 1
+
+    async def run(self) -> None:
+        """Plan forever; a failed round is logged and tried again on the next one."""
+        while True:
+            try:
+                await self.plan_ready()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("pending_plans_failed")
+            await asyncio.sleep(self.interval)

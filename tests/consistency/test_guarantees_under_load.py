@@ -1,0 +1,166 @@
+"""Cross-service promises under load (see conftest: CPU burners, lagging consumers, two annotation replicas).
+Each scenario acts the moment the previous call answered, as a script or an impatient user would."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import asyncpg
+import grpc
+from grpc import aio
+
+from annostream_protos.annotation.v1 import annotation_service_pb2_grpc as ann_grpc
+from annostream_protos.datasets.v1 import datasets_service_pb2 as ds
+from annostream_protos.iterator.v1 import iterator_service_pb2 as it
+from annostream_protos.tasks.v1 import tasks_service_pb2 as tk
+from annostream_protos.types.v1 import filters_pb2 as fl
+from annostream_protos.types.v1 import frames_pb2 as t
+
+from ..integration.annotation_helpers import known_frame, rect, save
+from ..integration.conftest import Stubs, frames
+from ..integration.grpc_helpers import USER_MD, assert_status, eventually, rpc_error
+from .conftest import Loaded
+
+DEADLINE = 30.0  # generous: the machine is busy on purpose
+
+
+def as_user(name: str) -> tuple[tuple[str, str], ...]:
+    return (("x-annostream-user", name),)
+
+
+async def draft(stubs: Stubs, unique: str, n: int) -> ds.Version:
+    d = (await stubs.datasets.CreateDataset(ds.CreateDatasetRequest(name=f"c-{unique}"), metadata=USER_MD)).dataset
+    v = (await stubs.datasets.CreateVersion(ds.CreateVersionRequest(dataset_id=d.dataset_id, name="v1"))).version
+    await stubs.datasets.ImportFrames(ds.ImportFramesRequest(version_id=v.version_id, frames=frames(n)))
+    return v
+
+
+async def events_of(dsn: str, version_id: str) -> int:
+    conn = await asyncpg.connect(dsn)
+    try:
+        n = await conn.fetchval(
+            "SELECT count(*) FROM annotation.events WHERE stream_id LIKE 'frame:' || $1 || ':%'", version_id
+        )
+    finally:
+        await conn.close()
+    return int(n)
+
+
+async def _writer(
+    stub: ann_grpc.AnnotationServiceStub, ref: t.FrameRef, name: str, stop: asyncio.Event, log: list[tuple[float, bool]]
+) -> None:
+    """Save a new ROI again and again until told to stop; log (when the save was sent, whether it was stored)."""
+    version, i = 0, 0
+    while not stop.is_set():
+        sent = time.monotonic()
+        try:
+            resp = await stub.SaveFrame(save(ref, version, rect(name, roi_id=f"{name}-{i}")), timeout=DEADLINE)
+            version = resp.frame.version
+            log.append((sent, True))
+        except aio.AioRpcError as err:
+            if err.code() != grpc.StatusCode.FAILED_PRECONDITION:  # refused as read-only, nothing else
+                raise
+            log.append((sent, False))
+            await asyncio.sleep(0.01)
+        i += 1
+
+
+async def test_from_the_moment_publish_answers_no_annotation_replica_stores_an_edit(sys_: Loaded, unique: str) -> None:
+    s = sys_.stubs
+    v = await draft(s, unique, 4)
+    refs = [(await known_frame(s, v.version_id, f"f00{i}")).frame for i in range(4)]
+    stop, log = asyncio.Event(), list[tuple[float, bool]]()
+    replicas = [s.annotation, sys_.replica]
+    writers = [
+        asyncio.create_task(_writer(replicas[w % 2], refs[w % 4], f"w{w}", stop, log)) for w in range(8)
+    ]  # two writers per frame, one on each replica
+    await asyncio.sleep(0.5)
+    await s.datasets.PublishVersion(ds.PublishVersionRequest(version_id=v.version_id), timeout=DEADLINE)
+    answered = time.monotonic()
+    for replica in replicas:  # the very next edit, on either process
+        err = await rpc_error(replica.SaveFrame(save(refs[0], 0, rect("late")), timeout=DEADLINE))
+        assert_status(err, grpc.StatusCode.FAILED_PRECONDITION, "frame.version_id")
+    stored = await events_of(sys_.dsn, v.version_id)
+    await asyncio.sleep(1.0)  # the writers keep trying
+    stop.set()
+    await asyncio.gather(*writers)
+    assert await events_of(sys_.dsn, v.version_id) == stored, "an edit was stored after publish answered"
+    assert any(ok for _, ok in log), "the writers never stored anything before the publish"
+    assert not [sent for sent, ok in log if ok and sent >= answered]
+
+
+async def _planned_task(s: Stubs, unique: str, n: int) -> tk.Task:
+    v = await draft(s, unique, n)
+    req = tk.CreateTaskRequest(name=f"t {unique}", dataset_version_id=v.version_id)
+    task = (await s.tasks.CreateTask(req, metadata=USER_MD, timeout=DEADLINE)).task
+    await eventually(
+        lambda: _total(s, task.task_id, n), "the iterator to plan the task (its task events lag)", timeout=DEADLINE
+    )
+    return task
+
+
+async def _total(s: Stubs, task_id: str, n: int) -> bool:
+    return (await s.iterator.GetProgress(it.GetProgressRequest(task_id=task_id))).total == n
+
+
+def _next(s: Stubs, task_id: str, annotator: str) -> object:
+    return s.iterator.NextFrame(it.NextFrameRequest(task_id=task_id, annotator=annotator), timeout=DEADLINE)
+
+
+async def test_a_completed_task_leases_nothing_from_the_moment_complete_answers(sys_: Loaded, unique: str) -> None:
+    s = sys_.stubs
+    task = await _planned_task(s, unique, 3)
+    held = await s.iterator.NextFrame(it.NextFrameRequest(task_id=task.task_id, annotator="ann"))
+    await s.tasks.CompleteTask(tk.CompleteTaskRequest(task_id=task.task_id), metadata=USER_MD, timeout=DEADLINE)
+    for annotator in ("bob", "ann"):  # a newcomer, and the holder of a lease
+        assert_status(
+            await rpc_error(_next(s, task.task_id, annotator)), grpc.StatusCode.FAILED_PRECONDITION, "task_id"
+        )
+    beat = s.iterator.Heartbeat(it.HeartbeatRequest(task_id=task.task_id, annotator="ann", lease_id=held.lease_id))
+    assert_status(await rpc_error(beat), grpc.StatusCode.FAILED_PRECONDITION, "task_id")
+    await s.iterator.ReleaseFrame(it.ReleaseFrameRequest(task_id=task.task_id, annotator="ann", lease_id=held.lease_id))
+
+    await s.tasks.ReopenTask(tk.ReopenTaskRequest(task_id=task.task_id), metadata=USER_MD, timeout=DEADLINE)
+    again = await _next(s, task.task_id, "bob")  # reopened: leases resume at once too
+    assert again.frame.frame_id  # type: ignore[attr-defined]
+
+
+async def test_a_deleted_task_leases_nothing_from_the_moment_delete_answers(sys_: Loaded, unique: str) -> None:
+    s = sys_.stubs
+    task = await _planned_task(s, unique, 3)
+    await s.iterator.NextFrame(it.NextFrameRequest(task_id=task.task_id, annotator="ann"))
+    await s.tasks.DeleteTask(tk.DeleteTaskRequest(task_id=task.task_id), metadata=USER_MD, timeout=DEADLINE)
+    for annotator in ("bob", "ann"):
+        assert_status(await rpc_error(_next(s, task.task_id, annotator)), grpc.StatusCode.NOT_FOUND, "task_id")
+    progress = s.iterator.GetProgress(it.GetProgressRequest(task_id=task.task_id))
+    assert_status(await rpc_error(progress), grpc.StatusCode.NOT_FOUND, "task_id")
+
+
+async def test_a_task_created_right_after_an_edit_has_the_edited_frame_in_its_plan(sys_: Loaded, unique: str) -> None:
+    s = sys_.stubs
+    v = await draft(s, unique, 6)
+    target = (await known_frame(s, v.version_id, "f004")).frame
+    needle = f"needle-{unique}"
+    await sys_.replica.SaveFrame(save(target, 0, rect(needle)), timeout=DEADLINE)  # through the second replica
+    selection = fl.FrameSelection(
+        mode=fl.FILTER_MODE_CUSTOM,
+        filters=[fl.FrameFilter(roi_rules=[fl.RoiRule(kind=fl.ROI_RULE_KIND_INCLUDE, label_expression=needle)])],
+    )
+    req = tk.CreateTaskRequest(name=f"needles {unique}", dataset_version_id=v.version_id, selection=selection)
+    task = (await s.tasks.CreateTask(req, metadata=USER_MD, timeout=DEADLINE)).task
+
+    async def planned() -> it.GetProgressResponse | None:
+        p = await s.iterator.GetProgress(it.GetProgressRequest(task_id=task.task_id))
+        if p.status == "pending":  # meanwhile nothing is leased from a plan that may still miss the edit
+            err = await rpc_error(_next(s, task.task_id, "early"))
+            assert_status(err, grpc.StatusCode.NOT_FOUND, "task_id")
+            return None
+        return p
+
+    progress = await eventually(planned, "the task's plan (pending until the edit is indexed)", timeout=DEADLINE)
+    assert (progress.status, progress.total) == ("active", 1)
+    lease = await _next(s, task.task_id, "ann")
+    assert lease.frame.frame_id == "f004"  # type: ignore[attr-defined]
+    info = await s.tasks.GetTask(tk.GetTaskRequest(task_id=task.task_id), metadata=USER_MD)
+    assert info.progress.total == 1 and not info.progress.plan_pending
