@@ -190,3 +190,15 @@ def test_lists_show_another_team_none_of_team_a_objects(world: World) -> None:
         else:
             assert mine <= seen, (who, mine - seen)
             assert {d["team"] for d in datasets} == {world.team_a}
+
+
+def test_the_live_socket_of_a_callers_own_frame_refuses_another_teams_task(world: World, proxy: httpx.Client) -> None:
+    outsider = BY_KEY["outsider"]
+    h = world.headers(outsider)
+    ds = ok(world.http.post("/api/v1/datasets", json={"name": f"own-{world.suffix}"}, headers=h), 201)
+    v = ok(world.http.post(f"/api/v1/datasets/{ds['dataset_id']}/versions", json={"name": "v"}, headers=h), 201)
+    path = f"/api/v1/live/versions/{v['version_id']}/frames/f000"
+    status, body = send(world, proxy, outsider, Call("WEBSOCKET", path))
+    assert (status, body["type"]) == (101, "subscribed")
+    status, body = send(world, proxy, outsider, Call("WEBSOCKET", path, {"task_id": world.ids["task"]}))
+    assert (status, body["error"], body["field"]) == (404, "NOT_FOUND", "task_id"), body
