@@ -3,6 +3,7 @@ classification in the authorization policy, and maps domain errors to gRPC statu
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -72,6 +73,8 @@ def _wrap_unary(behavior: Callable[..., Awaitable[Any]], method: str) -> Callabl
 
 
 def _wrap_stream(behavior: Callable[..., Any], method: str) -> Callable[..., Any]:
+    if not inspect.isasyncgenfunction(behavior):  # a handler that streams with context.write (health Watch)
+        return _wrap_unary(behavior, method)
     rule = GRPC_METHODS.get(method)
 
     async def wrapper(request: Any, context: aio.ServicerContext[Any, Any]) -> Any:

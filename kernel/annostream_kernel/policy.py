@@ -113,5 +113,4 @@ GRPC_METHODS: dict[str, Rule] = {
     "/grpc.health.v1.Health/Check": Rule(None, Target.PUBLIC),
     "/grpc.health.v1.Health/Watch": Rule(None, Target.PUBLIC),
     "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo": Rule(None, Target.PUBLIC),
-    "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo": Rule(None, Target.PUBLIC),
 }
