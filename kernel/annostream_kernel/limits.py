@@ -21,6 +21,7 @@ MAX_POINTS_PER_SHAPE = 10_000  # a polygon of a 4k image traced pixel by pixel s
 MAX_ROIS_PER_FRAME = 10_000  # 5x the 2,000-polygon frames CVAT / Label Studio users report
 MAX_LABELS_PER_ROI = 100
 MAX_FRAME_LABELS = 1_000
+MAX_LABELS_PER_TASK = 1_000  # a task's label set and its default labels
 MAX_LABEL_LENGTH = 256
 MAX_ID_LENGTH = 512  # dataset, version, frame, task, ROI, source and lease ids; idempotency keys
 MAX_NAME_LENGTH = 200

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from annostream_kernel.db import Conn
-from annostream_kernel.errors import InvalidArgument
+from annostream_kernel.errors import InvalidArgument, key_reused
 from annostream_kernel.limits import MAX_COMMANDS_PER_SAVE, MAX_ID_LENGTH, check_text
 from annostream_protos.annotation.v1 import annotation_service_pb2 as api
 
@@ -18,7 +18,6 @@ from ..domain.conflicts import rebase_and_decide
 from . import sizes
 from .session import FrameCache, FrameLocks, FrameSession, retrying
 
-KEY_REUSED = "idempotency key reused with a different request"
 FRAME_LOCKS = FrameLocks()  # per process: concurrent saves of one frame queue instead of racing
 FRAME_CACHE = FrameCache()  # per process, used under the frame's lock: a save of a frame just saved skips its read
 
@@ -73,7 +72,7 @@ async def _save_once(conn: Conn, cmd: SaveFrame, notify_channel: str) -> api.Sav
         )
     if session.prior_response is not None:
         if session.prior_hash and session.prior_hash != cmd.request_hash:
-            raise InvalidArgument(KEY_REUSED, field="idempotency_key", details={"reason": "idempotency_key_reused"})
+            raise key_reused()
         return api.SaveFrameResponse.FromString(session.prior_response)
     if cmd.expected_version > session.version:
         raise InvalidArgument(f"frame is only at version {session.version}", field="expected_version")

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from annostream_kernel.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied
 from annostream_kernel.ids import new_id
+from annostream_kernel.limits import bad_text
 from annostream_protos.events.v1 import datasets_pb2 as ev
 
 from ..adapters import messages
@@ -37,7 +38,7 @@ def decode_token(token: str, n: int) -> list[str]:
     """Invert encode_token; a bad token is INVALID_ARGUMENT naming page_token."""
     try:
         parts = json.loads(base64.urlsafe_b64decode(token.encode()))
-        if isinstance(parts, list) and len(parts) == n and all(isinstance(p, str) for p in parts):
+        if isinstance(parts, list) and len(parts) == n and all(isinstance(p, str) and not bad_text(p) for p in parts):
             return parts
     except Exception:
         pass

@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from annostream_kernel.errors import DomainError, InvalidArgument, NotFound
+from annostream_kernel.limits import MAX_IMPORT_BATCH
 from annostream_protos.types.v1 import frames_pb2
 
 from ..adapters import messages
 from ..domain.frame_rules import validate_frame
 from .handlers import UowFactory, decode_token, encode_token, get_version, page_size
 
-# NATS refuses messages above 1 MiB; events stay well below it (envelope and headers included).
-MAX_EVENT_BYTES = 256 * 1024
-MAX_IMPORT_BATCH = 10_000
+# FramesImported events carry about this much each (consumers apply them in batches); a larger frame goes alone,
+# and one frame is at most MAX_FRAME_STATE_BYTES (frame_rules), inside limits.MAX_EVENT_BYTES.
+EVENT_TARGET_BYTES = 256 * 1024
 
 
 def validate_batch(frames: Sequence[frames_pb2.Frame], details: dict[str, int] | None = None) -> list[str]:
@@ -69,7 +70,7 @@ async def import_batch(
             rows, whole = messages.frame_rows(version_id, new)
             await uow.frames.insert(rows)
             await uow.versions.add_own_frames(version_id, len(new))
-            events = messages.frames_imported(version.dataset_id, version_id, whole, MAX_EVENT_BYTES)
+            events = messages.frames_imported(version.dataset_id, version_id, whole, EVENT_TARGET_BYTES)
             uow.collect(*(messages.event(e, version.dataset_id, version_id) for e in events))
         await uow.commit()
     return len(new), len(frames) - len(new)
