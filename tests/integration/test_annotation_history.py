@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import grpc
 from google.protobuf import timestamp_pb2
 
@@ -28,7 +30,7 @@ async def test_history_lists_who_did_what_and_time_travel_replays_it(stubs: Stub
         (2, "RoiMoved", "bob", "a"),
         (3, "RoiCreated", "bob", "b"),
     ]
-    assert hist.current_version == 3 and hist.events[1].data["dx"] == 7
+    assert hist.current_version == 3 and json.loads(hist.events[1].data_json)["dx"] == 7
     assert [e.event_id for e in hist.events] == [*s1.event_ids, *s2.event_ids]
 
     at1 = await stubs.annotation.GetFrameAt(ann.GetFrameAtRequest(frame=frame.frame, version=1))
