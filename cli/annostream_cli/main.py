@@ -62,6 +62,12 @@ def _admin_rebuild(args: argparse.Namespace) -> int:
     return rebuild_projections(args.database_url, args.schema)
 
 
+def _admin_check_frames(args: argparse.Namespace) -> int:
+    from .admin import check_frames
+
+    return check_frames(args.database_url, args.schema)
+
+
 def _import(args: argparse.Namespace) -> int:
     from .importer import main as import_main
 
@@ -98,6 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild.add_argument("--database-url", default=None, help="default: $ANNOSTREAM_DATABASE_URL")
     rebuild.add_argument("--schema", default="annotation")
     rebuild.set_defaults(func=_admin_rebuild)
+    check = admin.add_parser(
+        "check-frames", help="list stored frames over the product limits (older data); exit status 1 if any"
+    )
+    check.add_argument("--database-url", default=None, help="default: $ANNOSTREAM_DATABASE_URL")
+    check.add_argument("--schema", default="annotation")
+    check.set_defaults(func=_admin_check_frames)
     return p
 
 

@@ -30,6 +30,8 @@ def _ref(frame: t.FrameRef) -> tuple[str, str]:
         raise InvalidArgument("is required", field="frame.version_id")
     if not frame.frame_id:
         raise InvalidArgument("is required", field="frame.frame_id")
+    check_text(frame.version_id, "frame.version_id", max_length=MAX_ID_LENGTH)
+    check_text(frame.frame_id, "frame.frame_id", max_length=MAX_ID_LENGTH)
     return frame.version_id, frame.frame_id
 
 

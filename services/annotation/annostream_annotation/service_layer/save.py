@@ -43,6 +43,8 @@ class SaveFrame:
             raise InvalidArgument("must contain at least one command", field="commands")
         if len(self.commands) > MAX_COMMANDS_PER_SAVE:
             raise InvalidArgument(f"at most {MAX_COMMANDS_PER_SAVE} commands per save", field="commands")
+        check_text(self.version_id, "frame.version_id", max_length=MAX_ID_LENGTH)
+        check_text(self.frame_id, "frame.frame_id", max_length=MAX_ID_LENGTH)
         check_text(self.idempotency_key, "idempotency_key", max_length=MAX_ID_LENGTH)
         check_text(self.task_id, "task_id", max_length=MAX_ID_LENGTH)
 
