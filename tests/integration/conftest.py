@@ -9,6 +9,7 @@ import pytest
 from grpc import aio
 
 from annostream_cli.stack import LocalStack
+from annostream_kernel.limits import GRPC_MESSAGE_OPTIONS
 from annostream_protos.annotation.v1 import annotation_service_pb2_grpc
 from annostream_protos.datasets.v1 import datasets_service_pb2 as ds
 from annostream_protos.datasets.v1 import datasets_service_pb2_grpc
@@ -30,7 +31,10 @@ class Stubs:
 
 @pytest.fixture
 async def stubs(system: LocalStack) -> AsyncIterator[Stubs]:
-    chans = {c: aio.insecure_channel(service_addr(system, c)) for c in ("datasets", "tasks", "iterator", "annotation")}
+    chans = {
+        c: aio.insecure_channel(service_addr(system, c), options=GRPC_MESSAGE_OPTIONS)
+        for c in ("datasets", "tasks", "iterator", "annotation")
+    }
     try:
         yield Stubs(
             datasets_service_pb2_grpc.DatasetsServiceStub(chans["datasets"]),

@@ -42,7 +42,9 @@ def test_a_nul_in_any_string_is_refused_naming_its_path() -> None:
     assert refused_field(ann.SaveFrameRequest(frame=REF, idempotency_key="k\x00")) == "idempotency_key"
     assert refused_field(tk.CreateTaskRequest(name="t", default_labels=["a", "\x00"])) == "default_labels[1]"
     frame = t.Frame(frame_id="f", sources=[t.Source(uri="file:///a\x00.jpg", width=1, height=1)])
-    assert refused_field(ds.ImportFramesRequest(version_id="v", frames=[t.Frame(), frame])) == "frames[1].sources[0].uri"
+    assert (
+        refused_field(ds.ImportFramesRequest(version_id="v", frames=[t.Frame(), frame])) == "frames[1].sources[0].uri"
+    )
 
 
 def test_nan_and_infinity_are_refused_in_doubles_and_struct_numbers() -> None:
