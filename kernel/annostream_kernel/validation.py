@@ -9,9 +9,9 @@ owning service checks with annostream_kernel.limits.)
 
 Speed: every request is checked, an import holds 10,000 frames and a polygon 10,000 points, so
 1. the serialized request is searched first (memchr speed) for what each kind of offence needs: a NUL in a
-   string is a 0x00 byte; a NaN or Infinity double has its exponent bits set (a byte >= 0x80 followed by 0x7F
-   or 0xFF; floats alike). Only the kinds whose sign occurs are walked for, so a typical import (no 0x00
-   byte, no doubles) only has its few uint64 fields read;
+   string is a 0x00 byte; a NaN or Infinity double has its exponent bits set (a byte >= 0xF0 followed by 0x7F
+   or 0xFF, eight bytes after the tag of a double field). Only the kinds whose sign occurs are walked for, so
+   a typical import (no 0x00 byte, no doubles) only has its few uint64 fields read;
 2. the walk of a message type, per kind set, is compiled once from its descriptor into a small function:
    fields that need no check are never read, a repeated message of scalars (Point) is checked inline in its
    parent's loop, and a field path is only built for an error.
@@ -32,42 +32,76 @@ from .limits import INT64_MAX
 F = FieldDescriptor
 Descriptor = Any  # google.protobuf.descriptor.Descriptor (its stubs type child descriptors as optional)
 TEXT, NUMBER, UINT64 = "text", "number", "uint64"
-MAX_SIGN_HITS = 1_000  # past this many candidate bytes, walk rather than look further
+SIGN_HITS_PER_BYTE = 1 / 32  # past this many candidate bytes (and 1,000), walk rather than look further
 _STRUCT_TYPES = {"google.protobuf.Struct", "google.protobuf.Value", "google.protobuf.ListValue"}
 _DESCRIPTORS: dict[str, Descriptor] = {}
 Checker = Callable[[Any, Any], None]
 
 
-def kinds_in(raw: bytes) -> frozenset[str]:
+def kinds_in(raw: bytes, double_tags: frozenset[int] | None = None) -> frozenset[str]:
     """The kinds of offence a serialized message may hold (a superset: the walk decides). uint64 fields are
-    always looked at: they are few and never in large repeated parts of a request."""
+    always looked at: they are few and never in large repeated parts of a request. `double_tags`: the one-byte
+    tags the message type's doubles are written after (None: it may hold floats or packed doubles)."""
     kinds = {UINT64}
     if b"\x00" in raw:
         kinds.add(TEXT)
-    if _maybe_nonfinite(raw):
+    if _maybe_nonfinite(raw, double_tags):
         kinds.add(NUMBER)
     return frozenset(kinds)
 
 
-def _maybe_nonfinite(raw: bytes) -> bool:
-    """Whether some byte >= 0x80 is followed by 0x7F or 0xFF (the top bytes of a NaN or Infinity)."""
-    hits = 0
+def _maybe_nonfinite(raw: bytes, double_tags: frozenset[int] | None) -> bool:
+    """Whether the bytes may hold a NaN or an Infinity: their top two bytes are 0x7F or 0xFF after a byte of
+    0xF0 and up (a double's exponent bits all set; for a float, 0x80 and up), and with `double_tags` the byte
+    8 before the top one is one of those tags."""
+    hits, below = 0, 0xF0 if double_tags is not None else 0x80
+    most = max(1_000, int(len(raw) * SIGN_HITS_PER_BYTE))
     for top in (0x7F, 0xFF):
         pos = raw.find(top, 1)
         while pos != -1:
             hits += 1
-            if raw[pos - 1] >= 0x80 or hits > MAX_SIGN_HITS:
+            if hits > most:
+                return True
+            if raw[pos - 1] >= below and (double_tags is None or (pos >= 8 and raw[pos - 8] in double_tags)):
                 return True
             pos = raw.find(top, pos + 1)
     return False
 
 
+_TAGS: dict[str, frozenset[int] | None] = {}
+
+
+def _double_tags(desc: Descriptor) -> frozenset[int] | None:
+    """The one-byte tags the doubles of a message of this type (and of its sub-messages) are written after;
+    None when it may hold a float, a packed repeated double or a double field numbered 16 or more."""
+    name = desc.full_name
+    if name not in _TAGS:
+        _TAGS[name] = frozenset()  # a recursive type: decided by its other fields
+        tags: set[int] | None = set()
+        for f in desc.fields:
+            if tags is None:
+                break
+            if f.type == F.TYPE_FLOAT or (f.type == F.TYPE_DOUBLE and (f.number >= 16 or _packed(f))):
+                tags = None
+            elif f.type == F.TYPE_DOUBLE:
+                tags.add(f.number << 3 | 1)
+            elif f.type == F.TYPE_MESSAGE:
+                child = _double_tags(f.message_type)
+                tags = None if child is None else tags | child
+        _TAGS[name] = None if tags is None else frozenset(tags)
+    return _TAGS[name]
+
+
+def _packed(field: Any) -> bool:
+    return _repeated(field) and bool(getattr(field, "is_packed", True))
+
+
 def check_request(msg: Message, raw: bytes | None = None, prefix: str = "") -> None:
     """InvalidArgument naming the first field of `msg` (serialized: `raw`) holding a NUL, NaN/Infinity or a
     uint64 beyond int64; field paths start with `prefix`."""
-    kinds = kinds_in(msg.SerializeToString() if raw is None else raw)
-    if kinds:
-        desc = msg.DESCRIPTOR
+    desc = msg.DESCRIPTOR
+    kinds = kinds_in(msg.SerializeToString() if raw is None else raw, _double_tags(desc))
+    if _needs(desc, kinds):
         _DESCRIPTORS[desc.full_name] = desc
         _CHECKERS[(desc.full_name, kinds)](msg, prefix)
 
