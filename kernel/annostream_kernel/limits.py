@@ -37,7 +37,7 @@ MAX_COMMANDS_PER_SAVE = 1_000
 MAX_SAVE_REQUEST_BYTES = MAX_REQUEST_BYTES  # one serialized SaveFrame request
 MAX_EVENT_BYTES = 30 * MiB  # one stored event's payload (FrameInherited carries a whole frame state)
 NATS_MAX_PAYLOAD_BYTES = 32 * MiB  # the NATS server's max_payload; JetStream stores messages below 32 MiB
-MAX_EVENTS_PAGE_BYTES = 16 * MiB  # a page of listed events stops before this size (more: true)
+MAX_PAGE_BYTES = 16 * MiB  # a page of a list (events, frames, tasks) stops before this size
 MAX_STORED_RESPONSE_BYTES = 1 * MiB  # a save's answer kept for its idempotency key (larger: without the frame)
 GRPC_MAX_MESSAGE_BYTES = 64 * MiB  # > any frame state or request the limits above allow, with headroom
 

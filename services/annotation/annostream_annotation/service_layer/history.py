@@ -11,7 +11,7 @@ import asyncpg
 from annostream_kernel.context import current_actor
 from annostream_kernel.db import Conn
 from annostream_kernel.errors import Conflict, FailedPrecondition, InvalidArgument
-from annostream_kernel.limits import INT64_MAX, MAX_EVENTS_PAGE_BYTES
+from annostream_kernel.limits import INT64_MAX, MAX_PAGE_BYTES
 from annostream_protos.annotation.v1 import annotation_service_pb2 as api
 
 from ..adapters import messages
@@ -76,10 +76,10 @@ async def list_events(
             r["task_id"],
         )
         n = e.ByteSize()
-        if n > MAX_EVENTS_PAGE_BYTES:  # alone larger than a page may be: its data stays out
+        if n > MAX_PAGE_BYTES:  # alone larger than a page may be: its data stays out
             e.data_json, e.data_omitted = "", True
             n = e.ByteSize()
-        if events and total + n > MAX_EVENTS_PAGE_BYTES:
+        if events and total + n > MAX_PAGE_BYTES:
             break
         events.append(e)
         total += n

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from annostream_kernel.errors import DomainError, InvalidArgument, NotFound
-from annostream_kernel.limits import MAX_IMPORT_BATCH
+from annostream_kernel.limits import MAX_IMPORT_BATCH, MAX_PAGE_BYTES
 from annostream_protos.types.v1 import frames_pb2
 
 from ..adapters import messages
@@ -86,5 +86,13 @@ async def list_frames(
     async with uow_factory() as uow:
         lineage = [v.version_id, *await uow.versions.ancestors(v.version_id)]
         rows = await uow.frames.page(lineage, after, n + 1)
+    frames: list[frames_pb2.Frame] = []
+    used = 0
+    for r in rows[:n]:  # frames with many sources or much metadata: the page stops before MAX_PAGE_BYTES
+        frame = messages.frame_from_row(r)
+        used += frame.ByteSize()
+        if frames and used > MAX_PAGE_BYTES:
+            return frames, encode_token(frames[-1].frame_id), v.frame_count
+        frames.append(frame)
     nxt = encode_token(rows[n - 1]["frame_id"]) if len(rows) > n else ""
-    return [messages.frame_from_row(r) for r in rows[:n]], nxt, v.frame_count
+    return frames, nxt, v.frame_count
