@@ -14,7 +14,8 @@ from grpc import aio
 from .context import GRPC_ACTOR_KEY, GRPC_CORRELATION_KEY, GRPC_ROLE_KEY, GRPC_TEAM_KEY, bind_request
 from .errors import DomainError, InvalidArgument
 from .logs import get_logger
-from .validation import check_request, undecodable_field
+from .validation import check_request
+from .wire import undecodable_field
 
 log = get_logger(__name__)
 

@@ -12,7 +12,8 @@ from annostream_kernel.errors import InvalidArgument
 from annostream_kernel.grpc_errors import Refused, validating
 from annostream_kernel.limits import MAX_METADATA_BYTES, MAX_METADATA_DEPTH, parse_metadata
 from annostream_kernel.protobuf import json_value, request_metadata
-from annostream_kernel.validation import check_request, undecodable_field
+from annostream_kernel.validation import check_request
+from annostream_kernel.wire import undecodable_field
 from annostream_protos.annotation.v1 import annotation_service_pb2 as ann
 from annostream_protos.datasets.v1 import datasets_service_pb2 as ds
 from annostream_protos.events.v1 import annotation_pb2 as ev
