@@ -34,3 +34,38 @@ def rebuild_projections(database_url: str | None, schema: str) -> int:
         print("annostream admin: set ANNOSTREAM_DATABASE_URL or pass --database-url")
         return 2
     return asyncio.run(_rebuild(dsn, schema))
+
+
+async def _check_frames(dsn: str, schema: str) -> int:
+    from annostream_annotation.service_layer.check_frames import FrameReport, check_frames
+
+    reports: list[FrameReport] = []
+
+    def found(r: FrameReport) -> None:
+        reports.append(r)
+        print(f"{r.version_id}/{r.frame_id} (frame version {r.version}, {r.state_bytes:,} bytes):", flush=True)
+        for problem in r.problems:
+            print(f"  - {problem}", flush=True)
+
+    pool = await create_pool(dsn, schema, min_size=1, max_size=1)
+    try:
+        async with pool.acquire() as conn:
+            checked = await check_frames(conn, found)
+    finally:
+        await pool.close()
+    print(f"checked {checked:,} frames: {len(reports):,} over the limits")
+    if reports:
+        print(
+            "a frame over the state size limit answers FAILED_PRECONDITION (HTTP 409) when read; its history and"
+            " earlier versions stay readable, and deleting ROIs or reverting to an earlier version shrinks it"
+        )
+    return 1 if reports else 0
+
+
+def check_frames(database_url: str | None, schema: str) -> int:
+    """List stored frames over the product limits (exit status 1 when there are any)."""
+    dsn = database_url or os.environ.get("ANNOSTREAM_DATABASE_URL", "")
+    if not dsn:
+        print("annostream admin: set ANNOSTREAM_DATABASE_URL or pass --database-url")
+        return 2
+    return asyncio.run(_check_frames(dsn, schema))

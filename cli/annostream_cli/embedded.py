@@ -18,6 +18,8 @@ import time
 import warnings
 from pathlib import Path
 
+from annostream_kernel.limits import NATS_MAX_PAYLOAD_BYTES
+
 PG_SYSTEM_USER = "embedded_postgres"
 
 
@@ -167,8 +169,11 @@ class NatsServer:
         """Start and wait until the port accepts connections; returns the URL."""
         self.store_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.store_dir / "nats-server.log", "ab")  # noqa: SIM115 - owned by the child
+        conf = self.store_dir / "nats.conf"  # events may carry a whole frame state (limits.MAX_EVENT_BYTES)
+        conf.write_text(f"max_payload: {NATS_MAX_PAYLOAD_BYTES}\n")
+        args = ["-c", str(conf), "-js", "-sd", str(self.store_dir), "-a", self.host, "-p", str(self.port)]
         self.proc = subprocess.Popen(
-            [nats_server_binary(), "-js", "-sd", str(self.store_dir), "-a", self.host, "-p", str(self.port)],
+            [nats_server_binary(), *args],
             stdout=log,
             stderr=log,
             preexec_fn=_set_pdeathsig,

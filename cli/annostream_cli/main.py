@@ -68,6 +68,12 @@ def _admin_owners(args: argparse.Namespace) -> int:
     return backfill_owners(args.database_url)
 
 
+def _admin_check_frames(args: argparse.Namespace) -> int:
+    from .admin import check_frames
+
+    return check_frames(args.database_url, args.schema)
+
+
 def _import(args: argparse.Namespace) -> int:
     from .importer import main as import_main
 
@@ -112,6 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     owners.add_argument("--database-url", default=None, help="default: $ANNOSTREAM_DATABASE_URL")
     owners.set_defaults(func=_admin_owners)
+    check = admin.add_parser(
+        "check-frames", help="list stored frames over the product limits (older data); exit status 1 if any"
+    )
+    check.add_argument("--database-url", default=None, help="default: $ANNOSTREAM_DATABASE_URL")
+    check.add_argument("--schema", default="annotation")
+    check.set_defaults(func=_admin_check_frames)
     return p
 
 

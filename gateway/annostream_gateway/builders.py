@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from annostream_kernel.protobuf import struct
+from typing import Any
+
+from annostream_kernel.limits import check_metadata, dump_json
 from annostream_protos.types.v1 import frames_pb2 as t
 
 from . import serializers
@@ -16,7 +18,13 @@ def points(pts: list[tuple[float, float]]) -> list[t.Point]:
     return [t.Point(x=x, y=y) for x, y in pts]
 
 
-def roi(r: RoiBody) -> t.Roi:
+def metadata_json(value: dict[str, Any], field: str = "metadata") -> str:
+    """A metadata object → the JSON text the services take (integers stay integers); InvalidArgument naming
+    `field` for what cannot be stored (NaN, NUL, too deep or too large)."""
+    return dump_json(check_metadata(value, field)) if value else ""
+
+
+def roi(r: RoiBody, field: str = "roi") -> t.Roi:
     """A ROI as the API takes it (type name, [[x, y]] points) → Roi message."""
     msg = t.Roi(
         roi_id=r.roi_id,
@@ -24,7 +32,7 @@ def roi(r: RoiBody) -> t.Roi:
         points=points(r.points),
         labels=r.labels,
         source_id=r.source_id,
-        metadata=struct(r.metadata),
+        metadata_json=metadata_json(r.metadata, f"{field}.metadata"),
     )
     if r.confidence is not None:
         msg.confidence = r.confidence

@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from annostream_kernel.errors import DomainError
+from annostream_kernel.errors import IDEMPOTENCY_KEY_REUSED, REASON_KEY_REUSED, DomainError
 from annostream_kernel.logs import get_logger
 
 log = get_logger(__name__)
@@ -37,6 +37,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def _domain(_req: Request, err: DomainError) -> JSONResponse:
+        if err.details.get("reason") == REASON_KEY_REUSED:  # as payment APIs answer a reused key
+            return JSONResponse(error_body(err.code_name, IDEMPOTENCY_KEY_REUSED, err.field, err.details), 422)
         return JSONResponse(
             error_body(err.code_name, err.message, err.field, err.details),
             status_code=HTTP_STATUS.get(err.code_name, 400),

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from google.protobuf import json_format
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from annostream_kernel.protobuf import json_value, metadata_of
 from annostream_protos.annotation.v1 import annotation_service_pb2 as ann
 from annostream_protos.datasets.v1 import datasets_service_pb2 as ds
 from annostream_protos.events.v1 import datasets_pb2, tasks_pb2
@@ -94,7 +95,7 @@ def roi(r: t.Roi) -> dict[str, Any]:
         "labels": list(r.labels),
         "confidence": r.confidence if r.HasField("confidence") else None,
         "source_id": r.source_id,
-        "metadata": json_format.MessageToDict(r.metadata),
+        "metadata": metadata_of(r),
         "locked": r.locked,
     }
 
@@ -121,7 +122,7 @@ def base_frame(f: t.Frame) -> dict[str, Any]:
             }
             for s in f.sources
         ],
-        "metadata": json_format.MessageToDict(f.metadata),
+        "metadata": metadata_of(f),
     }
 
 
@@ -132,7 +133,25 @@ def frame_state(s: ann.FrameState) -> dict[str, Any]:
         "base": base_frame(s.base),
         "rois": [roi(r) for r in s.rois],
         "frame_labels": list(s.frame_labels),
-        "metadata": json_format.MessageToDict(s.metadata),
+        "metadata": metadata_of(s),
+    }
+
+
+def saved(r: ann.SaveFrameResponse) -> dict[str, Any]:
+    """A save's answer: whenever it arrives the save is stored; `frame` is null with `frame_omitted` true when
+    the frame was too large to carry (read it with GET), `version` is always the frame's version after it."""
+    return {**changed(r), "rebased": r.rebased}
+
+
+def changed(
+    r: ann.SaveFrameResponse | ann.RevertFrameResponse | ann.UndoSaveResponse | ann.RedoSaveResponse,
+) -> dict[str, Any]:
+    """The answer of a save, revert, undo or redo (see `saved`)."""
+    return {
+        "frame": None if r.frame_omitted else frame_state(r.frame),
+        "event_ids": list(r.event_ids),
+        "version": r.version,
+        "frame_omitted": r.frame_omitted,
     }
 
 
@@ -145,7 +164,8 @@ def frame_event(e: ann.FrameEvent) -> dict[str, Any]:
         "occurred_at": ts(e.occurred_at),
         "task_id": e.task_id or None,
         "roi_id": e.roi_id or None,
-        "data": json_format.MessageToDict(e.data),
+        "data": json.loads(e.data_json) if e.data_json else json_value(e.data),
+        "data_omitted": e.data_omitted,
     }
 
 

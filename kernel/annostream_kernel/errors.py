@@ -63,3 +63,14 @@ class Unauthenticated(DomainError):
     """The request carries no identity the system accepts (HTTP 401)."""
 
     code_name = "UNAUTHENTICATED"
+
+
+IDEMPOTENCY_KEY_REUSED = "idempotency key reused with a different request"
+"""Message of the InvalidArgument a save answers when its idempotency key was used before with another request
+(details: {"reason": REASON_KEY_REUSED}); the gateway answers it with HTTP 422."""
+REASON_KEY_REUSED = "idempotency_key_reused"
+
+
+def key_reused() -> InvalidArgument:
+    """The error for an idempotency key reused with a different request."""
+    return InvalidArgument(IDEMPOTENCY_KEY_REUSED, field="idempotency_key", details={"reason": REASON_KEY_REUSED})

@@ -17,8 +17,9 @@ from annostream_protos.events.v1 import envelope_pb2
 
 from .context import current_actor, current_correlation_id
 from .db import Conn
-from .errors import Conflict
+from .errors import Conflict, InvalidArgument
 from .ids import uuid7
+from .limits import MAX_EVENT_BYTES
 from .protobuf import timestamp
 
 _SAFE_TOKEN = re.compile(r"^[A-Za-z0-9_\-]+$")
@@ -158,13 +159,19 @@ def event_arrays(
     actor, cid = current_actor(), current_correlation_id()
     cols: list[list[Any]] = [[] for _ in INSERT_ARRAY_TYPES]
     for i, e in enumerate(events):
+        payload = e.payload.SerializeToString()
+        if len(payload) > MAX_EVENT_BYTES:  # JetStream could never take it: the relay would stall on it
+            raise InvalidArgument(
+                f"the change makes a {e.payload.DESCRIPTOR.name} event of {len(payload)} bytes, over the limit"
+                f" of {MAX_EVENT_BYTES}"
+            )
         row = (
             e.event_id,
             e.stream_id,
             versions[i] if versions is not None else first_version + i,
             e.type_name,
             e.schema_version,
-            e.payload.SerializeToString(),
+            payload,
             e.subject,
             actor,
             e.task_id,

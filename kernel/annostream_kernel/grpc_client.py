@@ -22,6 +22,7 @@ from .errors import (
     Unavailable,
 )
 from .grpc_errors import ERROR_DETAILS_KEY
+from .limits import GRPC_MESSAGE_OPTIONS
 
 _BY_CODE: dict[grpc.StatusCode, type[DomainError]] = {
     grpc.StatusCode.INVALID_ARGUMENT: InvalidArgument,
@@ -33,6 +34,8 @@ _BY_CODE: dict[grpc.StatusCode, type[DomainError]] = {
     grpc.StatusCode.UNAUTHENTICATED: Unauthenticated,
     grpc.StatusCode.UNAVAILABLE: Unavailable,
     grpc.StatusCode.DEADLINE_EXCEEDED: Unavailable,
+    # Only a message over GRPC_MAX_MESSAGE_BYTES: every response is bounded below it, so it is a request.
+    grpc.StatusCode.RESOURCE_EXHAUSTED: InvalidArgument,
 }
 
 
@@ -69,7 +72,8 @@ def to_domain_error(err: aio.AioRpcError) -> DomainError:
 
 def channel(target: str) -> aio.Channel:
     """Open an insecure channel to a peer (service mesh / network policy provide transport security)."""
-    return aio.insecure_channel(target, options=[("grpc.keepalive_time_ms", 30_000), ("grpc.enable_retries", 1)])
+    options = [("grpc.keepalive_time_ms", 30_000), ("grpc.enable_retries", 1), *GRPC_MESSAGE_OPTIONS]
+    return aio.insecure_channel(target, options=options)
 
 
 async def call(method: Any, request: Any, *, timeout: float = 10.0) -> Any:

@@ -1,11 +1,13 @@
-"""The one interceptor that binds request context (correlation id, the caller), enforces the method's
-classification in the authorization policy, and maps domain errors to gRPC status codes."""
+"""The one interceptor of every service: it binds request context (correlation id, the caller), enforces the
+method's classification in the authorization policy, validates every request, and maps domain errors to gRPC
+status codes."""
 
 from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
@@ -13,13 +15,57 @@ from grpc import aio
 
 from .authz import bind_principal, from_metadata
 from .context import GRPC_CORRELATION_KEY, bind_request
-from .errors import DomainError, PermissionDenied, Unauthenticated
+from .errors import DomainError, InvalidArgument, PermissionDenied, Unauthenticated
 from .logs import get_logger
 from .policy import GRPC_METHODS, Rule, Target
+from .validation import check_request
+from .wire import undecodable_field
 
 log = get_logger(__name__)
 
 ERROR_DETAILS_KEY = "x-annostream-error-details-bin"
+MAX_ERROR_MESSAGE = 1_000  # characters of a status message (it travels in a header; ids in it are echoed)
+MAX_ERROR_DETAILS = 8 * 1024  # bytes of the JSON details trailer
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A request message that failed validation (or could not be parsed), in place of the message: unary
+    calls and ordinary streams are refused with its error; a stream listed in `in_stream_refusals` gets it
+    as an item and answers it in the stream (SaveFrames answers each save)."""
+
+    error: InvalidArgument
+
+
+def validating(deserializer: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
+    """Wrap a request deserializer: a message protobuf cannot parse (e.g. a string that is not UTF-8) or that
+    fails annostream_kernel.validation becomes a Refused naming the field, instead of an INTERNAL error."""
+    cls = getattr(deserializer, "__self__", None)
+    desc = getattr(cls, "DESCRIPTOR", None)
+    if desc is None:
+        return deserializer
+
+    def parse(raw: bytes) -> Any:
+        try:
+            msg = deserializer(raw)
+        except Exception:
+            field = undecodable_field(desc, raw)
+            why = "is not valid UTF-8" if field else f"is not a valid {desc.name} message"
+            return Refused(InvalidArgument(why, field=field or "request"))
+        try:
+            check_request(msg, raw)
+        except InvalidArgument as err:
+            return Refused(err)
+        return msg
+
+    return parse
+
+
+async def _checked(requests: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    async for request in requests:
+        if isinstance(request, Refused):
+            raise request.error
+        yield request
 
 
 def _status(err: DomainError) -> grpc.StatusCode:
@@ -30,9 +76,15 @@ async def abort_with(context: aio.ServicerContext[Any, Any], err: DomainError) -
     """Abort the call with the error's status, message and (JSON) details in trailing metadata."""
     trailers: tuple[tuple[str, str | bytes], ...] = ()
     if err.details or err.field:
-        payload = {"field": err.field, **err.details}
-        trailers = ((ERROR_DETAILS_KEY, json.dumps(payload, default=str).encode()),)
-    await context.abort(_status(err), err.message, trailing_metadata=trailers)
+        payload = json.dumps({"field": err.field, **err.details}, default=str).encode()
+        if len(payload) > MAX_ERROR_DETAILS:
+            payload = json.dumps({"field": _cut(err.field or "", 500) or None}).encode()
+        trailers = ((ERROR_DETAILS_KEY, payload),)
+    await context.abort(_status(err), _cut(err.message, MAX_ERROR_MESSAGE), trailing_metadata=trailers)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _bind(context: aio.ServicerContext[Any, Any], rule: Rule | None, method: str) -> None:
@@ -53,13 +105,15 @@ def _bind(context: aio.ServicerContext[Any, Any], rule: Rule | None, method: str
         raise PermissionDenied(f"{method} is for annostream's own services only", field="method")
 
 
-def _wrap_unary(behavior: Callable[..., Awaitable[Any]], method: str) -> Callable[..., Awaitable[Any]]:
+def _wrap_unary(behavior: Callable[..., Awaitable[Any]], method: str, streamed: bool) -> Callable[..., Awaitable[Any]]:
     rule = GRPC_METHODS.get(method)
 
     async def wrapper(request: Any, context: aio.ServicerContext[Any, Any]) -> Any:
         try:
-            _bind(context, rule, method)
-            return await behavior(request, context)
+            _bind(context, rule, method)  # identity and policy first, then the request's content
+            if isinstance(request, Refused):
+                raise request.error
+            return await behavior(_checked(request) if streamed else request, context)
         except DomainError as err:
             log.info("request_rejected", method=method, code=err.code_name, error=err.message)
             await abort_with(context, err)
@@ -72,29 +126,41 @@ def _wrap_unary(behavior: Callable[..., Awaitable[Any]], method: str) -> Callabl
     return wrapper
 
 
-def _wrap_stream(behavior: Callable[..., Any], method: str) -> Callable[..., Any]:
+def _wrap_stream(behavior: Callable[..., Any], method: str, streamed: bool, refusals_in_stream: bool) -> Any:
     if not inspect.isasyncgenfunction(behavior):  # a handler that streams with context.write (health Watch)
-        return _wrap_unary(behavior, method)
+        return _wrap_unary(behavior, method, streamed)
     rule = GRPC_METHODS.get(method)
 
     async def wrapper(request: Any, context: aio.ServicerContext[Any, Any]) -> Any:
         try:
             _bind(context, rule, method)
+            if isinstance(request, Refused):
+                raise request.error
+            if streamed and not refusals_in_stream:
+                request = _checked(request)
             async for item in behavior(request, context):
                 yield item
         except DomainError as err:
             log.info("request_rejected", method=method, code=err.code_name, error=err.message)
             await abort_with(context, err)
+        except aio.AbortError:
+            raise
+        except Exception:
+            log.exception("request_failed", method=method)
+            await context.abort(grpc.StatusCode.INTERNAL, "internal error")
 
     return wrapper
 
 
 class DomainErrorInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
-    """Binds correlation id and caller from metadata, applies the method's policy rule, and turns DomainError into
-    a status code."""
+    """Binds correlation id and caller from metadata, applies the method's policy rule, validates every request
+    message (annostream_kernel.validation) and turns DomainError into a status code. Methods named in
+    `in_stream_refusals` (full names of request-streaming methods) receive a refused message as a Refused item
+    and answer it in the stream."""
 
-    def __init__(self) -> None:
+    def __init__(self, in_stream_refusals: Collection[str] = ()) -> None:
         self._wrapped: dict[str, grpc.RpcMethodHandler] = {}
+        self._in_stream = frozenset(in_stream_refusals)
 
     async def intercept_service(
         self,
@@ -108,34 +174,24 @@ class DomainErrorInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
         handler = await continuation(handler_call_details)
         if handler is None:
             return handler
-        wrapped = self._wrap(handler, method)
+        wrapped = self._wrap(handler, method, method in self._in_stream)
         self._wrapped[method] = wrapped
         return wrapped
 
     @staticmethod
-    def _wrap(handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
+    def _wrap(handler: grpc.RpcMethodHandler, method: str, in_stream: bool) -> grpc.RpcMethodHandler:
+        parse = validating(handler.request_deserializer) if handler.request_deserializer else None
+        kw = {"request_deserializer": parse, "response_serializer": handler.response_serializer}
         if handler.unary_unary:
-            return grpc.unary_unary_rpc_method_handler(
-                _wrap_unary(handler.unary_unary, method),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
+            return grpc.unary_unary_rpc_method_handler(_wrap_unary(handler.unary_unary, method, False), **kw)
         if handler.stream_unary:
-            return grpc.stream_unary_rpc_method_handler(
-                _wrap_unary(handler.stream_unary, method),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
+            return grpc.stream_unary_rpc_method_handler(_wrap_unary(handler.stream_unary, method, True), **kw)
         if handler.unary_stream:
             return grpc.unary_stream_rpc_method_handler(
-                _wrap_stream(handler.unary_stream, method),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
+                _wrap_stream(handler.unary_stream, method, False, in_stream), **kw
             )
         if handler.stream_stream:
             return grpc.stream_stream_rpc_method_handler(
-                _wrap_stream(handler.stream_stream, method),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
+                _wrap_stream(handler.stream_stream, method, True, in_stream), **kw
             )
         return handler

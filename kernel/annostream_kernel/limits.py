@@ -7,6 +7,7 @@ them with the reasons for each number.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -20,6 +21,7 @@ MAX_POINTS_PER_SHAPE = 10_000  # a polygon of a 4k image traced pixel by pixel s
 MAX_ROIS_PER_FRAME = 10_000  # 5x the 2,000-polygon frames CVAT / Label Studio users report
 MAX_LABELS_PER_ROI = 100
 MAX_FRAME_LABELS = 1_000
+MAX_LABELS_PER_TASK = 1_000  # a task's label set and its default labels
 MAX_LABEL_LENGTH = 256
 MAX_ID_LENGTH = 512  # dataset, version, frame, task, ROI, source and lease ids; idempotency keys
 MAX_NAME_LENGTH = 200
@@ -27,10 +29,21 @@ MAX_URI_LENGTH = 8_192
 MAX_METADATA_BYTES = 64 * 1024  # one metadata object (a ROI's or a frame's), as compact JSON
 MAX_METADATA_DEPTH = 16
 MAX_FRAME_STATE_BYTES = 24 * MiB  # a frame's serialized state (ROIs, labels, metadata, sources)
+MAX_TEXT_LENGTH = 64 * 1024  # any other string field of a request (queries, page tokens, JSON text)
+MAX_SOURCES_PER_FRAME = 32
+MAX_MASKS_PER_SOURCE = 32
+MAX_IMPORT_BATCH = 10_000  # frames per import request (or per message of a streaming import)
+MAX_COMMANDS_PER_SAVE = 1_000
+MAX_SAVE_REQUEST_BYTES = MAX_REQUEST_BYTES  # one serialized SaveFrame request
+MAX_EVENT_BYTES = 30 * MiB  # one stored event's payload (FrameInherited carries a whole frame state)
+NATS_MAX_PAYLOAD_BYTES = 32 * MiB  # the NATS server's max_payload; JetStream stores messages below 32 MiB
+MAX_PAGE_BYTES = 16 * MiB  # a page of a list (events, frames, tasks) stops before this size
+MAX_STORED_RESPONSE_BYTES = 1 * MiB  # a save's answer kept for its idempotency key (larger: without the frame)
 GRPC_MAX_MESSAGE_BYTES = 64 * MiB  # > any frame state or request the limits above allow, with headroom
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 UINT32_MAX = 2**32 - 1
+INT32_MAX = 2**31 - 1
 
 GRPC_MESSAGE_OPTIONS = [
     ("grpc.max_send_message_length", GRPC_MAX_MESSAGE_BYTES),
@@ -90,3 +103,38 @@ def check_json(value: Any, field: str, *, max_depth: int = MAX_METADATA_DEPTH, _
             check_json(v, f"{field}[{i}]", max_depth=max_depth, _depth=_depth + 1)
     else:
         raise InvalidArgument(f"is not a JSON value ({type(value).__name__})", field=field)
+
+
+def dump_json(value: Any) -> str:
+    """Compact JSON text of a checked value (what metadata_json fields and jsonb columns hold)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def check_metadata(value: Any, field: str) -> dict[str, Any]:
+    """A metadata object: a JSON object within MAX_METADATA_DEPTH levels and MAX_METADATA_BYTES of compact
+    JSON, storable text, finite numbers, 64-bit integers; else InvalidArgument naming the bad part."""
+    if not isinstance(value, dict):
+        raise InvalidArgument("must be a JSON object", field=field)
+    check_json(value, field)
+    size = len(dump_json(value).encode())
+    if size > MAX_METADATA_BYTES:
+        raise InvalidArgument(f"is {size} bytes of JSON, over the limit of {MAX_METADATA_BYTES}", field=field)
+    return value
+
+
+def parse_metadata(text: str, field: str) -> dict[str, Any]:
+    """Metadata given as JSON text → the checked object (integers stay integers); InvalidArgument naming
+    `field` for text that is not JSON or breaks a limit. Empty text is the empty object."""
+    if not text:
+        return {}
+    if len(text) > MAX_METADATA_BYTES:  # characters <= bytes: over the byte limit for sure
+        raise InvalidArgument(f"is over the limit of {MAX_METADATA_BYTES} bytes of JSON", field=field)
+    try:
+        value = json.loads(text, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as exc:
+        raise InvalidArgument(f"is not valid JSON ({exc})", field=field) from exc
+    return check_metadata(value, field)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")

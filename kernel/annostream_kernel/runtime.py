@@ -23,6 +23,7 @@ from .config import KernelSettings
 from .consumer import ConsumerSpec, EventConsumer
 from .db import create_pool, migrate
 from .grpc_errors import DomainErrorInterceptor
+from .limits import GRPC_MESSAGE_OPTIONS, MAX_EVENT_BYTES, NATS_MAX_PAYLOAD_BYTES
 from .logs import configure_logging, get_logger
 from .relay import OutboxRelay
 from .streams import StreamDef, ensure_stream
@@ -58,6 +59,8 @@ class ServiceDefinition:
     consumers: Callable[[Resources], list[ConsumerSpec]] = field(default=lambda _r: [])
     on_stop: Callable[[], object] | None = None
     workers: Callable[[Resources], list[Callable[[], Coroutine[Any, Any, None]]]] = field(default=lambda _r: [])
+    # Request-streaming methods (full names) that answer a refused message in the stream (grpc_errors.Refused).
+    in_stream_refusals: Sequence[str] = ()
 
 
 async def connect_nats(url: str, name: str) -> NatsClient:
@@ -89,12 +92,19 @@ class ServiceApp:
         pool = await create_pool(s.database_url, d.schema, min_size=s.db_pool_min, max_size=s.db_pool_max)
         await migrate(pool, d.schema, [d.migrations_package] if d.migrations_package else [])
         nc = await connect_nats(s.nats_url, f"annostream-{d.name}")
+        if nc.max_payload < MAX_EVENT_BYTES:  # an event the relay could never publish would block its stream
+            log.error(
+                "nats_max_payload_too_small",
+                max_payload=nc.max_payload,
+                needed=MAX_EVENT_BYTES,
+                hint=f"set max_payload: {NATS_MAX_PAYLOAD_BYTES} in the NATS server configuration",
+            )
         js = nc.jetstream()
         for stream in [*([d.produces] if d.produces else []), *d.consumes]:
             await ensure_stream(js, stream, replicas=s.stream_replicas)
         res = Resources(s, pool, nc, js, d.schema, f"{d.schema}_events")
         self.resources = res
-        server = aio.server(interceptors=[DomainErrorInterceptor()])
+        server = aio.server(interceptors=[DomainErrorInterceptor(d.in_stream_refusals)], options=GRPC_MESSAGE_OPTIONS)
         d.register(server, res)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         reflection.enable_server_reflection([*d.grpc_service_names, reflection.SERVICE_NAME], server)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import grpc
 from google.protobuf import timestamp_pb2
 
@@ -9,7 +12,7 @@ from annostream_protos.annotation.v1 import annotation_service_pb2 as ann
 from annostream_protos.datasets.v1 import datasets_service_pb2 as ds
 from annostream_protos.types.v1 import frames_pb2 as t
 
-from .annotation_helpers import current, known_frame, labels_of, move, rect, save, struct
+from .annotation_helpers import current, known_frame, labels_of, move, rect, save
 from .conftest import Stubs, make_version
 from .grpc_helpers import assert_status, rpc_error
 
@@ -30,7 +33,7 @@ async def test_history_lists_who_did_what_and_time_travel_replays_it(stubs: Stub
         (2, "RoiMoved", "bob", "a"),
         (3, "RoiCreated", "bob", "b"),
     ]
-    assert hist.current_version == 3 and hist.events[1].data["dx"] == 7
+    assert hist.current_version == 3 and json.loads(hist.events[1].data_json)["dx"] == 7
     assert [e.event_id for e in hist.events] == [*s1.event_ids, *s2.event_ids]
 
     at1 = await stubs.annotation.GetFrameAt(ann.GetFrameAtRequest(frame=frame.frame, version=1))
@@ -145,6 +148,11 @@ async def test_time_travel_to_version_zero_of_a_child_versions_frame_shows_what_
     assert labels_of(reverted.frame) == [["car"], ["bus"]]  # back to what it inherited, not to nothing
 
 
+def _meta(m: Any) -> Any:
+    """A frame's (or base frame's) metadata as JSON travels."""
+    return json.loads(m.metadata_json or "{}")
+
+
 async def test_a_frames_metadata_is_the_imported_one_until_edited_and_then_the_edited_one(
     stubs: Stubs, unique: str
 ) -> None:
@@ -153,19 +161,19 @@ async def test_a_frames_metadata_is_the_imported_one_until_edited_and_then_the_e
         frame_id="m0",
         context_id="ctx",
         sources=[t.Source(id="cam", uri="file:///m0.jpg", width=640, height=480)],
-        metadata=struct({"weather": "rain", "lane": 2}),
+        metadata_json='{"weather": "rain", "lane": 2}',
     )
     await stubs.datasets.ImportFrames(ds.ImportFramesRequest(version_id=v.version_id, frames=[imported]))
     frame = await known_frame(stubs, v.version_id, "m0")
-    assert dict(frame.metadata) == {"weather": "rain", "lane": 2} == dict(frame.base.metadata)
+    assert _meta(frame) == {"weather": "rain", "lane": 2} == _meta(frame.base)
 
-    set_meta = ann.Command(set_frame_metadata=ann.SetFrameMetadata(metadata=struct({"weather": "snow"})))
+    set_meta = ann.Command(set_frame_metadata=ann.SetFrameMetadata(metadata_json='{"weather": "snow"}'))
     edited = await stubs.annotation.SaveFrame(save(frame.frame, 0, set_meta))
-    assert dict(edited.frame.metadata) == {"weather": "snow"} == dict((await current(stubs, frame.frame)).metadata)
-    assert dict(edited.frame.base.metadata) == {"weather": "rain", "lane": 2}  # the import itself is kept
+    assert _meta(edited.frame) == {"weather": "snow"} == _meta(await current(stubs, frame.frame))
+    assert _meta(edited.frame.base) == {"weather": "rain", "lane": 2}  # the import itself is kept
     at0 = await stubs.annotation.GetFrameAt(ann.GetFrameAtRequest(frame=frame.frame, version=0))
-    assert dict(at0.frame.metadata) == {"weather": "rain", "lane": 2}
+    assert _meta(at0.frame) == {"weather": "rain", "lane": 2}
 
-    cleared = ann.Command(set_frame_metadata=ann.SetFrameMetadata(metadata=struct({})))
+    cleared = ann.Command(set_frame_metadata=ann.SetFrameMetadata(metadata_json="{}"))
     again = await stubs.annotation.SaveFrame(save(frame.frame, 1, cleared))
-    assert dict(again.frame.metadata) == {"weather": "rain", "lane": 2}  # emptied: the imported metadata shows
+    assert _meta(again.frame) == {"weather": "rain", "lane": 2}  # emptied: the imported metadata shows

@@ -76,9 +76,11 @@ async def test_a_schema_v1_event_is_upcast_and_rebuild_matches_the_live_projecti
         await conn.close()
 
     hist = await stubs.annotation.ListFrameEvents(ann.ListFrameEventsRequest(frame=ref))
-    assert hist.events[-1].type == "RoiMetadataSet" and dict(hist.events[-1].data["metadata"]) == {"occluded": True}
+    assert hist.events[-1].type == "RoiMetadataSet" and json.loads(hist.events[-1].data_json)["metadata"] == {
+        "occluded": True
+    }
     at2 = await stubs.annotation.GetFrameAt(ann.GetFrameAtRequest(frame=ref, version=2))
-    assert dict(at2.frame.rois[0].metadata) == {"occluded": True}
+    assert json.loads(at2.frame.rois[0].metadata_json) == {"occluded": True}
     assert await _rebuild(postgres_dsn) == (0, "EQUAL")
 
     # A projection that drifted from its events is detected.

@@ -4,6 +4,7 @@ idempotent retries, copy-on-write frames of child versions, read-only Published 
 from __future__ import annotations
 
 import asyncio
+import json
 
 import grpc
 
@@ -69,7 +70,7 @@ async def test_every_editor_command_changes_the_frame(stubs: Stubs, unique: str)
     assert [(p.x, p.y) for p in rois["r"].points] == [(15, 15), (65, 65)]
     assert len(rois["p"].points) == 4 and list(rois["p"].labels) == []
     assert list(rois["r"].labels) == ["car", "red car"] and rois["e"].locked
-    assert list(state.frame_labels) == ["night"] and dict(state.metadata) == {"weather": "rain"}
+    assert list(state.frame_labels) == ["night"] and json.loads(state.metadata_json) == {"weather": "rain"}
 
     # A locked ROI refuses every change but unlock; lock-all / unlock-all; frame label removal.
     err = await rpc_error(stubs.annotation.SaveFrame(save(frame.frame, state.version, move("e", 1, 1))))

@@ -8,8 +8,10 @@ from annostream_annotation.domain.commands import CreateRoi
 from annostream_annotation.domain.frame import FrameAggregate
 from annostream_annotation.domain.roi import RoiSpec, RoiType
 from annostream_kernel.errors import FailedPrecondition, InvalidArgument
+from annostream_kernel.limits import MAX_LABELS_PER_ROI
 
 SOURCES = {"front": (640, 480)}
+TOO_MANY_LABELS = tuple(f"l{i}" for i in range(MAX_LABELS_PER_ROI + 1))
 
 
 def roi(type_: RoiType, points, **kw) -> RoiSpec:  # type: ignore[no-untyped-def]
@@ -34,7 +36,10 @@ def test_a_valid_rectangle_becomes_one_event_and_one_roi_in_the_state() -> None:
         (roi(RoiType.RECTANGLE, [(1, 1), (math.nan, 10)]), "points[1]"),
         (roi(RoiType.RECTANGLE, [(1, 1), (700, 10)]), "points[1]"),
         (roi(RoiType.RECTANGLE, [(1, 1), (5, 5)], labels=("",)), "labels[0]"),
-        (roi(RoiType.RECTANGLE, [(1, 1), (5, 5)], labels=tuple(f"l{i}" for i in range(65))), "labels"),
+        (
+            roi(RoiType.RECTANGLE, [(1, 1), (5, 5)], labels=tuple(f"l{i}" for i in range(MAX_LABELS_PER_ROI + 1))),
+            "labels",
+        ),
         (roi(RoiType.RECTANGLE, [(1, 1), (5, 5)], confidence=1.5), "confidence"),
         (roi(RoiType.RECTANGLE, [(1, 1), (5, 5)], source_id="rear"), "source_id"),
     ],

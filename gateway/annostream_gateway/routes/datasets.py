@@ -10,7 +10,6 @@ from pydantic import ValidationError
 
 from annostream_kernel.errors import InvalidArgument
 from annostream_kernel.grpc_client import call
-from annostream_kernel.protobuf import struct
 from annostream_protos.datasets.v1 import datasets_service_pb2 as ds
 from annostream_protos.types.v1 import frames_pb2 as t
 
@@ -121,12 +120,12 @@ async def list_frames(version_id: str, c: C, page_size: PageSize = 50, page_toke
     }
 
 
-def _frame_msg(f: FrameBody) -> t.Frame:
+def _frame_msg(f: FrameBody, where: str = "frame") -> t.Frame:
     return t.Frame(
         frame_id=f.id,
         context_id=f.context_id or "",
         timestamp=f.timestamp,
-        metadata=struct(f.metadata),
+        metadata_json=builders.metadata_json(f.metadata, f"{where}.metadata"),
         sources=[
             t.Source(
                 id=s.id or "",
@@ -139,7 +138,7 @@ def _frame_msg(f: FrameBody) -> t.Frame:
             )
             for s in f.sources
         ],
-        rois=[builders.roi(r) for r in f.rois],
+        rois=[builders.roi(r, f"{where}.rois[{i}]") for i, r in enumerate(f.rois)],
         frame_labels=f.frame_labels,
     )
 
@@ -200,7 +199,9 @@ async def import_frames(version_id: str, request: Request, c: C, validate_only: 
     `validate_only=true` nothing is written and errors are reported as for a real import."""
     frames = parse_frames(await request.body(), request.headers.get("content-type", ""))
     req = ds.ImportFramesRequest(
-        version_id=version_id, frames=[_frame_msg(f) for f in frames], validate_only=validate_only
+        version_id=version_id,
+        frames=[_frame_msg(f, f"frames[{i}]") for i, f in enumerate(frames)],
+        validate_only=validate_only,
     )
     resp = await call(c.datasets.ImportFrames, req, timeout=max(c.timeout, 60))
     return {"imported": resp.imported, "skipped": resp.skipped}

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Depends, Query
 
 from annostream_kernel.errors import InvalidArgument
 from annostream_kernel.grpc_client import call
-from annostream_kernel.protobuf import struct, timestamp
+from annostream_kernel.protobuf import timestamp
 from annostream_protos.annotation.v1 import annotation_service_pb2 as ann
 from annostream_protos.types.v1 import frames_pb2 as t
 
@@ -30,11 +30,11 @@ def command_msg(cmd: CommandBody, index: int) -> ann.Command:
         raise InvalidArgument("each command needs exactly one action", field=f"commands[{index}]")
     m = ann
     if (c := cmd.create_roi) is not None:
-        return m.Command(create_roi=m.CreateRoi(roi=builders.roi(c.roi)))
+        return m.Command(create_roi=m.CreateRoi(roi=builders.roi(c.roi, f"commands[{index}].create_roi.roi")))
     if (p := cmd.paste_rois) is not None:
         return m.Command(
             paste_rois=m.PasteRois(
-                rois=[builders.roi(r) for r in p.rois],
+                rois=[builders.roi(r, f"commands[{index}].paste_rois.rois[{i}]") for i, r in enumerate(p.rois)],
                 origins=[m.RoiOrigin(version_id=o.version_id, frame_id=o.frame_id, roi_id=o.roi_id) for o in p.origins],
             )
         )
@@ -47,7 +47,8 @@ def command_msg(cmd: CommandBody, index: int) -> ann.Command:
     if (rl := cmd.remove_roi_label) is not None:
         return m.Command(remove_roi_label=m.RemoveRoiLabel(roi_id=rl.roi_id, label=rl.label))
     if (sm := cmd.set_roi_metadata) is not None:
-        return m.Command(set_roi_metadata=m.SetRoiMetadata(roi_id=sm.roi_id, metadata=struct(sm.metadata)))
+        meta = builders.metadata_json(sm.metadata, f"commands[{index}].set_roi_metadata.metadata")
+        return m.Command(set_roi_metadata=m.SetRoiMetadata(roi_id=sm.roi_id, metadata_json=meta))
     if (lk := cmd.lock_roi) is not None:
         return m.Command(lock_roi=m.LockRoi(roi_id=lk.roi_id))
     if (ul := cmd.unlock_roi) is not None:
@@ -63,7 +64,8 @@ def command_msg(cmd: CommandBody, index: int) -> ann.Command:
     if (rf := cmd.remove_frame_label) is not None:
         return m.Command(remove_frame_label=m.RemoveFrameLabel(label=rf.label))
     assert cmd.set_frame_metadata is not None
-    return m.Command(set_frame_metadata=m.SetFrameMetadata(metadata=struct(cmd.set_frame_metadata.metadata)))
+    meta = builders.metadata_json(cmd.set_frame_metadata.metadata, f"commands[{index}].set_frame_metadata.metadata")
+    return m.Command(set_frame_metadata=m.SetFrameMetadata(metadata_json=meta))
 
 
 def _ref(version_id: str, frame_id: str) -> t.FrameRef:
@@ -87,8 +89,7 @@ async def save_frame(version_id: str, frame_id: str, body: SaveFrameBody, c: C) 
         task_id=body.task_id,
         commands=[command_msg(cmd, i) for i, cmd in enumerate(body.commands)],
     )
-    resp = await call(c.annotation.SaveFrame, req, timeout=c.timeout)
-    return {"frame": serializers.frame_state(resp.frame), "event_ids": list(resp.event_ids), "rebased": resp.rebased}
+    return serializers.saved(await call(c.annotation.SaveFrame, req, timeout=c.timeout))
 
 
 @router.get(FRAME + "/events")
@@ -102,7 +103,8 @@ async def frame_events(
     """The frame's history: who changed what, when."""
     req = ann.ListFrameEventsRequest(frame=_ref(version_id, frame_id), after_version=after_version, page_size=page_size)
     resp = await call(c.annotation.ListFrameEvents, req, timeout=c.timeout)
-    return {"events": [serializers.frame_event(e) for e in resp.events], "current_version": resp.current_version}
+    events = [serializers.frame_event(e) for e in resp.events]
+    return {"events": events, "current_version": resp.current_version, "more": resp.more}
 
 
 @router.get(FRAME + "/at")
@@ -134,8 +136,7 @@ async def revert(version_id: str, frame_id: str, body: RevertBody, c: C) -> dict
         expected_version=body.expected_version,
         task_id=body.task_id,
     )
-    resp = await call(c.annotation.RevertFrame, req, timeout=c.timeout)
-    return {"frame": serializers.frame_state(resp.frame), "event_ids": list(resp.event_ids)}
+    return serializers.changed(await call(c.annotation.RevertFrame, req, timeout=c.timeout))
 
 
 @router.post(FRAME + "/undo")
@@ -144,8 +145,7 @@ async def undo(
 ) -> dict[str, Any]:
     """Undo your last save on this frame."""
     req = ann.UndoSaveRequest(frame=_ref(version_id, frame_id), task_id=body.task_id if body else "")
-    resp = await call(c.annotation.UndoSave, req, timeout=c.timeout)
-    return {"frame": serializers.frame_state(resp.frame), "event_ids": list(resp.event_ids)}
+    return serializers.changed(await call(c.annotation.UndoSave, req, timeout=c.timeout))
 
 
 @router.post(FRAME + "/redo")
@@ -154,5 +154,4 @@ async def redo(
 ) -> dict[str, Any]:
     """Redo your last undone save on this frame."""
     req = ann.RedoSaveRequest(frame=_ref(version_id, frame_id), task_id=body.task_id if body else "")
-    resp = await call(c.annotation.RedoSave, req, timeout=c.timeout)
-    return {"frame": serializers.frame_state(resp.frame), "event_ids": list(resp.event_ids)}
+    return serializers.changed(await call(c.annotation.RedoSave, req, timeout=c.timeout))

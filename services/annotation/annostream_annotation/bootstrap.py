@@ -9,7 +9,7 @@ from annostream_kernel.runtime import Resources, ServiceDefinition
 from annostream_kernel.streams import ANNOTATION, DATASETS
 from annostream_protos.annotation.v1 import annotation_service_pb2, annotation_service_pb2_grpc
 
-from .entrypoints.grpc_api import AnnotationServicer
+from .entrypoints.grpc_api import SAVE_FRAMES, AnnotationServicer
 from .service_layer.access import VersionAccess
 from .service_layer.consumers import datasets_batch_handler, datasets_handler
 
@@ -45,4 +45,5 @@ def definition() -> ServiceDefinition:
         produces=ANNOTATION,
         consumes=[DATASETS],
         consumers=_consumers,
+        in_stream_refusals=[SAVE_FRAMES],
     )

@@ -2,7 +2,8 @@
 
 A base frame's document is the Frame message as JSON with proto field names (what
 `json_format.MessageToDict(frame, preserving_proto_field_name=True)` gives for a frame without ROIs and frame
-labels: default values left out, 64-bit integers as strings). It is written here field by field, because the
+labels: default values left out, 64-bit integers as strings), except that `metadata` is the frame's metadata
+JSON object itself (integers kept exact). It is written here field by field, because the
 generic printer costs ~10 µs per frame and every imported frame goes through it.
 """
 
@@ -12,9 +13,8 @@ import json
 from collections.abc import Sequence
 from json.encoder import encode_basestring_ascii as _q
 
-from google.protobuf import json_format
-
 from annostream_kernel.db import Conn
+from annostream_kernel.protobuf import json_value
 from annostream_protos.types.v1 import frames_pb2 as t
 
 BaseRow = tuple[str, str, str]
@@ -55,8 +55,10 @@ def base_doc(f: t.Frame) -> str:
         parts.append(f'"sources":[{_source(sources[0])}]')
     elif sources:
         parts.append('"sources":[' + ",".join(_source(s) for s in sources) + "]")
-    if f.HasField("metadata"):
-        parts.append(f'"metadata":{json.dumps(json_format.MessageToDict(f.metadata))}')
+    if f.metadata_json:  # checked by the datasets service before it was stored
+        parts.append(f'"metadata":{f.metadata_json}')
+    elif f.HasField("metadata"):  # frames imported before metadata travelled as JSON text
+        parts.append(f'"metadata":{json.dumps(json_value(f.metadata))}')
     return "{" + ",".join(parts) + "}"
 
 

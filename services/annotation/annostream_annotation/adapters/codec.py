@@ -7,7 +7,8 @@ from typing import Any
 
 from google.protobuf.message import Message
 
-from annostream_kernel.protobuf import struct, struct_dict
+from annostream_kernel.limits import dump_json
+from annostream_kernel.protobuf import metadata_of
 from annostream_protos.events.v1 import annotation_pb2 as ev
 from annostream_protos.types.v1 import frames_pb2 as t
 
@@ -35,7 +36,7 @@ def roi_msg(doc: dict[str, Any]) -> t.Roi:
         points=[t.Point(x=x, y=y) for x, y in doc["points"]],
         labels=doc["labels"],
         source_id=doc.get("source_id", ""),
-        metadata=struct(meta) if meta else None,
+        metadata_json=dump_json(meta) if meta else "",
         locked=doc.get("locked", False),
     )
     if doc.get("confidence") is not None:
@@ -52,7 +53,7 @@ def roi_doc(m: t.Roi) -> dict[str, Any]:
         "labels": list(m.labels),
         "confidence": m.confidence if m.HasField("confidence") else None,
         "source_id": m.source_id,
-        "metadata": struct_dict(m.metadata),
+        "metadata": metadata_of(m),
         "locked": m.locked,
     }
 
@@ -80,7 +81,7 @@ def to_payload(e: Event, ref: t.FrameRef) -> Message:
         case "RoiLabelRemoved":
             return ev.RoiLabelRemoved(frame=ref, roi_id=e.roi_id, label=d["label"])
         case "RoiMetadataSet":
-            return ev.RoiMetadataSet(frame=ref, roi_id=e.roi_id, metadata=struct(d["metadata"]))
+            return ev.RoiMetadataSet(frame=ref, roi_id=e.roi_id, metadata_json=dump_json(d["metadata"]))
         case "RoiLocked":
             return ev.RoiLocked(frame=ref, roi_id=e.roi_id)
         case "RoiUnlocked":
@@ -94,7 +95,7 @@ def to_payload(e: Event, ref: t.FrameRef) -> Message:
         case "FrameLabelRemoved":
             return ev.FrameLabelRemoved(frame=ref, label=d["label"])
         case "FrameMetadataSet":
-            return ev.FrameMetadataSet(frame=ref, metadata=struct(d["metadata"]))
+            return ev.FrameMetadataSet(frame=ref, metadata_json=dump_json(d["metadata"]))
         case "FrameInherited":
             snap = d["snapshot"]
             return ev.FrameInherited(
@@ -102,7 +103,7 @@ def to_payload(e: Event, ref: t.FrameRef) -> Message:
                 parent_version_id=d["parent_version_id"],
                 rois=[roi_msg(r) for r in snap.get("rois", [])],
                 frame_labels=snap.get("frame_labels", []),
-                metadata=struct(snap.get("metadata") or {}),
+                metadata_json=dump_json(snap.get("metadata") or {}),
             )
     raise ValueError(f"no payload for {e.kind}")
 
@@ -126,7 +127,7 @@ _DECODERS: dict[str, tuple[type[Message], Callable[[Any], Event]]] = {
     "RoiLabelRemoved": (ev.RoiLabelRemoved, lambda m: Event("RoiLabelRemoved", m.roi_id, {"label": m.label})),
     "RoiMetadataSet": (
         ev.RoiMetadataSet,
-        lambda m: Event("RoiMetadataSet", m.roi_id, {"metadata": struct_dict(m.metadata)}),
+        lambda m: Event("RoiMetadataSet", m.roi_id, {"metadata": metadata_of(m)}),
     ),
     "RoiLocked": (ev.RoiLocked, lambda m: Event("RoiLocked", m.roi_id)),
     "RoiUnlocked": (ev.RoiUnlocked, lambda m: Event("RoiUnlocked", m.roi_id)),
@@ -141,7 +142,7 @@ _DECODERS: dict[str, tuple[type[Message], Callable[[Any], Event]]] = {
     "FrameLabelRemoved": (ev.FrameLabelRemoved, lambda m: Event("FrameLabelRemoved", data={"label": m.label})),
     "FrameMetadataSet": (
         ev.FrameMetadataSet,
-        lambda m: Event("FrameMetadataSet", data={"metadata": struct_dict(m.metadata)}),
+        lambda m: Event("FrameMetadataSet", data={"metadata": metadata_of(m)}),
     ),
     "FrameInherited": (
         ev.FrameInherited,
@@ -152,7 +153,7 @@ _DECODERS: dict[str, tuple[type[Message], Callable[[Any], Event]]] = {
                 "snapshot": {
                     "rois": [roi_doc(r) for r in m.rois],
                     "frame_labels": list(m.frame_labels),
-                    "metadata": struct_dict(m.metadata),
+                    "metadata": metadata_of(m),
                 },
             },
         ),

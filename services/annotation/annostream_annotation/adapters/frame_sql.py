@@ -33,9 +33,9 @@ SELECT v.dataset_id, v.parent_version_id, v.status,
         (SELECT p.doc FROM frame_projections p JOIN lineage l ON p.version_id = l.version_id
           WHERE p.frame_id = $2 AND l.depth > 0 AND p.stream_version > 0 ORDER BY l.depth LIMIT 1)
     END AS inherited,
-    CASE WHEN $3::text <> '' THEN (SELECT response FROM idempotency_keys
-                                     WHERE stream_id = 'frame:' || $1 || ':' || $2 AND key = $3) END AS prior
+    k.response AS prior, k.request_hash AS prior_hash
 FROM versions v
+LEFT JOIN idempotency_keys k ON $3::text <> '' AND k.stream_id = 'frame:' || $1 || ':' || $2 AND k.key = $3
 LEFT JOIN frame_projections own ON own.version_id = $1 AND own.frame_id = $2
 WHERE v.version_id = $1
 """
@@ -58,8 +58,8 @@ WITH u AS (
 ), r AS (
     UPDATE saves SET reversed = true WHERE save_id = $21::text AND EXISTS (SELECT 1 FROM u)
 ), k AS (
-    INSERT INTO idempotency_keys (key, stream_id, response)
-    SELECT $22::text, $17::text, $23::bytea WHERE $22::text <> '' AND EXISTS (SELECT 1 FROM u)
+    INSERT INTO idempotency_keys (key, stream_id, response, request_hash)
+    SELECT $22::text, $17::text, $23::bytea, $26::bytea WHERE $22::text <> '' AND EXISTS (SELECT 1 FROM u)
 )
 SELECT (SELECT count(*) FROM u) AS written, pg_notify($24::text, '')
 """

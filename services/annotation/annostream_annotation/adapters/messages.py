@@ -12,7 +12,8 @@ from google.protobuf import json_format
 from annostream_kernel.errors import InvalidArgument
 from annostream_kernel.events import NewEvent, subject
 from annostream_kernel.ids import new_id
-from annostream_kernel.protobuf import struct, struct_dict, timestamp
+from annostream_kernel.limits import MAX_ID_LENGTH, check_text, dump_json
+from annostream_kernel.protobuf import request_metadata, timestamp
 from annostream_kernel.streams import ANNOTATION
 from annostream_protos.annotation.v1 import annotation_service_pb2 as api
 from annostream_protos.events.v1 import annotation_pb2 as ev
@@ -35,7 +36,7 @@ def roi_spec(m: t.Roi, field_name: str, *, new_id_always: bool = False) -> RoiSp
         labels=tuple(m.labels),
         confidence=m.confidence if m.HasField("confidence") else None,
         source_id=m.source_id,
-        metadata=struct_dict(m.metadata),
+        metadata=request_metadata(m, f"{field_name}.metadata"),
     )
 
 
@@ -51,6 +52,9 @@ def command(m: api.Command, i: int) -> c.Command:
             if not p.rois:
                 raise InvalidArgument("must contain at least one ROI", field=f"{where}.rois")
             rois = tuple(roi_spec(r, f"{where}.rois[{j}]", new_id_always=True) for j, r in enumerate(p.rois))
+            for j, o in enumerate(p.origins):
+                for name in ("version_id", "frame_id", "roi_id"):
+                    check_text(getattr(o, name), f"{where}.origins[{j}].{name}", max_length=MAX_ID_LENGTH)
             origins = tuple((o.version_id, o.frame_id, o.roi_id) for o in p.origins)
             return c.PasteRois(rois, origins)
         case "move_roi":
@@ -62,7 +66,8 @@ def command(m: api.Command, i: int) -> c.Command:
         case "remove_roi_label":
             return c.RemoveRoiLabel(m.remove_roi_label.roi_id, m.remove_roi_label.label)
         case "set_roi_metadata":
-            return c.SetRoiMetadata(m.set_roi_metadata.roi_id, struct_dict(m.set_roi_metadata.metadata))
+            sm = m.set_roi_metadata
+            return c.SetRoiMetadata(sm.roi_id, request_metadata(sm, f"{where}.metadata"))
         case "lock_roi":
             return c.LockRoi(m.lock_roi.roi_id)
         case "unlock_roi":
@@ -78,14 +83,20 @@ def command(m: api.Command, i: int) -> c.Command:
         case "remove_frame_label":
             return c.RemoveFrameLabel(m.remove_frame_label.label)
         case "set_frame_metadata":
-            return c.SetFrameMetadata(struct_dict(m.set_frame_metadata.metadata))
+            return c.SetFrameMetadata(request_metadata(m.set_frame_metadata, f"{where}.metadata"))
     raise InvalidArgument("unknown or empty command", field=f"commands[{i}]")
 
 
 @functools.lru_cache(maxsize=4096)
 def _base_frame(base_json: str) -> t.Frame:
-    # json_format.ParseDict is slow; a frame's base data never changes, so parse each one once.
-    return json_format.ParseDict(json.loads(base_json), t.Frame(), ignore_unknown_fields=True)
+    # json_format.ParseDict is slow; a frame's base data never changes, so parse each one once. Its metadata
+    # goes out as JSON text (a Struct would turn integers into doubles).
+    doc = json.loads(base_json)
+    metadata = doc.pop("metadata", None)
+    frame = json_format.ParseDict(doc, t.Frame(), ignore_unknown_fields=True)
+    if metadata:
+        frame.metadata_json = dump_json(metadata)
+    return frame
 
 
 def frame_state(ref: t.FrameRef, version: int, base: dict[str, Any] | None, doc: dict[str, Any]) -> api.FrameState:
@@ -96,7 +107,7 @@ def frame_state(ref: t.FrameRef, version: int, base: dict[str, Any] | None, doc:
         version=version,
         rois=[roi_msg(r) for r in doc.get("rois", [])],
         frame_labels=doc.get("frame_labels", []),
-        metadata=struct(doc.get("metadata") or (base or {}).get("metadata") or {}),
+        metadata_json=dump_json(doc.get("metadata") or (base or {}).get("metadata") or {}),
     )
     if base is not None:
         state.base.CopyFrom(_base_frame(json.dumps(base, sort_keys=True)))
@@ -113,7 +124,7 @@ def frame_event(version: int, event_id: str, e: Event, actor: str, at: datetime,
         occurred_at=timestamp(at),
         task_id=task_id,
         roi_id=e.roi_id,
-        data=struct(e.data),
+        data_json=dump_json(e.data),
     )
 
 

@@ -6,13 +6,12 @@ import copy
 from typing import Any
 
 from annostream_kernel.errors import FailedPrecondition, InvalidArgument, NotFound
+from annostream_kernel.limits import MAX_FRAME_LABELS, MAX_LABELS_PER_ROI, MAX_ROIS_PER_FRAME
 
 from . import commands as c
 from .commands import COMMAND_NAMES, Command
 from .events import Event
-from .roi import RoiType, Sources, validate_label, validate_metadata, validate_points, validate_roi
-
-MAX_FRAME_LABELS = 64
+from .roi import RoiType, Sources, validate_id, validate_label, validate_metadata, validate_points, validate_roi
 
 
 def empty_doc() -> dict[str, Any]:
@@ -104,11 +103,16 @@ class FrameAggregate:
             )
         return roi
 
-    def _new_roi(self, spec: Any, where: str) -> None:
+    def _new_roi(self, spec: Any, where: str, adding: int = 1) -> None:
         if not spec.roi_id:
             raise InvalidArgument("is required", field=f"{where}.roi_id")
+        validate_id(spec.roi_id, f"{where}.roi_id")
         if spec.roi_id in self.rois:
             raise FailedPrecondition(f"ROI {spec.roi_id!r} already exists", field=f"{where}.roi_id")
+        if len(self.rois) + adding > MAX_ROIS_PER_FRAME:
+            raise InvalidArgument(
+                f"a frame holds at most {MAX_ROIS_PER_FRAME} ROIs (it has {len(self.rois)})", field=where
+            )
         validate_roi(spec, self.sources, where)
 
     def _events_for(self, cmd: Command, where: str) -> list[Event]:
@@ -119,7 +123,7 @@ class FrameAggregate:
             case c.PasteRois(rois=specs, sources=origins):
                 out, seen = [], set()
                 for i, spec in enumerate(specs):
-                    self._new_roi(spec, f"{where}.rois[{i}]")
+                    self._new_roi(spec, f"{where}.rois[{i}]", adding=i + 1)
                     if spec.roi_id in seen:
                         raise InvalidArgument(
                             f"ROI id {spec.roi_id!r} appears twice", field=f"{where}.rois[{i}].roi_id"
@@ -147,8 +151,8 @@ class FrameAggregate:
                 validate_label(label, f"{where}.label")
                 if label in roi["labels"]:
                     return []
-                if len(roi["labels"]) >= 64:
-                    raise InvalidArgument("a ROI has at most 64 labels", field=f"{where}.label")
+                if len(roi["labels"]) >= MAX_LABELS_PER_ROI:
+                    raise InvalidArgument(f"a ROI has at most {MAX_LABELS_PER_ROI} labels", field=f"{where}.label")
                 return [Event("RoiLabelAdded", rid, {"label": label})]
             case c.RemoveRoiLabel(roi_id=rid, label=label):
                 roi = self._roi(rid, where)

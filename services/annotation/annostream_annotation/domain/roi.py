@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from annostream_kernel.errors import InvalidArgument
+from annostream_kernel.limits import (
+    MAX_ID_LENGTH,
+    MAX_LABEL_LENGTH,
+    MAX_LABELS_PER_ROI,
+    MAX_POINTS_PER_SHAPE,
+    bad_text,
+    check_metadata,
+    check_text,
+)
 
-MAX_LABEL = 256
-MAX_LABELS = 64
-MAX_METADATA_BYTES = 64 * 1024
 BOUNDS_TOLERANCE = 1.0
 
 Sources = dict[str, tuple[int, int]]
@@ -55,25 +60,29 @@ class RoiSpec:
 
 
 def validate_label(label: str, field_name: str) -> None:
-    """1..256 characters, not only blanks."""
-    if not isinstance(label, str) or not label.strip() or len(label) > MAX_LABEL:
-        raise InvalidArgument(f"must be 1..{MAX_LABEL} characters", field=field_name)
+    """1..MAX_LABEL_LENGTH characters of storable text, not only blanks."""
+    if not isinstance(label, str) or not label.strip() or len(label) > MAX_LABEL_LENGTH:
+        raise InvalidArgument(f"must be 1..{MAX_LABEL_LENGTH} characters", field=field_name)
+    if (why := bad_text(label)) is not None:
+        raise InvalidArgument(why, field=field_name)
 
 
 def validate_labels(labels: list[str] | tuple[str, ...], field_name: str) -> None:
-    """At most 64 valid labels."""
-    if len(labels) > MAX_LABELS:
-        raise InvalidArgument(f"at most {MAX_LABELS} labels", field=field_name)
+    """At most MAX_LABELS_PER_ROI valid labels."""
+    if len(labels) > MAX_LABELS_PER_ROI:
+        raise InvalidArgument(f"at most {MAX_LABELS_PER_ROI} labels per ROI (has {len(labels)})", field=field_name)
     for i, label in enumerate(labels):
         validate_label(label, f"{field_name}[{i}]")
 
 
+def validate_id(value: str, field_name: str) -> None:
+    """An id: storable text of at most MAX_ID_LENGTH characters."""
+    check_text(value, field_name, max_length=MAX_ID_LENGTH)
+
+
 def validate_metadata(metadata: Any, field_name: str) -> None:
-    """A JSON object of at most 64 KiB."""
-    if not isinstance(metadata, dict):
-        raise InvalidArgument("must be a JSON object", field=field_name)
-    if len(json.dumps(metadata, separators=(",", ":"))) > MAX_METADATA_BYTES:
-        raise InvalidArgument("must be at most 64 KiB of JSON", field=field_name)
+    """A JSON object within the metadata limits (bytes, depth, storable text, finite 64-bit numbers)."""
+    check_metadata(metadata, field_name)
 
 
 def validate_points(
@@ -83,7 +92,10 @@ def validate_points(
     source_id: str,
     field_name: str,
 ) -> None:
-    """Finite numbers, enough points for the shape, a positive size, inside the source (± tolerance)."""
+    """At most MAX_POINTS_PER_SHAPE finite points, enough for the shape, a positive size, inside the source
+    (± tolerance)."""
+    if len(points) > MAX_POINTS_PER_SHAPE:
+        raise InvalidArgument(f"at most {MAX_POINTS_PER_SHAPE} points per shape (has {len(points)})", field=field_name)
     for i, (x, y) in enumerate(points):
         if not (isinstance(x, int | float) and isinstance(y, int | float) and math.isfinite(x) and math.isfinite(y)):
             raise InvalidArgument("coordinates must be finite numbers", field=f"{field_name}[{i}]")
@@ -109,6 +121,7 @@ def validate_points(
 
 def validate_roi(roi: RoiSpec, sources: Sources, field_name: str) -> None:
     """Every invariant of a new ROI."""
+    validate_id(roi.roi_id, f"{field_name}.roi_id")
     if roi.source_id and roi.source_id not in sources:
         raise InvalidArgument(f"frame has no source {roi.source_id!r}", field=f"{field_name}.source_id")
     validate_points(roi.type, roi.points, sources, roi.source_id, f"{field_name}.points")

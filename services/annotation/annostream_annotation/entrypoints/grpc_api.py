@@ -10,6 +10,8 @@ import asyncpg
 from nats.js import JetStreamContext
 
 from annostream_kernel.errors import DomainError, InvalidArgument
+from annostream_kernel.grpc_errors import Refused
+from annostream_kernel.limits import MAX_ID_LENGTH, MAX_SAVE_REQUEST_BYTES, check_text
 from annostream_kernel.policy import Permission
 from annostream_kernel.protobuf import struct
 from annostream_kernel.streams import ANNOTATION
@@ -18,10 +20,13 @@ from annostream_protos.annotation.v1 import annotation_service_pb2_grpc as api_g
 from annostream_protos.types.v1 import frames_pb2 as t
 
 from ..adapters import messages
-from ..service_layer import history, versions
+from ..service_layer import history, sizes, versions
 from ..service_layer.access import VersionAccess
-from ..service_layer.save import SaveFrame, save_frame
+from ..service_layer.save import SaveFrame, request_hash, save_frame
 from ..service_layer.session import FrameSession
+
+SAVE_FRAMES = "/annostream.annotation.v1.AnnotationService/SaveFrames"
+MIN_TIMESTAMP_SECONDS, MAX_TIMESTAMP_SECONDS = -62_135_596_800, 253_402_300_799  # years 1 to 9999
 
 
 def _ref(frame: t.FrameRef) -> tuple[str, str]:
@@ -29,7 +34,14 @@ def _ref(frame: t.FrameRef) -> tuple[str, str]:
         raise InvalidArgument("is required", field="frame.version_id")
     if not frame.frame_id:
         raise InvalidArgument("is required", field="frame.frame_id")
+    check_text(frame.version_id, "frame.version_id", max_length=MAX_ID_LENGTH)
+    check_text(frame.frame_id, "frame.frame_id", max_length=MAX_ID_LENGTH)
     return frame.version_id, frame.frame_id
+
+
+def _task(task_id: str) -> str:
+    check_text(task_id, "task_id", max_length=MAX_ID_LENGTH)
+    return task_id
 
 
 class AnnotationServicer(api_grpc.AnnotationServiceServicer):
@@ -43,6 +55,10 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
 
     async def SaveFrame(self, request: api.SaveFrameRequest, context: Any) -> api.SaveFrameResponse:
         await self._access.check(Permission.ANNOTATE, request.frame.version_id)
+        if (size := request.ByteSize()) > MAX_SAVE_REQUEST_BYTES:
+            raise InvalidArgument(
+                f"the save is {size} bytes, over the limit of {MAX_SAVE_REQUEST_BYTES}: split it", field="commands"
+            )
         cmd = SaveFrame(
             version_id=request.frame.version_id,
             frame_id=request.frame.frame_id,
@@ -50,6 +66,7 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
             idempotency_key=request.idempotency_key,
             commands=tuple(messages.command(c, i) for i, c in enumerate(request.commands)),
             task_id=request.task_id,
+            request_hash=request_hash(request) if request.idempotency_key else b"",
         )
         return await save_frame(self._pool, cmd, self._channel)
 
@@ -58,6 +75,8 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
     ) -> AsyncIterator[api.SaveFramesResponse]:
         async for request in requests:
             try:
+                if isinstance(request, Refused):  # failed the kernel's request validation: answered in order
+                    raise request.error
                 saved = await self.SaveFrame(request.save, context)
             except DomainError as err:
                 details = struct(err.details) if err.details else None
@@ -71,7 +90,7 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
         await self._access.check(Permission.READ, version_id)
         async with self._pool.acquire() as conn:
             s = await FrameSession.open(conn, version_id, frame_id, write=False)
-        return api.GetFrameResponse(frame=messages.frame_state(s.ref, s.version, s.base, s.agg.doc))
+        return api.GetFrameResponse(frame=sizes.readable(messages.frame_state(s.ref, s.version, s.base, s.agg.doc)))
 
     async def ListFrameEvents(self, request: api.ListFrameEventsRequest, context: Any) -> api.ListFrameEventsResponse:
         version_id, frame_id = _ref(request.frame)
@@ -87,13 +106,17 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
         if which == "version":
             state = await history.frame_at(self._pool, version_id, frame_id, version=request.version)
         else:
-            state = await history.frame_at(self._pool, version_id, frame_id, at=request.time.ToDatetime(tzinfo=UTC))
+            time = request.time
+            if not MIN_TIMESTAMP_SECONDS <= time.seconds <= MAX_TIMESTAMP_SECONDS or not 0 <= time.nanos < 10**9:
+                raise InvalidArgument("must be a time between the years 1 and 9999", field="time")
+            state = await history.frame_at(self._pool, version_id, frame_id, at=time.ToDatetime(tzinfo=UTC))
         return api.GetFrameAtResponse(frame=state)
 
     async def RevertFrame(self, request: api.RevertFrameRequest, context: Any) -> api.RevertFrameResponse:
         version_id, frame_id = _ref(request.frame)
         await self._access.check(Permission.ANNOTATE, version_id)
-        state, ids = await history.revert(
+        _task(request.task_id)
+        done = await history.revert(
             self._pool,
             version_id,
             frame_id,
@@ -102,13 +125,17 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
             request.task_id,
             self._channel,
         )
-        return api.RevertFrameResponse(frame=state, event_ids=ids)
+        return api.RevertFrameResponse(
+            frame=done.frame, event_ids=done.event_ids, version=done.version, frame_omitted=done.frame_omitted
+        )
 
     async def UndoSave(self, request: api.UndoSaveRequest, context: Any) -> api.UndoSaveResponse:
         version_id, frame_id = _ref(request.frame)
         await self._access.check(Permission.ANNOTATE, version_id)
-        state, ids = await history.undo(self._pool, version_id, frame_id, request.task_id, self._channel)
-        return api.UndoSaveResponse(frame=state, event_ids=ids)
+        done = await history.undo(self._pool, version_id, frame_id, _task(request.task_id), self._channel)
+        return api.UndoSaveResponse(
+            frame=done.frame, event_ids=done.event_ids, version=done.version, frame_omitted=done.frame_omitted
+        )
 
     async def GetVersionStatus(
         self, request: api.GetVersionStatusRequest, context: Any
@@ -137,5 +164,7 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
     async def RedoSave(self, request: api.RedoSaveRequest, context: Any) -> api.RedoSaveResponse:
         version_id, frame_id = _ref(request.frame)
         await self._access.check(Permission.ANNOTATE, version_id)
-        state, ids = await history.redo(self._pool, version_id, frame_id, request.task_id, self._channel)
-        return api.RedoSaveResponse(frame=state, event_ids=ids)
+        done = await history.redo(self._pool, version_id, frame_id, _task(request.task_id), self._channel)
+        return api.RedoSaveResponse(
+            frame=done.frame, event_ids=done.event_ids, version=done.version, frame_omitted=done.frame_omitted
+        )

@@ -91,7 +91,7 @@ async def _import_annotations(conn: Conn, version_id: str, frame: t.Frame, notif
     commands += [c.AddFrameLabel(label) for label in frame.frame_labels]
     try:
         events = [e for i, cmd in enumerate(commands) for e in session.agg.decide(cmd, i)]
-    except DomainError as err:  # never block the stream on one bad frame: its annotations are skipped
-        log.warning("import_annotations_rejected", version_id=version_id, frame_id=frame.frame_id, error=err.message)
+    except DomainError as err:  # datasets refuses such frames at import; never block the stream on older ones
+        log.error("import_annotations_rejected", version_id=version_id, frame_id=frame.frame_id, error=err.message)
         return
     await session.write(events, task_id="", kind="import", notify=notify, imported=True)

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import asyncpg
 
 from annostream_kernel.db import Conn
-from annostream_kernel.errors import InvalidArgument
+from annostream_kernel.errors import InvalidArgument, key_reused
+from annostream_kernel.limits import MAX_COMMANDS_PER_SAVE, MAX_ID_LENGTH, check_text
 from annostream_protos.annotation.v1 import annotation_service_pb2 as api
 
 from ..adapters import messages
 from ..domain.commands import Command
 from ..domain.conflicts import rebase_and_decide
+from . import sizes
 from .session import FrameCache, FrameLocks, FrameSession, retrying
 
-MAX_BATCH = 1000
-MAX_KEY = 200
 FRAME_LOCKS = FrameLocks()  # per process: concurrent saves of one frame queue instead of racing
 FRAME_CACHE = FrameCache()  # per process, used under the frame's lock: a save of a frame just saved skips its read
 
@@ -31,6 +32,7 @@ class SaveFrame:
     idempotency_key: str
     commands: tuple[Command, ...]
     task_id: str = ""
+    request_hash: bytes = b""  # of the whole request, kept with the idempotency key
 
     def __post_init__(self) -> None:
         if not self.version_id:
@@ -39,10 +41,17 @@ class SaveFrame:
             raise InvalidArgument("is required", field="frame.frame_id")
         if not self.commands:
             raise InvalidArgument("must contain at least one command", field="commands")
-        if len(self.commands) > MAX_BATCH:
-            raise InvalidArgument(f"at most {MAX_BATCH} commands per save", field="commands")
-        if len(self.idempotency_key) > MAX_KEY:
-            raise InvalidArgument(f"at most {MAX_KEY} characters", field="idempotency_key")
+        if len(self.commands) > MAX_COMMANDS_PER_SAVE:
+            raise InvalidArgument(f"at most {MAX_COMMANDS_PER_SAVE} commands per save", field="commands")
+        check_text(self.version_id, "frame.version_id", max_length=MAX_ID_LENGTH)
+        check_text(self.frame_id, "frame.frame_id", max_length=MAX_ID_LENGTH)
+        check_text(self.idempotency_key, "idempotency_key", max_length=MAX_ID_LENGTH)
+        check_text(self.task_id, "task_id", max_length=MAX_ID_LENGTH)
+
+
+def request_hash(request: api.SaveFrameRequest) -> bytes:
+    """What identifies a save request for its idempotency key (same key, other hash: the key was reused)."""
+    return hashlib.sha256(request.SerializeToString(deterministic=True)).digest()
 
 
 async def save_frame(pool: asyncpg.Pool, cmd: SaveFrame, notify_channel: str) -> api.SaveFrameResponse:
@@ -64,6 +73,8 @@ async def _save_once(conn: Conn, cmd: SaveFrame, notify_channel: str) -> api.Sav
             conn, cmd.version_id, cmd.frame_id, write=True, idempotency_key=cmd.idempotency_key
         )
     if session.prior_response is not None:
+        if session.prior_hash and session.prior_hash != cmd.request_hash:
+            raise key_reused()
         return api.SaveFrameResponse.FromString(session.prior_response)
     if cmd.expected_version > session.version:
         raise InvalidArgument(f"frame is only at version {session.version}", field="expected_version")
@@ -72,19 +83,19 @@ async def _save_once(conn: Conn, cmd: SaveFrame, notify_channel: str) -> api.Sav
     events = rebase_and_decide(session.agg, cmd.commands, newer, cmd.expected_version, session.version)
 
     final_version = session.stored_version + (len(session.pending) + len(events) if events else 0)
+    state = messages.frame_state(session.ref, final_version, session.base, session.agg.doc)
+    frame, omitted = sizes.inline(state, sizes.check_change(state, events, "commands"))
 
     def response(ids: list[str]) -> api.SaveFrameResponse:
         return api.SaveFrameResponse(
-            frame=messages.frame_state(session.ref, final_version, session.base, session.agg.doc),
-            event_ids=ids,
-            rebased=rebased,
+            frame=frame, event_ids=ids, rebased=rebased, version=final_version, frame_omitted=omitted
         )
 
     built: list[api.SaveFrameResponse] = []
 
     def serialized(ids: list[str]) -> bytes:  # stored under the idempotency key; built once
         built.append(response(ids))
-        return built[0].SerializeToString()
+        return sizes.storable(built[0])
 
     ids = await session.write(
         events,
@@ -92,6 +103,7 @@ async def _save_once(conn: Conn, cmd: SaveFrame, notify_channel: str) -> api.Sav
         kind="save",
         notify=notify_channel,
         idempotency_key=cmd.idempotency_key,
+        request_hash=cmd.request_hash,
         response=serialized,
     )
     if (entry := session.cached()) is not None:

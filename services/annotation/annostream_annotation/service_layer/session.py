@@ -122,6 +122,7 @@ class FrameSession:
     agg: FrameAggregate
     stored_version: int
     prior_response: bytes | None = None
+    prior_hash: bytes | None = None  # the request hash kept with the idempotency key (None: kept before hashes)
     pending: list[Event] = field(default_factory=list)
     doc_json: str = ""  # the projection document as last written by this session
 
@@ -165,6 +166,7 @@ class FrameSession:
         ref = t.FrameRef(dataset_id=row["dataset_id"], version_id=version_id, frame_id=frame_id)
         store, sources = AnnotationStore(conn), sources_of(base)
         prior = bytes(row["prior"]) if row["prior"] is not None else None
+        prior_hash = bytes(row["prior_hash"]) if row["prior_hash"] is not None else None
         version = row["own_version"] or 0
         if version > 0:
             return cls(
@@ -174,8 +176,9 @@ class FrameSession:
                 FrameAggregate(json.loads(row["own_doc"]), version, sources, owned=True),
                 version,
                 prior,
+                prior_hash,
             )
-        session = cls(store, ref, base, FrameAggregate(None, 0, sources), 0, prior)
+        session = cls(store, ref, base, FrameAggregate(None, 0, sources), 0, prior, prior_hash)
         if row["inherited"] is not None:
             # Copy-on-write: the parent's state becomes the first event of this version's stream when the
             # frame is first written here; until then readers see it as version 0.
@@ -219,6 +222,7 @@ class FrameSession:
         notify: str,
         ref_save: str | None = None,
         idempotency_key: str = "",
+        request_hash: bytes = b"",
         response: Callable[[list[str]], bytes] | None = None,
         imported: bool = False,
     ) -> list[str]:
@@ -252,6 +256,7 @@ class FrameSession:
             response(ids) if response and idempotency_key else b"",
             notify,
             imported,
+            request_hash or None,
         ]
         try:
             written = await self.store.conn.fetchval(WRITE_FRAME, *args)

@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 
 from annostream_kernel.events import NewEvent, subject
-from annostream_kernel.protobuf import struct, timestamp
+from annostream_kernel.protobuf import timestamp
 from annostream_kernel.streams import DATASETS
 from annostream_protos.datasets.v1 import datasets_service_pb2 as api
 from annostream_protos.events.v1 import datasets_pb2 as ev
@@ -127,12 +127,12 @@ def frame_from_row(r: asyncpg.Record) -> frames_pb2.Frame:
     """A frames-table row → Frame message (as imported, without the initial annotations)."""
     if r["frame"] is not None:
         return frames_pb2.Frame.FromString(r["frame"])
-    meta = struct(json.loads(r["metadata"]))
+    meta = r["metadata"]  # jsonb text: integers as stored
     return frames_pb2.Frame(
         frame_id=r["frame_id"],
         context_id=r["context_id"],
         timestamp=r["ts"],
-        metadata=meta,
+        metadata_json=meta if meta and meta != "{}" else "",
         sources=[
             frames_pb2.Source(
                 id=s["id"],

@@ -11,14 +11,32 @@ import math
 from typing import Any, Protocol
 
 from annostream_kernel.errors import InvalidArgument
+from annostream_kernel.limits import (
+    MAX_FRAME_LABELS,
+    MAX_FRAME_STATE_BYTES,
+    MAX_ID_LENGTH,
+    MAX_LABEL_LENGTH,
+    MAX_LABELS_PER_ROI,
+    MAX_MASKS_PER_SOURCE,
+    MAX_POINTS_PER_SHAPE,
+    MAX_ROIS_PER_FRAME,
+    MAX_SOURCES_PER_FRAME,
+    MAX_URI_LENGTH,
+    bad_text,
+    dump_json,
+)
+from annostream_kernel.protobuf import request_metadata
 
-MAX_ID = 512
-MAX_URI = 4096
-MAX_SOURCES = 32
-MAX_MASKS = 32
-MAX_ROIS = 1000
-MAX_LABEL = 256
-MAX_LABELS = 64
+MAX_ID = MAX_ID_LENGTH
+MAX_URI = MAX_URI_LENGTH
+MAX_SOURCES = MAX_SOURCES_PER_FRAME
+MAX_MASKS = MAX_MASKS_PER_SOURCE
+MAX_ROIS = MAX_ROIS_PER_FRAME
+MAX_LABEL = MAX_LABEL_LENGTH
+MAX_LABELS = MAX_LABELS_PER_ROI
+# What a frame's annotation state adds to the imported message (its reference and version): an imported frame
+# stays this far under MAX_FRAME_STATE_BYTES, so the annotation service can always serve it.
+STATE_OVERHEAD_BYTES = 4 * 1024
 BOUNDS_TOLERANCE = 1.0
 # annostream.types.v1.RoiType values
 RECTANGLE, ELLIPSE, POLYGON, KEYPOINTS = 1, 2, 3, 4
@@ -34,15 +52,26 @@ class FrameLike(Protocol):
     sources: Any
     rois: Any
     frame_labels: Any
+    metadata: Any
+    metadata_json: str
+
+    def HasField(self, name: str) -> bool: ...
+
+    def ClearField(self, name: str) -> None: ...
+
+    def ByteSize(self) -> int: ...
 
 
 def _text_error(value: str, required: bool = True, max_len: int = MAX_ID) -> str | None:
     """What is wrong with a text value, or None (field names are built only for an error: imports check
-    every frame, and formatting them eagerly cost more than the checks)."""
+    every frame, and formatting them eagerly cost more than the checks). NUL never arrives here over gRPC (the
+    kernel's request validator refuses it), but frames also come from other callers."""
     if required and not value.strip():
         return "is required"
     if len(value) > max_len:
         return f"must be at most {max_len} characters"
+    if "\x00" in value:
+        return bad_text(value)
     return None
 
 
@@ -55,11 +84,13 @@ def validate_label(label: str, field: str) -> None:
     """1..256 characters, not only blanks."""
     if not label.strip() or len(label) > MAX_LABEL:
         raise InvalidArgument(f"must be 1..{MAX_LABEL} characters", field=field)
+    if "\x00" in label:
+        raise InvalidArgument("must not contain NUL (\\u0000)", field=field)
 
 
-def _labels(labels: Any, field: str) -> None:
-    if len(labels) > MAX_LABELS:
-        raise InvalidArgument(f"at most {MAX_LABELS} labels", field=field)
+def _labels(labels: Any, field: str, most: int = MAX_LABELS) -> None:
+    if len(labels) > most:
+        raise InvalidArgument(f"at most {most} labels (has {len(labels)})", field=field)
     for i, label in enumerate(labels):
         validate_label(label, f"{field}[{i}]")
 
@@ -112,6 +143,8 @@ def _masks(masks: Any, sf: str) -> None:
 
 
 def _points(kind: int, points: Any, size: tuple[int, int] | None, field: str) -> None:
+    if len(points) > MAX_POINTS_PER_SHAPE:
+        raise InvalidArgument(f"at most {MAX_POINTS_PER_SHAPE} points per shape (has {len(points)})", field=field)
     for i, p in enumerate(points):
         if not (math.isfinite(p.x) and math.isfinite(p.y)):
             raise InvalidArgument("coordinates must be finite numbers", field=f"{field}[{i}]")
@@ -137,7 +170,7 @@ def _points(kind: int, points: Any, size: tuple[int, int] | None, field: str) ->
 
 def _rois(frame: FrameLike, sources: dict[str, tuple[int, int]], field: str) -> None:
     if len(frame.rois) > MAX_ROIS:
-        raise InvalidArgument(f"at most {MAX_ROIS} ROIs", field=f"{field}.rois")
+        raise InvalidArgument(f"at most {MAX_ROIS} ROIs per frame (has {len(frame.rois)})", field=f"{field}.rois")
     first = next(iter(sources.values()))
     ids: set[str] = set()
     for i, roi in enumerate(frame.rois):
@@ -156,6 +189,16 @@ def _rois(frame: FrameLike, sources: dict[str, tuple[int, int]], field: str) -> 
         if roi.HasField("confidence") and not (math.isfinite(roi.confidence) and 0 <= roi.confidence <= 1):
             raise InvalidArgument("must be a number between 0 and 1", field=f"{rf}.confidence")
         _labels(roi.labels, f"{rf}.labels")
+        if roi.metadata_json or roi.HasField("metadata"):
+            _metadata(roi, f"{rf}.metadata")
+
+
+def _metadata(msg: Any, field: str) -> None:
+    """Check a frame's or ROI's metadata and keep it as JSON text (a Struct would turn integers into doubles)."""
+    metadata = request_metadata(msg, field)
+    if msg.HasField("metadata"):
+        msg.ClearField("metadata")
+        msg.metadata_json = dump_json(metadata) if metadata else ""
 
 
 def validate_frame(frame: FrameLike, field: str) -> None:
@@ -172,6 +215,14 @@ def validate_frame(frame: FrameLike, field: str) -> None:
     if frame.rois:
         _rois(frame, sources, field)
     if frame.frame_labels:
-        _labels(frame.frame_labels, f"{field}.frame_labels")
+        _labels(frame.frame_labels, f"{field}.frame_labels", MAX_FRAME_LABELS)
         if len(set(frame.frame_labels)) != len(frame.frame_labels):
             raise InvalidArgument("labels must be distinct", field=f"{field}.frame_labels")
+    if frame.metadata_json or frame.HasField("metadata"):
+        _metadata(frame, f"{field}.metadata")
+    if frame.rois and (size := frame.ByteSize()) > MAX_FRAME_STATE_BYTES - STATE_OVERHEAD_BYTES:
+        raise InvalidArgument(
+            f"the frame is {size} bytes, over the limit of {MAX_FRAME_STATE_BYTES - STATE_OVERHEAD_BYTES} for a"
+            " frame with its annotations (MAX_FRAME_STATE_BYTES)",
+            field=field,
+        )

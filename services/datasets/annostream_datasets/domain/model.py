@@ -8,8 +8,9 @@ from enum import StrEnum
 
 from annostream_kernel.authz import Owner
 from annostream_kernel.errors import FailedPrecondition, InvalidArgument
+from annostream_kernel.limits import MAX_NAME_LENGTH
 
-MAX_NAME = 200
+MAX_NAME = MAX_NAME_LENGTH
 
 
 class VersionStatus(StrEnum):

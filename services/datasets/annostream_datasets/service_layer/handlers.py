@@ -9,7 +9,7 @@ from collections.abc import Callable
 from annostream_kernel.authz import authorize_team, require_principal
 from annostream_kernel.errors import AlreadyExists, InvalidArgument
 from annostream_kernel.ids import new_id
-from annostream_kernel.limits import MAX_NAME_LENGTH, check_text
+from annostream_kernel.limits import MAX_NAME_LENGTH, bad_text, check_text
 from annostream_kernel.policy import Permission
 from annostream_protos.events.v1 import datasets_pb2 as ev
 
@@ -50,7 +50,7 @@ def decode_token(token: str, n: int) -> list[str]:
     """Invert encode_token; a bad token is INVALID_ARGUMENT naming page_token."""
     try:
         parts = json.loads(base64.urlsafe_b64decode(token.encode()))
-        if isinstance(parts, list) and len(parts) == n and all(isinstance(p, str) for p in parts):
+        if isinstance(parts, list) and len(parts) == n and all(isinstance(p, str) and not bad_text(p) for p in parts):
             return parts
     except Exception:
         pass

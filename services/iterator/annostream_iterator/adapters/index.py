@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from json.encoder import encode_basestring_ascii as _q
 from typing import Any
 
-from google.protobuf import json_format
-
 from annostream_kernel.db import Conn
+from annostream_kernel.protobuf import json_value
 from annostream_protos.types.v1 import frames_pb2
 
 
@@ -55,7 +54,8 @@ def frame_row(version_id: str, f: frames_pb2.Frame) -> FrameRow:
         src = f"[{_source_json(sources[0])}]"
     else:
         src = "[" + ",".join(_source_json(s) for s in sources) + "]"
-    meta = json.dumps(json_format.MessageToDict(f.metadata)) if f.HasField("metadata") else "{}"
+    # JSON text checked by the datasets service (integers exact), or the Struct of frames imported before.
+    meta = f.metadata_json or (json.dumps(json_value(f.metadata)) if f.HasField("metadata") else "{}")
     return (version_id, f.frame_id, f.context_id, f.timestamp, meta, src)
 
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
-from google.protobuf import json_format
-
 from annostream_kernel.errors import InvalidArgument
 from annostream_kernel.events import NewEvent, subject
+from annostream_kernel.protobuf import metadata_of
 from annostream_kernel.streams import ITERATOR
 from annostream_protos.events.v1 import iterator_pb2
 from annostream_protos.types.v1 import filters_pb2, frames_pb2
@@ -65,7 +64,7 @@ def indexed_frame(f: frames_pb2.Frame) -> IndexedFrame:
         f.frame_id,
         f.context_id,
         f.timestamp,
-        json_format.MessageToDict(f.metadata),
+        metadata_of(f),
         [
             {
                 "id": s.id,

@@ -10,6 +10,7 @@ from annostream_kernel.context import bind_request
 from annostream_kernel.db import Conn
 from annostream_kernel.events import TYPE_URL_PREFIX, append_events, runs_of, unpack
 from annostream_kernel.logs import get_logger
+from annostream_kernel.protobuf import metadata_of
 from annostream_kernel.streams import ANNOTATION
 from annostream_protos.events.v1 import annotation_pb2 as an
 from annostream_protos.events.v1 import datasets_pb2, envelope_pb2, tasks_pb2
@@ -181,7 +182,7 @@ async def on_annotation_event(conn: Conn, envelope: envelope_pb2.EventEnvelope) 
     elif isinstance(msg, an.RoiDeleted):
         await index.delete_roi(version, frame, msg.roi_id)
     elif isinstance(msg, an.FrameMetadataSet):
-        await index.set_metadata(version, frame, messages.json_format.MessageToDict(msg.metadata))
+        await index.set_metadata(version, frame, metadata_of(msg))
     if isinstance(msg, an.FrameSaved) and envelope.task_id and envelope.actor:
         plan = await PlanStore(conn).get_task(envelope.task_id)
         leases = LeaseStore(conn)

@@ -11,6 +11,7 @@ import asyncpg
 
 from annostream_kernel.db import Conn
 from annostream_kernel.errors import InvalidArgument
+from annostream_kernel.limits import bad_text
 from annostream_kernel.uow import PgUnitOfWork
 
 from ..domain.model import FilterMode, Iteration, Order, Scope, Selection, SortBy, Task, TaskQuery, TaskStatus
@@ -50,6 +51,8 @@ def decode_cursor(token: str, sort: SortBy) -> tuple[Any, str]:
     """Invert encode_cursor; a bad token (or one of another sort order) is INVALID_ARGUMENT."""
     try:
         kind, key, task_id = json.loads(base64.urlsafe_b64decode(token.encode()))
+        if bad_text(str(key)) or bad_text(str(task_id)):
+            raise ValueError("not storable text")
         if kind == sort.value:
             return (datetime.fromisoformat(key) if sort is SortBy.RECENT else str(key)), str(task_id)
     except Exception as exc:

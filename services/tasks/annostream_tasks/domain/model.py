@@ -10,9 +10,10 @@ from enum import StrEnum
 from typing import Any
 
 from annostream_kernel.errors import FailedPrecondition, InvalidArgument
+from annostream_kernel.limits import MAX_LABEL_LENGTH, MAX_LABELS_PER_TASK, MAX_NAME_LENGTH
 
-MAX_NAME = 200
-MAX_LABEL = 256
+MAX_NAME = MAX_NAME_LENGTH
+MAX_LABEL = MAX_LABEL_LENGTH
 MAX_LIMIT = 10_000_000
 MAX_CLIP = 10_000
 MAX_LABEL_COLORS = 1000
@@ -100,7 +101,9 @@ def validate_label_set(label_set: list[str], default_labels: list[str]) -> list[
 
 
 def validate_labels(labels: list[str], field_name: str = "default_labels") -> list[str]:
-    """Non-empty labels of at most 256 characters, duplicates removed (order kept)."""
+    """At most MAX_LABELS_PER_TASK non-empty labels of at most 256 characters, duplicates removed (order kept)."""
+    if len(labels) > MAX_LABELS_PER_TASK:
+        raise InvalidArgument(f"at most {MAX_LABELS_PER_TASK} labels (has {len(labels)})", field=field_name)
     out: list[str] = []
     for i, label in enumerate(labels):
         label = label.strip()

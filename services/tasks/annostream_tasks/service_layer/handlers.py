@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from annostream_kernel.authz import authorize_team
 from annostream_kernel.errors import InvalidArgument, NotFound, PermissionDenied, Unavailable
 from annostream_kernel.ids import new_id
+from annostream_kernel.limits import MAX_PAGE_BYTES
 from annostream_kernel.logs import get_logger
 from annostream_kernel.policy import Permission
 
@@ -135,7 +136,21 @@ async def list_tasks(
     if len(tasks) > size:
         tasks = tasks[:size]
         token = encode_cursor(tasks[-1], query.sort)
+    used = 0
+    for i, task in enumerate(tasks):  # tasks with large label sets: the page stops before MAX_PAGE_BYTES
+        used += _approx_bytes(task)
+        if i and used > MAX_PAGE_BYTES:
+            tasks = tasks[:i]
+            token = encode_cursor(tasks[-1], query.sort)
+            break
     return tasks, token, total
+
+
+def _approx_bytes(t: Task) -> int:
+    """About what a task takes in a response (never less): its texts plus a fixed part."""
+    labels = sum(len(label) + 3 for label in (*t.default_labels, *t.label_set))
+    colors = sum(len(k) + len(v) + 8 for k, v in t.label_colors.items())
+    return 1_024 + 4 * (len(t.name) + labels + colors + len(str(t.selection.filters)))
 
 
 async def set_status(uow_factory: UowFactory, task_id: str, wanted: TaskStatus, *, iterator: FrameIterator) -> Task:
