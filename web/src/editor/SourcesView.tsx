@@ -50,9 +50,16 @@ export const SourcesView = forwardRef<SourcesViewHandle, SourcesViewProps>(funct
   const grid = multi && p.layout === "grid";
   const source = sources[Math.min(p.sourceIdx, Math.max(sources.length - 1, 0))];
   const onScreen = grid ? sources : source ? [source] : [];
+  // The stage compares ROIs by identity: an unchanged ROI keeps its StageRoi object (until its color changes).
+  const painted = useRef(new WeakMap<Roi, StageRoi>());
   const byStage = useMemo(() => {
     const out = new Map<string, StageRoi[]>(sources.map((s) => [s.id, []]));
-    for (const r of p.rois) out.get(sourceOf(sources, r) ?? "")?.push({ ...r, color: labelColor(r.labels[0] ?? "") });
+    for (const r of p.rois) {
+      const color = labelColor(r.labels[0] ?? "");
+      let s = painted.current.get(r);
+      if (!s || s.color !== color) painted.current.set(r, (s = { ...r, color }));
+      out.get(sourceOf(sources, r) ?? "")?.push(s);
+    }
     return out;
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [p.rois, sources, p.colors]);
