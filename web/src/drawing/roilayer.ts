@@ -2,7 +2,7 @@
 // what the selected ROI is drawn with). Updates are incremental: a new list is compared with the last by ROI object
 // identity (the editor replaces only the ROIs a command changed), so one change touches one SVG node; the canvas is
 // repainted (once per animation frame at most) only when a ROI it shows changed, the selection or the view moved.
-import { el, shapeElement, type Point, type ShapeType } from "./geometry";
+import { el, shapeElement, type Box, type Point, type ShapeType } from "./geometry";
 import { HitIndex } from "./hitindex";
 import { Painter, type Placement } from "./painter";
 
@@ -27,6 +27,8 @@ export class RoiLayer {
   private index: HitIndex<StageRoi> | null = null;
   private selected: string | null = null;
   private frame = 0; // pending animation frame of a repaint
+  private full = true; // the next repaint paints the whole canvas, else only `dirty`
+  private dirty: Box | null = null; // image region to repaint: where changed ROIs were and are
 
   constructor(
     private readonly canvas: HTMLCanvasElement,
@@ -45,14 +47,14 @@ export class RoiLayer {
   /** The ROIs to show, in drawing order (the last is on top). */
   set(rois: readonly StageRoi[]): void {
     const next = new Map(rois.map((r) => [r.roi_id, r]));
-    let dirty = rois.length !== this.rois.length;
     for (const [id, node] of this.nodes)
       if (!next.has(id)) {
         node.remove();
         this.nodes.delete(id);
-        dirty = true;
+        this.touch(this.byId.get(id));
       }
     let at: ChildNode | null = this.group.firstChild;
+    let reordered = false;
     for (const r of rois) {
       let node = this.nodes.get(r.roi_id);
       if (node && this.byId.get(r.roi_id) !== r) {
@@ -60,24 +62,37 @@ export class RoiLayer {
         if (at === node) at = fresh;
         node.replaceWith(fresh);
         node = fresh;
-        if (r.roi_id !== this.selected) dirty = true;
+        this.touch(this.byId.get(r.roi_id), r);
       }
       if (!node) {
         node = this.build(r);
-        dirty = true;
+        this.touch(r);
       }
       this.nodes.set(r.roi_id, node);
       if (node === at) at = node.nextSibling;
       else {
+        reordered ||= at !== null; // appended at the end: no other ROI moved
         this.group.insertBefore(node, at);
-        dirty = true;
       }
     }
     this.rois = rois;
     this.byId = next;
     this.index = null;
     if (this.selected && !next.has(this.selected)) this.selected = null;
-    if (dirty) this.repaint();
+    if (reordered) this.repaint();
+  }
+
+  /** Repaint where these ROIs (old and new versions) are painted, unless selected (the SVG draws that one). */
+  private touch(...rois: (StageRoi | undefined)[]): void {
+    if (this.full) return this.schedule(); // the whole canvas is repainted anyway
+    const k = this.placement().scale || 1;
+    for (const r of rois) {
+      if (!r || r.roi_id === this.selected) continue;
+      const [x1, y1, x2, y2] = this.painter.ink(r, k);
+      const d = this.dirty;
+      this.dirty = d ? [Math.min(d[0], x1), Math.min(d[1], y1), Math.max(d[2], x2), Math.max(d[3], y2)] : [x1, y1, x2, y2];
+      this.schedule();
+    }
   }
 
   get(roiId: string | null): StageRoi | undefined {
@@ -95,13 +110,12 @@ export class RoiLayer {
   /** Draw `roiId` (or none) as the selected ROI: in SVG, above the canvas. */
   select(roiId: string | null): void {
     if (roiId === this.selected) return;
-    const before = this.selected;
+    const before = this.get(this.selected);
+    const after = this.get(roiId);
+    this.touch(after); // no longer on the canvas
     this.selected = roiId;
-    for (const id of [before, roiId]) {
-      const r = this.get(id);
-      if (r) this.nodes.get(r.roi_id)?.replaceWith(this.remember(this.build(r)));
-    }
-    this.repaint();
+    this.touch(before); // back on the canvas
+    for (const r of [before, after]) if (r) this.nodes.get(r.roi_id)?.replaceWith(this.remember(this.build(r)));
   }
 
   /** The topmost ROI under the image point `p` (within `tolPx` screen pixels of its outline). */
@@ -123,16 +137,23 @@ export class RoiLayer {
     this.repaint();
   }
 
-  /** Repaint the canvas before the next frame (once, however many changes come first). */
+  /** Repaint the whole canvas before the next frame. */
   repaint(): void {
+    this.full = true;
+    this.schedule();
+  }
+
+  /** Paint before the next frame (once, however many changes come first). */
+  private schedule(): void {
     if (this.frame) return;
     this.frame = requestAnimationFrame(() => {
       this.frame = 0;
-      const t0 = performance.now();
-      const painted = this.painter.paint(this.rois, this.selected, this.placement());
-      ((window as any).__paints ??= []).push(performance.now() - t0);
+      const at = this.placement();
+      const region = this.full ? null : this.dirty;
+      [this.full, this.dirty] = [false, null];
+      const painted = this.painter.paint(this.rois, this.selected, at, region);
       this.canvas.dataset.rois = String(this.rois.length);
-      this.canvas.dataset.painted = String(painted);
+      if (!region) this.canvas.dataset.painted = String(painted);
     });
   }
 
