@@ -17,6 +17,7 @@ export interface StageRoi {
 
 const POINT_PX = 4; // key point radius on screen
 const CAPTION_PX = 13;
+const PARTIAL_MAX = 256; // ROI versions changed at once beyond which the whole canvas is repainted
 
 export class RoiLayer {
   readonly group: SVGGElement;
@@ -47,11 +48,12 @@ export class RoiLayer {
   /** The ROIs to show, in drawing order (the last is on top). */
   set(rois: readonly StageRoi[]): void {
     const next = new Map(rois.map((r) => [r.roi_id, r]));
+    const changed: (StageRoi | undefined)[] = []; // old and new versions of the ROIs that changed
     for (const [id, node] of this.nodes)
       if (!next.has(id)) {
         node.remove();
         this.nodes.delete(id);
-        this.touch(this.byId.get(id));
+        changed.push(this.byId.get(id));
       }
     let at: ChildNode | null = this.group.firstChild;
     let reordered = false;
@@ -62,11 +64,11 @@ export class RoiLayer {
         if (at === node) at = fresh;
         node.replaceWith(fresh);
         node = fresh;
-        this.touch(this.byId.get(r.roi_id), r);
+        changed.push(this.byId.get(r.roi_id), r);
       }
       if (!node) {
         node = this.build(r);
-        this.touch(r);
+        changed.push(r);
       }
       this.nodes.set(r.roi_id, node);
       if (node === at) at = node.nextSibling;
@@ -79,7 +81,8 @@ export class RoiLayer {
     this.byId = next;
     this.index = null;
     if (this.selected && !next.has(this.selected)) this.selected = null;
-    if (reordered) this.repaint();
+    if (reordered || changed.length > PARTIAL_MAX) this.repaint();
+    else this.touch(...changed);
   }
 
   /** Repaint where these ROIs (old and new versions) are painted, unless selected (the SVG draws that one). */
