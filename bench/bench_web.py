@@ -139,7 +139,9 @@ def _worst(s: Samples) -> float:
     return max(percentile(s.steps, 95), percentile(s.ends, 95) if s.ends else 0.0)
 
 
-async def _live(browser: Browser, base: str, api: httpx.AsyncClient, url: str, n: int) -> tuple[list[float], list[float]]:
+async def _live(
+    browser: Browser, base: str, api: httpx.AsyncClient, url: str, n: int
+) -> tuple[list[float], list[float]]:
     """Another annotator saves through the API; time until the open editor shows the new ROI (and the save's
     own round trip, the baseline)."""
     page = await browser.new_page(base_url=base, viewport={"width": 1400, "height": 860})

@@ -3,7 +3,7 @@ browser's, so the driver's own round trips are not counted) until the end of the
 its effect (a DOM condition checked at every frame, then the frame's rendering work). Inputs are real Chromium
 input events (CDP), so hit testing, pointer capture and focus are the browser's.
 
-The page's frame: `n` diamonds `p0 … p<n-1>` in a grid over a 640×480 image (see `polygons`), one label each."""
+The page's frame: `n` diamonds `p0 … p<n-1>` in a grid over a 640x480 image (see `polygons`), one label each."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Any
 
 from playwright.async_api import Page
 
+DRAFT = "() => document.querySelector('#stage-draft > *')"  # the shape being drawn is on screen
 STEP_TIMEOUT_MS = int(__import__("os").environ.get("BENCH_WEB_STEP_TIMEOUT_MS", "120000"))
 
 # Injected before the page's own scripts. `__arm(cond)` forgets the last input and starts watching; `__done()` is
@@ -45,7 +46,11 @@ PROBE = """(() => {
     };
     requestAnimationFrame(tick);
   });
-  window.__arm = (src) => { first = null; window.__pending = watch(eval(src), () => first); window.__pending.catch(() => {}); };
+  window.__arm = (src) => {
+    first = null;
+    window.__pending = watch(eval(src), () => first);
+    window.__pending.catch(() => {});
+  };
   window.__done = () => window.__pending;
   window.__expectRois = (n) => {
     window.__opened = watch(() => document.querySelectorAll('.stage-svg g.roi').length === n
@@ -55,12 +60,17 @@ PROBE = """(() => {
 
 
 def polygons(n: int) -> list[dict[str, Any]]:
-    """`n` diamonds in a grid covering a 640×480 image, labelled "cell"."""
+    """`n` diamonds in a grid covering a 640x480 image, labelled "cell"."""
     cols, w, h = _grid(n)
     out = []
     for i in range(n):
         x, y = (i % cols) * w, (i // cols) * h
-        pts = [[x + w * 0.5, y + h * 0.1], [x + w * 0.9, y + h * 0.5], [x + w * 0.5, y + h * 0.9], [x + w * 0.1, y + h * 0.5]]
+        pts = [
+            [x + w * 0.5, y + h * 0.1],
+            [x + w * 0.9, y + h * 0.5],
+            [x + w * 0.5, y + h * 0.9],
+            [x + w * 0.1, y + h * 0.5],
+        ]
         out.append({"roi_id": f"p{i}", "type": "polygon", "points": pts, "labels": ["cell"]})
     return out
 
@@ -163,7 +173,7 @@ class Driver:
         await self.page.mouse.move(x, y)
         await self.step("() => true", self.page.mouse.down(), s.steps)
         for j in range(1, moves + 1):
-            await self.step("() => document.querySelector('#stage-draft > *')", self.page.mouse.move(x + 8 * j, y + 5 * j), s.steps)
+            await self.step(DRAFT, self.page.mouse.move(x + 8 * j, y + 5 * j), s.steps)
         more = f"() => document.querySelectorAll('#stage-svg g.roi').length === {n + 1}"
         await self.step(more, self.page.mouse.up(), s.ends)
         await self.page.click("#mode-select")
@@ -178,7 +188,7 @@ class Driver:
         await self.page.mouse.move(x, y)
         await self.step("() => true", self.page.mouse.down(), s.steps)
         for j in range(1, moves + 1):
-            await self.step("() => document.querySelector('#stage-draft > *')", self.page.mouse.move(x + 2 * j, y + j), s.steps)
+            await self.step(DRAFT, self.page.mouse.move(x + 2 * j, y + j), s.steps)
         roi = await self.selected_id() or ""
         before = await self.page.evaluate(self.shape_of(roi))
         await self.step(f"() => {self.shape_of(roi)} !== {before!r}", self.page.mouse.up(), s.ends)
