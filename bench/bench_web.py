@@ -10,15 +10,18 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import subprocess
+import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import ExitStack, contextmanager
 
 import httpx
 from playwright.async_api import Browser, async_playwright
 
-from annostream_cli.embedded import free_port
+from annostream_cli.embedded import _set_pdeathsig, free_port
+from annostream_cli.stack import LocalStack
 
 from .harness import BenchContext, Result, percentile
 from .web_interactions import PROBE, Driver, Samples, polygons
@@ -28,6 +31,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
         "--disable-sync", "--no-first-run"]  # fmt: skip
 SIZES = [int(n) for n in os.environ.get("BENCH_WEB_SIZES", "20,2000,10000").split(",")]
 BEFORE = os.environ.get("BENCH_WEB_BEFORE", "")  # a built web/dist to measure beside this checkout's
+BEFORE_SIZES = [int(n) for n in os.environ.get("BENCH_WEB_BEFORE_SIZES", ",".join(map(str, SIZES))).split(",")]
 OPENS = 5
 LIVE_SAVES = 20
 TARGETS = {2000: "p95 < 100 ms (open < 1 s)", 10000: "p95 < 300 ms"}
@@ -163,47 +167,51 @@ async def _live(
     return shown, saves
 
 
-async def _before_gateway(ctx: BenchContext, stack: Any) -> tuple[str, Any]:
-    """A second gateway on the same services serving the BEFORE build."""
+@contextmanager
+def _before_gateway(stack: LocalStack) -> Iterator[str]:
+    """A second gateway on the same services serving the BEFORE build (its log beside the stack's), stopped after."""
     port = free_port()
     env = {**stack.env, "ANNOSTREAM_HTTP_PORT": str(port), "ANNOSTREAM_WEB_DIR": BEFORE}
-    proc = stack.spawn("gateway-before", env)
-    stack.procs.pop("gateway-before")  # stopped here, not by the stack
+    with open(stack.log_dir / "gateway-before.log", "ab") as log:
+        cmd = [sys.executable, "-m", "annostream_cli.main", "serve", "gateway"]
+        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=log, preexec_fn=_set_pdeathsig)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            if (await httpx.AsyncClient().get(f"{url}/readyz")).status_code == 200:
-                return url, proc
-        except httpx.HTTPError:
-            pass
-        await asyncio.sleep(0.1)
-    proc.terminate()
-    raise RuntimeError("the BEFORE gateway did not start")
+    try:
+        deadline = time.monotonic() + 60
+        while not _ready(url):
+            assert proc.poll() is None and time.monotonic() < deadline, "the BEFORE gateway did not start"
+            time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
+def _ready(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/readyz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 async def run(ctx: BenchContext) -> None:
     """Each interaction at 20 / 2,000 / 10,000 polygons (and on the BEFORE build), then the live update."""
-    with ctx.system() as stack:
+    with ctx.system() as stack, ExitStack() as stop:
         async with httpx.AsyncClient(base_url=stack.url, timeout=300) as api:
             urls = {n: await _frame_url(api, n) for n in sorted({20, *SIZES})}
-        before_url, proc = (await _before_gateway(ctx, stack)) if BEFORE else ("", None)
+        before_url = stop.enter_context(_before_gateway(stack)) if BEFORE else ""
         figures: dict[tuple[str, int], dict[str, Samples]] = {}
-        try:
-            async with async_playwright() as pw:
-                browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-                try:
-                    for n in sorted({20, *SIZES}):
-                        figures["after", n] = await _interactions(browser, stack.url, urls[n], n)
-                        if BEFORE:
-                            figures["before", n] = await _interactions(browser, before_url, urls[n], n)
-                    async with httpx.AsyncClient(base_url=stack.url, headers={"X-Annostream-User": "other"}) as other:
-                        shown, saves = await _live(browser, stack.url, other, urls[20], 20)
-                finally:
-                    await browser.close()
-        finally:
-            if proc is not None:
-                proc.terminate()
-                proc.wait(20)
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            try:
+                for n in sorted({20, *SIZES}):
+                    figures["after", n] = await _interactions(browser, stack.url, urls[n], n)
+                    if BEFORE and n in BEFORE_SIZES:
+                        figures["before", n] = await _interactions(browser, before_url, urls[n], n)
+                async with httpx.AsyncClient(base_url=stack.url, headers={"X-Annostream-User": "other"}) as other:
+                    shown, saves = await _live(browser, stack.url, other, urls[20], 20)
+            finally:
+                await browser.close()
     _report(ctx, figures)
     ctx.add(Result("web", "live: another annotator's save visible in an open editor, p50 of 20", percentile(shown, 50),
                    "ms", percentile(saves, 50), "the save's own HTTP round trip", "< 200 ms",
@@ -226,3 +234,22 @@ def _report(ctx: BenchContext, figures: dict[tuple[str, int], dict[str, Samples]
             baseline = _worst(base) if base.steps else None
             ctx.add(Result("web", f"{name}, {n:,} polygons", _worst(s), unit, baseline, "same at 20 polygons",
                            TARGETS.get(n, ""), limited, extra))  # fmt: skip
+    _table(figures)
+
+
+def _table(figures: dict[tuple[str, int], dict[str, Samples]]) -> None:
+    """The figures as a Markdown table (bench/README.md): p50 / p95 (commit p95) · long tasks, per build."""
+
+    def cell(s: Samples | None) -> str:
+        if s is None or not s.steps:
+            return "—"
+        commit = f" ({percentile(s.ends, 95):.0f})" if s.ends else ""
+        long = f"{len(s.long_tasks)} / {sum(s.long_tasks):.0f} ms"
+        return f"{percentile(s.steps, 50):.0f} / {percentile(s.steps, 95):.0f}{commit} · {long}"
+
+    print("\n| interaction | ROIs | this build: p50 / p95 ms (commit p95) · long tasks | before |\n|---|---|---|---|")
+    for name in INTERACTIONS:
+        for n in sorted({20, *SIZES}):
+            now, before = figures["after", n].get(name), figures.get(("before", n), {}).get(name)
+            if now is not None and now.steps:
+                print(f"| {name} | {n:,} | {cell(now)} | {cell(before)} |")
