@@ -1,7 +1,8 @@
-// The ROIs of a stage: painted on a canvas (the many) and kept as one light SVG `g.roi` per ROI (the test API and
-// what the selected ROI is drawn with). Updates are incremental: a new list is compared with the last by ROI object
-// identity (the editor replaces only the ROIs a command changed), so one change touches one SVG node; the canvas is
-// repainted (once per animation frame at most) only when a ROI it shows changed, the selection or the view moved.
+// The ROIs of a stage: painted on a canvas (all but the selected one), the selected one drawn in SVG above it (a
+// copy in the stage's overlay), and one light SVG `g.roi` per ROI that is never painted (the test API: its classes,
+// color and geometry). Updates are incremental: a new list is compared with the last by ROI object identity (the
+// editor replaces only the ROIs a command changed), so one change touches one SVG node; the canvas is repainted
+// (once per animation frame at most) only where a ROI it shows changed, or all of it when the view moved.
 import { el, shapeElement, type Box, type Point, type ShapeType } from "./geometry";
 import { HitIndex } from "./hitindex";
 import { Painter, type Placement } from "./painter";
@@ -20,7 +21,8 @@ const CAPTION_PX = 13;
 const PARTIAL_MAX = 256; // ROI versions changed at once beyond which the whole canvas is repainted
 
 export class RoiLayer {
-  readonly group: SVGGElement;
+  readonly group: SVGGElement; // g#<p>-rois: a g.roi per ROI
+  readonly view: SVGGElement; // g#<p>-selected: the selected ROI as drawn
   private readonly painter: Painter;
   private rois: readonly StageRoi[] = [];
   private byId = new Map<string, StageRoi>();
@@ -38,6 +40,7 @@ export class RoiLayer {
     private readonly imageSize: () => [number, number],
   ) {
     this.group = el("g", { id: `${prefix}-rois`, class: "stage-rois" });
+    this.view = el("g", { id: `${prefix}-selected`, class: "stage-selected" });
     this.painter = new Painter(canvas);
   }
 
@@ -77,10 +80,12 @@ export class RoiLayer {
         this.group.insertBefore(node, at);
       }
     }
+    const shown = this.get(this.selected);
     this.rois = rois;
     this.byId = next;
     this.index = null;
     if (this.selected && !next.has(this.selected)) this.selected = null;
+    if (this.get(this.selected) !== shown) this.drawSelected();
     if (reordered || changed.length > PARTIAL_MAX) this.repaint();
     else this.touch(...changed);
   }
@@ -102,8 +107,11 @@ export class RoiLayer {
     return roiId === null ? undefined : this.byId.get(roiId);
   }
 
-  node(roiId: string): SVGGElement | undefined {
-    return this.nodes.get(roiId);
+  /** Show the selected ROI `roiId` moved by (dx, dy) while it is dragged (its node too); (0, 0): where it is. */
+  offset(roiId: string, dx: number, dy: number): void {
+    for (const g of [this.nodes.get(roiId), roiId === this.selected ? this.view : undefined])
+      if (dx || dy) g?.setAttribute("transform", `translate(${dx} ${dy})`);
+      else g?.removeAttribute("transform");
   }
 
   getSelected(): string | null {
@@ -118,7 +126,9 @@ export class RoiLayer {
     this.touch(after); // no longer on the canvas
     this.selected = roiId;
     this.touch(before); // back on the canvas
-    for (const r of [before, after]) if (r) this.nodes.get(r.roi_id)?.replaceWith(this.remember(this.build(r)));
+    if (before) this.nodes.get(before.roi_id)?.classList.remove("selected");
+    if (after) this.nodes.get(after.roi_id)?.classList.add("selected");
+    this.drawSelected();
   }
 
   /** The topmost ROI under the image point `p` (within `tolPx` screen pixels of its outline). */
@@ -129,14 +139,12 @@ export class RoiLayer {
   }
 
   setHidden(hidden: boolean): void {
-    this.group.style.display = hidden ? "none" : "";
-    this.canvas.style.display = hidden ? "none" : "";
+    for (const e of [this.group, this.view, this.canvas]) e.style.display = hidden ? "none" : "";
   }
 
   /** The view or the stage's size changed: repaint, and redraw the selected ROI's parts sized in screen pixels. */
   refit(): void {
-    const r = this.get(this.selected);
-    if (r) this.nodes.get(r.roi_id)?.replaceWith(this.remember(this.build(r)));
+    this.drawSelected();
     this.repaint();
   }
 
@@ -160,25 +168,31 @@ export class RoiLayer {
     });
   }
 
-  private remember(node: SVGGElement): SVGGElement {
-    this.nodes.set(node.dataset.roiId!, node);
-    return node;
-  }
-
+  /** The ROI's node: its classes, color and geometry (not painted: the canvas or the selected view draws it). */
   private build(r: StageRoi): SVGGElement {
-    const selected = r.roi_id === this.selected;
-    const cls = ["roi", `roi-${r.type}`, r.locked ? "locked" : "", selected ? "selected" : ""];
+    const cls = ["roi", `roi-${r.type}`, r.locked ? "locked" : "", r.roi_id === this.selected ? "selected" : ""];
     const g = el("g", { class: cls.filter(Boolean).join(" "), "data-roi-id": r.roi_id, id: `roi-${r.roi_id}` });
     g.style.setProperty("--roi-color", r.color ?? "#ffcc00");
+    g.append(shapeElement(r.type, r.points, { class: "roi-shape" }, POINT_PX));
+    return g;
+  }
+
+  /** The selected ROI as the user sees it (dashed outline, caption, key points sized in screen pixels). */
+  private drawSelected(): void {
+    const r = this.get(this.selected);
+    this.view.removeAttribute("transform");
+    this.view.classList.toggle("locked", !!r?.locked);
+    if (!r) return this.view.replaceChildren();
     const k = this.placement().scale || 1;
-    g.append(shapeElement(r.type, r.points, { class: "roi-shape" }, POINT_PX / k));
-    if (selected && r.labels.length) {
+    this.view.style.setProperty("--roi-color", r.color ?? "#ffcc00");
+    const parts: SVGElement[] = [shapeElement(r.type, r.points, { class: "roi-shape" }, POINT_PX / k)];
+    if (r.labels.length) {
       const [x, y] = r.points[0];
       const t = el("text", { class: "roi-caption", x, y: y - 3 / k });
       t.style.fontSize = `${CAPTION_PX / k}px`;
       t.textContent = r.labels.join(", ");
-      g.append(t);
+      parts.push(t);
     }
-    return g;
+    this.view.replaceChildren(...parts);
   }
 }

@@ -1,16 +1,18 @@
 // The drawing layer: framework-free, behind a small facade. Commands in (setFrame, setMasks, setRois, setMode,
 // select, setHidden, setMasksVisible), DOM events out (CustomEvents on the host element, see StageEvents). Mode is
-// an explicit state machine. Three layers, one above the other: an SVG with the image and masks, a canvas with the
-// ROIs (roilayer.ts / painter.ts: thousands stay fast) and the SVG the user works on (the selected ROI, its
-// handles, the shape being drawn); a click is hit-tested in a grid index (hitindex.ts), not by the DOM. Ids and
+// an explicit state machine. Layers, one above the other: an SVG with the image and masks, a canvas with the ROIs
+// (roilayer.ts / painter.ts: thousands stay fast), the SVG holding a node per ROI (never painted: so that editing
+// never repaints it) and the overlay SVG the user works on (the selected ROI, its handles, the shape being drawn;
+// it gets the pointer events). A click is hit-tested in a grid index (hitindex.ts), not by the DOM. Ids and
 // classes of the elements are its test API (`<p>` is the id prefix, "stage" unless given, so several stages can
 // share a page):
 //   svg#<p>-svg.stage-svg[data-mode][data-zoom][data-image=loading|loaded|failed|none][data-masks=shown|hidden|none]
-//   (viewBox = the visible part), svg#<p>-backdrop.stage-backdrop > image#<p>-image, rect#<p>-blank,
+//   (viewBox = the visible part) > g#<p>-rois > g.roi[data-roi-id] (.selected .locked .roi-<type>, --roi-color,
+//   the shape with the ROI's geometry); svg#<p>-backdrop.stage-backdrop > image#<p>-image, rect#<p>-blank,
 //   g#<p>-masks > image.stage-mask[data-mask-id][data-state]; canvas#<p>-canvas.stage-canvas[data-rois][data-painted]
-//   (how many ROIs it holds / painted in view at its last repaint); g.roi[data-roi-id] (.selected .locked
-//   .roi-<type>: one per ROI, drawn by SVG only when selected), g#<p>-draft (the shape being drawn),
-//   g#<p>-handles > circle.handle[data-handle] (vertices of the selected ROI: drag one to resize/reshape).
+//   (how many ROIs it holds / painted in view at its last full repaint); svg#<p>-overlay.stage-overlay >
+//   g#<p>-selected (the selected ROI as drawn), g#<p>-handles > circle.handle[data-handle] (vertices of the
+//   selected ROI: drag one to resize/reshape), g#<p>-draft (the shape being drawn).
 import { Backdrop, type MaskRef } from "./backdrop";
 import { corners, dragCorner, el, fromCorners, shapeElement, type Point, type ShapeType } from "./geometry";
 import type { Placement } from "./painter";
@@ -43,6 +45,7 @@ const HIT_PX = 2; // a click this close to a ROI's outline hits it (its drawn st
 
 export class Stage {
   readonly svg: SVGSVGElement;
+  private readonly overlay: SVGSVGElement;
   private readonly backdropSvg: SVGSVGElement;
   private readonly backdrop: Backdrop;
   private readonly canvas: HTMLCanvasElement;
@@ -74,6 +77,7 @@ export class Stage {
     const view = { preserveAspectRatio: "xMidYMid meet" };
     this.backdropSvg = el("svg", { ...view, id: `${prefix}-backdrop`, class: "stage-backdrop" });
     this.svg = el("svg", { ...view, id: `${prefix}-svg`, class: "stage-svg" });
+    this.overlay = el("svg", { ...view, id: `${prefix}-overlay`, class: "stage-overlay" });
     this.backdrop = new Backdrop(this.backdropSvg, prefix, this.svg);
     this.canvas = document.createElement("canvas");
     this.canvas.id = `${prefix}-canvas`;
@@ -81,14 +85,15 @@ export class Stage {
     this.layer = new RoiLayer(this.canvas, prefix, () => this.placement(), () => [this.width, this.height]);
     this.draft = el("g", { id: `${prefix}-draft`, class: "stage-draft" });
     this.handles = el("g", { id: `${prefix}-handles`, class: "stage-handles" });
-    this.svg.append(this.layer.group, this.handles, this.draft);
-    host.append(this.backdropSvg, this.canvas, this.svg);
+    this.svg.append(this.layer.group);
+    this.overlay.append(this.layer.view, this.handles, this.draft);
+    host.append(this.backdropSvg, this.canvas, this.svg, this.overlay);
     const r = host.getBoundingClientRect();
     this.box = [r.width, r.height];
-    this.svg.addEventListener("pointerdown", this.onDown);
-    this.svg.addEventListener("pointermove", this.onMove);
-    this.svg.addEventListener("pointerup", this.onUp);
-    this.svg.addEventListener("wheel", this.onWheel, { passive: false });
+    this.overlay.addEventListener("pointerdown", this.onDown);
+    this.overlay.addEventListener("pointermove", this.onMove);
+    this.overlay.addEventListener("pointerup", this.onUp);
+    this.overlay.addEventListener("wheel", this.onWheel, { passive: false });
     window.addEventListener("keydown", this.onKey);
     window.addEventListener("scroll", this.moved, true);
     this.resized.observe(host);
@@ -99,9 +104,7 @@ export class Stage {
     this.layer.destroy();
     window.removeEventListener("keydown", this.onKey);
     window.removeEventListener("scroll", this.moved, true);
-    this.backdropSvg.remove();
-    this.canvas.remove();
-    this.svg.remove();
+    for (const e of [this.backdropSvg, this.canvas, this.svg, this.overlay]) e.remove();
   }
 
   /** Show a frame: the source image when it loads, a blank canvas of the source's size otherwise. */
@@ -133,7 +136,8 @@ export class Stage {
     this.mode = mode;
     this.cancel();
     this.svg.dataset.mode = mode;
-    this.svg.style.cursor = "";
+    this.overlay.dataset.mode = mode;
+    this.overlay.style.cursor = "";
   }
 
   getMode(): Mode {
@@ -207,7 +211,7 @@ export class Stage {
     const s = this.state;
     if (this.mode === "rectangle" || this.mode === "ellipse") {
       this.state = { kind: "dragging-shape", type: this.mode, start: p, end: p };
-      this.svg.setPointerCapture?.(ev.pointerId);
+      this.overlay.setPointerCapture?.(ev.pointerId);
     } else if (this.mode === "polygon" || this.mode === "keypoints") {
       const points = s.kind === "placing" ? s.points : [];
       if (this.mode === "polygon" && points.length >= 3) {
@@ -220,7 +224,7 @@ export class Stage {
       const sel = this.layer.get(this.layer.getSelected());
       if (handle && sel && !sel.locked && !this.hidden) {
         this.state = { kind: "reshaping", roi_id: sel.roi_id, handle: Number(handle.dataset.handle), points: corners(sel.type, sel.points) };
-        this.svg.setPointerCapture?.(ev.pointerId);
+        this.overlay.setPointerCapture?.(ev.pointerId);
         return;
       }
       const roi = this.hidden ? null : this.layer.hit(p, HIT_PX);
@@ -229,7 +233,7 @@ export class Stage {
       this.emit("stage:select", { roi_id: id });
       if (!roi && this.zoom > 1) {
         this.state = { kind: "panning", client: [ev.clientX, ev.clientY], origin: this.view };
-        this.svg.setPointerCapture?.(ev.pointerId);
+        this.overlay.setPointerCapture?.(ev.pointerId);
       }
       if (roi) {
         if (roi.locked) {
@@ -237,7 +241,7 @@ export class Stage {
           return;
         }
         this.state = { kind: "moving", roi_id: roi.roi_id, start: p, delta: [0, 0] };
-        this.svg.setPointerCapture?.(ev.pointerId);
+        this.overlay.setPointerCapture?.(ev.pointerId);
       }
     }
     this.renderDraft();
@@ -256,7 +260,7 @@ export class Stage {
     else if (s.kind === "placing") s.cursor = p;
     else if (s.kind === "moving") {
       s.delta = [p[0] - s.start[0], p[1] - s.start[1]];
-      this.layer.node(s.roi_id)?.setAttribute("transform", `translate(${s.delta[0]} ${s.delta[1]})`);
+      this.layer.offset(s.roi_id, s.delta[0], s.delta[1]);
       this.handles.setAttribute("transform", `translate(${s.delta[0]} ${s.delta[1]})`);
       return;
     } else if (s.kind === "reshaping") {
@@ -273,7 +277,7 @@ export class Stage {
     if (this.mode !== "select" || ev.buttons) return;
     const roi = this.hidden ? null : this.layer.hit(this.toImage(ev), HIT_PX);
     const cursor = roi ? (roi.locked ? "not-allowed" : "move") : "";
-    if (this.svg.style.cursor !== cursor) this.svg.style.cursor = cursor;
+    if (this.overlay.style.cursor !== cursor) this.overlay.style.cursor = cursor;
   }
 
   private onUp = (ev: PointerEvent): void => {
@@ -291,7 +295,7 @@ export class Stage {
       const [dx, dy] = s.delta;
       if (dx !== 0 || dy !== 0) this.emit("stage:move", { roi_id: s.roi_id, dx, dy });
       else {
-        this.layer.node(s.roi_id)?.removeAttribute("transform");
+        this.layer.offset(s.roi_id, 0, 0);
         this.handles.removeAttribute("transform");
       }
     } else if (s.kind === "panning") {
@@ -342,8 +346,7 @@ export class Stage {
     const h = this.height / this.zoom;
     this.view = [Math.min(Math.max(this.view[0], 0), this.width - w), Math.min(Math.max(this.view[1], 0), this.height - h)];
     const box = `${this.view[0]} ${this.view[1]} ${w} ${h}`;
-    this.svg.setAttribute("viewBox", box);
-    this.backdropSvg.setAttribute("viewBox", box);
+    for (const e of [this.svg, this.backdropSvg, this.overlay]) e.setAttribute("viewBox", box);
     this.svg.dataset.zoom = this.zoom.toFixed(2);
     this.layer.repaint();
   }
