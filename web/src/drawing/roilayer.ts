@@ -59,7 +59,6 @@ export class RoiLayer {
         changed.push(this.byId.get(id));
       }
     let at: ChildNode | null = this.group.firstChild;
-    let reordered = false;
     for (const r of rois) {
       let node = this.nodes.get(r.roi_id);
       if (node && this.byId.get(r.roi_id) !== r) {
@@ -76,7 +75,7 @@ export class RoiLayer {
       this.nodes.set(r.roi_id, node);
       if (node === at) at = node.nextSibling;
       else {
-        reordered ||= at !== null; // appended at the end: no other ROI moved
+        if (node.parentNode) changed.push(r); // moved in the drawing order: repaint where it is
         this.group.insertBefore(node, at);
       }
     }
@@ -86,7 +85,7 @@ export class RoiLayer {
     this.index = null;
     if (this.selected && !next.has(this.selected)) this.selected = null;
     if (this.get(this.selected) !== shown) this.drawSelected();
-    if (reordered || changed.length > PARTIAL_MAX) this.repaint();
+    if (changed.length > PARTIAL_MAX) this.repaint();
     else this.touch(...changed);
   }
 
