@@ -15,8 +15,8 @@
 //   selected ROI: drag one to resize/reshape), g#<p>-draft (the shape being drawn).
 import { Backdrop, type MaskRef } from "./backdrop";
 import { corners, dragCorner, el, fromCorners, shapeElement, type Point, type ShapeType } from "./geometry";
-import type { Placement } from "./painter";
 import { RoiLayer, type StageRoi } from "./roilayer";
+import { View } from "./view";
 
 export type { Point, ShapeType } from "./geometry";
 export type { StageRoi } from "./roilayer";
@@ -55,17 +55,13 @@ export class Stage {
   private mode: Mode = "select";
   private state: Interaction = { kind: "idle" };
   private hidden = false;
-  private width = 1;
-  private height = 1;
-  private zoom = 1;
-  private view: Point = [0, 0]; // top-left of the visible part, in image coordinates
-  private box: [number, number] = [1, 1]; // the stage's size on screen (CSS pixels)
+  private readonly view = new View();
   private origin: Point | null = null; // the stage's top-left on the page: read at a press, dropped on resize
   // Pointer coordinates are mapped from the stage's box and the view (no DOM geometry per move); the parts sized in
   // screen pixels (handles, the selected ROI's caption and key points) and the canvas follow a resize at once.
   private readonly resized = new ResizeObserver((entries) => {
     const r = entries[entries.length - 1]?.contentRect;
-    if (r) this.box = [r.width, r.height];
+    if (r) this.view.box = [r.width, r.height];
     this.origin = null;
     this.refit();
   });
@@ -82,14 +78,14 @@ export class Stage {
     this.canvas = document.createElement("canvas");
     this.canvas.id = `${prefix}-canvas`;
     this.canvas.className = "stage-canvas";
-    this.layer = new RoiLayer(this.canvas, prefix, () => this.placement(), () => [this.width, this.height]);
+    this.layer = new RoiLayer(this.canvas, prefix, () => this.view.placement(), () => [this.view.width, this.view.height]);
     this.draft = el("g", { id: `${prefix}-draft`, class: "stage-draft" });
     this.handles = el("g", { id: `${prefix}-handles`, class: "stage-handles" });
     this.svg.append(this.layer.group);
     this.overlay.append(this.layer.view, this.handles, this.draft);
     host.append(this.backdropSvg, this.canvas, this.svg, this.overlay);
     const r = host.getBoundingClientRect();
-    this.box = [r.width, r.height];
+    this.view.box = [r.width, r.height];
     this.overlay.addEventListener("pointerdown", this.onDown);
     this.overlay.addEventListener("pointermove", this.onMove);
     this.overlay.addEventListener("pointerup", this.onUp);
@@ -109,8 +105,7 @@ export class Stage {
 
   /** Show a frame: the source image when it loads, a blank canvas of the source's size otherwise. */
   setFrame(uri: string, width: number, height: number): void {
-    this.width = width;
-    this.height = height;
+    [this.view.width, this.view.height] = [width, height];
     this.resetView();
     this.backdrop.setImage(uri, width, height);
     this.cancel();
@@ -175,14 +170,6 @@ export class Stage {
     this.host.dispatchEvent(new CustomEvent(name, { detail, bubbles: true }));
   }
 
-  /** Where the visible part of the image lies in the stage's box (SVG's `xMidYMid meet` of the viewBox). */
-  private placement(): Placement {
-    const [bw, bh] = this.box;
-    const [vw, vh] = [this.width / this.zoom, this.height / this.zoom];
-    const scale = Math.min(bw / vw, bh / vh);
-    return { scale, dx: (bw - vw * scale) / 2 - this.view[0] * scale, dy: (bh - vh * scale) / 2 - this.view[1] * scale, width: bw, height: bh };
-  }
-
   private moved = (): void => {
     this.origin = null;
   };
@@ -190,18 +177,14 @@ export class Stage {
   /** The image point under a pointer (clamped to the image). */
   private toImage(ev: { clientX: number; clientY: number }): Point {
     if (!this.origin) {
-      const r = this.svg.getBoundingClientRect();
+      const r = this.overlay.getBoundingClientRect();
       this.origin = [r.left, r.top];
     }
-    const { scale, dx, dy } = this.placement();
-    if (!(scale > 0)) return [0, 0];
-    const [x, y] = [(ev.clientX - this.origin[0] - dx) / scale, (ev.clientY - this.origin[1] - dy) / scale];
-    return [Math.min(Math.max(x, 0), this.width), Math.min(Math.max(y, 0), this.height)];
+    return this.view.toImage([ev.clientX, ev.clientY], this.origin);
   }
 
   private pxToImage(px: number): number {
-    const k = this.placement().scale;
-    return k > 0 ? px / k : px;
+    return this.view.pxToImage(px);
   }
 
   private onDown = (ev: PointerEvent): void => {
@@ -231,8 +214,8 @@ export class Stage {
       const id = roi?.roi_id ?? null;
       this.select(id);
       this.emit("stage:select", { roi_id: id });
-      if (!roi && this.zoom > 1) {
-        this.state = { kind: "panning", client: [ev.clientX, ev.clientY], origin: this.view };
+      if (!roi && this.view.zoom > 1) {
+        this.state = { kind: "panning", client: [ev.clientX, ev.clientY], origin: this.view.corner };
         this.overlay.setPointerCapture?.(ev.pointerId);
       }
       if (roi) {
@@ -253,7 +236,7 @@ export class Stage {
     const p = this.toImage(ev);
     if (s.kind === "panning") {
       const k = this.pxToImage(1);
-      this.view = [s.origin[0] - (ev.clientX - s.client[0]) * k, s.origin[1] - (ev.clientY - s.client[1]) * k];
+      this.view.corner = [s.origin[0] - (ev.clientX - s.client[0]) * k, s.origin[1] - (ev.clientY - s.client[1]) * k];
       return this.applyViewBox();
     }
     if (s.kind === "dragging-shape") s.end = p;
@@ -321,33 +304,22 @@ export class Stage {
 
   /** Zoom by `factor` keeping `anchor` (image coordinates; default the view's centre) where it is. */
   zoomBy(factor: number, anchor?: Point): void {
-    const zoom = Math.min(20, Math.max(1, this.zoom * factor));
-    const [w, h] = [this.width / this.zoom, this.height / this.zoom];
-    const [ax, ay] = anchor ?? [this.view[0] + w / 2, this.view[1] + h / 2];
-    const k = this.zoom / zoom;
-    this.view = [ax - (ax - this.view[0]) * k, ay - (ay - this.view[1]) * k];
-    const changed = zoom !== this.zoom;
-    this.zoom = zoom;
+    const changed = this.view.zoomBy(factor, anchor);
     this.applyViewBox();
     if (changed) this.refit();
   }
 
   /** The whole image in view. */
   resetView(): void {
-    const changed = this.zoom !== 1;
-    this.zoom = 1;
-    this.view = [0, 0];
+    const changed = this.view.reset();
     this.applyViewBox();
     if (changed) this.refit();
   }
 
   private applyViewBox(): void {
-    const w = this.width / this.zoom;
-    const h = this.height / this.zoom;
-    this.view = [Math.min(Math.max(this.view[0], 0), this.width - w), Math.min(Math.max(this.view[1], 0), this.height - h)];
-    const box = `${this.view[0]} ${this.view[1]} ${w} ${h}`;
+    const box = this.view.clamp();
     for (const e of [this.svg, this.backdropSvg, this.overlay]) e.setAttribute("viewBox", box);
-    this.svg.dataset.zoom = this.zoom.toFixed(2);
+    this.svg.dataset.zoom = this.view.zoom.toFixed(2);
     this.layer.repaint();
   }
 
