@@ -120,6 +120,7 @@ export class Painter {
     const ctx = this.ctx;
     const k = at.scale;
     ctx.setTransform(1, 0, 0, 1, 0, 0);
+    if (!(k > 0)) return 0; // no box on screen (not laid out): nothing to paint
     // the part to paint, in image coordinates: the visible part of the image, or the region within it
     let [vx1, vy1, vx2, vy2] = [-at.dx / k, -at.dy / k, (at.width - at.dx) / k, (at.height - at.dy) / k];
     if (region) {
@@ -134,7 +135,6 @@ export class Painter {
       ctx.clip();
       ctx.clearRect(px1, py1, px2 - px1, py2 - py1);
     } else ctx.clearRect(0, 0, w, h);
-    if (!(k > 0)) return 0;
     const shown: Paintable[] = [];
     for (const r of rois) {
       if (r.roi_id === skip) continue;
