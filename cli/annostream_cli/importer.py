@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-import httpx
+from annostream_sdk import ApiError, Client, TransportError
 
 BATCH_FRAMES = 2000
 BATCH_BYTES = 2 * 1024 * 1024
@@ -61,19 +61,15 @@ def _batches(path: Path, batch_frames: int) -> Iterator[tuple[list[int], list[An
         yield lines, frames, done
 
 
-def _explain(resp: httpx.Response, lines: list[int]) -> str:
-    """Turn a 4xx body into 'line N: field: message' using the batch's line numbers."""
-    try:
-        body = resp.json()
-    except ValueError:
-        return f"HTTP {resp.status_code}: {resp.text[:500]}"
-    field, message = body.get("field") or "", body.get("message") or resp.text
+def _explain(err: ApiError, lines: list[int]) -> str:
+    """Turn an API error into 'line N: field: message' using the batch's line numbers."""
+    field, message = err.field or "", err.message
     if m := FRAME_INDEX.match(field):
         i, rest = int(m.group(1)), m.group(2).lstrip(".")
         if i < len(lines):
             tail = message.split(": ", 1)[-1] if message.startswith("frames[") else message
             return f"line {lines[i]}: {rest or 'frame'}: {tail}"
-    return f"{body.get('error', resp.status_code)}: {message}"
+    return f"{err.error}: {message}"
 
 
 class ProgressBar:
@@ -96,7 +92,7 @@ class ProgressBar:
 
 
 def run_import(
-    client: httpx.Client,
+    client: Client,
     path: Path,
     version_id: str,
     *,
@@ -107,15 +103,13 @@ def run_import(
     """Import `path` into `version_id` batch by batch; raises ImportFailed naming the line and field."""
     out = Outcome()
     start = time.monotonic()
-    url = f"/api/v1/versions/{version_id}/frames"
-    params = {"validate_only": "true"} if validate_only else {}
     for lines, frames, done in _batches(path, batch_frames):
-        resp = client.post(url, json={"frames": frames}, params=params)
-        if resp.status_code != 200:
-            raise ImportFailed(_explain(resp, lines) + f" (lines before {lines[0]} are imported)")
-        body = resp.json()
-        out.imported += body["imported"]
-        out.skipped += body["skipped"]
+        try:
+            result = client.import_batch(version_id, frames, validate_only=validate_only)
+        except ApiError as exc:
+            raise ImportFailed(_explain(exc, lines) + f" (lines before {lines[0]} are imported)") from exc
+        out.imported += result.imported
+        out.skipped += result.skipped
         out.lines += len(frames)
         if on_progress:
             on_progress(done, out)
@@ -131,8 +125,7 @@ def main(url: str, path: str, version_id: str, user: str, batch: int, validate_o
         return 2
     bar = ProgressBar(file.stat().st_size, sys.stderr)
     try:
-        headers = {"X-Annostream-User": user, **({"X-Annostream-Team": team} if team else {})}
-        with httpx.Client(base_url=url, headers=headers, timeout=120) as client:
+        with Client(url, user=user, team=team or None, timeout=120) as client:
             o = run_import(
                 client, file, version_id, batch_frames=batch, validate_only=validate_only, on_progress=bar.update
             )
@@ -140,7 +133,7 @@ def main(url: str, path: str, version_id: str, user: str, batch: int, validate_o
         bar.close()
         print(f"annostream import: {exc}", file=sys.stderr)
         return 1
-    except httpx.HTTPError as exc:
+    except TransportError as exc:
         bar.close()
         print(f"annostream import: gateway unreachable at {url}: {exc}", file=sys.stderr)
         return 1
