@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -13,7 +14,7 @@ from typing import Any
 import httpx
 
 from .commands import Command
-from .errors import ExportFailed
+from .errors import ExportFailed, NotFound
 from .models import AnnotatedFrame, BaseFrame, EditResult, FrameEvent, FrameHistory, FrameState, SaveResult
 from .transport import Transport
 
@@ -129,19 +130,31 @@ class FramesApi:
         labels: str | None = None,
         page_size: int = 100,
         workers: int = 8,
+        wait: float = 30.0,
     ) -> Iterator[AnnotatedFrame]:
         """Every frame of a version with its current annotations, lazily, in frame id order (the training loop).
 
         Without a filter: page by page, each page one short request for `page_size` frames and their states read
-        by `workers` concurrent requests, so a consumer may pause for as long as it likes between frames.
+        by `workers` concurrent requests, so a consumer may pause for as long as it likes between frames; a frame
+        imported a moment ago is waited for (up to `wait` seconds) until the annotation service knows it.
         With `filter` (frame query, e.g. `meta.city:bremen`), `source_filter` or `labels` (docs/filters.md): one
         streamed JSON-lines export, read a line at a time (the server pages it; memory stays bounded), which a
         consumer should read without long pauses (or export to a file first)."""
         if filter or source_filter or labels:
             return self._filtered(version_id, filter or "", source_filter or "", labels or "")
-        return self._paged(version_id, page_size, workers)
+        return self._paged(version_id, page_size, workers, wait)
 
-    def _paged(self, version_id: str, page_size: int, workers: int) -> Iterator[AnnotatedFrame]:
+    def _state(self, version_id: str, frame_id: str, wait: float) -> FrameState:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                return self.get_frame(version_id, frame_id)
+            except NotFound:  # listed by the datasets service, not yet known to the annotation service
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.1)
+
+    def _paged(self, version_id: str, page_size: int, workers: int, wait: float) -> Iterator[AnnotatedFrame]:
         token: str | None = None
         pool = ThreadPoolExecutor(max(workers, 1), thread_name_prefix="annostream-frames")
         try:
@@ -150,7 +163,7 @@ class FramesApi:
                     "list_frames", {"version_id": version_id}, params={"page_size": page_size, "page_token": token}
                 )
                 ids = [BaseFrame.model_validate(f).frame_id for f in page["frames"]]
-                for state in pool.map(lambda frame_id: self.get_frame(version_id, frame_id), ids):
+                for state in pool.map(lambda frame_id: self._state(version_id, frame_id, wait), ids):
                     yield _annotated(state)
                 if not (token := page["next_page_token"]):
                     return
