@@ -128,6 +128,7 @@ class FramesApi:
         filter: str | None = None,
         source_filter: str | None = None,
         labels: str | None = None,
+        stream: bool = False,
         page_size: int = 100,
         workers: int = 8,
         wait: float = 30.0,
@@ -137,10 +138,11 @@ class FramesApi:
         Without a filter: page by page, each page one short request for `page_size` frames and their states read
         by `workers` concurrent requests, so a consumer may pause for as long as it likes between frames; a frame
         imported a moment ago is waited for (up to `wait` seconds) until the annotation service knows it.
-        With `filter` (frame query, e.g. `meta.city:bremen`), `source_filter` or `labels` (docs/filters.md): one
-        streamed JSON-lines export, read a line at a time (the server pages it; memory stays bounded), which a
-        consumer should read without long pauses (or export to a file first)."""
-        if filter or source_filter or labels:
+        With `stream=True`, or a `filter` (frame query, e.g. `meta.city:bremen`), `source_filter` or `labels`
+        (docs/filters.md; only the export filters): one streamed JSON-lines export, read a line at a time (the server
+        pages it; memory stays bounded; far faster, one request in all), which a consumer should read without long
+        pauses (or export to a file first)."""
+        if stream or filter or source_filter or labels:
             return self._filtered(version_id, filter or "", source_filter or "", labels or "")
         return self._paged(version_id, page_size, workers, wait)
 
