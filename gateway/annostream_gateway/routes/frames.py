@@ -9,18 +9,23 @@ from fastapi import APIRouter, Body, Depends, Query
 
 from annostream_kernel.errors import InvalidArgument
 from annostream_kernel.grpc_client import call
+from annostream_kernel.limits import INT64_MAX
 from annostream_kernel.protobuf import struct, timestamp
 from annostream_protos.annotation.v1 import annotation_service_pb2 as ann
 from annostream_protos.types.v1 import frames_pb2 as t
 
 from .. import builders, serializers
 from ..clients import Clients
+from ..contract import COMMON, errors
+from ..responses import EditResult, FrameHistory, FrameState, SaveResult
 from ..schemas import CommandBody, RevertBody, SaveFrameBody, UndoRedoBody
 from .deps import clients, identity
 
-router = APIRouter(prefix="/api/v1", tags=["frames"], dependencies=[Depends(identity)])
+router = APIRouter(prefix="/api/v1", tags=["frames"], dependencies=[Depends(identity)], responses=errors(*COMMON, 404))
 C = Annotated[Clients, Depends(clients)]
 FRAME = "/versions/{version_id}/frames/{frame_id}"
+EDIT = errors(409, 413)
+StreamVersion = Annotated[int, Query(ge=0, le=INT64_MAX)]
 
 
 def command_msg(cmd: CommandBody, index: int) -> ann.Command:
@@ -70,13 +75,13 @@ def _ref(version_id: str, frame_id: str) -> t.FrameRef:
     return t.FrameRef(version_id=version_id, frame_id=frame_id)
 
 
-@router.get(FRAME)
+@router.get(FRAME, response_model=FrameState)
 async def get_frame(version_id: str, frame_id: str, c: C) -> dict[str, Any]:
     req = ann.GetFrameRequest(frame=_ref(version_id, frame_id))
     return serializers.frame_state((await call(c.annotation.GetFrame, req, timeout=c.timeout)).frame)
 
 
-@router.post(FRAME + "/save")
+@router.post(FRAME + "/save", response_model=SaveResult, responses=EDIT)
 async def save_frame(version_id: str, frame_id: str, body: SaveFrameBody, c: C) -> dict[str, Any]:
     """Apply an ordered batch of commands atomically; newer non-conflicting edits of others are merged,
     a same-ROI conflict is 409 with the ROI, actor and event in `details`."""
@@ -91,12 +96,12 @@ async def save_frame(version_id: str, frame_id: str, body: SaveFrameBody, c: C) 
     return {"frame": serializers.frame_state(resp.frame), "event_ids": list(resp.event_ids), "rebased": resp.rebased}
 
 
-@router.get(FRAME + "/events")
+@router.get(FRAME + "/events", response_model=FrameHistory)
 async def frame_events(
     version_id: str,
     frame_id: str,
     c: C,
-    after_version: Annotated[int, Query(ge=0)] = 0,
+    after_version: StreamVersion = 0,
     page_size: Annotated[int, Query(ge=0, le=1000)] = 100,
 ) -> dict[str, Any]:
     """The frame's history: who changed what, when."""
@@ -105,12 +110,12 @@ async def frame_events(
     return {"events": [serializers.frame_event(e) for e in resp.events], "current_version": resp.current_version}
 
 
-@router.get(FRAME + "/at")
+@router.get(FRAME + "/at", response_model=FrameState)
 async def frame_at(
     version_id: str,
     frame_id: str,
     c: C,
-    version: Annotated[int | None, Query(ge=0)] = None,
+    version: Annotated[int | None, Query(ge=0, le=INT64_MAX)] = None,
     time: datetime | None = None,
 ) -> dict[str, Any]:
     """The frame as it was at a stream version (`?version=`) or a time (`?time=` ISO 8601)."""
@@ -125,7 +130,7 @@ async def frame_at(
     return serializers.frame_state((await call(c.annotation.GetFrameAt, req, timeout=c.timeout)).frame)
 
 
-@router.post(FRAME + "/revert")
+@router.post(FRAME + "/revert", response_model=EditResult, responses=EDIT)
 async def revert(version_id: str, frame_id: str, body: RevertBody, c: C) -> dict[str, Any]:
     """Make the frame equal to an earlier version (appends compensating events)."""
     req = ann.RevertFrameRequest(
@@ -138,7 +143,7 @@ async def revert(version_id: str, frame_id: str, body: RevertBody, c: C) -> dict
     return {"frame": serializers.frame_state(resp.frame), "event_ids": list(resp.event_ids)}
 
 
-@router.post(FRAME + "/undo")
+@router.post(FRAME + "/undo", response_model=EditResult, responses=EDIT)
 async def undo(
     version_id: str, frame_id: str, c: C, body: Annotated[UndoRedoBody | None, Body()] = None
 ) -> dict[str, Any]:
@@ -148,7 +153,7 @@ async def undo(
     return {"frame": serializers.frame_state(resp.frame), "event_ids": list(resp.event_ids)}
 
 
-@router.post(FRAME + "/redo")
+@router.post(FRAME + "/redo", response_model=EditResult, responses=EDIT)
 async def redo(
     version_id: str, frame_id: str, c: C, body: Annotated[UndoRedoBody | None, Body()] = None
 ) -> dict[str, Any]:

@@ -8,13 +8,17 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from annostream_kernel.grpc_client import call
+from annostream_kernel.limits import INT64_MAX
 from annostream_protos.iterator.v1 import iterator_service_pb2 as it
 
 from .. import serializers
 from ..clients import Clients
+from ..contract import COMMON, errors
+from ..responses import Heartbeat, Lease, Navigation, Released, TaskProgress
 from .deps import clients, identity
 
-router = APIRouter(prefix="/api/v1", tags=["iterator"])
+router = APIRouter(prefix="/api/v1", tags=["iterator"], responses=errors(*COMMON, 404))
+Position = Annotated[int, Query(ge=0, le=INT64_MAX)]
 C = Annotated[Clients, Depends(clients)]
 User = Annotated[str, Depends(identity)]
 Action = Literal["trail_previous", "trail_next", "annotated_next", "annotated_previous", "jump"]
@@ -42,7 +46,7 @@ class ReleaseBody(BaseModel):
     done: bool = False
 
 
-@router.post("/tasks/{task_id}/next-frame")
+@router.post("/tasks/{task_id}/next-frame", response_model=Lease, responses=errors(409, 413))
 async def next_frame(task_id: str, c: C, user: User, body: NextFrameBody | None = None) -> dict[str, Any]:
     """Lease the next frame (or clip) of the task to the calling user; `frame` is null when none is free
     (`exhausted` true: every frame is done)."""
@@ -71,7 +75,7 @@ async def next_frame(task_id: str, c: C, user: User, body: NextFrameBody | None 
     }
 
 
-@router.post("/tasks/{task_id}/leases/{lease_id}/heartbeat")
+@router.post("/tasks/{task_id}/leases/{lease_id}/heartbeat", response_model=Heartbeat, responses=errors(409))
 async def heartbeat(task_id: str, lease_id: str, c: C, user: User) -> dict[str, Any]:
     """Extend the caller's lease by the lease TTL; 409 (field lease_id) when it is no longer held."""
     req = it.HeartbeatRequest(task_id=task_id, annotator=user, lease_id=lease_id)
@@ -79,7 +83,7 @@ async def heartbeat(task_id: str, lease_id: str, c: C, user: User) -> dict[str, 
     return {"lease_id": lease_id, "lease_expires_at": serializers.ts(resp.lease_expires_at)}
 
 
-@router.post("/tasks/{task_id}/leases/{lease_id}/release")
+@router.post("/tasks/{task_id}/leases/{lease_id}/release", response_model=Released, responses=errors(409, 413))
 async def release(task_id: str, lease_id: str, c: C, user: User, body: ReleaseBody | None = None) -> dict[str, Any]:
     """Give the frame back to the queue, or finish it (`{"done": true}`)."""
     done = body.done if body else False
@@ -88,14 +92,14 @@ async def release(task_id: str, lease_id: str, c: C, user: User, body: ReleaseBo
     return {"lease_id": lease_id, "released": True, "done": done}
 
 
-@router.get("/tasks/{task_id}/navigate")
+@router.get("/tasks/{task_id}/navigate", response_model=Navigation)
 async def navigate(
     task_id: str,
     c: C,
     user: User,
     action: Action,
-    from_position: Annotated[int, Query(ge=0)] = 0,
-    from_trail_index: Annotated[int, Query(ge=0)] = 0,
+    from_position: Position = 0,
+    from_trail_index: Position = 0,
     steps: Annotated[int, Query(ge=-1_000_000_000, le=1_000_000_000)] = 0,
 ) -> dict[str, Any]:
     """Where an editor control leads (read-only): trail previous/next, previous/next annotated frame, jump by N."""
@@ -120,7 +124,7 @@ async def navigate(
     }
 
 
-@router.get("/tasks/{task_id}/progress")
+@router.get("/tasks/{task_id}/progress", response_model=TaskProgress)
 async def progress(task_id: str, c: C, _user: User) -> dict[str, Any]:
     """Done / total of the task, frames leased now, and per annotator."""
     resp = await call(c.iterator.GetProgress, it.GetProgressRequest(task_id=task_id), timeout=c.timeout)

@@ -8,12 +8,14 @@ from fastapi import APIRouter, Depends, Request
 
 from annostream_kernel.context import current_role, current_team
 
+from ..contract import errors
+from ..responses import Me
 from .deps import identity
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
 
 
-@router.get("/me")
+@router.get("/me", response_model=Me, responses=errors(400, 401, 403, 422))
 async def me(request: Request, user: Annotated[str, Depends(identity)]) -> dict[str, Any]:
     """The caller's user, team and role, and whether identity comes from dev headers (`dev_auth`) or a proxy."""
     return {

@@ -13,9 +13,14 @@ from fastapi.responses import FileResponse
 from annostream_kernel.errors import InvalidArgument, NotFound, PermissionDenied
 
 from ..config import GatewaySettings
+from ..contract import errors
 from .deps import identity
 
 router = APIRouter(prefix="/api/v1", tags=["media"], dependencies=[Depends(identity)])
+FILE = {
+    "description": "The file's bytes, typed by its extension.",
+    "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+}
 
 
 def resolve_media(uri: str, roots: list[Path]) -> Path:
@@ -37,7 +42,7 @@ def resolve_media(uri: str, roots: list[Path]) -> Path:
     return path
 
 
-@router.get("/media", response_class=FileResponse)
+@router.get("/media", response_class=FileResponse, responses={200: FILE, **errors(400, 401, 403, 404, 422)})
 async def media(request: Request, uri: Annotated[str, Query(min_length=1, max_length=4096)]) -> FileResponse:
     """Serve the file of a `file://` frame source from a configured media root."""
     settings: GatewaySettings = request.app.state.settings
