@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel, Field
 from pydantic.json_schema import models_json_schema
 
-from annostream_kernel.limits import MAX_ID_LENGTH, MAX_REQUEST_BYTES
+from annostream_kernel.limits import INT64_MAX, INT64_MIN, MAX_ID_LENGTH, MAX_REQUEST_BYTES
 
 from .schemas import FrameBody
 
@@ -49,6 +49,20 @@ READ = errors(*COMMON, 404)  # reads and actions on one object
 WRITE = errors(*COMMON, 404, 409, 413)  # writes with a body
 
 
+def _exact_bounds(node: Any) -> None:
+    """Integer bounds as integers: FastAPI's OpenAPI model keeps them as floats, where 2**63 - 1 becomes 2**63."""
+    if isinstance(node, dict):
+        if node.get("type") == "integer":
+            for key in ("minimum", "maximum"):
+                if isinstance(v := node.get(key), float):
+                    node[key] = min(max(int(v), INT64_MIN), INT64_MAX) if abs(v) >= 2**53 else int(v)
+        for value in node.values():
+            _exact_bounds(value)
+    elif isinstance(node, list):
+        for value in node:
+            _exact_bounds(value)
+
+
 def document(app: FastAPI) -> None:
     """Add the models routes read by hand (the frame import parses JSON or JSON lines itself) to /openapi.json's
     components, so the import's documented body can refer to them."""
@@ -60,6 +74,7 @@ def document(app: FastAPI) -> None:
             _, defs = models_json_schema([(FrameBody, "validation")], ref_template="#/components/schemas/{model}")
             for name, schema in defs.get("$defs", {}).items():
                 spec["components"]["schemas"].setdefault(name, schema)
+            _exact_bounds(spec)
             for path in spec["paths"].values():  # edge.py: every `*_id` parameter is an id
                 for op in path.values():
                     for param in op.get("parameters", []):

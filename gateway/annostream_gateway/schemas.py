@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import Strict as StrictMode
 
 from annostream_kernel.errors import InvalidArgument
 from annostream_kernel.limits import (
@@ -37,11 +38,20 @@ def _metadata(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
+def _integral(value: Any) -> Any:
+    """An integral number written 2.0 as the integer JSON Schema takes it for; anything else as it is."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# The request models are strict: a boolean is not a number and a number not a string, as the schema says.
+AsInt = BeforeValidator(_integral)
+Point = Annotated[tuple[float, float], StrictMode(False)]  # a JSON array of two numbers
+
 # Product limits (annostream_kernel.limits) and protobuf field ranges, declared where the API takes them.
 Id = Annotated[str, Field(max_length=MAX_ID_LENGTH)]
 Label = Annotated[str, Field(max_length=MAX_LABEL_LENGTH)]
 Uri = Annotated[str, Field(min_length=1, max_length=MAX_URI_LENGTH)]
-Points = Annotated[list[tuple[float, float]], Field(min_length=1, max_length=MAX_POINTS_PER_SHAPE)]
+Points = Annotated[list[Point], Field(min_length=1, max_length=MAX_POINTS_PER_SHAPE)]
 RoiLabels = Annotated[list[Label], Field(max_length=MAX_LABELS_PER_ROI)]
 FrameLabels = Annotated[list[Label], Field(max_length=MAX_FRAME_LABELS)]
 Metadata = Annotated[
@@ -49,15 +59,17 @@ Metadata = Annotated[
     AfterValidator(_metadata),
     Field(description=f"JSON object, at most {MAX_METADATA_DEPTH} levels and {MAX_METADATA_BYTES} bytes"),
 ]
-UInt32 = Annotated[int, Field(ge=0, le=UINT32_MAX)]
-Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
-StreamVersion = Annotated[int, Field(ge=0, le=INT64_MAX)]  # a frame stream version (uint64, 63 bits used)
+UInt32 = Annotated[int, Field(ge=0, le=UINT32_MAX), AsInt]
+Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX), AsInt]
+Size = Annotated[int, Field(ge=1, le=UINT32_MAX), AsInt]  # a source's width or height in pixels
+Timestamp = Annotated[int, Field(ge=0, le=INT64_MAX), AsInt]
+StreamVersion = Annotated[int, Field(ge=0, le=INT64_MAX), AsInt]  # a frame stream version (uint64, 63 bits used)
 
 
 class Strict(BaseModel):
-    """Unknown fields are refused so typos surface as 4xx; NaN and Infinity are refused."""
+    """Unknown fields are refused so typos surface as 4xx; types are strict; NaN and Infinity are refused."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
 
 class CreateDatasetBody(Strict):
@@ -77,9 +89,9 @@ class MaskBody(Strict):
 class SourceBody(Strict):
     id: Id | None = None
     uri: Uri
-    width: int = Field(ge=1, le=UINT32_MAX)
-    height: int = Field(ge=1, le=UINT32_MAX)
-    timestamp: int = Field(default=0, ge=0, le=INT64_MAX)
+    width: Size
+    height: Size
+    timestamp: Timestamp = 0
     preview_uri: Annotated[str, Field(max_length=MAX_URI_LENGTH)] = ""
     masks: list[MaskBody] = Field(default_factory=list)
 
@@ -87,7 +99,7 @@ class SourceBody(Strict):
 class FrameBody(Strict):
     id: str = Field(min_length=1, max_length=MAX_ID_LENGTH)
     context_id: Id | None = None
-    timestamp: int = Field(default=0, ge=0, le=INT64_MAX)
+    timestamp: Timestamp = 0
     sources: list[SourceBody] = Field(min_length=1)
     metadata: Metadata = Field(default_factory=dict)
     # Initial annotations: the annotation service turns them into events (history starts at import).

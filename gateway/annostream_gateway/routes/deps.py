@@ -20,7 +20,7 @@ PROXY_ONLY = "Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignor
 # Documented, not enforced here: the edge (edge.py) and auth.py answer 400 naming the header.
 ASCII = {"pattern": "^[ -~]*$", "maxLength": MAX_ID_LENGTH}  # printable ASCII, as gRPC metadata carries it
 USER = {"pattern": "^ *[!-~][ -~]*$", "maxLength": MAX_USER_LENGTH}
-ROLE = {"enum": ["member", "admin"]}
+ROLE = {"pattern": "^ *([Mm][Ee][Mm][Bb][Ee][Rr]|[Aa][Dd][Mm][Ii][Nn])? *$"}  # member or admin, any case; empty: member
 GROUPS = {**ASCII, "maxLength": MAX_GROUPS_LENGTH}
 
 

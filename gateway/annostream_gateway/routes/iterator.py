@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from annostream_kernel.grpc_client import call
 from annostream_kernel.limits import INT64_MAX
@@ -15,6 +15,7 @@ from .. import serializers
 from ..clients import Clients
 from ..contract import COMMON, errors
 from ..responses import Heartbeat, Lease, Navigation, Released, TaskProgress
+from ..schemas import Strict
 from .deps import clients, identity
 
 router = APIRouter(prefix="/api/v1", tags=["iterator"], responses=errors(*COMMON, 404))
@@ -32,17 +33,15 @@ ACTIONS = {
 STATES = {it.PLAN_FRAME_STATE_OPEN: "open", it.PLAN_FRAME_STATE_LEASED: "leased", it.PLAN_FRAME_STATE_DONE: "done"}
 
 
-class NextFrameBody(BaseModel):
+class NextFrameBody(Strict):
     """Optional body of next-frame: the lease the editor just finished (its frames become done)."""
 
-    model_config = ConfigDict(extra="forbid")
     complete_lease_id: str = Field(default="", max_length=200)
 
 
-class ReleaseBody(BaseModel):
+class ReleaseBody(Strict):
     """Body of release: done=true finishes the frames, false gives them back to the queue."""
 
-    model_config = ConfigDict(extra="forbid")
     done: bool = False
 
 

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from "react";
-import { ApiError, api, currentUser, setCurrentUser, type Dataset, type Me, type Task, type TaskInfo } from "../api";
+import { ApiError, api, currentUser, setCurrentUser, type Dataset, type Me, type TaskInfo, type TaskListItem } from "../api";
 import { go } from "../main";
 import { NewTaskModal } from "./NewTaskModal";
 import { TaskInfoModal } from "./TaskInfoModal";
@@ -36,7 +36,7 @@ function Seg<T extends string>(p: { id: string; value: T; options: [T, string][]
 }
 
 function TaskCard(p: {
-  task: Task;
+  task: TaskListItem;
   datasetName: string;
   onGone: (taskId: string) => void;
   onInfo: (t: TaskInfo) => void;
@@ -129,7 +129,7 @@ export function AnnotationsPage() {
   const [sort, setSort] = useState<Sort>("recent");
   const [datasetId, setDatasetId] = useState("");
   const [datasets, setDatasets] = useState<Dataset[]>([]);
-  const [tasks, setTasks] = useState<Task[] | null>(null);
+  const [tasks, setTasks] = useState<TaskListItem[] | null>(null);
   const [next, setNext] = useState<string | null>(null); // cursor of the next page (null: no more)
   const [total, setTotal] = useState(0);
   const [more, setMore] = useState(false); // a next page is loading
