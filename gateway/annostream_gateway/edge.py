@@ -14,7 +14,6 @@ answered 422 by FastAPI's validation.
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -70,40 +69,56 @@ def check_json(value: Any, prefix: str = "") -> None:
     def fail(why: str) -> None:
         raise InvalidArgument(why, field=_path(parts) or "body")
 
-    def walk(v: Any, depth: int) -> None:
-        t = type(v)
-        if t is str:
-            if not v.isascii() or "\x00" in v:
-                why = bad_text(v)
-                if why is not None:
-                    fail(why)
-        elif t is float:
-            if not math.isfinite(v):
-                fail("must be a finite number (no NaN or Infinity)")
-        elif t is int:
-            if not INT64_MIN <= v <= INT64_MAX:
-                fail(f"must be a 64-bit integer (between {INT64_MIN} and {INT64_MAX})")
-        elif t is list or t is dict:
-            if depth >= MAX_BODY_DEPTH:
-                fail(f"nests deeper than {MAX_BODY_DEPTH} levels")
-            if t is list:
-                for i, x in enumerate(v):
-                    if type(x) is not float or not math.isfinite(x):
-                        parts.append(i)
-                        walk(x, depth + 1)
-                        parts.pop()
-            else:
-                for k, x in v.items():
-                    if k.isascii() and "\x00" not in k:
-                        parts.append(k)
-                    else:
-                        parts.append(shown(k))
-                        if (why := bad_text(k)) is not None:
-                            fail(f"key {why}")
-                    walk(x, depth + 1)
-                    parts.pop()
+    def scalar(x: Any) -> None:  # one that failed the fast tests in `walk`
+        if type(x) is str and (why := bad_text(x)) is not None:
+            fail(why)
+        if type(x) is float:
+            fail("must be a finite number (no NaN or Infinity)")
+        if type(x) is int and not INT64_MIN <= x <= INT64_MAX:
+            fail(f"must be a 64-bit integer (between {INT64_MIN} and {INT64_MAX})")
 
-    walk(value, 0)
+    def fine(x: Any, t: type) -> bool:  # the common values pass inline: x - x == 0.0 only for a finite float
+        return (
+            (t is float and x - x == 0.0)
+            or (t is str and x.isascii() and "\x00" not in x)
+            or (t is int and INT64_MIN <= x <= INT64_MAX)
+            or t is bool
+            or x is None
+        )
+
+    def walk(v: list[Any] | dict[str, Any], depth: int) -> None:
+        if depth >= MAX_BODY_DEPTH:
+            fail(f"nests deeper than {MAX_BODY_DEPTH} levels")
+        if type(v) is dict:
+            for k, x in v.items():
+                if (not k.isascii() or "\x00" in k) and (why := bad_text(k)) is not None:
+                    parts.append(shown(k))
+                    fail(f"key {why}")
+                if not fine(x, type(x)):
+                    child(k, x, depth)
+            return
+        for i, x in enumerate(v):
+            t = type(x)
+            if t is list and depth + 1 < MAX_BODY_DEPTH:  # a point, [x, y]: no call per coordinate
+                for y in x:
+                    if type(y) is not float or y - y != 0.0:
+                        child(i, x, depth)
+                        break
+            elif not fine(x, t):
+                child(i, x, depth)
+
+    def child(key: str | int, x: Any, depth: int) -> None:
+        parts.append(key)
+        if type(x) is list or type(x) is dict:
+            walk(x, depth + 1)
+        else:
+            scalar(x)
+        parts.pop()
+
+    if type(value) is list or type(value) is dict:
+        walk(value, 0)
+    else:
+        scalar(value)
 
 
 def _big_int(text: str) -> int:
