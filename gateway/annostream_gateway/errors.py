@@ -37,13 +37,12 @@ def error_body(
 
 
 def allowed_methods(scope: Scope) -> list[str]:
-    """Every method /openapi.json documents for the request's path (HEAD with GET)."""
+    """Every method /openapi.json documents for the request's path."""
     state = scope["app"].state
     if (table := getattr(state, "allow_table", None)) is None:
         paths = scope["app"].openapi()["paths"]
         table = state.allow_table = [(compile_path(p)[0], {m.upper() for m in ops}) for p, ops in paths.items()]
-    methods = {m for regex, ms in table if regex.match(scope["path"]) for m in ms}
-    return sorted(methods | ({"HEAD"} if "GET" in methods else set()))
+    return sorted({m for regex, ms in table if regex.match(scope["path"]) for m in ms})
 
 
 def install(app: FastAPI) -> None:
