@@ -296,6 +296,22 @@ EDGE_CASES = [
     ("a path id over 16 KB", "get", "/api/v1/versions/" + "v" * 16_500, None, 400, "version_id"),
     ("a frame id over the id limit", "get", "/api/v1/versions/{version}/frames/" + "f" * 600, None, 400, "frame_id"),
     ("a 100,000-point polygon", "post", SAVE, _save(POLYGON), 422, "commands.0.create_roi.roi.points"),
+    (
+        "a time past year 9999 in UTC",
+        "get",
+        "/api/v1/versions/{version}/frames/f1/at?time=9999-12-31T23:59:59-14:00",
+        None,
+        400,
+        "time",
+    ),
+    (
+        "a time before year 1 in UTC",
+        "get",
+        "/api/v1/versions/{version}/frames/f1/at?time=0001-01-01T00:00:00%2B14:00",
+        None,
+        400,
+        "time",
+    ),
 ]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Response
@@ -136,8 +136,11 @@ async def frame_at(
     if version is not None:
         req.version = version
     elif time is not None:
-        ts = timestamp(time)
-        req.time.CopyFrom(ts)
+        try:  # a protobuf Timestamp holds years 1..9999 in UTC (a naive time is UTC already)
+            time = time.astimezone(UTC) if time.tzinfo is not None else time
+        except OverflowError as exc:
+            raise InvalidArgument("must lie within the years 1 to 9999 in UTC", field="time") from exc
+        req.time.CopyFrom(timestamp(time))
     else:
         raise InvalidArgument("give ?version= or ?time=", field="version")
     return answer(serializers.frame_state((await call(c.annotation.GetFrameAt, req, timeout=c.timeout)).frame))
