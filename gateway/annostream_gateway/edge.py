@@ -218,6 +218,8 @@ class EdgeGuard:
             check_headers(headers)
             check_query(scope)
             body = await self._read(headers, receive)
+            if body is None:
+                return  # the client went away before its body arrived: nothing is done for it
             check_body(body, headers.get("content-type", "").lower())
         except TooLarge:
             limit = f"{self.max_body} bytes ({self.max_body // (1024 * 1024)} MiB)"
@@ -240,9 +242,9 @@ class EdgeGuard:
 
         await self.app(scope, replay, send)
 
-    async def _read(self, headers: Headers, receive: Receive) -> bytes:
-        """The whole body, or TooLarge once it is over the limit (the rest is read and dropped, up to
-        DRAIN_BYTES, so the client gets to read the answer)."""
+    async def _read(self, headers: Headers, receive: Receive) -> bytes | None:
+        """The whole body (None when the client disconnected first), or TooLarge once it is over the limit (the
+        rest is read and dropped, up to DRAIN_BYTES, so the client gets to read the answer)."""
         declared = headers.get("content-length", "")
         buf = bytearray()
         too_large = declared.isdigit() and int(declared) > self.max_body
@@ -250,7 +252,7 @@ class EdgeGuard:
         while True:
             message = await receive()
             if message["type"] != "http.request":
-                break  # the client went away
+                return None
             chunk: bytes = message.get("body", b"")
             seen += len(chunk)
             if seen > self.max_body:
