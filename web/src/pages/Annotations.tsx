@@ -8,8 +8,8 @@ import {
   setCurrentUser,
   type Dataset,
   type Me,
-  type Task,
   type TaskInfo,
+  type TaskListItem,
 } from "../api";
 import { go } from "../main";
 import { NewTaskModal } from "./NewTaskModal";
@@ -47,7 +47,7 @@ function Seg<T extends string>(p: { id: string; value: T; options: [T, string][]
 }
 
 function TaskCard(p: {
-  task: Task;
+  task: TaskListItem;
   datasetName: string;
   onGone: (taskId: string) => void;
   onInfo: (t: TaskInfo) => void;
@@ -140,7 +140,7 @@ export function AnnotationsPage() {
   const [sort, setSort] = useState<Sort>("recent");
   const [datasetId, setDatasetId] = useState("");
   const [datasets, setDatasets] = useState<Dataset[]>([]);
-  const [tasks, setTasks] = useState<Task[] | null>(null);
+  const [tasks, setTasks] = useState<TaskListItem[] | null>(null);
   const [next, setNext] = useState<string | null>(null); // cursor of the next page (null: no more)
   const [total, setTotal] = useState(0);
   const [more, setMore] = useState(false); // a next page is loading

@@ -1,6 +1,6 @@
 import type { TaskInfo, VersionSummary } from "../api";
 
-const range = (what: string, lo?: number, hi?: number) => (lo == null && hi == null ? "" : ` (${what} ${lo ?? "*"}..${hi ?? "*"})`);
+const range = (what: string, lo?: number | null, hi?: number | null) => (lo == null && hi == null ? "" : ` (${what} ${lo ?? "*"}..${hi ?? "*"})`);
 const version = (v: VersionSummary | null) => (v ? `${v.name} (${v.status}, ${v.frame_count} frames)` : "—");
 
 export function TaskInfoModal(p: { info: TaskInfo; onClose: () => void }) {
