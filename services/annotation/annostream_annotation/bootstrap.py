@@ -9,6 +9,8 @@ from annostream_kernel.runtime import Resources, ServiceDefinition
 from annostream_kernel.streams import ANNOTATION, DATASETS
 from annostream_protos.annotation.v1 import annotation_service_pb2, annotation_service_pb2_grpc
 
+from .adapters.iterator_client import FrameLister
+from .config import AnnotationSettings
 from .entrypoints.grpc_api import AnnotationServicer
 from .service_layer.access import VersionAccess
 from .service_layer.consumers import datasets_batch_handler, datasets_handler
@@ -17,8 +19,10 @@ SCHEMA = "annotation"
 
 
 def _register(server: aio.Server, res: Resources) -> None:
+    settings = res.settings if isinstance(res.settings, AnnotationSettings) else AnnotationSettings()
+    lister = FrameLister(settings.iterator_addr)  # exports of a task's plan or a filter ask the iterator
     annotation_service_pb2_grpc.add_AnnotationServiceServicer_to_server(
-        AnnotationServicer(res.pool, res.notify_channel, VersionAccess(res.pool)), server
+        AnnotationServicer(res.pool, res.notify_channel, VersionAccess(res.pool), lister), server
     )
 
 

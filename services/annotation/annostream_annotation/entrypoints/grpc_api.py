@@ -16,8 +16,10 @@ from annostream_protos.annotation.v1 import annotation_service_pb2_grpc as api_g
 from annostream_protos.types.v1 import frames_pb2 as t
 
 from ..adapters import messages
+from ..adapters.iterator_client import FrameLister
 from ..service_layer import history
 from ..service_layer.access import VersionAccess
+from ..service_layer.export import ExportScope, export_pages, page_size
 from ..service_layer.save import SaveFrame, save_frame
 from ..service_layer.session import FrameSession
 
@@ -33,9 +35,16 @@ def _ref(frame: t.FrameRef) -> tuple[str, str]:
 class AnnotationServicer(api_grpc.AnnotationServiceServicer):
     """annostream.annotation.v1.AnnotationService."""
 
-    def __init__(self, pool: asyncpg.Pool, notify_channel: str, access: VersionAccess | None = None) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        notify_channel: str,
+        access: VersionAccess | None = None,
+        lister: FrameLister | None = None,
+    ) -> None:
         self._pool, self._channel = pool, notify_channel
         self._access = access or VersionAccess(pool)
+        self._lister = lister
 
     async def SaveFrame(self, request: api.SaveFrameRequest, context: Any) -> api.SaveFrameResponse:
         await self._access.check(Permission.ANNOTATE, request.frame.version_id)
@@ -119,3 +128,21 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
         await self._access.check(Permission.ANNOTATE, version_id)
         state, ids = await history.redo(self._pool, version_id, frame_id, request.task_id, self._channel)
         return api.RedoSaveResponse(frame=state, event_ids=ids)
+
+    async def ExportFrames(
+        self, request: api.ExportFramesRequest, context: Any
+    ) -> AsyncIterator[api.ExportFramesResponse]:
+        if not request.version_id:
+            raise InvalidArgument("is required", field="version_id")
+        await self._access.check(Permission.READ, request.version_id, field="version_id")
+        scope = ExportScope(
+            request.version_id,
+            page_size(request.page_size),
+            request.task_id,
+            request.selection if request.HasField("selection") else None,
+        )
+        dataset_id = await self._pool.fetchval(
+            "SELECT dataset_id FROM versions WHERE version_id = $1", scope.version_id
+        )
+        async for frames in export_pages(self._pool, scope, self._lister):
+            yield api.ExportFramesResponse(frames=frames, dataset_id=dataset_id or "")
