@@ -6,7 +6,7 @@ from annostream_kernel.protobuf import struct
 from annostream_protos.types.v1 import frames_pb2 as t
 
 from . import serializers
-from .schemas import RoiBody
+from .schemas import ImportRoiBody, RoiBody
 
 ROI_TYPE = {v: k for k, v in serializers.ROI_TYPE.items()}
 
@@ -28,4 +28,6 @@ def roi(r: RoiBody) -> t.Roi:
     )
     if r.confidence is not None:
         msg.confidence = r.confidence
+    if isinstance(r, ImportRoiBody):
+        msg.locked = r.locked
     return msg

@@ -48,7 +48,7 @@ class FrameBody(Strict):
     sources: list[SourceBody] = Field(min_length=1)
     metadata: dict[str, Any] = Field(default_factory=dict)
     # Initial annotations: the annotation service turns them into events (history starts at import).
-    rois: list[RoiBody] = Field(default_factory=list)
+    rois: list[ImportRoiBody] = Field(default_factory=list)
     frame_labels: list[str] = Field(default_factory=list)
 
 
@@ -85,6 +85,10 @@ class RoiBody(Strict):
     confidence: float | None = None
     source_id: str = ""
     metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class ImportRoiBody(RoiBody):
+    locked: bool = Field(default=False, description="Imported locked (what JSON-lines exports carry).")
 
 
 class CreateRoiBody(Strict):
