@@ -16,7 +16,7 @@ from pycocotools.coco import COCO
 
 from annostream_cli.stack import LocalStack
 
-from .export_helpers import H, W, png, sample_frames, new_version, unzip
+from .export_helpers import H, W, new_version, png, sample_frames, unzip
 
 pytestmark = pytest.mark.e2e
 
