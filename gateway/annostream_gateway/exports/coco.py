@@ -31,8 +31,9 @@ class KeypointSpec:
         else:
             self.names = [str(i + 1) for i in range(self.count)]
         skeleton = meta.get("skeleton")
-        ok = isinstance(skeleton, list) and all(_edge(e, self.count) for e in skeleton)
-        self.skeleton = [[int(i) for i in e] for e in skeleton] if ok else []
+        self.skeleton: list[list[int]] = []
+        if isinstance(skeleton, list) and all(_edge(e, self.count) for e in skeleton):
+            self.skeleton = [[int(i) for i in e] for e in skeleton]
 
 
 def _edge(e: Any, n: int) -> bool:
