@@ -235,7 +235,7 @@ def test_yolo_import_of_a_foreign_dataset_takes_image_sizes_from_the_files(
     (tmp_path / "labels").mkdir()
     (tmp_path / "labels/a.txt").write_text("1 0.5 0.5 0.2 0.4\n0 0.1 0.1 0.3 0.1 0.3 0.3\n")
     into = _draft(c)
-    code, out, err = _import(system.url, tmp_path, into, "yolo", capsys)
+    code, _, err = _import(system.url, tmp_path, into, "yolo", capsys)
     assert code == 0, err
     want = {
         "a": sorted(
@@ -276,8 +276,8 @@ def test_bad_files_are_refused_naming_the_file_line_or_entry_and_field(
     code, _, err = _import(system.url, tmp_path / "c.json", into, "coco", capsys)
     assert code == 1
     assert (
-        "c.json: images[0] (x.jpg): annotations[1] (id 8): rois[0].points[1]: point (140, 140) is outside the 100x100 source"
-        in err
+        "c.json: images[0] (x.jpg): annotations[1] (id 8): rois[0].points[1]: "
+        "point (140, 140) is outside the 100x100 source" in err
     )
     broken = dict(coco, annotations=[{"id": 9, "image_id": 1, "category_id": 5, "bbox": [1, 1, 2, 2]}])
     (tmp_path / "c.json").write_text(json.dumps(broken))
