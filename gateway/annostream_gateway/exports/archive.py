@@ -69,7 +69,11 @@ class Spool:
 
     def write(self, text: str) -> None:
         """Append text (UTF-8)."""
-        self._file.write(text.encode())
+        self.write_bytes(text.encode())
+
+    def write_bytes(self, data: bytes) -> None:
+        """Append bytes."""
+        self._file.write(data)
         self.empty = False
 
     def copy_to(self, out: IO[bytes]) -> None:

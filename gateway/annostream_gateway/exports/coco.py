@@ -7,8 +7,9 @@ order carries no meaning, and pycocotools, Datumaro and globox read the keys in 
 
 from __future__ import annotations
 
-import json
 from typing import IO, Any
+
+import orjson
 
 from .archive import Spool, ZipStream
 from .geometry import box, keypoint_box, polygon_area, visibility
@@ -16,7 +17,7 @@ from .model import Frame, Labels, Report, extension
 
 PATH = "annotations/instances_default.json"
 KEYPOINT_KEYS = ("visibility", "keypoint_names", "skeleton")
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_dumps = orjson.dumps
 
 
 class KeypointSpec:
@@ -70,57 +71,60 @@ class CocoWriter:
                 "frame_id": f.frame_id,
                 "source_id": src.id,
             }
-            self.images.write(("," if self.image_id > 1 else "") + _dumps(image))
+            self.images.write_bytes((b"," if self.image_id > 1 else b"") + _dumps(image))
             for roi in f.rois_on(src):
                 ann = self._annotation(roi)
                 if ann is not None:
                     anns.append(ann)
         if anns:
-            self.out.write((("," if self.ann_id > len(anns) else "") + _dumps(anns)[1:-1]).encode())
+            self.out.write((b"," if self.ann_id > len(anns) else b"") + _dumps(anns)[1:-1])
 
     def _annotation(self, roi: dict[str, Any]) -> dict[str, Any] | None:
         kind, labels, pts = roi["type"], roi["labels"], roi["points"]
         if not labels:
             self.report.skip(roi, "no label (a COCO annotation needs a category)")
             return None
-        ann: dict[str, Any] = {"id": 0, "image_id": self.image_id, "category_id": 0}
         if kind == "rectangle":
-            x1, y1, x2, y2 = box(pts)
-            ann.update(bbox=[x1, y1, x2 - x1, y2 - y1], area=(x2 - x1) * (y2 - y1), segmentation=[])
+            (ax, ay), (bx, by) = pts
+            x1, x2 = (ax, bx) if ax < bx else (bx, ax)
+            y1, y2 = (ay, by) if ay < by else (by, ay)
+            w, h = x2 - x1, y2 - y1
+            ann: dict[str, Any] = {"bbox": [x1, y1, w, h], "area": w * h, "segmentation": []}
         elif kind == "polygon":
             x1, y1, x2, y2 = box(pts)
             flat = [c for p in pts for c in p]
-            ann.update(bbox=[x1, y1, x2 - x1, y2 - y1], area=polygon_area(pts), segmentation=[flat])
+            ann = {"bbox": [x1, y1, x2 - x1, y2 - y1], "area": polygon_area(pts), "segmentation": [flat]}
         elif kind == "keypoints":
-            spec = self.keypoints.setdefault(labels[0], KeypointSpec(roi))
+            spec = self.keypoints.get(labels[0]) or self.keypoints.setdefault(labels[0], KeypointSpec(roi))
             if len(pts) != spec.count:
                 self.report.skip(roi, f"key point count differs from the label's first ({spec.count})")
                 return None
             vis = visibility(roi)
             x1, y1, x2, y2 = keypoint_box(roi)
-            kps = [c for (x, y), v in zip(pts, vis, strict=True) for c in (x, y, v)]
-            ann.update(
-                bbox=[x1, y1, x2 - x1, y2 - y1],
-                area=(x2 - x1) * (y2 - y1),
-                segmentation=[],
-                keypoints=kps,
-                num_keypoints=sum(1 for v in vis if v > 0),
-            )
+            ann = {
+                "bbox": [x1, y1, x2 - x1, y2 - y1],
+                "area": (x2 - x1) * (y2 - y1),
+                "segmentation": [],
+                "keypoints": [c for (x, y), v in zip(pts, vis, strict=True) for c in (x, y, v)],
+                "num_keypoints": sum(1 for v in vis if v > 0),
+            }
         else:
             self.report.skip(roi, "COCO has no ellipses")
             return None
         self.ann_id += 1
-        ann["id"] = self.ann_id
-        ann["category_id"] = self.labels.of(labels[0]) + 1
-        ann["iscrowd"] = 0
+        category = self.labels.index.get(labels[0])
+        ann["id"], ann["image_id"], ann["iscrowd"] = self.ann_id, self.image_id, 0
+        ann["category_id"] = (category if category is not None else self.labels.of(labels[0])) + 1
         if roi.get("confidence") is not None:
             ann["score"] = roi["confidence"]
         attributes: dict[str, Any] = {"roi_id": roi["roi_id"]}
         if len(labels) > 1:
             attributes["labels"] = labels
-        meta = {k: v for k, v in (roi.get("metadata") or {}).items() if k not in KEYPOINT_KEYS}
-        if meta:
-            attributes["metadata"] = meta
+        if meta := roi.get("metadata"):
+            if kind == "keypoints":
+                meta = {k: v for k, v in meta.items() if k not in KEYPOINT_KEYS}
+            if meta:
+                attributes["metadata"] = meta
         ann["attributes"] = attributes
         self.report.exported += 1
         return ann
@@ -135,6 +139,6 @@ class CocoWriter:
             if spec := self.keypoints.get(name):
                 cat.update(keypoints=spec.names, skeleton=spec.skeleton)
             categories.append(cat)
-        self.out.write(('],"categories":' + _dumps(categories) + "}").encode())
+        self.out.write(b'],"categories":' + _dumps(categories) + b"}")
         self.out.close()
         self.report.images = self.image_id

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from .model import Frame, Report
+import orjson
 
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+from .model import Frame, Report
 
 
 def _source(s: dict[str, Any]) -> dict[str, Any]:
@@ -36,4 +35,4 @@ def line(f: Frame, report: Report) -> bytes:
         "rois": f.rois,
         "frame_labels": f.frame_labels,
     }
-    return _dumps(frame).encode() + b"\n"
+    return orjson.dumps(frame, option=orjson.OPT_APPEND_NEWLINE)

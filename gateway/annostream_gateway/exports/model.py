@@ -7,7 +7,9 @@ import posixpath
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlparse
+from urllib.parse import quote
+
+import orjson
 
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 
@@ -36,7 +38,7 @@ class Frame:
     @classmethod
     def parse(cls, frame_id: str, base_json: str, annotations_json: str) -> Frame:
         """From ExportFrames' JSON documents; the metadata is the annotated one when set, else the imported."""
-        base, state = json.loads(base_json), json.loads(annotations_json)
+        base, state = orjson.loads(base_json), orjson.loads(annotations_json)
         sources = [
             Source(s.get("id", ""), s.get("uri", ""), int(s.get("width", 0)), int(s.get("height", 0)))
             for s in base.get("sources", [])
@@ -60,12 +62,15 @@ class Frame:
 
     def rois_on(self, source: Source) -> list[dict[str, Any]]:
         """The ROIs drawn on `source`."""
+        if len(self.sources) == 1:  # the common case: every ROI is on the only source
+            return [r for r in self.rois if not r.get("source_id") or r["source_id"] == source.id]
         return [r for r in self.rois if self.source_of(r) is source]
 
 
 def extension(uri: str) -> str:
-    """The image file extension of a URI (.jpg when it has no known one)."""
-    ext = posixpath.splitext(urlparse(uri).path)[1].lower()
+    """The image file extension of a URI's path (.jpg when it has no known one)."""
+    path = uri.split("?", 1)[0].split("#", 1)[0]
+    ext = posixpath.splitext(path.rsplit("/", 1)[-1])[1].lower()
     return ext if ext in IMAGE_EXTENSIONS else ".jpg"
 
 
