@@ -180,7 +180,8 @@ def main(a: ImportArgs) -> int:
         gateway.close()
     bar.close()
     verb = "validated" if a.validate_only else "imported"
-    print(f"{verb} {o.lines:,} frame(s): {o.imported:,} new, {o.skipped:,} already there, in {o.seconds:.1f}s")
+    unit = "line(s)" if a.format == "jsonl" else "frame(s)"
+    print(f"{verb} {o.lines:,} {unit}: {o.imported:,} new frame(s), {o.skipped:,} already there, in {o.seconds:.1f}s")
     for reason, n in sorted(skipped.counts.items()):
         print(f"  not imported: {n:,} x {reason}")
     return 0

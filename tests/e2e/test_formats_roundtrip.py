@@ -88,10 +88,10 @@ def _round_trip(
     into = _draft(c)
     code, out, err = _import(system.url, path, into, "yolo" if fmt.startswith("yolo") else fmt, capsys)
     assert code == 0, err
-    assert f"{len(frames)} new" in out
+    assert f"{len(frames)} new frame(s)" in out
     wait_frames(c, into, frames, rois=False)
     again = _import(system.url, path, into, "yolo" if fmt.startswith("yolo") else fmt, capsys)
-    assert again[0] == 0 and f"0 new, {len(frames)} already there" in again[1]
+    assert again[0] == 0 and f"0 new frame(s), {len(frames)} already there" in again[1]
     return into
 
 

@@ -7,6 +7,7 @@ body ends with an {"error": ...} line).
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Protocol
@@ -28,6 +29,7 @@ from .yolo import TASKS, YoloWriter
 
 FORMATS = ("coco", "voc", "yolo", "yolo-segment", "yolo-pose", "jsonl")
 REPORT = "export_report.json"
+YIELD_EVERY = 100  # frames (≈ 12 ms of writing) between turns of the event loop
 log = get_logger(__name__)
 Pages = AsyncIterator[ann.ExportFramesResponse]
 
@@ -85,8 +87,10 @@ async def zip_body(fmt: str, pages: Pages) -> AsyncIterator[bytes]:
     z, report = ZipStream(), Report(fmt)
     w = writer(fmt, z, report)
     async for page in pages:
-        for f in _frames(page, report):
+        for i, f in enumerate(_frames(page, report), start=1):
             w.frame(f)
+            if i % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # other requests of the gateway go on between slices of a page
         if chunk := z.take():
             yield chunk
     w.close(z)
