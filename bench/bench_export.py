@@ -31,6 +31,7 @@ from .harness import BenchContext, CpuMeter, Result, Timer
 FRAMES = int(os.environ.get("ANNOSTREAM_BENCH_EXPORT_FRAMES", "100000"))
 ROIS_PER_FRAME = 15  # 10 rectangles, 4 polygons of 6 points, 1 key-point ROI of 5 points
 LABELS = [f"class{i}" for i in range(20)]
+SEED_CHUNK = 50_000
 HEADERS = {"X-Annostream-User": "bench", "X-Annostream-Team": "bench"}
 
 
@@ -54,10 +55,10 @@ def _roi(rng: random.Random, i: int) -> dict[str, Any]:
     }
 
 
-def _rows(version_id: str) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, int, str]]]:
-    rng = random.Random(7)
+def _rows(version_id: str, start: int, stop: int) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, int, str]]]:
+    rng = random.Random(start)
     base, proj = [], []
-    for i in range(FRAMES):
+    for i in range(start, stop):
         fid = f"f{i:07d}"
         frame = t.Frame(
             frame_id=fid, sources=[t.Source(id="cam", uri=f"s3://bench/{fid}.jpg", width=1920, height=1080)]
@@ -78,17 +79,18 @@ async def _seed(stack: LocalStack, dsn: str) -> str:
             if (await c.get(f"/api/v1/versions/{v['version_id']}/frames/f0000000")).status_code == 200:
                 break
             await asyncio.sleep(0.05)
-    base, proj = _rows(v["version_id"])
     conn = await asyncpg.connect(dsn)
     try:
         await conn.execute("DELETE FROM annotation.base_frames WHERE version_id = $1", v["version_id"])
-        await conn.copy_records_to_table("base_frames", schema_name="annotation", records=base)
-        await conn.copy_records_to_table(
-            "frame_projections",
-            schema_name="annotation",
-            records=proj,
-            columns=["version_id", "frame_id", "stream_version", "doc"],
-        )
+        for start in range(0, FRAMES, SEED_CHUNK):  # in chunks: a 1M-frame seed would not fit the client's memory
+            base, proj = _rows(v["version_id"], start, min(FRAMES, start + SEED_CHUNK))
+            await conn.copy_records_to_table("base_frames", schema_name="annotation", records=base)
+            await conn.copy_records_to_table(
+                "frame_projections",
+                schema_name="annotation",
+                records=proj,
+                columns=["version_id", "frame_id", "stream_version", "doc"],
+            )
         await conn.execute("ANALYZE annotation.base_frames; ANALYZE annotation.frame_projections")
     finally:
         await conn.close()
