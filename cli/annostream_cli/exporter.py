@@ -46,6 +46,7 @@ class Progress:
         self.last = 0.0
 
     def update(self, done: int, frames: int | None, final: bool = False) -> None:
+        """Redraw (at most 5 times a second on a terminal, every 2 s otherwise, and at the end)."""
         now = time.monotonic()
         if not final and now - self.last < (0.2 if self.tty else 2.0):
             return

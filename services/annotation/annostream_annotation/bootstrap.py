@@ -18,12 +18,21 @@ from .service_layer.consumers import datasets_batch_handler, datasets_handler
 SCHEMA = "annotation"
 
 
+_listers: list[FrameLister] = []
+
+
 def _register(server: aio.Server, res: Resources) -> None:
     settings = res.settings if isinstance(res.settings, AnnotationSettings) else AnnotationSettings()
     lister = FrameLister(settings.iterator_addr)  # exports of a task's plan or a filter ask the iterator
+    _listers.append(lister)
     annotation_service_pb2_grpc.add_AnnotationServiceServicer_to_server(
         AnnotationServicer(res.pool, res.notify_channel, VersionAccess(res.pool), lister), server
     )
+
+
+async def _on_stop() -> None:
+    while _listers:
+        await _listers.pop().close()
 
 
 def _consumers(res: Resources) -> list[ConsumerSpec]:
@@ -48,4 +57,5 @@ def definition() -> ServiceDefinition:
         produces=ANNOTATION,
         consumes=[DATASETS],
         consumers=_consumers,
+        on_stop=_on_stop,
     )
