@@ -93,7 +93,10 @@ def download(gateway: Gateway, a: ExportArgs, progress: Progress | None = None) 
     if progress:
         progress.update(done, frames if a.format == "jsonl" else None, final=True)
     if a.format == "jsonl":
-        return _finish_jsonl(part, out / "frames.jsonl")
+        try:
+            return _finish_jsonl(part, out / "frames.jsonl")
+        finally:
+            part.unlink(missing_ok=True)
     try:
         with zipfile.ZipFile(part) as z:
             z.extractall(out)

@@ -301,6 +301,21 @@ def test_bad_files_are_refused_naming_the_file_line_or_entry_and_field(
         "Annotations/b.xml: object[0].bndbox.xmax: must be a number, got 'oops'"
         in _import(system.url, voc.parent, into, "voc", capsys)[2]
     )
+    refused = cli(
+        [
+            "export",
+            "--url",
+            system.url,
+            "--version",
+            "ver_nope",
+            "--format",
+            "coco",
+            "--out",
+            str(tmp_path / "o"),
+            *USER,
+        ]
+    )
+    assert refused == 1 and "NOT_FOUND" in capsys.readouterr().err and not list((tmp_path / "o").iterdir())
     ok = dict(coco, annotations=coco["annotations"][:1])
     (tmp_path / "c.json").write_text(json.dumps(ok))
     code, out, _ = _import(system.url, tmp_path / "c.json", into, "coco", capsys)
