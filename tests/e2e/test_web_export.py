@@ -15,7 +15,7 @@ from pycocotools.coco import COCO
 
 from annostream_cli.stack import LocalStack
 
-from .web_browser import new_page, ok, published_dataset
+from .web_browser import new_page, ok, published_dataset, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -51,6 +51,7 @@ def test_export_on_a_task_card_downloads_its_frames_as_coco_and_info_exports_the
     card.locator(".menu-export").click()
     expect(page.locator("#export-dialog")).to_be_visible()
     page.select_option("#export-format", "coco")
+    screenshot(page, "export.png")
     with page.expect_download() as dl:
         page.click("#export-download")
     assert dl.value.suggested_filename == f"{task['task_id']}-coco.zip"
