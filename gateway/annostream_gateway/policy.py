@@ -76,6 +76,8 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", F + "/revert"): _svc(AN, "RevertFrame"),
     ("POST", F + "/undo"): _svc(AN, "UndoSave"),
     ("POST", F + "/redo"): _svc(AN, "RedoSave"),
+    ("GET", V + "/export"): _svc(AN, "ExportFrames"),
+    ("GET", T + "/export"): _svc(AN, "ExportFrames"),  # after GetTask (READ on the task)
     ("GET", "/api/v1/media"): _svc(AN, "GetFrame"),  # a source of a frame the caller may read
     ("WEBSOCKET", "/api/v1/live/versions/{version_id}/frames/{frame_id}"): _svc(DS, "GetVersion"),
 }

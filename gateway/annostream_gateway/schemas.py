@@ -110,7 +110,7 @@ class FrameBody(Strict):
     sources: list[SourceBody] = Field(min_length=1)
     metadata: Metadata = Field(default_factory=dict)
     # Initial annotations: the annotation service turns them into events (history starts at import).
-    rois: list[RoiBody] = Field(default_factory=list, max_length=MAX_ROIS_PER_FRAME)
+    rois: list[ImportRoiBody] = Field(default_factory=list, max_length=MAX_ROIS_PER_FRAME)
     frame_labels: FrameLabels = Field(default_factory=list)
 
 
@@ -147,6 +147,10 @@ class RoiBody(Strict):
     confidence: float | None = None
     source_id: Id = ""
     metadata: Metadata = Field(default_factory=dict)
+
+
+class ImportRoiBody(RoiBody):
+    locked: bool = Field(default=False, description="Imported locked (what JSON-lines exports carry).")
 
 
 class CreateRoiBody(Strict):

@@ -98,6 +98,8 @@ GRPC_METHODS: dict[str, Rule] = {
     _IT + "ValidateSelection": Rule(None, Target.NONE),
     _IT + "GetProgress": Rule(R, Target.TASK),
     _IT + "ListProgress": Rule(R, Target.TASK),  # tasks the caller cannot read are left out
+    _IT + "ListPlanFrames": Rule(R, Target.TASK),
+    _IT + "SelectFrames": Rule(None, Target.SERVICE),  # the annotation service checks READ on the version first
     _AN + "SaveFrame": Rule(A, Target.VERSION),
     _AN + "SaveFrames": Rule(A, Target.VERSION),
     _AN + "GetFrame": Rule(R, Target.VERSION),
@@ -110,6 +112,7 @@ GRPC_METHODS: dict[str, Rule] = {
     _AN + "SealVersion": Rule(None, Target.SERVICE),  # datasets, inside PublishVersion
     _AN + "GetPublishedPosition": Rule(None, Target.SERVICE),  # tasks, inside CreateTask
     _IT + "SetTaskStatus": Rule(None, Target.SERVICE),  # tasks, inside Complete/Reopen/DeleteTask
+    _AN + "ExportFrames": Rule(R, Target.VERSION),  # with a task: READ on the task too (checked by the iterator)
     "/grpc.health.v1.Health/Check": Rule(None, Target.PUBLIC),
     "/grpc.health.v1.Health/Watch": Rule(None, Target.PUBLIC),
     "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo": Rule(None, Target.PUBLIC),

@@ -170,6 +170,8 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", F + "/revert"): Case(_revert),
     ("POST", F + "/undo"): Case(_simple("POST", F + "/undo", lambda _w: {})),
     ("POST", F + "/redo"): Case(_simple("POST", F + "/redo", lambda _w: {})),
+    ("GET", V + "/export"): Case(_get(V + "/export", format="jsonl")),
+    ("GET", T + "/export"): Case(_get(T + "/export", format="coco")),
     ("GET", "/api/v1/media"): Case(_media),
     ("WEBSOCKET", "/api/v1/live/versions/{version_id}/frames/{frame_id}"): Case(lambda w, _c, _f: websocket_call(w)),
 }

@@ -214,6 +214,13 @@ CASES: dict[str, Case] = {
         lambda w, _c, _f: an.SealVersionRequest(version_id=w.ids["child"], dataset_id=w.ids["dataset"])
     ),
     AN + "GetPublishedPosition": Case(lambda _w, _c, _f: an.GetPublishedPositionRequest()),
+    AN + "ExportFrames": Case(lambda w, _c, _f: an.ExportFramesRequest(version_id=w.ids["child"], page_size=2)),
+    IT + "ListPlanFrames": Case(lambda w, _c, _f: it.ListPlanFramesRequest(task_id=w.ids["task"], page_size=2)),
+    IT + "SelectFrames": Case(
+        lambda w, _c, _f: it.SelectFramesRequest(
+            version_id=w.ids["child"], selection=flt.FrameSelection(mode=flt.FILTER_MODE_ALL)
+        )
+    ),
     IT + "SetTaskStatus": Case(
         lambda w, _c, _f: it.SetTaskStatusRequest(task_id=w.ids["task"], status=it.TASK_GATE_COMPLETED, revision=1)
     ),

@@ -12,7 +12,7 @@ from annostream_kernel.authz import bind_principal
 from annostream_kernel.context import bind_request
 from annostream_kernel.limits import MAX_ID_LENGTH
 
-from ..auth import MAX_USER_LENGTH, dev_caller, proxy_caller
+from ..auth import DEV_ROLES, MAX_TEAM_LENGTH, MAX_USER_LENGTH, dev_caller, proxy_caller
 from ..clients import Clients
 from ..config import GatewaySettings
 from ..edge import MAX_GROUPS_LENGTH
@@ -23,8 +23,10 @@ PROXY_ONLY = "Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignor
 # Documented, not enforced here: the edge (edge.py) and auth.py answer 400 naming the header.
 ASCII = {"pattern": "^[ -~]*$", "maxLength": MAX_ID_LENGTH}  # printable ASCII, as gRPC metadata carries it
 USER = {"pattern": "^ *[!-~][ -~]*$", "maxLength": MAX_USER_LENGTH}
-ROLE = {"pattern": "^ *([Mm][Ee][Mm][Bb][Ee][Rr]|[Aa][Dd][Mm][Ii][Nn])? *$"}  # member or admin, any case; empty: member
+# annotator, reviewer, admin (or member: annotator), any case; empty: annotator
+ROLE = {"pattern": "^ *(" + "|".join("".join(f"[{c.upper()}{c}]" for c in r) for r in DEV_ROLES if r) + ")? *$"}
 GROUPS = {**ASCII, "maxLength": MAX_GROUPS_LENGTH}
+TEAM = {**ASCII, "maxLength": MAX_TEAM_LENGTH}
 
 
 async def identity(
@@ -34,7 +36,7 @@ async def identity(
         str | None,
         Header(
             description="Team (default: default); behind a proxy, one of X-Auth-Request-Groups.",
-            json_schema_extra=ASCII,
+            json_schema_extra=TEAM,
         ),
     ] = None,
     x_correlation_id: Annotated[str | None, Header(json_schema_extra=ASCII)] = None,

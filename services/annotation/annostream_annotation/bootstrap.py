@@ -9,6 +9,8 @@ from annostream_kernel.runtime import Resources, ServiceDefinition
 from annostream_kernel.streams import ANNOTATION, DATASETS
 from annostream_protos.annotation.v1 import annotation_service_pb2, annotation_service_pb2_grpc
 
+from .adapters.iterator_client import FrameLister
+from .config import AnnotationSettings
 from .entrypoints.grpc_api import SAVE_FRAMES, AnnotationServicer
 from .service_layer.access import VersionAccess
 from .service_layer.consumers import datasets_batch_handler, datasets_handler
@@ -17,10 +19,21 @@ SCHEMA = "annotation"
 NAME = "annotation"  # also the relay checkpoint's name (GetPublishedPosition reads it)
 
 
+_listers: list[FrameLister] = []
+
+
 def _register(server: aio.Server, res: Resources) -> None:
+    settings = res.settings if isinstance(res.settings, AnnotationSettings) else AnnotationSettings()
+    lister = FrameLister(settings.iterator_addr)  # exports of a task's plan or a filter ask the iterator
+    _listers.append(lister)
     annotation_service_pb2_grpc.add_AnnotationServiceServicer_to_server(
-        AnnotationServicer(res.pool, res.notify_channel, res.js, NAME, VersionAccess(res.pool)), server
+        AnnotationServicer(res.pool, res.notify_channel, res.js, NAME, VersionAccess(res.pool), lister), server
     )
+
+
+async def _on_stop() -> None:
+    while _listers:
+        await _listers.pop().close()
 
 
 def _consumers(res: Resources) -> list[ConsumerSpec]:
@@ -46,4 +59,5 @@ def definition() -> ServiceDefinition:
         consumes=[DATASETS],
         consumers=_consumers,
         in_stream_refusals=[SAVE_FRAMES],
+        on_stop=_on_stop,
     )

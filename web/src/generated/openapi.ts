@@ -612,6 +612,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/versions/{version_id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Version
+         * @description Download a version's frames with their annotations (streamed: memory stays bounded for any size).
+         *     The zip's export_report.json counts the ROIs the format could not hold (docs/formats.md).
+         */
+        get: operations["export_version_api_v1_versions__version_id__export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{task_id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Task
+         * @description Download the frames of a task's plan (its filters and limit) from the version it annotates.
+         */
+        get: operations["export_task_api_v1_tasks__task_id__export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1689,9 +1730,52 @@ export interface components {
                 [key: string]: unknown;
             };
             /** Rois */
-            rois?: components["schemas"]["RoiBody"][];
+            rois?: components["schemas"]["ImportRoiBody"][];
             /** Frame Labels */
             frame_labels?: string[];
+        };
+        /** ImportRoiBody */
+        ImportRoiBody: {
+            /**
+             * Roi Id
+             * @default
+             */
+            roi_id?: string;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "rectangle" | "ellipse" | "polygon" | "keypoints";
+            /** Points */
+            points: [
+                number,
+                number
+            ][];
+            /** Labels */
+            labels?: string[];
+            /**
+             * Confidence
+             * @default null
+             */
+            confidence?: number | null;
+            /**
+             * Source Id
+             * @default
+             */
+            source_id?: string;
+            /**
+             * Metadata
+             * @description JSON object, at most 16 levels and 65536 bytes
+             */
+            metadata?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Locked
+             * @description Imported locked (what JSON-lines exports carry).
+             * @default false
+             */
+            locked?: boolean;
         };
         /** MaskBody */
         MaskBody: {
@@ -5196,6 +5280,196 @@ export interface operations {
             };
             /** @description Conflict: already exists, a concurrent same-ROI edit (details name it), or the object's state forbids it. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request does not match its schema (missing or unknown field, wrong type, out of range); `field` names the first, details.errors lists them all. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service behind the gateway cannot answer right now; nothing was changed unless the message says so. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export_version_api_v1_versions__version_id__export_get: {
+        parameters: {
+            query: {
+                /** @description coco, voc, yolo (detect), yolo-segment, yolo-pose: a zip; jsonl: one frame per line (ndjson) */
+                format: "coco" | "voc" | "yolo" | "yolo-segment" | "yolo-pose" | "jsonl";
+                /** @description frame query, e.g. meta.city:bremen */
+                filter?: string;
+                /** @description source query, e.g. source.id:front */
+                source_filter?: string;
+                /** @description frames with a ROI matching this label expression */
+                labels?: string;
+            };
+            header?: {
+                /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
+                "x-annostream-user"?: string | null;
+                /** @description Team (default: default); behind a proxy, one of X-Auth-Request-Groups. */
+                "x-annostream-team"?: string | null;
+                "x-correlation-id"?: string | null;
+                /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
+                "x-annostream-role"?: string | null;
+                /** @description Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode. */
+                "x-auth-request-user"?: string | null;
+                /** @description Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode. */
+                "x-auth-request-groups"?: string | null;
+            };
+            path: {
+                version_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export, streamed: a zip (COCO, VOC, YOLO; export_report.json last) for a zip format, JSON lines (one frame per line, as the import takes them) for jsonl. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": string;
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description Bad input: a field's value is refused (text with NUL or a lone surrogate, a number out of range, a rule of the domain); `field` names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No identity: behind the authenticating proxy (ANNOSTREAM_DEV_AUTH=false) X-Auth-Request-User is missing. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller may not do this (not the owner or an admin; not in the team's group behind the proxy). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A referenced object does not exist (or is not yet known to this service: retry shortly). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request does not match its schema (missing or unknown field, wrong type, out of range); `field` names the first, details.errors lists them all. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service behind the gateway cannot answer right now; nothing was changed unless the message says so. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export_task_api_v1_tasks__task_id__export_get: {
+        parameters: {
+            query: {
+                /** @description coco, voc, yolo (detect), yolo-segment, yolo-pose: a zip; jsonl: one frame per line (ndjson) */
+                format: "coco" | "voc" | "yolo" | "yolo-segment" | "yolo-pose" | "jsonl";
+            };
+            header?: {
+                /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
+                "x-annostream-user"?: string | null;
+                /** @description Team (default: default); behind a proxy, one of X-Auth-Request-Groups. */
+                "x-annostream-team"?: string | null;
+                "x-correlation-id"?: string | null;
+                /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
+                "x-annostream-role"?: string | null;
+                /** @description Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode. */
+                "x-auth-request-user"?: string | null;
+                /** @description Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode. */
+                "x-auth-request-groups"?: string | null;
+            };
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export, streamed: a zip (COCO, VOC, YOLO; export_report.json last) for a zip format, JSON lines (one frame per line, as the import takes them) for jsonl. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": string;
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description Bad input: a field's value is refused (text with NUL or a lone surrogate, a number out of range, a rule of the domain); `field` names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No identity: behind the authenticating proxy (ANNOSTREAM_DEV_AUTH=false) X-Auth-Request-User is missing. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller may not do this (not the owner or an admin; not in the team's group behind the proxy). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A referenced object does not exist (or is not yet known to this service: retry shortly). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -12,6 +12,7 @@ import {
   type TaskListItem,
 } from "../api";
 import { go } from "../main";
+import { ExportModal } from "./ExportModal";
 import { NewTaskModal } from "./NewTaskModal";
 import { TaskInfoModal } from "./TaskInfoModal";
 
@@ -55,6 +56,7 @@ function TaskCard(p: {
   const { task } = p;
   const [menu, setMenu] = useState(false);
   const [confirm, setConfirm] = useState(false);
+  const [exporting, setExporting] = useState(false);
   const [error, setError] = useState("");
   // progress comes with the task list (one iterator call per page), never one request per card
   const progress = task.progress?.known ? task.progress : undefined;
@@ -89,6 +91,7 @@ function TaskCard(p: {
         <div className="menu" onClick={(e) => e.stopPropagation()}>
           <button className="menu-annotate" onClick={open}>Annotate</button>
           <button className="menu-info" onClick={act(async () => p.onInfo(await api.getTask(task.task_id)), false)}>Info</button>
+          <button className="menu-export" onClick={() => (setMenu(false), setExporting(true))}>Export</button>
           {task.status === "active" ? (
             <button className="menu-complete" onClick={act(() => api.completeTask(task.task_id))}>Complete</button>
           ) : (
@@ -116,6 +119,7 @@ function TaskCard(p: {
         <span className="task-updated" title={task.updated_at ?? ""}>{ago(task.updated_at ?? task.created_at)}</span>
       </div>
       {error && <div className="field-error task-error">{error}</div>}
+      {exporting && <ExportModal target={{ kind: "task", id: task.task_id, title: task.name }} onClose={() => setExporting(false)} />}
       {confirm && (
         <div className="backdrop" onClick={(e) => e.stopPropagation()}>
           <div className="modal" id="confirm-delete" role="dialog">

@@ -20,8 +20,10 @@ from annostream_protos.annotation.v1 import annotation_service_pb2_grpc as api_g
 from annostream_protos.types.v1 import frames_pb2 as t
 
 from ..adapters import messages
+from ..adapters.iterator_client import FrameLister
 from ..service_layer import history, sizes, versions
 from ..service_layer.access import VersionAccess
+from ..service_layer.export import ExportScope, export_pages, page_size
 from ..service_layer.save import SaveFrame, request_hash, save_frame
 from ..service_layer.session import FrameSession
 
@@ -48,10 +50,17 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
     """annostream.annotation.v1.AnnotationService."""
 
     def __init__(
-        self, pool: asyncpg.Pool, notify_channel: str, js: JetStreamContext, producer: str, access: VersionAccess
+        self,
+        pool: asyncpg.Pool,
+        notify_channel: str,
+        js: JetStreamContext,
+        producer: str,
+        access: VersionAccess,
+        lister: FrameLister | None = None,
     ) -> None:
         self._pool, self._channel, self._js, self._producer = pool, notify_channel, js, producer
         self._access = access
+        self._lister = lister
 
     async def SaveFrame(self, request: api.SaveFrameRequest, context: Any) -> api.SaveFrameResponse:
         await self._access.check(Permission.ANNOTATE, request.frame.version_id)
@@ -168,3 +177,22 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
         return api.RedoSaveResponse(
             frame=done.frame, event_ids=done.event_ids, version=done.version, frame_omitted=done.frame_omitted
         )
+
+    async def ExportFrames(
+        self, request: api.ExportFramesRequest, context: Any
+    ) -> AsyncIterator[api.ExportFramesResponse]:
+        if not request.version_id:
+            raise InvalidArgument("is required", field="version_id")
+        check_text(request.version_id, "version_id", max_length=MAX_ID_LENGTH)
+        await self._access.check(Permission.READ, request.version_id, field="version_id")
+        scope = ExportScope(
+            request.version_id,
+            page_size(request.page_size),
+            _task(request.task_id),
+            request.selection if request.HasField("selection") else None,
+        )
+        dataset_id = await self._pool.fetchval(
+            "SELECT dataset_id FROM versions WHERE version_id = $1", scope.version_id
+        )
+        async for frames in export_pages(self._pool, scope, self._lister):
+            yield api.ExportFramesResponse(frames=frames, dataset_id=dataset_id or "")
