@@ -27,7 +27,7 @@ def sample_frames(n_plain: int = 3) -> list[dict[str, Any]]:
         {
             "id": "f-shapes",
             "sources": [src("file:///data/f-shapes.png")],
-            "metadata": {"city": "bremen", "speed": 30},
+            "metadata": {"city": "bremen", "speed": 30, "frame_no": 2**53 + 1},  # integers stay exact (JSON text)
             "frame_labels": ["day"],
             "rois": [
                 {"roi_id": "r1", "type": "rectangle", "points": [[10, 20], [110, 70]], "labels": ["car", "red"]},
