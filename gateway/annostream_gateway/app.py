@@ -14,7 +14,7 @@ from annostream_kernel.runtime import run_async
 from . import errors
 from .clients import Clients
 from .config import GatewaySettings
-from .routes import datasets, frames, health, iterator, live, me, media, tasks, web
+from .routes import datasets, frames, health, iterator, live, me, media, tasks, web, webhooks
 from .routes.deps import identity
 
 log = get_logger(__name__)
@@ -41,6 +41,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     errors.install(app)
     for r in (health.router, me.router, datasets.router, tasks.router, iterator.router, frames.router, media.router):
         app.include_router(r)
+    app.include_router(webhooks.router)
     app.include_router(live.router, dependencies=[Depends(identity)])  # proxy mode: 401 on the upgrade request
     app.include_router(web.router)  # last: its SPA fallback answers only paths nothing else does
     return app
