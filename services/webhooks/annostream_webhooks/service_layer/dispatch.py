@@ -21,6 +21,7 @@ from ..domain.delivery import Attempt, DeliveryState, RetryPolicy
 
 log = get_logger(__name__)
 HOUSEKEEPING_SECONDS = 60.0
+MIN_WAIT_SECONDS = 0.01  # a due delivery another replica is claiming right now is not worth a busy loop
 
 
 class Poster(Protocol):
@@ -37,7 +38,7 @@ class DispatchSettings:
 
     concurrency: int = 64
     lease_seconds: float = 40.0
-    poll_seconds: float = 1.0
+    poll_seconds: float = 5.0
     retention_days: float = 14.0
 
 
@@ -112,8 +113,11 @@ class Dispatcher:
                     housekeeping = time.monotonic() + HOUSEKEEPING_SECONDS
                     if gone := await self._store.forget(self._s.retention_days):
                         log.info("webhook_deliveries_forgotten", count=gone)
+                wait = self._s.poll_seconds
+                if free > 0 and (due := await self._store.next_due()) is not None:
+                    wait = min(wait, max(MIN_WAIT_SECONDS, due))  # a retry's backoff ends: claim it then
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._s.poll_seconds)
+                    await asyncio.wait_for(self._wake.wait(), wait)
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:  # database outage: retry
                 log.warning("webhook_dispatch_error", error=repr(exc))
                 await asyncio.sleep(self._s.poll_seconds)
