@@ -110,6 +110,7 @@ class EventConsumer:
     async def _lead(self) -> None:
         spec = self._spec
         lock_conn = await self._pool.acquire()
+        sub: JetStreamContext.PullSubscription | None = None
         try:
             key = advisory_key(f"consumer:{self._schema}:{spec.durable}")
             while not await lock_conn.fetchval("SELECT pg_try_advisory_lock($1)", key):  # noqa: ASYNC110 - polls a DB lock
@@ -127,6 +128,12 @@ class EventConsumer:
                     # at the cost of `linger` more latency for the read model.
                     await asyncio.sleep(self._linger)
         finally:
+            if sub is not None:
+                # A fetch cancelled mid-flight leaves its late reply in the subscription's queue, where nobody takes
+                # it: NATS drain would wait for it until its timeout. The durable consumer itself stays.
+                with contextlib.suppress(Exception):
+                    async with asyncio.timeout(2):
+                        await sub.unsubscribe()
             try:
                 async with asyncio.timeout(5):
                     await lock_conn.execute("SELECT pg_advisory_unlock_all()")

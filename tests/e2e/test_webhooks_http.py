@@ -14,7 +14,7 @@ import pytest
 
 from annostream_cli.stack import LocalStack
 
-from .webhook_receiver import Received, Receiver, verify
+from ..webhook_receiver import Received, Receiver, verify
 
 pytestmark = pytest.mark.e2e
 SECRET = "test-secret-0123456789abcdef"

@@ -123,10 +123,11 @@ class DispatchStore:
 
     async def next_due(self) -> float | None:
         """Seconds until the earliest ready delivery is due (0 when one is due now), None when none waits."""
-        return await self._pool.fetchval(
-            "SELECT greatest(0, extract(epoch FROM min(d.next_attempt_at) - now()))::float8 FROM deliveries d"
+        due = await self._pool.fetchval(
+            "SELECT extract(epoch FROM min(d.next_attempt_at) - now())::float8 FROM deliveries d"
             " JOIN webhooks w ON w.webhook_id = d.webhook_id AND w.enabled WHERE d.ready AND d.state = 'pending'"
         )
+        return None if due is None else max(0.0, float(due))
 
     async def release(self, claims: list[Claim]) -> None:
         """Give back claims a stopping process did not finish (due again now, the attempt not counted)."""
