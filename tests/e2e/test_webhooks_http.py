@@ -190,6 +190,10 @@ def test_a_receiver_that_is_down_for_a_while_gets_every_event_at_least_once_when
     for frame in ("f2", "f3"):
         versions = [e["streamversion"] for e in events if e["subject"] == f"frame:{version_id}:{frame}"]
         assert versions == list(range(1, 5)), (frame, versions)
+    deadline = time.monotonic() + 10
+    while _deliveries(team_a, hook["webhook_id"], "pending"):  # received; the service records it right after
+        assert time.monotonic() < deadline, _deliveries(team_a, hook["webhook_id"], "pending")
+        time.sleep(0.05)
     retried = [d for d in _deliveries(team_a, hook["webhook_id"]) if d["attempts"] > 1]
     assert retried and all(d["state"] == "delivered" for d in retried)
     assert all("ConnectError" in d["last_error"] or d["last_error"] == "" for d in retried)

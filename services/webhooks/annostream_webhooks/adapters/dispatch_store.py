@@ -10,21 +10,32 @@ import asyncpg
 from ..domain.delivery import DeliveryState
 from .postgres import lock_queues, promote
 
-# Claim: only ready deliveries (the head of their queue) of enabled webhooks, due now; SKIP LOCKED lets several
-# dispatchers claim side by side. The claim pushes next_attempt_at past the attempt's timeout (the lease): if the
-# process dies mid-attempt, the delivery is due again then. `attempts` doubles as the claim's token.
+# Claim runs: the ready deliveries (each the head of its queue) of enabled webhooks that are due now, each with up to
+# $3 - 1 deliveries queued behind it (never attempted, so not ready; no one else can claim them while their head is
+# claimed). A run is sent in order by one task. SKIP LOCKED lets several dispatchers claim side by side. The claim
+# pushes next_attempt_at past the attempt's timeout (the lease): if the process dies mid-run, the head is due again
+# then. `attempts` doubles as the claim's token.
 CLAIM_SQL = """
-WITH due AS (
-    SELECT d.delivery_id FROM deliveries d JOIN webhooks w ON w.webhook_id = d.webhook_id AND w.enabled
+WITH heads AS (
+    SELECT d.delivery_id, d.webhook_id, d.stream_id, d.seq
+    FROM deliveries d JOIN webhooks w ON w.webhook_id = d.webhook_id AND w.enabled
     WHERE d.ready AND d.state = 'pending' AND d.next_attempt_at <= now()
     ORDER BY d.next_attempt_at LIMIT $1
     FOR UPDATE OF d SKIP LOCKED
+), runs AS (
+    SELECT h.delivery_id AS head, f.delivery_id, f.seq FROM heads h CROSS JOIN LATERAL (
+        SELECT f.delivery_id, f.seq FROM deliveries f
+        WHERE f.webhook_id = h.webhook_id AND f.stream_id = h.stream_id AND f.state = 'pending' AND f.seq >= h.seq
+          AND (f.delivery_id = h.delivery_id OR (NOT f.ready AND f.next_attempt_at <= now()))
+        ORDER BY f.seq LIMIT $3
+    ) f
 )
 UPDATE deliveries d
 SET attempts = d.attempts + 1, last_attempt_at = now(), next_attempt_at = now() + $2 * interval '1 second'
-FROM due, webhooks w, payloads p
-WHERE d.delivery_id = due.delivery_id AND w.webhook_id = d.webhook_id AND p.event_id = d.event_id
-RETURNING d.delivery_id, d.webhook_id, d.event_id, d.stream_id, d.attempts, w.url, w.secret, p.body
+FROM runs, webhooks w, payloads p
+WHERE d.delivery_id = runs.delivery_id AND w.webhook_id = d.webhook_id AND p.event_id = d.event_id
+RETURNING runs.head, runs.seq, d.delivery_id, d.webhook_id, d.event_id, d.stream_id, d.attempts, w.url, w.secret,
+    p.body
 """
 
 # Record outcomes of claims still held (same attempts count, still pending): the rest were re-claimed after their
@@ -53,8 +64,9 @@ WHERE d.delivery_id = u.id AND d.attempts = u.attempt AND d.state = 'pending'
 
 @dataclass(frozen=True)
 class Claim:
-    """A delivery claimed for one attempt, with what sending it needs."""
+    """A delivery claimed for one attempt, with what sending it needs and the head of its run."""
 
+    head: str
     delivery_id: str
     webhook_id: str
     event_id: str
@@ -82,12 +94,15 @@ class DispatchStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
-    async def claim(self, limit: int, lease_seconds: float) -> list[Claim]:
-        """Up to `limit` due deliveries, each leased for `lease_seconds`."""
+    async def claim(self, limit: int, lease_seconds: float, run_length: int) -> list[list[Claim]]:
+        """Up to `limit` runs of due deliveries (each at most `run_length` long, in queue order), leased for
+        `lease_seconds`."""
         async with self._pool.acquire() as conn, conn.transaction():
-            rows = await conn.fetch(CLAIM_SQL, limit, lease_seconds)
-        return [
-            Claim(
+            rows = await conn.fetch(CLAIM_SQL, limit, lease_seconds, run_length)
+        runs: dict[str, list[tuple[int, Claim]]] = {}
+        for r in rows:
+            claim = Claim(
+                r["head"],
                 r["delivery_id"],
                 r["webhook_id"],
                 r["event_id"],
@@ -97,8 +112,8 @@ class DispatchStore:
                 r["secret"],
                 bytes(r["body"]),
             )
-            for r in rows
-        ]
+            runs.setdefault(r["head"], []).append((r["seq"], claim))
+        return [[c for _, c in sorted(run, key=lambda x: x[0])] for run in runs.values()]
 
     async def record(self, outcomes: list[Outcome]) -> int:
         """Store outcomes in one transaction; each finished delivery readies the next of its queue. Returns how many

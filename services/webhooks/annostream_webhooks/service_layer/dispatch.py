@@ -38,6 +38,7 @@ class DispatchSettings:
 
     concurrency: int = 64
     lease_seconds: float = 40.0
+    run_length: int = 20
     poll_seconds: float = 5.0
     retention_days: float = 14.0
 
@@ -80,7 +81,7 @@ class Dispatcher:
         self._channel, self._s = channel, settings
         self._wake = asyncio.Event()
         self._recorded = asyncio.Event()
-        self._inflight: dict[str, tuple[asyncio.Task[None], Claim]] = {}  # delivery id → its attempt, until recorded
+        self._inflight: dict[str, tuple[asyncio.Task[None], list[Claim]]] = {}  # run head → its task, until recorded
         self._outcomes: list[Outcome] = []
         self.sent = self.finished = 0
 
@@ -104,10 +105,10 @@ class Dispatcher:
             try:
                 free = self._s.concurrency - len(self._inflight)
                 self._wake.clear()
-                claims = await self._store.claim(free, self._s.lease_seconds) if free > 0 else []
-                for claim in claims:
-                    self._inflight[claim.delivery_id] = (asyncio.create_task(self._send(claim)), claim)
-                if free > 0 and len(claims) == free:
+                runs = await self._store.claim(free, self._s.lease_seconds, self._s.run_length) if free > 0 else []
+                for run in runs:
+                    self._inflight[run[0].head] = (asyncio.create_task(self._send(run)), run)
+                if free > 0 and len(runs) == free:
                     continue  # more may be due: claim again as soon as a slot frees (the send wakes us)
                 if time.monotonic() > housekeeping:
                     housekeeping = time.monotonic() + HOUSEKEEPING_SECONDS
@@ -122,14 +123,23 @@ class Dispatcher:
                 log.warning("webhook_dispatch_error", error=repr(exc))
                 await asyncio.sleep(self._s.poll_seconds)
 
-    async def _send(self, claim: Claim) -> None:
-        try:
-            attempt = await self._poster.post(claim.url, headers_for(claim), claim.body)
-        except Exception as exc:  # a bug, not the receiver: count it as a failed attempt, keep the slot usable
-            log.exception("webhook_send_failed", delivery_id=claim.delivery_id)
-            attempt = Attempt(0, f"internal error: {exc!r}"[:300])
-        self.sent += 1
-        self._outcomes.append(outcome_of(claim, attempt, self._policy))
+    async def _send(self, run: list[Claim]) -> None:
+        """Send a run in order, stopping at its first failure: what follows it is given back, unsent."""
+        outcomes: list[Outcome] = []
+        for claim in run:
+            try:
+                attempt = await self._poster.post(claim.url, headers_for(claim), claim.body)
+            except Exception as exc:  # a bug, not the receiver: count it as a failed attempt, keep the slot usable
+                log.exception("webhook_send_failed", delivery_id=claim.delivery_id)
+                attempt = Attempt(0, f"internal error: {exc!r}"[:300])
+            self.sent += 1
+            outcomes.append(outcome_of(claim, attempt, self._policy))
+            if not attempt.succeeded:
+                break
+        if len(outcomes) < len(run):
+            with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):  # else: lease runs out
+                await self._store.release(run[len(outcomes) :])
+        self._outcomes.extend(outcomes)
         self._recorded.set()
 
     async def _record_loop(self) -> None:
@@ -151,13 +161,13 @@ class Dispatcher:
             self._recorded.set()
             return
         for o in batch:
-            self._inflight.pop(o.claim.delivery_id, None)
+            self._inflight.pop(o.claim.head, None)
             if o.state is DeliveryState.DEAD:
                 log.warning("webhook_delivery_dead", delivery_id=o.claim.delivery_id, error=o.error)
         self._wake.set()  # finished deliveries readied their queues' next ones; slots are free
 
     async def _stop(self, listener: asyncpg.pool.PoolConnectionProxy) -> None:
-        unfinished = [c for t, c in self._inflight.values() if not t.done()]
+        unfinished = [c for t, run in self._inflight.values() if not t.done() for c in run]
         for task, _ in self._inflight.values():
             task.cancel()
         with contextlib.suppress(Exception):
