@@ -96,21 +96,6 @@ async def _bench(ctx: BenchContext, stack: LocalStack, sink: str) -> None:
         log_size = (stack.log_dir / "webhooks.log").stat().st_size
         proc = stack.spawn("webhooks", env)
         await _wait_log_after(str(stack.log_dir / "webhooks.log"), log_size, "webhooks ready")
-        import os
-
-        if os.environ.get("PROFILE_OUT"):
-            await asyncio.create_subprocess_exec(
-                ".venv/bin/py-spy",
-                "record",
-                "--pid",
-                str(proc.pid),
-                "-d",
-                "15",
-                "-f",
-                "raw",
-                "-o",
-                os.environ["PROFILE_OUT"],
-            )
         start, cpu0, pg0 = time.monotonic(), cpu_seconds(proc.pid), own_servers_cpu(ctx.workdir)["postgres"]
         last = await _until_delivered(sink, "hooks", expected)
         cpu, pg = cpu_seconds(proc.pid) - cpu0, own_servers_cpu(ctx.workdir)["postgres"] - pg0
