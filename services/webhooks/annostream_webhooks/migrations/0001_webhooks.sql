@@ -55,6 +55,8 @@ CREATE INDEX IF NOT EXISTS deliveries_queue ON {schema}.deliveries (webhook_id, 
 CREATE INDEX IF NOT EXISTS deliveries_list ON {schema}.deliveries (webhook_id, delivery_id DESC);
 CREATE INDEX IF NOT EXISTS deliveries_event ON {schema}.deliveries (event_id);
 CREATE INDEX IF NOT EXISTS payloads_age ON {schema}.payloads (created_at);
+-- What the retention sweep forgets: finished deliveries by age.
+CREATE INDEX IF NOT EXISTS deliveries_finished ON {schema}.deliveries (completed_at) WHERE state <> 'pending';
 
 -- Owners of what events are about, learned from the datasets and tasks streams (never deleted: events about
 -- a deleted object may still be on their way through another stream).
