@@ -24,7 +24,8 @@ def _up(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
-    print(f"annostream: starting PostgreSQL, NATS and 5 components (data in {stack.data_dir}) ...", flush=True)
+    count = len(COMPONENTS)
+    print(f"annostream: starting PostgreSQL, NATS and {count} components (data in {stack.data_dir}) ...", flush=True)
     try:
         stack.start()
         print(f"annostream is up: {stack.url}  (Ctrl+C stops everything; logs in {stack.log_dir})", flush=True)

@@ -16,7 +16,7 @@ from . import contract, errors
 from .clients import Clients
 from .config import GatewaySettings
 from .edge import EdgeGuard, check_path
-from .routes import datasets, exports, frames, health, iterator, live, me, media, tasks, web
+from .routes import datasets, exports, frames, health, iterator, live, me, media, tasks, web, webhooks
 from .routes.deps import identity
 
 log = get_logger(__name__)
@@ -52,6 +52,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     for r in (health.router, me.router, datasets.router, tasks.router, iterator.router, frames.router, media.router):
         app.include_router(r)
     app.include_router(exports.router)
+    app.include_router(webhooks.router)
     app.include_router(live.router, dependencies=[Depends(identity)])  # proxy mode: 401 on the upgrade request
     app.include_router(web.router)  # last: its SPA fallback answers only paths nothing else does
     contract.document(app)

@@ -653,6 +653,99 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Webhooks
+         * @description The acting team's webhooks, oldest first.
+         */
+        get: operations["list_webhooks_api_v1_webhooks_get"];
+        put?: never;
+        /**
+         * Create Webhook
+         * @description Register a webhook for the acting team (team admins); the answer carries the signing secret, once.
+         */
+        post: operations["create_webhook_api_v1_webhooks_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{webhook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Webhook
+         * @description One webhook (without its secret).
+         */
+        get: operations["get_webhook_api_v1_webhooks__webhook_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Webhook
+         * @description Delete a webhook with its deliveries.
+         */
+        delete: operations["delete_webhook_api_v1_webhooks__webhook_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Webhook
+         * @description Change the fields the body names (URL, filters, secret, description, enabled); a disabled webhook queues
+         *     nothing new and its pending deliveries wait until it is enabled again.
+         */
+        patch: operations["update_webhook_api_v1_webhooks__webhook_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/webhooks/{webhook_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Deliveries
+         * @description The webhook's deliveries, newest first: state, attempts, the last answer's status and error.
+         */
+        get: operations["list_deliveries_api_v1_webhooks__webhook_id__deliveries_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resend Delivery
+         * @description Send a delivered or dead-lettered delivery again (queued behind what its stream already has pending).
+         */
+        post: operations["resend_delivery_api_v1_webhooks__webhook_id__deliveries__delivery_id__resend_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -736,6 +829,68 @@ export interface components {
             /** Parent Version Id */
             parent_version_id?: string | null;
         };
+        /** CreateWebhookBody */
+        CreateWebhookBody: {
+            /**
+             * Url
+             * @description http(s) URL; its host must resolve to public addresses (see docs/webhooks.md).
+             */
+            url: string;
+            /**
+             * Description
+             * @default
+             */
+            description?: string;
+            /**
+             * Event Types
+             * @description Event types to receive; empty = every type.
+             */
+            event_types?: string[];
+            /**
+             * Subject Filter
+             * @description NATS-style subject filter (`*`, `>`); empty = every one.
+             * @default
+             */
+            subject_filter?: string;
+            /**
+             * Secret
+             * @description Signing secret (16..256 characters); omitted = generated.
+             */
+            secret?: string | null;
+        };
+        /** CreatedWebhookOut */
+        CreatedWebhookOut: {
+            /** Webhook Id */
+            webhook_id: string;
+            /** Team */
+            team: string;
+            /** Url */
+            url: string;
+            /** Description */
+            description: string;
+            /** Event Types */
+            event_types: string[];
+            /** Subject Filter */
+            subject_filter: string;
+            /** Enabled */
+            enabled: boolean;
+            /** Created By */
+            created_by: string;
+            /** Created At */
+            created_at: string | null;
+            /** Updated At */
+            updated_at: string | null;
+            /**
+             * Secret Hint
+             * @description The signing secret's last 4 characters.
+             */
+            secret_hint: string;
+            /**
+             * Secret
+             * @description The signing secret: answered only here, keep it.
+             */
+            secret: string;
+        };
         /** Dataset */
         Dataset: {
             /** Dataset Id */
@@ -770,6 +925,55 @@ export interface components {
              * @description Teams that may read the dataset; empty stops sharing.
              */
             teams: string[];
+        };
+        /** DeliveryListOut */
+        DeliveryListOut: {
+            /** Deliveries */
+            deliveries: components["schemas"]["DeliveryOut"][];
+            /** Next Page Token */
+            next_page_token: string | null;
+        };
+        /** DeliveryOut */
+        DeliveryOut: {
+            /** Delivery Id */
+            delivery_id: string;
+            /** Webhook Id */
+            webhook_id: string;
+            /**
+             * Event Id
+             * @description The CloudEvent id: receivers de-duplicate by it.
+             */
+            event_id: string;
+            /** Event Type */
+            event_type: string;
+            /** Subject */
+            subject: string;
+            /** Stream Id */
+            stream_id: string;
+            /** Stream Version */
+            stream_version: number;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "pending" | "delivered" | "dead";
+            /** Attempts */
+            attempts: number;
+            /**
+             * Last Status
+             * @description HTTP status of the last answer (null: no answer).
+             */
+            last_status: number | null;
+            /** Last Error */
+            last_error: string;
+            /** Created At */
+            created_at: string | null;
+            /** Last Attempt At */
+            last_attempt_at: string | null;
+            /** Next Attempt At */
+            next_attempt_at: string | null;
+            /** Completed At */
+            completed_at: string | null;
         };
         /**
          * EditResult
@@ -1589,6 +1793,24 @@ export interface components {
              */
             task_id?: string;
         };
+        /** UpdateWebhookBody */
+        UpdateWebhookBody: {
+            /** Url */
+            url?: string | null;
+            /** Description */
+            description?: string | null;
+            /**
+             * Event Types
+             * @description Replaces the list; [] = every type.
+             */
+            event_types?: string[] | null;
+            /** Subject Filter */
+            subject_filter?: string | null;
+            /** Secret */
+            secret?: string | null;
+            /** Enabled */
+            enabled?: boolean | null;
+        };
         /** Version */
         Version: {
             /** Version Id */
@@ -1705,6 +1927,41 @@ export interface components {
             versions: components["schemas"]["VersionNode"][];
             /** Total */
             total: number;
+        };
+        /** WebhookListOut */
+        WebhookListOut: {
+            /** Webhooks */
+            webhooks: components["schemas"]["WebhookOut"][];
+            /** Next Page Token */
+            next_page_token: string | null;
+        };
+        /** WebhookOut */
+        WebhookOut: {
+            /** Webhook Id */
+            webhook_id: string;
+            /** Team */
+            team: string;
+            /** Url */
+            url: string;
+            /** Description */
+            description: string;
+            /** Event Types */
+            event_types: string[];
+            /** Subject Filter */
+            subject_filter: string;
+            /** Enabled */
+            enabled: boolean;
+            /** Created By */
+            created_by: string;
+            /** Created At */
+            created_at: string | null;
+            /** Updated At */
+            updated_at: string | null;
+            /**
+             * Secret Hint
+             * @description The signing secret's last 4 characters.
+             */
+            secret_hint: string;
         };
         /** FrameBody */
         FrameBody: {
@@ -5470,6 +5727,650 @@ export interface operations {
             };
             /** @description A referenced object does not exist (or is not yet known to this service: retry shortly). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request does not match its schema (missing or unknown field, wrong type, out of range); `field` names the first, details.errors lists them all. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service behind the gateway cannot answer right now; nothing was changed unless the message says so. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_webhooks_api_v1_webhooks_get: {
+        parameters: {
+            query?: {
+                page_size?: number;
+                page_token?: string;
+            };
+            header?: {
+                /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
+                "x-annostream-user"?: string | null;
+                /** @description Team (default: default); behind a proxy, one of X-Auth-Request-Groups. */
+                "x-annostream-team"?: string | null;
+                "x-correlation-id"?: string | null;
+                /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
+                "x-annostream-role"?: string | null;
+                /** @description Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode. */
+                "x-auth-request-user"?: string | null;
+                /** @description Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode. */
+                "x-auth-request-groups"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookListOut"];
+                };
+            };
+            /** @description Bad input: a field's value is refused (text with NUL or a lone surrogate, a number out of range, a rule of the domain); `field` names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No identity: behind the authenticating proxy (ANNOSTREAM_DEV_AUTH=false) X-Auth-Request-User is missing. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller may not do this (not the owner or an admin; not in the team's group behind the proxy). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request does not match its schema (missing or unknown field, wrong type, out of range); `field` names the first, details.errors lists them all. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service behind the gateway cannot answer right now; nothing was changed unless the message says so. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_webhook_api_v1_webhooks_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
+                "x-annostream-user"?: string | null;
+                /** @description Team (default: default); behind a proxy, one of X-Auth-Request-Groups. */
+                "x-annostream-team"?: string | null;
+                "x-correlation-id"?: string | null;
+                /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
+                "x-annostream-role"?: string | null;
+                /** @description Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode. */
+                "x-auth-request-user"?: string | null;
+                /** @description Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode. */
+                "x-auth-request-groups"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhookBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedWebhookOut"];
+                };
+            };
+            /** @description Bad input: a field's value is refused (text with NUL or a lone surrogate, a number out of range, a rule of the domain); `field` names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No identity: behind the authenticating proxy (ANNOSTREAM_DEV_AUTH=false) X-Auth-Request-User is missing. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller may not do this (not the owner or an admin; not in the team's group behind the proxy). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict: already exists, a concurrent same-ROI edit (details name it), or the object's state forbids it. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over 16777216 bytes; details.limit says the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request does not match its schema (missing or unknown field, wrong type, out of range); `field` names the first, details.errors lists them all. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service behind the gateway cannot answer right now; nothing was changed unless the message says so. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_webhook_api_v1_webhooks__webhook_id__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
+                "x-annostream-user"?: string | null;
+                /** @description Team (default: default); behind a proxy, one of X-Auth-Request-Groups. */
+                "x-annostream-team"?: string | null;
+                "x-correlation-id"?: string | null;
+                /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
+                "x-annostream-role"?: string | null;
+                /** @description Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode. */
+                "x-auth-request-user"?: string | null;
+                /** @description Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode. */
+                "x-auth-request-groups"?: string | null;
+            };
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookOut"];
+                };
+            };
+            /** @description Bad input: a field's value is refused (text with NUL or a lone surrogate, a number out of range, a rule of the domain); `field` names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No identity: behind the authenticating proxy (ANNOSTREAM_DEV_AUTH=false) X-Auth-Request-User is missing. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller may not do this (not the owner or an admin; not in the team's group behind the proxy). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A referenced object does not exist (or is not yet known to this service: retry shortly). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request does not match its schema (missing or unknown field, wrong type, out of range); `field` names the first, details.errors lists them all. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service behind the gateway cannot answer right now; nothing was changed unless the message says so. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_webhook_api_v1_webhooks__webhook_id__delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
+                "x-annostream-user"?: string | null;
+                /** @description Team (default: default); behind a proxy, one of X-Auth-Request-Groups. */
+                "x-annostream-team"?: string | null;
+                "x-correlation-id"?: string | null;
+                /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
+                "x-annostream-role"?: string | null;
+                /** @description Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode. */
+                "x-auth-request-user"?: string | null;
+                /** @description Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode. */
+                "x-auth-request-groups"?: string | null;
+            };
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad input: a field's value is refused (text with NUL or a lone surrogate, a number out of range, a rule of the domain); `field` names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No identity: behind the authenticating proxy (ANNOSTREAM_DEV_AUTH=false) X-Auth-Request-User is missing. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller may not do this (not the owner or an admin; not in the team's group behind the proxy). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A referenced object does not exist (or is not yet known to this service: retry shortly). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request does not match its schema (missing or unknown field, wrong type, out of range); `field` names the first, details.errors lists them all. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service behind the gateway cannot answer right now; nothing was changed unless the message says so. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_webhook_api_v1_webhooks__webhook_id__patch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
+                "x-annostream-user"?: string | null;
+                /** @description Team (default: default); behind a proxy, one of X-Auth-Request-Groups. */
+                "x-annostream-team"?: string | null;
+                "x-correlation-id"?: string | null;
+                /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
+                "x-annostream-role"?: string | null;
+                /** @description Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode. */
+                "x-auth-request-user"?: string | null;
+                /** @description Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode. */
+                "x-auth-request-groups"?: string | null;
+            };
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateWebhookBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookOut"];
+                };
+            };
+            /** @description Bad input: a field's value is refused (text with NUL or a lone surrogate, a number out of range, a rule of the domain); `field` names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No identity: behind the authenticating proxy (ANNOSTREAM_DEV_AUTH=false) X-Auth-Request-User is missing. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller may not do this (not the owner or an admin; not in the team's group behind the proxy). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A referenced object does not exist (or is not yet known to this service: retry shortly). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over 16777216 bytes; details.limit says the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request does not match its schema (missing or unknown field, wrong type, out of range); `field` names the first, details.errors lists them all. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service behind the gateway cannot answer right now; nothing was changed unless the message says so. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_deliveries_api_v1_webhooks__webhook_id__deliveries_get: {
+        parameters: {
+            query?: {
+                state?: ("pending" | "delivered" | "dead") | null;
+                page_size?: number;
+                page_token?: string;
+            };
+            header?: {
+                /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
+                "x-annostream-user"?: string | null;
+                /** @description Team (default: default); behind a proxy, one of X-Auth-Request-Groups. */
+                "x-annostream-team"?: string | null;
+                "x-correlation-id"?: string | null;
+                /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
+                "x-annostream-role"?: string | null;
+                /** @description Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode. */
+                "x-auth-request-user"?: string | null;
+                /** @description Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode. */
+                "x-auth-request-groups"?: string | null;
+            };
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryListOut"];
+                };
+            };
+            /** @description Bad input: a field's value is refused (text with NUL or a lone surrogate, a number out of range, a rule of the domain); `field` names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No identity: behind the authenticating proxy (ANNOSTREAM_DEV_AUTH=false) X-Auth-Request-User is missing. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller may not do this (not the owner or an admin; not in the team's group behind the proxy). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A referenced object does not exist (or is not yet known to this service: retry shortly). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request does not match its schema (missing or unknown field, wrong type, out of range); `field` names the first, details.errors lists them all. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service behind the gateway cannot answer right now; nothing was changed unless the message says so. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    resend_delivery_api_v1_webhooks__webhook_id__deliveries__delivery_id__resend_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
+                "x-annostream-user"?: string | null;
+                /** @description Team (default: default); behind a proxy, one of X-Auth-Request-Groups. */
+                "x-annostream-team"?: string | null;
+                "x-correlation-id"?: string | null;
+                /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
+                "x-annostream-role"?: string | null;
+                /** @description Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode. */
+                "x-auth-request-user"?: string | null;
+                /** @description Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode. */
+                "x-auth-request-groups"?: string | null;
+            };
+            path: {
+                webhook_id: string;
+                delivery_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryOut"];
+                };
+            };
+            /** @description Bad input: a field's value is refused (text with NUL or a lone surrogate, a number out of range, a rule of the domain); `field` names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No identity: behind the authenticating proxy (ANNOSTREAM_DEV_AUTH=false) X-Auth-Request-User is missing. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller may not do this (not the owner or an admin; not in the team's group behind the proxy). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A referenced object does not exist (or is not yet known to this service: retry shortly). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict: already exists, a concurrent same-ROI edit (details name it), or the object's state forbids it. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
