@@ -86,6 +86,7 @@ GRPC_METHODS: dict[str, Rule] = {
     _DS + "DeleteVersion": Rule(M, Target.VERSION),
     _DS + "ListFrames": Rule(R, Target.VERSION),
     _DS + "GetVersionStats": Rule(R, Target.VERSION),
+    _DS + "GetPublishedPosition": Rule(None, Target.SERVICE),  # annotation, on a version or frame it lacks
     _TK + "CreateTask": Rule(M, Target.TEAM),  # and READ on the source version (a Draft: ANNOTATE, own team)
     _TK + "GetTask": Rule(R, Target.TASK),
     _TK + "ListTasks": Rule(R, Target.TEAM),

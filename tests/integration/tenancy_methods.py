@@ -171,6 +171,7 @@ CASES: dict[str, Case] = {
     DS + "DeleteVersion": Case(_draft(ds.DeleteVersionRequest), destructive=True),
     DS + "ListFrames": Case(lambda w, _c, _f: ds.ListFramesRequest(version_id=w.ids["published"])),
     DS + "GetVersionStats": Case(lambda w, _c, _f: ds.GetVersionStatsRequest(version_id=w.ids["child"])),
+    DS + "GetPublishedPosition": Case(lambda _w, _c, _f: ds.GetPublishedPositionRequest()),
     TK + "CreateTask": Case(
         lambda w, _c, _f: tk.CreateTaskRequest(name=_name(), dataset_version_id=w.ids["published"]),
         refs=(Permission.READ,),

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import functools
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import asyncpg
 from nats.js import JetStreamContext
 
-from annostream_kernel.errors import DomainError, InvalidArgument
+from annostream_kernel.errors import DomainError, InvalidArgument, NotFound
 from annostream_kernel.grpc_errors import Refused
 from annostream_kernel.limits import MAX_ID_LENGTH, MAX_SAVE_REQUEST_BYTES, check_text
 from annostream_kernel.policy import Permission
+from annostream_kernel.positions import deadline_timeout, published_position
 from annostream_kernel.protobuf import struct
 from annostream_kernel.streams import ANNOTATION
 from annostream_protos.annotation.v1 import annotation_service_pb2 as api
@@ -23,6 +25,7 @@ from ..adapters import messages
 from ..adapters.iterator_client import FrameLister
 from ..service_layer import history, sizes, versions
 from ..service_layer.access import VersionAccess
+from ..service_layer.catch_up import CatchUp
 from ..service_layer.export import ExportScope, export_pages, page_size
 from ..service_layer.save import SaveFrame, request_hash, save_frame
 from ..service_layer.session import FrameSession
@@ -46,6 +49,27 @@ def _task(task_id: str) -> str:
     return task_id
 
 
+Method = TypeVar("Method", bound=Callable[..., Awaitable[Any]])
+CATCH_UP_FIELDS = frozenset({"frame.version_id", "frame.frame_id"})
+
+
+def caught_up(method: Method) -> Method:
+    """A NotFound for the version or frame is the answer only once this service has applied every datasets
+    change acknowledged before it (else the request runs once more; nothing was stored by the first run)."""
+
+    @functools.wraps(method)
+    async def run(self: AnnotationServicer, request: Any, context: Any) -> Any:
+        try:
+            return await method(self, request, context)
+        except NotFound as err:
+            remaining = context.time_remaining() if context is not None else None
+            if err.field not in CATCH_UP_FIELDS or not await self._catch_up.caught_up(remaining):
+                raise
+            return await method(self, request, context)
+
+    return cast(Method, run)
+
+
 class AnnotationServicer(api_grpc.AnnotationServiceServicer):
     """annostream.annotation.v1.AnnotationService."""
 
@@ -56,12 +80,13 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
         js: JetStreamContext,
         producer: str,
         access: VersionAccess,
+        catch_up: CatchUp,
         lister: FrameLister | None = None,
     ) -> None:
         self._pool, self._channel, self._js, self._producer = pool, notify_channel, js, producer
-        self._access = access
-        self._lister = lister
+        self._access, self._catch_up, self._lister = access, catch_up, lister
 
+    @caught_up
     async def SaveFrame(self, request: api.SaveFrameRequest, context: Any) -> api.SaveFrameResponse:
         await self._access.check(Permission.ANNOTATE, request.frame.version_id)
         if (size := request.ByteSize()) > MAX_SAVE_REQUEST_BYTES:
@@ -94,6 +119,7 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
                 continue
             yield api.SaveFramesResponse(saved=saved)
 
+    @caught_up
     async def GetFrame(self, request: api.GetFrameRequest, context: Any) -> api.GetFrameResponse:
         version_id, frame_id = _ref(request.frame)
         await self._access.check(Permission.READ, version_id)
@@ -101,11 +127,13 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
             s = await FrameSession.open(conn, version_id, frame_id, write=False)
         return api.GetFrameResponse(frame=sizes.readable(messages.frame_state(s.ref, s.version, s.base, s.agg.doc)))
 
+    @caught_up
     async def ListFrameEvents(self, request: api.ListFrameEventsRequest, context: Any) -> api.ListFrameEventsResponse:
         version_id, frame_id = _ref(request.frame)
         await self._access.check(Permission.READ, version_id)
         return await history.list_events(self._pool, version_id, frame_id, request.after_version, request.page_size)
 
+    @caught_up
     async def GetFrameAt(self, request: api.GetFrameAtRequest, context: Any) -> api.GetFrameAtResponse:
         version_id, frame_id = _ref(request.frame)
         await self._access.check(Permission.READ, version_id)
@@ -121,6 +149,7 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
             state = await history.frame_at(self._pool, version_id, frame_id, at=time.ToDatetime(tzinfo=UTC))
         return api.GetFrameAtResponse(frame=state)
 
+    @caught_up
     async def RevertFrame(self, request: api.RevertFrameRequest, context: Any) -> api.RevertFrameResponse:
         version_id, frame_id = _ref(request.frame)
         await self._access.check(Permission.ANNOTATE, version_id)
@@ -138,6 +167,7 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
             frame=done.frame, event_ids=done.event_ids, version=done.version, frame_omitted=done.frame_omitted
         )
 
+    @caught_up
     async def UndoSave(self, request: api.UndoSaveRequest, context: Any) -> api.UndoSaveResponse:
         version_id, frame_id = _ref(request.frame)
         await self._access.check(Permission.ANNOTATE, version_id)
@@ -163,13 +193,13 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
     async def GetPublishedPosition(
         self, request: api.GetPublishedPositionRequest, context: Any
     ) -> api.GetPublishedPositionResponse:
-        remaining = context.time_remaining() if context is not None else None
-        timeout = min(30.0, max(0.1, remaining - 0.2)) if remaining is not None else 30.0
-        seq = await versions.published_position(
+        timeout = deadline_timeout(context.time_remaining() if context is not None else None)
+        seq = await published_position(
             self._pool, self._js, stream=ANNOTATION.name, producer=self._producer, timeout=timeout
         )
         return api.GetPublishedPositionResponse(stream_seq=seq)
 
+    @caught_up
     async def RedoSave(self, request: api.RedoSaveRequest, context: Any) -> api.RedoSaveResponse:
         version_id, frame_id = _ref(request.frame)
         await self._access.check(Permission.ANNOTATE, version_id)
