@@ -208,13 +208,23 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
             frame=done.frame, event_ids=done.event_ids, version=done.version, frame_omitted=done.frame_omitted
         )
 
+    async def _readable(self, version_id: str, context: Any) -> None:
+        """Checks read access to a version, once more after catching up when it is not known yet."""
+        try:
+            await self._access.check(Permission.READ, version_id, field="version_id")
+        except NotFound:
+            remaining = context.time_remaining() if context is not None else None
+            if not await self._catch_up.caught_up(remaining):
+                raise
+            await self._access.check(Permission.READ, version_id, field="version_id")
+
     async def ExportFrames(
         self, request: api.ExportFramesRequest, context: Any
     ) -> AsyncIterator[api.ExportFramesResponse]:
         if not request.version_id:
             raise InvalidArgument("is required", field="version_id")
         check_text(request.version_id, "version_id", max_length=MAX_ID_LENGTH)
-        await self._access.check(Permission.READ, request.version_id, field="version_id")
+        await self._readable(request.version_id, context)
         scope = ExportScope(
             request.version_id,
             page_size(request.page_size),
