@@ -1,4 +1,4 @@
-"""A whole local system: embedded PostgreSQL + nats-server + the five components as child processes.
+"""A whole local system: embedded PostgreSQL + nats-server + the six components as child processes.
 
 `annostream up` runs one in the foreground; the e2e tests start one per test session.
 """

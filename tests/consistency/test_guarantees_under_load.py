@@ -10,6 +10,7 @@ import asyncpg
 import grpc
 from grpc import aio
 
+from annostream_protos.annotation.v1 import annotation_service_pb2 as ann
 from annostream_protos.annotation.v1 import annotation_service_pb2_grpc as ann_grpc
 from annostream_protos.datasets.v1 import datasets_service_pb2 as ds
 from annostream_protos.iterator.v1 import iterator_service_pb2 as it
@@ -17,7 +18,7 @@ from annostream_protos.tasks.v1 import tasks_service_pb2 as tk
 from annostream_protos.types.v1 import filters_pb2 as fl
 from annostream_protos.types.v1 import frames_pb2 as t
 
-from ..integration.annotation_helpers import known_frame, rect, save
+from ..integration.annotation_helpers import known_frame, labels_of, rect, save
 from ..integration.conftest import Stubs, frames
 from ..integration.grpc_helpers import USER_MD, assert_status, eventually, rpc_error
 from .conftest import Loaded
@@ -164,3 +165,30 @@ async def test_a_task_created_right_after_an_edit_has_the_edited_frame_in_its_pl
     assert lease.frame.frame_id == "f004"  # type: ignore[attr-defined]
     info = await s.tasks.GetTask(tk.GetTaskRequest(task_id=task.task_id), metadata=USER_MD)
     assert info.progress.total == 1 and not info.progress.plan_pending
+
+
+async def test_frames_the_datasets_service_acknowledged_are_readable_and_savable_at_once(
+    sys_: Loaded, unique: str
+) -> None:
+    """The annotation service learns versions and frames from the datasets stream, 3 s late here: a save right
+    after an import, and a read and a save of a child version right after it was created, are answered as for
+    known frames (they wait for the stream), never "not found"."""
+    s = sys_.stubs
+    v = await draft(s, unique, 2)  # import answered a moment ago
+    ref = t.FrameRef(version_id=v.version_id, frame_id="f001")
+    saved = await s.annotation.SaveFrame(save(ref, 0, rect(f"at-once-{unique}")), timeout=DEADLINE)
+    assert saved.frame.version == 1 and labels_of(saved.frame) == [[f"at-once-{unique}"]]
+    await s.datasets.PublishVersion(ds.PublishVersionRequest(version_id=v.version_id), timeout=DEADLINE)
+    child = (
+        await s.datasets.CreateVersion(
+            ds.CreateVersionRequest(dataset_id=v.dataset_id, name="child", parent_version_id=v.version_id),
+            timeout=DEADLINE,
+        )
+    ).version
+    child_ref = t.FrameRef(version_id=child.version_id, frame_id="f001")
+    inherited = await sys_.replica.GetFrame(ann.GetFrameRequest(frame=child_ref), timeout=DEADLINE)
+    assert labels_of(inherited.frame) == [[f"at-once-{unique}"]]
+    again = await s.annotation.SaveFrame(save(child_ref, 0, rect(f"child-{unique}")), timeout=DEADLINE)
+    assert sorted(labels_of(again.frame)) == [[f"at-once-{unique}"], [f"child-{unique}"]]
+    missing = s.annotation.GetFrame(ann.GetFrameRequest(frame=t.FrameRef(version_id=child.version_id, frame_id="nope")))
+    assert_status(await rpc_error(missing), grpc.StatusCode.NOT_FOUND, "frame.frame_id")  # a real miss stays one

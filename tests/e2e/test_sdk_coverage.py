@@ -15,20 +15,6 @@ from annostream_sdk.routes import NOT_COVERED, ROUTES
 
 pytestmark = pytest.mark.e2e
 
-# SDK methods whose routes come from branches being merged in parallel (exports: i15fmt; webhooks: i15hooks). Once
-# they are merged the routes are in the spec and these entries can go.
-AWAITING_MERGE = {
-    ("GET", "/api/v1/versions/{version_id}/export"),
-    ("GET", "/api/v1/tasks/{task_id}/export"),
-    ("POST", "/api/v1/webhooks"),
-    ("GET", "/api/v1/webhooks"),
-    ("GET", "/api/v1/webhooks/{webhook_id}"),
-    ("PATCH", "/api/v1/webhooks/{webhook_id}"),
-    ("DELETE", "/api/v1/webhooks/{webhook_id}"),
-    ("GET", "/api/v1/webhooks/{webhook_id}/deliveries"),
-    ("POST", "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/resend"),
-}
-
 
 @pytest.fixture(scope="module")
 def spec(system: LocalStack) -> dict[str, Any]:
@@ -58,7 +44,7 @@ def test_every_sdk_route_is_called_by_a_client_method_of_its_name() -> None:
 
 def test_the_sdk_calls_only_operations_of_the_api(spec: dict[str, Any]) -> None:
     unknown = {(r.method, r.path) for r in ROUTES.values()} - _operations(spec)
-    assert unknown <= AWAITING_MERGE, sorted(unknown - AWAITING_MERGE)
+    assert unknown == set(), sorted(unknown)
 
 
 def test_the_sdk_is_versioned_with_the_api(spec: dict[str, Any]) -> None:

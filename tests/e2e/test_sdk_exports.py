@@ -1,4 +1,4 @@
-"""The SDK's exports (they need the export routes of the exports branch, i15fmt): streamed to a file that appears
+"""The SDK's exports: streamed to a file that appears
 only when complete, with the export's report; `frames(filter=…)` from the JSON-lines stream; an export read back
 by `import_frames` gives the same ROIs."""
 

@@ -62,7 +62,7 @@ async def test_slice_runs_end_to_end_and_a_subscriber_decodes_the_roi_event(
 def test_readiness_openapi_and_home_page(client: httpx.Client) -> None:
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    assert set(ready.json()["services"]) == {"datasets", "tasks", "iterator", "annotation"}
+    assert set(ready.json()["services"]) == {"datasets", "tasks", "iterator", "annotation", "webhooks"}
     assert client.get("/healthz").json() == {"status": "ok"}
     spec = client.get("/openapi.json").json()
     assert "/api/v1/tasks" in spec["paths"] and "/api/v1/versions/{version_id}/frames" in spec["paths"]

@@ -6,6 +6,7 @@ from grpc import aio
 
 from annostream_kernel.config import PeerSettings
 from annostream_kernel.consumer import ConsumerSpec
+from annostream_kernel.positions import published_position
 from annostream_kernel.runtime import Resources, ServiceDefinition
 from annostream_kernel.streams import ANNOTATION, DATASETS, TASKS
 from annostream_protos.datasets.v1 import datasets_service_pb2, datasets_service_pb2_grpc
@@ -16,6 +17,7 @@ from .entrypoints.grpc_api import DatasetsServicer
 from .service_layer.consumers import ANNOTATION_FILTERS, on_annotation_event, on_tasks_event
 
 SCHEMA = "datasets"
+NAME = "datasets"  # also the relay checkpoint's name (GetPublishedPosition reads it)
 
 
 _sealers: list[GrpcEditSealer] = []
@@ -26,7 +28,11 @@ def _register(server: aio.Server, res: Resources) -> None:
     assert isinstance(settings, PeerSettings)
     sealer = GrpcEditSealer(settings.annotation_addr, settings.peer_timeout_seconds)
     _sealers.append(sealer)
-    servicer = DatasetsServicer(lambda: DatasetsUnitOfWork(res.pool, res.notify_channel), sealer)
+
+    async def published(timeout: float) -> int:
+        return await published_position(res.pool, res.js, stream=DATASETS.name, producer=NAME, timeout=timeout)
+
+    servicer = DatasetsServicer(lambda: DatasetsUnitOfWork(res.pool, res.notify_channel), sealer, published)
     datasets_service_pb2_grpc.add_DatasetsServiceServicer_to_server(servicer, server)
 
 
@@ -45,7 +51,7 @@ def _consumers(_res: Resources) -> list[ConsumerSpec]:
 def definition() -> ServiceDefinition:
     """The datasets service as the kernel runtime runs it."""
     return ServiceDefinition(
-        name="datasets",
+        name=NAME,
         schema=SCHEMA,
         grpc_service_names=[datasets_service_pb2.DESCRIPTOR.services_by_name["DatasetsService"].full_name],
         register=_register,

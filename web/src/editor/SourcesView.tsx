@@ -1,7 +1,7 @@
 // The frame's sources: side by side (grid, the default) or one at a time (tabs, remembered by the browser), each on
 // its own drawing stage with its ROIs and its masks (a toggleable overlay); zoom buttons act on every stage.
 import { forwardRef, useCallback, useImperativeHandle, useMemo, useRef, useState } from "react";
-import type { Roi, Source } from "../api";
+import { drawable, type Roi, type Source } from "../api";
 import type { Mode, Stage, StageRoi } from "../drawing/stage";
 import { labelColor } from "../labels";
 import { SourceStage, type StageHandlers } from "./SourceStage";
@@ -52,7 +52,7 @@ export const SourcesView = forwardRef<SourcesViewHandle, SourcesViewProps>(funct
   const onScreen = grid ? sources : source ? [source] : [];
   const byStage = useMemo(() => {
     const out = new Map<string, StageRoi[]>(sources.map((s) => [s.id, []]));
-    for (const r of p.rois) out.get(sourceOf(sources, r) ?? "")?.push({ ...r, color: labelColor(r.labels[0] ?? "") });
+    for (const r of p.rois.filter(drawable)) out.get(sourceOf(sources, r) ?? "")?.push({ ...r, color: labelColor(r.labels[0] ?? "") });
     return out;
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [p.rois, sources, p.colors]);

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import functools
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import asyncpg
 from nats.js import JetStreamContext
 
-from annostream_kernel.errors import DomainError, InvalidArgument
+from annostream_kernel.errors import DomainError, InvalidArgument, NotFound
 from annostream_kernel.grpc_errors import Refused
 from annostream_kernel.limits import MAX_ID_LENGTH, MAX_SAVE_REQUEST_BYTES, check_text
 from annostream_kernel.policy import Permission
+from annostream_kernel.positions import deadline_timeout, published_position
 from annostream_kernel.protobuf import struct
 from annostream_kernel.streams import ANNOTATION
 from annostream_protos.annotation.v1 import annotation_service_pb2 as api
@@ -20,8 +22,11 @@ from annostream_protos.annotation.v1 import annotation_service_pb2_grpc as api_g
 from annostream_protos.types.v1 import frames_pb2 as t
 
 from ..adapters import messages
+from ..adapters.iterator_client import FrameLister
 from ..service_layer import history, sizes, versions
 from ..service_layer.access import VersionAccess
+from ..service_layer.catch_up import CatchUp
+from ..service_layer.export import ExportScope, export_pages, page_size
 from ..service_layer.save import SaveFrame, request_hash, save_frame
 from ..service_layer.session import FrameSession
 
@@ -44,15 +49,45 @@ def _task(task_id: str) -> str:
     return task_id
 
 
+Method = TypeVar("Method", bound=Callable[..., Awaitable[Any]])
+CATCH_UP_FIELDS = frozenset({"frame.version_id", "frame.frame_id"})
+
+
+def caught_up(method: Method) -> Method:
+    """A NotFound for the version or frame is the answer only once this service has applied every datasets
+    change acknowledged before it: the request runs once more after that (nothing was stored by the first run)."""
+
+    @functools.wraps(method)
+    async def run(self: AnnotationServicer, request: Any, context: Any) -> Any:
+        try:
+            return await method(self, request, context)
+        except NotFound as err:
+            remaining = context.time_remaining() if context is not None else None
+            if err.field not in CATCH_UP_FIELDS:
+                raise
+            await self._catch_up.caught_up(remaining)
+            return await method(self, request, context)
+
+    return cast(Method, run)
+
+
 class AnnotationServicer(api_grpc.AnnotationServiceServicer):
     """annostream.annotation.v1.AnnotationService."""
 
     def __init__(
-        self, pool: asyncpg.Pool, notify_channel: str, js: JetStreamContext, producer: str, access: VersionAccess
+        self,
+        pool: asyncpg.Pool,
+        notify_channel: str,
+        js: JetStreamContext,
+        producer: str,
+        access: VersionAccess,
+        catch_up: CatchUp,
+        lister: FrameLister | None = None,
     ) -> None:
         self._pool, self._channel, self._js, self._producer = pool, notify_channel, js, producer
-        self._access = access
+        self._access, self._catch_up, self._lister = access, catch_up, lister
 
+    @caught_up
     async def SaveFrame(self, request: api.SaveFrameRequest, context: Any) -> api.SaveFrameResponse:
         await self._access.check(Permission.ANNOTATE, request.frame.version_id)
         if (size := request.ByteSize()) > MAX_SAVE_REQUEST_BYTES:
@@ -85,6 +120,7 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
                 continue
             yield api.SaveFramesResponse(saved=saved)
 
+    @caught_up
     async def GetFrame(self, request: api.GetFrameRequest, context: Any) -> api.GetFrameResponse:
         version_id, frame_id = _ref(request.frame)
         await self._access.check(Permission.READ, version_id)
@@ -92,11 +128,13 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
             s = await FrameSession.open(conn, version_id, frame_id, write=False)
         return api.GetFrameResponse(frame=sizes.readable(messages.frame_state(s.ref, s.version, s.base, s.agg.doc)))
 
+    @caught_up
     async def ListFrameEvents(self, request: api.ListFrameEventsRequest, context: Any) -> api.ListFrameEventsResponse:
         version_id, frame_id = _ref(request.frame)
         await self._access.check(Permission.READ, version_id)
         return await history.list_events(self._pool, version_id, frame_id, request.after_version, request.page_size)
 
+    @caught_up
     async def GetFrameAt(self, request: api.GetFrameAtRequest, context: Any) -> api.GetFrameAtResponse:
         version_id, frame_id = _ref(request.frame)
         await self._access.check(Permission.READ, version_id)
@@ -112,6 +150,7 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
             state = await history.frame_at(self._pool, version_id, frame_id, at=time.ToDatetime(tzinfo=UTC))
         return api.GetFrameAtResponse(frame=state)
 
+    @caught_up
     async def RevertFrame(self, request: api.RevertFrameRequest, context: Any) -> api.RevertFrameResponse:
         version_id, frame_id = _ref(request.frame)
         await self._access.check(Permission.ANNOTATE, version_id)
@@ -129,6 +168,7 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
             frame=done.frame, event_ids=done.event_ids, version=done.version, frame_omitted=done.frame_omitted
         )
 
+    @caught_up
     async def UndoSave(self, request: api.UndoSaveRequest, context: Any) -> api.UndoSaveResponse:
         version_id, frame_id = _ref(request.frame)
         await self._access.check(Permission.ANNOTATE, version_id)
@@ -154,13 +194,13 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
     async def GetPublishedPosition(
         self, request: api.GetPublishedPositionRequest, context: Any
     ) -> api.GetPublishedPositionResponse:
-        remaining = context.time_remaining() if context is not None else None
-        timeout = min(30.0, max(0.1, remaining - 0.2)) if remaining is not None else 30.0
-        seq = await versions.published_position(
+        timeout = deadline_timeout(context.time_remaining() if context is not None else None)
+        seq = await published_position(
             self._pool, self._js, stream=ANNOTATION.name, producer=self._producer, timeout=timeout
         )
         return api.GetPublishedPositionResponse(stream_seq=seq)
 
+    @caught_up
     async def RedoSave(self, request: api.RedoSaveRequest, context: Any) -> api.RedoSaveResponse:
         version_id, frame_id = _ref(request.frame)
         await self._access.check(Permission.ANNOTATE, version_id)
@@ -168,3 +208,31 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
         return api.RedoSaveResponse(
             frame=done.frame, event_ids=done.event_ids, version=done.version, frame_omitted=done.frame_omitted
         )
+
+    async def _readable(self, version_id: str, context: Any) -> None:
+        """Checks read access to a version, once more after catching up when it is not known yet."""
+        try:
+            await self._access.check(Permission.READ, version_id, field="version_id")
+        except NotFound:
+            remaining = context.time_remaining() if context is not None else None
+            await self._catch_up.caught_up(remaining)
+            await self._access.check(Permission.READ, version_id, field="version_id")
+
+    async def ExportFrames(
+        self, request: api.ExportFramesRequest, context: Any
+    ) -> AsyncIterator[api.ExportFramesResponse]:
+        if not request.version_id:
+            raise InvalidArgument("is required", field="version_id")
+        check_text(request.version_id, "version_id", max_length=MAX_ID_LENGTH)
+        await self._readable(request.version_id, context)
+        scope = ExportScope(
+            request.version_id,
+            page_size(request.page_size),
+            _task(request.task_id),
+            request.selection if request.HasField("selection") else None,
+        )
+        dataset_id = await self._pool.fetchval(
+            "SELECT dataset_id FROM versions WHERE version_id = $1", scope.version_id
+        )
+        async for frames in export_pages(self._pool, scope, self._lister):
+            yield api.ExportFramesResponse(frames=frames, dataset_id=dataset_id or "")

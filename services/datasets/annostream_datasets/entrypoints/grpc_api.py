@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from annostream_kernel.authz import require_principal
+from annostream_kernel.positions import deadline_timeout
 from annostream_protos.datasets.v1 import datasets_service_pb2 as api
 from annostream_protos.datasets.v1 import datasets_service_pb2_grpc as api_grpc
 
@@ -23,14 +24,16 @@ from ..domain.commands import (
 from ..service_layer import handlers, imports
 from ..service_layer.handlers import UowFactory
 
+# Waits until every change committed before the call is published; returns the stream's sequence then.
+PublishedPosition = Callable[[float], Awaitable[int]]
 SEAL_MARGIN_SECONDS = 0.5  # of the caller's deadline, left for the publish's own commit
 
 
 class DatasetsServicer(api_grpc.DatasetsServiceServicer):
     """annostream.datasets.v1.DatasetsService."""
 
-    def __init__(self, uow: UowFactory, sealer: EditSealer) -> None:
-        self._uow, self._sealer = uow, sealer
+    def __init__(self, uow: UowFactory, sealer: EditSealer, published: PublishedPosition) -> None:
+        self._uow, self._sealer, self._published = uow, sealer, published
 
     async def CreateDataset(self, request: api.CreateDatasetRequest, context: Any) -> api.CreateDatasetResponse:
         ds = await handlers.create_dataset(self._uow, CreateDataset(request.name, require_principal().team))
@@ -125,6 +128,12 @@ class DatasetsServicer(api_grpc.DatasetsServiceServicer):
     async def GetVersionStats(self, request: api.GetVersionStatsRequest, context: Any) -> api.GetVersionStatsResponse:
         v, stats = await handlers.version_stats(self._uow, request.version_id)
         return api.GetVersionStatsResponse(stats=messages.stats_msg(v, stats))
+
+    async def GetPublishedPosition(
+        self, request: api.GetPublishedPositionRequest, context: Any
+    ) -> api.GetPublishedPositionResponse:
+        seq = await self._published(deadline_timeout(context.time_remaining() if context is not None else None))
+        return api.GetPublishedPositionResponse(stream_seq=seq)
 
     async def SetDatasetSharing(
         self, request: api.SetDatasetSharingRequest, context: Any
