@@ -11,6 +11,7 @@ from annostream_kernel.streams import ANNOTATION, DATASETS
 from annostream_protos.annotation.v1 import annotation_service_pb2, annotation_service_pb2_grpc
 
 from .adapters.datasets_client import GrpcDatasetsPositions
+from .adapters.iterator_client import FrameLister
 from .entrypoints.grpc_api import SAVE_FRAMES, AnnotationServicer
 from .service_layer.access import VersionAccess
 from .service_layer.catch_up import CatchUp
@@ -20,16 +21,18 @@ SCHEMA = "annotation"
 NAME = "annotation"  # also the relay checkpoint's name (GetPublishedPosition reads it)
 
 
-_clients: list[GrpcDatasetsPositions] = []
+_clients: list[GrpcDatasetsPositions | FrameLister] = []
 
 
 def _register(server: aio.Server, res: Resources) -> None:
     settings = res.settings
     assert isinstance(settings, PeerSettings)
     positions = GrpcDatasetsPositions(settings.datasets_addr, settings.peer_timeout_seconds)
-    _clients.append(positions)
+    lister = FrameLister(settings.iterator_addr)  # exports of a task's plan or a filter ask the iterator
+    _clients.extend([positions, lister])
     catch_up = CatchUp(res.pool, positions)
-    servicer = AnnotationServicer(res.pool, res.notify_channel, res.js, NAME, VersionAccess(res.pool), catch_up)
+    access = VersionAccess(res.pool)
+    servicer = AnnotationServicer(res.pool, res.notify_channel, res.js, NAME, access, catch_up, lister)
     annotation_service_pb2_grpc.add_AnnotationServiceServicer_to_server(servicer, server)
 
 

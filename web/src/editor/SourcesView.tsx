@@ -1,7 +1,7 @@
 // The frame's sources: side by side (grid, the default) or one at a time (tabs, remembered by the browser), each on
 // its own drawing stage with its ROIs and its masks (a toggleable overlay); zoom buttons act on every stage.
 import { forwardRef, useCallback, useImperativeHandle, useMemo, useRef, useState } from "react";
-import type { Roi, Source } from "../api";
+import { drawable, type Roi, type Source } from "../api";
 import type { Mode, Stage, StageRoi } from "../drawing/stage";
 import { labelColor } from "../labels";
 import { SourceStage, type StageHandlers } from "./SourceStage";
@@ -55,6 +55,7 @@ export const SourcesView = forwardRef<SourcesViewHandle, SourcesViewProps>(funct
   const byStage = useMemo(() => {
     const out = new Map<string, StageRoi[]>(sources.map((s) => [s.id, []]));
     for (const r of p.rois) {
+      if (!drawable(r)) continue;
       const color = labelColor(r.labels[0] ?? "");
       let s = painted.current.get(r);
       if (!s || s.color !== color) painted.current.set(r, (s = { ...r, color }));

@@ -4,7 +4,8 @@ The annotation service learns versions, lineage and base frames from the dataset
 version is created or frames are imported its consumer may not have applied them yet. A request that misses one
 asks the datasets service for the stream sequence covering everything it acknowledged (GetPublishedPosition),
 waits until this service's consumer has applied that far, and tries once more; only then is the miss an answer.
-A miss costs one call when nothing is pending (the common case for an id that really does not exist).
+The retry is unconditional: the consumer may have applied the change between the miss and the call, so "already
+there" does not mean the miss was real. A miss costs one call and one more read (an id that does not exist).
 """
 
 from __future__ import annotations
@@ -29,21 +30,18 @@ class CatchUp:
     def __init__(self, pool: asyncpg.Pool, positions: DatasetsPositions, timeout: float = 30.0) -> None:
         self._pool, self._positions, self._timeout = pool, positions, timeout
 
-    async def caught_up(self, remaining: float | None = None) -> bool:
-        """True once the consumer has applied changes it lacked at the call (worth a retry); False when it was
-        already there (the miss is real). Unavailable if it does not get there within the time left."""
+    async def caught_up(self, remaining: float | None = None) -> None:
+        """Return once the consumer has applied every datasets change acknowledged before the call; Unavailable if
+        it does not get there within the time left (capped at the timeout)."""
         budget = self._timeout if remaining is None else max(0.1, min(self._timeout, remaining - 0.2))
         deadline = time.monotonic() + budget
         target = await self._positions.published_position(budget)
-        if await self._applied() >= target:
-            return False
         while await self._applied() < target:
             if time.monotonic() > deadline:
                 raise Unavailable(
                     "the annotation service has not yet applied the latest datasets changes (it lags); retry"
                 )
             await asyncio.sleep(POLL_SECONDS)
-        return True
 
     async def _applied(self) -> int:
         async with self._pool.acquire() as conn:  # not held while waiting: a lag must not drain the pool

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 from annostream_kernel.protobuf import timestamp
@@ -11,6 +12,7 @@ from annostream_protos.types.v1 import frames_pb2
 
 from ..adapters.messages import selection
 from ..domain.model import LeaseCommand, NextFrame, TaskStatus
+from ..service_layer import frame_lists
 from ..service_layer.handlers import IteratorHandlers
 
 ACTIONS = {
@@ -113,3 +115,18 @@ class IteratorServicer(api_grpc.IteratorServiceServicer):
     async def SetTaskStatus(self, request: api.SetTaskStatusRequest, context: Any) -> api.SetTaskStatusResponse:
         await self._h.set_status(request.task_id, GATES.get(request.status, ""), request.revision)
         return api.SetTaskStatusResponse()
+
+    async def ListPlanFrames(
+        self, request: api.ListPlanFramesRequest, context: Any
+    ) -> AsyncIterator[api.ListPlanFramesResponse]:
+        size = frame_lists.page_size(request.page_size)
+        async for version_id, ids in frame_lists.plan_frames(self._h, request.task_id, size):
+            yield api.ListPlanFramesResponse(version_id=version_id, frame_ids=ids)
+
+    async def SelectFrames(
+        self, request: api.SelectFramesRequest, context: Any
+    ) -> AsyncIterator[api.SelectFramesResponse]:
+        size = frame_lists.page_size(request.page_size)
+        sel = selection(request.selection)
+        async for ids in frame_lists.selected_frames(self._h.pool, request.version_id, sel, size):
+            yield api.SelectFramesResponse(frame_ids=ids)
