@@ -10,6 +10,7 @@ from typing import Any, TypeVar, cast
 import asyncpg
 from nats.js import JetStreamContext
 
+from annostream_kernel.catch_up import CatchUp
 from annostream_kernel.errors import DomainError, InvalidArgument, NotFound
 from annostream_kernel.grpc_errors import Refused
 from annostream_kernel.limits import MAX_ID_LENGTH, MAX_SAVE_REQUEST_BYTES, check_text
@@ -25,7 +26,6 @@ from ..adapters import messages
 from ..adapters.iterator_client import FrameLister
 from ..service_layer import history, sizes, versions
 from ..service_layer.access import VersionAccess
-from ..service_layer.catch_up import CatchUp
 from ..service_layer.export import ExportScope, export_pages, page_size
 from ..service_layer.save import SaveFrame, request_hash, save_frame
 from ..service_layer.session import FrameSession

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+from annostream_kernel.catch_up import CatchUp
 from annostream_kernel.protobuf import timestamp
 from annostream_protos.iterator.v1 import iterator_service_pb2 as api
 from annostream_protos.iterator.v1 import iterator_service_pb2_grpc as api_grpc
@@ -33,8 +34,8 @@ STATES = {"open": api.PLAN_FRAME_STATE_OPEN, "leased": api.PLAN_FRAME_STATE_LEAS
 class IteratorServicer(api_grpc.IteratorServiceServicer):
     """annostream.iterator.v1.IteratorService."""
 
-    def __init__(self, handlers: IteratorHandlers) -> None:
-        self._h = handlers
+    def __init__(self, handlers: IteratorHandlers, catch_up: CatchUp | None = None) -> None:
+        self._h, self._catch_up = handlers, catch_up
 
     async def NextFrame(self, request: api.NextFrameRequest, context: Any) -> api.NextFrameResponse:
         cmd = NextFrame(request.task_id, request.annotator, request.complete_lease_id)
@@ -128,5 +129,11 @@ class IteratorServicer(api_grpc.IteratorServiceServicer):
     ) -> AsyncIterator[api.SelectFramesResponse]:
         size = frame_lists.page_size(request.page_size)
         sel = selection(request.selection)
+        if (
+            request.version_id
+            and self._catch_up
+            and not await frame_lists.version_known(self._h.pool, request.version_id)
+        ):
+            await self._catch_up.caught_up(context.time_remaining() if context is not None else None)
         async for ids in frame_lists.selected_frames(self._h.pool, request.version_id, sel, size):
             yield api.SelectFramesResponse(frame_ids=ids)

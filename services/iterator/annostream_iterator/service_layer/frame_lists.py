@@ -52,6 +52,12 @@ async def plan_frames(h: IteratorHandlers, task_id: str, size: int) -> AsyncIter
         after = ids[-1]
 
 
+async def version_known(pool: asyncpg.Pool, version_id: str) -> bool:
+    """Whether this iterator has learned the version from the datasets stream yet."""
+    async with pool.acquire() as conn:
+        return await IndexStore(conn).lineage(version_id) is not None
+
+
 async def selected_frames(pool: asyncpg.Pool, version_id: str, sel: Selection, size: int) -> AsyncIterator[list[str]]:
     """Pages of the version's frame ids (own and inherited) matching `sel`, in frame id order."""
     if not version_id:
