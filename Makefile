@@ -10,7 +10,7 @@ WEB_STAMP := web/dist/index.html
 WEB_SRC := $(shell find web/src -type f 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json
 PROTO_FILES := $(shell find protos/annostream -name '*.proto')
 
-.PHONY: install web chromium run test lint typecheck buf unit integration e2e consistency smoke protos bench clean deploy-check
+.PHONY: install web web-types chromium run test lint typecheck buf unit integration e2e consistency smoke protos bench clean deploy-check
 
 install: $(STAMP) $(PROTO_STAMP) $(NODE_STAMP)
 
@@ -29,8 +29,12 @@ $(PROTO_STAMP): $(PROTO_FILES) scripts/gen_protos.py | $(STAMP)
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 
-# The web UI, built into web/dist (the gateway serves it at /); rebuilt when its sources change.
-web: $(WEB_STAMP)
+# The web UI, built into web/dist (the gateway serves it at /); rebuilt when its sources change. Its API types
+# (web/src/generated/openapi.ts, committed) are regenerated from the gateway's OpenAPI first.
+web: web-types $(WEB_STAMP)
+
+web-types: $(STAMP) $(PROTO_STAMP) web/node_modules/.package-lock.json
+	$(BIN)/python scripts/gen_web_types.py
 
 web/node_modules/.package-lock.json: web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund --loglevel=error
@@ -67,7 +71,7 @@ unit: install
 integration: install
 	$(PYTEST) tests/integration $(PYTEST_END)
 
-e2e: install web chromium
+e2e: install $(WEB_STAMP) chromium
 	$(PYTEST) tests/e2e $(PYTEST_END)
 
 consistency: install
@@ -81,7 +85,9 @@ deploy-check: install
 PYTEST = d=$$(mktemp -d /tmp/annostream-pytest.XXXXXX); $(BIN)/pytest -q -p no:cacheprovider --basetemp=$$d
 PYTEST_END = ; rc=$$?; rm -rf $$d; exit $$rc
 
-test: install web chromium lint typecheck buf deploy-check
+# `test` and `e2e` build the UI without regenerating its API types: a stale committed openapi.ts fails
+# tests/e2e/test_http_contract.py instead of being rewritten silently.
+test: install $(WEB_STAMP) chromium lint typecheck buf deploy-check
 	$(PYTEST) tests $(PYTEST_END)
 
 bench: install

@@ -1,59 +1,40 @@
-"""The frame editor in Debian's Chromium: open a frame with 2,000 polygons (time to interactive) and drag one
-ROI (main-thread time per drag step), beside the same measures at 20 polygons (the baseline)."""
+"""The frame editor in Debian's Chromium on dense frames: each interaction of an annotator (open, select by click,
+drag-move, draw a rectangle, reshape by a vertex, type a label, wheel zoom + pan, delete, undo, "Show all") on
+frames of 20, 2,000 and 10,000 polygons, p50/p95 per input step and long tasks (Performance API). Baselines from
+the same run: the 20-polygon frame, and, with BENCH_WEB_BEFORE=<a web/dist of another build> (e.g. main before a
+change), the same interactions on that build, served by a second gateway on the same services. Also: another
+annotator's save showing up in an open editor."""
 
 from __future__ import annotations
 
 import asyncio
-import statistics
+import os
+import random
+import subprocess
+import sys
 import time
 import uuid
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import ExitStack, contextmanager
 
 import httpx
-from playwright.async_api import Page, async_playwright
+from playwright.async_api import Browser, async_playwright
+
+from annostream_cli.embedded import _set_pdeathsig, free_port
+from annostream_cli.stack import LocalStack
 
 from .harness import BenchContext, Result, percentile
+from .web_interactions import PROBE, Driver, Samples, polygons
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]  # fmt: skip
+SIZES = [int(n) for n in os.environ.get("BENCH_WEB_SIZES", "20,2000,10000").split(",")]
+BEFORE = os.environ.get("BENCH_WEB_BEFORE", "")  # a built web/dist to measure beside this checkout's
+BEFORE_SIZES = [int(n) for n in os.environ.get("BENCH_WEB_BEFORE_SIZES", ",".join(map(str, SIZES))).split(",")]
 OPENS = 5
 LIVE_SAVES = 20
-STEPS = 60
-
-# Per pointermove: capture listener (before the stage) → bubble listener (after it) that forces style and
-# layout. Paint is not included (headless, no GPU); long animation frames are counted separately.
-PROBE = """() => {
-  window.__steps = []; window.__loaf = 0;
-  let t0 = 0;
-  window.addEventListener('pointermove', () => { t0 = performance.now(); }, true);
-  window.addEventListener('pointermove', () => {
-    document.querySelector('#stage-svg').getBoundingClientRect();
-    document.body.offsetHeight;
-    window.__steps.push(performance.now() - t0);
-  });
-  try {
-    new PerformanceObserver((l) => { window.__loaf += l.getEntries().length; })
-      .observe({ type: 'long-animation-frame', buffered: false });
-  } catch (e) {}
-}"""
-
-
-def _polygons(n: int) -> list[dict[str, Any]]:
-    cols = max(1, round((n * 4 / 3) ** 0.5))
-    rows = -(-n // cols)
-    w, h = 640 / cols, 480 / rows
-    out = []
-    for i in range(n):
-        x, y = (i % cols) * w, (i // cols) * h
-        pts = [
-            [x + w * 0.5, y + h * 0.1],
-            [x + w * 0.9, y + h * 0.5],
-            [x + w * 0.5, y + h * 0.9],
-            [x + w * 0.1, y + h * 0.5],
-        ]
-        out.append({"roi_id": f"p{i}", "type": "polygon", "points": pts, "labels": ["cell"]})
-    return out
+TARGETS = {2000: "p95 < 100 ms (open < 1 s)", 10000: "p95 < 300 ms"}
 
 
 async def _frame_url(api: httpx.AsyncClient, n: int) -> str:
@@ -68,7 +49,7 @@ async def _frame_url(api: httpx.AsyncClient, n: int) -> str:
     while (r := await api.get(url)).status_code != 200:  # the annotation service learns the frame by event
         assert time.monotonic() < deadline, r.text
         await asyncio.sleep(0.1)
-    version, rois = r.json()["version"], _polygons(n)
+    version, rois = r.json()["version"], polygons(n)
     for i in range(0, n, 1000):  # the save API takes up to 1,000 commands per batch
         cmds = [{"create_roi": {"roi": roi}} for roi in rois[i : i + 1000]]
         saved = await api.post(f"{url}/save", json={"expected_version": version, "commands": cmds})
@@ -77,32 +58,97 @@ async def _frame_url(api: httpx.AsyncClient, n: int) -> str:
     return f"/tasks/{task['task_id']}/annotate?version={v['version_id']}&frame=f0"
 
 
-async def _measure(page: Page, url: str, n: int) -> tuple[float, float, dict[str, float]]:
-    opens = []
-    for _ in range(OPENS):
-        start = time.perf_counter()
-        await page.goto(url)
-        await page.wait_for_function(f"document.querySelectorAll('g.roi').length === {n}", polling="raf")
-        opens.append((time.perf_counter() - start) * 1000)
-    await page.evaluate(PROBE)
-    await page.click("#mode-select")
-    box = await page.locator(f'g.roi[data-roi-id="p{n // 2}"]').bounding_box()
-    assert box is not None
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    await page.mouse.move(x, y)
-    await page.mouse.down()
-    await page.evaluate("() => { window.__steps = []; }")
-    for i in range(STEPS):
-        await page.mouse.move(x + i * 2, y + i)
-    await page.mouse.up()
-    steps: list[float] = await page.evaluate("window.__steps")
-    loaf: float = await page.evaluate("window.__loaf")
-    return statistics.median(opens), percentile(steps, 95), {"long_frames": loaf, "drag_steps": len(steps)}
+class _Picker:
+    """Distinct ROIs for the interactions (while there are enough), spread over the frame; `rows` limits the grid
+    rows (fractions) so that moved ROIs never cover the ones clicked later."""
+
+    def __init__(self, d: Driver) -> None:
+        self.d, self.used, self.moved = d, set[int](), set[int]()
+        self.order = random.Random(16).sample(range(d.n), d.n)
+
+    def __call__(self, rows: tuple[float, float] = (0, 1), moves: bool = False) -> int:
+        total = -(-self.d.n // self.d.cols)
+        fits = [i for i in self.order if rows[0] <= (i // self.d.cols) / total < rows[1] and i not in self.moved]
+        i = next((i for i in fits if i not in self.used), fits[len(self.used) % len(fits)])  # small frames: again
+        self.used.add(i)
+        if moves:
+            self.moved.add(i)
+        return i
 
 
-async def _live(page: Page, api: httpx.AsyncClient, url: str, n: int) -> tuple[list[float], list[float]]:
+async def _interactions(browser: Browser, base: str, url: str, n: int) -> dict[str, Samples]:
+    """Every interaction on a fresh page of `url` (a frame of n diamonds); nothing is saved."""
+    page = await browser.new_page(base_url=base, viewport={"width": 1400, "height": 860})
+    await page.add_init_script(PROBE)
+    await page.add_init_script(f"window.__expectRois({n})")
+    page.set_default_timeout(180_000)
+    d, out = Driver(page, n), {name: Samples() for name in INTERACTIONS}
+    try:
+        for _ in range(OPENS):
+            opened = await d.open(url)
+            out["open"].steps.append(opened)
+            out["open"].long_tasks += await d.long_tasks_until(opened)
+        pick = _Picker(d)
+        for name, run in INTERACTIONS.items():
+            if name == "open" or (name == "show all" and n <= 100):
+                continue
+            t0 = await d.now()
+            try:
+                await run(d, pick, out[name])
+            except Exception:
+                if os.environ.get("BENCH_WEB_SHOT"):
+                    await page.screenshot(path=os.environ["BENCH_WEB_SHOT"])
+                raise
+            out[name].long_tasks = await d.long_tasks_since(t0)
+    finally:
+        await page.close()
+    return out
+
+
+async def _select(d: Driver, pick: _Picker, s: Samples) -> None:
+    for _ in range(10):
+        await d.select(pick(), s.steps)
+
+
+async def _repeat(k: int, f: Callable[[int], Awaitable[None]]) -> None:
+    for j in range(k):
+        await f(j)
+
+
+INTERACTIONS: dict[str, Callable[[Driver, _Picker, Samples], Awaitable[None]]] = {
+    "open": lambda d, pick, s: asyncio.sleep(0),
+    "select by click": _select,
+    "type a label": lambda d, pick, s: _repeat(3, lambda k: d.type_label(pick(), k, s)),
+    "wheel zoom + pan": lambda d, pick, s: d.zoom_and_pan(s),
+    "delete": lambda d, pick, s: _repeat(5, lambda k: d.delete(pick(), s)),
+    "undo": lambda d, pick, s: _repeat(5, lambda k: d.undo(s)),
+    "drag-move": lambda d, pick, s: _repeat(3, lambda k: d.drag_roi(pick((0, 0.3), moves=True), s)),
+    "reshape (vertex)": lambda d, pick, s: _repeat(3, lambda k: d.reshape(pick((0.7, 1), moves=True), s)),
+    "draw a rectangle": lambda d, pick, s: _repeat(3, lambda k: d.draw_rectangle(k, s)),
+    "show all": lambda d, pick, s: d.show_all(s),
+}
+
+
+def _extra(s: Samples, prefix: str = "") -> dict[str, float]:
+    out = {f"{prefix}p50_ms": percentile(s.steps, 50), f"{prefix}p95_ms": percentile(s.steps, 95)}
+    if s.ends:
+        out[f"{prefix}commit_p95_ms"] = percentile(s.ends, 95)
+    out[f"{prefix}long_tasks"] = len(s.long_tasks)
+    out[f"{prefix}long_ms"] = sum(s.long_tasks)
+    return out
+
+
+def _worst(s: Samples) -> float:
+    """The figure an interaction is judged by: p95 of its steps, or of its commits when those are slower."""
+    return max(percentile(s.steps, 95), percentile(s.ends, 95) if s.ends else 0.0)
+
+
+async def _live(
+    browser: Browser, base: str, api: httpx.AsyncClient, url: str, n: int
+) -> tuple[list[float], list[float]]:
     """Another annotator saves through the API; time until the open editor shows the new ROI (and the save's
     own round trip, the baseline)."""
+    page = await browser.new_page(base_url=base, viewport={"width": 1400, "height": 860})
     await page.goto(url)
     await page.wait_for_selector('#live-status[data-state="connected"]')
     frame_url = "/api/v1/versions/" + url.split("version=")[1].split("&")[0] + "/frames/f0"
@@ -117,30 +163,93 @@ async def _live(page: Page, api: httpx.AsyncClient, url: str, n: int) -> tuple[l
         version = r.json()["frame"]["version"]
         await page.wait_for_function(f"document.querySelectorAll('g.roi').length === {n + i + 1}", polling="raf")
         shown.append((time.perf_counter() - start) * 1000)
+    await page.close()
     return shown, saves
 
 
+@contextmanager
+def _before_gateway(stack: LocalStack) -> Iterator[str]:
+    """A second gateway on the same services serving the BEFORE build (its log beside the stack's), stopped after."""
+    port = free_port()
+    env = {**stack.env, "ANNOSTREAM_HTTP_PORT": str(port), "ANNOSTREAM_WEB_DIR": BEFORE}
+    with open(stack.log_dir / "gateway-before.log", "ab") as log:
+        cmd = [sys.executable, "-m", "annostream_cli.main", "serve", "gateway"]
+        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=log, preexec_fn=_set_pdeathsig)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while not _ready(url):
+            assert proc.poll() is None and time.monotonic() < deadline, "the BEFORE gateway did not start"
+            time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
+def _ready(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/readyz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
 async def run(ctx: BenchContext) -> None:
-    """2,000 vs 20 polygons: open to interactive (median of 5) and p95 drag-step time."""
-    with ctx.system() as stack:
-        async with httpx.AsyncClient(base_url=stack.url, timeout=120) as api:
-            urls = {n: await _frame_url(api, n) for n in (20, 2000)}
+    """Each interaction at 20 / 2,000 / 10,000 polygons (and on the BEFORE build), then the live update."""
+    with ctx.system() as stack, ExitStack() as stop:
+        async with httpx.AsyncClient(base_url=stack.url, timeout=300) as api:
+            urls = {n: await _frame_url(api, n) for n in sorted({20, *SIZES})}
+        before_url = stop.enter_context(_before_gateway(stack)) if BEFORE else ""
+        figures: dict[tuple[str, int], dict[str, Samples]] = {}
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             try:
-                page = await browser.new_page(base_url=stack.url, viewport={"width": 1400, "height": 860})
-                figures = {n: await _measure(page, urls[n], n) for n in (20, 2000)}
-                async with httpx.AsyncClient(base_url=stack.url, headers={"X-Annostream-User": "other"}) as api:
-                    shown, saves = await _live(page, api, urls[20], 20)
+                for n in sorted({20, *SIZES}):
+                    figures["after", n] = await _interactions(browser, stack.url, urls[n], n)
+                    if BEFORE and n in BEFORE_SIZES:
+                        figures["before", n] = await _interactions(browser, before_url, urls[n], n)
+                async with httpx.AsyncClient(base_url=stack.url, headers={"X-Annostream-User": "other"}) as other:
+                    shown, saves = await _live(browser, stack.url, other, urls[20], 20)
             finally:
                 await browser.close()
-    (base_open, base_drag, _), (big_open, big_drag, extra) = figures[20], figures[2000]
-    limited = "the browser main thread (SVG: one DOM node per ROI; open = GET frame + React render + SVG build)"
-    ctx.add(Result("web", "open a frame with 2,000 polygons to interactive (median of 5)", big_open, "ms",
-                   base_open, "same at 20 polygons", "< 500 ms", limited))  # fmt: skip
-    ctx.add(Result("web", "drag one ROI among 2,000 polygons: p95 main-thread time per step", big_drag, "ms",
-                   base_drag, "same at 20 polygons", "< 16 ms", limited, extra))  # fmt: skip
+    _report(ctx, figures)
     ctx.add(Result("web", "live: another annotator's save visible in an open editor, p50 of 20", percentile(shown, 50),
                    "ms", percentile(saves, 50), "the save's own HTTP round trip", "< 200 ms",
                    "the relay's publish after commit, then one GET of the frame by the editor",
                    {"p95_ms": percentile(shown, 95)}))  # fmt: skip
+
+
+def _report(ctx: BenchContext, figures: dict[tuple[str, int], dict[str, Samples]]) -> None:
+    limited = "the browser main thread (one process, shared by page, React, the stage's canvas and SVG)"
+    for name in INTERACTIONS:
+        base = figures["after", 20][name]
+        for n in SIZES:
+            s = figures["after", n][name]
+            if not s.steps:
+                continue
+            extra = _extra(s)
+            if ("before", n) in figures and figures["before", n][name].steps:
+                extra |= _extra(figures["before", n][name], "before_")
+            unit = "ms from navigation" if name == "open" else "ms p95 per step"
+            baseline = _worst(base) if base.steps else None
+            ctx.add(Result("web", f"{name}, {n:,} polygons", _worst(s), unit, baseline, "same at 20 polygons",
+                           TARGETS.get(n, ""), limited, extra))  # fmt: skip
+    _table(figures)
+
+
+def _table(figures: dict[tuple[str, int], dict[str, Samples]]) -> None:
+    """The figures as a Markdown table (bench/README.md): p50 / p95 (commit p95) · long tasks, per build."""
+
+    def cell(s: Samples | None) -> str:
+        if s is None or not s.steps:
+            return "—"
+        commit = f" ({percentile(s.ends, 95):.0f})" if s.ends else ""
+        long = f"{len(s.long_tasks)} / {sum(s.long_tasks):.0f} ms"
+        return f"{percentile(s.steps, 50):.0f} / {percentile(s.steps, 95):.0f}{commit} · {long}"
+
+    print("\n| interaction | ROIs | this build: p50 / p95 ms (commit p95) · long tasks | before |\n|---|---|---|---|")
+    for name in INTERACTIONS:
+        for n in sorted({20, *SIZES}):
+            now, before = figures["after", n].get(name), figures.get(("before", n), {}).get(name)
+            if now is not None and now.steps:
+                print(f"| {name} | {n:,} | {cell(now)} | {cell(before)} |")

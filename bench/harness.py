@@ -48,7 +48,7 @@ class BenchContext:
 
     @contextmanager
     def system(self, **extra_env: str) -> Iterator[LocalStack]:
-        """All five components as processes on this run's PostgreSQL and NATS."""
+        """All six components as processes on this run's PostgreSQL and NATS."""
         stack = LocalStack(
             Path(tempfile.mkdtemp(dir=self.workdir)),
             http_port=0,

@@ -4,7 +4,7 @@
 Exit 0 when the component in this container is healthy, 1 otherwise (Docker HEALTHCHECK and
 compose `healthcheck` semantics):
 
-- datasets, tasks, iterator, annotation: the standard grpc.health.v1 `Check` for the whole server
+- datasets, tasks, iterator, annotation, webhooks: the standard grpc.health.v1 `Check` for the whole server
   ("" service) on ANNOSTREAM_GRPC_PORT answers SERVING (the services report SERVING only while
   PostgreSQL and NATS are reachable);
 - gateway: GET /readyz on ANNOSTREAM_HTTP_PORT answers 200 (every service is healthy).
@@ -22,7 +22,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-GRPC_PORTS = {"datasets": 50051, "tasks": 50052, "iterator": 50053, "annotation": 50054}
+GRPC_PORTS = {"datasets": 50051, "tasks": 50052, "iterator": 50053, "annotation": 50054, "webhooks": 50055}
 HTTP_PORT = 8080
 WILDCARD_HOSTS = {"", "0.0.0.0", "::", "[::]"}
 

@@ -52,7 +52,7 @@ def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def system(postgres_dsn: str, nats_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    """All five components as real processes on the session's PostgreSQL and NATS."""
+    """All six components as real processes on the session's PostgreSQL and NATS."""
     media = tmp_path_factory.mktemp("media")
     stack = LocalStack(
         tmp_path_factory.mktemp("system"),
@@ -63,6 +63,12 @@ def system(postgres_dsn: str, nats_url: str, tmp_path_factory: pytest.TempPathFa
             "ANNOSTREAM_RELAY_POLL_SECONDS": "0.2",
             "ANNOSTREAM_LOG_LEVEL": "info",
             "ANNOSTREAM_MEDIA_ROOTS": str(media),
+            # Webhook receivers of the tests listen on loopback; fast retries, dead-lettered after 8 attempts (≈ 3-4 s).
+            "ANNOSTREAM_WEBHOOK_ALLOW_NETWORKS": "127.0.0.0/8",
+            "ANNOSTREAM_WEBHOOK_MAX_ATTEMPTS": "8",
+            "ANNOSTREAM_WEBHOOK_BACKOFF_BASE_SECONDS": "0.1",
+            "ANNOSTREAM_WEBHOOK_BACKOFF_MAX_SECONDS": "0.8",
+            "ANNOSTREAM_WEBHOOK_TIMEOUT_SECONDS": "5",
         },
     )
     stack.start()

@@ -9,12 +9,13 @@ change of the implementation that breaks the policy fails the matrices.
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass
 from enum import StrEnum
 
 from annostream_kernel.policy import GRANTS, Permission, Role, Rule, Target
 
-OBJECT_TARGETS = (Target.DATASET, Target.VERSION, Target.TASK)
+OBJECT_TARGETS = (Target.DATASET, Target.VERSION, Target.TASK, Target.WEBHOOK)
 
 
 class Answer(StrEnum):
@@ -119,3 +120,12 @@ def expect(
     if rule.owner_or is not None and not caller.owner and rule.owner_or not in permissions_on_a(caller, shared=shared):
         return Expect(Answer.DENIED, rule.owner_or)
     return ALLOW
+
+
+def closed_url() -> str:
+    """A loopback webhook URL nothing listens on (the test stack allows loopback targets): its deliveries fail
+    fast and are dead-lettered after the stack's few attempts, so they stop changing."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/tenancy"

@@ -1,10 +1,10 @@
-"""The five runnable components and how `serve` starts each."""
+"""The six runnable components and how `serve` starts each."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-COMPONENTS = ("datasets", "tasks", "iterator", "annotation", "gateway")
+COMPONENTS = ("datasets", "tasks", "iterator", "annotation", "webhooks", "gateway")
 
 
 def serve(component: str) -> None:
@@ -14,6 +14,7 @@ def serve(component: str) -> None:
         "tasks": _tasks,
         "iterator": _iterator,
         "annotation": _annotation,
+        "webhooks": _webhooks,
         "gateway": _gateway,
     }
     runners[component]()
@@ -49,6 +50,14 @@ def _annotation() -> None:
     from annostream_kernel.runtime import run_service
 
     run_service(definition(), AnnotationSettings())
+
+
+def _webhooks() -> None:
+    from annostream_kernel.runtime import run_service
+    from annostream_webhooks.bootstrap import definition
+    from annostream_webhooks.config import WebhooksSettings
+
+    run_service(definition(), WebhooksSettings())
 
 
 def _gateway() -> None:

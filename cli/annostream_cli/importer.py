@@ -1,30 +1,40 @@
-"""`annostream import FILE --version ID`: JSON-lines frame import through the gateway, with a progress bar.
+"""`annostream import PATH --version ID [--format jsonl|coco|voc|yolo]`: frames through the gateway, with a
+progress bar.
 
-Each batch of lines is one atomic, idempotent request: a bad line fails only its batch (nothing of it is
-written), is reported with its line number and field, and the import stops; fix the line and run again
-(frames already imported are skipped by id).
+Each batch of frames is one atomic, idempotent request: a bad frame fails only its batch (nothing of it is
+written), is reported with where it came from (JSON-lines line, COCO image / annotation, VOC file and object, YOLO
+file and line) and the field, and the import stops; fix it and run again (frames already imported are skipped by
+id). Shapes a format reader cannot turn into ROIs are counted and reported.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
-import httpx
+from annostream_sdk import ApiError, Client, TransportError
+
+from .formats import coco, jsonl, voc, yolo
+from .formats.common import FormatError, Item, Skipped
 
 BATCH_FRAMES = 2000
 BATCH_BYTES = 2 * 1024 * 1024
-FRAME_INDEX = re.compile(r"^frames\[(\d+)\](.*)$")
+FRAME_INDEX = re.compile(r"^frames\[(\d+)\](?:\.rois\[(\d+)\])?(.*)$")
+READERS: dict[str, Callable[[Path, str | None, Skipped], Iterator[Item]]] = {
+    "jsonl": jsonl.read,
+    "coco": coco.read,
+    "voc": voc.read,
+    "yolo": yolo.read,
+}
 
 
 class ImportFailed(Exception):
-    """The import stopped; the message names the line and the field."""
+    """The import stopped; the message names where (line, file, entry) and the field."""
 
 
 @dataclass
@@ -35,45 +45,70 @@ class Outcome:
     skipped: int = 0
     lines: int = 0
     seconds: float = 0.0
+    left_out: Skipped = field(default_factory=Skipped)
 
 
-def _batches(path: Path, batch_frames: int) -> Iterator[tuple[list[int], list[Any], int]]:
-    """(line numbers, frames, bytes read so far) per batch; a line that is not JSON stops with its number."""
-    lines: list[int] = []
-    frames: list[Any] = []
-    size = 0
-    done = 0
-    with path.open("rb") as fh:
-        for n, raw in enumerate(fh, start=1):
-            done += len(raw)
-            if not raw.strip():
-                continue
-            try:
-                frames.append(json.loads(raw))
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                raise ImportFailed(f"line {n}: not valid JSON ({exc})") from exc
-            lines.append(n)
-            size += len(raw)
-            if len(frames) >= batch_frames or size >= BATCH_BYTES:
-                yield lines, frames, done
-                lines, frames, size = [], [], 0
-    if frames:
-        yield lines, frames, done
+def _batches(items: Iterator[Item], batch_frames: int) -> Iterator[tuple[list[Item], int]]:
+    """(items, input bytes so far) per batch of at most `batch_frames` frames / ~2 MiB."""
+    batch: list[Item] = []
+    size = done = 0
+    for item in items:
+        batch.append(item)
+        size += item.size or 1000
+        done += item.size
+        if len(batch) >= batch_frames or size >= BATCH_BYTES:
+            yield batch, done
+            batch, size = [], 0
+    if batch:
+        yield batch, done
 
 
-def _explain(resp: httpx.Response, lines: list[int]) -> str:
-    """Turn a 4xx body into 'line N: field: message' using the batch's line numbers."""
-    try:
-        body = resp.json()
-    except ValueError:
-        return f"HTTP {resp.status_code}: {resp.text[:500]}"
-    field, message = body.get("field") or "", body.get("message") or resp.text
-    if m := FRAME_INDEX.match(field):
-        i, rest = int(m.group(1)), m.group(2).lstrip(".")
-        if i < len(lines):
+def _explain(err: ApiError, batch: list[Item]) -> str:
+    """Turn an API error into '<where>: <field>: message' using the batch's origins."""
+    fld, message = err.field or "", err.message
+    if m := FRAME_INDEX.match(fld):
+        i, roi, rest = int(m.group(1)), m.group(2), m.group(3).lstrip(".")
+        if i < len(batch):
+            item = batch[i]
             tail = message.split(": ", 1)[-1] if message.startswith("frames[") else message
-            return f"line {lines[i]}: {rest or 'frame'}: {tail}"
-    return f"{body.get('error', resp.status_code)}: {message}"
+            where = item.origin
+            if roi is not None:
+                j = int(roi)
+                origin = item.roi_origins[j] if j < len(item.roi_origins) else ""
+                where += f": {origin}" if origin and origin != item.origin else ""
+                rest = f"rois[{j}]" + (f".{rest}" if rest else "")
+            return f"{where}: {rest or 'frame'}: {tail}"
+    return f"{err.error}: {message}"
+
+
+def run_import(
+    client: Client,
+    items: Iterator[Item],
+    version_id: str,
+    *,
+    batch_frames: int = BATCH_FRAMES,
+    validate_only: bool = False,
+    on_progress: Callable[[int, Outcome], None] | None = None,
+) -> Outcome:
+    """Import the frames batch by batch; raises ImportFailed naming where and the field."""
+    out = Outcome()
+    start = time.monotonic()
+    try:
+        for batch, done in _batches(items, batch_frames):
+            try:
+                result = client.import_batch(version_id, [i.frame for i in batch], validate_only=validate_only)
+            except ApiError as exc:
+                msg = _explain(exc, batch) + f" (frames before {batch[0].origin} are imported)"
+                raise ImportFailed(msg) from exc
+            out.imported += result.imported
+            out.skipped += result.skipped
+            out.lines += len(batch)
+            if on_progress:
+                on_progress(done, out)
+    except FormatError as exc:
+        raise ImportFailed(str(exc)) from exc
+    out.seconds = time.monotonic() - start
+    return out
 
 
 class ProgressBar:
@@ -95,56 +130,54 @@ class ProgressBar:
             print(file=self.out)
 
 
-def run_import(
-    client: httpx.Client,
-    path: Path,
-    version_id: str,
-    *,
-    batch_frames: int = BATCH_FRAMES,
-    validate_only: bool = False,
-    on_progress: Callable[[int, Outcome], None] | None = None,
-) -> Outcome:
-    """Import `path` into `version_id` batch by batch; raises ImportFailed naming the line and field."""
-    out = Outcome()
-    start = time.monotonic()
-    url = f"/api/v1/versions/{version_id}/frames"
-    params = {"validate_only": "true"} if validate_only else {}
-    for lines, frames, done in _batches(path, batch_frames):
-        resp = client.post(url, json={"frames": frames}, params=params)
-        if resp.status_code != 200:
-            raise ImportFailed(_explain(resp, lines) + f" (lines before {lines[0]} are imported)")
-        body = resp.json()
-        out.imported += body["imported"]
-        out.skipped += body["skipped"]
-        out.lines += len(frames)
-        if on_progress:
-            on_progress(done, out)
-    out.seconds = time.monotonic() - start
-    return out
+def _input_bytes(path: Path) -> int:
+    return path.stat().st_size if path.is_file() else sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def main(url: str, path: str, version_id: str, user: str, batch: int, validate_only: bool, team: str = "") -> int:
-    """Entry of `annostream import`; exit status 0 on success, 1 on a rejected line, 2 on a bad file."""
-    file = Path(path)
-    if not file.is_file():
-        print(f"annostream import: no such file: {path}", file=sys.stderr)
+@dataclass
+class ImportArgs:
+    """`annostream import` options."""
+
+    url: str
+    path: str
+    version_id: str
+    user: str
+    batch: int = BATCH_FRAMES
+    validate_only: bool = False
+    team: str = ""
+    format: str = "jsonl"
+    media: str | None = None
+
+
+def main(a: ImportArgs) -> int:
+    """Entry of `annostream import`; exit status 0 on success, 1 on a rejected frame, 2 on a bad path."""
+    path = Path(a.path)
+    need_file = a.format in ("jsonl", "coco")
+    if not (path.is_file() if need_file else path.is_dir()):
+        print(f"annostream import: no such {'file' if need_file else 'directory'}: {a.path}", file=sys.stderr)
         return 2
-    bar = ProgressBar(file.stat().st_size, sys.stderr)
+    bar = ProgressBar(_input_bytes(path), sys.stderr)
+    skipped = Skipped()
+    client = Client(a.url, user=a.user, team=a.team or None, timeout=120)
     try:
-        headers = {"X-Annostream-User": user, **({"X-Annostream-Team": team} if team else {})}
-        with httpx.Client(base_url=url, headers=headers, timeout=120) as client:
-            o = run_import(
-                client, file, version_id, batch_frames=batch, validate_only=validate_only, on_progress=bar.update
-            )
+        items = READERS[a.format](path, a.media, skipped)
+        o = run_import(
+            client, items, a.version_id, batch_frames=a.batch, validate_only=a.validate_only, on_progress=bar.update
+        )
     except ImportFailed as exc:
         bar.close()
         print(f"annostream import: {exc}", file=sys.stderr)
         return 1
-    except httpx.HTTPError as exc:
+    except TransportError as exc:
         bar.close()
-        print(f"annostream import: gateway unreachable at {url}: {exc}", file=sys.stderr)
+        print(f"annostream import: gateway unreachable at {a.url}: {exc}", file=sys.stderr)
         return 1
+    finally:
+        client.close()
     bar.close()
-    verb = "validated" if validate_only else "imported"
-    print(f"{verb} {o.lines:,} line(s): {o.imported:,} new frame(s), {o.skipped:,} already there, in {o.seconds:.1f}s")
+    verb = "validated" if a.validate_only else "imported"
+    unit = "line(s)" if a.format == "jsonl" else "frame(s)"
+    print(f"{verb} {o.lines:,} {unit}: {o.imported:,} new frame(s), {o.skipped:,} already there, in {o.seconds:.1f}s")
+    for reason, n in sorted(skipped.counts.items()):
+        print(f"  not imported: {n:,} x {reason}")
     return 0

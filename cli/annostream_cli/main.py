@@ -24,7 +24,8 @@ def _up(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
-    print(f"annostream: starting PostgreSQL, NATS and 5 components (data in {stack.data_dir}) ...", flush=True)
+    count = len(COMPONENTS)
+    print(f"annostream: starting PostgreSQL, NATS and {count} components (data in {stack.data_dir}) ...", flush=True)
     try:
         stack.start()
         print(f"annostream is up: {stack.url}  (Ctrl+C stops everything; logs in {stack.log_dir})", flush=True)
@@ -75,9 +76,31 @@ def _admin_check_frames(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
+    from .importer import ImportArgs
     from .importer import main as import_main
 
-    return import_main(args.url, args.file, args.version, args.user, args.batch, args.validate_only, args.team)
+    return import_main(
+        ImportArgs(
+            args.url,
+            args.file,
+            args.version,
+            args.user,
+            args.batch,
+            args.validate_only,
+            args.team,
+            args.format,
+            args.media,
+        )
+    )
+
+
+def _export(args: argparse.Namespace) -> int:
+    from .exporter import ExportArgs
+    from .exporter import main as export_main
+
+    a = ExportArgs(args.url, args.out, args.format, args.user, args.version or "", args.task or "", args.team)
+    a.filter, a.source_filter, a.labels = args.filter, args.source_filter, args.labels
+    return export_main(a)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -95,8 +118,15 @@ def build_parser() -> argparse.ArgumentParser:
     smoke = sub.add_parser("smoke", help="drive the vertical slice through a running gateway")
     smoke.add_argument("--url", default=os.environ.get("ANNOSTREAM_URL", "http://127.0.0.1:8080"))
     smoke.set_defaults(func=_smoke)
-    imp = sub.add_parser("import", help="import a JSON-lines file of frames into a Draft version (via the gateway)")
-    imp.add_argument("file", help="one frame JSON object per line")
+    imp = sub.add_parser("import", help="import frames (JSON lines, COCO, VOC or YOLO) into a Draft version")
+    imp.add_argument("file", help="JSON lines / COCO: the file; VOC / YOLO: the dataset directory")
+    imp.add_argument("--format", choices=["jsonl", "coco", "voc", "yolo"], default="jsonl")
+    imp.add_argument(
+        "--media",
+        default=None,
+        help="where the images are (URL prefix or directory) when the files do not say; default: the format's"
+        " images directory beside the annotations",
+    )
     imp.add_argument("--version", required=True, help="id of the Draft version to import into")
     imp.add_argument("--url", default=os.environ.get("ANNOSTREAM_URL", "http://127.0.0.1:8080"))
     imp.add_argument("--user", default=os.environ.get("ANNOSTREAM_USER", "cli"))
@@ -106,6 +136,19 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--batch", type=int, default=2000, help="frames per atomic batch (default 2000)")
     imp.add_argument("--validate-only", action="store_true", help="check every line, write nothing")
     imp.set_defaults(func=_import)
+    exp = sub.add_parser("export", help="export a version or a task's frames (COCO, VOC, YOLO, JSON lines)")
+    which = exp.add_mutually_exclusive_group(required=True)
+    which.add_argument("--version", help="id of the version to export")
+    which.add_argument("--task", help="id of the task whose frames (its plan) to export")
+    exp.add_argument("--format", required=True, choices=["coco", "voc", "yolo", "yolo-segment", "yolo-pose", "jsonl"])
+    exp.add_argument("--out", required=True, help="directory to write into (a zip is unpacked there)")
+    exp.add_argument("--filter", default="", help="frame query, e.g. 'meta.city:bremen' (docs/filters.md)")
+    exp.add_argument("--source-filter", default="", help="source query, e.g. 'source.id:front'")
+    exp.add_argument("--labels", default="", help="only frames with a ROI matching this label expression")
+    exp.add_argument("--url", default=os.environ.get("ANNOSTREAM_URL", "http://127.0.0.1:8080"))
+    exp.add_argument("--user", default=os.environ.get("ANNOSTREAM_USER", "cli"))
+    exp.add_argument("--team", default=os.environ.get("ANNOSTREAM_TEAM", ""))
+    exp.set_defaults(func=_export)
     admin = sub.add_parser("admin", help="operator commands").add_subparsers(dest="admin_command", required=True)
     rebuild = admin.add_parser(
         "rebuild-projections", help="replay annotation events into a fresh projection and compare checksums"

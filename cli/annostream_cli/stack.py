@@ -1,4 +1,4 @@
-"""A whole local system: embedded PostgreSQL + nats-server + the five components as child processes.
+"""A whole local system: embedded PostgreSQL + nats-server + the six components as child processes.
 
 `annostream up` runs one in the foreground; the e2e tests start one per test session.
 """
@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
+from annostream_sdk import AnnostreamError, Client
 
 from .components import COMPONENTS
 from .embedded import EmbeddedPostgres, NatsServer, _set_pdeathsig, free_port
@@ -98,11 +98,11 @@ class LocalStack:
             for name, proc in self.procs.items():
                 if proc.poll() is not None:
                     raise RuntimeError(f"{name} exited with {proc.returncode}; see {self.log_dir / name}.log")
-            with contextlib.suppress(httpx.HTTPError):
-                r = httpx.get(f"{self.url}/readyz", timeout=2)
-                if r.status_code == 200:
+            with contextlib.suppress(AnnostreamError), Client(self.url, timeout=2, retries=0) as client:
+                ready = client.readiness()
+                if ready.ready:
                     return
-                last = r.text
+                last = ready.model_dump_json()
             time.sleep(0.2)
         raise RuntimeError(f"system not ready after {timeout}s: {last}")
 

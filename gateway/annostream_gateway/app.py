@@ -8,16 +8,24 @@ from contextlib import asynccontextmanager
 import uvicorn
 from fastapi import Depends, FastAPI
 
+from annostream_kernel.limits import MAX_REQUEST_BYTES
 from annostream_kernel.logs import configure_logging, get_logger
 from annostream_kernel.runtime import run_async
 
-from . import errors
+from . import contract, errors
 from .clients import Clients
 from .config import GatewaySettings
-from .routes import datasets, frames, health, iterator, live, me, media, tasks, web
+from .edge import EdgeGuard, check_path
+from .routes import datasets, exports, frames, health, iterator, live, me, media, tasks, web, webhooks
 from .routes.deps import identity
 
 log = get_logger(__name__)
+DESCRIPTION = (
+    "HTTP API of annostream: datasets, tasks, frames and annotation edits. Every error is "
+    '`{"error", "message", "field", "details"}` with a 4xx naming the field (503: a service is unreachable). '
+    "Text must not contain NUL or lone surrogates, numbers must be finite and integers 64-bit (400); a body is "
+    f"at most {MAX_REQUEST_BYTES} bytes (413); schema violations are 422."
+)
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
@@ -36,13 +44,18 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         title="annostream",
         version="0.1.0",
         lifespan=lifespan,
-        description="HTTP API of annostream: datasets, tasks, frames and annotation edits.",
+        dependencies=[Depends(check_path)],
+        description=DESCRIPTION,
     )
     errors.install(app)
+    app.add_middleware(EdgeGuard)
     for r in (health.router, me.router, datasets.router, tasks.router, iterator.router, frames.router, media.router):
         app.include_router(r)
+    app.include_router(exports.router)
+    app.include_router(webhooks.router)
     app.include_router(live.router, dependencies=[Depends(identity)])  # proxy mode: 401 on the upgrade request
     app.include_router(web.router)  # last: its SPA fallback answers only paths nothing else does
+    contract.document(app)
     return app
 
 

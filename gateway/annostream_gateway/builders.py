@@ -8,7 +8,7 @@ from annostream_kernel.limits import check_metadata, dump_json
 from annostream_protos.types.v1 import frames_pb2 as t
 
 from . import serializers
-from .schemas import RoiBody
+from .schemas import ImportRoiBody, RoiBody
 
 ROI_TYPE = {v: k for k, v in serializers.ROI_TYPE.items()}
 
@@ -36,4 +36,6 @@ def roi(r: RoiBody, field: str = "roi") -> t.Roi:
     )
     if r.confidence is not None:
         msg.confidence = r.confidence
+    if isinstance(r, ImportRoiBody):
+        msg.locked = r.locked
     return msg

@@ -12,19 +12,21 @@ from annostream_protos.annotation.v1 import annotation_service_pb2_grpc
 from annostream_protos.datasets.v1 import datasets_service_pb2_grpc
 from annostream_protos.iterator.v1 import iterator_service_pb2_grpc
 from annostream_protos.tasks.v1 import tasks_service_pb2_grpc
+from annostream_protos.webhooks.v1 import webhooks_service_pb2_grpc
 
 from .config import GatewaySettings
 
 
 @dataclass
 class Clients:
-    """Stubs and channels to the four services."""
+    """Stubs and channels to the five services."""
 
     channels: dict[str, aio.Channel]
     datasets: datasets_service_pb2_grpc.DatasetsServiceStub
     tasks: tasks_service_pb2_grpc.TasksServiceStub
     iterator: iterator_service_pb2_grpc.IteratorServiceStub
     annotation: annotation_service_pb2_grpc.AnnotationServiceStub
+    webhooks: webhooks_service_pb2_grpc.WebhooksServiceStub
     timeout: float
 
     @classmethod
@@ -37,6 +39,7 @@ class Clients:
                 ("tasks", s.tasks_addr),
                 ("iterator", s.iterator_addr),
                 ("annotation", s.annotation_addr),
+                ("webhooks", s.webhooks_addr),
             ]
         }
         return cls(
@@ -45,6 +48,7 @@ class Clients:
             tasks=tasks_service_pb2_grpc.TasksServiceStub(ch["tasks"]),
             iterator=iterator_service_pb2_grpc.IteratorServiceStub(ch["iterator"]),
             annotation=annotation_service_pb2_grpc.AnnotationServiceStub(ch["annotation"]),
+            webhooks=webhooks_service_pb2_grpc.WebhooksServiceStub(ch["webhooks"]),
             timeout=s.peer_timeout_seconds,
         )
 

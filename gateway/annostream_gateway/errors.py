@@ -7,6 +7,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+from starlette.routing import compile_path
+from starlette.types import Scope
 
 from annostream_kernel.errors import IDEMPOTENCY_KEY_REUSED, REASON_KEY_REUSED, DomainError
 from annostream_kernel.logs import get_logger
@@ -23,6 +26,7 @@ HTTP_STATUS = {
     "PERMISSION_DENIED": 403,
     "UNAVAILABLE": 503,
 }
+HTTP_CODE = {400: "INVALID_ARGUMENT", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE"}
 
 
 def error_body(
@@ -30,6 +34,15 @@ def error_body(
 ) -> dict[str, Any]:
     """The JSON body of every error response."""
     return {"error": code, "message": message, "field": field, "details": details or {}}
+
+
+def allowed_methods(scope: Scope) -> list[str]:
+    """Every method /openapi.json documents for the request's path."""
+    state = scope["app"].state
+    if (table := getattr(state, "allow_table", None)) is None:
+        paths = scope["app"].openapi()["paths"]
+        table = state.allow_table = [(compile_path(p)[0], {m.upper() for m in ops}) for p, ops in paths.items()]
+    return sorted({m for regex, ms in table if regex.match(scope["path"]) for m in ms})
 
 
 def install(app: FastAPI) -> None:
@@ -60,6 +73,19 @@ def install(app: FastAPI) -> None:
             ),
             status_code=422,
         )
+
+    @app.exception_handler(HTTPException)
+    async def _http(req: Request, err: HTTPException) -> JSONResponse:  # the router's 404 / 405
+        headers = dict(err.headers or {})
+        if err.status_code == 405:
+            if allowed := allowed_methods(req.scope):  # else a page of the gateway's own (/docs): Starlette's
+                headers["Allow"] = ", ".join(allowed)
+            elif req.url.path.startswith("/api/"):  # only the web UI's fallback matched
+                return JSONResponse(error_body("NOT_FOUND", f"no such path: {req.url.path}", "path"), 404)
+            msg = f"{req.method} is not allowed here; allowed: {headers.get('Allow', 'none')}"
+            return JSONResponse(error_body(HTTP_CODE[405], msg, "method"), 405, headers=headers)
+        code = HTTP_CODE.get(err.status_code, f"HTTP_{err.status_code}")
+        return JSONResponse(error_body(code, str(err.detail)), err.status_code, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(_req: Request, err: Exception) -> JSONResponse:  # never leak a traceback

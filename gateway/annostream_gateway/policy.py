@@ -35,9 +35,11 @@ DS = "datasets"
 TK = "tasks"
 IT = "iterator"
 AN = "annotation"
+WH = "webhooks"
 V = "/api/v1/versions/{version_id}"
 F = V + "/frames/{frame_id}"
 T = "/api/v1/tasks/{task_id}"
+W = "/api/v1/webhooks/{webhook_id}"
 
 ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/healthz"): Route(rule=Rule(None, Target.PUBLIC)),
@@ -76,7 +78,16 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", F + "/revert"): _svc(AN, "RevertFrame"),
     ("POST", F + "/undo"): _svc(AN, "UndoSave"),
     ("POST", F + "/redo"): _svc(AN, "RedoSave"),
+    ("GET", V + "/export"): _svc(AN, "ExportFrames"),
+    ("GET", T + "/export"): _svc(AN, "ExportFrames"),  # after GetTask (READ on the task)
     ("GET", "/api/v1/media"): _svc(AN, "GetFrame"),  # a source of a frame the caller may read
+    ("POST", "/api/v1/webhooks"): _svc(WH, "CreateWebhook"),
+    ("GET", "/api/v1/webhooks"): _svc(WH, "ListWebhooks"),
+    ("GET", W): _svc(WH, "GetWebhook"),
+    ("PATCH", W): _svc(WH, "UpdateWebhook"),
+    ("DELETE", W): _svc(WH, "DeleteWebhook"),
+    ("GET", W + "/deliveries"): _svc(WH, "ListDeliveries"),
+    ("POST", W + "/deliveries/{delivery_id}/resend"): _svc(WH, "ResendDelivery"),
     ("WEBSOCKET", "/api/v1/live/versions/{version_id}/frames/{frame_id}"): _svc(DS, "GetVersion"),
 }
 """(HTTP method, path template) → how it is authorized. Routes outside /openapi.json: the web UI's static files

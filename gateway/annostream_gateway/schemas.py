@@ -2,15 +2,75 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import json
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import Strict as StrictMode
+
+from annostream_kernel.errors import InvalidArgument
+from annostream_kernel.limits import (
+    INT64_MAX,
+    INT64_MIN,
+    MAX_FRAME_LABELS,
+    MAX_ID_LENGTH,
+    MAX_LABEL_LENGTH,
+    MAX_LABELS_PER_ROI,
+    MAX_METADATA_BYTES,
+    MAX_METADATA_DEPTH,
+    MAX_NAME_LENGTH,
+    MAX_POINTS_PER_SHAPE,
+    MAX_ROIS_PER_FRAME,
+    MAX_URI_LENGTH,
+    UINT32_MAX,
+    check_json,
+)
+
+
+def _metadata(value: dict[str, Any]) -> dict[str, Any]:
+    """A metadata object within the product limits (depth, compact JSON size), as the services enforce them."""
+    try:
+        check_json(value, "", max_depth=MAX_METADATA_DEPTH)
+    except InvalidArgument as err:
+        raise ValueError(err.message) from err
+    size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+    if size > MAX_METADATA_BYTES:
+        raise ValueError(f"is {size} bytes as JSON, over the limit of {MAX_METADATA_BYTES}")
+    return value
+
+
+def _integral(value: Any) -> Any:
+    """An integral number written 2.0 as the integer JSON Schema takes it for; anything else as it is."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# The request models are strict: a boolean is not a number and a number not a string, as the schema says.
+AsInt = BeforeValidator(_integral)
+Point = Annotated[tuple[float, float], StrictMode(False)]  # a JSON array of two numbers
+
+# Product limits (annostream_kernel.limits) and protobuf field ranges, declared where the API takes them.
+Id = Annotated[str, Field(max_length=MAX_ID_LENGTH)]
+Label = Annotated[str, Field(max_length=MAX_LABEL_LENGTH)]
+Uri = Annotated[str, Field(min_length=1, max_length=MAX_URI_LENGTH)]
+Points = Annotated[list[Point], Field(min_length=1, max_length=MAX_POINTS_PER_SHAPE)]
+RoiLabels = Annotated[list[Label], Field(max_length=MAX_LABELS_PER_ROI)]
+FrameLabels = Annotated[list[Label], Field(max_length=MAX_FRAME_LABELS)]
+Metadata = Annotated[
+    dict[str, Any],
+    AfterValidator(_metadata),
+    Field(description=f"JSON object, at most {MAX_METADATA_DEPTH} levels and {MAX_METADATA_BYTES} bytes"),
+]
+UInt32 = Annotated[int, Field(ge=0, le=UINT32_MAX), AsInt]
+Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX), AsInt]
+Size = Annotated[int, Field(ge=1, le=UINT32_MAX), AsInt]  # a source's width or height in pixels
+Timestamp = Annotated[int, Field(ge=0, le=INT64_MAX), AsInt]
+StreamVersion = Annotated[int, Field(ge=0, le=INT64_MAX), AsInt]  # a frame stream version (uint64, 63 bits used)
 
 
 class Strict(BaseModel):
-    """Unknown fields are refused so typos surface as 4xx."""
+    """Unknown fields are refused so typos surface as 4xx; types are strict; NaN and Infinity are refused."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
 
 class CreateDatasetBody(Strict):
@@ -18,38 +78,40 @@ class CreateDatasetBody(Strict):
 
 
 class DatasetSharingBody(Strict):
-    teams: list[str] = Field(max_length=100, description="Teams that may read the dataset; empty stops sharing.")
+    teams: list[Annotated[str, Field(min_length=1, max_length=MAX_NAME_LENGTH)]] = Field(
+        max_length=100, description="Teams that may read the dataset; empty stops sharing."
+    )
 
 
 class CreateVersionBody(Strict):
     name: str = Field(min_length=1, max_length=200)
-    parent_version_id: str | None = None
+    parent_version_id: Id | None = None
 
 
 class MaskBody(Strict):
-    id: str = ""
-    uri: str = Field(min_length=1)
+    id: Id = ""
+    uri: Uri
 
 
 class SourceBody(Strict):
-    id: str | None = None
-    uri: str = Field(min_length=1)
-    width: int = Field(ge=1)
-    height: int = Field(ge=1)
-    timestamp: int = Field(default=0, ge=0)
-    preview_uri: str = ""
+    id: Id | None = None
+    uri: Uri
+    width: Size
+    height: Size
+    timestamp: Timestamp = 0
+    preview_uri: Annotated[str, Field(max_length=MAX_URI_LENGTH)] = ""
     masks: list[MaskBody] = Field(default_factory=list)
 
 
 class FrameBody(Strict):
-    id: str = Field(min_length=1, max_length=512)
-    context_id: str | None = None
-    timestamp: int = Field(default=0, ge=0)
+    id: str = Field(min_length=1, max_length=MAX_ID_LENGTH)
+    context_id: Id | None = None
+    timestamp: Timestamp = 0
     sources: list[SourceBody] = Field(min_length=1)
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: Metadata = Field(default_factory=dict)
     # Initial annotations: the annotation service turns them into events (history starts at import).
-    rois: list[RoiBody] = Field(default_factory=list)
-    frame_labels: list[str] = Field(default_factory=list)
+    rois: list[ImportRoiBody] = Field(default_factory=list, max_length=MAX_ROIS_PER_FRAME)
+    frame_labels: FrameLabels = Field(default_factory=list)
 
 
 class ImportFramesBody(Strict):
@@ -58,33 +120,37 @@ class ImportFramesBody(Strict):
 
 class IterationBody(Strict):
     order: Literal["sequential", "random"] = "sequential"
-    random_seed: int | None = None
-    limit: int = Field(default=0, ge=0)
-    clip_length: int = Field(default=0, ge=0)
+    random_seed: Int64 | None = None
+    limit: UInt32 = 0
+    clip_length: UInt32 = 0
 
 
 class CreateTaskBody(Strict):
     name: str = Field(min_length=1, max_length=200)
-    dataset_version_id: str = Field(min_length=1)
+    dataset_version_id: str = Field(min_length=1, max_length=MAX_ID_LENGTH)
     iteration: IterationBody = Field(default_factory=IterationBody)
-    default_labels: list[str] = Field(default_factory=list)
+    default_labels: FrameLabels = Field(default_factory=list)
     selection: SelectionBody | None = None
-    label_set: list[str] = Field(default_factory=list)
+    label_set: FrameLabels = Field(default_factory=list)
 
 
 class LabelColorBody(Strict):
-    label: str = Field(max_length=256)
+    label: str = Field(max_length=MAX_LABEL_LENGTH)
     color: str = Field(max_length=32, description="#rrggbb")
 
 
 class RoiBody(Strict):
-    roi_id: str = ""
+    roi_id: Id = ""
     type: Literal["rectangle", "ellipse", "polygon", "keypoints"]
-    points: list[tuple[float, float]] = Field(min_length=1)
-    labels: list[str] = Field(default_factory=list)
+    points: Points
+    labels: RoiLabels = Field(default_factory=list)
     confidence: float | None = None
-    source_id: str = ""
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    source_id: Id = ""
+    metadata: Metadata = Field(default_factory=dict)
+
+
+class ImportRoiBody(RoiBody):
+    locked: bool = Field(default=False, description="Imported locked (what JSON-lines exports carry).")
 
 
 class CreateRoiBody(Strict):
@@ -92,39 +158,39 @@ class CreateRoiBody(Strict):
 
 
 class RoiOriginBody(Strict):
-    version_id: str
-    frame_id: str
-    roi_id: str
+    version_id: Id
+    frame_id: Id
+    roi_id: Id
 
 
 class PasteRoisBody(Strict):
     rois: list[RoiBody] = Field(min_length=1, max_length=1000)
-    origins: list[RoiOriginBody] = Field(default_factory=list)
+    origins: list[RoiOriginBody] = Field(default_factory=list, max_length=1000)
 
 
 class MoveRoiBody(Strict):
-    roi_id: str = Field(min_length=1)
+    roi_id: str = Field(min_length=1, max_length=MAX_ID_LENGTH)
     dx: float
     dy: float
 
 
 class ReshapeRoiBody(Strict):
-    roi_id: str = Field(min_length=1)
-    points: list[tuple[float, float]] = Field(min_length=1)
+    roi_id: str = Field(min_length=1, max_length=MAX_ID_LENGTH)
+    points: Points
 
 
 class RoiLabelBody(Strict):
-    roi_id: str = Field(min_length=1)
-    label: str
+    roi_id: str = Field(min_length=1, max_length=MAX_ID_LENGTH)
+    label: Label
 
 
 class RoiMetadataBody(Strict):
-    roi_id: str = Field(min_length=1)
-    metadata: dict[str, Any]
+    roi_id: str = Field(min_length=1, max_length=MAX_ID_LENGTH)
+    metadata: Metadata
 
 
 class RoiIdBody(Strict):
-    roi_id: str = Field(min_length=1)
+    roi_id: str = Field(min_length=1, max_length=MAX_ID_LENGTH)
 
 
 class EmptyBody(Strict):
@@ -132,11 +198,11 @@ class EmptyBody(Strict):
 
 
 class FrameLabelBody(Strict):
-    label: str
+    label: Label
 
 
 class FrameMetadataBody(Strict):
-    metadata: dict[str, Any]
+    metadata: Metadata
 
 
 class CommandBody(Strict):
@@ -160,20 +226,20 @@ class CommandBody(Strict):
 
 
 class SaveFrameBody(Strict):
-    expected_version: int = Field(ge=0)
+    expected_version: StreamVersion
     idempotency_key: str = Field(default="", max_length=200)
-    task_id: str = ""
+    task_id: Id = ""
     commands: list[CommandBody] = Field(min_length=1, max_length=1000)
 
 
 class RevertBody(Strict):
-    to_version: int = Field(ge=0)
-    expected_version: int = Field(ge=0)
-    task_id: str = ""
+    to_version: StreamVersion
+    expected_version: StreamVersion
+    task_id: Id = ""
 
 
 class UndoRedoBody(Strict):
-    task_id: str = ""
+    task_id: Id = ""
 
 
 class RenameDatasetBody(Strict):
@@ -183,8 +249,8 @@ class RenameDatasetBody(Strict):
 class RoiRuleBody(Strict):
     kind: Literal["include", "exclude"] = "include"
     label_expression: str = ""
-    min_count: int | None = Field(default=None, ge=0)
-    max_count: int | None = Field(default=None, ge=0)
+    min_count: UInt32 | None = None
+    max_count: UInt32 | None = None
     min_confidence: float | None = None
     max_confidence: float | None = None
 

@@ -102,4 +102,5 @@ class PeerSettings(KernelSettings):
     tasks_addr: str = "127.0.0.1:50052"
     iterator_addr: str = "127.0.0.1:50053"
     annotation_addr: str = "127.0.0.1:50054"
+    webhooks_addr: str = "127.0.0.1:50055"
     peer_timeout_seconds: float = Field(default=10.0, gt=0)

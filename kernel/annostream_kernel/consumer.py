@@ -49,6 +49,7 @@ RETRY_DELAY_SECONDS = 1.0
 
 Handler = Callable[[Conn, envelope_pb2.EventEnvelope], Awaitable[None]]
 BatchHandler = Callable[[Conn, list[envelope_pb2.EventEnvelope]], Awaitable[None]]
+SubjectHandler = Callable[[Conn, list[tuple[str, envelope_pb2.EventEnvelope]]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,9 @@ class ConsumerSpec:
     per-event `handler` then only serves the one-by-one path that isolates a poison event. The loop binds
     each event's correlation id and actor only for `handler`: a batch handler that writes events of its own
     binds them itself (`context.bind_request`).
+
+    With `subject_handler`, every fresh batch (one event or many) goes to it instead, each event with the NATS
+    subject it was published on (for consumers that route by subject); `handler` is then never called.
     """
 
     durable: str
@@ -67,6 +71,7 @@ class ConsumerSpec:
     handler: Handler
     filter_subjects: Sequence[str] = ()
     batch_handler: BatchHandler | None = None
+    subject_handler: SubjectHandler | None = None
 
 
 class EventConsumer:
@@ -107,6 +112,7 @@ class EventConsumer:
     async def _lead(self) -> None:
         spec = self._spec
         lock_conn = await self._pool.acquire()
+        sub: JetStreamContext.PullSubscription | None = None
         try:
             key = advisory_key(f"consumer:{self._schema}:{spec.durable}")
             while not await lock_conn.fetchval("SELECT pg_try_advisory_lock($1)", key):  # noqa: ASYNC110 - polls a DB lock
@@ -126,6 +132,12 @@ class EventConsumer:
                     # at the cost of `linger` more latency for the read model.
                     await asyncio.sleep(self._linger)
         finally:
+            if sub is not None:
+                # A fetch cancelled mid-flight leaves its late reply in the subscription's queue, where nobody takes
+                # it: NATS drain would wait for it until its timeout. The durable consumer itself stays.
+                with contextlib.suppress(Exception):
+                    async with asyncio.timeout(2):
+                        await sub.unsubscribe()
             try:
                 async with asyncio.timeout(5):
                     await lock_conn.execute("SELECT pg_advisory_unlock_all()")
@@ -261,7 +273,11 @@ class EventConsumer:
             )
             fresh = [m for m in msgs if m.metadata.sequence.stream > position]
             envelopes = [envelope_pb2.EventEnvelope.FromString(m.data) for m in fresh]
-            if self._spec.batch_handler is not None and len(envelopes) > 1:
+            if self._spec.subject_handler is not None:
+                if envelopes:
+                    events = [(m.subject, e) for m, e in zip(fresh, envelopes, strict=True)]
+                    await self._spec.subject_handler(conn, events)
+            elif self._spec.batch_handler is not None and len(envelopes) > 1:
                 await self._spec.batch_handler(conn, envelopes)
             else:
                 for envelope in envelopes:

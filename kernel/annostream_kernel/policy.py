@@ -45,6 +45,7 @@ class Target(StrEnum):
     DATASET = "dataset"
     VERSION = "version"  # a version, its frames, their events and statistics
     TASK = "task"  # a task, its plan, leases and progress
+    WEBHOOK = "webhook"  # a webhook and its deliveries
     SERVICE = "service"  # internal callers only
     PUBLIC = "public"  # no identity needed (health, reflection)
 
@@ -60,11 +61,12 @@ class Rule:
 
 
 R, A, V, M, D = Permission.READ, Permission.ANNOTATE, Permission.REVIEW, Permission.MANAGE, Permission.ADMINISTER
-_DS, _TK, _IT, _AN = (
+_DS, _TK, _IT, _AN, _WH = (
     "/annostream.datasets.v1.DatasetsService/",
     "/annostream.tasks.v1.TasksService/",
     "/annostream.iterator.v1.IteratorService/",
     "/annostream.annotation.v1.AnnotationService/",
+    "/annostream.webhooks.v1.WebhooksService/",
 )
 
 GRPC_METHODS: dict[str, Rule] = {
@@ -99,6 +101,8 @@ GRPC_METHODS: dict[str, Rule] = {
     _IT + "ValidateSelection": Rule(None, Target.NONE),
     _IT + "GetProgress": Rule(R, Target.TASK),
     _IT + "ListProgress": Rule(R, Target.TASK),  # tasks the caller cannot read are left out
+    _IT + "ListPlanFrames": Rule(R, Target.TASK),
+    _IT + "SelectFrames": Rule(None, Target.SERVICE),  # the annotation service checks READ on the version first
     _AN + "SaveFrame": Rule(A, Target.VERSION),
     _AN + "SaveFrames": Rule(A, Target.VERSION),
     _AN + "GetFrame": Rule(R, Target.VERSION),
@@ -111,6 +115,16 @@ GRPC_METHODS: dict[str, Rule] = {
     _AN + "SealVersion": Rule(None, Target.SERVICE),  # datasets, inside PublishVersion
     _AN + "GetPublishedPosition": Rule(None, Target.SERVICE),  # tasks, inside CreateTask
     _IT + "SetTaskStatus": Rule(None, Target.SERVICE),  # tasks, inside Complete/Reopen/DeleteTask
+    _AN + "ExportFrames": Rule(R, Target.VERSION),  # with a task: READ on the task too (checked by the iterator)
+    # A webhook sends every event its team may read to a URL outside annostream (like sharing a dataset, and its
+    # URL may hold a credential): team admins only, reading included.
+    _WH + "CreateWebhook": Rule(D, Target.TEAM),
+    _WH + "ListWebhooks": Rule(D, Target.TEAM),
+    _WH + "GetWebhook": Rule(D, Target.WEBHOOK),
+    _WH + "UpdateWebhook": Rule(D, Target.WEBHOOK),
+    _WH + "DeleteWebhook": Rule(D, Target.WEBHOOK),
+    _WH + "ListDeliveries": Rule(D, Target.WEBHOOK),
+    _WH + "ResendDelivery": Rule(D, Target.WEBHOOK),
     "/grpc.health.v1.Health/Check": Rule(None, Target.PUBLIC),
     "/grpc.health.v1.Health/Watch": Rule(None, Target.PUBLIC),
     "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo": Rule(None, Target.PUBLIC),

@@ -28,8 +28,9 @@ from ..integration.conftest import Stubs, stubs_on
 
 # How far each consumer lags: events reach the annotation service 3 s late (longer than the 2 s peer timeout,
 # so nothing may wait for them), the iterator's task events 1.5 s late and its annotation events 4 s late
-# (later than the task that follows an edit: its plan must wait for them).
-DELAYS = "annotation-datasets=3,iterator-tasks=1.5,iterator-annotation=4"
+# (later than the task that follows an edit: its plan must wait for them); its dataset events 2 s late (a filtered
+# export right after an import must wait for them).
+DELAYS = "annotation-datasets=3,iterator-datasets=2,iterator-tasks=1.5,iterator-annotation=4"
 BURNERS = 2
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import asyncpg
 import grpc
 from grpc import aio
 
+from annostream_kernel.grpc_client import service_metadata
 from annostream_protos.annotation.v1 import annotation_service_pb2 as ann
 from annostream_protos.annotation.v1 import annotation_service_pb2_grpc as ann_grpc
 from annostream_protos.datasets.v1 import datasets_service_pb2 as ds
@@ -192,3 +194,27 @@ async def test_frames_the_datasets_service_acknowledged_are_readable_and_savable
     assert sorted(labels_of(again.frame)) == [[f"at-once-{unique}"], [f"child-{unique}"]]
     missing = s.annotation.GetFrame(ann.GetFrameRequest(frame=t.FrameRef(version_id=child.version_id, frame_id="nope")))
     assert_status(await rpc_error(missing), grpc.StatusCode.NOT_FOUND, "frame.frame_id")  # a real miss stays one
+
+
+async def test_a_filtered_frame_list_right_after_an_import_holds_the_imported_frames(sys_: Loaded, unique: str) -> None:
+    """The iterator learns versions from the datasets stream (2 s late here); asked for a version's matching frames
+    right after the import (as a filtered export asks it), it waits for the stream instead of answering "no
+    version"; an unknown version is still NOT_FOUND."""
+    s = sys_.stubs
+    v = await draft(s, unique, 3)  # import answered a moment ago
+    everything = fl.FrameSelection(mode=fl.FILTER_MODE_ALL)
+    as_service = service_metadata("annotation")
+    call = s.iterator.SelectFrames(
+        it.SelectFramesRequest(version_id=v.version_id, selection=everything), metadata=as_service, timeout=DEADLINE
+    )
+    listed = [frame_id async for page in call for frame_id in page.frame_ids]
+    assert listed == [f.frame_id for f in frames(3)]
+    missing = s.iterator.SelectFrames(
+        it.SelectFramesRequest(version_id=f"ver_nope_{unique}", selection=everything), metadata=as_service
+    )
+    assert_status(await rpc_error(_drain(missing)), grpc.StatusCode.NOT_FOUND, "version_id")  # a real miss stays one
+
+
+async def _drain(call: Any) -> None:
+    async for _ in call:
+        pass

@@ -9,7 +9,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 OVERLAYS = ("dev", "prod")
-GRPC_PORTS = {"datasets": 50051, "tasks": 50052, "iterator": 50053, "annotation": 50054}
+GRPC_PORTS = {"datasets": 50051, "tasks": 50052, "iterator": 50053, "annotation": 50054, "webhooks": 50055}
 COMPONENTS = (*GRPC_PORTS, "gateway")
 
 

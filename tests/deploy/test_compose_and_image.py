@@ -59,3 +59,9 @@ def test_dockerfile_is_pinned_non_root_with_healthcheck() -> None:
     assert re.search(r"^HEALTHCHECK .*annostream-healthcheck", text, re.MULTILINE)
     assert 'CMD ["annostream", "serve", "gateway"]' in text
     assert "scripts/gen_protos.py" in text
+
+
+def test_compose_gives_a_route_outside_only_to_the_gateway_and_the_webhooks_service(compose: dict[str, Any]) -> None:
+    internal = {name for name, net in compose["networks"].items() if (net or {}).get("internal")}
+    outside = {name for name, s in compose["services"].items() if set(s.get("networks", [])) - internal}
+    assert outside == {"gateway", "webhooks"}

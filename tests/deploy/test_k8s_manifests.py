@@ -136,3 +136,23 @@ def test_overlays_differ_as_documented() -> None:
     assert all(h["spec"]["maxReplicas"] == 2 for h in by_kind(dev, "HorizontalPodAutoscaler").values())
     assert all(h["spec"]["minReplicas"] >= 2 for h in by_kind(prod, "HorizontalPodAutoscaler").values())
     assert by_kind(prod, "Ingress")["annostream-gateway"]["spec"]["tls"] == [{"secretName": "annostream-tls"}]
+
+
+def test_only_the_webhooks_pods_reach_outside_the_cluster_and_never_its_private_ranges(
+    overlay: tuple[str, list[dict[str, Any]]],
+) -> None:
+    _, objects = overlay
+    policies = by_kind(objects, "NetworkPolicy")
+    outside = {
+        name
+        for name, policy in policies.items()
+        for rule in policy["spec"].get("egress", [])
+        for peer in rule.get("to", [])
+        if "ipBlock" in peer
+    }
+    assert outside == {"annostream-webhooks-egress"}
+    policy = policies["annostream-webhooks-egress"]["spec"]
+    assert policy["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "webhooks"
+    blocks = {peer["ipBlock"]["cidr"]: set(peer["ipBlock"]["except"]) for peer in policy["egress"][0]["to"]}
+    private_v4 = {"10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16"}
+    assert blocks == {"0.0.0.0/0": private_v4, "::/0": {"fc00::/7", "fe80::/10", "::1/128"}}

@@ -30,9 +30,17 @@ SETTINGS = {
     "ANNOSTREAM_TASKS_ADDR": "127.0.0.1:50052",
     "ANNOSTREAM_ITERATOR_ADDR": "127.0.0.1:50053",
     "ANNOSTREAM_ANNOTATION_ADDR": "127.0.0.1:50054",
+    "ANNOSTREAM_WEBHOOKS_ADDR": "127.0.0.1:50055",
     "ANNOSTREAM_PEER_TIMEOUT_SECONDS": "10",
     "ANNOSTREAM_LEASE_TTL_SECONDS": "600",
     "ANNOSTREAM_PROGRESS_INTERVAL_SECONDS": "0.5",
+    "ANNOSTREAM_WEBHOOK_ALLOW_NETWORKS": "",
+    "ANNOSTREAM_WEBHOOK_MAX_ATTEMPTS": "12",
+    "ANNOSTREAM_WEBHOOK_BACKOFF_BASE_SECONDS": "2.0",
+    "ANNOSTREAM_WEBHOOK_BACKOFF_MAX_SECONDS": "1800.0",
+    "ANNOSTREAM_WEBHOOK_TIMEOUT_SECONDS": "10.0",
+    "ANNOSTREAM_WEBHOOK_CONCURRENCY": "64",
+    "ANNOSTREAM_WEBHOOK_RETENTION_DAYS": "14.0",
     "ANNOSTREAM_HTTP_HOST": "127.0.0.1",
     "ANNOSTREAM_HTTP_PORT": "8080",
     "ANNOSTREAM_DEV_AUTH": "true",
@@ -55,8 +63,9 @@ def test_documented_defaults_are_the_code_defaults() -> None:
     from annostream_gateway.config import GatewaySettings
     from annostream_iterator.config import IteratorSettings
     from annostream_tasks.config import TasksSettings
+    from annostream_webhooks.config import WebhooksSettings
 
-    fields = {**IteratorSettings.model_fields, **GatewaySettings.model_fields}
+    fields = {**IteratorSettings.model_fields, **GatewaySettings.model_fields, **WebhooksSettings.model_fields}
     settings = {f"ANNOSTREAM_{name.upper()}" for name in fields} - {"ANNOSTREAM_GRPC_PORT"}
     assert settings == set(SETTINGS), "docs/deploy.md and SETTINGS must list every setting"
     for name, documented in SETTINGS.items():
@@ -68,6 +77,7 @@ def test_documented_defaults_are_the_code_defaults() -> None:
         "tasks": TasksSettings,
         "iterator": IteratorSettings,
         "annotation": AnnotationSettings,
+        "webhooks": WebhooksSettings,
     }
     assert {c: cls.model_fields["grpc_port"].default for c, cls in ports.items()} == GRPC_PORTS
 

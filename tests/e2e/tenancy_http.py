@@ -13,9 +13,9 @@ from typing import Any
 
 import httpx
 
-from ..tenancy import BY_KEY, Caller
+from ..tenancy import BY_KEY, Caller, closed_url
 
-OWNER = BY_KEY["owner"]
+OWNER, ADMIN = BY_KEY["owner"], BY_KEY["admin"]  # a webhook is its team admins' (ADMINISTER)
 FRAMES = 5
 
 
@@ -84,6 +84,10 @@ class World:
         """A request of the owner."""
         return self.http.request(method, path, headers=self.headers(OWNER), **kw)
 
+    def as_admin(self, method: str, path: str, **kw: Any) -> httpx.Response:
+        """A request of team a's admin (webhooks are theirs)."""
+        return self.http.request(method, path, headers=self.headers(ADMIN), **kw)
+
     def media_uri(self, frame_id: str) -> str:
         return f"file://{self.media}/{frame_id}.png"
 
@@ -106,6 +110,11 @@ class World:
         if completed:
             ok(self.as_owner("POST", f"/api/v1/tasks/{task_id}/complete"))
         return task_id
+
+    def fresh_webhook(self) -> str:
+        """A new webhook of team a (for events nobody sends in the matrix)."""
+        body = {"url": closed_url(), "event_types": ["DatasetRenamed"]}
+        return str(ok(self.as_admin("POST", "/api/v1/webhooks", json=body), 201)["webhook_id"])
 
     def frame_version(self, version_id: str, frame_id: str) -> int:
         """The frame's current stream version (read as the owner)."""
@@ -131,7 +140,12 @@ class World:
             "/api/v1/datasets?page_size=500",
             "/api/v1/tasks?page_size=500&status=all",
         ]
-        return read_all(self.http, self.headers(OWNER), paths)
+        hook = f"/api/v1/webhooks/{i['webhook']}"
+        admin_paths = [hook, hook + "/deliveries", "/api/v1/webhooks?page_size=500"]
+        return {
+            **read_all(self.http, self.headers(OWNER), paths),
+            **{f"admin {p}": got for p, got in read_all(self.http, self.headers(ADMIN), admin_paths).items()},
+        }
 
 
 def build_world(http: httpx.Client, media_root: Path, suffix: str) -> World:
@@ -163,6 +177,9 @@ def build_world(http: httpx.Client, media_root: Path, suffix: str) -> World:
         child=task["annotated_version_id"],
     )
     child, tid = w.ids["child"], w.ids["task"]
+    # A webhook of team a for the frame label the save below adds: one delivery, dead-lettered (nobody listens).
+    hook = {"url": closed_url(), "event_types": ["FrameLabelAdded"]}
+    w.ids["webhook"] = ok(w.as_admin("POST", "/api/v1/webhooks", json=hook), 201)["webhook_id"]
     eventually(lambda: w.as_owner("GET", f"/api/v1/versions/{child}/frames/f000").status_code == 200, "the child")
     save = {"expected_version": w.frame_version(child, "f000"), "commands": [{"add_frame_label": {"label": "edited"}}]}
     ok(w.as_owner("POST", f"/api/v1/versions/{child}/frames/f000/save", json=save))
@@ -181,4 +198,10 @@ def build_world(http: httpx.Client, media_root: Path, suffix: str) -> World:
     ]
     for path, done in settled:
         eventually(lambda p=path, d=done: (r := w.as_owner("GET", p)).status_code == 200 and d(r.json()), path)
+
+    def delivery_finished() -> str:
+        found = ok(w.as_admin("GET", f"/api/v1/webhooks/{w.ids['webhook']}/deliveries"))["deliveries"]
+        return str(found[0]["delivery_id"]) if found and found[0]["state"] != "pending" else ""
+
+    w.ids["delivery"] = eventually(delivery_finished, "the webhook's delivery dead-lettered")
     return w

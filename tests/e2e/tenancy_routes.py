@@ -13,13 +13,14 @@ from typing import Any
 
 from annostream_kernel.policy import Permission
 
-from ..tenancy import Caller
+from ..tenancy import Caller, closed_url
 from .tenancy_http import World, frame_doc, ok
 
 V = "/api/v1/versions/{version_id}"
 F = V + "/frames/{frame_id}"
 T = "/api/v1/tasks/{task_id}"
 D = "/api/v1/datasets/{dataset_id}"
+W = "/api/v1/webhooks/{webhook_id}"
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ def fill(template: str, w: World, **ids: str) -> str:
         "frame_id": "f000",
         "dataset_id": w.ids["dataset"],
         "task_id": w.ids["task"],
+        "webhook_id": w.ids["webhook"],
+        "delivery_id": w.ids["delivery"],
     }
     values.update(ids)
     values["lease_id"] = ids.get("lease_id", w.lease)
@@ -124,6 +127,14 @@ def _media(w: World, _c: Caller, _fresh: bool) -> Call:
     return Call("GET", "/api/v1/media", params)
 
 
+def _on_webhook(method: str, body: Any = None) -> Build:
+    def build(w: World, _c: Caller, fresh: bool) -> Call:
+        webhook_id = w.fresh_webhook() if fresh else w.ids["webhook"]
+        return Call(method, fill(W, w, webhook_id=webhook_id), json=body)
+
+    return build
+
+
 def _simple(method: str, path: str, json: Callable[[World], Any] = lambda _w: None) -> Build:
     def build(w: World, _c: Caller, _fresh: bool) -> Call:
         return Call(method, fill(path, w), json=json(w))
@@ -170,7 +181,18 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", F + "/revert"): Case(_revert),
     ("POST", F + "/undo"): Case(_simple("POST", F + "/undo", lambda _w: {})),
     ("POST", F + "/redo"): Case(_simple("POST", F + "/redo", lambda _w: {})),
+    ("GET", V + "/export"): Case(_get(V + "/export", format="jsonl")),
+    ("GET", T + "/export"): Case(_get(T + "/export", format="coco")),
     ("GET", "/api/v1/media"): Case(_media),
+    ("POST", "/api/v1/webhooks"): Case(
+        _simple("POST", "/api/v1/webhooks", lambda _w: {"url": closed_url(), "event_types": ["DatasetRenamed"]})
+    ),
+    ("GET", "/api/v1/webhooks"): Case(_get("/api/v1/webhooks", page_size=500)),
+    ("GET", W): Case(_get(W)),
+    ("PATCH", W): Case(_on_webhook("PATCH", {"description": "changed"}), destructive=True),
+    ("DELETE", W): Case(_on_webhook("DELETE"), destructive=True),
+    ("GET", W + "/deliveries"): Case(_get(W + "/deliveries")),
+    ("POST", W + "/deliveries/{delivery_id}/resend"): Case(_simple("POST", W + "/deliveries/{delivery_id}/resend")),
     ("WEBSOCKET", "/api/v1/live/versions/{version_id}/frames/{frame_id}"): Case(lambda w, _c, _f: websocket_call(w)),
 }
 """(HTTP method, path template) → how the matrix calls it."""

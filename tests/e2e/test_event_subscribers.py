@@ -11,6 +11,7 @@ import pytest
 
 from annostream_cli.smoke import run_slice
 from annostream_cli.stack import LocalStack
+from annostream_sdk import Client
 
 pytestmark = pytest.mark.e2e
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "subscribe.py"
@@ -18,7 +19,8 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "subscribe
 
 def test_the_example_subscriber_replays_a_frames_events_in_order(system: LocalStack, nats_url: str) -> None:
     with httpx.Client(base_url=system.url, headers={"X-Annostream-User": "sub-test"}, timeout=30) as client:
-        result = run_slice(client, log=lambda _m: None)
+        with Client(system.url, user="sub-test") as sdk:
+            result = run_slice(sdk, log=lambda _m: None)
         frame = result["frame"]
         url = f"/api/v1/versions/{frame['version_id']}/frames/{frame['frame_id']}/save"
         version = frame["version"]

@@ -62,6 +62,10 @@ def test_an_editor_walks_a_task_with_leases_navigation_and_progress(client: http
     bad = client.get(f"/api/v1/tasks/{tid}/navigate", params={"action": "sideways"})
     assert (bad.status_code, bad.json()["field"]) == (422, "action")
     assert client.get("/api/v1/tasks/nope/progress").json()["field"] == "task_id"
+    for param, action in [("from_trail_index", "trail_next"), ("from_position", "annotated_previous")]:
+        for value in (2**31, 2**63 - 1):  # beyond the plan's 32-bit positions, inside the API's 64-bit range
+            far = client.get(f"/api/v1/tasks/{tid}/navigate", params={"action": action, param: value})
+            assert (far.status_code, far.json()["field"]) == (400, param), far.text
     wrong = {"mode": "custom", "filters": [{"frame_query": "meta.i >"}]}
     resp = client.post("/api/v1/tasks", json={"name": "x", "dataset_version_id": v["version_id"], "selection": wrong})
     assert resp.status_code == 400 and resp.json()["field"] == "selection.filters[0].frame_query"

@@ -13,6 +13,7 @@ from annostream_cli.smoke import run_slice
 from annostream_cli.stack import LocalStack
 from annostream_kernel.events import subject_token
 from annostream_protos.events.v1 import annotation_pb2, envelope_pb2
+from annostream_sdk import Client
 
 pytestmark = pytest.mark.e2e
 
@@ -27,7 +28,8 @@ async def test_slice_runs_end_to_end_and_a_subscriber_decodes_the_roi_event(
     client: httpx.Client, nats_url: str
 ) -> None:
     steps: list[str] = []
-    result = run_slice(client, log=steps.append)
+    with Client(str(client.base_url), user="e2e-user") as sdk:
+        result = run_slice(sdk, log=steps.append)
     assert len(steps) == 9
     frame = result["frame"]
     assert frame["rois"][0]["labels"] == ["car"]
@@ -60,11 +62,12 @@ async def test_slice_runs_end_to_end_and_a_subscriber_decodes_the_roi_event(
 def test_readiness_openapi_and_home_page(client: httpx.Client) -> None:
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    assert set(ready.json()["services"]) == {"datasets", "tasks", "iterator", "annotation"}
+    assert set(ready.json()["services"]) == {"datasets", "tasks", "iterator", "annotation", "webhooks"}
     assert client.get("/healthz").json() == {"status": "ok"}
     spec = client.get("/openapi.json").json()
     assert "/api/v1/tasks" in spec["paths"] and "/api/v1/versions/{version_id}/frames" in spec["paths"]
-    run_slice(client, log=lambda _m: None)
+    with Client(str(client.base_url), user="e2e-user") as sdk:
+        run_slice(sdk, log=lambda _m: None)
     home = client.get("/plain")  # the server-rendered list; / is the web UI when built
     assert home.status_code == 200 and "class='task-row'" in home.text and "smoke task" in home.text
     assert re.search(r"<td class='progress'>\d+ / \d+</td>", home.text)  # each task's done / total

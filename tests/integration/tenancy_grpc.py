@@ -24,18 +24,21 @@ from annostream_protos.iterator.v1 import iterator_service_pb2_grpc as it_grpc
 from annostream_protos.tasks.v1 import tasks_service_pb2 as tk
 from annostream_protos.tasks.v1 import tasks_service_pb2_grpc as tk_grpc
 from annostream_protos.types.v1 import frames_pb2 as t
+from annostream_protos.webhooks.v1 import webhooks_service_pb2 as wh
+from annostream_protos.webhooks.v1 import webhooks_service_pb2_grpc as wh_grpc
 
-from ..tenancy import BY_KEY, Caller
+from ..tenancy import BY_KEY, Caller, closed_url
 
-OWNER = BY_KEY["owner"]
+OWNER, ADMIN = BY_KEY["owner"], BY_KEY["admin"]  # a webhook is its team admins' (ADMINISTER)
 FRAMES = 5
 LEGACY = ("reviewer", "outsider_admin")  # columns that send the older user/team/role metadata keys
-SERVICES = ("datasets", "tasks", "iterator", "annotation")
+SERVICES = ("datasets", "tasks", "iterator", "annotation", "webhooks")
 STUBS = {
     "datasets": ds_grpc.DatasetsServiceStub,
     "tasks": tk_grpc.TasksServiceStub,
     "iterator": it_grpc.IteratorServiceStub,
     "annotation": an_grpc.AnnotationServiceStub,
+    "webhooks": wh_grpc.WebhooksServiceStub,
 }
 Metadata = tuple[tuple[str, str | bytes], ...]
 
@@ -99,6 +102,10 @@ class World:
         """Call as the owner."""
         return getattr(self.stub(service), method)(request, metadata=self.metadata(OWNER), timeout=30)
 
+    def admin(self, service: str, method: str, request: Any) -> Any:
+        """Call as team a's admin (webhooks are theirs)."""
+        return getattr(self.stub(service), method)(request, metadata=self.metadata(ADMIN), timeout=30)
+
     # ---- fresh objects for allowed destructive calls -------------------------------------------------------
 
     def fresh_dataset(self) -> str:
@@ -115,6 +122,10 @@ class World:
         if completed:
             self.owner("tasks", "CompleteTask", tk.CompleteTaskRequest(task_id=task_id))
         return task_id
+
+    def fresh_webhook(self) -> str:
+        req = wh.CreateWebhookRequest(url=closed_url(), event_types=["DatasetRenamed"])
+        return str(self.admin("webhooks", "CreateWebhook", req).webhook.webhook_id)
 
     def frame_version(self, version_id: str, frame_id: str = "f000") -> int:
         return int(
@@ -141,10 +152,17 @@ class World:
         for v in ("published", "draft", "child"):
             reads.append(("datasets", "GetVersion", ds.GetVersionRequest(version_id=i[v])))
             reads.append(("datasets", "GetVersionStats", ds.GetVersionStatsRequest(version_id=i[v])))
-        md = self.metadata(OWNER)
+        admin_reads: list[tuple[str, str, Any]] = [
+            ("webhooks", "GetWebhook", wh.GetWebhookRequest(webhook_id=i["webhook"])),
+            ("webhooks", "ListWebhooks", wh.ListWebhooksRequest(page_size=500)),
+            ("webhooks", "ListDeliveries", wh.ListDeliveriesRequest(webhook_id=i["webhook"])),
+        ]
+        md, admin_md = self.metadata(OWNER), self.metadata(ADMIN)
         futures = [getattr(self.stub(s), m).future(r, metadata=md, timeout=30) for s, m, r in reads]
+        futures += [getattr(self.stub(s), m).future(r, metadata=admin_md, timeout=30) for s, m, r in admin_reads]
         return {
-            f"{m}({MessageToDict(r)})": MessageToDict(f.result()) for (_s, m, r), f in zip(reads, futures, strict=True)
+            f"{m}({MessageToDict(r)})": MessageToDict(f.result())
+            for (_s, m, r), f in zip([*reads, *admin_reads], futures, strict=True)
         }
 
 
@@ -179,6 +197,9 @@ def build_world(chans: dict[str, grpc.Channel], suffix: str) -> World:
     w.ids.update(dataset=dataset, published=pub, draft=draft, scratch=scratch, scratch_draft=sdraft)
     w.ids.update(task=task.task_id, child=task.annotated_version_id)
     child, tid = task.annotated_version_id, task.task_id
+    # A webhook of team a for the frame label the save below adds: one delivery, dead-lettered (nobody listens).
+    hook = wh.CreateWebhookRequest(url=closed_url(), event_types=["FrameLabelAdded"])
+    w.ids["webhook"] = w.admin("webhooks", "CreateWebhook", hook).webhook.webhook_id
     eventually(lambda: w.frame_version(child) >= 0, "the annotation service knowing the child")
     edit = an.Command(add_frame_label=an.AddFrameLabel(label="edited"))
     save = an.SaveFrameRequest(frame=ref(child), expected_version=w.frame_version(child), commands=[edit])
@@ -193,6 +214,13 @@ def build_world(chans: dict[str, grpc.Channel], suffix: str) -> World:
     ]
     for n, done in enumerate(settled):
         eventually(done, f"settled condition {n}")
+
+    def delivery_finished() -> str:
+        req = wh.ListDeliveriesRequest(webhook_id=w.ids["webhook"])
+        found = w.admin("webhooks", "ListDeliveries", req).deliveries
+        return found[0].delivery_id if found and found[0].state != wh.DELIVERY_STATE_PENDING else ""
+
+    w.ids["delivery"] = eventually(delivery_finished, "the webhook's delivery dead-lettered")
     return w
 
 

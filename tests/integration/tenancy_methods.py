@@ -27,8 +27,9 @@ from annostream_protos.datasets.v1 import datasets_service_pb2 as ds
 from annostream_protos.iterator.v1 import iterator_service_pb2 as it
 from annostream_protos.tasks.v1 import tasks_service_pb2 as tk
 from annostream_protos.types.v1 import filters_pb2 as flt
+from annostream_protos.webhooks.v1 import webhooks_service_pb2 as wh
 
-from ..tenancy import Caller
+from ..tenancy import Caller, closed_url
 from .tenancy_grpc import SERVICES, World, frame, ref
 
 Build = Callable[[World, Caller, bool], Any]
@@ -129,11 +130,16 @@ def _draft(message: Any) -> Build:
     return lambda w, _c, fresh: message(version_id=w.fresh_draft() if fresh else w.ids["draft"])
 
 
-DS, TK, IT, AN = (
+def _webhook(message: Any, **fields: Any) -> Build:
+    return lambda w, _c, fresh: message(webhook_id=w.fresh_webhook() if fresh else w.ids["webhook"], **fields)
+
+
+DS, TK, IT, AN, WH = (
     "/annostream.datasets.v1.DatasetsService/",
     "/annostream.tasks.v1.TasksService/",
     "/annostream.iterator.v1.IteratorService/",
     "/annostream.annotation.v1.AnnotationService/",
+    "/annostream.webhooks.v1.WebhooksService/",
 )
 CASES: dict[str, Case] = {
     DS + "CreateDataset": Case(lambda _w, _c, _f: ds.CreateDatasetRequest(name=_name())),
@@ -215,8 +221,28 @@ CASES: dict[str, Case] = {
         lambda w, _c, _f: an.SealVersionRequest(version_id=w.ids["child"], dataset_id=w.ids["dataset"])
     ),
     AN + "GetPublishedPosition": Case(lambda _w, _c, _f: an.GetPublishedPositionRequest()),
+    AN + "ExportFrames": Case(lambda w, _c, _f: an.ExportFramesRequest(version_id=w.ids["child"], page_size=2)),
+    IT + "ListPlanFrames": Case(lambda w, _c, _f: it.ListPlanFramesRequest(task_id=w.ids["task"], page_size=2)),
+    IT + "SelectFrames": Case(
+        lambda w, _c, _f: it.SelectFramesRequest(
+            version_id=w.ids["child"], selection=flt.FrameSelection(mode=flt.FILTER_MODE_ALL)
+        )
+    ),
     IT + "SetTaskStatus": Case(
         lambda w, _c, _f: it.SetTaskStatusRequest(task_id=w.ids["task"], status=it.TASK_GATE_COMPLETED, revision=1)
+    ),
+    WH + "CreateWebhook": Case(
+        lambda _w, _c, _f: wh.CreateWebhookRequest(url=closed_url(), event_types=["DatasetRenamed"])
+    ),
+    WH + "ListWebhooks": Case(
+        lambda _w, _c, _f: wh.ListWebhooksRequest(page_size=500), filters=lambda r: {x.webhook_id for x in r.webhooks}
+    ),
+    WH + "GetWebhook": Case(_webhook(wh.GetWebhookRequest)),
+    WH + "UpdateWebhook": Case(_webhook(wh.UpdateWebhookRequest, description="changed"), destructive=True),
+    WH + "DeleteWebhook": Case(_webhook(wh.DeleteWebhookRequest), destructive=True),
+    WH + "ListDeliveries": Case(_webhook(wh.ListDeliveriesRequest)),
+    WH + "ResendDelivery": Case(
+        lambda w, _c, _f: wh.ResendDeliveryRequest(webhook_id=w.ids["webhook"], delivery_id=w.ids["delivery"])
     ),
     "/grpc.health.v1.Health/Check": Case(lambda _w, _c, _f: health_pb2.HealthCheckRequest()),
     "/grpc.health.v1.Health/Watch": Case(lambda _w, _c, _f: health_pb2.HealthCheckRequest()),

@@ -14,7 +14,9 @@ from google.protobuf import struct_pb2
 from grpc import aio
 
 from annostream_cli.stack import LocalStack
+from annostream_kernel.authz import member, to_metadata
 from annostream_kernel.limits import (
+    GRPC_MESSAGE_OPTIONS,
     MAX_FRAME_LABELS,
     MAX_ID_LENGTH,
     MAX_LABEL_LENGTH,
@@ -23,11 +25,14 @@ from annostream_kernel.limits import (
     MAX_POINTS_PER_SHAPE,
     MAX_ROIS_PER_FRAME,
 )
+from annostream_kernel.policy import Role
 from annostream_protos.annotation.v1 import annotation_service_pb2 as ann
 from annostream_protos.datasets.v1 import datasets_service_pb2 as ds
 from annostream_protos.iterator.v1 import iterator_service_pb2 as it
 from annostream_protos.tasks.v1 import tasks_service_pb2 as tk
 from annostream_protos.types.v1 import frames_pb2 as t
+from annostream_protos.webhooks.v1 import webhooks_service_pb2 as wh
+from annostream_protos.webhooks.v1 import webhooks_service_pb2_grpc as wh_grpc
 
 from ..conftest import service_addr
 from .annotation_helpers import current, known_frame, save
@@ -254,3 +259,34 @@ async def test_out_of_range_reads_are_refused_or_answered_never_an_internal_erro
     )
     err = await rpc_error(stubs.datasets.GetVersion(ds.GetVersionRequest(version_id="v" * 16_384)))
     assert err.code() == grpc.StatusCode.NOT_FOUND and len(err.details() or "") <= 1000
+
+
+async def test_bad_webhook_requests_are_refused_naming_the_field_and_store_nothing(
+    system: LocalStack, unique: str
+) -> None:
+    admin = tuple(to_metadata(member("lead", f"wh-{unique}", Role.ADMIN)))
+    async with aio.insecure_channel(service_addr(system, "webhooks"), options=GRPC_MESSAGE_OPTIONS) as ch:
+        hooks = wh_grpc.WebhooksServiceStub(ch)
+        url = "http://127.0.0.1:9/hook"
+        nul_token = base64.urlsafe_b64encode(b"wh_\x00").decode()
+        for call, field in [
+            (hooks.CreateWebhook(wh.CreateWebhookRequest(url=url + "\x00"), metadata=admin), "url"),
+            (
+                hooks.CreateWebhook(wh.CreateWebhookRequest(url=url, description="d" * 501), metadata=admin),
+                "description",
+            ),
+            (hooks.CreateWebhook(wh.CreateWebhookRequest(url=url, secret="short"), metadata=admin), "secret"),
+            (hooks.ListWebhooks(wh.ListWebhooksRequest(page_token=nul_token), metadata=admin), "page_token"),
+            (hooks.GetWebhook(wh.GetWebhookRequest(webhook_id="w" * 16_384), metadata=admin), "webhook_id"),
+            (hooks.ListDeliveries(wh.ListDeliveriesRequest(webhook_id="w\x00"), metadata=admin), "webhook_id"),
+        ]:
+            assert_status(await rpc_error(call), INVALID, field)
+        assert not (await hooks.ListWebhooks(wh.ListWebhooksRequest(), metadata=admin)).webhooks
+        made = (await hooks.CreateWebhook(wh.CreateWebhookRequest(url=url), metadata=admin)).webhook
+        for req in (
+            wh.ListDeliveriesRequest(webhook_id=made.webhook_id, page_token=nul_token),
+            wh.ListDeliveriesRequest(webhook_id=made.webhook_id, page_token="abc"),
+        ):
+            assert_status(await rpc_error(hooks.ListDeliveries(req, metadata=admin)), INVALID, "page_token")
+        long_delivery = wh.ResendDeliveryRequest(webhook_id=made.webhook_id, delivery_id="d" * 16_384)
+        assert_status(await rpc_error(hooks.ResendDelivery(long_delivery, metadata=admin)), INVALID, "delivery_id")

@@ -23,11 +23,12 @@ from annostream_protos.datasets.v1 import datasets_service_pb2 as ds
 from annostream_protos.iterator.v1 import iterator_service_pb2 as it
 from annostream_protos.tasks.v1 import tasks_service_pb2 as tk
 from annostream_protos.types.v1 import frames_pb2 as t
+from annostream_protos.webhooks.v1 import webhooks_service_pb2 as wh
 
 from ..conftest import service_addr
 
 USER = (("x-annostream-user", "fuzzer"), ("x-annostream-role", "admin"))  # an admin of team "default"
-DESTRUCTIVE = {"PublishVersion", "DeleteVersion", "DeleteDataset", "DeleteTask", "CompleteTask"}
+DESTRUCTIVE = {"PublishVersion", "DeleteVersion", "DeleteDataset", "DeleteTask", "CompleteTask", "DeleteWebhook"}
 World = tuple[dict[str, grpc.Channel], dict[str, list[str]]]
 NEVER = {grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN}
 SERVICES = {
@@ -35,6 +36,7 @@ SERVICES = {
     "datasets": ds.DESCRIPTOR.services_by_name["DatasetsService"],
     "tasks": tk.DESCRIPTOR.services_by_name["TasksService"],
     "iterator": it.DESCRIPTOR.services_by_name["IteratorService"],
+    "webhooks": wh.DESCRIPTOR.services_by_name["WebhooksService"],
 }
 METHODS = [(component, m) for component, s in SERVICES.items() for m in s.methods]
 INTS = {
@@ -49,7 +51,15 @@ storable = st.characters(codec="utf-8")  # protobuf strings hold no lone surroga
 
 
 # Which real id a string field of this name most likely wants (so generated requests reach past the lookups).
-KNOWN = {"dataset_id": 0, "version_id": 1, "dataset_version_id": 1, "frame_id": 2, "source_id": 3, "task_id": 4}
+KNOWN = {
+    "dataset_id": 0,
+    "version_id": 1,
+    "dataset_version_id": 1,
+    "frame_id": 2,
+    "source_id": 3,
+    "task_id": 4,
+    "webhook_id": 6,
+}
 
 
 def strings(ids: list[str], name: str = "") -> st.SearchStrategy[str]:
@@ -183,13 +193,24 @@ def world(system: LocalStack) -> Iterator[World]:
     spare = d(ds.CreateDatasetRequest(name="fuzz-spare"), metadata=USER).dataset
     spare_version = cv(ds.CreateVersionRequest(dataset_id=spare.dataset_id, name="v"), metadata=USER).version
     spare_task = ct(tk.CreateTaskRequest(name="spare", dataset_version_id=spare_version.version_id), metadata=USER).task
+    cw = call(
+        "webhooks",
+        "/annostream.webhooks.v1.WebhooksService/CreateWebhook",
+        wh.CreateWebhookRequest,
+        wh.CreateWebhookResponse,
+    )
+    req = wh.CreateWebhookRequest(url="http://127.0.0.1:9/fuzz", event_types=["DatasetRenamed"])  # never sent
+    webhook, spare_webhook = (cw(req, metadata=USER).webhook.webhook_id for _ in range(2))
     try:
         yield (
             channels,
             {
-                "": [dataset.dataset_id, version.version_id, "f000", "cam", task.task_id, "fuzzer"],
+                "": [dataset.dataset_id, version.version_id, "f000", "cam", task.task_id, "fuzzer", webhook],
                 # Publishing and deleting get other ids: the real frame stays editable for the other methods.
-                "spare": [spare.dataset_id, spare_version.version_id, "f000", "cam", spare_task.task_id, "fuzzer"],
+                "spare": [
+                    *(spare.dataset_id, spare_version.version_id, "f000", "cam", spare_task.task_id, "fuzzer"),
+                    spare_webhook,
+                ],
             },
         )
     finally:
@@ -206,6 +227,9 @@ def _call(channel: grpc.Channel, method: Any, request: Any, many: list[Any] | No
         if method.client_streaming:
             stub = channel.stream_stream(path, serialize, out.FromString)
             for _ in stub(iter(many or [request]), metadata=USER, timeout=30):
+                pass
+        elif method.server_streaming:  # exports and frame lists: every page is read
+            for _ in channel.unary_stream(path, serialize, out.FromString)(request, metadata=USER, timeout=30):
                 pass
         else:
             channel.unary_unary(path, serialize, out.FromString)(request, metadata=USER, timeout=30)

@@ -165,6 +165,31 @@ async def test_navigation_trail_jumps_and_annotated_frames_after_a_save_by_the_h
     assert_status(err, grpc.StatusCode.INVALID_ARGUMENT, "action")
 
 
+async def test_navigation_from_a_position_or_trail_index_beyond_32_bits_is_invalid_argument_naming_it(
+    stubs: Stubs, unique: str
+) -> None:
+    v = await make_version(stubs, unique, 2, publish=False)
+    task = await make_task(stubs, v.version_id, 2)
+    await stubs.iterator.NextFrame(next_req(task, "far"))
+    cases = [
+        (it.NAVIGATE_ACTION_TRAIL_NEXT, "from_trail_index"),
+        (it.NAVIGATE_ACTION_TRAIL_PREVIOUS, "from_trail_index"),
+        (it.NAVIGATE_ACTION_ANNOTATED_NEXT, "from_position"),
+        (it.NAVIGATE_ACTION_ANNOTATED_PREVIOUS, "from_position"),
+        (it.NAVIGATE_ACTION_JUMP, "from_position"),
+    ]
+    for action, field in cases:
+        for value in (2**31, 2**63 - 1, 2**64 - 1):
+            req = it.NavigateRequest(task_id=task, annotator="far", action=action, **{field: value})
+            assert_status(await rpc_error(stubs.iterator.Navigate(req)), grpc.StatusCode.INVALID_ARGUMENT, field)
+    last = await stubs.iterator.Navigate(
+        it.NavigateRequest(
+            task_id=task, annotator="far", action=it.NAVIGATE_ACTION_TRAIL_NEXT, from_trail_index=2**31 - 1
+        )
+    )
+    assert not last.HasField("frame")  # the largest index the trail can hold is still an answer
+
+
 async def test_completed_tasks_lease_nothing_reopened_ones_do_and_deleted_ones_are_gone(
     stubs: Stubs, unique: str
 ) -> None:

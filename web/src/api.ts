@@ -1,164 +1,58 @@
 // Typed client of the gateway's HTTP API (/api/v1). Errors carry the API's `field` so forms can show them in place.
 
-export type VersionStatus = "draft" | "published" | "unknown";
+// The API's types are generated from the gateway's /openapi.json (`make web`: scripts/gen_web_types.py runs
+// openapi-typescript into ./generated/openapi.ts); the names below are the UI's names for them.
+import type { components } from "./generated/openapi";
 
+type Schemas = components["schemas"];
+
+export type VersionStatus = Schemas["Version"]["status"];
 /** Frames done / total of a task; `known` is false while the iterator cannot tell. */
-export interface Progress {
-  done: number;
-  total: number;
-  known: boolean;
-  /** The iterator waits for edits made before the task was created to build its plan (seconds at most). */
-  plan_pending?: boolean;
-}
+export type Progress = Schemas["Progress"];
+export type Task = Schemas["Task"];
+/** A task of the task list: with its progress and version names (one call per page). */
+export type TaskListItem = Schemas["TaskListItem"];
+export type TaskPage = Schemas["TaskPage"];
+export type VersionSummary = Schemas["VersionSummary"];
+export type TaskInfo = Schemas["TaskInfo"];
+export type Dataset = Schemas["Dataset"];
+export type VersionNode = Schemas["VersionNode"];
+export type VersionStats = Schemas["VersionStats"];
+export type TaskProgress = Schemas["TaskProgress"];
+export type RoiRule = Schemas["RoiRuleBody"];
+export type FrameFilter = Schemas["FrameFilterBody"];
+export type Selection = Schemas["SelectionBody"];
+export type CreateTask = Schemas["CreateTaskBody"];
+export type Roi = Schemas["Roi"];
+export type Point = Roi["points"][number];
+export type RoiType = Schemas["RoiBody"]["type"];
+export type Mask = Schemas["Mask"];
+export type Source = Schemas["Source"];
+export type FrameState = Schemas["FrameState"];
+/** A frame as the editor names it (the API's FrameRef also carries the dataset). */
+export type FrameRef = Pick<Schemas["FrameRef"], "version_id" | "frame_id">;
+/** A ROI of a type this UI can draw (the API says "unknown" for a type it does not know). */
+export const drawable = <R extends Pick<Roi, "type">>(r: R): r is R & { type: RoiType } => r.type !== "unknown";
+export type Lease = Schemas["Lease"];
+export type Navigation = Schemas["Navigation"];
+/** One editor action of a save (exactly one key set). */
+export type Command = Schemas["CommandBody"];
+export type SaveResult = Schemas["SaveResult"];
+export type EditResult = Schemas["EditResult"];
+/** Who the gateway takes the caller to be; `dev_auth` false means a proxy signed the user in. */
+export type Me = Schemas["Me"];
+/** A team the caller belongs to, with its roles and what they allow there. */
+export type Membership = Schemas["Membership"];
+export type ErrorBody = Schemas["ErrorBody"];
 
-export interface Task {
-  task_id: string;
-  name: string;
-  owner: string;
-  team: string;
-  dataset_id: string;
-  source_version_id: string;
-  annotated_version_id: string;
-  iteration: { order: string; random_seed: number; limit: number; clip_length: number };
-  default_labels: string[];
-  label_set: string[];
-  label_colors: Record<string, string>; // label -> #rrggbb, shared by everyone annotating the task
-  selection: Selection;
-  status: string;
-  created_at: string | null;
-  updated_at: string | null;
-  completed_at: string | null;
-  progress?: Progress; // set by the task list (one iterator call per page)
-  source_version_name?: string | null; // set by the task list (null: the datasets service could not tell)
-  annotated_version_name?: string | null;
-}
-
-export interface VersionSummary {
-  version_id: string;
-  name: string;
-  status: VersionStatus;
-  frame_count: number;
-  parent_version_id: string | null;
-}
-
-export interface TaskInfo extends Task {
-  source_version: VersionSummary | null;
-  annotated_version: VersionSummary | null;
-  progress: Progress;
-}
-
-export interface Dataset {
-  dataset_id: string;
-  name: string;
-}
-
-export interface VersionNode {
-  version_id: string;
-  dataset_id: string;
-  name: string;
-  status: VersionStatus;
-  frame_count: number;
-  parent_version_id: string | null;
-  children: VersionNode[];
-}
-
-export interface RoiRule {
-  kind: "include" | "exclude";
-  label_expression: string;
-  min_count?: number;
-  max_count?: number;
-  min_confidence?: number;
-  max_confidence?: number;
-}
-
-export interface FrameFilter {
-  roi_rules: RoiRule[];
-  frame_query: string;
-  source_query: string;
-}
-
-export interface Selection {
-  mode: "all" | "empty" | "custom";
-  filters: FrameFilter[];
-}
-
-export interface CreateTask {
-  name: string;
-  dataset_version_id: string;
-  iteration: { order: "sequential" | "random"; random_seed: number | null; limit: number; clip_length: number };
-  selection: Selection;
-  default_labels: string[];
-}
-
-export type Point = [number, number];
-export type RoiType = "rectangle" | "ellipse" | "polygon" | "keypoints";
-
-export interface Roi {
-  roi_id: string;
-  type: RoiType;
-  points: Point[];
-  labels: string[];
-  confidence: number | null;
-  source_id: string;
-  metadata: Record<string, unknown>;
-  locked: boolean;
-}
-
-export interface Mask {
-  id: string;
-  uri: string;
-}
-
-export interface Source {
-  id: string;
-  uri: string;
-  width: number;
-  height: number;
-  preview_uri: string;
-  masks: Mask[];
-}
-
-export interface FrameState {
-  version_id: string;
-  frame_id: string;
-  version: number;
-  base: { frame_id: string; sources: Source[]; metadata: Record<string, unknown> };
-  rois: Roi[];
-  frame_labels: string[];
-  metadata: Record<string, unknown>;
-}
-
-export interface FrameRef {
-  version_id: string;
-  frame_id: string;
-}
-
-export interface Lease {
-  frame: FrameRef | null;
-  lease_id: string | null;
-  position: number;
-  total: number;
-  exhausted: boolean;
-  trail_index: number;
-}
-
-export interface Navigation {
-  frame: FrameRef | null;
-  position: number;
-  total: number;
-  trail_index: number;
-  state: string | null;
-}
-
-export type Command = Record<string, unknown>;
-
+/** An error answer of the API (every 4xx / 5xx has the ErrorBody shape) with its HTTP status. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ErrorBody["error"],
     message: string,
-    readonly field: string | null,
-    readonly details: Record<string, unknown>,
+    readonly field: ErrorBody["field"],
+    readonly details: ErrorBody["details"],
   ) {
     super(message);
   }
@@ -211,35 +105,13 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   const text = await resp.text();
   const data = text ? JSON.parse(text) : {};
   if (!resp.ok) {
-    throw new ApiError(resp.status, data.error ?? "ERROR", data.message ?? resp.statusText, data.field ?? null, data.details ?? {});
+    const err = data as Partial<ErrorBody>;
+    throw new ApiError(resp.status, err.error ?? "ERROR", err.message ?? resp.statusText, err.field ?? null, err.details ?? {});
   }
   return data as T;
 }
 
 const q = (params: Record<string, string | number>) => new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)])).toString();
-
-export interface TaskPage {
-  tasks: Task[];
-  next_page_token: string | null;
-  total: number;
-}
-
-/** A team the caller belongs to, with its roles and what they allow there. */
-export interface Membership {
-  team: string;
-  roles: string[];
-  permissions: string[];
-}
-
-/** Who the gateway takes the caller to be (acting as `team`); `dev_auth` false means a proxy signed the user in. */
-export interface Me {
-  user: string;
-  team: string;
-  role: string;
-  roles: string[];
-  teams: Membership[];
-  dev_auth: boolean;
-}
 
 export const api = {
   me: () => request<Me>("GET", "/me"),
@@ -251,14 +123,13 @@ export const api = {
   reopenTask: (id: string) => request<Task>("POST", `/tasks/${id}/reopen`),
   deleteTask: (id: string) => request<void>("DELETE", `/tasks/${id}`),
   setLabelColor: (id: string, label: string, color: string) => request<Task>("PUT", `/tasks/${id}/label-colors`, { label, color }),
-  progress: (id: string) => request<{ done: number; total: number; leased: number }>("GET", `/tasks/${id}/progress`),
-  listDatasets: () => request<{ datasets: Dataset[] }>("GET", "/datasets?page_size=500"),
-  listVersions: (datasetId: string) => request<{ versions: VersionNode[] }>("GET", `/datasets/${datasetId}/versions`),
-  versionStats: (versionId: string) =>
-    request<{ roi_labels: Record<string, number>; frame_labels: Record<string, number> }>("GET", `/versions/${versionId}/stats`),
+  progress: (id: string) => request<TaskProgress>("GET", `/tasks/${id}/progress`),
+  listDatasets: () => request<Schemas["DatasetPage"]>("GET", "/datasets?page_size=500"),
+  listVersions: (datasetId: string) => request<Schemas["VersionTree"]>("GET", `/datasets/${datasetId}/versions`),
+  versionStats: (versionId: string) => request<VersionStats>("GET", `/versions/${versionId}/stats`),
   nextFrame: (taskId: string, completeLeaseId: string | null) =>
     request<Lease>("POST", `/tasks/${taskId}/next-frame`, { complete_lease_id: completeLeaseId ?? "" }),
-  heartbeat: (taskId: string, leaseId: string) => request<unknown>("POST", `/tasks/${taskId}/leases/${leaseId}/heartbeat`),
+  heartbeat: (taskId: string, leaseId: string) => request<Schemas["Heartbeat"]>("POST", `/tasks/${taskId}/leases/${leaseId}/heartbeat`),
   navigate: (taskId: string, action: string, fromTrailIndex: number, fromPosition: number, steps = 0) =>
     request<Navigation>(
       "GET",
@@ -266,14 +137,14 @@ export const api = {
     ),
   getFrame: (ref: FrameRef) => request<FrameState>("GET", `/versions/${ref.version_id}/frames/${encodeURIComponent(ref.frame_id)}`),
   saveFrame: (ref: FrameRef, expectedVersion: number, taskId: string, commands: Command[]) =>
-    request<{ frame: FrameState; rebased: boolean }>(
+    request<SaveResult>(
       "POST",
       `/versions/${ref.version_id}/frames/${encodeURIComponent(ref.frame_id)}/save`,
       { expected_version: expectedVersion, task_id: taskId, idempotency_key: crypto.randomUUID(), commands },
     ),
   /** Undo or redo the caller's last save on the frame (compensating events on the server). */
   undoRedo: (ref: FrameRef, taskId: string, which: "undo" | "redo") =>
-    request<{ frame: FrameState }>("POST", `/versions/${ref.version_id}/frames/${encodeURIComponent(ref.frame_id)}/${which}`, { task_id: taskId }),
+    request<EditResult>("POST", `/versions/${ref.version_id}/frames/${encodeURIComponent(ref.frame_id)}/${which}`, { task_id: taskId }),
 };
 
 /** A new task or version reaches the iterator and the annotation service by event: a 404 right after

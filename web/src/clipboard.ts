@@ -1,6 +1,6 @@
 // The ROI clipboard: what COPY / COPY ALL put there and PASTE reads. It lives in localStorage, so it survives a
 // reload and every tab of the browser shares it (a copy in one tab pastes in another).
-import type { Command, FrameRef, Roi } from "./api";
+import { drawable, type Command, type FrameRef, type Roi } from "./api";
 import { newRoiId } from "./editing";
 
 const KEY = "annostream.clipboard";
@@ -48,7 +48,7 @@ export function onClipboard(f: () => void): () => void {
 /** The paste command of the clipboard: new ids, the same shapes, labels and metadata, and where each came from.
  * `sourceFor` picks the source of the frame each ROI lands on (undefined: the frame has a single source). */
 export function pasteCommand(clip: Clipboard, sourceFor: (copiedSourceId: string) => string | undefined): Command {
-  const rois = clip.rois.map((r) => {
+  const rois = clip.rois.filter(drawable).map((r) => {
     const source = sourceFor(r.source_id);
     return {
       roi_id: newRoiId(),

@@ -50,10 +50,22 @@ export function apply(w: Working, cmd: Command): Working {
   }
 }
 
+// The last fold's steps (the working copy after each pending command): a new pending list that extends or shortens
+// the last one (a new command, an undo) costs only its new commands, not all of them again over every ROI.
+let folded: { frame: FrameState; pending: Command[]; steps: Working[] } | null = null;
+
 /** The frame's effective metadata is the server's `metadata` (imported, then edited); a pending edit that empties it
  * shows the imported metadata again, as the server will after the save. */
 export function fold(frame: FrameState, pending: Command[]): Working {
-  const w = pending.reduce(apply, { rois: frame.rois, frame_labels: frame.frame_labels, metadata: frame.metadata });
+  let steps: Working[] = [{ rois: frame.rois, frame_labels: frame.frame_labels, metadata: frame.metadata }];
+  if (folded?.frame === frame) {
+    let same = 0;
+    while (same < Math.min(folded.pending.length, pending.length) && folded.pending[same] === pending[same]) same++;
+    steps = folded.steps.slice(0, same + 1);
+  }
+  for (let i = steps.length - 1; i < pending.length; i++) steps.push(apply(steps[i], pending[i]));
+  folded = { frame, pending, steps };
+  const w = steps[pending.length];
   return Object.keys(w.metadata).length ? w : { ...w, metadata: frame.base?.metadata ?? {} };
 }
 

@@ -15,21 +15,25 @@ from annostream_protos.types.v1 import frames_pb2 as t
 
 from .. import builders, serializers
 from ..clients import Clients
+from ..contract import COMMON, errors
+from ..responses import Dataset, DatasetPage, FramePage, ImportResult, Version, VersionStats, VersionTree
 from ..schemas import CreateDatasetBody, CreateVersionBody, DatasetSharingBody, FrameBody, RenameDatasetBody
 from .deps import clients, identity
 
-router = APIRouter(prefix="/api/v1", tags=["datasets"], dependencies=[Depends(identity)])
+router = APIRouter(prefix="/api/v1", tags=["datasets"], dependencies=[Depends(identity)], responses=errors(*COMMON))
 C = Annotated[Clients, Depends(clients)]
 PageSize = Annotated[int, Query(ge=0, le=500)]
+ONE = errors(404)
+WRITE = errors(404, 409, 413)
 
 
-@router.post("/datasets", status_code=201)
+@router.post("/datasets", status_code=201, response_model=Dataset, responses=errors(409, 413))
 async def create_dataset(body: CreateDatasetBody, c: C) -> dict[str, Any]:
     resp = await call(c.datasets.CreateDataset, ds.CreateDatasetRequest(name=body.name), timeout=c.timeout)
     return serializers.dataset(resp.dataset)
 
 
-@router.get("/datasets")
+@router.get("/datasets", response_model=DatasetPage)
 async def list_datasets(c: C, page_size: PageSize = 50, page_token: str = "") -> dict[str, Any]:
     """The caller's team's datasets by name, with paging and the total."""
     req = ds.ListDatasetsRequest(page_size=page_size, page_token=page_token)
@@ -41,27 +45,27 @@ async def list_datasets(c: C, page_size: PageSize = 50, page_token: str = "") ->
     }
 
 
-@router.get("/datasets/{dataset_id}")
+@router.get("/datasets/{dataset_id}", response_model=Dataset, responses=ONE)
 async def get_dataset(dataset_id: str, c: C) -> dict[str, Any]:
     resp = await call(c.datasets.GetDataset, ds.GetDatasetRequest(dataset_id=dataset_id), timeout=c.timeout)
     return serializers.dataset(resp.dataset)
 
 
-@router.patch("/datasets/{dataset_id}")
+@router.patch("/datasets/{dataset_id}", response_model=Dataset, responses=WRITE)
 async def rename_dataset(dataset_id: str, body: RenameDatasetBody, c: C) -> dict[str, Any]:
     """Rename a dataset (names are unique per team)."""
     req = ds.RenameDatasetRequest(dataset_id=dataset_id, name=body.name)
     return serializers.dataset((await call(c.datasets.RenameDataset, req, timeout=c.timeout)).dataset)
 
 
-@router.delete("/datasets/{dataset_id}", status_code=204)
+@router.delete("/datasets/{dataset_id}", status_code=204, responses=errors(404, 409))
 async def delete_dataset(dataset_id: str, c: C) -> Response:
     """Delete a dataset with its versions and frames; 409 while a task references it."""
     await call(c.datasets.DeleteDataset, ds.DeleteDatasetRequest(dataset_id=dataset_id), timeout=c.timeout)
     return Response(status_code=204)
 
 
-@router.put("/datasets/{dataset_id}/sharing")
+@router.put("/datasets/{dataset_id}/sharing", response_model=Dataset, responses=WRITE)
 async def set_sharing(dataset_id: str, body: DatasetSharingBody, c: C) -> dict[str, Any]:
     """Share the dataset read-only with exactly these teams (team admins): they may read its team's versions,
     frames and statistics, and create tasks on its Published versions (each annotates a child version of theirs)."""
@@ -69,46 +73,46 @@ async def set_sharing(dataset_id: str, body: DatasetSharingBody, c: C) -> dict[s
     return serializers.dataset((await call(c.datasets.SetDatasetSharing, req, timeout=c.timeout)).dataset)
 
 
-@router.post("/datasets/{dataset_id}/versions", status_code=201)
+@router.post("/datasets/{dataset_id}/versions", status_code=201, response_model=Version, responses=WRITE)
 async def create_version(dataset_id: str, body: CreateVersionBody, c: C) -> dict[str, Any]:
     req = ds.CreateVersionRequest(dataset_id=dataset_id, name=body.name, parent_version_id=body.parent_version_id or "")
     return serializers.version((await call(c.datasets.CreateVersion, req, timeout=c.timeout)).version)
 
 
-@router.get("/datasets/{dataset_id}/versions")
+@router.get("/datasets/{dataset_id}/versions", response_model=VersionTree, responses=ONE)
 async def list_versions(dataset_id: str, c: C) -> dict[str, Any]:
     """The dataset's versions as a lineage tree: roots, each with its `children`."""
     resp = await call(c.datasets.ListVersions, ds.ListVersionsRequest(dataset_id=dataset_id), timeout=c.timeout)
     return {"versions": [serializers.version_tree(n) for n in resp.roots], "total": resp.total_size}
 
 
-@router.get("/versions/{version_id}")
+@router.get("/versions/{version_id}", response_model=Version, responses=ONE)
 async def get_version(version_id: str, c: C) -> dict[str, Any]:
     resp = await call(c.datasets.GetVersion, ds.GetVersionRequest(version_id=version_id), timeout=c.timeout)
     return serializers.version(resp.version)
 
 
-@router.delete("/versions/{version_id}", status_code=204)
+@router.delete("/versions/{version_id}", status_code=204, responses=errors(404, 409))
 async def delete_version(version_id: str, c: C) -> Response:
     """Delete a Draft version; 409 for a Published one or while a task references it."""
     await call(c.datasets.DeleteVersion, ds.DeleteVersionRequest(version_id=version_id), timeout=c.timeout)
     return Response(status_code=204)
 
 
-@router.post("/versions/{version_id}/publish")
+@router.post("/versions/{version_id}/publish", response_model=Version, responses=errors(404, 409))
 async def publish_version(version_id: str, c: C) -> dict[str, Any]:
     req = ds.PublishVersionRequest(version_id=version_id)
     return serializers.version((await call(c.datasets.PublishVersion, req, timeout=c.timeout)).version)
 
 
-@router.get("/versions/{version_id}/stats")
+@router.get("/versions/{version_id}/stats", response_model=VersionStats, responses=ONE)
 async def version_stats(version_id: str, c: C) -> dict[str, Any]:
     """Frame count, annotated frame count, ROI count and label counts (follow annotation events)."""
     req = ds.GetVersionStatsRequest(version_id=version_id)
     return serializers.version_stats((await call(c.datasets.GetVersionStats, req, timeout=c.timeout)).stats)
 
 
-@router.get("/versions/{version_id}/frames")
+@router.get("/versions/{version_id}/frames", response_model=FramePage, responses=ONE)
 async def list_frames(version_id: str, c: C, page_size: PageSize = 50, page_token: str = "") -> dict[str, Any]:
     """Frames the version sees (its own and its ancestors'), by frame id."""
     req = ds.ListFramesRequest(version_id=version_id, page_size=page_size, page_token=page_token)
@@ -177,13 +181,22 @@ def parse_frames(raw: bytes, content_type: str) -> list[FrameBody]:
 
 @router.post(
     "/versions/{version_id}/frames",
+    response_model=ImportResult,
+    responses=WRITE,
     openapi_extra={
         "requestBody": {
             "content": {
                 "application/json": {
                     "schema": {
                         "type": "object",
-                        "properties": {"frames": {"type": "array", "items": FrameBody.model_json_schema()}},
+                        "required": ["frames"],
+                        "properties": {
+                            "frames": {
+                                "type": "array",
+                                "minItems": 1,
+                                "items": {"$ref": "#/components/schemas/FrameBody"},
+                            }
+                        },
                     }
                 },
                 "application/x-ndjson": {"schema": {"type": "string", "description": "one frame JSON per line"}},

@@ -10,26 +10,39 @@ from starlette.requests import HTTPConnection
 
 from annostream_kernel.authz import bind_principal
 from annostream_kernel.context import bind_request
+from annostream_kernel.limits import MAX_ID_LENGTH
 
-from ..auth import dev_caller, proxy_caller
+from ..auth import DEV_ROLES, MAX_TEAM_LENGTH, MAX_USER_LENGTH, dev_caller, proxy_caller
 from ..clients import Clients
 from ..config import GatewaySettings
+from ..edge import MAX_GROUPS_LENGTH
 
 DEV_ONLY = "Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy."
 USER_COOKIE, TEAM_COOKIE = "annostream_user", "annostream_team"  # dev mode, when the headers are absent
 PROXY_ONLY = "Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode."
+# Documented, not enforced here: the edge (edge.py) and auth.py answer 400 naming the header.
+ASCII = {"pattern": "^[ -~]*$", "maxLength": MAX_ID_LENGTH}  # printable ASCII, as gRPC metadata carries it
+USER = {"pattern": "^ *[!-~][ -~]*$", "maxLength": MAX_USER_LENGTH}
+# annotator, reviewer, admin (or member: annotator), any case; empty: annotator
+ROLE = {"pattern": "^ *(" + "|".join("".join(f"[{c.upper()}{c}]" for c in r) for r in DEV_ROLES if r) + ")? *$"}
+GROUPS = {**ASCII, "maxLength": MAX_GROUPS_LENGTH}
+TEAM = {**ASCII, "maxLength": MAX_TEAM_LENGTH}
 
 
 async def identity(
     conn: HTTPConnection,
-    x_annostream_user: Annotated[str | None, Header(description=DEV_ONLY)] = None,
+    x_annostream_user: Annotated[str | None, Header(description=DEV_ONLY, json_schema_extra=USER)] = None,
     x_annostream_team: Annotated[
-        str | None, Header(description="Team (default: default); behind a proxy, one of X-Auth-Request-Groups.")
+        str | None,
+        Header(
+            description="Team (default: default); behind a proxy, one of X-Auth-Request-Groups.",
+            json_schema_extra=TEAM,
+        ),
     ] = None,
-    x_correlation_id: Annotated[str | None, Header()] = None,
-    x_annostream_role: Annotated[str | None, Header(description=DEV_ONLY)] = None,
-    x_auth_request_user: Annotated[str | None, Header(description=PROXY_ONLY)] = None,
-    x_auth_request_groups: Annotated[str | None, Header(description=PROXY_ONLY)] = None,
+    x_correlation_id: Annotated[str | None, Header(json_schema_extra=ASCII)] = None,
+    x_annostream_role: Annotated[str | None, Header(description=DEV_ONLY, json_schema_extra=ROLE)] = None,
+    x_auth_request_user: Annotated[str | None, Header(description=PROXY_ONLY, json_schema_extra=ASCII)] = None,
+    x_auth_request_groups: Annotated[str | None, Header(description=PROXY_ONLY, json_schema_extra=GROUPS)] = None,
 ) -> str:
     """The caller (see auth.py), bound to the request context (and so to every gRPC call the request makes); HTTP
     routes and the live WebSocket use it.

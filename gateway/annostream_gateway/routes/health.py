@@ -14,6 +14,8 @@ from annostream_protos.tasks.v1 import tasks_service_pb2 as tk
 
 from .. import serializers
 from ..clients import Clients
+from ..contract import errors
+from ..responses import Health, Readiness
 from .deps import clients
 from .tasks import task_progress
 
@@ -21,13 +23,20 @@ router = APIRouter(tags=["health"])
 C = Annotated[Clients, Depends(clients)]
 
 
-@router.get("/healthz")
+@router.get("/healthz", response_model=Health, responses=errors(400))
 async def healthz() -> dict[str, str]:
     """The gateway process is alive."""
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    responses={
+        503: {"model": Readiness, "description": "Some service is not SERVING (`services` says which)."},
+        **errors(400),
+    },
+)
 async def readyz(c: C) -> JSONResponse:
     """200 only when every service reports SERVING."""
     services = await c.health()

@@ -5,16 +5,21 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from annostream_kernel.grpc_client import call
+from annostream_kernel.limits import INT64_MAX
 from annostream_protos.iterator.v1 import iterator_service_pb2 as it
 
 from .. import serializers
 from ..clients import Clients
+from ..contract import COMMON, errors
+from ..responses import Heartbeat, Lease, Navigation, Released, TaskProgress
+from ..schemas import Strict
 from .deps import clients, identity
 
-router = APIRouter(prefix="/api/v1", tags=["iterator"])
+router = APIRouter(prefix="/api/v1", tags=["iterator"], responses=errors(*COMMON, 404))
+Position = Annotated[int, Query(ge=0, le=INT64_MAX)]
 C = Annotated[Clients, Depends(clients)]
 User = Annotated[str, Depends(identity)]
 Action = Literal["trail_previous", "trail_next", "annotated_next", "annotated_previous", "jump"]
@@ -28,21 +33,19 @@ ACTIONS = {
 STATES = {it.PLAN_FRAME_STATE_OPEN: "open", it.PLAN_FRAME_STATE_LEASED: "leased", it.PLAN_FRAME_STATE_DONE: "done"}
 
 
-class NextFrameBody(BaseModel):
+class NextFrameBody(Strict):
     """Optional body of next-frame: the lease the editor just finished (its frames become done)."""
 
-    model_config = ConfigDict(extra="forbid")
     complete_lease_id: str = Field(default="", max_length=200)
 
 
-class ReleaseBody(BaseModel):
+class ReleaseBody(Strict):
     """Body of release: done=true finishes the frames, false gives them back to the queue."""
 
-    model_config = ConfigDict(extra="forbid")
     done: bool = False
 
 
-@router.post("/tasks/{task_id}/next-frame")
+@router.post("/tasks/{task_id}/next-frame", response_model=Lease, responses=errors(409, 413))
 async def next_frame(task_id: str, c: C, user: User, body: NextFrameBody | None = None) -> dict[str, Any]:
     """Lease the next frame (or clip) of the task to the calling user; `frame` is null when none is free
     (`exhausted` true: every frame is done). 404 while the task is not yet known or its plan is pending (retry),
@@ -72,7 +75,7 @@ async def next_frame(task_id: str, c: C, user: User, body: NextFrameBody | None 
     }
 
 
-@router.post("/tasks/{task_id}/leases/{lease_id}/heartbeat")
+@router.post("/tasks/{task_id}/leases/{lease_id}/heartbeat", response_model=Heartbeat, responses=errors(409))
 async def heartbeat(task_id: str, lease_id: str, c: C, user: User) -> dict[str, Any]:
     """Extend the caller's lease by the lease TTL; 409 (field lease_id) when it is no longer held."""
     req = it.HeartbeatRequest(task_id=task_id, annotator=user, lease_id=lease_id)
@@ -80,7 +83,7 @@ async def heartbeat(task_id: str, lease_id: str, c: C, user: User) -> dict[str, 
     return {"lease_id": lease_id, "lease_expires_at": serializers.ts(resp.lease_expires_at)}
 
 
-@router.post("/tasks/{task_id}/leases/{lease_id}/release")
+@router.post("/tasks/{task_id}/leases/{lease_id}/release", response_model=Released, responses=errors(409, 413))
 async def release(task_id: str, lease_id: str, c: C, user: User, body: ReleaseBody | None = None) -> dict[str, Any]:
     """Give the frame back to the queue, or finish it (`{"done": true}`)."""
     done = body.done if body else False
@@ -89,14 +92,14 @@ async def release(task_id: str, lease_id: str, c: C, user: User, body: ReleaseBo
     return {"lease_id": lease_id, "released": True, "done": done}
 
 
-@router.get("/tasks/{task_id}/navigate")
+@router.get("/tasks/{task_id}/navigate", response_model=Navigation)
 async def navigate(
     task_id: str,
     c: C,
     user: User,
     action: Action,
-    from_position: Annotated[int, Query(ge=0)] = 0,
-    from_trail_index: Annotated[int, Query(ge=0)] = 0,
+    from_position: Position = 0,
+    from_trail_index: Position = 0,
     steps: Annotated[int, Query(ge=-1_000_000_000, le=1_000_000_000)] = 0,
 ) -> dict[str, Any]:
     """Where an editor control leads (read-only): trail previous/next, previous/next annotated frame, jump by N."""
@@ -121,7 +124,7 @@ async def navigate(
     }
 
 
-@router.get("/tasks/{task_id}/progress")
+@router.get("/tasks/{task_id}/progress", response_model=TaskProgress)
 async def progress(task_id: str, c: C, _user: User) -> dict[str, Any]:
     """Done / total of the task, frames leased now, and per annotator."""
     resp = await call(c.iterator.GetProgress, it.GetProgressRequest(task_id=task_id), timeout=c.timeout)

@@ -9,13 +9,15 @@ from fastapi import APIRouter, Depends, Request
 from annostream_kernel.authz import require_principal
 from annostream_kernel.policy import Role
 
+from ..contract import errors
+from ..responses import Me
 from .deps import identity
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
 RANK = [Role.ADMIN, Role.REVIEWER, Role.ANNOTATOR]
 
 
-@router.get("/me")
+@router.get("/me", response_model=Me, responses=errors(400, 401, 403, 422))
 async def me(request: Request, user: Annotated[str, Depends(identity)]) -> dict[str, Any]:
     """The caller's user, acting team and role there (`role`: its highest; `roles`: all), every team it belongs
     to with its roles and permissions (`teams`), and whether identity comes from dev headers (`dev_auth`)."""

@@ -18,9 +18,14 @@ from annostream_protos.types.v1 import frames_pb2 as t
 
 from ..clients import Clients
 from ..config import GatewaySettings
+from ..contract import errors
 from .deps import clients, identity
 
 router = APIRouter(prefix="/api/v1", tags=["media"], dependencies=[Depends(identity)])
+FILE = {
+    "description": "The file's bytes, typed by its extension.",
+    "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+}
 
 
 def resolve_media(uri: str, roots: list[Path]) -> Path:
@@ -47,7 +52,7 @@ def frame_uris(frame: t.Frame) -> set[str]:
     return {u for s in frame.sources for u in (s.uri, s.preview_uri, *(m.uri for m in s.masks)) if u}
 
 
-@router.get("/media", response_class=FileResponse)
+@router.get("/media", response_class=FileResponse, responses={200: FILE, **errors(400, 401, 403, 404, 409, 422, 503)})
 async def media(
     request: Request,
     c: Annotated[Clients, Depends(clients)],

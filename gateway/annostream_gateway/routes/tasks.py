@@ -17,10 +17,13 @@ from annostream_protos.types.v1 import filters_pb2 as f
 
 from .. import serializers
 from ..clients import Clients
+from ..contract import COMMON, errors
+from ..responses import Task, TaskInfo, TaskPage
 from ..schemas import CreateTaskBody, LabelColorBody, SelectionBody
 from .deps import clients, identity
 
-router = APIRouter(prefix="/api/v1", tags=["tasks"])
+# exclude_unset: a filter's ROI rule carries only the bounds that are set (serializers.selection).
+router = APIRouter(prefix="/api/v1", tags=["tasks"], responses=errors(*COMMON))
 C = Annotated[Clients, Depends(clients)]
 User = Annotated[str, Depends(identity)]
 ORDER = {"sequential": tasks_pb2.ITERATION_ORDER_SEQUENTIAL, "random": tasks_pb2.ITERATION_ORDER_RANDOM}
@@ -83,7 +86,9 @@ async def _version_names(c: Clients, version_ids: list[str]) -> dict[str, str]:
     return {v.version_id: v.name for v in resp.versions}
 
 
-@router.post("/tasks", status_code=201)
+@router.post(
+    "/tasks", status_code=201, response_model=Task, response_model_exclude_unset=True, responses=errors(404, 409, 413)
+)
 async def create_task(body: CreateTaskBody, c: C, _user: User) -> dict[str, Any]:
     """Create a task; on a Published version it annotates a new Draft child named like the task."""
     i = body.iteration
@@ -101,7 +106,7 @@ async def create_task(body: CreateTaskBody, c: C, _user: User) -> dict[str, Any]
     return serializers.task((await call(c.tasks.CreateTask, req, timeout=c.timeout)).task)
 
 
-@router.get("/tasks")
+@router.get("/tasks", response_model=TaskPage, response_model_exclude_unset=True)
 async def list_tasks(
     c: C,
     _user: User,
@@ -147,34 +152,43 @@ async def list_tasks(
     }
 
 
-@router.get("/tasks/{task_id}")
+@router.get("/tasks/{task_id}", response_model=TaskInfo, response_model_exclude_unset=True, responses=errors(404))
 async def get_task(task_id: str, c: C, _user: User) -> dict[str, Any]:
     """The task's info: its versions (source and annotated), filters, iteration and progress."""
     return serializers.task_info(await call(c.tasks.GetTask, tk.GetTaskRequest(task_id=task_id), timeout=c.timeout))
 
 
-@router.post("/tasks/{task_id}/complete")
+@router.post(
+    "/tasks/{task_id}/complete", response_model=Task, response_model_exclude_unset=True, responses=errors(404, 409)
+)
 async def complete_task(task_id: str, c: C, _user: User) -> dict[str, Any]:
     """Mark Completed (owner or team admin: X-Annostream-Role: admin in dev mode)."""
     req = tk.CompleteTaskRequest(task_id=task_id)
     return serializers.task((await call(c.tasks.CompleteTask, req, timeout=c.timeout)).task)
 
 
-@router.post("/tasks/{task_id}/reopen")
+@router.post(
+    "/tasks/{task_id}/reopen", response_model=Task, response_model_exclude_unset=True, responses=errors(404, 409)
+)
 async def reopen_task(task_id: str, c: C, _user: User) -> dict[str, Any]:
     """Make a Completed task Active again (owner or team admin)."""
     req = tk.ReopenTaskRequest(task_id=task_id)
     return serializers.task((await call(c.tasks.ReopenTask, req, timeout=c.timeout)).task)
 
 
-@router.delete("/tasks/{task_id}", status_code=204)
+@router.delete("/tasks/{task_id}", status_code=204, responses=errors(404, 409))
 async def delete_task(task_id: str, c: C, _user: User) -> Response:
     """Delete the task (owner or team admin); its annotated version and annotation events stay."""
     await call(c.tasks.DeleteTask, tk.DeleteTaskRequest(task_id=task_id), timeout=c.timeout)
     return Response(status_code=204)
 
 
-@router.put("/tasks/{task_id}/label-colors")
+@router.put(
+    "/tasks/{task_id}/label-colors",
+    response_model=Task,
+    response_model_exclude_unset=True,
+    responses=errors(404, 409, 413),
+)
 async def set_label_color(task_id: str, body: LabelColorBody, c: C, _user: User) -> dict[str, Any]:
     """Set a label's color (`#rrggbb`) for everyone annotating the task; answers the task with its label_colors."""
     req = tk.SetLabelColorRequest(task_id=task_id, label=body.label, color=body.color)

@@ -7,10 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
+from starlette.exceptions import HTTPException
 
 from annostream_kernel.errors import NotFound
 
 from ..clients import Clients
+from ..errors import allowed_methods
 from . import health
 from .deps import clients, identity, identity_of
 
@@ -52,6 +54,8 @@ async def spa(path: str, request: Request) -> Response:
     """A built asset, or index.html for a client-side route (e.g. /tasks/ID/annotate)."""
     root = web_dir(request).resolve()
     index = _index(request)
+    if path.startswith(RESERVED) and allowed_methods(request.scope):
+        raise HTTPException(405)  # an API path with another method: 405 with `Allow` (errors.py)
     if index is None or path.startswith(RESERVED) or request.method != "GET":
         raise NotFound(f"no such page: /{path}", field="path")
     candidate = (root / path).resolve()

@@ -4,32 +4,35 @@ from __future__ import annotations
 
 from grpc import aio
 
+from annostream_kernel.catch_up import CatchUp, DatasetsPositions
 from annostream_kernel.config import PeerSettings
 from annostream_kernel.consumer import ConsumerSpec
 from annostream_kernel.runtime import Resources, ServiceDefinition
 from annostream_kernel.streams import ANNOTATION, DATASETS
 from annostream_protos.annotation.v1 import annotation_service_pb2, annotation_service_pb2_grpc
 
-from .adapters.datasets_client import GrpcDatasetsPositions
+from .adapters.iterator_client import FrameLister
 from .entrypoints.grpc_api import SAVE_FRAMES, AnnotationServicer
 from .service_layer.access import VersionAccess
-from .service_layer.catch_up import CatchUp
 from .service_layer.consumers import datasets_batch_handler, datasets_handler
 
 SCHEMA = "annotation"
 NAME = "annotation"  # also the relay checkpoint's name (GetPublishedPosition reads it)
+DATASETS_CONSUMER = "annotation-datasets"
 
 
-_clients: list[GrpcDatasetsPositions] = []
+_clients: list[DatasetsPositions | FrameLister] = []
 
 
 def _register(server: aio.Server, res: Resources) -> None:
     settings = res.settings
     assert isinstance(settings, PeerSettings)
-    positions = GrpcDatasetsPositions(settings.datasets_addr, settings.peer_timeout_seconds)
-    _clients.append(positions)
-    catch_up = CatchUp(res.pool, positions)
-    servicer = AnnotationServicer(res.pool, res.notify_channel, res.js, NAME, VersionAccess(res.pool), catch_up)
+    positions = DatasetsPositions(settings.datasets_addr, NAME, settings.peer_timeout_seconds)
+    lister = FrameLister(settings.iterator_addr)  # exports of a task's plan or a filter ask the iterator
+    _clients.extend([positions, lister])
+    catch_up = CatchUp(res.pool, DATASETS_CONSUMER, positions)
+    access = VersionAccess(res.pool)
+    servicer = AnnotationServicer(res.pool, res.notify_channel, res.js, NAME, access, catch_up, lister)
     annotation_service_pb2_grpc.add_AnnotationServiceServicer_to_server(servicer, server)
 
 
@@ -41,7 +44,7 @@ async def _on_stop() -> None:
 def _consumers(res: Resources) -> list[ConsumerSpec]:
     return [
         ConsumerSpec(
-            "annotation-datasets",
+            DATASETS_CONSUMER,
             DATASETS,
             datasets_handler(res.notify_channel),
             batch_handler=datasets_batch_handler(res.notify_channel),

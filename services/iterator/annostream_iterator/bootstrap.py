@@ -8,6 +8,7 @@ from typing import Any
 
 from grpc import aio
 
+from annostream_kernel.catch_up import CatchUp, DatasetsPositions
 from annostream_kernel.consumer import ConsumerSpec
 from annostream_kernel.runtime import Resources, ServiceDefinition
 from annostream_kernel.streams import ANNOTATION, DATASETS, ITERATOR, TASKS
@@ -27,6 +28,9 @@ from .service_layer.handlers import IteratorHandlers
 from .service_layer.planning import ANNOTATION_CONSUMER, PendingPlanner
 
 SCHEMA = "iterator"
+NAME = "iterator"
+DATASETS_CONSUMER = "iterator-datasets"
+_clients: list[DatasetsPositions] = []
 
 
 def _settings(res: Resources) -> IteratorSettings:
@@ -35,14 +39,22 @@ def _settings(res: Resources) -> IteratorSettings:
 
 
 def _register(server: aio.Server, res: Resources) -> None:
-    ttl = _settings(res).lease_ttl_seconds
-    servicer = IteratorServicer(IteratorHandlers(res.pool, timedelta(seconds=ttl)))
+    settings = _settings(res)
+    positions = DatasetsPositions(settings.datasets_addr, NAME, settings.peer_timeout_seconds)
+    _clients.append(positions)
+    catch_up = CatchUp(res.pool, DATASETS_CONSUMER, positions)  # a version datasets acknowledged is never unknown
+    servicer = IteratorServicer(IteratorHandlers(res.pool, timedelta(seconds=settings.lease_ttl_seconds)), catch_up)
     iterator_service_pb2_grpc.add_IteratorServiceServicer_to_server(servicer, server)
+
+
+async def _on_stop() -> None:
+    while _clients:
+        await _clients.pop().close()
 
 
 def _consumers(_res: Resources) -> list[ConsumerSpec]:
     return [
-        ConsumerSpec("iterator-datasets", DATASETS, on_datasets_event, batch_handler=on_datasets_events),
+        ConsumerSpec(DATASETS_CONSUMER, DATASETS, on_datasets_event, batch_handler=on_datasets_events),
         ConsumerSpec("iterator-tasks", TASKS, on_tasks_event),
         ConsumerSpec(ANNOTATION_CONSUMER, ANNOTATION, on_annotation_event, filter_subjects=ANNOTATION_FILTERS),
     ]
@@ -56,7 +68,7 @@ def _workers(res: Resources) -> list[Callable[[], Coroutine[Any, Any, None]]]:
 def definition() -> ServiceDefinition:
     """The iterator as the kernel runtime runs it."""
     return ServiceDefinition(
-        name="iterator",
+        name=NAME,
         schema=SCHEMA,
         grpc_service_names=[iterator_service_pb2.DESCRIPTOR.services_by_name["IteratorService"].full_name],
         register=_register,
@@ -65,4 +77,5 @@ def definition() -> ServiceDefinition:
         consumes=[DATASETS, TASKS, ANNOTATION],
         consumers=_consumers,
         workers=_workers,
+        on_stop=_on_stop,
     )

@@ -1,5 +1,6 @@
 // What the ROIs are drawn over: the source image (or a blank canvas of the source's size when it cannot load)
-// and the source's masks as a semi-transparent overlay. Reports its state on the stage's <svg> dataset.
+// and the source's masks as a semi-transparent overlay, in their own <svg> under the ROIs. Reports its state on the
+// stage's <svg> dataset (`status`).
 import { el } from "./geometry";
 
 export interface MaskRef {
@@ -18,8 +19,9 @@ export class Backdrop {
   private size: [number, number] = [1, 1];
 
   constructor(
-    private readonly svg: SVGSVGElement,
+    svg: SVGSVGElement,
     private readonly prefix: string,
+    private readonly status: SVGSVGElement = svg,
   ) {
     this.blank = el("rect", { id: `${prefix}-blank`, class: "stage-blank", x: 0, y: 0, fill: "#2b2f3a" });
     this.image = el("image", { id: `${prefix}-image`, class: "stage-image", x: 0, y: 0 });
@@ -30,7 +32,7 @@ export class Backdrop {
     filter.append(el("feColorMatrix", { type: "matrix", values: "1 0 0 0 0  0 1 0 0 0  0 0 1 0 0  0.3 0.59 0.11 0 0" }));
     const defs = el("defs");
     defs.append(filter);
-    svg.dataset.masks = "none";
+    status.dataset.masks = "none";
     svg.append(defs, this.blank, this.image, this.masks);
   }
 
@@ -44,11 +46,11 @@ export class Backdrop {
     const loadable = LOADABLE.test(uri);
     this.image.setAttribute("href", loadable ? uri : "");
     this.image.style.display = loadable ? "" : "none";
-    this.svg.dataset.image = loadable ? "loading" : "none";
-    this.image.onload = () => (this.svg.dataset.image = "loaded");
+    this.status.dataset.image = loadable ? "loading" : "none";
+    this.image.onload = () => (this.status.dataset.image = "loaded");
     this.image.onerror = () => {
       this.image.style.display = "none";
-      this.svg.dataset.image = "failed";
+      this.status.dataset.image = "failed";
     };
     this.setMasks([]);
   }
@@ -78,6 +80,6 @@ export class Backdrop {
 
   private refresh(): void {
     this.masks.style.display = this.masksVisible ? "" : "none";
-    this.svg.dataset.masks = this.masks.childElementCount === 0 ? "none" : this.masksVisible ? "shown" : "hidden";
+    this.status.dataset.masks = this.masks.childElementCount === 0 ? "none" : this.masksVisible ? "shown" : "hidden";
   }
 }

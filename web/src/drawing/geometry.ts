@@ -45,3 +45,46 @@ export function dragCorner(type: ShapeType, pts: Point[], i: number, p: Point): 
 export function fromCorners(type: ShapeType, pts: Point[]): Point[] {
   return type === "rectangle" || type === "ellipse" ? [pts[0], pts[2]] : pts;
 }
+
+/** A shape's bounding box [x1, y1, x2, y2] (image coordinates). */
+export type Box = [number, number, number, number];
+
+export function bbox(points: Point[]): Box {
+  let [x1, y1, x2, y2] = [Infinity, Infinity, -Infinity, -Infinity];
+  for (const [x, y] of points) {
+    if (x < x1) x1 = x;
+    if (x > x2) x2 = x;
+    if (y < y1) y1 = y;
+    if (y > y2) y2 = y;
+  }
+  return x1 <= x2 ? [x1, y1, x2, y2] : [0, 0, 0, 0];
+}
+
+/** Distance from p to the segment a–b. */
+function toSegment(p: Point, a: Point, b: Point): number {
+  const [dx, dy] = [b[0] - a[0], b[1] - a[1]];
+  const len = dx * dx + dy * dy;
+  const t = len ? Math.max(0, Math.min(1, ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len)) : 0;
+  return Math.hypot(p[0] - a[0] - t * dx, p[1] - a[1] - t * dy);
+}
+
+/** Whether the point lies on a shape (its inside, or within `tol` of its outline; key points within `radius + tol`),
+ * all in image coordinates: what a click on the drawn shape hits. */
+export function hits(type: ShapeType, points: Point[], p: Point, tol: number, radius: number): boolean {
+  if (type === "keypoints") return points.some(([x, y]) => Math.hypot(x - p[0], y - p[1]) <= radius + tol);
+  if (type === "rectangle" || type === "ellipse") {
+    const [x1, y1, x2, y2] = bbox(points.slice(0, 2));
+    if (type === "rectangle") return p[0] >= x1 - tol && p[0] <= x2 + tol && p[1] >= y1 - tol && p[1] <= y2 + tol;
+    const [rx, ry] = [(x2 - x1) / 2 + tol, (y2 - y1) / 2 + tol];
+    const [dx, dy] = [p[0] - (x1 + x2) / 2, p[1] - (y1 + y2) / 2];
+    return rx > 0 && ry > 0 && (dx * dx) / (rx * rx) + (dy * dy) / (ry * ry) <= 1;
+  }
+  let inside = false; // even-odd ray casting, like the polygon's fill
+  for (let i = 0, j = points.length - 1; i < points.length; j = i++) {
+    const [[xi, yi], [xj, yj]] = [points[i], points[j]];
+    if (yi > p[1] !== yj > p[1] && p[0] < ((xj - xi) * (p[1] - yi)) / (yj - yi) + xi) inside = !inside;
+  }
+  if (inside) return true;
+  for (let i = 0; i < points.length; i++) if (toSegment(p, points[i], points[(i + 1) % points.length]) <= tol) return true;
+  return false;
+}

@@ -1,25 +1,26 @@
-// The drawing layer: framework-free SVG behind a small facade. Commands in (setFrame, setMasks, setRois, setMode,
+// The drawing layer: framework-free, behind a small facade. Commands in (setFrame, setMasks, setRois, setMode,
 // select, setHidden, setMasksVisible), DOM events out (CustomEvents on the host element, see StageEvents). Mode is
-// an explicit state machine; ids and classes of the elements it renders are its test API (`<p>` is the id prefix,
-// "stage" unless given, so several stages can share a page):
+// an explicit state machine. Layers, one above the other: an SVG with the image and masks, a canvas with the ROIs
+// (roilayer.ts / painter.ts: thousands stay fast), the SVG holding a node per ROI (never painted: so that editing
+// never repaints it) and the overlay SVG the user works on (the selected ROI, its handles, the shape being drawn;
+// it gets the pointer events). A click is hit-tested in a grid index (hitindex.ts), not by the DOM. Ids and
+// classes of the elements are its test API (`<p>` is the id prefix, "stage" unless given, so several stages can
+// share a page):
 //   svg#<p>-svg.stage-svg[data-mode][data-zoom][data-image=loading|loaded|failed|none][data-masks=shown|hidden|none]
-//   (viewBox = the visible part), image#<p>-image, rect#<p>-blank, g#<p>-masks > image.stage-mask[data-mask-id]
-//   [data-state], g.roi[data-roi-id] (.selected .locked .roi-<type>), g#<p>-draft (the shape being drawn),
-//   g#<p>-handles > circle.handle[data-handle] (vertices of the selected ROI: drag one to resize/reshape).
+//   (viewBox = the visible part) > g#<p>-rois > g.roi[data-roi-id] (.selected .locked .roi-<type>, --roi-color,
+//   the shape with the ROI's geometry); svg#<p>-backdrop.stage-backdrop > image#<p>-image, rect#<p>-blank,
+//   g#<p>-masks > image.stage-mask[data-mask-id][data-state]; canvas#<p>-canvas.stage-canvas[data-rois][data-painted]
+//   (how many ROIs it holds / painted in view at its last full repaint); svg#<p>-overlay.stage-overlay >
+//   g#<p>-selected (the selected ROI as drawn), g#<p>-handles > circle.handle[data-handle] (vertices of the
+//   selected ROI: drag one to resize/reshape), g#<p>-draft (the shape being drawn).
 import { Backdrop, type MaskRef } from "./backdrop";
 import { corners, dragCorner, el, fromCorners, shapeElement, type Point, type ShapeType } from "./geometry";
+import { RoiLayer, type StageRoi } from "./roilayer";
+import { View } from "./view";
 
 export type { Point, ShapeType } from "./geometry";
+export type { StageRoi } from "./roilayer";
 export type Mode = "select" | ShapeType;
-
-export interface StageRoi {
-  roi_id: string;
-  type: ShapeType;
-  points: Point[];
-  labels: string[];
-  locked: boolean;
-  color?: string;
-}
 
 /** Events dispatched on the host element (names are `stage:<key>`). */
 export interface StageEvents {
@@ -40,57 +41,71 @@ type Interaction =
   | { kind: "panning"; client: Point; origin: Point };
 
 const CLOSE_RADIUS_PX = 8;
+const HIT_PX = 2; // a click this close to a ROI's outline hits it (its drawn stroke)
 
 export class Stage {
   readonly svg: SVGSVGElement;
+  private readonly overlay: SVGSVGElement;
+  private readonly backdropSvg: SVGSVGElement;
   private readonly backdrop: Backdrop;
-  private readonly layer: SVGGElement;
+  private readonly canvas: HTMLCanvasElement;
+  private readonly layer: RoiLayer;
   private readonly draft: SVGGElement;
   private readonly handles: SVGGElement;
   private mode: Mode = "select";
   private state: Interaction = { kind: "idle" };
-  private rois: StageRoi[] = [];
-  private selected: string | null = null;
   private hidden = false;
-  private width = 1;
-  private height = 1;
-  private zoom = 1;
-  private view: Point = [0, 0]; // top-left of the visible part, in image coordinates
-  // Pointer coordinates go through the SVG's screen transform on every event, so they follow any size; the parts
-  // sized in screen pixels (vertex handles, key points) are redrawn when the stage is resized (e.g. the window).
-  private readonly resized = new ResizeObserver(() => {
-    if (this.state.kind === "idle") this.render();
+  private readonly view = new View();
+  private origin: Point | null = null; // the stage's top-left on the page: read at a press, dropped on resize
+  // Pointer coordinates are mapped from the stage's box and the view (no DOM geometry per move); the parts sized in
+  // screen pixels (handles, the selected ROI's caption and key points) and the canvas follow a resize at once.
+  private readonly resized = new ResizeObserver((entries) => {
+    const r = entries[entries.length - 1]?.contentRect;
+    if (r) this.view.box = [r.width, r.height];
+    this.origin = null;
+    this.refit();
   });
 
   constructor(
     private readonly host: HTMLElement,
     prefix = "stage",
   ) {
-    this.svg = el("svg", { id: `${prefix}-svg`, class: "stage-svg", preserveAspectRatio: "xMidYMid meet" });
-    this.backdrop = new Backdrop(this.svg, prefix);
-    this.layer = el("g", { id: `${prefix}-rois`, class: "stage-rois" });
+    const view = { preserveAspectRatio: "xMidYMid meet" };
+    this.backdropSvg = el("svg", { ...view, id: `${prefix}-backdrop`, class: "stage-backdrop" });
+    this.svg = el("svg", { ...view, id: `${prefix}-svg`, class: "stage-svg" });
+    this.overlay = el("svg", { ...view, id: `${prefix}-overlay`, class: "stage-overlay" });
+    this.backdrop = new Backdrop(this.backdropSvg, prefix, this.svg);
+    this.canvas = document.createElement("canvas");
+    this.canvas.id = `${prefix}-canvas`;
+    this.canvas.className = "stage-canvas";
+    this.layer = new RoiLayer(this.canvas, prefix, () => this.view.placement(), () => [this.view.width, this.view.height]);
     this.draft = el("g", { id: `${prefix}-draft`, class: "stage-draft" });
     this.handles = el("g", { id: `${prefix}-handles`, class: "stage-handles" });
-    this.svg.append(this.layer, this.handles, this.draft);
-    host.append(this.svg);
-    this.svg.addEventListener("pointerdown", this.onDown);
-    this.svg.addEventListener("pointermove", this.onMove);
-    this.svg.addEventListener("pointerup", this.onUp);
-    this.svg.addEventListener("wheel", this.onWheel, { passive: false });
+    this.svg.append(this.layer.group);
+    this.overlay.append(this.layer.view, this.handles, this.draft);
+    host.append(this.backdropSvg, this.canvas, this.svg, this.overlay);
+    const r = host.getBoundingClientRect();
+    this.view.box = [r.width, r.height];
+    this.overlay.addEventListener("pointerdown", this.onDown);
+    this.overlay.addEventListener("pointermove", this.onMove);
+    this.overlay.addEventListener("pointerup", this.onUp);
+    this.overlay.addEventListener("wheel", this.onWheel, { passive: false });
     window.addEventListener("keydown", this.onKey);
+    window.addEventListener("scroll", this.moved, true);
     this.resized.observe(host);
   }
 
   destroy(): void {
     this.resized.disconnect();
+    this.layer.destroy();
     window.removeEventListener("keydown", this.onKey);
-    this.svg.remove();
+    window.removeEventListener("scroll", this.moved, true);
+    for (const e of [this.backdropSvg, this.canvas, this.svg, this.overlay]) e.remove();
   }
 
   /** Show a frame: the source image when it loads, a blank canvas of the source's size otherwise. */
   setFrame(uri: string, width: number, height: number): void {
-    this.width = width;
-    this.height = height;
+    [this.view.width, this.view.height] = [width, height];
     this.resetView();
     this.backdrop.setImage(uri, width, height);
     this.cancel();
@@ -106,16 +121,18 @@ export class Stage {
     this.backdrop.setMasksVisible(visible);
   }
 
-  setRois(rois: StageRoi[]): void {
-    this.rois = rois;
-    if (this.selected && !rois.some((r) => r.roi_id === this.selected)) this.selected = null;
-    this.render();
+  /** The ROIs of this stage, in drawing order; unchanged ROI objects cost nothing (compared by identity). */
+  setRois(rois: readonly StageRoi[]): void {
+    this.layer.set(rois);
+    this.renderHandles();
   }
 
   setMode(mode: Mode): void {
     this.mode = mode;
     this.cancel();
     this.svg.dataset.mode = mode;
+    this.overlay.dataset.mode = mode;
+    this.overlay.style.cursor = "";
   }
 
   getMode(): Mode {
@@ -123,14 +140,14 @@ export class Stage {
   }
 
   select(roiId: string | null): void {
-    if (roiId === this.selected) return;
-    this.selected = roiId;
-    this.markSelected();
+    if (roiId === this.layer.getSelected()) return;
+    this.layer.select(roiId);
+    this.renderHandles();
   }
 
   setHidden(hidden: boolean): void {
     this.hidden = hidden;
-    this.layer.style.display = hidden ? "none" : "";
+    this.layer.setHidden(hidden);
     this.handles.style.display = hidden ? "none" : "";
   }
 
@@ -153,25 +170,31 @@ export class Stage {
     this.host.dispatchEvent(new CustomEvent(name, { detail, bubbles: true }));
   }
 
+  private moved = (): void => {
+    this.origin = null;
+  };
+
+  /** The image point under a pointer (clamped to the image). */
   private toImage(ev: { clientX: number; clientY: number }): Point {
-    const m = this.svg.getScreenCTM();
-    if (!m) return [0, 0];
-    const p = new DOMPoint(ev.clientX, ev.clientY).matrixTransform(m.inverse());
-    return [Math.min(Math.max(p.x, 0), this.width), Math.min(Math.max(p.y, 0), this.height)];
+    if (!this.origin) {
+      const r = this.overlay.getBoundingClientRect();
+      this.origin = [r.left, r.top];
+    }
+    return this.view.toImage([ev.clientX, ev.clientY], this.origin);
   }
 
   private pxToImage(px: number): number {
-    const m = this.svg.getScreenCTM();
-    return m ? px / m.a : px;
+    return this.view.pxToImage(px);
   }
 
   private onDown = (ev: PointerEvent): void => {
     if (ev.button !== 0) return;
+    this.origin = null; // read the stage's place once per press: the page may have moved it since
     const p = this.toImage(ev);
     const s = this.state;
     if (this.mode === "rectangle" || this.mode === "ellipse") {
       this.state = { kind: "dragging-shape", type: this.mode, start: p, end: p };
-      this.svg.setPointerCapture?.(ev.pointerId);
+      this.overlay.setPointerCapture?.(ev.pointerId);
     } else if (this.mode === "polygon" || this.mode === "keypoints") {
       const points = s.kind === "placing" ? s.points : [];
       if (this.mode === "polygon" && points.length >= 3) {
@@ -181,29 +204,27 @@ export class Stage {
       this.state = { kind: "placing", type: this.mode, points: [...points, p], cursor: p };
     } else {
       const handle = (ev.target as Element).closest<SVGCircleElement>("circle.handle");
-      const roi = this.rois.find((r) => r.roi_id === this.selected);
-      if (handle && roi && !roi.locked && !this.hidden) {
-        this.state = { kind: "reshaping", roi_id: roi.roi_id, handle: Number(handle.dataset.handle), points: corners(roi.type, roi.points) };
-        this.svg.setPointerCapture?.(ev.pointerId);
+      const sel = this.layer.get(this.layer.getSelected());
+      if (handle && sel && !sel.locked && !this.hidden) {
+        this.state = { kind: "reshaping", roi_id: sel.roi_id, handle: Number(handle.dataset.handle), points: corners(sel.type, sel.points) };
+        this.overlay.setPointerCapture?.(ev.pointerId);
         return;
       }
-      const target = (ev.target as Element).closest<SVGGElement>("g.roi");
-      const id = target?.dataset.roiId ?? null;
-      this.selected = id;
-      this.markSelected();
+      const roi = this.hidden ? null : this.layer.hit(p, HIT_PX);
+      const id = roi?.roi_id ?? null;
+      this.select(id);
       this.emit("stage:select", { roi_id: id });
-      if (!id && this.zoom > 1) {
-        this.state = { kind: "panning", client: [ev.clientX, ev.clientY], origin: this.view };
-        this.svg.setPointerCapture?.(ev.pointerId);
+      if (!roi && this.view.zoom > 1) {
+        this.state = { kind: "panning", client: [ev.clientX, ev.clientY], origin: this.view.corner };
+        this.overlay.setPointerCapture?.(ev.pointerId);
       }
-      if (id) {
-        const roi = this.rois.find((r) => r.roi_id === id);
-        if (roi?.locked || this.hidden) {
-          this.emit("stage:refused", { roi_id: id, reason: roi?.locked ? "locked" : "hidden" });
+      if (roi) {
+        if (roi.locked) {
+          this.emit("stage:refused", { roi_id: roi.roi_id, reason: "locked" });
           return;
         }
-        this.state = { kind: "moving", roi_id: id, start: p, delta: [0, 0] };
-        this.svg.setPointerCapture?.(ev.pointerId);
+        this.state = { kind: "moving", roi_id: roi.roi_id, start: p, delta: [0, 0] };
+        this.overlay.setPointerCapture?.(ev.pointerId);
       }
     }
     this.renderDraft();
@@ -211,28 +232,36 @@ export class Stage {
 
   private onMove = (ev: PointerEvent): void => {
     const s = this.state;
-    if (s.kind === "idle") return;
+    if (s.kind === "idle") return this.hover(ev);
     const p = this.toImage(ev);
     if (s.kind === "panning") {
       const k = this.pxToImage(1);
-      this.view = [s.origin[0] - (ev.clientX - s.client[0]) * k, s.origin[1] - (ev.clientY - s.client[1]) * k];
+      this.view.corner = [s.origin[0] - (ev.clientX - s.client[0]) * k, s.origin[1] - (ev.clientY - s.client[1]) * k];
       return this.applyViewBox();
     }
     if (s.kind === "dragging-shape") s.end = p;
     else if (s.kind === "placing") s.cursor = p;
     else if (s.kind === "moving") {
       s.delta = [p[0] - s.start[0], p[1] - s.start[1]];
-      const g = this.layer.querySelector<SVGGElement>(`g.roi[data-roi-id="${CSS.escape(s.roi_id)}"]`);
-      g?.setAttribute("transform", `translate(${s.delta[0]} ${s.delta[1]})`);
+      this.layer.offset(s.roi_id, s.delta[0], s.delta[1]);
       this.handles.setAttribute("transform", `translate(${s.delta[0]} ${s.delta[1]})`);
       return;
     } else if (s.kind === "reshaping") {
-      s.points = dragCorner(this.rois.find((r) => r.roi_id === s.roi_id)!.type, s.points, s.handle, p);
+      const roi = this.layer.get(s.roi_id);
+      if (roi) s.points = dragCorner(roi.type, s.points, s.handle, p);
       this.renderDraft();
       return;
     }
     this.renderDraft();
   };
+
+  /** In select mode, the pointer shows what a press would do over a ROI (move it, or nothing: locked). */
+  private hover(ev: PointerEvent): void {
+    if (this.mode !== "select" || ev.buttons) return;
+    const roi = this.hidden ? null : this.layer.hit(this.toImage(ev), HIT_PX);
+    const cursor = roi ? (roi.locked ? "not-allowed" : "move") : "";
+    if (this.overlay.style.cursor !== cursor) this.overlay.style.cursor = cursor;
+  }
 
   private onUp = (ev: PointerEvent): void => {
     const s = this.state;
@@ -248,13 +277,16 @@ export class Stage {
       this.state = { kind: "idle" };
       const [dx, dy] = s.delta;
       if (dx !== 0 || dy !== 0) this.emit("stage:move", { roi_id: s.roi_id, dx, dy });
-      else this.render();
+      else {
+        this.layer.offset(s.roi_id, 0, 0);
+        this.handles.removeAttribute("transform");
+      }
     } else if (s.kind === "panning") {
       this.state = { kind: "idle" };
     } else if (s.kind === "reshaping") {
       this.state = { kind: "idle" };
       this.renderDraft();
-      const roi = this.rois.find((r) => r.roi_id === s.roi_id);
+      const roi = this.layer.get(s.roi_id);
       if (roi) this.emit("stage:reshape", { roi_id: s.roi_id, points: fromCorners(roi.type, s.points) });
     }
   };
@@ -272,63 +304,38 @@ export class Stage {
 
   /** Zoom by `factor` keeping `anchor` (image coordinates; default the view's centre) where it is. */
   zoomBy(factor: number, anchor?: Point): void {
-    const zoom = Math.min(20, Math.max(1, this.zoom * factor));
-    const [w, h] = [this.width / this.zoom, this.height / this.zoom];
-    const [ax, ay] = anchor ?? [this.view[0] + w / 2, this.view[1] + h / 2];
-    const k = this.zoom / zoom;
-    this.view = [ax - (ax - this.view[0]) * k, ay - (ay - this.view[1]) * k];
-    this.zoom = zoom;
+    const changed = this.view.zoomBy(factor, anchor);
     this.applyViewBox();
+    if (changed) this.refit();
   }
 
   /** The whole image in view. */
   resetView(): void {
-    this.zoom = 1;
-    this.view = [0, 0];
+    const changed = this.view.reset();
     this.applyViewBox();
+    if (changed) this.refit();
   }
 
   private applyViewBox(): void {
-    const w = this.width / this.zoom;
-    const h = this.height / this.zoom;
-    this.view = [Math.min(Math.max(this.view[0], 0), this.width - w), Math.min(Math.max(this.view[1], 0), this.height - h)];
-    this.svg.setAttribute("viewBox", `${this.view[0]} ${this.view[1]} ${w} ${h}`);
-    this.svg.dataset.zoom = this.zoom.toFixed(2);
+    const box = this.view.clamp();
+    for (const e of [this.svg, this.backdropSvg, this.overlay]) e.setAttribute("viewBox", box);
+    this.svg.dataset.zoom = this.view.zoom.toFixed(2);
+    this.layer.repaint();
+  }
+
+  /** The scale on screen changed: redraw what is sized in screen pixels. */
+  private refit(): void {
+    this.layer.refit();
+    if (this.state.kind === "idle") this.renderHandles();
   }
 
   private shape(type: ShapeType, points: Point[], attrs: Record<string, string | number>): SVGElement {
     return shapeElement(type, points, attrs, this.pxToImage(4) || 4);
   }
 
-  private render(): void {
-    const frag = document.createDocumentFragment();
-    for (const r of this.rois) {
-      const cls = ["roi", `roi-${r.type}`, r.locked ? "locked" : "", r.roi_id === this.selected ? "selected" : ""];
-      const g = el("g", { class: cls.filter(Boolean).join(" "), "data-roi-id": r.roi_id, id: `roi-${r.roi_id}` });
-      g.style.setProperty("--roi-color", r.color ?? "#ffcc00");
-      g.append(this.shape(r.type, r.points, { class: "roi-shape" }));
-      if (r.labels.length) {
-        const [x, y] = r.points[0];
-        const t = el("text", { class: "roi-caption", x, y: y - 3 });
-        t.textContent = r.labels.join(", ");
-        g.append(t);
-      }
-      frag.append(g);
-    }
-    this.layer.replaceChildren(frag);
-    this.renderHandles();
-  }
-
-  /** Move the `selected` class and the vertex handles without rebuilding the other ROIs. */
-  private markSelected(): void {
-    this.layer.querySelector("g.roi.selected")?.classList.remove("selected");
-    if (this.selected) this.layer.querySelector(`g.roi[data-roi-id="${CSS.escape(this.selected)}"]`)?.classList.add("selected");
-    this.renderHandles();
-  }
-
   private renderHandles(): void {
     this.handles.removeAttribute("transform");
-    const sel = this.rois.find((r) => r.roi_id === this.selected);
+    const sel = this.layer.get(this.layer.getSelected());
     const r = this.pxToImage(5) || 5;
     this.handles.replaceChildren(
       ...(sel && !sel.locked ? corners(sel.type, sel.points) : []).map(([cx, cy], i) => el("circle", { class: "handle", "data-handle": i, cx, cy, r })),
@@ -339,7 +346,7 @@ export class Stage {
     const s = this.state;
     this.draft.replaceChildren();
     if (s.kind === "reshaping") {
-      const roi = this.rois.find((r) => r.roi_id === s.roi_id);
+      const roi = this.layer.get(s.roi_id);
       if (roi) this.draft.append(this.shape(roi.type, fromCorners(roi.type, s.points), { class: "draft-shape" }));
     }
     if (s.kind === "dragging-shape") this.draft.append(this.shape(s.type, [s.start, s.end], { class: "draft-shape" }));

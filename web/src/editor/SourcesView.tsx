@@ -1,7 +1,7 @@
 // The frame's sources: side by side (grid, the default) or one at a time (tabs, remembered by the browser), each on
 // its own drawing stage with its ROIs and its masks (a toggleable overlay); zoom buttons act on every stage.
 import { forwardRef, useCallback, useImperativeHandle, useMemo, useRef, useState } from "react";
-import type { Roi, Source } from "../api";
+import { drawable, type Roi, type Source } from "../api";
 import type { Mode, Stage, StageRoi } from "../drawing/stage";
 import { labelColor } from "../labels";
 import { SourceStage, type StageHandlers } from "./SourceStage";
@@ -50,9 +50,17 @@ export const SourcesView = forwardRef<SourcesViewHandle, SourcesViewProps>(funct
   const grid = multi && p.layout === "grid";
   const source = sources[Math.min(p.sourceIdx, Math.max(sources.length - 1, 0))];
   const onScreen = grid ? sources : source ? [source] : [];
+  // The stage compares ROIs by identity: an unchanged ROI keeps its StageRoi object (until its color changes).
+  const painted = useRef(new WeakMap<Roi, StageRoi>());
   const byStage = useMemo(() => {
     const out = new Map<string, StageRoi[]>(sources.map((s) => [s.id, []]));
-    for (const r of p.rois) out.get(sourceOf(sources, r) ?? "")?.push({ ...r, color: labelColor(r.labels[0] ?? "") });
+    for (const r of p.rois) {
+      if (!drawable(r)) continue;
+      const color = labelColor(r.labels[0] ?? "");
+      let s = painted.current.get(r);
+      if (!s || s.color !== color) painted.current.set(r, (s = { ...r, color }));
+      out.get(sourceOf(sources, r) ?? "")?.push(s);
+    }
     return out;
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [p.rois, sources, p.colors]);

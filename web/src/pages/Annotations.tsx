@@ -8,10 +8,11 @@ import {
   setCurrentUser,
   type Dataset,
   type Me,
-  type Task,
   type TaskInfo,
+  type TaskListItem,
 } from "../api";
 import { go } from "../main";
+import { ExportModal } from "./ExportModal";
 import { NewTaskModal } from "./NewTaskModal";
 import { TaskInfoModal } from "./TaskInfoModal";
 
@@ -47,7 +48,7 @@ function Seg<T extends string>(p: { id: string; value: T; options: [T, string][]
 }
 
 function TaskCard(p: {
-  task: Task;
+  task: TaskListItem;
   datasetName: string;
   onGone: (taskId: string) => void;
   onInfo: (t: TaskInfo) => void;
@@ -55,6 +56,7 @@ function TaskCard(p: {
   const { task } = p;
   const [menu, setMenu] = useState(false);
   const [confirm, setConfirm] = useState(false);
+  const [exporting, setExporting] = useState(false);
   const [error, setError] = useState("");
   // progress comes with the task list (one iterator call per page), never one request per card
   const progress = task.progress?.known ? task.progress : undefined;
@@ -89,6 +91,7 @@ function TaskCard(p: {
         <div className="menu" onClick={(e) => e.stopPropagation()}>
           <button className="menu-annotate" onClick={open}>Annotate</button>
           <button className="menu-info" onClick={act(async () => p.onInfo(await api.getTask(task.task_id)), false)}>Info</button>
+          <button className="menu-export" onClick={() => (setMenu(false), setExporting(true))}>Export</button>
           {task.status === "active" ? (
             <button className="menu-complete" onClick={act(() => api.completeTask(task.task_id))}>Complete</button>
           ) : (
@@ -116,6 +119,7 @@ function TaskCard(p: {
         <span className="task-updated" title={task.updated_at ?? ""}>{ago(task.updated_at ?? task.created_at)}</span>
       </div>
       {error && <div className="field-error task-error">{error}</div>}
+      {exporting && <ExportModal target={{ kind: "task", id: task.task_id, title: task.name }} onClose={() => setExporting(false)} />}
       {confirm && (
         <div className="backdrop" onClick={(e) => e.stopPropagation()}>
           <div className="modal" id="confirm-delete" role="dialog">
@@ -140,7 +144,7 @@ export function AnnotationsPage() {
   const [sort, setSort] = useState<Sort>("recent");
   const [datasetId, setDatasetId] = useState("");
   const [datasets, setDatasets] = useState<Dataset[]>([]);
-  const [tasks, setTasks] = useState<Task[] | null>(null);
+  const [tasks, setTasks] = useState<TaskListItem[] | null>(null);
   const [next, setNext] = useState<string | null>(null); // cursor of the next page (null: no more)
   const [total, setTotal] = useState(0);
   const [more, setMore] = useState(false); // a next page is loading

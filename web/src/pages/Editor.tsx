@@ -121,7 +121,7 @@ export function EditorPage(p: { taskId: string }) {
     setStatus({ text: "Saving…" });
     try {
       const r = await api.saveFrame(cursor.ref, frame.version, taskId, batch);
-      setFrame(r.frame);
+      setFrame(r.frame ?? (await api.getFrame(cursor.ref))); // frame_omitted: stored, too large to carry back
       setPending([]);
       setConflict(null);
       setRemote(null);
@@ -176,7 +176,7 @@ export function EditorPage(p: { taskId: string }) {
       setPending(pending.slice(0, -1));
     } else if (cursor) {
       try {
-        setFrame((await api.undoRedo(cursor.ref, taskId, "undo")).frame);
+        setFrame((await api.undoRedo(cursor.ref, taskId, "undo")).frame ?? (await api.getFrame(cursor.ref)));
         setStatus({ text: "Undid your last save" });
       } catch (e) {
         fail(e);
@@ -189,7 +189,7 @@ export function EditorPage(p: { taskId: string }) {
       setRedo(redo.slice(1));
     } else if (cursor) {
       try {
-        setFrame((await api.undoRedo(cursor.ref, taskId, "redo")).frame);
+        setFrame((await api.undoRedo(cursor.ref, taskId, "redo")).frame ?? (await api.getFrame(cursor.ref)));
       } catch (e) {
         fail(e);
       }

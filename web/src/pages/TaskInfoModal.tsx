@@ -1,11 +1,15 @@
+import { useState } from "react";
 import type { TaskInfo, VersionSummary } from "../api";
+import { ExportModal } from "./ExportModal";
 
-const range = (what: string, lo?: number, hi?: number) => (lo == null && hi == null ? "" : ` (${what} ${lo ?? "*"}..${hi ?? "*"})`);
+const range = (what: string, lo?: number | null, hi?: number | null) => (lo == null && hi == null ? "" : ` (${what} ${lo ?? "*"}..${hi ?? "*"})`);
 const version = (v: VersionSummary | null) => (v ? `${v.name} (${v.status}, ${v.frame_count} frames)` : "—");
 
 export function TaskInfoModal(p: { info: TaskInfo; onClose: () => void }) {
   const { info } = p;
   const it = info.iteration;
+  const [exporting, setExporting] = useState(false);
+  const annotated = info.annotated_version;
   const filters =
     info.selection.mode !== "custom"
       ? info.selection.mode === "all" ? "All frames" : "Empty frames"
@@ -28,7 +32,10 @@ export function TaskInfoModal(p: { info: TaskInfo; onClose: () => void }) {
           <dt>Source version</dt>
           <dd className="info-source-version">{version(info.source_version)}</dd>
           <dt>Annotated version</dt>
-          <dd className="info-annotated-version">{version(info.annotated_version)}</dd>
+          <dd className="info-annotated-version">
+            {version(annotated)}{" "}
+            {annotated && <button id="info-export-version" onClick={() => setExporting(true)}>Export</button>}
+          </dd>
           <dt>Filters</dt>
           <dd className="info-filters">{filters}</dd>
           <dt>Order</dt>
@@ -47,6 +54,9 @@ export function TaskInfoModal(p: { info: TaskInfo; onClose: () => void }) {
         <div className="actions">
           <button id="task-info-close" onClick={p.onClose}>Close</button>
         </div>
+        {exporting && annotated && (
+          <ExportModal target={{ kind: "version", id: annotated.version_id, title: `version ${annotated.name}` }} onClose={() => setExporting(false)} />
+        )}
       </div>
     </div>
   );

@@ -10,6 +10,7 @@ from typing import Any, TypeVar, cast
 import asyncpg
 from nats.js import JetStreamContext
 
+from annostream_kernel.catch_up import CatchUp
 from annostream_kernel.errors import DomainError, InvalidArgument, NotFound
 from annostream_kernel.grpc_errors import Refused
 from annostream_kernel.limits import MAX_ID_LENGTH, MAX_SAVE_REQUEST_BYTES, check_text
@@ -22,9 +23,10 @@ from annostream_protos.annotation.v1 import annotation_service_pb2_grpc as api_g
 from annostream_protos.types.v1 import frames_pb2 as t
 
 from ..adapters import messages
+from ..adapters.iterator_client import FrameLister
 from ..service_layer import history, sizes, versions
 from ..service_layer.access import VersionAccess
-from ..service_layer.catch_up import CatchUp
+from ..service_layer.export import ExportScope, export_pages, page_size
 from ..service_layer.save import SaveFrame, request_hash, save_frame
 from ..service_layer.session import FrameSession
 
@@ -53,7 +55,7 @@ CATCH_UP_FIELDS = frozenset({"frame.version_id", "frame.frame_id"})
 
 def caught_up(method: Method) -> Method:
     """A NotFound for the version or frame is the answer only once this service has applied every datasets
-    change acknowledged before it (else the request runs once more; nothing was stored by the first run)."""
+    change acknowledged before it: the request runs once more after that (nothing was stored by the first run)."""
 
     @functools.wraps(method)
     async def run(self: AnnotationServicer, request: Any, context: Any) -> Any:
@@ -61,8 +63,9 @@ def caught_up(method: Method) -> Method:
             return await method(self, request, context)
         except NotFound as err:
             remaining = context.time_remaining() if context is not None else None
-            if err.field not in CATCH_UP_FIELDS or not await self._catch_up.caught_up(remaining):
+            if err.field not in CATCH_UP_FIELDS:
                 raise
+            await self._catch_up.caught_up(remaining)
             return await method(self, request, context)
 
     return cast(Method, run)
@@ -79,9 +82,10 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
         producer: str,
         access: VersionAccess,
         catch_up: CatchUp,
+        lister: FrameLister | None = None,
     ) -> None:
         self._pool, self._channel, self._js, self._producer = pool, notify_channel, js, producer
-        self._access, self._catch_up = access, catch_up
+        self._access, self._catch_up, self._lister = access, catch_up, lister
 
     @caught_up
     async def SaveFrame(self, request: api.SaveFrameRequest, context: Any) -> api.SaveFrameResponse:
@@ -204,3 +208,31 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
         return api.RedoSaveResponse(
             frame=done.frame, event_ids=done.event_ids, version=done.version, frame_omitted=done.frame_omitted
         )
+
+    async def _readable(self, version_id: str, context: Any) -> None:
+        """Checks read access to a version, once more after catching up when it is not known yet."""
+        try:
+            await self._access.check(Permission.READ, version_id, field="version_id")
+        except NotFound:
+            remaining = context.time_remaining() if context is not None else None
+            await self._catch_up.caught_up(remaining)
+            await self._access.check(Permission.READ, version_id, field="version_id")
+
+    async def ExportFrames(
+        self, request: api.ExportFramesRequest, context: Any
+    ) -> AsyncIterator[api.ExportFramesResponse]:
+        if not request.version_id:
+            raise InvalidArgument("is required", field="version_id")
+        check_text(request.version_id, "version_id", max_length=MAX_ID_LENGTH)
+        await self._readable(request.version_id, context)
+        scope = ExportScope(
+            request.version_id,
+            page_size(request.page_size),
+            _task(request.task_id),
+            request.selection if request.HasField("selection") else None,
+        )
+        dataset_id = await self._pool.fetchval(
+            "SELECT dataset_id FROM versions WHERE version_id = $1", scope.version_id
+        )
+        async for frames in export_pages(self._pool, scope, self._lister):
+            yield api.ExportFramesResponse(frames=frames, dataset_id=dataset_id or "")

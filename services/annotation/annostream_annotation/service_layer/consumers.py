@@ -87,7 +87,9 @@ async def _import_annotations(conn: Conn, version_id: str, frame: t.Frame, notif
     if session.version > 0:
         return  # re-delivered or re-imported: the frame already has its history
     bind_request(current_correlation_id(), IMPORT_ACTOR)
-    commands: list[c.Command] = [c.CreateRoi(roi_spec(r, f"frames.rois[{i}]")) for i, r in enumerate(frame.rois)]
+    specs = [roi_spec(r, f"frames.rois[{i}]") for i, r in enumerate(frame.rois)]
+    commands: list[c.Command] = [c.CreateRoi(s) for s in specs]
+    commands += [c.LockRoi(s.roi_id) for s, r in zip(specs, frame.rois, strict=True) if r.locked]
     commands += [c.AddFrameLabel(label) for label in frame.frame_labels]
     try:
         events = [e for i, cmd in enumerate(commands) for e in session.agg.decide(cmd, i)]

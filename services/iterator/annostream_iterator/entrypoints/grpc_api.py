@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
+from annostream_kernel.catch_up import CatchUp
 from annostream_kernel.protobuf import timestamp
 from annostream_protos.iterator.v1 import iterator_service_pb2 as api
 from annostream_protos.iterator.v1 import iterator_service_pb2_grpc as api_grpc
@@ -11,6 +13,7 @@ from annostream_protos.types.v1 import frames_pb2
 
 from ..adapters.messages import selection
 from ..domain.model import LeaseCommand, NextFrame, TaskStatus
+from ..service_layer import frame_lists
 from ..service_layer.handlers import IteratorHandlers
 
 ACTIONS = {
@@ -31,8 +34,8 @@ STATES = {"open": api.PLAN_FRAME_STATE_OPEN, "leased": api.PLAN_FRAME_STATE_LEAS
 class IteratorServicer(api_grpc.IteratorServiceServicer):
     """annostream.iterator.v1.IteratorService."""
 
-    def __init__(self, handlers: IteratorHandlers) -> None:
-        self._h = handlers
+    def __init__(self, handlers: IteratorHandlers, catch_up: CatchUp | None = None) -> None:
+        self._h, self._catch_up = handlers, catch_up
 
     async def NextFrame(self, request: api.NextFrameRequest, context: Any) -> api.NextFrameResponse:
         cmd = NextFrame(request.task_id, request.annotator, request.complete_lease_id)
@@ -113,3 +116,24 @@ class IteratorServicer(api_grpc.IteratorServiceServicer):
     async def SetTaskStatus(self, request: api.SetTaskStatusRequest, context: Any) -> api.SetTaskStatusResponse:
         await self._h.set_status(request.task_id, GATES.get(request.status, ""), request.revision)
         return api.SetTaskStatusResponse()
+
+    async def ListPlanFrames(
+        self, request: api.ListPlanFramesRequest, context: Any
+    ) -> AsyncIterator[api.ListPlanFramesResponse]:
+        size = frame_lists.page_size(request.page_size)
+        async for version_id, ids in frame_lists.plan_frames(self._h, request.task_id, size):
+            yield api.ListPlanFramesResponse(version_id=version_id, frame_ids=ids)
+
+    async def SelectFrames(
+        self, request: api.SelectFramesRequest, context: Any
+    ) -> AsyncIterator[api.SelectFramesResponse]:
+        size = frame_lists.page_size(request.page_size)
+        sel = selection(request.selection)
+        if (
+            request.version_id
+            and self._catch_up
+            and not await frame_lists.version_known(self._h.pool, request.version_id)
+        ):
+            await self._catch_up.caught_up(context.time_remaining() if context is not None else None)
+        async for ids in frame_lists.selected_frames(self._h.pool, request.version_id, sel, size):
+            yield api.SelectFramesResponse(frame_ids=ids)

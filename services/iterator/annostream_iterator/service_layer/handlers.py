@@ -11,6 +11,7 @@ from annostream_kernel.authz import Owner, authorize, require_principal
 from annostream_kernel.db import Conn
 from annostream_kernel.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from annostream_kernel.ids import new_id
+from annostream_kernel.limits import INT32_MAX
 from annostream_kernel.policy import Permission
 
 from ..adapters.index import IndexStore
@@ -166,6 +167,9 @@ class IteratorHandlers:
         """Where an editor action leads (read-only); (None, total) when there is nothing in that direction."""
         if action not in ACTIONS:
             raise InvalidArgument(f"must be one of {', '.join(ACTIONS)}", field="action")
+        for field, value in (("from_position", from_position), ("from_trail_index", from_trail)):
+            if value > INT32_MAX:  # plan positions and trail indexes are PostgreSQL integers
+                raise InvalidArgument(f"must be at most {INT32_MAX}", field=field)
         annotator = the_annotator(annotator)
         async with self.pool.acquire() as conn:
             await self.authorize(conn, Permission.ANNOTATE, task_id)
@@ -177,7 +181,8 @@ class IteratorHandlers:
                     back = from_trail - 1 if from_trail else 0  # 0: the last entry of the trail
                     entry = await nav.trail_entry(task_id, annotator, back) if from_trail != 1 else None
                 else:
-                    entry = await nav.trail_entry(task_id, annotator, from_trail + 1) if from_trail else None
+                    after = from_trail + 1 if 0 < from_trail < INT32_MAX else None  # no entry after the last
+                    entry = await nav.trail_entry(task_id, annotator, after) if after else None
                 seq = entry["unit"] if entry else None
             elif action == "jump":
                 seq = min(max(from_position + steps, 1), total) if total else None

@@ -1,0 +1,1 @@
+"""annostream webhooks service: signed CloudEvents to the HTTP endpoints teams register."""
