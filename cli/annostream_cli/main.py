@@ -14,6 +14,7 @@ from .components import COMPONENTS
 
 def _up(args: argparse.Namespace) -> int:
     from .stack import LocalStack
+    from .supervisor import Supervisor
 
     stack = LocalStack(Path(args.data_dir), http_port=args.port, http_host=args.host)
     stopping = False
@@ -29,13 +30,12 @@ def _up(args: argparse.Namespace) -> int:
     try:
         stack.start()
         print(f"annostream is up: {stack.url}  (Ctrl+C stops everything; logs in {stack.log_dir})", flush=True)
+        supervisor = Supervisor(stack, lambda line: print(f"annostream: {line} (log: {stack.log_dir})", flush=True))
         while not stopping:
-            if (dead := stack.failed()) is not None:
-                print(f"annostream: {dead} exited; see {stack.log_dir / dead}.log", file=sys.stderr)
-                return 1
-            time.sleep(0.5)
+            supervisor.check()
+            time.sleep(0.2)
         return 0
-    except RuntimeError as exc:
+    except RuntimeError as exc:  # including CrashLoop
         print(f"annostream: {exc}", file=sys.stderr)
         return 1
     finally:
@@ -107,7 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
     p = argparse.ArgumentParser(prog="annostream", description="Event-sourced frame annotation.")
     sub = p.add_subparsers(dest="command", required=True)
-    up = sub.add_parser("up", help="start PostgreSQL, NATS and every component locally (what `make run` runs)")
+    up = sub.add_parser(
+        "up", help="start PostgreSQL, NATS and every component locally, restarting any that dies (what `make run` runs)"
+    )
     up.add_argument("--data-dir", default=os.environ.get("ANNOSTREAM_DATA_DIR", ".annostream"))
     up.add_argument("--port", type=int, default=int(os.environ.get("ANNOSTREAM_HTTP_PORT", "8080")))
     up.add_argument("--host", default=os.environ.get("ANNOSTREAM_HTTP_HOST", "127.0.0.1"))

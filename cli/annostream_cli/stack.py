@@ -42,6 +42,7 @@ class LocalStack:
         self.dsn, self.nats_url = dsn or "", nats_url or ""
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.env: dict[str, str] = {}
+        self.component_env: dict[str, dict[str, str]] = {}
 
     @property
     def url(self) -> str:
@@ -79,6 +80,7 @@ class LocalStack:
 
     def spawn(self, component: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
         """Start one component process (logs to <log_dir>/<component>.log)."""
+        self.component_env[component] = env
         log = open(self.log_dir / f"{component}.log", "ab")  # noqa: SIM115 - owned by the child
         proc = subprocess.Popen(
             [sys.executable, "-m", "annostream_cli.main", "serve", component],
@@ -109,6 +111,14 @@ class LocalStack:
     def failed(self) -> str | None:
         """Name of a component process that exited, if any."""
         return next((n for n, p in self.procs.items() if p.poll() is not None), None)
+
+    def exited(self) -> dict[str, int]:
+        """The components whose process has exited, with their exit codes."""
+        return {n: code for n, p in self.procs.items() if (code := p.poll()) is not None}
+
+    def restart(self, component: str) -> None:
+        """Start an exited component again with the environment (and so the ports) it had."""
+        self.spawn(component, self.component_env[component])
 
     def stop_components(self, components: list[str], timeout: float = 20.0) -> None:
         """SIGTERM the components at once and wait for all (SIGKILL whatever is left after `timeout`)."""

@@ -37,8 +37,9 @@ from annostream_protos.events.v1 import envelope_pb2
 
 from .authz import bind_principal, service_principal
 from .context import bind_request
-from .db import Conn, advisory_key
+from .db import Conn
 from .errors import Unavailable
+from .leadership import give_up_lead, lead_forever, take_lead
 from .logs import get_logger
 from .streams import StreamDef
 
@@ -100,23 +101,18 @@ class EventConsumer:
     async def run(self) -> None:
         """Hold leadership for this durable, then fetch and apply batches forever."""
         bind_principal(service_principal(self._spec.durable))  # consumers act as the service itself
-        while True:
-            try:
-                await self._lead()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("consumer_error", consumer=self._spec.durable, error=repr(exc))
-                await asyncio.sleep(1.0)
+
+        def on_error(exc: Exception) -> None:
+            log.warning("consumer_error", consumer=self._spec.durable, error=repr(exc))
+
+        await lead_forever(self._lead, on_error, 1.0)
 
     async def _lead(self) -> None:
         spec = self._spec
         lock_conn = await self._pool.acquire()
         sub: JetStreamContext.PullSubscription | None = None
         try:
-            key = advisory_key(f"consumer:{self._schema}:{spec.durable}")
-            while not await lock_conn.fetchval("SELECT pg_try_advisory_lock($1)", key):  # noqa: ASYNC110 - polls a DB lock
-                await asyncio.sleep(1.0)
+            await take_lead(lock_conn, f"consumer:{self._schema}:{spec.durable}", 1.0)
             sub = await self._subscribe()
             log.info("consumer_leading", consumer=spec.durable, stream=spec.stream.name)
             while True:
@@ -138,13 +134,7 @@ class EventConsumer:
                 with contextlib.suppress(Exception):
                     async with asyncio.timeout(2):
                         await sub.unsubscribe()
-            try:
-                async with asyncio.timeout(5):
-                    await lock_conn.execute("SELECT pg_advisory_unlock_all()")
-                await self._pool.release(lock_conn, timeout=5)
-            except BaseException:  # cannot clean it in time: close it, its lock goes with it
-                lock_conn.terminate()
-                await self._pool.release(lock_conn)
+            await give_up_lead(self._pool, lock_conn)
 
     async def _subscribe(self) -> JetStreamContext.PullSubscription:
         spec = self._spec

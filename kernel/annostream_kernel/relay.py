@@ -47,6 +47,7 @@ from nats.js import api
 from .context import CORRELATION_HEADER
 from .db import Conn, advisory_key
 from .events import EVENT_COLUMNS, StoredEvent, row_to_event
+from .leadership import give_up_lead, lead_forever, take_lead
 from .logs import get_logger
 
 log = get_logger(__name__)
@@ -94,24 +95,16 @@ class OutboxRelay:
 
     async def run(self) -> None:
         """Hold leadership, then publish until cancelled; reconnects on database errors."""
-        while True:
-            try:
-                await self._lead()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # database or NATS outage: back off and retry
-                task = asyncio.current_task()
-                if task is not None and task.cancelling():  # a library turned our cancellation into an error
-                    raise asyncio.CancelledError from exc
-                log.warning("relay_error", error=repr(exc), schema=self._schema)
-                await asyncio.sleep(self._poll)
+
+        def on_error(exc: Exception) -> None:  # database or NATS outage: back off and retry
+            log.warning("relay_error", error=repr(exc), schema=self._schema)
+
+        await lead_forever(self._lead, on_error, self._poll)
 
     async def _lead(self) -> None:
         conn = await self._pool.acquire()
         try:
-            key = advisory_key(f"relay:{self._schema}")
-            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", key):  # noqa: ASYNC110 - polls a DB lock
-                await asyncio.sleep(self._poll)
+            await take_lead(conn, f"relay:{self._schema}", self._poll)
             await conn.add_listener(self.notify_channel, self._on_notify)
             await conn.execute("INSERT INTO relay_checkpoints(name) VALUES ($1) ON CONFLICT DO NOTHING", self._producer)
             log.info("relay_leading", schema=self._schema)
@@ -123,14 +116,10 @@ class OutboxRelay:
                         await asyncio.sleep(self._linger)
                     self._wake.clear()
         finally:
-            try:
-                async with asyncio.timeout(5):
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(2):
                     await conn.remove_listener(self.notify_channel, self._on_notify)
-                    await conn.execute("SELECT pg_advisory_unlock_all()")
-                await self._pool.release(conn, timeout=5)
-            except Exception:  # a connection we cannot clean in time is closed: its locks go with it
-                conn.terminate()
-                await self._pool.release(conn)
+            await give_up_lead(self._pool, conn)
 
     async def flush(self, timeout: float = 5.0) -> None:
         """Publish everything committed so far, if no other relay holds leadership (used at shutdown)."""
