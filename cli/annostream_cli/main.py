@@ -51,6 +51,14 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _status(args: argparse.Namespace) -> int:
+    from .status import collect, render, targets
+
+    statuses = collect(targets(Path(args.data_dir)))
+    print(render(statuses, args.json))
+    return 0 if all(s.healthy for s in statuses) else 1
+
+
 def _smoke(args: argparse.Namespace) -> int:
     from .smoke import run_smoke
 
@@ -117,6 +125,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run one component in the foreground (what containers run)")
     serve.add_argument("component", choices=COMPONENTS)
     serve.set_defaults(func=_serve)
+    status = sub.add_parser("status", help="each component's health, relay lag, consumer lags and dead letters")
+    status.add_argument("--data-dir", default=os.environ.get("ANNOSTREAM_DATA_DIR", ".annostream"))
+    status.add_argument("--json", action="store_true", help='print {"components": [{"name", "healthy", ...}]}')
+    status.set_defaults(func=_status)
     smoke = sub.add_parser("smoke", help="drive the vertical slice through a running gateway")
     smoke.add_argument("--url", default=os.environ.get("ANNOSTREAM_URL", "http://127.0.0.1:8080"))
     smoke.set_defaults(func=_smoke)

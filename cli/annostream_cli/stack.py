@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -74,9 +75,20 @@ class LocalStack:
                     env["ANNOSTREAM_GRPC_PORT"] = str(ports[component])
                 self.spawn(component, env)
             self.wait_ready(ready_timeout)
+            self._record()
         except BaseException:
             self.stop()
             raise
+
+    @property
+    def stack_file(self) -> Path:
+        """Where this stack records its addresses for `annostream status` while it runs."""
+        return self.data_dir / "stack.json"
+
+    def _record(self) -> None:
+        doc = {"url": self.url, "database_url": self.dsn, "nats_url": self.nats_url}
+        self.stack_file.touch(mode=0o600)
+        self.stack_file.write_text(json.dumps(doc))
 
     def spawn(self, component: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
         """Start one component process (logs to <log_dir>/<component>.log)."""
@@ -135,6 +147,7 @@ class LocalStack:
 
     def stop(self) -> None:
         """Stop the gateway, then the services (they drain in parallel), then NATS, then PostgreSQL."""
+        self.stack_file.unlink(missing_ok=True)
         with contextlib.suppress(Exception):
             self.stop_components(["gateway"])
         with contextlib.suppress(Exception):

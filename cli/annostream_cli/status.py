@@ -1,0 +1,145 @@
+"""`annostream status`: each component with its health and version, how far each relay lags behind what its
+service committed, how many events each consumer has yet to apply, and its dead letters.
+
+Where to look comes from the environment (`ANNOSTREAM_DATABASE_URL`, `ANNOSTREAM_NATS_URL`, the gateway's
+`ANNOSTREAM_HTTP_HOST`/`PORT`: what a pod has) or, for a local `annostream up`, from the `stack.json` it writes
+in its data directory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import nats
+from nats.js.errors import NotFoundError
+
+from annostream_kernel.streams import ANNOTATION, DATASETS, ITERATOR, TASKS
+from annostream_sdk import AnnostreamError, Client
+
+from .components import COMPONENTS
+
+STREAMS = (DATASETS, TASKS, ITERATOR, ANNOTATION)
+SERVICES = tuple(c for c in COMPONENTS if c != "gateway")  # each service's schema has its name
+
+# Age of the oldest committed event the relay has not published yet (0 when it is up to date).
+RELAY_LAG = """
+WITH c AS (
+    SELECT coalesce((SELECT tx_id FROM {schema}.relay_checkpoints ORDER BY tx_id DESC, position DESC LIMIT 1),
+                    '0'::xid8) AS tx,
+           coalesce((SELECT position FROM {schema}.relay_checkpoints ORDER BY tx_id DESC, position DESC LIMIT 1),
+                    0) AS pos
+)
+SELECT coalesce(extract(epoch FROM now() - min(e.occurred_at)), 0)::float8
+  FROM {schema}.events e, c
+ WHERE (e.tx_id, e.position) > (c.tx, c.pos)
+"""
+DEAD_LETTERS = "SELECT consumer, count(*)::int AS n FROM {schema}.dead_letters GROUP BY consumer"
+
+
+@dataclass
+class ComponentStatus:
+    """One component as `status --json` prints it."""
+
+    name: str
+    healthy: bool
+    state: str
+    version: str
+    metrics_url: str | None = None
+    relay_lag_seconds: float | None = None
+    consumer_lags: dict[str, int] = field(default_factory=dict)
+    dead_letters: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Targets:
+    """Where the gateway, PostgreSQL and NATS of the system are."""
+
+    url: str
+    database_url: str
+    nats_url: str
+
+
+def targets(data_dir: Path) -> Targets:
+    """The environment's addresses, else those `annostream up` recorded in `data_dir`/stack.json."""
+    recorded: dict[str, str] = {}
+    stack_file = data_dir / "stack.json"
+    if stack_file.exists():
+        recorded = json.loads(stack_file.read_text())
+    host = os.environ.get("ANNOSTREAM_HTTP_HOST", "127.0.0.1")
+    port = os.environ.get("ANNOSTREAM_HTTP_PORT", "8080")
+    return Targets(
+        url=recorded.get("url") or f"http://{host}:{port}",
+        database_url=os.environ.get("ANNOSTREAM_DATABASE_URL") or recorded.get("database_url", ""),
+        nats_url=os.environ.get("ANNOSTREAM_NATS_URL") or recorded.get("nats_url", ""),
+    )
+
+
+def collect(t: Targets) -> list[ComponentStatus]:
+    """Ask the gateway, PostgreSQL and JetStream; a part that cannot be reached shows as unhealthy/unknown."""
+    version = metadata.version("annostream")
+    states = _health(t.url)
+    out = [ComponentStatus(c, states.get(c) == "SERVING", states.get(c, "UNREACHABLE"), version) for c in COMPONENTS]
+    lags = asyncio.run(_lags(t)) if t.database_url and t.nats_url else {}
+    for status in out:
+        status.relay_lag_seconds, status.consumer_lags, status.dead_letters = lags.get(status.name, (None, {}, {}))
+    return out
+
+
+def _health(url: str) -> dict[str, str]:
+    try:
+        with Client(url, timeout=3, retries=0) as client:
+            ready = client.readiness()
+    except AnnostreamError:
+        return {}
+    return {**ready.services, "gateway": "SERVING"}
+
+
+async def _lags(t: Targets) -> dict[str, tuple[float | None, dict[str, int], dict[str, int]]]:
+    conn = await asyncpg.connect(t.database_url, timeout=5)
+    nc = await nats.connect(t.nats_url, connect_timeout=5, max_reconnect_attempts=0)
+    try:
+        pending = await _pending(nc)
+        out: dict[str, tuple[float | None, dict[str, int], dict[str, int]]] = {}
+        for service in SERVICES:
+            lag = await conn.fetchval(RELAY_LAG.format(schema=service))
+            dead = {r["consumer"]: r["n"] for r in await conn.fetch(DEAD_LETTERS.format(schema=service))}
+            mine = {name: n for name, n in pending.items() if name.split("-", 1)[0] == service}
+            out[service] = (round(float(lag), 3), mine, dead)
+        return out
+    finally:
+        await conn.close()
+        await nc.close()
+
+
+async def _pending(nc: Any) -> dict[str, int]:
+    """Events each durable consumer has yet to apply: not delivered yet + delivered but not acknowledged."""
+    jsm = nc.jsm()
+    found: dict[str, int] = {}
+    for stream in STREAMS:
+        try:
+            consumers = await jsm.consumers_info(stream.name)
+        except NotFoundError:
+            continue
+        for info in consumers:
+            found[info.name] = int(info.num_pending or 0) + int(info.num_ack_pending or 0)
+    return found
+
+
+def render(statuses: list[ComponentStatus], as_json: bool) -> str:
+    """The `--json` document, or a table for people."""
+    if as_json:
+        return json.dumps({"components": [asdict(s) for s in statuses]}, indent=2)
+    lines = [f"{'component':<11} {'health':<12} {'version':<8} {'relay lag':>9}  consumers (events to apply)  dead"]
+    for s in statuses:
+        lag = "-" if s.relay_lag_seconds is None else f"{s.relay_lag_seconds:.1f} s"
+        consumers = ", ".join(f"{k} {v}" for k, v in sorted(s.consumer_lags.items())) or "-"
+        dead = sum(s.dead_letters.values()) if s.relay_lag_seconds is not None else "-"
+        lines.append(f"{s.name:<11} {s.state:<12} {s.version:<8} {lag:>9}  {consumers:<28} {dead}")
+    return "\n".join(lines)
