@@ -44,6 +44,7 @@ class LocalStack:
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.env: dict[str, str] = {}
         self.component_env: dict[str, dict[str, str]] = {}
+        self.metrics_ports: dict[str, int] = {}
 
     @property
     def url(self) -> str:
@@ -69,10 +70,12 @@ class LocalStack:
                 **{f"ANNOSTREAM_{c.upper()}_ADDR": f"127.0.0.1:{p}" for c, p in ports.items()},
                 **self.extra_env,
             }
+            self.metrics_ports = {c: free_port() for c in ports}
             for component in COMPONENTS:
                 env = dict(self.env)
                 if component in ports:
                     env["ANNOSTREAM_GRPC_PORT"] = str(ports[component])
+                    env["ANNOSTREAM_METRICS_PORT"] = str(self.metrics_ports[component])
                 self.spawn(component, env)
             self.wait_ready(ready_timeout)
             self._record()
@@ -85,8 +88,13 @@ class LocalStack:
         """Where this stack records its addresses for `annostream status` while it runs."""
         return self.data_dir / "stack.json"
 
+    def metrics_urls(self) -> dict[str, str]:
+        """Where each component serves its Prometheus metrics."""
+        urls = {c: f"http://127.0.0.1:{p}/metrics" for c, p in self.metrics_ports.items()}
+        return {**urls, "gateway": f"{self.url}/metrics"}
+
     def _record(self) -> None:
-        doc = {"url": self.url, "database_url": self.dsn, "nats_url": self.nats_url}
+        doc = {"url": self.url, "database_url": self.dsn, "nats_url": self.nats_url, "metrics": self.metrics_urls()}
         self.stack_file.touch(mode=0o600)
         self.stack_file.write_text(json.dumps(doc))
 

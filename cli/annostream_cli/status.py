@@ -20,6 +20,7 @@ import asyncpg
 import nats
 from nats.js.errors import NotFoundError
 
+from annostream_kernel.sampling import dead_letters, relay_lag
 from annostream_kernel.streams import ANNOTATION, DATASETS, ITERATOR, TASKS
 from annostream_sdk import AnnostreamError, Client
 
@@ -27,20 +28,6 @@ from .components import COMPONENTS
 
 STREAMS = (DATASETS, TASKS, ITERATOR, ANNOTATION)
 SERVICES = tuple(c for c in COMPONENTS if c != "gateway")  # each service's schema has its name
-
-# Age of the oldest committed event the relay has not published yet (0 when it is up to date).
-RELAY_LAG = """
-WITH c AS (
-    SELECT coalesce((SELECT tx_id FROM {schema}.relay_checkpoints ORDER BY tx_id DESC, position DESC LIMIT 1),
-                    '0'::xid8) AS tx,
-           coalesce((SELECT position FROM {schema}.relay_checkpoints ORDER BY tx_id DESC, position DESC LIMIT 1),
-                    0) AS pos
-)
-SELECT coalesce(extract(epoch FROM now() - min(e.occurred_at)), 0)::float8
-  FROM {schema}.events e, c
- WHERE (e.tx_id, e.position) > (c.tx, c.pos)
-"""
-DEAD_LETTERS = "SELECT consumer, count(*)::int AS n FROM {schema}.dead_letters GROUP BY consumer"
 
 
 @dataclass
@@ -64,11 +51,12 @@ class Targets:
     url: str
     database_url: str
     nats_url: str
+    metrics: dict[str, str] = field(default_factory=dict)
 
 
 def targets(data_dir: Path) -> Targets:
     """The environment's addresses, else those `annostream up` recorded in `data_dir`/stack.json."""
-    recorded: dict[str, str] = {}
+    recorded: dict[str, Any] = {}
     stack_file = data_dir / "stack.json"
     if stack_file.exists():
         recorded = json.loads(stack_file.read_text())
@@ -78,6 +66,7 @@ def targets(data_dir: Path) -> Targets:
         url=recorded.get("url") or f"http://{host}:{port}",
         database_url=os.environ.get("ANNOSTREAM_DATABASE_URL") or recorded.get("database_url", ""),
         nats_url=os.environ.get("ANNOSTREAM_NATS_URL") or recorded.get("nats_url", ""),
+        metrics=recorded.get("metrics") or {},
     )
 
 
@@ -85,7 +74,10 @@ def collect(t: Targets) -> list[ComponentStatus]:
     """Ask the gateway, PostgreSQL and JetStream; a part that cannot be reached shows as unhealthy/unknown."""
     version = metadata.version("annostream")
     states = _health(t.url)
-    out = [ComponentStatus(c, states.get(c) == "SERVING", states.get(c, "UNREACHABLE"), version) for c in COMPONENTS]
+    out = [
+        ComponentStatus(c, states.get(c) == "SERVING", states.get(c, "UNREACHABLE"), version, t.metrics.get(c))
+        for c in COMPONENTS
+    ]
     lags = asyncio.run(_lags(t)) if t.database_url and t.nats_url else {}
     for status in out:
         status.relay_lag_seconds, status.consumer_lags, status.dead_letters = lags.get(status.name, (None, {}, {}))
@@ -108,10 +100,8 @@ async def _lags(t: Targets) -> dict[str, tuple[float | None, dict[str, int], dic
         pending = await _pending(nc)
         out: dict[str, tuple[float | None, dict[str, int], dict[str, int]]] = {}
         for service in SERVICES:
-            lag = await conn.fetchval(RELAY_LAG.format(schema=service))
-            dead = {r["consumer"]: r["n"] for r in await conn.fetch(DEAD_LETTERS.format(schema=service))}
             mine = {name: n for name, n in pending.items() if name.split("-", 1)[0] == service}
-            out[service] = (round(float(lag), 3), mine, dead)
+            out[service] = (await relay_lag(conn, service), mine, await dead_letters(conn, service))
         return out
     finally:
         await conn.close()

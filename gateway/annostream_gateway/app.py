@@ -16,7 +16,8 @@ from . import contract, errors
 from .clients import Clients
 from .config import GatewaySettings
 from .edge import EdgeGuard, check_path
-from .routes import datasets, exports, frames, health, iterator, live, me, media, tasks, web, webhooks
+from .observed import HttpMetrics
+from .routes import datasets, exports, frames, health, iterator, live, me, media, metrics, tasks, web, webhooks
 from .routes.deps import identity
 
 log = get_logger(__name__)
@@ -49,9 +50,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     )
     errors.install(app)
     app.add_middleware(EdgeGuard)
+    app.add_middleware(HttpMetrics)  # outermost: also counts what the edge refuses
     for r in (health.router, me.router, datasets.router, tasks.router, iterator.router, frames.router, media.router):
         app.include_router(r)
     app.include_router(exports.router)
+    app.include_router(metrics.router)
     app.include_router(webhooks.router)
     app.include_router(live.router, dependencies=[Depends(identity)])  # proxy mode: 401 on the upgrade request
     app.include_router(web.router)  # last: its SPA fallback answers only paths nothing else does

@@ -44,6 +44,7 @@ W = "/api/v1/webhooks/{webhook_id}"
 ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/healthz"): Route(rule=Rule(None, Target.PUBLIC)),
     ("GET", "/readyz"): Route(rule=Rule(None, Target.PUBLIC)),
+    ("GET", "/metrics"): Route(rule=Rule(None, Target.PUBLIC)),  # scrapers carry no identity (docs/deploy.md)
     ("GET", "/api/v1/me"): Route(rule=Rule(None, Target.NONE)),
     ("POST", "/api/v1/datasets"): _svc(DS, "CreateDataset"),
     ("GET", "/api/v1/datasets"): _svc(DS, "ListDatasets"),

@@ -27,6 +27,11 @@ class KernelSettings(BaseSettings):
     grpc_port: int = Field(default=50051, ge=0, le=65535)
     shutdown_grace_seconds: float = Field(default=10.0, gt=0, description="Drain time on SIGTERM.")
     health_interval_seconds: float = Field(default=2.0, gt=0)
+    metrics_host: str = Field(default="127.0.0.1", description="Address a service serves its metrics on.")
+    metrics_port: int = Field(default=0, ge=0, le=65535, description="Port of a service's /metrics (0: off).")
+    metrics_interval_seconds: float = Field(
+        default=5.0, gt=0, description="How often lags, dead letters and pool sizes are sampled for the metrics."
+    )
     db_pool_min: int = Field(default=1, ge=0)
     db_pool_max: int = Field(default=10, ge=1)
     relay_batch: int = Field(default=500, ge=1, le=10_000)

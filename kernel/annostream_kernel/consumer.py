@@ -41,6 +41,7 @@ from .db import Conn
 from .errors import Unavailable
 from .leadership import give_up_lead, lead_forever, take_lead
 from .logs import get_logger
+from .metrics import CONSUMER_APPLIED
 from .streams import StreamDef
 
 log = get_logger(__name__)
@@ -97,6 +98,11 @@ class EventConsumer:
         self._ack_all = False
         self.dead_lettered = 0
         self.applied = 0
+
+    @property
+    def spec(self) -> ConsumerSpec:
+        """What this consumer consumes and how it applies it."""
+        return self._spec
 
     async def run(self) -> None:
         """Hold leadership for this durable, then fetch and apply batches forever."""
@@ -196,6 +202,7 @@ class EventConsumer:
         applied = await self.commit_batch(msgs)
         await self._ack(msgs)
         self.applied += applied
+        CONSUMER_APPLIED.labels(self._spec.durable).inc(applied)
         return applied
 
     async def _ack(self, msgs: list[Msg]) -> None:
@@ -217,6 +224,7 @@ class EventConsumer:
                     break
         await self._ack(msgs)
         self.applied += applied
+        CONSUMER_APPLIED.labels(self._spec.durable).inc(applied)
         return applied
 
     async def _dead_letter(self, msg: Msg, exc: Exception) -> None:

@@ -4,8 +4,10 @@ status codes."""
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +19,7 @@ from .authz import bind_principal, from_metadata
 from .context import GRPC_CORRELATION_KEY, bind_request
 from .errors import DomainError, InvalidArgument, PermissionDenied, Unauthenticated
 from .logs import get_logger
+from .metrics import GRPC_HANDLED, GRPC_SECONDS
 from .policy import GRPC_METHODS, Rule, Target
 from .validation import check_request
 from .wire import undecodable_field
@@ -105,23 +108,55 @@ def _bind(context: aio.ServicerContext[Any, Any], rule: Rule | None, method: str
         raise PermissionDenied(f"{method} is for annostream's own services only", field="method")
 
 
+def _code_of(context: aio.ServicerContext[Any, Any]) -> str:
+    """The status code a handler aborted with (UNKNOWN if the context cannot tell)."""
+    try:
+        code = context.code()
+    except Exception:
+        return "UNKNOWN"
+    return code.name if isinstance(code, grpc.StatusCode) else "UNKNOWN"
+
+
+class Observed:
+    """One call's metrics: its method, its status code (OK unless set), its duration until done()."""
+
+    __slots__ = ("code", "method", "started")
+
+    def __init__(self, method: str) -> None:
+        self.method, self.code, self.started = method, "OK", time.perf_counter()
+
+    def done(self) -> None:
+        """Count the call and its duration."""
+        GRPC_HANDLED.labels(self.method, self.code).inc()
+        GRPC_SECONDS.labels(self.method).observe(time.perf_counter() - self.started)
+
+
 def _wrap_unary(behavior: Callable[..., Awaitable[Any]], method: str, streamed: bool) -> Callable[..., Awaitable[Any]]:
     rule = GRPC_METHODS.get(method)
 
     async def wrapper(request: Any, context: aio.ServicerContext[Any, Any]) -> Any:
+        call = Observed(method)
         try:
             _bind(context, rule, method)  # identity and policy first, then the request's content
             if isinstance(request, Refused):
                 raise request.error
             return await behavior(_checked(request) if streamed else request, context)
         except DomainError as err:
+            call.code = err.code_name
             log.info("request_rejected", method=method, code=err.code_name, error=err.message)
             await abort_with(context, err)
         except aio.AbortError:
+            call.code = _code_of(context)
+            raise
+        except asyncio.CancelledError:
+            call.code = "CANCELLED"
             raise
         except Exception:
+            call.code = "INTERNAL"
             log.exception("request_failed", method=method)
             await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+        finally:
+            call.done()
 
     return wrapper
 
@@ -132,6 +167,7 @@ def _wrap_stream(behavior: Callable[..., Any], method: str, streamed: bool, refu
     rule = GRPC_METHODS.get(method)
 
     async def wrapper(request: Any, context: aio.ServicerContext[Any, Any]) -> Any:
+        call = Observed(method)
         try:
             _bind(context, rule, method)
             if isinstance(request, Refused):
@@ -141,13 +177,21 @@ def _wrap_stream(behavior: Callable[..., Any], method: str, streamed: bool, refu
             async for item in behavior(request, context):
                 yield item
         except DomainError as err:
+            call.code = err.code_name
             log.info("request_rejected", method=method, code=err.code_name, error=err.message)
             await abort_with(context, err)
         except aio.AbortError:
+            call.code = _code_of(context)
+            raise
+        except (asyncio.CancelledError, GeneratorExit):
+            call.code = "CANCELLED"
             raise
         except Exception:
+            call.code = "INTERNAL"
             log.exception("request_failed", method=method)
             await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+        finally:
+            call.done()
 
     return wrapper
 

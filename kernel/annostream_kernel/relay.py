@@ -49,6 +49,7 @@ from .db import Conn, advisory_key
 from .events import EVENT_COLUMNS, StoredEvent, row_to_event
 from .leadership import give_up_lead, lead_forever, take_lead
 from .logs import get_logger
+from .metrics import RELAY_PUBLISHED
 
 log = get_logger(__name__)
 
@@ -82,6 +83,7 @@ class OutboxRelay:
         linger_seconds: float = 0.0,
     ) -> None:
         self._pool, self._nc, self._js, self._schema = pool, nc, nc.jetstream(), schema
+        self._published_metric = RELAY_PUBLISHED.labels(schema)
         self._producer, self._batch, self._poll, self._linger = producer, batch, poll_seconds, linger_seconds
         self._wake = asyncio.Event()
         self._last: api.PubAck | None = None  # the stream's last stored message, as last acknowledged to us
@@ -168,6 +170,7 @@ class OutboxRelay:
             last["position"],
         )
         self.published += len(events)
+        self._published_metric.inc(len(events))
         return len(events)
 
     async def _send(self, i: int, e: StoredEvent, *, acked: bool) -> asyncio.Future[api.PubAck] | None:

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import gc
 import signal
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +25,9 @@ from .db import create_pool, migrate
 from .grpc_errors import DomainErrorInterceptor
 from .limits import GRPC_MESSAGE_OPTIONS, MAX_EVENT_BYTES, NATS_MAX_PAYLOAD_BYTES
 from .logs import configure_logging, get_logger
+from .metrics import NATS_RECONNECTS, serve_metrics
 from .relay import OutboxRelay
+from .sampling import Sampler
 from .streams import StreamDef, ensure_stream
 
 log = get_logger(__name__)
@@ -58,6 +60,7 @@ class ServiceDefinition:
     consumes: Sequence[StreamDef] = ()
     consumers: Callable[[Resources], list[ConsumerSpec]] = field(default=lambda _r: [])
     on_stop: Callable[[], object] | None = None
+    gauges: Callable[[asyncpg.Pool], Awaitable[None]] | None = None  # service gauges sampled with the kernel's
     workers: Callable[[Resources], list[Callable[[], Coroutine[Any, Any, None]]]] = field(default=lambda _r: [])
     # Request-streaming methods (full names) that answer a refused message in the stream (grpc_errors.Refused).
     in_stream_refusals: Sequence[str] = ()
@@ -65,11 +68,16 @@ class ServiceDefinition:
 
 async def connect_nats(url: str, name: str) -> NatsClient:
     """Connect to NATS, retrying reconnects forever once connected."""
+
+    async def reconnected() -> None:
+        NATS_RECONNECTS.inc()
+
     return await nats.connect(
         servers=[u.strip() for u in url.split(",")],
         name=name,
         max_reconnect_attempts=-1,
         connect_timeout=5,
+        reconnected_cb=reconnected,
     )
 
 
@@ -79,6 +87,7 @@ class ServiceApp:
     def __init__(self, definition: ServiceDefinition, settings: KernelSettings) -> None:
         self.definition, self.settings = definition, settings
         self.port = 0
+        self.metrics_port: int | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._server: aio.Server | None = None
         self._health = health.aio.HealthServicer()
@@ -138,11 +147,16 @@ class ServiceApp:
         for i, worker in enumerate(d.workers(res)):  # background loops of the service (cancelled on stop)
             self._tasks.append(asyncio.create_task(worker(), name=f"{d.name}-worker-{i}"))
         self._tasks.append(asyncio.create_task(self._watch_health(), name=f"{d.name}-health"))
+        if s.metrics_port:
+            self.metrics_port = serve_metrics(s.metrics_host, s.metrics_port)
+            own = [(c.spec.stream.name, c.spec.durable) for c in self.consumers]
+            sampler = Sampler(pool, js, d.schema, own, s.metrics_interval_seconds, d.gauges)
+            self._tasks.append(asyncio.create_task(sampler.run(), name=f"{d.name}-metrics"))
         await self._check_health()
         # Everything allocated so far lives as long as the process: keep it out of the cyclic collector,
         # so a full collection under load scans only request garbage (long GC pauses were the p99 tail).
         gc.freeze()
-        log.info("service_started", service=d.name, grpc_port=self.port)
+        log.info("service_started", service=d.name, grpc_port=self.port, metrics_port=self.metrics_port)
         return self.port
 
     async def _check_health(self) -> bool:

@@ -145,6 +145,7 @@ def _simple(method: str, path: str, json: Callable[[World], Any] = lambda _w: No
 CASES: dict[tuple[str, str], Case] = {
     ("GET", "/healthz"): Case(_get("/healthz")),
     ("GET", "/readyz"): Case(_get("/readyz")),
+    ("GET", "/metrics"): Case(_get("/metrics")),
     ("GET", "/api/v1/me"): Case(_get("/api/v1/me")),
     ("POST", "/api/v1/datasets"): Case(_simple("POST", "/api/v1/datasets", lambda w: {"name": f"n-{w.suffix}"})),
     ("GET", "/api/v1/datasets"): Case(_get("/api/v1/datasets", page_size=500)),

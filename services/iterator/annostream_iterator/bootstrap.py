@@ -6,10 +6,12 @@ from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
+import asyncpg
 from grpc import aio
 
 from annostream_kernel.catch_up import CatchUp, DatasetsPositions
 from annostream_kernel.consumer import ConsumerSpec
+from annostream_kernel.metrics import LEASES_EXPIRED, LEASES_HELD
 from annostream_kernel.runtime import Resources, ServiceDefinition
 from annostream_kernel.streams import ANNOTATION, DATASETS, ITERATOR, TASKS
 from annostream_protos.iterator.v1 import iterator_service_pb2, iterator_service_pb2_grpc
@@ -65,6 +67,17 @@ def _workers(res: Resources) -> list[Callable[[], Coroutine[Any, Any, None]]]:
     return [emitter.run, PendingPlanner(res.pool).run]
 
 
+async def _lease_gauges(pool: asyncpg.Pool) -> None:
+    """Leases held and leases past their expiry (not yet taken over), for the metrics."""
+    row = await pool.fetchrow(
+        "SELECT count(*) FILTER (WHERE expires_at > now())::int AS held,"
+        " count(*) FILTER (WHERE expires_at <= now())::int AS expired FROM leases WHERE state = 'leased'"
+    )
+    if row is not None:
+        LEASES_HELD.set(row["held"])
+        LEASES_EXPIRED.set(row["expired"])
+
+
 def definition() -> ServiceDefinition:
     """The iterator as the kernel runtime runs it."""
     return ServiceDefinition(
@@ -78,4 +91,5 @@ def definition() -> ServiceDefinition:
         consumers=_consumers,
         workers=_workers,
         on_stop=_on_stop,
+        gauges=_lease_gauges,
     )

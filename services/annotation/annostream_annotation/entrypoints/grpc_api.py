@@ -11,9 +11,10 @@ import asyncpg
 from nats.js import JetStreamContext
 
 from annostream_kernel.catch_up import CatchUp
-from annostream_kernel.errors import DomainError, InvalidArgument, NotFound
+from annostream_kernel.errors import Conflict, DomainError, InvalidArgument, NotFound
 from annostream_kernel.grpc_errors import Refused
 from annostream_kernel.limits import MAX_ID_LENGTH, MAX_SAVE_REQUEST_BYTES, check_text
+from annostream_kernel.metrics import SAVE_CONFLICTS, SAVE_REBASES
 from annostream_kernel.policy import Permission
 from annostream_kernel.positions import deadline_timeout, published_position
 from annostream_kernel.protobuf import struct
@@ -103,7 +104,14 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
             task_id=request.task_id,
             request_hash=request_hash(request) if request.idempotency_key else b"",
         )
-        return await save_frame(self._pool, cmd, self._channel)
+        try:
+            saved = await save_frame(self._pool, cmd, self._channel)
+        except Conflict:
+            SAVE_CONFLICTS.inc()
+            raise
+        if saved.rebased:
+            SAVE_REBASES.inc()
+        return saved
 
     async def SaveFrames(
         self, requests: AsyncIterator[api.SaveFramesRequest], context: Any

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from annostream_kernel.catch_up import CatchUp
+from annostream_kernel.metrics import LEASES_GRANTED
 from annostream_kernel.protobuf import timestamp
 from annostream_protos.iterator.v1 import iterator_service_pb2 as api
 from annostream_protos.iterator.v1 import iterator_service_pb2_grpc as api_grpc
@@ -43,6 +44,7 @@ class IteratorServicer(api_grpc.IteratorServiceServicer):
         lease = result.lease
         if lease is None:
             return api.NextFrameResponse(total=result.total, exhausted=result.exhausted)
+        LEASES_GRANTED.inc()
         return api.NextFrameResponse(
             frame=frames_pb2.FrameRef(version_id=lease.version_id, frame_id=lease.frame_id),
             lease_id=lease.lease_id,

@@ -1,0 +1,23 @@
+"""`GET /metrics`: the gateway process's Prometheus metrics (HTTP per route, gRPC client pool, Python runtime)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+
+from annostream_kernel.metrics import exposition
+
+from ..contract import errors
+
+router = APIRouter(tags=["health"])
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}, **errors(400)},
+    summary="The gateway's Prometheus metrics (requests per route, gRPC calls, pool)",
+)
+async def metrics() -> Response:
+    """Prometheus text exposition of this gateway process."""
+    return Response(exposition(), media_type="text/plain; version=0.0.4; charset=utf-8")
