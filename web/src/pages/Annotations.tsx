@@ -11,6 +11,7 @@ import {
   type TaskInfo,
   type TaskListItem,
 } from "../api";
+import { useDismiss } from "../dismiss";
 import { go } from "../main";
 import { ExportModal } from "./ExportModal";
 import { NewTaskModal } from "./NewTaskModal";
@@ -80,6 +81,8 @@ function TaskCard(p: {
       <button
         className="task-menu-button"
         aria-label="Task menu"
+        aria-expanded={menu}
+        onPointerDown={(e) => e.stopPropagation()} // its own click toggles the menu (not an outside click)
         onClick={(e) => {
           e.stopPropagation();
           setMenu(!menu);
@@ -88,7 +91,7 @@ function TaskCard(p: {
         ☰
       </button>
       {menu && (
-        <div className="menu" onClick={(e) => e.stopPropagation()}>
+        <CardMenu onClose={() => setMenu(false)}>
           <button className="menu-annotate" onClick={open}>Annotate</button>
           <button className="menu-info" onClick={act(async () => p.onInfo(await api.getTask(task.task_id)), false)}>Info</button>
           <button className="menu-export" onClick={() => (setMenu(false), setExporting(true))}>Export</button>
@@ -98,7 +101,7 @@ function TaskCard(p: {
             <button className="menu-reopen" onClick={act(() => api.reopenTask(task.task_id))}>Reopen</button>
           )}
           <button className="menu-delete" onClick={() => (setMenu(false), setConfirm(true))}>Delete</button>
-        </div>
+        </CardMenu>
       )}
       <div className="row">
         <span className="task-version">
@@ -121,7 +124,7 @@ function TaskCard(p: {
       {error && <div className="field-error task-error">{error}</div>}
       {exporting && <ExportModal target={{ kind: "task", id: task.task_id, title: task.name }} onClose={() => setExporting(false)} />}
       {confirm && (
-        <div className="backdrop" onClick={(e) => e.stopPropagation()}>
+        <ConfirmDelete onClose={() => setConfirm(false)}>
           <div className="modal" id="confirm-delete" role="dialog">
             <h2>Delete “{task.name}”?</h2>
             <p className="hint">The task goes away; its annotated version and every annotation stay.</p>
@@ -132,8 +135,28 @@ function TaskCard(p: {
               </button>
             </div>
           </div>
-        </div>
+        </ConfirmDelete>
       )}
+    </div>
+  );
+}
+
+/** The card's ☰ menu: closes on a click outside it and on Esc (the focus goes back to ☰). */
+function CardMenu(p: { onClose: () => void; children: React.ReactNode }) {
+  const ref = useRef<HTMLDivElement>(null);
+  useDismiss(p.onClose, ref);
+  return (
+    <div className="menu" role="menu" ref={ref} onClick={(e) => e.stopPropagation()}>
+      {p.children}
+    </div>
+  );
+}
+
+function ConfirmDelete(p: { onClose: () => void; children: React.ReactNode }) {
+  useDismiss(p.onClose);
+  return (
+    <div className="backdrop" onClick={(e) => e.stopPropagation()}>
+      {p.children}
     </div>
   );
 }

@@ -1,4 +1,5 @@
 import { useState } from "react";
+import { useDismiss } from "../dismiss";
 import type { TaskInfo, VersionSummary } from "../api";
 import { ExportModal } from "./ExportModal";
 
@@ -9,6 +10,7 @@ export function TaskInfoModal(p: { info: TaskInfo; onClose: () => void }) {
   const { info } = p;
   const it = info.iteration;
   const [exporting, setExporting] = useState(false);
+  useDismiss(() => !exporting && p.onClose());
   const annotated = info.annotated_version;
   const filters =
     info.selection.mode !== "custom"
