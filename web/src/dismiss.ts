@@ -1,6 +1,6 @@
 // Popups dismiss the usual way: Esc closes the topmost one, a click outside closes a menu, and the focus goes
 // back to where it was when the popup opened.
-import { useEffect, useRef, type RefObject } from "react";
+import { useEffect, useRef, useState, type RefObject } from "react";
 
 const open: symbol[] = []; // the popups on screen, the topmost last: Esc closes only that one
 
@@ -9,10 +9,11 @@ const open: symbol[] = []; // the popups on screen, the topmost last: Esc closes
 export function useDismiss(onClose: () => void, outside?: RefObject<HTMLElement | null>): void {
   const close = useRef(onClose);
   close.current = onClose;
+  // read on the first render: before the popup's own autoFocus moves the focus
+  const [before] = useState(() => document.activeElement as HTMLElement | null);
   useEffect(() => {
     const me = Symbol("popup");
     open.push(me);
-    const before = document.activeElement as HTMLElement | null;
     const onKey = (e: KeyboardEvent) => {
       if (e.key !== "Escape" || open[open.length - 1] !== me) return;
       e.preventDefault();
@@ -31,5 +32,5 @@ export function useDismiss(onClose: () => void, outside?: RefObject<HTMLElement 
       // give the focus back (unless the user already put it somewhere else)
       if (before && before.isConnected && (document.activeElement === document.body || !document.activeElement)) before.focus();
     };
-  }, [outside]);
+  }, [outside, before]);
 }

@@ -184,7 +184,7 @@ export function EditorPage(p: { taskId: string }) {
           unsavedPaste={unsavedPaste}
           copy={ops.copy}
           paste={clip && cursor ? paste : null}
-          pasteTitle={clip ? `Paste ${clip.rois.length} ROI(s) copied from frame ${clip.from.frame_id} (Ctrl+V)` : "Copy a ROI first (Ctrl+C)"}
+          pasteTitle={clip ? `Paste ${clip.rois.length} ROI(s) copied from frame ${clip.from.frame_id}` : "Copy a ROI first (Ctrl+C)"}
           editJson={(e) => dispatch({ type: "json", edit: { ...e, onSave: (v) => (e.onSave(v), dispatch({ type: "json", edit: null })) } })}
           pickColor={(label, color) => pickLabelColor(taskId, label, color, ops.fail)}
           listAll={s.listAll}
