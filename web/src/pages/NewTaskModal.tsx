@@ -4,6 +4,7 @@ import { useDismiss } from "../dismiss";
 import { friendlyFieldError } from "../errors";
 import { emptyFilter, fieldKey, toFilter, type FilterDraft } from "../filters";
 import { FilterEditor } from "./FilterEditor";
+import { StatsCharts } from "./StatsChart";
 
 function flatten(nodes: VersionNode[], depth = 0): [VersionNode, number][] {
   return nodes.flatMap((n) => [[n, depth] as [VersionNode, number], ...flatten(n.children, depth + 1)]);
@@ -132,6 +133,12 @@ export function NewTaskModal(p: { datasets: Dataset[]; onClose: () => void; onCr
           </div>
         )}
         {err("dataset_version_id")}
+        {version && (
+          <details className="version-stats-box">
+            <summary id="version-stats-toggle">Label statistics of this version</summary>
+            <StatsCharts versionId={version.version_id} />
+          </details>
+        )}
 
         <label>Set filters</label>
         <div id="task-filter-mode">
