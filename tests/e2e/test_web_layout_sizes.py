@@ -113,6 +113,8 @@ def test_task_info_and_the_version_in_new_annotation_chart_rois_per_label(
     assert counts == {"car": "2", "person": "2", "traffic-sign": "2"}
     frames = page.locator("#task-stats #chart-frames g.bar")
     expect(frames.first).to_have_attribute("data-count", "1")  # the one frame is annotated
+    per_frame = page.locator('#task-stats #chart-rois-per-frame g.bar[data-label="6\u201310 ROIs"]')
+    expect(per_frame).to_have_attribute("data-count", "1")  # its six ROIs
     _shot(page, tmp_path, "task-info-stats.png")
     page.keyboard.press("Escape")
 

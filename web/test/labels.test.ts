@@ -15,3 +15,18 @@ describe("automatic label colours", () => {
     }
   });
 });
+
+describe("ROIs per frame histogram", () => {
+  it("buckets frames by their number of ROIs up to the fullest frame", async () => {
+    const { histogram } = await import("../src/pages/StatsChart");
+    expect(histogram({ "0": 4, "1": 2, "4": 1, "5": 3, "12": 1 })).toEqual([
+      ["0 ROIs", 4],
+      ["1 ROI", 2],
+      ["2 ROIs", 0],
+      ["3–5 ROIs", 4],
+      ["6–10 ROIs", 0],
+      ["11–20 ROIs", 1],
+    ]);
+    expect(histogram({ "0": 3 })).toEqual([["0 ROIs", 3]]);
+  });
+});

@@ -13,6 +13,18 @@ function top(counts: Record<string, number>): [string, number][] {
   return [...all.slice(0, MAX_BARS - 1), [`${all.length - MAX_BARS + 1} other labels`, rest]];
 }
 
+const BUCKETS: [number, number][] = [[0, 0], [1, 1], [2, 2], [3, 5], [6, 10], [11, 20], [21, 50], [51, 100], [101, 500], [501, Infinity]];
+
+/** Frames per number of ROIs in buckets (0, 1, 2, 3–5, … 501+); buckets past the last frame's count are left out. */
+export function histogram(perFrame: Record<string, number>): [string, number][] {
+  const counts = Object.entries(perFrame).map(([k, n]) => [Number(k), n] as const);
+  const most = Math.max(0, ...counts.filter(([, n]) => n > 0).map(([k]) => k));
+  return BUCKETS.filter(([lo]) => lo <= most).map(([lo, hi]) => [
+    lo === hi ? `${lo} ROI${lo === 1 ? "" : "s"}` : hi === Infinity ? `${lo}+ ROIs` : `${lo}–${hi} ROIs`,
+    counts.filter(([k]) => k >= lo && k <= hi).reduce((s, [, n]) => s + n, 0),
+  ]);
+}
+
 /** Horizontal bars: one row per entry, its count at the bar's end. */
 export function Bars(p: { id: string; title: string; rows: [string, number][]; colored?: boolean }) {
   const max = Math.max(1, ...p.rows.map(([, n]) => n));
@@ -50,7 +62,7 @@ export function StatsCharts(p: { versionId: string; id?: string }) {
   useEffect(() => {
     let live = true;
     setStats(null);
-    api.versionStats(p.versionId).then(
+    api.versionStats(p.versionId, true).then(
       (s) => live && setStats(s),
       () => live && setError("Statistics are not available for this version yet."),
     );
@@ -69,6 +81,7 @@ export function StatsCharts(p: { versionId: string; id?: string }) {
         {stats.annotated_frame_count.toLocaleString()} annotated, {empty.toLocaleString()} without annotations.
       </p>
       <Bars id="chart-roi-labels" title="ROIs per label" rows={top(stats.roi_labels)} colored />
+      <Bars id="chart-rois-per-frame" title="Frames by ROIs per frame" rows={histogram(stats.rois_per_frame ?? {})} />
       <Bars id="chart-frames" title="Frames" rows={[["annotated", stats.annotated_frame_count], ["without annotations", empty]]} />
       {Object.keys(stats.frame_labels).length > 0 && <Bars id="chart-frame-labels" title="Frames per frame label" rows={top(stats.frame_labels)} colored />}
     </div>
