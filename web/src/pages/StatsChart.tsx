@@ -45,7 +45,7 @@ export function Bars(p: { id: string; title: string; rows: [string, number][]; c
                 {name.length > 18 ? `${name.slice(0, 17)}…` : name}
                 <title>{name}</title>
               </text>
-              <rect x={label} y={3} height={row - 6} width={Math.max(2, (bar * n) / max)} rx={2} fill={p.colored ? labelColor(name) : "var(--accent)"} />
+              <rect x={label} y={3} height={row - 6} width={n ? Math.max(2, (bar * n) / max) : 0} rx={2} fill={p.colored ? labelColor(name) : "var(--accent)"} />
               <text x={label + Math.max(2, (bar * n) / max) + 5} y={14} className="bar-count">{n.toLocaleString()}</text>
             </g>
           ))}
@@ -82,7 +82,7 @@ export function StatsCharts(p: { versionId: string; id?: string }) {
       </p>
       <Bars id="chart-roi-labels" title="ROIs per label" rows={top(stats.roi_labels)} colored />
       <Bars id="chart-rois-per-frame" title="Frames by ROIs per frame" rows={histogram(stats.rois_per_frame ?? {})} />
-      <Bars id="chart-frames" title="Frames" rows={[["annotated", stats.annotated_frame_count], ["without annotations", empty]]} />
+      <Bars id="chart-frames" title="Frames" rows={[["annotated", stats.annotated_frame_count], ["empty", empty]]} />
       {Object.keys(stats.frame_labels).length > 0 && <Bars id="chart-frame-labels" title="Frames per frame label" rows={top(stats.frame_labels)} colored />}
     </div>
   );
