@@ -119,6 +119,8 @@ def test_task_info_and_the_version_in_new_annotation_chart_rois_per_label(
     page.keyboard.press("Escape")
 
     page.click("#new-annotation")
+    page.select_option("#task-dataset", task["dataset_id"])
+    expect(page.locator("#task-version")).to_have_value(task["source_version_id"])  # the Published source
     page.click("#version-stats-toggle")
     expect(page.locator("#version-stats #chart-roi-labels g.bar")).not_to_have_count(0)
     assert page.errors == []  # type: ignore[attr-defined]

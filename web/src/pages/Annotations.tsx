@@ -59,6 +59,9 @@ function TaskCard(p: {
   const [confirm, setConfirm] = useState(false);
   const [exporting, setExporting] = useState(false);
   const [error, setError] = useState("");
+  const menuButton = useRef<HTMLButtonElement>(null);
+  // a menu item closes the menu and gives the focus back to ☰ (a dialog it opens returns it there too)
+  const closeMenu = () => (setMenu(false), menuButton.current?.focus());
   // progress comes with the task list (one iterator call per page), never one request per card
   const progress = task.progress?.known ? task.progress : undefined;
   // so does the annotated version's name (one versions call per dataset of the page, in the gateway)
@@ -66,7 +69,7 @@ function TaskCard(p: {
   const pct = progress && progress.total ? Math.round((100 * progress.done) / progress.total) : 0;
   // complete / reopen / delete take the task out of this list (Active or Completed); info keeps it
   const act = (f: () => Promise<unknown>, gone = true) => async () => {
-    setMenu(false);
+    closeMenu();
     try {
       await f();
       if (gone) p.onGone(task.task_id);
@@ -80,6 +83,7 @@ function TaskCard(p: {
       <h3 className="task-name">{task.name}</h3>
       <button
         className="task-menu-button"
+        ref={menuButton}
         aria-label="Task menu"
         aria-expanded={menu}
         onPointerDown={(e) => e.stopPropagation()} // its own click toggles the menu (not an outside click)
@@ -94,13 +98,13 @@ function TaskCard(p: {
         <CardMenu onClose={() => setMenu(false)}>
           <button className="menu-annotate" onClick={open}>Annotate</button>
           <button className="menu-info" onClick={act(async () => p.onInfo(await api.getTask(task.task_id)), false)}>Info</button>
-          <button className="menu-export" onClick={() => (setMenu(false), setExporting(true))}>Export</button>
+          <button className="menu-export" onClick={() => (closeMenu(), setExporting(true))}>Export</button>
           {task.status === "active" ? (
             <button className="menu-complete" onClick={act(() => api.completeTask(task.task_id))}>Complete</button>
           ) : (
             <button className="menu-reopen" onClick={act(() => api.reopenTask(task.task_id))}>Reopen</button>
           )}
-          <button className="menu-delete" onClick={() => (setMenu(false), setConfirm(true))}>Delete</button>
+          <button className="menu-delete" onClick={() => (closeMenu(), setConfirm(true))}>Delete</button>
         </CardMenu>
       )}
       <div className="row">
