@@ -10,7 +10,7 @@ WEB_STAMP := web/dist/index.html
 WEB_SRC := $(shell find web/src -type f 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json
 PROTO_FILES := $(shell find protos/annostream -name '*.proto')
 
-.PHONY: install web web-types chromium run test lint typecheck buf unit integration e2e consistency smoke protos bench clean deploy-check
+.PHONY: install web web-types web-check chromium run test lint typecheck buf unit integration e2e consistency smoke protos bench clean deploy-check
 
 install: $(STAMP) $(PROTO_STAMP) $(NODE_STAMP)
 
@@ -41,6 +41,10 @@ web/node_modules/.package-lock.json: web/package.json web/package-lock.json
 
 $(WEB_STAMP): web/node_modules/.package-lock.json $(WEB_SRC)
 	cd web && npx tsc --noEmit && npx vite build --logLevel warn
+
+# The UI's own checks: types, ESLint (typescript-eslint + react-hooks) and vitest unit tests (offline after install).
+web-check: web/node_modules/.package-lock.json
+	cd web && npx tsc --noEmit && npx eslint --max-warnings 0 . && npx vitest run
 
 # Browser tests drive Debian's Chromium (never a downloaded browser): installed only when missing.
 chromium:
@@ -87,7 +91,7 @@ PYTEST_END = ; rc=$$?; rm -rf $$d; exit $$rc
 
 # `test` and `e2e` build the UI without regenerating its API types: a stale committed openapi.ts fails
 # tests/e2e/test_http_contract.py instead of being rewritten silently.
-test: install $(WEB_STAMP) chromium lint typecheck buf deploy-check
+test: install $(WEB_STAMP) web-check chromium lint typecheck buf deploy-check
 	$(PYTEST) tests $(PYTEST_END)
 
 bench: install

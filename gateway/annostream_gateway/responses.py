@@ -82,6 +82,9 @@ class VersionStats(BaseModel):
     roi_count: int
     roi_labels: dict[str, int] = Field(description="label -> ROIs carrying it")
     frame_labels: dict[str, int] = Field(description="label -> frames carrying it")
+    rois_per_frame: dict[str, int] | None = Field(
+        default=None, description="number of ROIs -> frames carrying that many (only with ?rois_per_frame=true)"
+    )
 
 
 class Mask(BaseModel):

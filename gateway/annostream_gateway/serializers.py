@@ -210,6 +210,7 @@ def version_stats(s: ds.VersionStats) -> dict[str, Any]:
         "roi_count": s.roi_count,
         "roi_labels": {c.label: c.count for c in s.roi_labels},
         "frame_labels": {c.label: c.count for c in s.frame_labels},
+        "rois_per_frame": {str(b.rois): b.frames for b in s.rois_per_frame} if s.rois_per_frame else None,
     }
 
 

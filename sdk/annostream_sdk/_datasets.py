@@ -103,9 +103,10 @@ class DatasetsApi:
         """Publish a Draft: from the answer on, no edit of it is stored."""
         return Version.model_validate(self._t.json("publish_version", {"version_id": version_id}))
 
-    def version_stats(self, version_id: str) -> VersionStats:
-        """Frame, annotated-frame and ROI counts, and counts per label."""
-        return VersionStats.model_validate(self._t.json("version_stats", {"version_id": version_id}))
+    def version_stats(self, version_id: str, *, rois_per_frame: bool = False) -> VersionStats:
+        """Frame, annotated-frame and ROI counts, counts per label, and (when asked) frames per number of ROIs."""
+        params = {"rois_per_frame": "true"} if rois_per_frame else None
+        return VersionStats.model_validate(self._t.json("version_stats", {"version_id": version_id}, params=params))
 
     def list_frames(self, version_id: str, *, page_size: int = 50, page_token: str | None = None) -> FramePage:
         """One page of the frames a version sees (its own and its ancestors'), by frame id, without annotations."""

@@ -89,6 +89,7 @@ class VersionStats(Model):
     roi_count: int
     roi_labels: dict[str, int]
     frame_labels: dict[str, int]
+    rois_per_frame: dict[str, int] | None = None
 
 
 class Mask(Model):

@@ -173,7 +173,10 @@ def test_version_stats_over_http(client: httpx.Client) -> None:
         "roi_count": 0,
         "roi_labels": {},
         "frame_labels": {"night": 1},
+        "rois_per_frame": None,
     }
+    per_frame = _ok(client.get(f"/api/v1/versions/{v['version_id']}/stats", params={"rois_per_frame": "true"}))
+    assert per_frame["rois_per_frame"] == {"0": 1}  # the frame has a frame label and no ROI
 
 
 def test_the_task_list_carries_each_tasks_progress(client: httpx.Client) -> None:

@@ -98,7 +98,8 @@ def _attr_above(page: Page, roi_id: str, attr: str, value: float) -> None:
 
 def _save(page: Page, api: httpx.Client, frame: str) -> dict[str, list[list[float]]]:
     page.click("#save")
-    expect(page.locator("#save-status")).to_have_text("Saved")
+    # a bound on waiting, not a speed check: the answer carries the whole frame back (10,000 ROIs on a busy machine)
+    expect(page.locator("#save-status")).to_have_text("Saved", timeout=30_000)
     return {r["roi_id"]: r["points"] for r in ok(api.get(frame))["rois"]}
 
 

@@ -148,7 +148,7 @@ def test_hidden_or_locked_rois_refuse_metadata_delete_and_lock_all(
     page.mouse.click(*_image_point(page, 50, 50))  # select the locked ROI in the frame
     expect(row_a).to_have_class(SELECTED)
     page.keyboard.press("Delete")
-    expect(page.locator("#save-status")).to_have_text("ROI a is locked: unlock it to delete it")
+    expect(page.locator("#save-status")).to_have_text("The ROI “car” is locked: unlock it to delete it")
     expect(page.locator("g.roi")).to_have_count(2)
 
     page.mouse.click(*_image_point(page, 350, 350))
@@ -160,7 +160,7 @@ def test_hidden_or_locked_rois_refuse_metadata_delete_and_lock_all(
         expect(row_b.locator(control)).to_be_disabled()
     page.locator("#editor-title").click()
     page.keyboard.press("Delete")
-    expect(page.locator("#save-status")).to_have_text("ROI b is hidden: show it to delete it")
+    expect(page.locator("#save-status")).to_have_text("The ROI “bus” is hidden: show it to delete it")
     page.click("#hide-all")
     expect(row_b.locator(".roi-metadata")).to_be_enabled()
     page.click("#save")  # only the lock was pending

@@ -40,6 +40,9 @@ def test_the_editor_opens_the_imported_frame_metadata_and_then_shows_the_edited_
     expect(page.locator("#frame-id")).to_have_text("f0")
     expect(page.locator("#frame-metadata")).to_contain_text('"weather": "fog"')
     expect(page.locator("#frame-metadata")).to_contain_text('"lane": 3')
+    assert '"lane": 3.0' not in page.locator("#frame-metadata").inner_text()  # whole numbers stay integers
+    lane = ok(api.get(frame_url))["metadata"]["lane"]
+    assert lane == 3 and isinstance(lane, int)
     page.click("#frame-metadata-edit")
     page.fill("#json-text", '{"weather": "sun", "lane": 3}')
     page.click("#json-save")

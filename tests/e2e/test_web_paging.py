@@ -62,3 +62,26 @@ def test_load_more_lists_every_task_once_page_by_page(browser: Browser, system: 
     expect(page.locator("#task-count")).to_have_text("4 of 4 tasks")
     assert page.errors == []  # type: ignore[attr-defined]
     api.close()
+
+
+def test_recent_lists_the_last_changed_task_first_as_the_cards_show_the_update_time(
+    browser: Browser, system: LocalStack, unique: str
+) -> None:
+    user = f"rc-{unique}"
+    api = httpx.Client(base_url=system.url, headers={"X-Annostream-User": user}, timeout=30)
+    ds, published = published_dataset(api, frames=1)
+    names = [f"r{i} {unique}" for i in range(3)]
+    tasks = [
+        ok(api.post("/api/v1/tasks", json={"name": n, "dataset_version_id": published["version_id"]}), 201)
+        for n in names
+    ]
+    ok(api.post(f"/api/v1/tasks/{tasks[0]['task_id']}/complete"))  # the oldest task changes last
+    ok(api.post(f"/api/v1/tasks/{tasks[0]['task_id']}/reopen"))
+    page = new_page(browser, system.url, user)
+    page.goto("/")
+    page.select_option("#dataset-filter", ds["dataset_id"])
+    expect(page.locator(".task-card .task-name")).to_have_text([names[0], names[2], names[1]])
+    updated = [c.get_attribute("title") or "" for c in page.locator(".task-card .task-updated").all()]
+    assert updated == sorted(updated, reverse=True)  # the times the cards show, newest first
+    assert page.errors == []  # type: ignore[attr-defined]
+    api.close()

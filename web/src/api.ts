@@ -126,7 +126,8 @@ export const api = {
   progress: (id: string) => request<TaskProgress>("GET", `/tasks/${id}/progress`),
   listDatasets: () => request<Schemas["DatasetPage"]>("GET", "/datasets?page_size=500"),
   listVersions: (datasetId: string) => request<Schemas["VersionTree"]>("GET", `/datasets/${datasetId}/versions`),
-  versionStats: (versionId: string) => request<VersionStats>("GET", `/versions/${versionId}/stats`),
+  /** A version's statistics; `perFrame` adds frames per number of ROIs (costs a read per annotated frame). */
+  versionStats: (versionId: string, perFrame = false) => request<VersionStats>("GET", `/versions/${versionId}/stats${perFrame ? "?rois_per_frame=true" : ""}`),
   nextFrame: (taskId: string, completeLeaseId: string | null) =>
     request<Lease>("POST", `/tasks/${taskId}/next-frame`, { complete_lease_id: completeLeaseId ?? "" }),
   heartbeat: (taskId: string, leaseId: string) => request<Schemas["Heartbeat"]>("POST", `/tasks/${taskId}/leases/${leaseId}/heartbeat`),

@@ -2,7 +2,28 @@
 // a label nobody picked a color for gets one derived from its name. The editor paints ROIs with them.
 import { api } from "./api";
 
-const COLORS = ["#ffcc00", "#4dd0e1", "#ff7043", "#9ccc65", "#ba68c8", "#f06292", "#64b5f6", "#ffd54f"];
+/** Automatic colors, neighbours far apart in hue (and readable on the dark stage). */
+export const PALETTE = [
+  "#ff4d4d", // red
+  "#4dd0e1", // cyan
+  "#ffd54f", // yellow
+  "#7e57ff", // violet
+  "#66bb6a", // green
+  "#ff8a3d", // orange
+  "#42a5f5", // blue
+  "#f06292", // pink
+  "#c6ff00", // lime
+  "#ce93d8", // lilac
+  "#26a69a", // teal
+  "#ffab91", // peach
+  "#a1887f", // brown
+  "#b0bec5", // grey blue
+];
+/** Labels that often meet on one frame get colors of their own, none shared (car and vehicle, person and sign). */
+const COMMON: Record<string, number> = {
+  person: 0, pedestrian: 7, rider: 11, bicycle: 1, "traffic-sign": 2, "traffic_sign": 2, sign: 2, vehicle: 5,
+  truck: 8, car: 6, "traffic-light": 4, "traffic_light": 4, motorcycle: 9, bus: 10, animal: 12, dog: 12, tree: 13, van: 3,
+};
 const CHANGED = "annostream:label-colors";
 
 let picked: Record<string, string> = {}; // the open task's colors (label -> #rrggbb)
@@ -11,10 +32,16 @@ const pending = new Map<string, { timer: number; before: string | undefined }>()
 
 /** A label's color: the one the team picked for the task, else one derived from the label. */
 export function labelColor(label: string): string {
-  if (picked[label]) return picked[label];
+  return picked[label] ?? autoColor(label);
+}
+
+/** The automatic color of a label: its own for a common label, else one derived from its name (stable). */
+export function autoColor(label: string): string {
+  const common = COMMON[label.trim().toLowerCase()];
+  if (common !== undefined) return PALETTE[common];
   let h = 0;
   for (const c of label) h = (h * 31 + c.charCodeAt(0)) >>> 0;
-  return COLORS[h % COLORS.length];
+  return PALETTE[h % PALETTE.length];
 }
 
 function changed(): void {

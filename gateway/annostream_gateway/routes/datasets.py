@@ -106,9 +106,10 @@ async def publish_version(version_id: str, c: C) -> dict[str, Any]:
 
 
 @router.get("/versions/{version_id}/stats", response_model=VersionStats, responses=ONE)
-async def version_stats(version_id: str, c: C) -> dict[str, Any]:
-    """Frame count, annotated frame count, ROI count and label counts (follow annotation events)."""
-    req = ds.GetVersionStatsRequest(version_id=version_id)
+async def version_stats(version_id: str, c: C, rois_per_frame: bool = False) -> dict[str, Any]:
+    """Frame count, annotated frame count, ROI count and label counts (follow annotation events); with
+    `rois_per_frame=true` also how many frames carry each number of ROIs (one row read per annotated frame)."""
+    req = ds.GetVersionStatsRequest(version_id=version_id, with_rois_per_frame=rois_per_frame)
     return serializers.version_stats((await call(c.datasets.GetVersionStats, req, timeout=c.timeout)).stats)
 
 

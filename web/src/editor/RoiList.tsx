@@ -141,6 +141,8 @@ function VirtualRows({ panel, list, listed, selected, row, select, scroller }: V
     scrollMargin: margin,
   });
   scroller.current = v;
+  // measured after every render on purpose (anything above the list may move it); set only when it changed
+  // eslint-disable-next-line react-hooks/exhaustive-deps
   useLayoutEffect(() => {
     const [l, s] = [list.current, panel.current];
     if (!l || !s) return;

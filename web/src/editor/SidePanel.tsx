@@ -5,6 +5,7 @@
 import { useMemo, useRef } from "react";
 import type { Command, Roi } from "../api";
 import type { Working } from "../editing";
+import { roiName } from "../errors";
 import { AddLabel, LabelChips, type JsonEdit } from "./parts";
 import { RoiList, type RowActions } from "./RoiList";
 
@@ -33,6 +34,7 @@ export interface SidePanelProps {
 export function SidePanel(p: SidePanelProps) {
   const { listed, selected, hidden, push, pickColor } = p;
   const panel = useRef<HTMLElement>(null);
+  const selectedRoi = selected ? listed.find((r) => r.roi_id === selected) : undefined;
   // the rows' actions are stable (memoised rows), calling whatever the editor passes now
   const latest = useRef(p);
   latest.current = p;
@@ -63,7 +65,7 @@ export function SidePanel(p: SidePanelProps) {
         </span>
       </h4>
       <RoiList panel={panel} listed={listed} multi={p.multi} selected={selected} hidden={hidden} unsavedPaste={p.unsavedPaste} actions={actions} listAll={p.listAll} showAll={p.showAll} />
-      {selected && listed.some((r) => r.roi_id === selected) && <div className="hint">Selected: {selected}</div>}
+      {selectedRoi && <div className="hint" id="selected-roi" data-roi-id={selectedRoi.roi_id}>Selected: {roiName(selectedRoi)}</div>}
       <h4>Frame labels</h4>
       <LabelChips cls="frame-label" labels={p.work?.frame_labels ?? []} onRemove={(l) => push({ remove_frame_label: { label: l } })} onPickColor={pickColor} />
       <AddLabel cls="frame-label-input" placeholder="+ Add new (Enter)" onAdd={(l) => push({ add_frame_label: { label: l } })} />

@@ -62,6 +62,8 @@ export function SourceStage(p: SourceStageProps) {
   useEffect(() => {
     stage.current?.setFrame(imageUrl(source.preview_uri || source.uri, p.frameKey), source.width, source.height);
     stage.current?.setMasks(source.masks.map((m) => ({ id: m.id, uri: imageUrl(m.uri, p.frameKey) })));
+    // the masks are compared by their URIs (maskKey), not by the array's identity
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [p.prefix, p.frameKey, source.id, source.uri, source.preview_uri, source.width, source.height, maskKey]);
   useEffect(() => stage.current?.setRois(p.rois), [p.prefix, p.frameKey, source.id, p.rois]);
   useEffect(() => stage.current?.setMode(p.mode), [p.prefix, source.id, p.mode]);

@@ -9,6 +9,7 @@ export interface Cursor {
   total: number;
   trailIndex: number; // trail index of the frame on screen
   leaseTrailIndex: number; // trail index of the leased frame (the end of the trail)
+  offTrail: boolean; // reached by a jump or a link, not by the trail: ▶ / ◀ go on from its position
 }
 
 /** The editor URL of a cursor. */
@@ -22,6 +23,7 @@ export function cursorToUrl(taskId: string, c: Cursor): string {
     trail: String(c.trailIndex),
     leaseTrail: String(c.leaseTrailIndex),
   });
+  if (c.offTrail) q.set("jumped", "1");
   return `/tasks/${encodeURIComponent(taskId)}/annotate?${q}`;
 }
 
@@ -39,6 +41,7 @@ export function cursorFromUrl(): Cursor | null {
     total: n("total"),
     trailIndex: n("trail"),
     leaseTrailIndex: n("leaseTrail"),
+    offTrail: q.get("jumped") === "1" || !q.get("trail"),
   };
 }
 

@@ -1,6 +1,7 @@
 // Small pieces of the editor's side panel: label chips (with the team's colors), label inputs, the JSON
 // metadata dialog and the shortcuts overlay.
 import { useState } from "react";
+import { useDismiss } from "../dismiss";
 import { labelColor } from "../labels";
 
 export function LabelChips(p: { labels: string[]; cls: string; onRemove?: (l: string) => void; onPickColor?: (l: string, color: string) => void }) {
@@ -50,6 +51,7 @@ export interface JsonEdit {
 export function JsonModal(p: JsonEdit & { onClose: () => void }) {
   const [text, setText] = useState(JSON.stringify(p.value, null, 2));
   const [error, setError] = useState("");
+  useDismiss(p.onClose);
   const save = () => {
     try {
       const v = JSON.parse(text);
@@ -74,10 +76,11 @@ export function JsonModal(p: JsonEdit & { onClose: () => void }) {
   );
 }
 
-export function HelpOverlay(p: { modes: [string, string, string][]; onClose: () => void }) {
+export function HelpOverlay(p: { modes: [string, string, string, ...string[]][]; onClose: () => void }) {
+  useDismiss(p.onClose);
   return (
     <div className="backdrop" onClick={p.onClose}>
-      <div className="modal" id="help-overlay">
+      <div className="modal" id="help-overlay" aria-label="Keyboard shortcuts">
         <h2>Keyboard shortcuts</h2>
         <dl className="info">
           {p.modes.map(([m, t, k]) => [<dt key={m}>{k}</dt>, <dd key={m + "d"}>{t} mode</dd>])}
@@ -87,6 +90,10 @@ export function HelpOverlay(p: { modes: [string, string, string][]; onClose: () 
           <dt>Ctrl+Z / Ctrl+Y</dt><dd>undo / redo</dd>
           <dt>Ctrl+S</dt><dd>save</dd>
           <dt>Delete</dt><dd>delete the selected ROI</dd>
+          <dt>Ctrl+C / Ctrl+V</dt><dd>copy the selected ROI / paste the copied ROIs (also on another frame)</dd>
+          <dt>◀ / ▶</dt><dd>previous / next frame: after a jump, the frame before / after this one</dd>
+          <dt>◀ Annotated / Annotated ▶</dt><dd>the previous / next frame that has annotations</dd>
+          <dt>Esc</dt><dd>close this help, a dialog or a menu</dd>
           <dt>?</dt><dd>this help</dd>
         </dl>
       </div>

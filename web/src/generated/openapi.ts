@@ -200,7 +200,8 @@ export interface paths {
         };
         /**
          * Version Stats
-         * @description Frame count, annotated frame count, ROI count and label counts (follow annotation events).
+         * @description Frame count, annotated frame count, ROI count and label counts (follow annotation events); with
+         *     `rois_per_frame=true` also how many frames carry each number of ROIs (one row read per annotated frame).
          */
         get: operations["version_stats_api_v1_versions__version_id__stats_get"];
         put?: never;
@@ -1921,6 +1922,13 @@ export interface components {
             frame_labels: {
                 [key: string]: number;
             };
+            /**
+             * Rois Per Frame
+             * @description number of ROIs -> frames carrying that many (only with ?rois_per_frame=true)
+             */
+            rois_per_frame?: {
+                [key: string]: number;
+            } | null;
         };
         /** VersionSummary */
         VersionSummary: {
@@ -3296,7 +3304,9 @@ export interface operations {
     };
     version_stats_api_v1_versions__version_id__stats_get: {
         parameters: {
-            query?: never;
+            query?: {
+                rois_per_frame?: boolean;
+            };
             header?: {
                 /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
                 "x-annostream-user"?: string | null;

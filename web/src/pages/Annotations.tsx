@@ -11,6 +11,7 @@ import {
   type TaskInfo,
   type TaskListItem,
 } from "../api";
+import { useDismiss } from "../dismiss";
 import { go } from "../main";
 import { ExportModal } from "./ExportModal";
 import { NewTaskModal } from "./NewTaskModal";
@@ -58,6 +59,9 @@ function TaskCard(p: {
   const [confirm, setConfirm] = useState(false);
   const [exporting, setExporting] = useState(false);
   const [error, setError] = useState("");
+  const menuButton = useRef<HTMLButtonElement>(null);
+  // a menu item closes the menu and gives the focus back to ☰ (a dialog it opens returns it there too)
+  const closeMenu = () => (setMenu(false), menuButton.current?.focus());
   // progress comes with the task list (one iterator call per page), never one request per card
   const progress = task.progress?.known ? task.progress : undefined;
   // so does the annotated version's name (one versions call per dataset of the page, in the gateway)
@@ -65,7 +69,7 @@ function TaskCard(p: {
   const pct = progress && progress.total ? Math.round((100 * progress.done) / progress.total) : 0;
   // complete / reopen / delete take the task out of this list (Active or Completed); info keeps it
   const act = (f: () => Promise<unknown>, gone = true) => async () => {
-    setMenu(false);
+    closeMenu();
     try {
       await f();
       if (gone) p.onGone(task.task_id);
@@ -79,7 +83,10 @@ function TaskCard(p: {
       <h3 className="task-name">{task.name}</h3>
       <button
         className="task-menu-button"
+        ref={menuButton}
         aria-label="Task menu"
+        aria-expanded={menu}
+        onPointerDown={(e) => e.stopPropagation()} // its own click toggles the menu (not an outside click)
         onClick={(e) => {
           e.stopPropagation();
           setMenu(!menu);
@@ -88,17 +95,17 @@ function TaskCard(p: {
         ☰
       </button>
       {menu && (
-        <div className="menu" onClick={(e) => e.stopPropagation()}>
+        <CardMenu onClose={() => setMenu(false)}>
           <button className="menu-annotate" onClick={open}>Annotate</button>
           <button className="menu-info" onClick={act(async () => p.onInfo(await api.getTask(task.task_id)), false)}>Info</button>
-          <button className="menu-export" onClick={() => (setMenu(false), setExporting(true))}>Export</button>
+          <button className="menu-export" onClick={() => (closeMenu(), setExporting(true))}>Export</button>
           {task.status === "active" ? (
             <button className="menu-complete" onClick={act(() => api.completeTask(task.task_id))}>Complete</button>
           ) : (
             <button className="menu-reopen" onClick={act(() => api.reopenTask(task.task_id))}>Reopen</button>
           )}
-          <button className="menu-delete" onClick={() => (setMenu(false), setConfirm(true))}>Delete</button>
-        </div>
+          <button className="menu-delete" onClick={() => (closeMenu(), setConfirm(true))}>Delete</button>
+        </CardMenu>
       )}
       <div className="row">
         <span className="task-version">
@@ -121,7 +128,7 @@ function TaskCard(p: {
       {error && <div className="field-error task-error">{error}</div>}
       {exporting && <ExportModal target={{ kind: "task", id: task.task_id, title: task.name }} onClose={() => setExporting(false)} />}
       {confirm && (
-        <div className="backdrop" onClick={(e) => e.stopPropagation()}>
+        <ConfirmDelete onClose={() => setConfirm(false)}>
           <div className="modal" id="confirm-delete" role="dialog">
             <h2>Delete “{task.name}”?</h2>
             <p className="hint">The task goes away; its annotated version and every annotation stay.</p>
@@ -132,8 +139,28 @@ function TaskCard(p: {
               </button>
             </div>
           </div>
-        </div>
+        </ConfirmDelete>
       )}
+    </div>
+  );
+}
+
+/** The card's ☰ menu: closes on a click outside it and on Esc (the focus goes back to ☰). */
+function CardMenu(p: { onClose: () => void; children: React.ReactNode }) {
+  const ref = useRef<HTMLDivElement>(null);
+  useDismiss(p.onClose, ref);
+  return (
+    <div className="menu" role="menu" ref={ref} onClick={(e) => e.stopPropagation()}>
+      {p.children}
+    </div>
+  );
+}
+
+function ConfirmDelete(p: { onClose: () => void; children: React.ReactNode }) {
+  useDismiss(p.onClose);
+  return (
+    <div className="backdrop" onClick={(e) => e.stopPropagation()}>
+      {p.children}
     </div>
   );
 }

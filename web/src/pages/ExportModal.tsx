@@ -1,6 +1,7 @@
 // Export dialog: pick a format and download a task's frames or a whole version as the gateway streams it
 // (a plain link: the browser writes the download to disk as it arrives, the dev identity travels in cookies).
 import { useState } from "react";
+import { useDismiss } from "../dismiss";
 
 export const EXPORT_FORMATS: [string, string][] = [
   ["coco", "COCO (boxes, polygons, key points)"],
@@ -20,6 +21,7 @@ export function exportUrl(t: ExportTarget, format: string): string {
 
 export function ExportModal(p: { target: ExportTarget; onClose: () => void }) {
   const [format, setFormat] = useState("coco");
+  useDismiss(p.onClose);
   const file = `${p.target.id}${format === "jsonl" ? ".jsonl" : `-${format}.zip`}`;
   return (
     <div className="backdrop" onClick={(e) => (e.stopPropagation(), p.onClose())}>

@@ -1,7 +1,10 @@
 import { useEffect, useState } from "react";
 import { ApiError, api, type Dataset, type VersionNode } from "../api";
+import { useDismiss } from "../dismiss";
+import { friendlyFieldError } from "../errors";
 import { emptyFilter, fieldKey, toFilter, type FilterDraft } from "../filters";
 import { FilterEditor } from "./FilterEditor";
+import { StatsCharts } from "./StatsChart";
 
 function flatten(nodes: VersionNode[], depth = 0): [VersionNode, number][] {
   return nodes.flatMap((n) => [[n, depth] as [VersionNode, number], ...flatten(n.children, depth + 1)]);
@@ -26,6 +29,7 @@ export function NewTaskModal(p: { datasets: Dataset[]; onClose: () => void; onCr
   const [labels, setLabels] = useState("");
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
+  useDismiss(p.onClose);
 
   useEffect(() => {
     if (!datasetId) return setVersions([]);
@@ -33,7 +37,11 @@ export function NewTaskModal(p: { datasets: Dataset[]; onClose: () => void; onCr
       (r) => {
         const flat = flatten(r.versions);
         setVersions(flat);
-        setVersionId(flat.length ? flat[flat.length - 1][0].version_id : "");
+        // the newest Published version is the source a lead means; a Draft child (another task's, maybe a deleted
+        // one's) is annotated in place, so it is only chosen on purpose
+        const published = flat.filter(([v]) => v.status === "published");
+        const pick = published.length ? published[published.length - 1] : flat[flat.length - 1];
+        setVersionId(pick ? pick[0].version_id : "");
       },
       () => setVersions([]),
     );
@@ -51,12 +59,17 @@ export function NewTaskModal(p: { datasets: Dataset[]; onClose: () => void; onCr
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();
     const local: Record<string, string> = {};
-    if (repetition === "limit" && !(Number(limit) >= 1)) local["iteration.limit"] = "type how many frames (at least 1)";
+    if (!name.trim()) local.name = "Give the task a name.";
+    if (!versionId) local.dataset_version_id = "Choose the dataset version to annotate.";
+    if (repetition === "limit" && !/^\s*\d+\s*$/.test(limit)) local["iteration.limit"] = "Type how many frames as a whole number (at least 1).";
+    else if (repetition === "limit" && !(Number(limit) >= 1)) local["iteration.limit"] = "Type how many frames (at least 1).";
+    if (order === "random" && seed.trim() && !/^-?\d+$/.test(seed.trim())) local["iteration.random_seed"] = "The seed is a whole number (for example 42), or leave it empty for a random one.";
+    if (clip.trim() && !/^\d+$/.test(clip.trim())) local["iteration.clip_length"] = "The clip length is a whole number of frames (or leave it empty).";
     if (Object.keys(local).length) return setErrors(local);
     setBusy(true);
     try {
       await api.createTask({
-        name,
+        name: name.trim(),
         dataset_version_id: versionId,
         iteration: {
           order,
@@ -74,7 +87,7 @@ export function NewTaskModal(p: { datasets: Dataset[]; onClose: () => void; onCr
         const known = ["name", "dataset_version_id", "iteration.limit", "iteration.random_seed", "iteration.clip_length", "default_labels"];
         // a custom filter's field (selection.filters.N…) shows inside that filter; other selection errors below it
         const key = known.find((k) => f === k || f.startsWith(k + ".")) ?? (/^selection\.filters\.\d/.test(f) ? f : f.startsWith("selection") ? "selection" : "form");
-        setErrors({ [key]: ex.message });
+        setErrors({ [key]: friendlyFieldError(ex) });
       } else setErrors({ form: String(ex) });
     } finally {
       setBusy(false);
@@ -120,6 +133,12 @@ export function NewTaskModal(p: { datasets: Dataset[]; onClose: () => void; onCr
           </div>
         )}
         {err("dataset_version_id")}
+        {version && (
+          <details className="version-stats-box">
+            <summary id="version-stats-toggle">Label statistics of this version</summary>
+            <StatsCharts versionId={version.version_id} />
+          </details>
+        )}
 
         <label>Set filters</label>
         <div id="task-filter-mode">

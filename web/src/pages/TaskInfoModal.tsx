@@ -1,6 +1,8 @@
 import { useState } from "react";
+import { useDismiss } from "../dismiss";
 import type { TaskInfo, VersionSummary } from "../api";
 import { ExportModal } from "./ExportModal";
+import { StatsCharts } from "./StatsChart";
 
 const range = (what: string, lo?: number | null, hi?: number | null) => (lo == null && hi == null ? "" : ` (${what} ${lo ?? "*"}..${hi ?? "*"})`);
 const version = (v: VersionSummary | null) => (v ? `${v.name} (${v.status}, ${v.frame_count} frames)` : "—");
@@ -9,6 +11,7 @@ export function TaskInfoModal(p: { info: TaskInfo; onClose: () => void }) {
   const { info } = p;
   const it = info.iteration;
   const [exporting, setExporting] = useState(false);
+  useDismiss(() => !exporting && p.onClose());
   const annotated = info.annotated_version;
   const filters =
     info.selection.mode !== "custom"
@@ -51,6 +54,12 @@ export function TaskInfoModal(p: { info: TaskInfo; onClose: () => void }) {
             {info.progress.plan_pending ? "plan pending" : `${info.progress.done}/${info.progress.total}`}
           </dd>
         </dl>
+        {annotated && (
+          <>
+            <h3 className="stats-title">Label statistics of the annotated version</h3>
+            <StatsCharts versionId={annotated.version_id} id="task-stats" />
+          </>
+        )}
         <div className="actions">
           <button id="task-info-close" onClick={p.onClose}>Close</button>
         </div>

@@ -67,7 +67,16 @@ def stats_msg(v: Version, s: Stats) -> api.VersionStats:
         roi_count=max(0, s.rois),
         roi_labels=[api.LabelCount(label=k, count=n) for k, n in s.roi_labels],
         frame_labels=[api.LabelCount(label=k, count=n) for k, n in s.frame_labels],
+        rois_per_frame=_per_frame(v.frame_count, s.rois_per_frame),
     )
+
+
+def _per_frame(frame_count: int, counted: list[tuple[int, int]] | None) -> list[api.RoisPerFrame]:
+    """Frames per number of ROIs with the frames without ROIs first (none when not asked)."""
+    if counted is None:
+        return []
+    empty = max(0, frame_count - sum(n for _, n in counted))
+    return [api.RoisPerFrame(rois=0, frames=empty), *(api.RoisPerFrame(rois=r, frames=n) for r, n in counted)]
 
 
 def frame_rows(version_id: str, frames: Sequence[frames_pb2.Frame]) -> tuple[list[FrameRow], list[bytes]]:

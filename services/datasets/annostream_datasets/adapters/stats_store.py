@@ -25,6 +25,7 @@ class Stats:
     rois: int
     roi_labels: list[tuple[str, int]]
     frame_labels: list[tuple[str, int]]
+    rois_per_frame: list[tuple[int, int]] | None = None  # (ROIs, frames) for frames with ROIs, when asked
 
 
 class TaskRefs:
@@ -168,3 +169,15 @@ class StatsStore:
             roi_labels=[(r["label"], int(r["n"])) for r in labels if r["kind"] == ROI],
             frame_labels=[(r["label"], int(r["n"])) for r in labels if r["kind"] == FRAME],
         )
+
+    async def rois_per_frame(self, lineage: Sequence[str]) -> list[tuple[int, int]]:
+        """(ROIs, frames) of the lineage's frames with ROIs: each frame counted by its nearest version's row."""
+        rows = await self.conn.fetch(
+            "SELECT roi_count, count(*) AS n FROM ("
+            " SELECT DISTINCT ON (f.frame_id) f.roi_count FROM stat_frames f"
+            " JOIN unnest($1::text[]) WITH ORDINALITY AS l(version_id, depth) ON f.version_id = l.version_id"
+            " ORDER BY f.frame_id, l.depth) AS nearest"
+            " WHERE roi_count > 0 GROUP BY roi_count ORDER BY roi_count",
+            list(lineage),
+        )
+        return [(int(r["roi_count"]), int(r["n"])) for r in rows]

@@ -126,7 +126,7 @@ class DatasetsServicer(api_grpc.DatasetsServiceServicer):
         return api.ListFramesResponse(frames=frames, next_page_token=token, total_size=total)
 
     async def GetVersionStats(self, request: api.GetVersionStatsRequest, context: Any) -> api.GetVersionStatsResponse:
-        v, stats = await handlers.version_stats(self._uow, request.version_id)
+        v, stats = await handlers.version_stats(self._uow, request.version_id, request.with_rois_per_frame)
         return api.GetVersionStatsResponse(stats=messages.stats_msg(v, stats))
 
     async def GetPublishedPosition(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
+from dataclasses import replace
 
 from annostream_kernel.authz import authorize_team, require_principal
 from annostream_kernel.errors import AlreadyExists, InvalidArgument
@@ -246,12 +247,14 @@ async def delete_version(uow_factory: UowFactory, cmd: DeleteVersion) -> None:
         await uow.commit()
 
 
-async def version_stats(uow_factory: UowFactory, version_id: str) -> tuple[Version, Stats]:
-    """A version and its statistics (summed over its lineage)."""
+async def version_stats(uow_factory: UowFactory, version_id: str, per_frame: bool = False) -> tuple[Version, Stats]:
+    """A version and its statistics (summed over its lineage; with `per_frame`, frames per number of ROIs)."""
     v = await get_version(uow_factory, version_id)
     async with uow_factory() as uow:
         lineage = [v.version_id, *await uow.versions.ancestors(v.version_id)]
         stats = await uow.stats.summed(lineage)
+        if per_frame:
+            stats = replace(stats, rois_per_frame=await uow.stats.rois_per_frame(lineage))
     return v, stats
 
 

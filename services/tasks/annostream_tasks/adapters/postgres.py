@@ -42,8 +42,8 @@ def _task(r: asyncpg.Record) -> Task:
 
 def encode_cursor(t: Task, sort: SortBy) -> str:
     """Opaque page token for keyset paging in the given order."""
-    assert t.created_at is not None
-    key = t.created_at.isoformat() if sort is SortBy.RECENT else t.name.lower()
+    assert t.updated_at is not None
+    key = t.updated_at.isoformat() if sort is SortBy.RECENT else t.name.lower()
     return base64.urlsafe_b64encode(json.dumps([sort.value, key, t.task_id]).encode()).decode()
 
 
@@ -140,7 +140,7 @@ class TaskRepository:
         where, args = _filters(q)
         total = await self.conn.fetchval(f"SELECT count(*) FROM tasks WHERE {' AND '.join(where)}", *args)
         key, order = (
-            ("created_at", "created_at DESC, task_id DESC")
+            ("updated_at", "updated_at DESC, task_id DESC")  # RECENT: last changed first, as the cards show
             if q.sort is SortBy.RECENT
             else ("lower(name)", "lower(name), task_id")
         )
