@@ -11,11 +11,18 @@ from grpc import aio
 from annostream_kernel.consumer import ConsumerSpec
 from annostream_kernel.runtime import Resources, ServiceDefinition
 from annostream_kernel.streams import ANNOTATION, DATASETS, ITERATOR, TASKS
-from annostream_protos.iterator.v1 import iterator_service_pb2, iterator_service_pb2_grpc
+from annostream_protos.iterator.v1 import (
+    iterator_service_pb2,
+    iterator_service_pb2_grpc,
+    review_service_pb2,
+    review_service_pb2_grpc,
+)
 
 from .adapters.progress import ProgressEmitter
 from .config import IteratorSettings
 from .entrypoints.grpc_api import IteratorServicer
+from .entrypoints.review_api import ReviewServicer
+from .service_layer.comments import CommentHandlers
 from .service_layer.events import (
     ANNOTATION_FILTERS,
     on_annotation_event,
@@ -25,6 +32,8 @@ from .service_layer.events import (
 )
 from .service_layer.handlers import IteratorHandlers
 from .service_layer.planning import ANNOTATION_CONSUMER, PendingPlanner
+from .service_layer.review import ReviewHandlers
+from .service_layer.review_emitter import ReviewEmitter
 
 SCHEMA = "iterator"
 
@@ -36,8 +45,10 @@ def _settings(res: Resources) -> IteratorSettings:
 
 def _register(server: aio.Server, res: Resources) -> None:
     ttl = _settings(res).lease_ttl_seconds
-    servicer = IteratorServicer(IteratorHandlers(res.pool, timedelta(seconds=ttl)))
-    iterator_service_pb2_grpc.add_IteratorServiceServicer_to_server(servicer, server)
+    handlers = IteratorHandlers(res.pool, timedelta(seconds=ttl))
+    iterator_service_pb2_grpc.add_IteratorServiceServicer_to_server(IteratorServicer(handlers), server)
+    review = ReviewHandlers(handlers)
+    review_service_pb2_grpc.add_ReviewServiceServicer_to_server(ReviewServicer(review, CommentHandlers(review)), server)
 
 
 def _consumers(_res: Resources) -> list[ConsumerSpec]:
@@ -50,7 +61,8 @@ def _consumers(_res: Resources) -> list[ConsumerSpec]:
 
 def _workers(res: Resources) -> list[Callable[[], Coroutine[Any, Any, None]]]:
     emitter = ProgressEmitter(res.pool, res.notify_channel, _settings(res).progress_interval_seconds)
-    return [emitter.run, PendingPlanner(res.pool).run]
+    reviews = ReviewEmitter(res.pool, _settings(res).review_interval_seconds)
+    return [emitter.run, PendingPlanner(res.pool).run, reviews.run]
 
 
 def definition() -> ServiceDefinition:
@@ -58,7 +70,10 @@ def definition() -> ServiceDefinition:
     return ServiceDefinition(
         name="iterator",
         schema=SCHEMA,
-        grpc_service_names=[iterator_service_pb2.DESCRIPTOR.services_by_name["IteratorService"].full_name],
+        grpc_service_names=[
+            iterator_service_pb2.DESCRIPTOR.services_by_name["IteratorService"].full_name,
+            review_service_pb2.DESCRIPTOR.services_by_name["ReviewService"].full_name,
+        ],
         register=_register,
         migrations_package="annostream_iterator.migrations",
         produces=ITERATOR,

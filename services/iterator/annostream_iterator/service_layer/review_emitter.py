@@ -1,0 +1,53 @@
+"""Appends ReviewRequested for frames that entered review (the plan trigger marks them unannounced).
+
+A frame enters review in whichever statement finishes it (NextFrame's completion is one SQL function call), so
+the event is appended here, shortly after, in the transaction that marks the row announced: never lost, never
+doubled. Rows are taken with `FOR UPDATE SKIP LOCKED` (replicas share the work); a decision on a row not yet
+announced appends its ReviewRequested itself under the same row lock, so a frame's review stream stays in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+
+from annostream_kernel.logs import get_logger
+
+from ..adapters.plans import PlanStore
+from ..adapters.review_sql import ReviewStore
+from .review import announce
+
+log = get_logger(__name__)
+
+
+class ReviewEmitter:
+    """Announces frames waiting for review every `interval` seconds (at once while there are more)."""
+
+    def __init__(self, pool: asyncpg.Pool, interval: float, batch: int = 200) -> None:
+        self.pool, self.interval, self.batch = pool, interval, batch
+
+    async def emit_once(self) -> int:
+        """Announce up to `batch` rows; returns how many."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            rows = await ReviewStore(conn).unannounced(self.batch)
+            plans = PlanStore(conn)
+            for row in rows:
+                plan = await plans.get_task(row["task_id"])
+                if plan is None:  # a deleted task: nobody will review it
+                    await ReviewStore(conn).mark_announced(row["task_id"], row["frame_id"])
+                else:
+                    await announce(conn, plan, row)
+            return len(rows)
+
+    async def run(self) -> None:
+        """Emit forever; a failed tick is logged and retried on the next one."""
+        while True:
+            try:
+                while await self.emit_once() == self.batch:
+                    pass
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("review_emit_failed")
+            await asyncio.sleep(self.interval)
