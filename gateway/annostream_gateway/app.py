@@ -16,7 +16,7 @@ from . import contract, errors
 from .clients import Clients
 from .config import GatewaySettings
 from .edge import EdgeGuard, check_path
-from .routes import datasets, exports, frames, health, iterator, live, me, media, tasks, web, webhooks
+from .routes import datasets, exports, frames, health, iterator, live, me, media, review, tasks, web, webhooks
 from .routes.deps import identity
 
 log = get_logger(__name__)
@@ -49,7 +49,16 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     )
     errors.install(app)
     app.add_middleware(EdgeGuard)
-    for r in (health.router, me.router, datasets.router, tasks.router, iterator.router, frames.router, media.router):
+    for r in (
+        health.router,
+        me.router,
+        datasets.router,
+        tasks.router,
+        iterator.router,
+        review.router,
+        frames.router,
+        media.router,
+    ):
         app.include_router(r)
     app.include_router(exports.router)
     app.include_router(webhooks.router)

@@ -56,6 +56,18 @@ ROUTES: dict[str, Route] = {
     "release": _r("POST", V1 + "/tasks/{task_id}/leases/{lease_id}/release"),
     "navigate": _r("GET", V1 + "/tasks/{task_id}/navigate"),
     "task_progress": _r("GET", V1 + "/tasks/{task_id}/progress"),
+    # the review stage (reviewers' leases, comments, quality)
+    "review_settings": _r("GET", V1 + "/tasks/{task_id}/review-settings"),
+    "set_review_settings": _r("PUT", V1 + "/tasks/{task_id}/review-settings"),
+    "next_review": _r("POST", V1 + "/tasks/{task_id}/next-review"),
+    "accept_frame": _r("POST", V1 + "/tasks/{task_id}/review-leases/{lease_id}/accept"),
+    "reject_frame": _r("POST", V1 + "/tasks/{task_id}/review-leases/{lease_id}/reject"),
+    "release_review": _r("POST", V1 + "/tasks/{task_id}/review-leases/{lease_id}/release"),
+    "frame_review": _r("GET", V1 + "/tasks/{task_id}/frames/{frame_id}/review"),
+    "add_comment": _r("POST", V1 + "/tasks/{task_id}/frames/{frame_id}/comments"),
+    "resolve_comment": _r("POST", V1 + "/tasks/{task_id}/comments/{comment_id}/resolve", idempotent=True),
+    "reopen_comment": _r("POST", V1 + "/tasks/{task_id}/comments/{comment_id}/reopen", idempotent=True),
+    "task_quality": _r("GET", V1 + "/tasks/{task_id}/quality"),
     # frames: read, save (idempotent through its idempotency key, which the SDK always sends), history
     "get_frame": _r("GET", FRAME),
     "save_frame": _r("POST", FRAME + "/save", idempotent=True),
