@@ -15,7 +15,7 @@ from .. import serializers
 from ..clients import Clients
 from ..contract import COMMON, errors
 from ..responses_review import Comment, FrameReviewDetail, Mode, ReviewLease, ReviewQuality, ReviewSettings, Rework
-from ..schemas import Strict
+from ..schemas import AsInt, Strict
 from .deps import clients, identity
 
 router = APIRouter(prefix="/api/v1", tags=["review"], responses=errors(*COMMON, 404))
@@ -27,6 +27,7 @@ REWORK = {"annotator": rv.REWORK_BY_ANNOTATOR, "any": rv.REWORK_BY_ANY}
 MODE_OUT = {v: k for k, v in MODES.items()}
 REWORK_OUT = {v: k for k, v in REWORK.items()}
 Text = Field(max_length=2000)
+Percent = Annotated[int, Field(ge=0, le=100), AsInt]
 Coordinate = Field(default=0.0, ge=-1e9, le=1e9)
 
 
@@ -34,7 +35,7 @@ class ReviewSettingsBody(Strict):
     """Whether (and which) finished frames go to review; frames finished from now on follow it."""
 
     mode: Mode
-    sample_percent: int = Field(default=0, ge=0, le=100)
+    sample_percent: Percent = 0
     reviewer_may_review_own: bool = False
     rework_by: Rework = "annotator"
 
