@@ -91,7 +91,7 @@ export function identityCookies(): void {
   set("annostream_team", currentTeam());
 }
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { "X-Annostream-User": currentUser() };
   const team = currentTeam();
   if (team) headers["X-Annostream-Team"] = team;

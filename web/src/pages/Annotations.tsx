@@ -90,6 +90,7 @@ function TaskCard(p: {
       {menu && (
         <div className="menu" onClick={(e) => e.stopPropagation()}>
           <button className="menu-annotate" onClick={open}>Annotate</button>
+          <button className="menu-review" onClick={() => go(`/tasks/${encodeURIComponent(task.task_id)}/review`)}>Review</button>
           <button className="menu-info" onClick={act(async () => p.onInfo(await api.getTask(task.task_id)), false)}>Info</button>
           <button className="menu-export" onClick={() => (setMenu(false), setExporting(true))}>Export</button>
           {task.status === "active" ? (

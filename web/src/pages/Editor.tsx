@@ -12,6 +12,7 @@ import { SourcesView, savedLayout, sourceOf, type Layout, type SourcesViewHandle
 import { useLive } from "../editor/useLive";
 import { onLabelColors, pickLabelColor, setTaskColors } from "../labels";
 import { go } from "../main";
+import { ReviewNotes } from "../editor/ReviewPanel";
 
 export function EditorPage(p: { taskId: string }) {
   const { taskId } = p;
@@ -336,6 +337,7 @@ export function EditorPage(p: { taskId: string }) {
           showAll={() => setListAll(true)}
         />
       </div>
+      <ReviewNotes taskId={taskId} frameId={cursor?.ref.frame_id ?? null} fail={fail} />
       {json && <JsonModal {...json} onClose={() => setJson(null)} />}
       {help && <HelpOverlay modes={MODES} onClose={() => setHelp(false)} />}
     </div>

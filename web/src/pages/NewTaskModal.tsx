@@ -1,4 +1,5 @@
 import { useEffect, useState } from "react";
+import { REVIEW_OFF, ReviewFields, applyReview } from "./ReviewInfo";
 import { ApiError, api, type Dataset, type VersionNode } from "../api";
 import { emptyFilter, fieldKey, toFilter, type FilterDraft } from "../filters";
 import { FilterEditor } from "./FilterEditor";
@@ -26,6 +27,7 @@ export function NewTaskModal(p: { datasets: Dataset[]; onClose: () => void; onCr
   const [labels, setLabels] = useState("");
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
+  const [review, setReview] = useState(REVIEW_OFF);
 
   useEffect(() => {
     if (!datasetId) return setVersions([]);
@@ -55,7 +57,7 @@ export function NewTaskModal(p: { datasets: Dataset[]; onClose: () => void; onCr
     if (Object.keys(local).length) return setErrors(local);
     setBusy(true);
     try {
-      await api.createTask({
+      const task = await api.createTask({
         name,
         dataset_version_id: versionId,
         iteration: {
@@ -67,6 +69,7 @@ export function NewTaskModal(p: { datasets: Dataset[]; onClose: () => void; onCr
         selection: { mode, filters: mode === "custom" ? filters.map(toFilter) : [] },
         default_labels: labels.split(",").map((s) => s.trim()).filter(Boolean),
       });
+      await applyReview(task.task_id, review);
       p.onCreated();
     } catch (ex) {
       if (ex instanceof ApiError) {
@@ -188,6 +191,7 @@ export function NewTaskModal(p: { datasets: Dataset[]; onClose: () => void; onCr
             {err("default_labels")}
           </div>
         </div>
+        <ReviewFields value={review} onChange={setReview} />
         {err("form")}
         <div className="actions">
           <button type="button" id="new-task-cancel" onClick={p.onClose}>Cancel</button>

@@ -1,6 +1,7 @@
 import { useState } from "react";
 import type { TaskInfo, VersionSummary } from "../api";
 import { ExportModal } from "./ExportModal";
+import { ReviewInfo } from "./ReviewInfo";
 
 const range = (what: string, lo?: number | null, hi?: number | null) => (lo == null && hi == null ? "" : ` (${what} ${lo ?? "*"}..${hi ?? "*"})`);
 const version = (v: VersionSummary | null) => (v ? `${v.name} (${v.status}, ${v.frame_count} frames)` : "—");
@@ -51,6 +52,7 @@ export function TaskInfoModal(p: { info: TaskInfo; onClose: () => void }) {
             {info.progress.plan_pending ? "plan pending" : `${info.progress.done}/${info.progress.total}`}
           </dd>
         </dl>
+        <ReviewInfo taskId={info.task_id} />
         <div className="actions">
           <button id="task-info-close" onClick={p.onClose}>Close</button>
         </div>
