@@ -35,10 +35,10 @@ export function ReviewPage(p: { taskId: string }) {
   const next = useCallback(async () => {
     try {
       const l = await whenKnown(() => reviewApi.next(taskId, filters));
-      setLease(l);
       setRejecting(false);
       setPoint(null);
       if (!l.frame) {
+        setLease(l);
         setFrame(null);
         setDetail(null);
         return setStatus({ text: l.waiting ? `Nothing for you right now (${l.waiting} waiting: others hold them, or you annotated them)` : "Nothing waits for review." });
@@ -46,7 +46,8 @@ export function ReviewPage(p: { taskId: string }) {
       const ref = { version_id: l.frame.version_id, frame_id: l.frame.frame_id };
       const [f] = await Promise.all([whenKnown(() => api.getFrame(ref)), reload(ref.frame_id)]);
       setFrame(f);
-      setStatus({ text: `${l.waiting} waiting for review` });
+      setLease(l); // Accept and Reject act on the frame on screen only
+      setStatus((st) => ({ text: `${st.text.startsWith("Frame ") ? `${st.text}; ` : ""}${l.waiting} waiting for review` }));
     } catch (e) {
       fail(e);
     }
