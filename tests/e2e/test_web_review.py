@@ -89,6 +89,7 @@ def test_a_reviewer_rejects_with_a_pinned_comment_the_annotator_fixes_and_the_re
     lead_page = new_page(browser, system.url, lead)
     lead_page.goto("/")
     card = lead_page.locator(".task-card", has_text=f"review {unique}")
+    expect(card.locator(".task-stages")).to_have_text("2 accepted")  # progress by stage
     card.locator(".task-menu-button").click()
     card.locator(".menu-info").click()
     row = lead_page.locator(f'#quality tr[data-annotator="anna-{unique}"]')

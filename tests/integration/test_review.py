@@ -14,6 +14,7 @@ from annostream_cli.grpc_identity import IdentityStub, channel
 from annostream_cli.stack import LocalStack
 from annostream_kernel.events import subject_token
 from annostream_protos.events.v1 import envelope_pb2
+from annostream_protos.iterator.v1 import iterator_service_pb2 as it
 from annostream_protos.iterator.v1 import review_service_pb2 as rv
 from annostream_protos.iterator.v1 import review_service_pb2_grpc as rv_grpc
 
@@ -62,6 +63,8 @@ async def test_concurrent_reviewers_never_hold_one_frame(
 ) -> None:
     task = await reviewed_task(stubs, review, unique, 40)
     assert len(await annotate_all(stubs, task, "ann")) == 40
+    cards = await stubs.iterator.ListProgress(it.ListProgressRequest(task_ids=[task]), metadata=USER_MD)
+    assert (cards.tasks[0].done, cards.tasks[0].in_review, cards.tasks[0].accepted) == (40, 40, 0)
 
     async def reviewer_loop(i: int) -> list[str]:
         md, got = reviewer(f"rev-{i}"), []
@@ -75,6 +78,8 @@ async def test_concurrent_reviewers_never_hold_one_frame(
     q = await review.GetReviewQuality(rv.GetReviewQualityRequest(task_id=task), metadata=USER_MD)
     assert (q.task.done, q.task.accepted, q.task.rejected, q.task.in_review) == (40, 40, 0, 0)
     assert q.task.acceptance_rate == 1.0
+    cards = await stubs.iterator.ListProgress(it.ListProgressRequest(task_ids=[task]), metadata=USER_MD)
+    assert (cards.tasks[0].in_review, cards.tasks[0].accepted) == (0, 40)  # the task card's progress by stage
 
 
 async def test_concurrent_next_review_calls_of_one_reviewer_return_one_lease(

@@ -276,7 +276,8 @@ export interface paths {
         };
         /**
          * Get Task
-         * @description The task's info: its versions (source and annotated), filters, iteration and progress.
+         * @description The task's info: its versions (source and annotated), filters, iteration and progress (with its review
+         *     stages, as the task list shows them).
          */
         get: operations["get_task_api_v1_tasks__task_id__get"];
         put?: never;
@@ -1668,6 +1669,18 @@ export interface components {
              * @description the iterator waits for edits made before the task to build its plan
              */
             plan_pending: boolean;
+            /**
+             * In Review
+             * @description frames waiting for review (the review stage)
+             * @default 0
+             */
+            in_review?: number;
+            /**
+             * Accepted
+             * @description frames a reviewer accepted
+             * @default 0
+             */
+            accepted?: number;
         };
         /** QualityFigures */
         QualityFigures: {

@@ -13,6 +13,7 @@ import {
 } from "../api";
 import { go } from "../main";
 import { ExportModal } from "./ExportModal";
+import { StageBar, StageText } from "./ReviewInfo";
 import { NewTaskModal } from "./NewTaskModal";
 import { TaskInfoModal } from "./TaskInfoModal";
 
@@ -107,12 +108,13 @@ function TaskCard(p: {
         </span>
       </div>
       <div className="progress" title={`${progress?.done ?? 0} of ${progress?.total ?? 0} frames`}>
-        <div style={{ width: `${pct}%` }} />
+        <StageBar progress={progress} pct={pct} />
       </div>
       <div className="row">
         <span className="task-progress">
           {progress?.plan_pending ? "plan pending" : progress ? `${progress.done}/${progress.total} frames` : "…"}
         </span>
+        <StageText progress={progress} />
         <span className="task-status status-badge">{task.status}</span>
       </div>
       <div className="row">

@@ -1,7 +1,30 @@
 // Review settings (NEW ANNOTATION and task Info) and the task's quality figures with a small chart per annotator.
 import { useEffect, useState } from "react";
-import { errorText, whenKnown } from "../api";
+import { errorText, whenKnown, type Progress } from "../api";
 import { reviewApi, type QualityFigures, type ReviewQuality, type ReviewSettings } from "../review";
+
+/** A task card's progress by stage: accepted, in review, and the rest of the done frames (widths of the bar). */
+export function StageBar(p: { progress?: Progress; pct: number }) {
+  const total = p.progress?.total || 0;
+  const part = (n: number) => (total ? (100 * n) / total : 0);
+  const accepted = part(p.progress?.accepted ?? 0);
+  const review = part(p.progress?.in_review ?? 0);
+  return (
+    <>
+      <div className="stage-accepted" style={{ width: `${accepted}%` }} />
+      <div className="stage-review" style={{ width: `${review}%` }} />
+      <div style={{ width: `${Math.max(p.pct - accepted - review, 0)}%` }} />
+    </>
+  );
+}
+
+/** "· 3 in review · 5 accepted" on a card whose task has a review stage. */
+export function StageText(p: { progress?: Progress }) {
+  const r = p.progress?.in_review ?? 0;
+  const a = p.progress?.accepted ?? 0;
+  if (!r && !a) return null;
+  return <span className="task-stages">{[r && `${r} in review`, a && `${a} accepted`].filter(Boolean).join(" · ")}</span>;
+}
 
 export const REVIEW_OFF: ReviewSettings = { mode: "off", sample_percent: 0, reviewer_may_review_own: false, rework_by: "annotator" };
 

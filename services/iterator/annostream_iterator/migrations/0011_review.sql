@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS {schema}.review (
     PRIMARY KEY (task_id, frame_id)
 );
 CREATE INDEX IF NOT EXISTS review_queue ON {schema}.review (task_id, requested_at) WHERE state = 'in_review';
+CREATE INDEX IF NOT EXISTS review_accepted ON {schema}.review (task_id) WHERE state = 'accepted';  -- task cards
 CREATE INDEX IF NOT EXISTS review_unannounced ON {schema}.review (task_id, frame_id) WHERE NOT announced;
 CREATE UNIQUE INDEX IF NOT EXISTS review_lease ON {schema}.review (task_id, lease_id) WHERE lease_id IS NOT NULL;
 
