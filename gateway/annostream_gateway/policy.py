@@ -82,6 +82,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", T + "/review-leases/{lease_id}/reject"): _rv("RejectFrame"),
     ("POST", T + "/review-leases/{lease_id}/release"): _rv("ReleaseReview"),
     ("GET", T + "/frames/{frame_id}/review"): _rv("GetFrameReview"),
+    ("POST", T + "/frames/{frame_id}/undo-decision"): _rv("UndoDecision"),
     ("POST", T + "/frames/{frame_id}/comments"): _rv("AddComment"),
     ("POST", T + "/comments/{comment_id}/resolve"): _rv("ResolveComment"),
     ("POST", T + "/comments/{comment_id}/reopen"): _rv("ReopenComment"),

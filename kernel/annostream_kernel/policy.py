@@ -110,6 +110,7 @@ GRPC_METHODS: dict[str, Rule] = {
     _RV + "AcceptFrame": Rule(V, Target.TASK),
     _RV + "RejectFrame": Rule(V, Target.TASK),
     _RV + "ReleaseReview": Rule(V, Target.TASK),
+    _RV + "UndoDecision": Rule(V, Target.TASK),  # the caller's own decision only (checked by the iterator)
     _RV + "GetFrameReview": Rule(R, Target.TASK),
     _RV + "AddComment": Rule(A, Target.TASK),
     _RV + "ResolveComment": Rule(A, Target.TASK),

@@ -55,6 +55,11 @@ class ReviewApi:
         path = {"task_id": task_id, "lease_id": lease_id}
         return ReviewLease.model_validate(self._t.json("release_review", path))
 
+    def undo_decision(self, task_id: str, frame_id: str) -> ReviewLease:
+        """Undo the caller's decision on a frame (while nothing followed it): it is leased to the caller again."""
+        path = {"task_id": task_id, "frame_id": frame_id}
+        return ReviewLease.model_validate(self._t.json("undo_decision", path))
+
     def frame_review(self, task_id: str, frame_id: str) -> FrameReviewDetail:
         """A frame's review state in the task, its decisions and its comments."""
         path = {"task_id": task_id, "frame_id": frame_id}

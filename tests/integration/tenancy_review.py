@@ -53,6 +53,9 @@ def review_cases(case: Any) -> dict[str, Any]:
         RV + "AcceptFrame": case(_lease(rv.AcceptFrameRequest)),
         RV + "RejectFrame": case(_lease(rv.RejectFrameRequest, reason="blurry")),
         RV + "ReleaseReview": case(_lease(rv.ReleaseReviewRequest)),
+        RV + "UndoDecision": case(
+            lambda w, c, _f: rv.UndoDecisionRequest(task_id=w.ids["task"], frame_id="f000", reviewer=c.user(w.suffix))
+        ),
         RV + "GetFrameReview": case(_task(rv.GetFrameReviewRequest, frame_id="f000")),
         RV + "AddComment": case(_task(rv.AddCommentRequest, frame_id="f000", text="a note")),
         RV + "ResolveComment": case(_thread(rv.ResolveCommentRequest)),

@@ -245,3 +245,38 @@ async def test_bad_review_input_names_the_field_and_stores_nothing(
     assert (fr.review.state, list(fr.decisions), list(fr.comments)) == ("in_review", [], [])
     held = await review.NextReview(rv.NextReviewRequest(task_id=task), metadata=reviewer("r"))
     assert held.lease_id == got.lease_id  # the refused rejection left the lease held
+
+
+async def test_a_reviewer_undoes_their_own_decision_until_the_annotator_takes_the_frame_up(
+    stubs: Stubs, review: rv_grpc.ReviewServiceStub, unique: str, nats_url: str
+) -> None:
+    task = await reviewed_task(stubs, review, unique, 2)
+    first = await stubs.iterator.NextFrame(next_req(task, "ann"))
+    second = await stubs.iterator.NextFrame(next_req(task, "ann", first.lease_id))
+    fid, rita = first.frame.frame_id, reviewer("rita")
+    got = await review.NextReview(rv.NextReviewRequest(task_id=task), metadata=rita)
+    await review.AcceptFrame(rv.AcceptFrameRequest(task_id=task, lease_id=got.lease_id), metadata=rita)
+    undo = rv.UndoDecisionRequest(task_id=task, frame_id=fid)
+    err = await rpc_error(review.UndoDecision(undo, metadata=reviewer("other")))
+    assert_status(err, grpc.StatusCode.FAILED_PRECONDITION, "frame_id")
+    back = await review.UndoDecision(undo, metadata=rita)
+    assert (back.frame.frame_id, back.round) == (fid, 1)
+    held = await review.NextReview(rv.NextReviewRequest(task_id=task), metadata=rita)
+    assert held.lease_id == back.lease_id
+    await review.RejectFrame(rv.RejectFrameRequest(task_id=task, lease_id=held.lease_id, reason="no"), metadata=rita)
+    progress = await stubs.iterator.GetProgress(it.GetProgressRequest(task_id=task), metadata=USER_MD)
+    assert progress.done == 0  # the rejected frame is not done; the second frame is still held
+    again = await review.UndoDecision(undo, metadata=rita)  # nobody took the rejected frame up yet
+    progress = await stubs.iterator.GetProgress(it.GetProgressRequest(task_id=task), metadata=USER_MD)
+    assert progress.done == 1
+    nothing = await stubs.iterator.NextFrame(next_req(task, "ann", second.lease_id))  # not the undone frame
+    assert not nothing.HasField("frame") and nothing.exhausted
+    await review.RejectFrame(rv.RejectFrameRequest(task_id=task, lease_id=again.lease_id, reason="no"), metadata=rita)
+    fix = await stubs.iterator.NextFrame(next_req(task, "ann"))
+    assert fix.frame.frame_id == fid
+    err = await rpc_error(review.UndoDecision(undo, metadata=rita))
+    assert_status(err, grpc.StatusCode.FAILED_PRECONDITION, "frame_id")
+    fr = await review.GetFrameReview(rv.GetFrameReviewRequest(task_id=task, frame_id=fid), metadata=USER_MD)
+    assert [(d.round, d.decision) for d in fr.decisions] == [(1, "rejected")]
+    wanted = ["ReviewRequested", "FrameAccepted", "ReviewDecisionUndone", "FrameRejected", "ReviewDecisionUndone"]
+    assert (await review_events(nats_url, task, f"review:{task}:{fid}", 6))[:5] == wanted

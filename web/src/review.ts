@@ -21,6 +21,7 @@ export const reviewApi = {
   reject: (taskId: string, leaseId: string, reason: string) =>
     request<FrameReviewDetail>("POST", `${t(taskId)}/review-leases/${encodeURIComponent(leaseId)}/reject`, { reason }),
   release: (taskId: string, leaseId: string) => request<ReviewLease>("POST", `${t(taskId)}/review-leases/${encodeURIComponent(leaseId)}/release`),
+  undo: (taskId: string, frameId: string) => request<ReviewLease>("POST", `${t(taskId)}/frames/${encodeURIComponent(frameId)}/undo-decision`),
   frame: (taskId: string, frameId: string) => request<FrameReviewDetail>("GET", `${t(taskId)}/frames/${encodeURIComponent(frameId)}/review`),
   comment: (taskId: string, frameId: string, c: NewComment) => request<Comment>("POST", `${t(taskId)}/frames/${encodeURIComponent(frameId)}/comments`, c),
   resolve: (taskId: string, commentId: string, resolved: boolean) =>

@@ -183,6 +183,23 @@ async def release(task_id: str, lease_id: str, c: C, user: User) -> dict[str, An
     return {"frame": None, "lease_id": lease_id, "lease_expires_at": None, "annotator": None, "round": 0, "waiting": 0}
 
 
+@router.post(T + "/frames/{frame_id}/undo-decision", response_model=ReviewLease, responses=errors(409))
+async def undo_decision(task_id: str, frame_id: str, c: C, user: User) -> dict[str, Any]:
+    """Undo the caller's accept or reject of a frame while nothing followed it (a rejected frame not yet taken up
+    by an annotator): the frame is in review again, leased to the caller. 409 (field frame_id) otherwise, with
+    `details.reason` no_decision, not_yours or fix_started."""
+    req = rv.UndoDecisionRequest(task_id=task_id, frame_id=frame_id, reviewer=user)
+    r = await call(c.review.UndoDecision, req, timeout=c.timeout)
+    return {
+        "frame": serializers.frame_ref(r.frame),
+        "lease_id": r.lease_id,
+        "lease_expires_at": serializers.ts(r.lease_expires_at),
+        "annotator": r.annotator or None,
+        "round": r.round,
+        "waiting": r.waiting,
+    }
+
+
 @router.get(T + "/frames/{frame_id}/review", response_model=FrameReviewDetail)
 async def frame_review(task_id: str, frame_id: str, c: C, _user: User) -> dict[str, Any]:
     """A frame's review state in the task, its decisions (oldest first) and its comments (threads, pinned points)."""

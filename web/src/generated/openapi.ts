@@ -563,6 +563,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tasks/{task_id}/frames/{frame_id}/undo-decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Undo Decision
+         * @description Undo the caller's accept or reject of a frame while nothing followed it (a rejected frame not yet taken up
+         *     by an annotator): the frame is in review again, leased to the caller. 409 (field frame_id) otherwise, with
+         *     `details.reason` no_decision, not_yours or fix_started.
+         */
+        post: operations["undo_decision_api_v1_tasks__task_id__frames__frame_id__undo_decision_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tasks/{task_id}/frames/{frame_id}/review": {
         parameters: {
             query?: never;
@@ -5763,6 +5785,104 @@ export interface operations {
             path: {
                 task_id: string;
                 lease_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewLease"];
+                };
+            };
+            /** @description Bad input: a field's value is refused (text with NUL or a lone surrogate, a number out of range, a rule of the domain); `field` names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No identity: behind the authenticating proxy (ANNOSTREAM_DEV_AUTH=false) X-Auth-Request-User is missing. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller may not do this (not the owner or an admin; not in the team's group behind the proxy). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A referenced object does not exist (or is not yet known to this service: retry shortly). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict: already exists, a concurrent same-ROI edit (details name it), or the object's state forbids it. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request does not match its schema (missing or unknown field, wrong type, out of range); `field` names the first, details.errors lists them all. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service behind the gateway cannot answer right now; nothing was changed unless the message says so. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    undo_decision_api_v1_tasks__task_id__frames__frame_id__undo_decision_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
+                "x-annostream-user"?: string | null;
+                /** @description Team (default: default); behind a proxy, one of X-Auth-Request-Groups. */
+                "x-annostream-team"?: string | null;
+                "x-correlation-id"?: string | null;
+                /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
+                "x-annostream-role"?: string | null;
+                /** @description Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode. */
+                "x-auth-request-user"?: string | null;
+                /** @description Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode. */
+                "x-auth-request-groups"?: string | null;
+            };
+            path: {
+                task_id: string;
+                frame_id: string;
             };
             cookie?: never;
         };

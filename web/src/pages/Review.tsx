@@ -32,9 +32,10 @@ export function ReviewPage(p: { taskId: string }) {
 
   const reload = useCallback(async (frameId: string) => setDetail(await reviewApi.frame(taskId, frameId)), [taskId]);
 
-  const next = useCallback(async () => {
-    try {
-      const l = await whenKnown(() => reviewApi.next(taskId, filters));
+  const [last, setLast] = useState<string | null>(null); // the frame of my last decision (Undo)
+
+  const present = useCallback(
+    async (l: ReviewLease) => {
       setRejecting(false);
       setPoint(null);
       if (!l.frame) {
@@ -47,11 +48,31 @@ export function ReviewPage(p: { taskId: string }) {
       const [f] = await Promise.all([whenKnown(() => api.getFrame(ref)), reload(ref.frame_id)]);
       setFrame(f);
       setLease(l); // Accept and Reject act on the frame on screen only
-      setStatus((st) => ({ text: `${st.text.startsWith("Frame ") ? `${st.text}; ` : ""}${l.waiting} waiting for review` }));
+      setStatus((st) => ({ text: `${/^(Frame|Undid) /.test(st.text) ? `${st.text}; ` : ""}${l.waiting} waiting for review` }));
+    },
+    [reload],
+  );
+
+  const next = useCallback(async () => {
+    try {
+      await present(await whenKnown(() => reviewApi.next(taskId, filters)));
     } catch (e) {
       fail(e);
     }
-  }, [taskId, filters, reload]);
+  }, [taskId, filters, present]);
+
+  const undo = useCallback(async () => {
+    if (!last) return;
+    try {
+      const l = await reviewApi.undo(taskId, last);
+      if (lease?.lease_id && lease.lease_id !== l.lease_id) await reviewApi.release(taskId, lease.lease_id); // the frame on screen goes back
+      setLast(null);
+      setStatus({ text: `Undid the decision on ${last}` });
+      await present(l);
+    } catch (e) {
+      fail(e);
+    }
+  }, [last, lease, taskId, present]);
 
   useEffect(() => {
     api.getTask(taskId).then((t) => (setTask(t), setTaskColors(t.label_colors)), fail);
@@ -64,6 +85,7 @@ export function ReviewPage(p: { taskId: string }) {
       try {
         const r = reason === null ? await reviewApi.accept(taskId, lease.lease_id) : await reviewApi.reject(taskId, lease.lease_id, reason);
         setStatus({ text: `Frame ${r.review.frame.frame_id} ${r.review.state}` });
+        setLast(r.review.frame.frame_id);
         await next();
       } catch (e) {
         fail(e);
@@ -74,7 +96,9 @@ export function ReviewPage(p: { taskId: string }) {
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if ((e.target as Element).closest("input, textarea, select") || e.ctrlKey || e.metaKey) return;
+      if ((e.target as Element).closest("input, textarea, select")) return;
+      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "z") return e.preventDefault(), void undo();
+      if (e.ctrlKey || e.metaKey) return;
       const k = e.key.toLowerCase();
       if (k === "a") return void decide(null);
       if (k === "x") return setRejecting(true);
@@ -83,7 +107,7 @@ export function ReviewPage(p: { taskId: string }) {
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [decide, next]);
+  }, [decide, next, undo]);
 
   const onPointer = (e: React.PointerEvent) => {
     if (!commentTool) return;
@@ -107,6 +131,9 @@ export function ReviewPage(p: { taskId: string }) {
         <label>
           Label <input id="review-filter-label" value={filters.label} onChange={(e) => setFilters({ ...filters, label: e.target.value })} />
         </label>
+        <button id="review-undo" disabled={!last} onClick={() => void undo()} title="Undo my last accept / reject (Ctrl+Z)">
+          Undo decision
+        </button>
         <span id="review-status" className={status.error ? "error" : ""}>{status.text}</span>
       </header>
       <div className="editor">

@@ -70,6 +70,19 @@ def decided(
     return event(task_id, stream, rejected)
 
 
+def undone(task_id: str, ref: frames_pb2.FrameRef, row: dict[str, object], decision: str) -> NewEvent:
+    """ReviewDecisionUndone from the review row as it was decided."""
+    payload = review_pb2.ReviewDecisionUndone(
+        task_id=task_id,
+        frame=ref,
+        annotator=str(row["annotator"]),
+        reviewer=str(row["reviewer"]),
+        round=int(row["round"]),  # type: ignore[call-overload]
+        decision=decision,
+    )
+    return event(task_id, review_stream(task_id, ref.frame_id), payload)
+
+
 def comment_added(ref: frames_pb2.FrameRef, task_id: str, c: dict[str, object]) -> NewEvent:
     """CommentAdded from a stored comment row."""
     payload = review_pb2.CommentAdded(

@@ -16,6 +16,7 @@ import asyncpg
 from annostream_kernel.db import Conn
 
 from ..domain.review import ReviewMode, ReviewSettings, ReworkBy
+from .leases import LeaseStore
 
 CLAIM = """
 SELECT r.frame_id FROM review r
@@ -171,6 +172,60 @@ class ReviewStore:
             task_id,
             annotator,
         )
+
+    async def lock_frame(self, task_id: str, frame_id: str) -> asyncpg.Record | None:
+        """The frame's review row, locked (None when it never went to review)."""
+        return await self.conn.fetchrow(
+            "SELECT * FROM review WHERE task_id = $1 AND frame_id = $2 FOR UPDATE", task_id, frame_id
+        )
+
+    async def reopen(self, row: asyncpg.Record, lease_id: str, ttl: timedelta) -> asyncpg.Record:
+        """Undo the decision of a locked row: in review again (same round), leased to its reviewer."""
+        await self.conn.execute(
+            "DELETE FROM review_decisions WHERE task_id = $1 AND frame_id = $2 AND round = $3",
+            row["task_id"],
+            row["frame_id"],
+            row["round"],
+        )
+        updated = await self.conn.fetchrow(
+            "UPDATE review SET state = 'in_review', reason = '', lease_id = $3, expires_at = now() + $4::interval,"
+            " updated_at = now() WHERE task_id = $1 AND frame_id = $2 RETURNING *",
+            row["task_id"],
+            row["frame_id"],
+            lease_id,
+            ttl,
+        )
+        assert updated is not None
+        return updated
+
+    async def take_back(self, task_id: str, frame_id: str, annotator: str) -> bool:
+        """A rejected frame nobody has taken up again is done again (its unit closed, the done count back);
+        False when an annotator holds (or finished) it meanwhile. Call after the review row left `rejected` (the
+        plan trigger would otherwise send the frame to review as a fix)."""
+        row = await self.conn.fetchrow(
+            "SELECT p.done_at, h.seq AS head, (h.state = 'leased' AND h.expires_at > now()) AS held"
+            " FROM plan p JOIN plan h ON h.task_id = p.task_id AND h.seq = p.unit"
+            " WHERE p.task_id = $1 AND p.frame_id = $2 FOR UPDATE OF p, h",
+            task_id,
+            frame_id,
+        )
+        if row is None or row["done_at"] is not None or row["held"]:
+            return False
+        await self.conn.execute(
+            "UPDATE plan SET done_at = now(), done_by = $3 WHERE task_id = $1 AND frame_id = $2",
+            task_id,
+            frame_id,
+            annotator,
+        )
+        await self.conn.execute(
+            "UPDATE plan h SET reserved_for = NULL, lease_id = NULL, expires_at = NULL, state = CASE WHEN NOT EXISTS"
+            " (SELECT 1 FROM plan q WHERE q.task_id = h.task_id AND q.unit = h.seq AND q.done_at IS NULL)"
+            " THEN 'done' ELSE 'open' END WHERE h.task_id = $1 AND h.seq = $2",
+            task_id,
+            row["head"],
+        )
+        await LeaseStore(self.conn).add_done(task_id, annotator, 1)
+        return True
 
     async def frame(self, task_id: str, frame_id: str) -> asyncpg.Record | None:
         """The frame's review row, if it ever went to review."""

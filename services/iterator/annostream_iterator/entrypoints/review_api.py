@@ -130,6 +130,18 @@ class ReviewServicer(api_grpc.ReviewServiceServicer):
         row, ref = await self._r.decide(cmd)
         return api.RejectFrameResponse(review=review_out(request.task_id, ref, row))
 
+    async def UndoDecision(self, request: api.UndoDecisionRequest, context: Any) -> api.UndoDecisionResponse:
+        got = await self._r.undo(request.task_id, request.frame_id, request.reviewer)
+        assert got.row is not None and got.ref is not None
+        return api.UndoDecisionResponse(
+            frame=got.ref,
+            lease_id=got.row["lease_id"],
+            lease_expires_at=timestamp(got.row["expires_at"]),
+            annotator=got.row["annotator"],
+            round=got.row["round"],
+            waiting=got.waiting,
+        )
+
     async def ReleaseReview(self, request: api.ReleaseReviewRequest, context: Any) -> api.ReleaseReviewResponse:
         await self._r.release(request.task_id, request.lease_id, request.reviewer)
         return api.ReleaseReviewResponse()

@@ -144,6 +144,36 @@ class ReviewHandlers:
             await append_events(conn, [ev], notify_channel=CHANNEL)
             return updated, ref
 
+    async def undo(self, task_id: str, frame_id: str, reviewer: str) -> ReviewLease:
+        """Undo the caller's decision on a frame while nothing followed it; the frame is leased to them again."""
+        reviewer = the_reviewer(reviewer)
+        an_id(frame_id, "frame_id")
+        async with self.pool.acquire() as conn, conn.transaction():
+            plan = await self._task(conn, Permission.REVIEW, task_id)
+            if plan.status is not TaskStatus.ACTIVE:
+                raise FailedPrecondition(f"the task is {plan.status.value}: decisions stay", field="task_id")
+            store = ReviewStore(conn)
+            row = await store.lock_frame(task_id, frame_id)
+            if row is None or row["state"] == "in_review":
+                raise FailedPrecondition("has no decision to undo", field="frame_id", details={"reason": "no_decision"})
+            if row["reviewer"] != reviewer:
+                who = row["reviewer"]
+                raise FailedPrecondition(
+                    f"the last decision is {who}'s: only they may undo it",
+                    field="frame_id",
+                    details={"reason": "not_yours"},
+                )
+            updated = await store.reopen(row, new_id("rlease_"), self.base.ttl)
+            if row["state"] == "rejected" and not await store.take_back(task_id, frame_id, row["annotator"]):
+                raise FailedPrecondition(
+                    "an annotator has taken the rejected frame up again",
+                    field="frame_id",
+                    details={"reason": "fix_started"},
+                )
+            ref = await frame_ref(conn, plan, frame_id)
+            await append_events(conn, [msgs.undone(task_id, ref, dict(row), row["state"])], notify_channel=CHANNEL)
+            return ReviewLease(updated, ref, await store.waiting(task_id))
+
     async def release(self, task_id: str, lease_id: str, reviewer: str) -> None:
         """Give a held review lease back."""
         reviewer = the_reviewer(reviewer)

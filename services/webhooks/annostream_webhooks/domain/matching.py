@@ -43,6 +43,7 @@ ITERATOR_EVENTS = (
     "ReviewRequested",
     "FrameAccepted",
     "FrameRejected",
+    "ReviewDecisionUndone",
     "CommentAdded",
     "CommentResolved",
     "CommentReopened",
