@@ -245,17 +245,21 @@ class ReviewStore:
             frame_id,
         )
 
-    async def unannounced(self, limit: int) -> list[asyncpg.Record]:
-        """Review rows whose ReviewRequested is not yet in the outbox, locked (others' locked rows skipped)."""
+    async def requests(self, limit: int) -> list[asyncpg.Record]:
+        """Frames whose ReviewRequested is not yet in the outbox (task, frame, round, annotator), their request
+        rows locked (others' locked rows skipped; the review rows are not locked)."""
         return await self.conn.fetch(
-            "SELECT * FROM review WHERE NOT announced ORDER BY task_id, frame_id LIMIT $1 FOR UPDATE SKIP LOCKED",
+            "SELECT q.task_id, q.frame_id, q.round, r.annotator FROM review_requests q"
+            " JOIN review r ON r.task_id = q.task_id AND r.frame_id = q.frame_id"
+            " ORDER BY q.task_id, q.frame_id LIMIT $1 FOR UPDATE OF q SKIP LOCKED",
             limit,
         )
 
-    async def mark_announced(self, task_id: str, frame_id: str) -> None:
-        """ReviewRequested of the row's current round is in the outbox."""
-        await self.conn.execute(
-            "UPDATE review SET announced = true WHERE task_id = $1 AND frame_id = $2", task_id, frame_id
+    async def take_request(self, task_id: str, frame_id: str) -> int | None:
+        """Remove the frame's pending request; its round (None when there was none, or the emitter took it: then
+        this waits until the emitter's ReviewRequested is committed)."""
+        return await self.conn.fetchval(
+            "DELETE FROM review_requests WHERE task_id = $1 AND frame_id = $2 RETURNING round", task_id, frame_id
         )
 
     async def dataset_of(self, version_id: str) -> str:

@@ -2,9 +2,10 @@
 -- its plan row becomes done, and a rejected frame goes back into the same plan (and lease queue) to be fixed.
 -- 1. review_settings: per task, absent = review off.
 -- 2. review: one row per (task, frame) that went to review; `in_review` rows are the reviewers' queue, leased
---    like plan rows (reviewer, lease_id, expires_at; claimed with FOR UPDATE SKIP LOCKED). `announced` is false
---    until ReviewRequested for the current round is in the outbox (the review emitter, or the decision that
---    comes first, appends it under the row's lock).
+--    like plan rows (reviewer, lease_id, expires_at; claimed with FOR UPDATE SKIP LOCKED).
+--    review_requests: a row per frame whose ReviewRequested (of `round`) is not yet in the outbox; the review
+--    emitter (or the decision that comes first) appends it and deletes the row. A table of its own, so the
+--    emitter's row locks never make a reviewer's SKIP LOCKED claim pass over a frame waiting for review.
 -- 3. review_decisions: every accept / reject (quality figures, history).
 -- 4. comments: threads on a frame of a task (thread_id = the first comment's id).
 -- 5. plan.reserved_for: a rejected frame's unit is open again but only for the annotator who did it (NULL: any
@@ -27,7 +28,6 @@ CREATE TABLE IF NOT EXISTS {schema}.review (
     annotator     text NOT NULL,
     round         integer NOT NULL DEFAULT 1,
     requested_at  timestamptz NOT NULL DEFAULT now(),
-    announced     boolean NOT NULL DEFAULT false,
     reviewer      text,
     lease_id      text,
     expires_at    timestamptz,
@@ -37,7 +37,12 @@ CREATE TABLE IF NOT EXISTS {schema}.review (
 );
 CREATE INDEX IF NOT EXISTS review_queue ON {schema}.review (task_id, requested_at) WHERE state = 'in_review';
 CREATE INDEX IF NOT EXISTS review_accepted ON {schema}.review (task_id) WHERE state = 'accepted';  -- task cards
-CREATE INDEX IF NOT EXISTS review_unannounced ON {schema}.review (task_id, frame_id) WHERE NOT announced;
+CREATE TABLE IF NOT EXISTS {schema}.review_requests (
+    task_id   text NOT NULL,
+    frame_id  text NOT NULL,
+    round     integer NOT NULL,
+    PRIMARY KEY (task_id, frame_id)
+);
 CREATE UNIQUE INDEX IF NOT EXISTS review_lease ON {schema}.review (task_id, lease_id) WHERE lease_id IS NOT NULL;
 
 CREATE TABLE IF NOT EXISTS {schema}.review_decisions (
@@ -74,20 +79,26 @@ ALTER TABLE {schema}.plan ADD COLUMN IF NOT EXISTS reserved_for text;
 ALTER TABLE {schema}.plan ADD COLUMN IF NOT EXISTS leased_at timestamptz;
 
 CREATE OR REPLACE FUNCTION {schema}.review_on_done() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    got integer;
 BEGIN
     -- A fixed frame (rejected before) always goes back to review, whatever the settings say now.
     UPDATE {schema}.review r SET state = 'in_review', annotator = NEW.done_by, round = r.round + 1,
-           requested_at = now(), announced = false, reviewer = NULL, lease_id = NULL, expires_at = NULL,
-           updated_at = now()
-     WHERE r.task_id = NEW.task_id AND r.frame_id = NEW.frame_id AND r.state = 'rejected';
-    IF FOUND THEN
-        RETURN NULL;
+           requested_at = now(), reviewer = NULL, lease_id = NULL, expires_at = NULL, updated_at = now()
+     WHERE r.task_id = NEW.task_id AND r.frame_id = NEW.frame_id AND r.state = 'rejected'
+    RETURNING r.round INTO got;
+    IF got IS NULL THEN
+        INSERT INTO {schema}.review (task_id, frame_id, state, annotator)
+        SELECT NEW.task_id, NEW.frame_id, 'in_review', NEW.done_by FROM {schema}.review_settings s
+         WHERE s.task_id = NEW.task_id AND (s.mode = 'all' OR (s.mode = 'sample'
+               AND abs(hashtextextended(NEW.frame_id, 17) % 100) < s.sample_percent))
+        ON CONFLICT (task_id, frame_id) DO NOTHING
+        RETURNING 1 INTO got;
     END IF;
-    INSERT INTO {schema}.review (task_id, frame_id, state, annotator)
-    SELECT NEW.task_id, NEW.frame_id, 'in_review', NEW.done_by FROM {schema}.review_settings s
-     WHERE s.task_id = NEW.task_id AND (s.mode = 'all' OR (s.mode = 'sample'
-           AND abs(hashtextextended(NEW.frame_id, 17) % 100) < s.sample_percent))
-    ON CONFLICT (task_id, frame_id) DO NOTHING;
+    IF got IS NOT NULL THEN
+        INSERT INTO {schema}.review_requests (task_id, frame_id, round) VALUES (NEW.task_id, NEW.frame_id, got)
+        ON CONFLICT (task_id, frame_id) DO UPDATE SET round = EXCLUDED.round;
+    END IF;
     RETURN NULL;
 END $$;
 

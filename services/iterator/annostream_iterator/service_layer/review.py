@@ -56,13 +56,10 @@ async def frame_ref(conn: Conn, plan: TaskPlan, frame_id: str) -> frames_pb2.Fra
     return frames_pb2.FrameRef(dataset_id=dataset, version_id=plan.version_id, frame_id=frame_id)
 
 
-async def announce(conn: Conn, plan: TaskPlan, row: asyncpg.Record) -> None:
-    """Append ReviewRequested for a locked, unannounced review row and mark it announced."""
-    ref = await frame_ref(conn, plan, row["frame_id"])
-    await append_events(
-        conn, [msgs.requested(plan.task_id, ref, row["annotator"], row["round"])], notify_channel=CHANNEL
-    )
-    await ReviewStore(conn).mark_announced(plan.task_id, row["frame_id"])
+async def announce(conn: Conn, plan: TaskPlan, frame_id: str, annotator: str, round_: int) -> None:
+    """Append ReviewRequested for a frame whose request row the caller removed."""
+    ref = await frame_ref(conn, plan, frame_id)
+    await append_events(conn, [msgs.requested(plan.task_id, ref, annotator, round_)], notify_channel=CHANNEL)
 
 
 class ReviewHandlers:
@@ -131,8 +128,8 @@ class ReviewHandlers:
             settings = await store.settings(cmd.task_id)
             if not reviewer_may_review(settings, reviewer, row["annotator"]):
                 raise FailedPrecondition(OWN_FRAME, field="reviewer", details={"reason": "own_frame"})
-            if not row["announced"]:
-                await announce(conn, plan, row)
+            if (round_ := await store.take_request(cmd.task_id, row["frame_id"])) is not None:
+                await announce(conn, plan, row["frame_id"], row["annotator"], round_)
             updated = await store.decide(row, cmd.accept, "" if cmd.accept else cmd.reason)
             rework = ""
             if not cmd.accept:

@@ -1,9 +1,10 @@
-"""Appends ReviewRequested for frames that entered review (the plan trigger marks them unannounced).
+"""Appends ReviewRequested for frames that entered review (the plan trigger adds a `review_requests` row).
 
 A frame enters review in whichever statement finishes it (NextFrame's completion is one SQL function call), so
-the event is appended here, shortly after, in the transaction that marks the row announced: never lost, never
-doubled. Rows are taken with `FOR UPDATE SKIP LOCKED` (replicas share the work); a decision on a row not yet
-announced appends its ReviewRequested itself under the same row lock, so a frame's review stream stays in order.
+the event is appended here, shortly after, in the transaction that deletes the request row: never lost, never
+doubled. Request rows are taken with `FOR UPDATE SKIP LOCKED` (replicas share the work); a decision deletes the
+frame's request row first (waiting for an emitter holding it) and appends the ReviewRequested itself when it got
+the row, so a frame's review stream stays in order. Reviewers' claims lock only `review` rows, never these.
 """
 
 from __future__ import annotations
@@ -28,16 +29,16 @@ class ReviewEmitter:
         self.pool, self.interval, self.batch = pool, interval, batch
 
     async def emit_once(self) -> int:
-        """Announce up to `batch` rows; returns how many."""
+        """Announce up to `batch` frames; returns how many."""
         async with self.pool.acquire() as conn, conn.transaction():
-            rows = await ReviewStore(conn).unannounced(self.batch)
+            store = ReviewStore(conn)
+            rows = await store.requests(self.batch)
             plans = PlanStore(conn)
             for row in rows:
+                await store.take_request(row["task_id"], row["frame_id"])
                 plan = await plans.get_task(row["task_id"])
-                if plan is None:  # a deleted task: nobody will review it
-                    await ReviewStore(conn).mark_announced(row["task_id"], row["frame_id"])
-                else:
-                    await announce(conn, plan, row)
+                if plan is not None:  # a deleted task's frames: nobody will review them
+                    await announce(conn, plan, row["frame_id"], row["annotator"], row["round"])
             return len(rows)
 
     async def run(self) -> None:
