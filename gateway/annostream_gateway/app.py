@@ -17,7 +17,7 @@ from .clients import Clients
 from .config import GatewaySettings
 from .edge import EdgeGuard, check_path
 from .observed import HttpMetrics
-from .routes import datasets, exports, frames, health, iterator, live, me, media, metrics, tasks, web, webhooks
+from .routes import datasets, exports, frames, health, iterator, live, me, media, metrics, review, tasks, web, webhooks
 from .routes.deps import identity
 
 log = get_logger(__name__)
@@ -51,7 +51,16 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     errors.install(app)
     app.add_middleware(EdgeGuard)
     app.add_middleware(HttpMetrics)  # outermost: also counts what the edge refuses
-    for r in (health.router, me.router, datasets.router, tasks.router, iterator.router, frames.router, media.router):
+    for r in (
+        health.router,
+        me.router,
+        datasets.router,
+        tasks.router,
+        iterator.router,
+        review.router,
+        frames.router,
+        media.router,
+    ):
         app.include_router(r)
     app.include_router(exports.router)
     app.include_router(metrics.router)

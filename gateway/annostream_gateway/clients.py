@@ -10,7 +10,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from annostream_kernel.grpc_client import channel
 from annostream_protos.annotation.v1 import annotation_service_pb2_grpc
 from annostream_protos.datasets.v1 import datasets_service_pb2_grpc
-from annostream_protos.iterator.v1 import iterator_service_pb2_grpc
+from annostream_protos.iterator.v1 import iterator_service_pb2_grpc, review_service_pb2_grpc
 from annostream_protos.tasks.v1 import tasks_service_pb2_grpc
 from annostream_protos.webhooks.v1 import webhooks_service_pb2_grpc
 
@@ -25,6 +25,7 @@ class Clients:
     datasets: datasets_service_pb2_grpc.DatasetsServiceStub
     tasks: tasks_service_pb2_grpc.TasksServiceStub
     iterator: iterator_service_pb2_grpc.IteratorServiceStub
+    review: review_service_pb2_grpc.ReviewServiceStub  # the iterator's review stage
     annotation: annotation_service_pb2_grpc.AnnotationServiceStub
     webhooks: webhooks_service_pb2_grpc.WebhooksServiceStub
     timeout: float
@@ -47,6 +48,7 @@ class Clients:
             datasets=datasets_service_pb2_grpc.DatasetsServiceStub(ch["datasets"]),
             tasks=tasks_service_pb2_grpc.TasksServiceStub(ch["tasks"]),
             iterator=iterator_service_pb2_grpc.IteratorServiceStub(ch["iterator"]),
+            review=review_service_pb2_grpc.ReviewServiceStub(ch["iterator"]),
             annotation=annotation_service_pb2_grpc.AnnotationServiceStub(ch["annotation"]),
             webhooks=webhooks_service_pb2_grpc.WebhooksServiceStub(ch["webhooks"]),
             timeout=s.peer_timeout_seconds,

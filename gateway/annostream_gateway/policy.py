@@ -31,6 +31,10 @@ def _svc(service: str, method: str) -> Route:
     return Route(method=f"/annostream.{service}.v1.{service.capitalize()}Service/{method}")
 
 
+def _rv(method: str) -> Route:
+    return Route(method=f"/annostream.iterator.v1.ReviewService/{method}")
+
+
 DS = "datasets"
 TK = "tasks"
 IT = "iterator"
@@ -72,6 +76,18 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", T + "/leases/{lease_id}/release"): _svc(IT, "ReleaseFrame"),
     ("GET", T + "/navigate"): _svc(IT, "Navigate"),
     ("GET", T + "/progress"): _svc(IT, "GetProgress"),
+    ("GET", T + "/review-settings"): _rv("GetReviewSettings"),
+    ("PUT", T + "/review-settings"): _rv("SetReviewSettings"),
+    ("POST", T + "/next-review"): _rv("NextReview"),
+    ("POST", T + "/review-leases/{lease_id}/accept"): _rv("AcceptFrame"),
+    ("POST", T + "/review-leases/{lease_id}/reject"): _rv("RejectFrame"),
+    ("POST", T + "/review-leases/{lease_id}/release"): _rv("ReleaseReview"),
+    ("GET", T + "/frames/{frame_id}/review"): _rv("GetFrameReview"),
+    ("POST", T + "/frames/{frame_id}/undo-decision"): _rv("UndoDecision"),
+    ("POST", T + "/frames/{frame_id}/comments"): _rv("AddComment"),
+    ("POST", T + "/comments/{comment_id}/resolve"): _rv("ResolveComment"),
+    ("POST", T + "/comments/{comment_id}/reopen"): _rv("ReopenComment"),
+    ("GET", T + "/quality"): _rv("GetReviewQuality"),
     ("GET", F): _svc(AN, "GetFrame"),
     ("POST", F + "/save"): _svc(AN, "SaveFrame"),
     ("GET", F + "/events"): _svc(AN, "ListFrameEvents"),

@@ -130,6 +130,8 @@ class Progress(BaseModel):
     total: int
     known: bool
     plan_pending: bool = Field(description="the iterator waits for edits made before the task to build its plan")
+    in_review: int = Field(default=0, description="frames waiting for review (the review stage)")
+    accepted: int = Field(default=0, description="frames a reviewer accepted")
 
 
 class Iteration(BaseModel):

@@ -68,6 +68,7 @@ _DS, _TK, _IT, _AN, _WH = (
     "/annostream.annotation.v1.AnnotationService/",
     "/annostream.webhooks.v1.WebhooksService/",
 )
+_RV = "/annostream.iterator.v1.ReviewService/"  # the review stage, served by the iterator
 
 GRPC_METHODS: dict[str, Rule] = {
     _DS + "CreateDataset": Rule(M, Target.TEAM),
@@ -103,6 +104,18 @@ GRPC_METHODS: dict[str, Rule] = {
     _IT + "ListProgress": Rule(R, Target.TASK),  # tasks the caller cannot read are left out
     _IT + "ListPlanFrames": Rule(R, Target.TASK),
     _IT + "SelectFrames": Rule(None, Target.SERVICE),  # the annotation service checks READ on the version first
+    _RV + "SetReviewSettings": Rule(M, Target.TASK),
+    _RV + "GetReviewSettings": Rule(R, Target.TASK),
+    _RV + "NextReview": Rule(V, Target.TASK),
+    _RV + "AcceptFrame": Rule(V, Target.TASK),
+    _RV + "RejectFrame": Rule(V, Target.TASK),
+    _RV + "ReleaseReview": Rule(V, Target.TASK),
+    _RV + "UndoDecision": Rule(V, Target.TASK),  # the caller's own decision only (checked by the iterator)
+    _RV + "GetFrameReview": Rule(R, Target.TASK),
+    _RV + "AddComment": Rule(A, Target.TASK),
+    _RV + "ResolveComment": Rule(A, Target.TASK),
+    _RV + "ReopenComment": Rule(A, Target.TASK),
+    _RV + "GetReviewQuality": Rule(R, Target.TASK),
     _AN + "SaveFrame": Rule(A, Target.VERSION),
     _AN + "SaveFrames": Rule(A, Target.VERSION),
     _AN + "GetFrame": Rule(R, Target.VERSION),

@@ -10,13 +10,14 @@ import httpx
 from ._datasets import DatasetsApi
 from ._exports import ExportsApi
 from ._frames import FramesApi
+from ._review import ReviewApi
 from ._tasks import TasksApi
 from ._webhooks import WebhooksApi
 from .models import Health, Me, Readiness
 from .transport import Transport, identity_headers
 
 
-class Client(DatasetsApi, TasksApi, FramesApi, ExportsApi, WebhooksApi):
+class Client(DatasetsApi, TasksApi, ReviewApi, FramesApi, ExportsApi, WebhooksApi):
     """A connection to an annostream gateway, acting as one caller.
 
     Identity: in dev mode `user`, `team` and `role` (X-Annostream-* headers); behind an authenticating proxy

@@ -43,6 +43,8 @@ class Progress(Model):
     total: int
     known: bool
     plan_pending: bool = False
+    in_review: int = 0
+    accepted: int = 0
 
 
 class Task(Model):

@@ -15,6 +15,7 @@ from annostream_kernel.policy import Permission
 
 from ..tenancy import Caller, closed_url
 from .tenancy_http import World, frame_doc, ok
+from .tenancy_review_routes import review_route_cases
 
 V = "/api/v1/versions/{version_id}"
 F = V + "/frames/{frame_id}"
@@ -196,6 +197,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", W + "/deliveries/{delivery_id}/resend"): Case(_simple("POST", W + "/deliveries/{delivery_id}/resend")),
     ("WEBSOCKET", "/api/v1/live/versions/{version_id}/frames/{frame_id}"): Case(lambda w, _c, _f: websocket_call(w)),
 }
+CASES.update(review_route_cases(Case, Call))
 """(HTTP method, path template) → how the matrix calls it."""
 
 

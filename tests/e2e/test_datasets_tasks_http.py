@@ -96,7 +96,7 @@ def test_dataset_version_and_task_lifecycle_over_http(client: httpx.Client, syst
     info = _ok(client.get(f"/api/v1/tasks/{task['task_id']}"))
     assert info["source_version"]["status"] == "published" and info["annotated_version"]["name"] == "label cars"
     assert info["selection"]["mode"] == "empty" and info["iteration"]["random_seed"] != 0
-    assert set(info["progress"]) == {"done", "total", "known", "plan_pending"}
+    assert set(info["progress"]) == {"done", "total", "known", "plan_pending", "in_review", "accepted"}
 
     frames = _ok(client.get(f"/api/v1/versions/{task['annotated_version_id']}/frames", params={"page_size": 5}))
     assert frames["total"] == 25 and len(frames["frames"]) == 5 and frames["next_page_token"]
@@ -193,12 +193,19 @@ def test_the_task_list_carries_each_tasks_progress(client: httpx.Client) -> None
         return dict(page["tasks"][0]["progress"])
 
     deadline = time.monotonic() + 15
-    while (progress := listed()) != {"done": 0, "total": 3, "known": True, "plan_pending": False}:
+    while (progress := listed()) != {
+        "done": 0,
+        "total": 3,
+        "known": True,
+        "plan_pending": False,
+        "in_review": 0,
+        "accepted": 0,
+    }:
         assert time.monotonic() < deadline, progress
         time.sleep(0.1)
     lease = _ok(client.post(f"/api/v1/tasks/{tid}/next-frame"))
     _ok(client.post(f"/api/v1/tasks/{tid}/leases/{lease['lease_id']}/release", json={"done": True}))
-    assert listed() == {"done": 1, "total": 3, "known": True, "plan_pending": False}
+    assert listed() == {"done": 1, "total": 3, "known": True, "plan_pending": False, "in_review": 0, "accepted": 0}
     assert listed() == _ok(client.get(f"/api/v1/tasks/{tid}"))["progress"]  # the same shape as the task's info
 
 
@@ -232,7 +239,7 @@ def test_the_task_list_answers_with_unknown_progress_when_the_iterator_is_unreac
         server.should_exit = True
         thread.join(15)
     assert [(t["task_id"], t["progress"]) for t in page["tasks"]] == [
-        (task["task_id"], {"done": 0, "total": 0, "known": False, "plan_pending": False})
+        (task["task_id"], {"done": 0, "total": 0, "known": False, "plan_pending": False, "in_review": 0, "accepted": 0})
     ]
 
 

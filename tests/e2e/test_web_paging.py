@@ -25,7 +25,7 @@ def test_load_more_lists_every_task_once_page_by_page(browser: Browser, system: 
     for name in names:
         ok(api.post("/api/v1/tasks", json={"name": name, "dataset_version_id": published["version_id"]}), 201)
     deadline = time.monotonic() + 15  # every task planned (1 frame), as the list's progress says
-    planned = {"done": 0, "total": 1, "known": True, "plan_pending": False}
+    planned = {"done": 0, "total": 1, "known": True, "plan_pending": False, "in_review": 0, "accepted": 0}
     while any(t["progress"] != planned for t in ok(api.get("/api/v1/tasks", params={"scope": "mine"}))["tasks"]):
         assert time.monotonic() < deadline
         time.sleep(0.1)

@@ -31,6 +31,7 @@ from annostream_protos.webhooks.v1 import webhooks_service_pb2 as wh
 
 from ..tenancy import Caller, closed_url
 from .tenancy_grpc import SERVICES, World, frame, ref
+from .tenancy_review import review_cases
 
 Build = Callable[[World, Caller, bool], Any]
 
@@ -250,4 +251,5 @@ CASES: dict[str, Case] = {
         lambda _w, _c, _f: [reflection_pb2.ServerReflectionRequest(list_services="")]
     ),
 }
+CASES.update(review_cases(Case))
 """Full gRPC method name → how the matrix calls it."""

@@ -14,7 +14,7 @@ import pytest
 from google.protobuf import any_pb2, timestamp_pb2
 
 from annostream_kernel.errors import InvalidArgument
-from annostream_protos.events.v1 import annotation_pb2, datasets_pb2, envelope_pb2, iterator_pb2, tasks_pb2
+from annostream_protos.events.v1 import annotation_pb2, datasets_pb2, envelope_pb2, iterator_pb2, review_pb2, tasks_pb2
 from annostream_webhooks.adapters.cloudevents import cloud_event, render, signature
 from annostream_webhooks.domain.delivery import Attempt, RetryPolicy
 from annostream_webhooks.domain.matching import (
@@ -153,7 +153,7 @@ def test_a_webhook_without_a_secret_gets_a_generated_one_and_fields_are_checked(
 
 def test_every_event_payload_type_of_the_protos_is_a_known_webhook_event_type() -> None:
     helpers = {"CopiedFrom", "IterationSpec", "AnnotatorProgress", "EventEnvelope"}
-    modules = [datasets_pb2, tasks_pb2, annotation_pb2, iterator_pb2]
+    modules = [datasets_pb2, tasks_pb2, annotation_pb2, iterator_pb2, review_pb2]
     payloads = {name for m in modules for name in m.DESCRIPTOR.message_types_by_name} - helpers
     assert payloads == set(EVENT_TYPES)
 

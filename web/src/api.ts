@@ -91,10 +91,12 @@ export function identityCookies(): void {
   set("annostream_team", currentTeam());
 }
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { "X-Annostream-User": currentUser() };
   const team = currentTeam();
   if (team) headers["X-Annostream-Team"] = team;
+  const role = localStorage.getItem("annostream.role"); // dev mode: annotator (default), reviewer or admin
+  if (role) headers["X-Annostream-Role"] = role;
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const resp = await fetch(`/api/v1${path}`, {
     method,

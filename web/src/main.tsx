@@ -3,6 +3,7 @@ import { useEffect, useState } from "react";
 import { identityCookies } from "./api";
 import { AnnotationsPage } from "./pages/Annotations";
 import { EditorPage } from "./pages/Editor";
+import { ReviewPage } from "./pages/Review";
 import "./styles.css";
 
 /** Client-side navigation (the gateway answers every UI path with index.html). */
@@ -20,6 +21,8 @@ function App() {
   }, []);
   const editor = /^\/tasks\/([^/]+)\/annotate/.exec(location.pathname);
   if (editor) return <EditorPage key={editor[1]} taskId={decodeURIComponent(editor[1])} />;
+  const review = /^\/tasks\/([^/]+)\/review/.exec(location.pathname);
+  if (review) return <ReviewPage key={review[1]} taskId={decodeURIComponent(review[1])} />;
   return <AnnotationsPage key={path} />;
 }
 

@@ -65,12 +65,20 @@ async def task_progress(c: Clients, task_ids: list[str]) -> dict[str, dict[str, 
         try:
             resp = await call(c.iterator.ListProgress, it.ListProgressRequest(task_ids=task_ids), timeout=c.timeout)
             got = {
-                p.task_id: {"done": p.done, "total": p.total, "known": True, "plan_pending": p.status == "pending"}
+                p.task_id: {
+                    "done": p.done,
+                    "total": p.total,
+                    "known": True,
+                    "plan_pending": p.status == "pending",
+                    "in_review": p.in_review,
+                    "accepted": p.accepted,
+                }
                 for p in resp.tasks
             }
         except DomainError:
             pass
-    return {t: got.get(t) or {"done": 0, "total": 0, "known": False, "plan_pending": False} for t in task_ids}
+    unknown = {"done": 0, "total": 0, "known": False, "plan_pending": False, "in_review": 0, "accepted": 0}
+    return {t: got.get(t) or dict(unknown) for t in task_ids}
 
 
 async def _version_names(c: Clients, version_ids: list[str]) -> dict[str, str]:
@@ -154,8 +162,12 @@ async def list_tasks(
 
 @router.get("/tasks/{task_id}", response_model=TaskInfo, response_model_exclude_unset=True, responses=errors(404))
 async def get_task(task_id: str, c: C, _user: User) -> dict[str, Any]:
-    """The task's info: its versions (source and annotated), filters, iteration and progress."""
-    return serializers.task_info(await call(c.tasks.GetTask, tk.GetTaskRequest(task_id=task_id), timeout=c.timeout))
+    """The task's info: its versions (source and annotated), filters, iteration and progress (with its review
+    stages, as the task list shows them)."""
+    info = serializers.task_info(await call(c.tasks.GetTask, tk.GetTaskRequest(task_id=task_id), timeout=c.timeout))
+    stages = (await task_progress(c, [task_id]))[task_id]
+    info["progress"].update(in_review=stages["in_review"], accepted=stages["accepted"])
+    return info
 
 
 @router.post(

@@ -14,11 +14,18 @@ from annostream_kernel.consumer import ConsumerSpec
 from annostream_kernel.metrics import LEASES_EXPIRED, LEASES_HELD
 from annostream_kernel.runtime import Resources, ServiceDefinition
 from annostream_kernel.streams import ANNOTATION, DATASETS, ITERATOR, TASKS
-from annostream_protos.iterator.v1 import iterator_service_pb2, iterator_service_pb2_grpc
+from annostream_protos.iterator.v1 import (
+    iterator_service_pb2,
+    iterator_service_pb2_grpc,
+    review_service_pb2,
+    review_service_pb2_grpc,
+)
 
 from .adapters.progress import ProgressEmitter
 from .config import IteratorSettings
 from .entrypoints.grpc_api import IteratorServicer
+from .entrypoints.review_api import ReviewServicer
+from .service_layer.comments import CommentHandlers
 from .service_layer.events import (
     ANNOTATION_FILTERS,
     on_annotation_event,
@@ -28,6 +35,8 @@ from .service_layer.events import (
 )
 from .service_layer.handlers import IteratorHandlers
 from .service_layer.planning import ANNOTATION_CONSUMER, PendingPlanner
+from .service_layer.review import ReviewHandlers
+from .service_layer.review_emitter import ReviewEmitter
 
 SCHEMA = "iterator"
 NAME = "iterator"
@@ -45,8 +54,10 @@ def _register(server: aio.Server, res: Resources) -> None:
     positions = DatasetsPositions(settings.datasets_addr, NAME, settings.peer_timeout_seconds)
     _clients.append(positions)
     catch_up = CatchUp(res.pool, DATASETS_CONSUMER, positions)  # a version datasets acknowledged is never unknown
-    servicer = IteratorServicer(IteratorHandlers(res.pool, timedelta(seconds=settings.lease_ttl_seconds)), catch_up)
-    iterator_service_pb2_grpc.add_IteratorServiceServicer_to_server(servicer, server)
+    handlers = IteratorHandlers(res.pool, timedelta(seconds=settings.lease_ttl_seconds))
+    iterator_service_pb2_grpc.add_IteratorServiceServicer_to_server(IteratorServicer(handlers, catch_up), server)
+    review = ReviewHandlers(handlers)
+    review_service_pb2_grpc.add_ReviewServiceServicer_to_server(ReviewServicer(review, CommentHandlers(review)), server)
 
 
 async def _on_stop() -> None:
@@ -64,7 +75,8 @@ def _consumers(_res: Resources) -> list[ConsumerSpec]:
 
 def _workers(res: Resources) -> list[Callable[[], Coroutine[Any, Any, None]]]:
     emitter = ProgressEmitter(res.pool, res.notify_channel, _settings(res).progress_interval_seconds)
-    return [emitter.run, PendingPlanner(res.pool).run]
+    reviews = ReviewEmitter(res.pool, _settings(res).review_interval_seconds)
+    return [emitter.run, PendingPlanner(res.pool).run, reviews.run]
 
 
 async def _lease_gauges(pool: asyncpg.Pool) -> None:
@@ -83,7 +95,10 @@ def definition() -> ServiceDefinition:
     return ServiceDefinition(
         name=NAME,
         schema=SCHEMA,
-        grpc_service_names=[iterator_service_pb2.DESCRIPTOR.services_by_name["IteratorService"].full_name],
+        grpc_service_names=[
+            iterator_service_pb2.DESCRIPTOR.services_by_name["IteratorService"].full_name,
+            review_service_pb2.DESCRIPTOR.services_by_name["ReviewService"].full_name,
+        ],
         register=_register,
         migrations_package="annostream_iterator.migrations",
         produces=ITERATOR,

@@ -15,3 +15,6 @@ class IteratorSettings(PeerSettings):
     progress_interval_seconds: float = Field(
         default=0.5, gt=0, description="How often changed progress is published as TaskProgressed (coalesced)."
     )
+    review_interval_seconds: float = Field(
+        default=0.2, gt=0, description="How often frames that entered review are announced (ReviewRequested)."
+    )

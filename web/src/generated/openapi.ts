@@ -277,7 +277,8 @@ export interface paths {
         };
         /**
          * Get Task
-         * @description The task's info: its versions (source and annotated), filters, iteration and progress.
+         * @description The task's info: its versions (source and annotated), filters, iteration and progress (with its review
+         *     stages, as the task list shows them).
          */
         get: operations["get_task_api_v1_tasks__task_id__get"];
         put?: never;
@@ -446,6 +447,238 @@ export interface paths {
          * @description Done / total of the task, frames leased now, and per annotator.
          */
         get: operations["progress_api_v1_tasks__task_id__progress_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{task_id}/review-settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Settings
+         * @description The task's review settings (mode off when never set).
+         */
+        get: operations["get_settings_api_v1_tasks__task_id__review_settings_get"];
+        /**
+         * Put Settings
+         * @description Set the task's review: off, all, or a sample of N % of the frames; who fixes rejected frames; whether
+         *     reviewers may review their own frames. 400 names the field (`settings.sample_percent`).
+         */
+        put: operations["put_settings_api_v1_tasks__task_id__review_settings_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{task_id}/next-review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Next Review
+         * @description Lease the next frame waiting for review to the calling reviewer (the held one again while held); `frame`
+         *     is null when none waits for them. Never a frame another reviewer holds, nor one they annotated unless the task
+         *     allows it. 409 once the task is completed.
+         */
+        post: operations["next_review_api_v1_tasks__task_id__next_review_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{task_id}/review-leases/{lease_id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept
+         * @description Accept the frame of the caller's review lease. 409 (field lease_id) when the lease is not held, (field
+         *     reviewer) when the reviewer annotated the frame and the task does not allow it.
+         */
+        post: operations["accept_api_v1_tasks__task_id__review_leases__lease_id__accept_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{task_id}/review-leases/{lease_id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reject
+         * @description Reject the frame of the caller's review lease with a reason: it goes back to its annotator (or any
+         *     annotator, a task setting) and returns to review after the fix. 400 (field reason) when the reason is blank.
+         */
+        post: operations["reject_api_v1_tasks__task_id__review_leases__lease_id__reject_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{task_id}/review-leases/{lease_id}/release": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Release
+         * @description Give the caller's review lease back: the frame waits for another reviewer.
+         */
+        post: operations["release_api_v1_tasks__task_id__review_leases__lease_id__release_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{task_id}/frames/{frame_id}/undo-decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Undo Decision
+         * @description Undo the caller's accept or reject of a frame while nothing followed it (a rejected frame not yet taken up
+         *     by an annotator): the frame is in review again, leased to the caller. 409 (field frame_id) otherwise, with
+         *     `details.reason` no_decision, not_yours or fix_started.
+         */
+        post: operations["undo_decision_api_v1_tasks__task_id__frames__frame_id__undo_decision_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{task_id}/frames/{frame_id}/review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Frame Review
+         * @description A frame's review state in the task, its decisions (oldest first) and its comments (threads, pinned points).
+         */
+        get: operations["frame_review_api_v1_tasks__task_id__frames__frame_id__review_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{task_id}/frames/{frame_id}/comments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add Comment
+         * @description Comment on a frame of the task (a new thread, or a reply); 400 names the field (text, x, y, reply_to).
+         */
+        post: operations["add_comment_api_v1_tasks__task_id__frames__frame_id__comments_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{task_id}/comments/{comment_id}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resolve Comment
+         * @description Resolve the thread of a comment (nothing changes when it is resolved already).
+         */
+        post: operations["resolve_comment_api_v1_tasks__task_id__comments__comment_id__resolve_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{task_id}/comments/{comment_id}/reopen": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reopen Comment
+         * @description Reopen the thread of a comment.
+         */
+        post: operations["reopen_comment_api_v1_tasks__task_id__comments__comment_id__reopen_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{task_id}/quality": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Quality
+         * @description Quality figures of the task and of each annotator: done, accepted, rejected, acceptance rate, median time
+         *     per frame, open comments; with the review settings.
+         */
+        get: operations["quality_api_v1_tasks__task_id__quality_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -821,6 +1054,72 @@ export interface components {
             remove_frame_label?: components["schemas"]["FrameLabelBody"] | null;
             set_frame_metadata?: components["schemas"]["FrameMetadataBody"] | null;
         };
+        /** Comment */
+        Comment: {
+            /** Comment Id */
+            comment_id: string;
+            /**
+             * Thread Id
+             * @description the id of its thread's first comment
+             */
+            thread_id: string;
+            /** Author */
+            author: string;
+            /** Text */
+            text: string;
+            /** Pinned */
+            pinned: boolean;
+            /**
+             * X
+             * @description a pinned comment's point, image pixels (null when not pinned)
+             */
+            x: number | null;
+            /** Y */
+            y: number | null;
+            /** Roi Id */
+            roi_id: string | null;
+            /**
+             * Resolved
+             * @description whether its thread is resolved
+             */
+            resolved: boolean;
+            /** Created At */
+            created_at: string | null;
+            frame: components["schemas"]["FrameRef"];
+        };
+        /**
+         * CommentBody
+         * @description A comment: a new thread, or a reply (`reply_to` any comment of the thread); pinned to a point (x, y).
+         */
+        CommentBody: {
+            /** Text */
+            text: string;
+            /**
+             * Reply To
+             * @default
+             */
+            reply_to?: string;
+            /**
+             * Pinned
+             * @default false
+             */
+            pinned?: boolean;
+            /**
+             * X
+             * @default 0
+             */
+            x?: number;
+            /**
+             * Y
+             * @default 0
+             */
+            y?: number;
+            /**
+             * Roi Id
+             * @default
+             */
+            roi_id?: string;
+        };
         /** CreateDatasetBody */
         CreateDatasetBody: {
             /** Name */
@@ -1138,6 +1437,38 @@ export interface components {
             /** Frame Id */
             frame_id: string;
         };
+        /** FrameReview */
+        FrameReview: {
+            /** Task Id */
+            task_id: string;
+            frame: components["schemas"]["FrameRef"];
+            /**
+             * State
+             * @description null: never went to review
+             */
+            state: ("in_review" | "accepted" | "rejected") | null;
+            /** Annotator */
+            annotator: string | null;
+            /** Reviewer */
+            reviewer: string | null;
+            /** Round */
+            round: number;
+            /**
+             * Reason
+             * @description the last rejection's reason
+             */
+            reason: string | null;
+            /** Updated At */
+            updated_at: string | null;
+        };
+        /** FrameReviewDetail */
+        FrameReviewDetail: {
+            review: components["schemas"]["FrameReview"];
+            /** Decisions */
+            decisions: components["schemas"]["ReviewDecision"][];
+            /** Comments */
+            comments: components["schemas"]["Comment"][];
+        };
         /**
          * FrameState
          * @description A frame with its annotations at a stream version.
@@ -1342,6 +1673,22 @@ export interface components {
              */
             complete_lease_id?: string;
         };
+        /**
+         * NextReviewBody
+         * @description Optional filters: only frames finished by `annotator`, only frames with a ROI labelled `label`.
+         */
+        NextReviewBody: {
+            /**
+             * Annotator
+             * @default
+             */
+            annotator?: string;
+            /**
+             * Label
+             * @default
+             */
+            label?: string;
+        };
         /** PasteRoisBody */
         PasteRoisBody: {
             /** Rois */
@@ -1365,6 +1712,61 @@ export interface components {
              * @description the iterator waits for edits made before the task to build its plan
              */
             plan_pending: boolean;
+            /**
+             * In Review
+             * @description frames waiting for review (the review stage)
+             * @default 0
+             */
+            in_review?: number;
+            /**
+             * Accepted
+             * @description frames a reviewer accepted
+             * @default 0
+             */
+            accepted?: number;
+        };
+        /** QualityFigures */
+        QualityFigures: {
+            /**
+             * Annotator
+             * @description null for the task's figures
+             */
+            annotator: string | null;
+            /**
+             * Done
+             * @description frames done now (finished and not sent back)
+             */
+            done: number;
+            /**
+             * Accepted
+             * @description frames accepted now
+             */
+            accepted: number;
+            /**
+             * Rejected
+             * @description rejections (a frame rejected twice counts twice)
+             */
+            rejected: number;
+            /**
+             * In Review
+             * @description frames waiting for review now
+             */
+            in_review: number;
+            /**
+             * Acceptance Rate
+             * @description accepted decisions / all decisions (0 without decisions)
+             */
+            acceptance_rate: number;
+            /**
+             * Median Seconds Per Frame
+             * @description median seconds from lease to finish (0 when unknown)
+             */
+            median_seconds_per_frame: number;
+            /**
+             * Open Comments
+             * @description unresolved comment threads
+             */
+            open_comments: number;
         };
         /** Readiness */
         Readiness: {
@@ -1377,6 +1779,11 @@ export interface components {
             services: {
                 [key: string]: string;
             };
+        };
+        /** RejectBody */
+        RejectBody: {
+            /** Reason */
+            reason: string;
         };
         /**
          * ReleaseBody
@@ -1424,6 +1831,109 @@ export interface components {
              * @default
              */
             task_id?: string;
+        };
+        /** ReviewDecision */
+        ReviewDecision: {
+            /** Round */
+            round: number;
+            /**
+             * Decision
+             * @enum {string}
+             */
+            decision: "accepted" | "rejected";
+            /** Reviewer */
+            reviewer: string;
+            /** Annotator */
+            annotator: string;
+            /** Reason */
+            reason: string | null;
+            /** Decided At */
+            decided_at: string | null;
+        };
+        /** ReviewLease */
+        ReviewLease: {
+            /** @description null when no frame waits for this reviewer */
+            frame: components["schemas"]["FrameRef"] | null;
+            /** Lease Id */
+            lease_id: string | null;
+            /** Lease Expires At */
+            lease_expires_at: string | null;
+            /**
+             * Annotator
+             * @description who finished the frame
+             */
+            annotator: string | null;
+            /**
+             * Round
+             * @description 1 for the first review, +1 after each fix
+             */
+            round: number;
+            /**
+             * Waiting
+             * @description frames of the task waiting for review (held ones included)
+             */
+            waiting: number;
+        };
+        /** ReviewQuality */
+        ReviewQuality: {
+            /** Task Id */
+            task_id: string;
+            task: components["schemas"]["QualityFigures"];
+            /** Annotators */
+            annotators: components["schemas"]["QualityFigures"][];
+            settings: components["schemas"]["ReviewSettings"];
+        };
+        /** ReviewSettings */
+        ReviewSettings: {
+            /**
+             * Mode
+             * @description off (no review), all (every finished frame), sample (sample_percent % of frames)
+             * @enum {string}
+             */
+            mode: "off" | "all" | "sample";
+            /**
+             * Sample Percent
+             * @description 1..100 with mode sample, else 0
+             */
+            sample_percent: number;
+            /**
+             * Reviewer May Review Own
+             * @description whether a reviewer may review frames they annotated
+             */
+            reviewer_may_review_own: boolean;
+            /**
+             * Rework By
+             * @description who fixes a rejected frame: its annotator, or any annotator
+             * @enum {string}
+             */
+            rework_by: "annotator" | "any";
+        };
+        /**
+         * ReviewSettingsBody
+         * @description Whether (and which) finished frames go to review; frames finished from now on follow it.
+         */
+        ReviewSettingsBody: {
+            /**
+             * Mode
+             * @enum {string}
+             */
+            mode: "off" | "all" | "sample";
+            /**
+             * Sample Percent
+             * @default 0
+             */
+            sample_percent?: number;
+            /**
+             * Reviewer May Review Own
+             * @default false
+             */
+            reviewer_may_review_own?: boolean;
+            /**
+             * Rework By
+             * @default annotator
+             * @enum {string}
+             */
+            rework_by?: "annotator" | "any";
         };
         /** Roi */
         Roi: {
@@ -4720,6 +5230,1167 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TaskProgress"];
+                };
+            };
+            /** @description Bad input: a field's value is refused (text with NUL or a lone surrogate, a number out of range, a rule of the domain); `field` names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No identity: behind the authenticating proxy (ANNOSTREAM_DEV_AUTH=false) X-Auth-Request-User is missing. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller may not do this (not the owner or an admin; not in the team's group behind the proxy). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A referenced object does not exist (or is not yet known to this service: retry shortly). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request does not match its schema (missing or unknown field, wrong type, out of range); `field` names the first, details.errors lists them all. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service behind the gateway cannot answer right now; nothing was changed unless the message says so. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_settings_api_v1_tasks__task_id__review_settings_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
+                "x-annostream-user"?: string | null;
+                /** @description Team (default: default); behind a proxy, one of X-Auth-Request-Groups. */
+                "x-annostream-team"?: string | null;
+                "x-correlation-id"?: string | null;
+                /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
+                "x-annostream-role"?: string | null;
+                /** @description Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode. */
+                "x-auth-request-user"?: string | null;
+                /** @description Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode. */
+                "x-auth-request-groups"?: string | null;
+            };
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewSettings"];
+                };
+            };
+            /** @description Bad input: a field's value is refused (text with NUL or a lone surrogate, a number out of range, a rule of the domain); `field` names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No identity: behind the authenticating proxy (ANNOSTREAM_DEV_AUTH=false) X-Auth-Request-User is missing. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller may not do this (not the owner or an admin; not in the team's group behind the proxy). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A referenced object does not exist (or is not yet known to this service: retry shortly). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request does not match its schema (missing or unknown field, wrong type, out of range); `field` names the first, details.errors lists them all. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service behind the gateway cannot answer right now; nothing was changed unless the message says so. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_settings_api_v1_tasks__task_id__review_settings_put: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
+                "x-annostream-user"?: string | null;
+                /** @description Team (default: default); behind a proxy, one of X-Auth-Request-Groups. */
+                "x-annostream-team"?: string | null;
+                "x-correlation-id"?: string | null;
+                /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
+                "x-annostream-role"?: string | null;
+                /** @description Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode. */
+                "x-auth-request-user"?: string | null;
+                /** @description Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode. */
+                "x-auth-request-groups"?: string | null;
+            };
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewSettingsBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewSettings"];
+                };
+            };
+            /** @description Bad input: a field's value is refused (text with NUL or a lone surrogate, a number out of range, a rule of the domain); `field` names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No identity: behind the authenticating proxy (ANNOSTREAM_DEV_AUTH=false) X-Auth-Request-User is missing. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller may not do this (not the owner or an admin; not in the team's group behind the proxy). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A referenced object does not exist (or is not yet known to this service: retry shortly). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over 16777216 bytes; details.limit says the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request does not match its schema (missing or unknown field, wrong type, out of range); `field` names the first, details.errors lists them all. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service behind the gateway cannot answer right now; nothing was changed unless the message says so. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    next_review_api_v1_tasks__task_id__next_review_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
+                "x-annostream-user"?: string | null;
+                /** @description Team (default: default); behind a proxy, one of X-Auth-Request-Groups. */
+                "x-annostream-team"?: string | null;
+                "x-correlation-id"?: string | null;
+                /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
+                "x-annostream-role"?: string | null;
+                /** @description Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode. */
+                "x-auth-request-user"?: string | null;
+                /** @description Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode. */
+                "x-auth-request-groups"?: string | null;
+            };
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["NextReviewBody"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewLease"];
+                };
+            };
+            /** @description Bad input: a field's value is refused (text with NUL or a lone surrogate, a number out of range, a rule of the domain); `field` names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No identity: behind the authenticating proxy (ANNOSTREAM_DEV_AUTH=false) X-Auth-Request-User is missing. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller may not do this (not the owner or an admin; not in the team's group behind the proxy). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A referenced object does not exist (or is not yet known to this service: retry shortly). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict: already exists, a concurrent same-ROI edit (details name it), or the object's state forbids it. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over 16777216 bytes; details.limit says the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request does not match its schema (missing or unknown field, wrong type, out of range); `field` names the first, details.errors lists them all. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service behind the gateway cannot answer right now; nothing was changed unless the message says so. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    accept_api_v1_tasks__task_id__review_leases__lease_id__accept_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
+                "x-annostream-user"?: string | null;
+                /** @description Team (default: default); behind a proxy, one of X-Auth-Request-Groups. */
+                "x-annostream-team"?: string | null;
+                "x-correlation-id"?: string | null;
+                /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
+                "x-annostream-role"?: string | null;
+                /** @description Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode. */
+                "x-auth-request-user"?: string | null;
+                /** @description Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode. */
+                "x-auth-request-groups"?: string | null;
+            };
+            path: {
+                task_id: string;
+                lease_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FrameReviewDetail"];
+                };
+            };
+            /** @description Bad input: a field's value is refused (text with NUL or a lone surrogate, a number out of range, a rule of the domain); `field` names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No identity: behind the authenticating proxy (ANNOSTREAM_DEV_AUTH=false) X-Auth-Request-User is missing. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller may not do this (not the owner or an admin; not in the team's group behind the proxy). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A referenced object does not exist (or is not yet known to this service: retry shortly). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict: already exists, a concurrent same-ROI edit (details name it), or the object's state forbids it. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request does not match its schema (missing or unknown field, wrong type, out of range); `field` names the first, details.errors lists them all. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service behind the gateway cannot answer right now; nothing was changed unless the message says so. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    reject_api_v1_tasks__task_id__review_leases__lease_id__reject_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
+                "x-annostream-user"?: string | null;
+                /** @description Team (default: default); behind a proxy, one of X-Auth-Request-Groups. */
+                "x-annostream-team"?: string | null;
+                "x-correlation-id"?: string | null;
+                /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
+                "x-annostream-role"?: string | null;
+                /** @description Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode. */
+                "x-auth-request-user"?: string | null;
+                /** @description Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode. */
+                "x-auth-request-groups"?: string | null;
+            };
+            path: {
+                task_id: string;
+                lease_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RejectBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FrameReviewDetail"];
+                };
+            };
+            /** @description Bad input: a field's value is refused (text with NUL or a lone surrogate, a number out of range, a rule of the domain); `field` names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No identity: behind the authenticating proxy (ANNOSTREAM_DEV_AUTH=false) X-Auth-Request-User is missing. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller may not do this (not the owner or an admin; not in the team's group behind the proxy). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A referenced object does not exist (or is not yet known to this service: retry shortly). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict: already exists, a concurrent same-ROI edit (details name it), or the object's state forbids it. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over 16777216 bytes; details.limit says the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request does not match its schema (missing or unknown field, wrong type, out of range); `field` names the first, details.errors lists them all. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service behind the gateway cannot answer right now; nothing was changed unless the message says so. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    release_api_v1_tasks__task_id__review_leases__lease_id__release_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
+                "x-annostream-user"?: string | null;
+                /** @description Team (default: default); behind a proxy, one of X-Auth-Request-Groups. */
+                "x-annostream-team"?: string | null;
+                "x-correlation-id"?: string | null;
+                /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
+                "x-annostream-role"?: string | null;
+                /** @description Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode. */
+                "x-auth-request-user"?: string | null;
+                /** @description Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode. */
+                "x-auth-request-groups"?: string | null;
+            };
+            path: {
+                task_id: string;
+                lease_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewLease"];
+                };
+            };
+            /** @description Bad input: a field's value is refused (text with NUL or a lone surrogate, a number out of range, a rule of the domain); `field` names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No identity: behind the authenticating proxy (ANNOSTREAM_DEV_AUTH=false) X-Auth-Request-User is missing. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller may not do this (not the owner or an admin; not in the team's group behind the proxy). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A referenced object does not exist (or is not yet known to this service: retry shortly). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict: already exists, a concurrent same-ROI edit (details name it), or the object's state forbids it. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request does not match its schema (missing or unknown field, wrong type, out of range); `field` names the first, details.errors lists them all. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service behind the gateway cannot answer right now; nothing was changed unless the message says so. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    undo_decision_api_v1_tasks__task_id__frames__frame_id__undo_decision_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
+                "x-annostream-user"?: string | null;
+                /** @description Team (default: default); behind a proxy, one of X-Auth-Request-Groups. */
+                "x-annostream-team"?: string | null;
+                "x-correlation-id"?: string | null;
+                /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
+                "x-annostream-role"?: string | null;
+                /** @description Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode. */
+                "x-auth-request-user"?: string | null;
+                /** @description Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode. */
+                "x-auth-request-groups"?: string | null;
+            };
+            path: {
+                task_id: string;
+                frame_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewLease"];
+                };
+            };
+            /** @description Bad input: a field's value is refused (text with NUL or a lone surrogate, a number out of range, a rule of the domain); `field` names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No identity: behind the authenticating proxy (ANNOSTREAM_DEV_AUTH=false) X-Auth-Request-User is missing. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller may not do this (not the owner or an admin; not in the team's group behind the proxy). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A referenced object does not exist (or is not yet known to this service: retry shortly). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict: already exists, a concurrent same-ROI edit (details name it), or the object's state forbids it. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request does not match its schema (missing or unknown field, wrong type, out of range); `field` names the first, details.errors lists them all. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service behind the gateway cannot answer right now; nothing was changed unless the message says so. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    frame_review_api_v1_tasks__task_id__frames__frame_id__review_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
+                "x-annostream-user"?: string | null;
+                /** @description Team (default: default); behind a proxy, one of X-Auth-Request-Groups. */
+                "x-annostream-team"?: string | null;
+                "x-correlation-id"?: string | null;
+                /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
+                "x-annostream-role"?: string | null;
+                /** @description Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode. */
+                "x-auth-request-user"?: string | null;
+                /** @description Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode. */
+                "x-auth-request-groups"?: string | null;
+            };
+            path: {
+                task_id: string;
+                frame_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FrameReviewDetail"];
+                };
+            };
+            /** @description Bad input: a field's value is refused (text with NUL or a lone surrogate, a number out of range, a rule of the domain); `field` names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No identity: behind the authenticating proxy (ANNOSTREAM_DEV_AUTH=false) X-Auth-Request-User is missing. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller may not do this (not the owner or an admin; not in the team's group behind the proxy). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A referenced object does not exist (or is not yet known to this service: retry shortly). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request does not match its schema (missing or unknown field, wrong type, out of range); `field` names the first, details.errors lists them all. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service behind the gateway cannot answer right now; nothing was changed unless the message says so. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    add_comment_api_v1_tasks__task_id__frames__frame_id__comments_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
+                "x-annostream-user"?: string | null;
+                /** @description Team (default: default); behind a proxy, one of X-Auth-Request-Groups. */
+                "x-annostream-team"?: string | null;
+                "x-correlation-id"?: string | null;
+                /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
+                "x-annostream-role"?: string | null;
+                /** @description Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode. */
+                "x-auth-request-user"?: string | null;
+                /** @description Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode. */
+                "x-auth-request-groups"?: string | null;
+            };
+            path: {
+                task_id: string;
+                frame_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CommentBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comment"];
+                };
+            };
+            /** @description Bad input: a field's value is refused (text with NUL or a lone surrogate, a number out of range, a rule of the domain); `field` names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No identity: behind the authenticating proxy (ANNOSTREAM_DEV_AUTH=false) X-Auth-Request-User is missing. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller may not do this (not the owner or an admin; not in the team's group behind the proxy). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A referenced object does not exist (or is not yet known to this service: retry shortly). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is over 16777216 bytes; details.limit says the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request does not match its schema (missing or unknown field, wrong type, out of range); `field` names the first, details.errors lists them all. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service behind the gateway cannot answer right now; nothing was changed unless the message says so. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    resolve_comment_api_v1_tasks__task_id__comments__comment_id__resolve_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
+                "x-annostream-user"?: string | null;
+                /** @description Team (default: default); behind a proxy, one of X-Auth-Request-Groups. */
+                "x-annostream-team"?: string | null;
+                "x-correlation-id"?: string | null;
+                /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
+                "x-annostream-role"?: string | null;
+                /** @description Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode. */
+                "x-auth-request-user"?: string | null;
+                /** @description Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode. */
+                "x-auth-request-groups"?: string | null;
+            };
+            path: {
+                task_id: string;
+                comment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comment"];
+                };
+            };
+            /** @description Bad input: a field's value is refused (text with NUL or a lone surrogate, a number out of range, a rule of the domain); `field` names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No identity: behind the authenticating proxy (ANNOSTREAM_DEV_AUTH=false) X-Auth-Request-User is missing. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller may not do this (not the owner or an admin; not in the team's group behind the proxy). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A referenced object does not exist (or is not yet known to this service: retry shortly). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request does not match its schema (missing or unknown field, wrong type, out of range); `field` names the first, details.errors lists them all. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service behind the gateway cannot answer right now; nothing was changed unless the message says so. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    reopen_comment_api_v1_tasks__task_id__comments__comment_id__reopen_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
+                "x-annostream-user"?: string | null;
+                /** @description Team (default: default); behind a proxy, one of X-Auth-Request-Groups. */
+                "x-annostream-team"?: string | null;
+                "x-correlation-id"?: string | null;
+                /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
+                "x-annostream-role"?: string | null;
+                /** @description Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode. */
+                "x-auth-request-user"?: string | null;
+                /** @description Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode. */
+                "x-auth-request-groups"?: string | null;
+            };
+            path: {
+                task_id: string;
+                comment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comment"];
+                };
+            };
+            /** @description Bad input: a field's value is refused (text with NUL or a lone surrogate, a number out of range, a rule of the domain); `field` names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No identity: behind the authenticating proxy (ANNOSTREAM_DEV_AUTH=false) X-Auth-Request-User is missing. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller may not do this (not the owner or an admin; not in the team's group behind the proxy). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A referenced object does not exist (or is not yet known to this service: retry shortly). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request does not match its schema (missing or unknown field, wrong type, out of range); `field` names the first, details.errors lists them all. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service behind the gateway cannot answer right now; nothing was changed unless the message says so. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    quality_api_v1_tasks__task_id__quality_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
+                "x-annostream-user"?: string | null;
+                /** @description Team (default: default); behind a proxy, one of X-Auth-Request-Groups. */
+                "x-annostream-team"?: string | null;
+                "x-correlation-id"?: string | null;
+                /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
+                "x-annostream-role"?: string | null;
+                /** @description Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode. */
+                "x-auth-request-user"?: string | null;
+                /** @description Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode. */
+                "x-auth-request-groups"?: string | null;
+            };
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewQuality"];
                 };
             };
             /** @description Bad input: a field's value is refused (text with NUL or a lone surrogate, a number out of range, a rule of the domain); `field` names it. */

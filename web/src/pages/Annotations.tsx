@@ -14,6 +14,7 @@ import {
 import { useDismiss } from "../dismiss";
 import { go } from "../main";
 import { ExportModal } from "./ExportModal";
+import { StageBar, StageText } from "./ReviewInfo";
 import { NewTaskModal } from "./NewTaskModal";
 import { TaskInfoModal } from "./TaskInfoModal";
 
@@ -97,6 +98,7 @@ function TaskCard(p: {
       {menu && (
         <CardMenu onClose={() => setMenu(false)}>
           <button className="menu-annotate" onClick={open}>Annotate</button>
+          <button className="menu-review" onClick={() => go(`/tasks/${encodeURIComponent(task.task_id)}/review`)}>Review</button>
           <button className="menu-info" onClick={act(async () => p.onInfo(await api.getTask(task.task_id)), false)}>Info</button>
           <button className="menu-export" onClick={() => (closeMenu(), setExporting(true))}>Export</button>
           {task.status === "active" ? (
@@ -113,12 +115,13 @@ function TaskCard(p: {
         </span>
       </div>
       <div className="progress" title={`${progress?.done ?? 0} of ${progress?.total ?? 0} frames`}>
-        <div style={{ width: `${pct}%` }} />
+        <StageBar progress={progress} pct={pct} />
       </div>
       <div className="row">
         <span className="task-progress">
           {progress?.plan_pending ? "plan pending" : progress ? `${progress.done}/${progress.total} frames` : "…"}
         </span>
+        <StageText progress={progress} />
         <span className="task-status status-badge">{task.status}</span>
       </div>
       <div className="row">

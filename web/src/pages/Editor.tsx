@@ -13,6 +13,7 @@ import { useEditorKeys } from "../editor/useEditorKeys";
 import { useLive } from "../editor/useLive";
 import { pickLabelColor } from "../labels";
 import { go } from "../main";
+import { ReviewNotes } from "../editor/ReviewPanel";
 
 export function EditorPage(p: { taskId: string }) {
   const { taskId } = p;
@@ -196,6 +197,7 @@ export function EditorPage(p: { taskId: string }) {
           {s.toast.text}
         </div>
       )}
+      <ReviewNotes taskId={taskId} frameId={cursor?.ref.frame_id ?? null} fail={ops.fail} />
       {s.json && <JsonModal {...s.json} onClose={() => dispatch({ type: "json", edit: null })} />}
       {s.help && <HelpOverlay modes={MODES} onClose={() => dispatch({ type: "help", open: false })} />}
     </div>

@@ -1,4 +1,5 @@
 import { useEffect, useState } from "react";
+import { REVIEW_OFF, ReviewFields, applyReview } from "./ReviewInfo";
 import { ApiError, api, type Dataset, type VersionNode } from "../api";
 import { useDismiss } from "../dismiss";
 import { friendlyFieldError } from "../errors";
@@ -30,6 +31,7 @@ export function NewTaskModal(p: { datasets: Dataset[]; onClose: () => void; onCr
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
   useDismiss(p.onClose);
+  const [review, setReview] = useState(REVIEW_OFF);
 
   useEffect(() => {
     if (!datasetId) return setVersions([]);
@@ -68,7 +70,7 @@ export function NewTaskModal(p: { datasets: Dataset[]; onClose: () => void; onCr
     if (Object.keys(local).length) return setErrors(local);
     setBusy(true);
     try {
-      await api.createTask({
+      const task = await api.createTask({
         name: name.trim(),
         dataset_version_id: versionId,
         iteration: {
@@ -80,6 +82,7 @@ export function NewTaskModal(p: { datasets: Dataset[]; onClose: () => void; onCr
         selection: { mode, filters: mode === "custom" ? filters.map(toFilter) : [] },
         default_labels: labels.split(",").map((s) => s.trim()).filter(Boolean),
       });
+      await applyReview(task.task_id, review);
       p.onCreated();
     } catch (ex) {
       if (ex instanceof ApiError) {
@@ -207,6 +210,7 @@ export function NewTaskModal(p: { datasets: Dataset[]; onClose: () => void; onCr
             {err("default_labels")}
           </div>
         </div>
+        <ReviewFields value={review} onChange={setReview} />
         {err("form")}
         <div className="actions">
           <button type="button" id="new-task-cancel" onClick={p.onClose}>Cancel</button>

@@ -3,6 +3,7 @@ import { useDismiss } from "../dismiss";
 import type { TaskInfo, VersionSummary } from "../api";
 import { ExportModal } from "./ExportModal";
 import { StatsCharts } from "./StatsChart";
+import { ReviewInfo } from "./ReviewInfo";
 
 const range = (what: string, lo?: number | null, hi?: number | null) => (lo == null && hi == null ? "" : ` (${what} ${lo ?? "*"}..${hi ?? "*"})`);
 const version = (v: VersionSummary | null) => (v ? `${v.name} (${v.status}, ${v.frame_count} frames)` : "—");
@@ -60,6 +61,7 @@ export function TaskInfoModal(p: { info: TaskInfo; onClose: () => void }) {
             <StatsCharts versionId={annotated.version_id} id="task-stats" />
           </>
         )}
+        <ReviewInfo taskId={info.task_id} />
         <div className="actions">
           <button id="task-info-close" onClick={p.onClose}>Close</button>
         </div>

@@ -147,7 +147,9 @@ class LeaseStore:
             " (SELECT coalesce(sum(x.done), 0) FROM progress x WHERE x.task_id = t.task_id)::int8 AS done,"
             " (SELECT count(*) FROM plan p JOIN plan h ON h.task_id = p.task_id AND h.seq = p.unit"
             "   WHERE h.task_id = t.task_id AND h.state = 'leased' AND h.expires_at > now()"
-            "   AND h.seq = h.unit AND p.done_at IS NULL) AS leased"
+            "   AND h.seq = h.unit AND p.done_at IS NULL) AS leased,"
+            " (SELECT count(*) FROM review r WHERE r.task_id = t.task_id AND r.state = 'in_review') AS in_review,"
+            " (SELECT count(*) FROM review r WHERE r.task_id = t.task_id AND r.state = 'accepted') AS accepted"
             " FROM tasks t LEFT JOIN task_gates g ON g.task_id = t.task_id"
             " WHERE t.task_id = ANY($1::text[]) AND t.status <> 'deleted' AND g.status IS DISTINCT FROM 'deleted'"
             " ORDER BY array_position($1::text[], t.task_id)",

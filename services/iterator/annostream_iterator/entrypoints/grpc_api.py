@@ -109,7 +109,13 @@ class IteratorServicer(api_grpc.IteratorServiceServicer):
         return api.ListProgressResponse(
             tasks=[
                 api.TaskProgress(
-                    task_id=r["task_id"], done=r["done"], total=r["total"], leased=r["leased"], status=r["status"]
+                    task_id=r["task_id"],
+                    done=r["done"],
+                    total=r["total"],
+                    leased=r["leased"],
+                    status=r["status"],
+                    in_review=r["in_review"],
+                    accepted=r["accepted"],
                 )
                 for r in rows
             ]

@@ -22,6 +22,7 @@ from annostream_protos.events.v1 import (  # noqa: F401 - importing registers th
     datasets_pb2,
     envelope_pb2,
     iterator_pb2,
+    review_pb2,
     tasks_pb2,
 )
 

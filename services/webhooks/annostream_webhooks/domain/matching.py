@@ -37,7 +37,17 @@ ANNOTATION_EVENTS = (
     "FrameInherited",
     "FrameSaved",
 )
-ITERATOR_EVENTS = ("TaskProgressed",)
+ITERATOR_EVENTS = (
+    "TaskProgressed",
+    "ReviewSettingsChanged",
+    "ReviewRequested",
+    "FrameAccepted",
+    "FrameRejected",
+    "ReviewDecisionUndone",
+    "CommentAdded",
+    "CommentResolved",
+    "CommentReopened",
+)
 EVENT_TYPES = frozenset((*DATASETS_EVENTS, *TASKS_EVENTS, *ANNOTATION_EVENTS, *ITERATOR_EVENTS))
 """Every event type a webhook may ask for (the `type` of the envelope, the last token of its subject)."""
 

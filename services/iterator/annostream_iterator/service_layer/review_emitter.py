@@ -1,0 +1,54 @@
+"""Appends ReviewRequested for frames that entered review (the plan trigger adds a `review_requests` row).
+
+A frame enters review in whichever statement finishes it (NextFrame's completion is one SQL function call), so
+the event is appended here, shortly after, in the transaction that deletes the request row: never lost, never
+doubled. Request rows are taken with `FOR UPDATE SKIP LOCKED` (replicas share the work); a decision deletes the
+frame's request row first (waiting for an emitter holding it) and appends the ReviewRequested itself when it got
+the row, so a frame's review stream stays in order. Reviewers' claims lock only `review` rows, never these.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+
+from annostream_kernel.logs import get_logger
+
+from ..adapters.plans import PlanStore
+from ..adapters.review_sql import ReviewStore
+from .review import announce
+
+log = get_logger(__name__)
+
+
+class ReviewEmitter:
+    """Announces frames waiting for review every `interval` seconds (at once while there are more)."""
+
+    def __init__(self, pool: asyncpg.Pool, interval: float, batch: int = 200) -> None:
+        self.pool, self.interval, self.batch = pool, interval, batch
+
+    async def emit_once(self) -> int:
+        """Announce up to `batch` frames; returns how many."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            store = ReviewStore(conn)
+            rows = await store.requests(self.batch)
+            plans = PlanStore(conn)
+            for row in rows:
+                await store.take_request(row["task_id"], row["frame_id"])
+                plan = await plans.get_task(row["task_id"])
+                if plan is not None:  # a deleted task's frames: nobody will review them
+                    await announce(conn, plan, row["frame_id"], row["annotator"], row["round"])
+            return len(rows)
+
+    async def run(self) -> None:
+        """Emit forever; a failed tick is logged and retried on the next one."""
+        while True:
+            try:
+                while await self.emit_once() == self.batch:
+                    pass
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("review_emit_failed")
+            await asyncio.sleep(self.interval)
