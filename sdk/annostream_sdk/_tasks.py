@@ -10,7 +10,7 @@ from .errors import NotFound
 from .models_tasks import Heartbeat, Lease, Navigation, Released, Task, TaskInfo, TaskListItem, TaskPage, TaskProgress
 from .transport import Transport
 
-NavigateAction = Literal["trail_previous", "trail_next", "annotated_next", "annotated_previous", "jump"]
+NavigateAction = Literal["trail_previous", "trail_next", "annotated_next", "annotated_previous", "jump", "locate"]
 
 
 class TasksApi:
@@ -126,14 +126,18 @@ class TasksApi:
         from_position: int = 0,
         from_trail_index: int = 0,
         steps: int = 0,
+        frame_id: str = "",
     ) -> Navigation:
-        """Where an editor control leads (read-only): trail previous/next, previous/next annotated, jump by N."""
-        params = {
+        """Where an editor control leads (read-only): trail previous/next, previous/next annotated, jump by N, or
+        where `frame_id` stands in the plan (locate)."""
+        params: dict[str, str | int] = {
             "action": action,
             "from_position": from_position,
             "from_trail_index": from_trail_index,
             "steps": steps,
         }
+        if frame_id:
+            params["frame_id"] = frame_id
         return Navigation.model_validate(self._t.json("navigate", {"task_id": task_id}, params=params))
 
     def task_progress(self, task_id: str) -> TaskProgress:

@@ -126,7 +126,7 @@ def test_next_after_a_jump_continues_forward_from_the_frame_on_screen(
     assert page.errors == []  # type: ignore[attr-defined]
 
 
-def test_a_frame_opened_from_a_link_shows_how_many_frames_the_task_has_not_zero_of_zero(
+def test_a_frame_opened_from_a_link_shows_its_position_in_the_task_not_zero_of_zero(
     browser: Browser, system: LocalStack, unique: str
 ) -> None:
     user = f"lnk-{unique}"
@@ -135,7 +135,7 @@ def test_a_frame_opened_from_a_link_shows_how_many_frames_the_task_has_not_zero_
     page = new_page(browser, system.url, user)
     page.goto(f"/tasks/{task['task_id']}/annotate?version={task['annotated_version_id']}&frame=f2")
     expect(page.locator("#frame-id")).to_have_text("f2")
-    expect(page.locator("#frame-position")).to_have_text("\u2013/4")  # position unknown, of 4 frames
+    expect(page.locator("#frame-position")).to_have_text("3/4")  # located in the plan
     assert "0/0" not in page.locator("header.top").inner_text()
     assert page.errors == []  # type: ignore[attr-defined]
 

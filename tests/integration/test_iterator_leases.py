@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import grpc
 import nats
@@ -163,6 +164,22 @@ async def test_navigation_trail_jumps_and_annotated_frames_after_a_save_by_the_h
     assert (await nav(it.NAVIGATE_ACTION_JUMP, from_position=2, steps=-10)).position == 1
     err = await rpc_error(stubs.iterator.Navigate(it.NavigateRequest(task_id=task, annotator="nav")))
     assert_status(err, grpc.StatusCode.INVALID_ARGUMENT, "action")
+
+
+async def test_locate_answers_where_a_frame_opened_from_a_link_stands_in_the_plan(stubs: Stubs, unique: str) -> None:
+    v = await make_version(stubs, unique, 4, publish=False)
+    task = await make_task(stubs, v.version_id, 4)
+
+    def locate(frame_id: str) -> Any:
+        req = it.NavigateRequest(task_id=task, annotator="link", action=it.NAVIGATE_ACTION_LOCATE, frame_id=frame_id)
+        return stubs.iterator.Navigate(req)
+
+    found = await locate("f002")
+    assert (found.frame.frame_id, found.position, found.total, found.state) == ("f002", 3, 4, it.PLAN_FRAME_STATE_OPEN)
+    missing = await locate("not-in-the-plan")
+    assert not missing.HasField("frame") and missing.total == 4  # a frame outside the plan: no position, the total
+    assert_status(await rpc_error(locate("")), grpc.StatusCode.INVALID_ARGUMENT, "frame_id")
+    assert_status(await rpc_error(locate("f\x00")), grpc.StatusCode.INVALID_ARGUMENT, "frame_id")
 
 
 async def test_navigation_from_a_position_or_trail_index_beyond_32_bits_is_invalid_argument_naming_it(

@@ -138,6 +138,9 @@ export const api = {
       "GET",
       `/tasks/${taskId}/navigate?${q({ action, from_trail_index: fromTrailIndex, from_position: fromPosition, steps })}`,
     ),
+  /** Where a frame stands in the task's plan (a frame opened from a link carries no position). */
+  locate: (taskId: string, frameId: string) =>
+    request<Navigation>("GET", `/tasks/${taskId}/navigate?${q({ action: "locate", frame_id: frameId })}`),
   getFrame: (ref: FrameRef) => request<FrameState>("GET", `/versions/${ref.version_id}/frames/${encodeURIComponent(ref.frame_id)}`),
   saveFrame: (ref: FrameRef, expectedVersion: number, taskId: string, commands: Command[]) =>
     request<SaveResult>(

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import Field
 
 from annostream_kernel.grpc_client import call
-from annostream_kernel.limits import INT64_MAX
+from annostream_kernel.limits import INT64_MAX, MAX_ID_LENGTH
 from annostream_protos.iterator.v1 import iterator_service_pb2 as it
 
 from .. import serializers
@@ -22,13 +22,14 @@ router = APIRouter(prefix="/api/v1", tags=["iterator"], responses=errors(*COMMON
 Position = Annotated[int, Query(ge=0, le=INT64_MAX)]
 C = Annotated[Clients, Depends(clients)]
 User = Annotated[str, Depends(identity)]
-Action = Literal["trail_previous", "trail_next", "annotated_next", "annotated_previous", "jump"]
+Action = Literal["trail_previous", "trail_next", "annotated_next", "annotated_previous", "jump", "locate"]
 ACTIONS = {
     "trail_previous": it.NAVIGATE_ACTION_TRAIL_PREVIOUS,
     "trail_next": it.NAVIGATE_ACTION_TRAIL_NEXT,
     "annotated_next": it.NAVIGATE_ACTION_ANNOTATED_NEXT,
     "annotated_previous": it.NAVIGATE_ACTION_ANNOTATED_PREVIOUS,
     "jump": it.NAVIGATE_ACTION_JUMP,
+    "locate": it.NAVIGATE_ACTION_LOCATE,
 }
 STATES = {it.PLAN_FRAME_STATE_OPEN: "open", it.PLAN_FRAME_STATE_LEASED: "leased", it.PLAN_FRAME_STATE_DONE: "done"}
 
@@ -101,8 +102,10 @@ async def navigate(
     from_position: Position = 0,
     from_trail_index: Position = 0,
     steps: Annotated[int, Query(ge=-1_000_000_000, le=1_000_000_000)] = 0,
+    frame_id: Annotated[str, Query(max_length=MAX_ID_LENGTH, description="The frame to locate (action=locate).")] = "",
 ) -> dict[str, Any]:
-    """Where an editor control leads (read-only): trail previous/next, previous/next annotated frame, jump by N."""
+    """Where an editor control leads (read-only): trail previous/next, previous/next annotated frame, jump by N,
+    or where a frame stands in the plan (locate: a frame opened from a link)."""
     req = it.NavigateRequest(
         task_id=task_id,
         annotator=user,
@@ -110,6 +113,7 @@ async def navigate(
         from_position=from_position,
         from_trail_index=from_trail_index,
         steps=steps,
+        frame_id=frame_id,
     )
     resp = await call(c.iterator.Navigate, req, timeout=c.timeout)
     if not resp.HasField("frame"):

@@ -51,6 +51,7 @@ export type Action =
   | { type: "task/datasetLabels"; labels: string[] }
   | { type: "frame/shown"; cursor: Cursor; frame: FrameState; draft: DraftOffer | null }
   | { type: "frame/exhausted"; text: string }
+  | { type: "frame/placed"; frameId: string; position: number; total: number } // a link's frame found in the plan
   | { type: "frame/fresh"; frame: FrameState } // the server's frame replaces the base (live update, undo of a save)
   | { type: "frame/remote"; actor: string | null }
   | { type: "edit/push"; commands: Command[] }
@@ -117,6 +118,9 @@ export function editorReducer(s: EditorState, a: Action): EditorState {
       const sameFrame = s.frame && s.frame.version_id === a.frame.version_id && s.frame.frame_id === a.frame.frame_id;
       return { ...s, cursor: a.cursor, frame: a.frame, pending: [], redo: [], selected: null, remote: null, exhausted: false, draft: a.draft, sourceIdx: sameFrame ? s.sourceIdx : 0 };
     }
+    case "frame/placed":
+      if (!s.cursor || s.cursor.ref.frame_id !== a.frameId) return s;
+      return { ...s, cursor: { ...s.cursor, position: a.position, total: a.total, offTrail: true } };
     case "frame/exhausted":
       return { ...s, exhausted: true, frame: null, cursor: null, status: { text: a.text } };
     case "frame/fresh":

@@ -424,7 +424,8 @@ export interface paths {
         };
         /**
          * Navigate
-         * @description Where an editor control leads (read-only): trail previous/next, previous/next annotated frame, jump by N.
+         * @description Where an editor control leads (read-only): trail previous/next, previous/next annotated frame, jump by N,
+         *     or where a frame stands in the plan (locate: a frame opened from a link).
          */
         get: operations["navigate_api_v1_tasks__task_id__navigate_get"];
         put?: never;
@@ -5110,10 +5111,12 @@ export interface operations {
     navigate_api_v1_tasks__task_id__navigate_get: {
         parameters: {
             query: {
-                action: "trail_previous" | "trail_next" | "annotated_next" | "annotated_previous" | "jump";
+                action: "trail_previous" | "trail_next" | "annotated_next" | "annotated_previous" | "jump" | "locate";
                 from_position?: number;
                 from_trail_index?: number;
                 steps?: number;
+                /** @description The frame to locate (action=locate). */
+                frame_id?: string;
             };
             header?: {
                 /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */

@@ -39,12 +39,16 @@ export function EditorPage(p: { taskId: string }) {
     return () => window.clearInterval(timer);
   }, [taskId, leaseId]);
 
-  // a frame opened from a link carries no position: at least say how many frames the task has
+  // a frame opened from a link carries no position: ask the plan where it stands (else say how many frames it has)
   const [linkTotal, setLinkTotal] = useState(0);
-  const unplaced = !!cursor && cursor.total === 0;
+  const unplacedFrame = cursor && cursor.total === 0 ? cursor.ref.frame_id : null;
   useEffect(() => {
-    if (unplaced) api.progress(taskId).then((pr) => setLinkTotal(pr.total), () => undefined);
-  }, [taskId, unplaced]);
+    if (!unplacedFrame) return;
+    api.locate(taskId, unplacedFrame).then(
+      (n) => (n.position ? dispatch({ type: "frame/placed", frameId: unplacedFrame, position: n.position, total: n.total }) : setLinkTotal(n.total)),
+      () => undefined,
+    );
+  }, [taskId, unplacedFrame, dispatch]);
 
   // --- sources: side by side (grid) or one at a time (tabs); each on its own drawing stage ------------------
   const sources = useMemo(() => frame?.base.sources ?? [], [frame]);

@@ -33,6 +33,11 @@ class NavigationStore:
         """The plan row at 1-based position `seq`."""
         return await self.conn.fetchrow(ROW + " WHERE p.task_id = $1 AND p.seq = $2", task_id, seq)
 
+    async def seq_of(self, task_id: str, frame_id: str) -> int | None:
+        """The 1-based plan position of a frame; None when the frame is not in the task's plan."""
+        v = await self.conn.fetchval("SELECT seq FROM plan WHERE task_id = $1 AND frame_id = $2", task_id, frame_id)
+        return int(v) if v is not None else None
+
     async def trail_entry(self, task_id: str, annotator: str, idx: int) -> asyncpg.Record | None:
         """Trail entry `idx` of the annotator (0 = the last one)."""
         if idx == 0:

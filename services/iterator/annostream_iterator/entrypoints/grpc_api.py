@@ -23,6 +23,7 @@ ACTIONS = {
     api.NAVIGATE_ACTION_ANNOTATED_NEXT: "annotated_next",
     api.NAVIGATE_ACTION_ANNOTATED_PREVIOUS: "annotated_previous",
     api.NAVIGATE_ACTION_JUMP: "jump",
+    api.NAVIGATE_ACTION_LOCATE: "locate",
 }
 GATES = {
     api.TASK_GATE_ACTIVE: "active",
@@ -71,6 +72,7 @@ class IteratorServicer(api_grpc.IteratorServiceServicer):
             request.from_position,
             request.from_trail_index,
             request.steps,
+            request.frame_id,
         )
         if pos is None:
             return api.NavigateResponse(total=total)

@@ -11,7 +11,7 @@ from annostream_kernel.authz import Owner, authorize, require_principal
 from annostream_kernel.db import Conn
 from annostream_kernel.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from annostream_kernel.ids import new_id
-from annostream_kernel.limits import INT32_MAX
+from annostream_kernel.limits import INT32_MAX, MAX_ID_LENGTH, check_text
 from annostream_kernel.policy import Permission
 
 from ..adapters.index import IndexStore
@@ -29,7 +29,7 @@ PLAN_PENDING = (
 NOT_HELD = "is not held by this annotator (released, finished, or handed to another annotator after it expired)"
 MAX_PROGRESS_IDS = 500
 GATES = ("active", "completed", "deleted")
-ACTIONS = ("trail_previous", "trail_next", "annotated_next", "annotated_previous", "jump")
+ACTIONS = ("trail_previous", "trail_next", "annotated_next", "annotated_previous", "jump", "locate")
 
 
 @dataclass(frozen=True)
@@ -162,7 +162,14 @@ class IteratorHandlers:
                 raise FailedPrecondition(NOT_HELD, field="lease_id")
 
     async def navigate(
-        self, task_id: str, annotator: str, action: str, from_position: int, from_trail: int, steps: int
+        self,
+        task_id: str,
+        annotator: str,
+        action: str,
+        from_position: int,
+        from_trail: int,
+        steps: int,
+        frame_id: str = "",
     ) -> tuple[Position | None, int]:
         """Where an editor action leads (read-only); (None, total) when there is nothing in that direction."""
         if action not in ACTIONS:
@@ -170,6 +177,10 @@ class IteratorHandlers:
         for field, value in (("from_position", from_position), ("from_trail_index", from_trail)):
             if value > INT32_MAX:  # plan positions and trail indexes are PostgreSQL integers
                 raise InvalidArgument(f"must be at most {INT32_MAX}", field=field)
+        if action == "locate":
+            if not frame_id:
+                raise InvalidArgument("is required to locate a frame", field="frame_id")
+            check_text(frame_id, "frame_id", max_length=MAX_ID_LENGTH)
         annotator = the_annotator(annotator)
         async with self.pool.acquire() as conn:
             await self.authorize(conn, Permission.ANNOTATE, task_id)
@@ -186,6 +197,8 @@ class IteratorHandlers:
                 seq = entry["unit"] if entry else None
             elif action == "jump":
                 seq = min(max(from_position + steps, 1), total) if total else None
+            elif action == "locate":
+                seq = await nav.seq_of(task_id, frame_id)
             else:
                 lineage = await IndexStore(conn).lineage(plan.version_id) or [plan.version_id]
                 forward = action == "annotated_next"
