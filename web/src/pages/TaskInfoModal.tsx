@@ -6,7 +6,8 @@ import { StatsCharts } from "./StatsChart";
 import { ReviewInfo } from "./ReviewInfo";
 
 const range = (what: string, lo?: number | null, hi?: number | null) => (lo == null && hi == null ? "" : ` (${what} ${lo ?? "*"}..${hi ?? "*"})`);
-const version = (v: VersionSummary | null) => (v ? `${v.name} (${v.status}, ${v.frame_count} frames)` : "—");
+const frames = (n: number) => `${n} frame${n === 1 ? "" : "s"}`;
+const version = (v: VersionSummary | null) => (v ? `${v.name} (${v.status}, ${frames(v.frame_count)})` : "—");
 
 export function TaskInfoModal(p: { info: TaskInfo; onClose: () => void }) {
   const { info } = p;
@@ -45,7 +46,7 @@ export function TaskInfoModal(p: { info: TaskInfo; onClose: () => void }) {
           <dt>Order</dt>
           <dd className="info-order">{it.order}{it.order === "random" ? ` (seed ${it.random_seed})` : ""}</dd>
           <dt>Repetition</dt>
-          <dd className="info-repetition">{it.limit ? `limit ${it.limit} frames` : "each frame once"}</dd>
+          <dd className="info-repetition">{it.limit ? `limit ${frames(it.limit)}` : "each frame once"}</dd>
           <dt>Clip length</dt>
           <dd className="info-clip-length">{it.clip_length || "—"}</dd>
           <dt>Default labels</dt>
