@@ -1,6 +1,6 @@
 // Popups dismiss the usual way: Esc closes the topmost one, a click outside closes a menu, and the focus goes
 // back to where it was when the popup opened.
-import { useEffect, useRef, useState, type RefObject } from "react";
+import { useEffect, useLayoutEffect, useRef, useState, type RefObject } from "react";
 
 const open: symbol[] = []; // the popups on screen, the topmost last: Esc closes only that one
 
@@ -11,7 +11,9 @@ export function useDismiss(onClose: () => void, outside?: RefObject<HTMLElement 
   close.current = onClose;
   // read on the first render: before the popup's own autoFocus moves the focus
   const [before] = useState(() => document.activeElement as HTMLElement | null);
-  useEffect(() => {
+  // A layout effect: the Esc listener is in place before the popup is painted (a passive effect runs after the
+  // paint, and an Esc pressed in between on a busy machine reached nothing).
+  useLayoutEffect(() => {
     const me = Symbol("popup");
     open.push(me);
     const onKey = (e: KeyboardEvent) => {
@@ -29,8 +31,14 @@ export function useDismiss(onClose: () => void, outside?: RefObject<HTMLElement 
       open.splice(open.indexOf(me), 1);
       window.removeEventListener("keydown", onKey, true);
       if (outside) window.removeEventListener("pointerdown", onDown);
-      // give the focus back (unless the user already put it somewhere else)
-      if (before && before.isConnected && (document.activeElement === document.body || !document.activeElement)) before.focus();
     };
-  }, [outside, before]);
+  }, [outside]);
+  // give the focus back on unmount (unless the user already put it somewhere else): a passive effect's cleanup
+  // runs once the popup's elements are gone, so the focus is no longer inside it
+  useEffect(
+    () => () => {
+      if (before && before.isConnected && (document.activeElement === document.body || !document.activeElement)) before.focus();
+    },
+    [before],
+  );
 }
