@@ -153,9 +153,18 @@ async def test_a_task_created_right_after_an_edit_has_the_edited_frame_in_its_pl
     req = tk.CreateTaskRequest(name=f"needles {unique}", dataset_version_id=v.version_id, selection=selection)
     task = (await s.tasks.CreateTask(req, metadata=USER_MD, timeout=DEADLINE)).task
 
+    plan_req = it.ListPlanFramesRequest(task_id=task.task_id)
+
     async def planned() -> it.GetProgressResponse | None:
         p = await s.iterator.GetProgress(it.GetProgressRequest(task_id=task.task_id))
-        if p.status == "pending":  # meanwhile nothing is leased from a plan that may still miss the edit
+        if p.status == "pending":  # meanwhile nothing is leased or listed from a plan that may still miss the edit
+            try:
+                listing = s.iterator.ListPlanFrames(plan_req, metadata=USER_MD)
+                listed = [f async for page in listing for f in page.frame_ids]
+            except aio.AioRpcError as err:
+                assert_status(err, grpc.StatusCode.NOT_FOUND, "task_id")  # plan pending: never an empty list
+            else:
+                assert listed == ["f004"]  # built between the two calls: the final plan, with the edit
             try:
                 early = await _next(s, task.task_id, "early")
             except aio.AioRpcError as err:

@@ -18,7 +18,7 @@ from ..adapters.compile import Params, selection_sql
 from ..adapters.index import IndexStore
 from ..adapters.plans import frames_cte
 from ..domain.ast import Selection
-from .handlers import IteratorHandlers, load_task
+from .handlers import PLAN_PENDING, IteratorHandlers, load_task
 
 DEFAULT_PAGE, MAX_PAGE = 1000, 5000
 
@@ -35,6 +35,8 @@ async def plan_frames(h: IteratorHandlers, task_id: str, size: int) -> AsyncIter
     async with h.pool.acquire() as conn:
         await h.authorize(conn, Permission.READ, task_id)
         plan = await load_task(conn, task_id)
+    if plan.pending:  # not built yet: an empty list now would be a wrong answer, not a late one
+        raise NotFound(PLAN_PENDING.format(task_id), field="task_id", details={"plan_pending": True})
     after = ""
     while True:
         async with h.pool.acquire() as conn:
