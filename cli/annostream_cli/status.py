@@ -20,7 +20,7 @@ import asyncpg
 import nats
 from nats.js.errors import NotFoundError
 
-from annostream_kernel.sampling import dead_letters, relay_lag
+from annostream_kernel.sampling import dead_letters, events_to_apply, relay_lag
 from annostream_kernel.streams import ANNOTATION, DATASETS, ITERATOR, TASKS
 from annostream_sdk import AnnostreamError, Client
 
@@ -118,7 +118,7 @@ async def _pending(nc: Any) -> dict[str, int]:
         except NotFoundError:
             continue
         for info in consumers:
-            found[info.name] = int(info.num_pending or 0) + int(info.num_ack_pending or 0)
+            found[info.name] = events_to_apply(info)
     return found
 
 

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import asyncpg
 from nats.js import JetStreamContext
+from nats.js.api import ConsumerInfo
 
 from .db import Conn
 from .metrics import CONSUMER_LAG, DEAD_LETTERS, POOL_CONNECTIONS, RELAY_LAG
@@ -38,10 +39,14 @@ async def dead_letters(conn: Conn, schema: str) -> dict[str, int]:
     return {r["consumer"]: r["n"] for r in await conn.fetch(DEAD_LETTERS_SQL.format(schema=schema))}
 
 
-async def consumer_lag(js: JetStreamContext, stream: str, durable: str) -> int:
-    """Events the durable consumer has yet to apply: not delivered yet + delivered but not acknowledged."""
-    info = await js.consumer_info(stream, durable)
+def events_to_apply(info: ConsumerInfo) -> int:
+    """Events a durable consumer has yet to apply: not delivered yet + delivered but not acknowledged."""
     return int(info.num_pending or 0) + int(info.num_ack_pending or 0)
+
+
+async def consumer_lag(js: JetStreamContext, stream: str, durable: str) -> int:
+    """Events the durable consumer `durable` of `stream` has yet to apply."""
+    return events_to_apply(await js.consumer_info(stream, durable))
 
 
 class Sampler:
