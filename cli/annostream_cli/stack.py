@@ -70,7 +70,12 @@ class LocalStack:
                 **{f"ANNOSTREAM_{c.upper()}_ADDR": f"127.0.0.1:{p}" for c, p in ports.items()},
                 **self.extra_env,
             }
-            self.metrics_ports = {c: free_port() for c in ports}
+            taken = {self.http_port, *ports.values()}  # free_port reserves nothing: never hand out one twice
+            for c in ports:
+                while (port := free_port()) in taken:
+                    pass
+                taken.add(port)
+                self.metrics_ports[c] = port
             for component in COMPONENTS:
                 env = dict(self.env)
                 if component in ports:
