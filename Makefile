@@ -44,7 +44,7 @@ $(WEB_STAMP): web/node_modules/.package-lock.json $(WEB_SRC)
 
 # The UI's own checks: types, ESLint (typescript-eslint + react-hooks) and vitest unit tests (offline after install).
 web-check: web/node_modules/.package-lock.json
-	cd web && npx tsc --noEmit && npx eslint --max-warnings 0 . && npx vitest run
+	cd web && npx tsc --noEmit && npx eslint --max-warnings 0 . && npx madge --circular --no-spinner --extensions ts,tsx src && npx vitest run
 
 # Browser tests drive Debian's Chromium (never a downloaded browser): installed only when missing.
 chromium:
