@@ -10,17 +10,18 @@ WEB_STAMP := web/dist/index.html
 WEB_SRC := $(shell find web/src -type f 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json
 PROTO_FILES := $(shell find protos/annostream -name '*.proto')
 
-.PHONY: install web web-types web-check chromium run test lint typecheck buf unit integration e2e consistency smoke protos bench clean deploy-check
+.PHONY: install web web-types web-check chromium run test lint typecheck buf unit integration e2e consistency smoke protos bench clean deploy-check imports sizes lock lock-check audit
 
 install: $(STAMP) $(PROTO_STAMP) $(NODE_STAMP)
 
-# (Re)create the venv when missing or when the dependency list changed.
-$(STAMP): pyproject.toml
+# (Re)create the venv when missing or when the dependencies changed: the pinned versions of
+# requirements-dev.lock first, then the project itself without resolving anything again.
+$(STAMP): pyproject.toml requirements-dev.lock
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q grpcio-tools setuptools wheel
+	$(BIN)/python -m pip install -q -r requirements-dev.lock setuptools wheel
 	$(BIN)/python scripts/gen_protos.py
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
 	@touch $@
 
 $(PROTO_STAMP): $(PROTO_FILES) scripts/gen_protos.py | $(STAMP)
@@ -44,7 +45,7 @@ $(WEB_STAMP): web/node_modules/.package-lock.json $(WEB_SRC)
 
 # The UI's own checks: types, ESLint (typescript-eslint + react-hooks) and vitest unit tests (offline after install).
 web-check: web/node_modules/.package-lock.json
-	cd web && npx tsc --noEmit && npx eslint --max-warnings 0 . && npx vitest run
+	cd web && npx tsc --noEmit && npx eslint --max-warnings 0 . && npx madge --circular --no-spinner --extensions ts,tsx src && npx vitest run
 
 # Browser tests drive Debian's Chromium (never a downloaded browser): installed only when missing.
 chromium:
@@ -65,6 +66,29 @@ lint: install
 
 typecheck: install
 	$(BIN)/mypy
+
+# The layering docs/contributing.md states (pyproject [tool.importlinter]): services never import each other, the
+# kernel imports no component, a service's layers point down.
+imports: install
+	$(BIN)/lint-imports --no-cache
+
+# No module over the documented size (scripts/check_sizes.py).
+sizes:
+	$(PY) scripts/check_sizes.py
+
+# The locks pin every package `make install` (requirements-dev.lock) and the image (requirements.lock) install.
+# `make lock` re-resolves them after a change of pyproject.toml (keeping every pin it can); `lock-check` fails
+# when one no longer matches pyproject.toml.
+lock: install
+	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --quiet -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 --quiet -o requirements-dev.lock
+
+lock-check: install
+	$(BIN)/python scripts/check_lock.py
+
+# Known vulnerabilities of the locked packages (a report; fails on a fixable Python one or a high npm one).
+audit: install web/node_modules/.package-lock.json
+	$(BIN)/python scripts/audit.py
 
 buf: install
 	cd protos && ../node_modules/.bin/buf lint && ../node_modules/.bin/buf format -d --exit-code
@@ -91,7 +115,7 @@ PYTEST_END = ; rc=$$?; rm -rf $$d; exit $$rc
 
 # `test` and `e2e` build the UI without regenerating its API types: a stale committed openapi.ts fails
 # tests/e2e/test_http_contract.py instead of being rewritten silently.
-test: install $(WEB_STAMP) web-check chromium lint typecheck buf deploy-check
+test: install $(WEB_STAMP) web-check chromium lint typecheck imports sizes lock-check audit buf deploy-check
 	$(PYTEST) tests $(PYTEST_END)
 
 bench: install

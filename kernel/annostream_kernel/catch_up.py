@@ -41,7 +41,7 @@ class DatasetsPositions:
 
     def __init__(self, target: str, caller: str, timeout: float = 10.0) -> None:
         self._channel = channel(target)
-        self._stub = ds_grpc.DatasetsServiceStub(self._channel)  # type: ignore[no-untyped-call]  # generated stub
+        self._stub = ds_grpc.DatasetsServiceStub(self._channel)
         self._caller, self._timeout = caller, timeout
 
     async def published_position(self, timeout: float) -> int:

@@ -10,7 +10,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import grpc
 from grpc import aio
@@ -25,6 +25,7 @@ from .validation import check_request
 from .wire import undecodable_field
 
 log = get_logger(__name__)
+Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"  # typeshed makes it generic; grpc does not at run time
 
 ERROR_DETAILS_KEY = "x-annostream-error-details-bin"
 MAX_ERROR_MESSAGE = 1_000  # characters of a status message (it travels in a header; ids in it are echoed)
@@ -196,21 +197,21 @@ def _wrap_stream(behavior: Callable[..., Any], method: str, streamed: bool, refu
     return wrapper
 
 
-class DomainErrorInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
+class DomainErrorInterceptor(aio.ServerInterceptor):
     """Binds correlation id and caller from metadata, applies the method's policy rule, validates every request
     message (annostream_kernel.validation) and turns DomainError into a status code. Methods named in
     `in_stream_refusals` (full names of request-streaming methods) receive a refused message as a Refused item
     and answer it in the stream."""
 
     def __init__(self, in_stream_refusals: Collection[str] = ()) -> None:
-        self._wrapped: dict[str, grpc.RpcMethodHandler] = {}
+        self._wrapped: dict[str, Handler] = {}
         self._in_stream = frozenset(in_stream_refusals)
 
     async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Handler | None]],
         handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
+    ) -> Handler | None:
         method = handler_call_details.method
         cached = self._wrapped.get(method)
         if cached is not None:  # a method's handler never changes once the server runs: wrap it once
@@ -223,7 +224,7 @@ class DomainErrorInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
         return wrapped
 
     @staticmethod
-    def _wrap(handler: grpc.RpcMethodHandler, method: str, in_stream: bool) -> grpc.RpcMethodHandler:
+    def _wrap(handler: Handler, method: str, in_stream: bool) -> Handler:
         parse = validating(handler.request_deserializer) if handler.request_deserializer else None
         kw = {"request_deserializer": parse, "response_serializer": handler.response_serializer}
         if handler.unary_unary:

@@ -9,7 +9,7 @@ import gc
 import signal
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import asyncpg
 import nats
@@ -35,6 +35,15 @@ log = get_logger(__name__)
 GC_GEN0_THRESHOLD = 20_000
 
 
+class Closeable(Protocol):
+    """A client the service closes when it stops (a gRPC channel, an HTTP session)."""
+
+    async def close(self) -> None: ...
+
+
+C = TypeVar("C", bound=Closeable)
+
+
 @dataclass
 class Resources:
     """What a service's composition root gets to build its adapters and handlers from."""
@@ -45,6 +54,12 @@ class Resources:
     js: JetStreamContext
     schema: str
     notify_channel: str
+    closing: list[Closeable] = field(default_factory=list)
+
+    def close_at_stop(self, client: C) -> C:
+        """Register a client the runtime closes when the service stops (after on_stop, last opened first)."""
+        self.closing.append(client)
+        return client
 
 
 @dataclass
@@ -202,6 +217,9 @@ class ServiceApp:
                     result = self.definition.on_stop()
                     if asyncio.iscoroutine(result):
                         await asyncio.wait_for(result, STOP_STEP_SECONDS)
+            while res.closing:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(res.closing.pop().close(), STOP_STEP_SECONDS)
             try:
                 await asyncio.wait_for(res.nc.drain(), STOP_STEP_SECONDS)
             except Exception:  # NATS gone: close without draining

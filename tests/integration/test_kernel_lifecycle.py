@@ -20,7 +20,7 @@ from annostream_cli.grpc_identity import channel
 from annostream_datasets.bootstrap import definition
 from annostream_datasets.config import DatasetsSettings
 from annostream_kernel.db import create_pool, migrate
-from annostream_kernel.runtime import ServiceApp
+from annostream_kernel.runtime import Resources, ServiceApp
 
 
 async def test_two_processes_migrating_at_once_apply_each_file_once(postgres_dsn: str) -> None:
@@ -91,3 +91,34 @@ async def test_a_service_still_stops_when_postgresql_and_nats_are_already_gone(t
         pg.stop()
     # Every step after the RPCs is bounded (5 s each); before, the stop waited for the servers for good.
     await asyncio.wait_for(app.stop(), 60)
+
+
+async def test_clients_a_composition_root_registers_are_closed_when_the_service_stops(
+    postgres_dsn: str, nats_url: str
+) -> None:
+    closed: list[str] = []
+
+    class Client:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        async def close(self) -> None:
+            closed.append(self.name)
+
+    d = definition()
+    register = d.register
+
+    def registering(server: aio.Server, res: Resources) -> None:
+        register(server, res)
+        res.close_at_stop(Client("first"))
+        res.close_at_stop(Client("second"))
+
+    d.register = registering
+    app = ServiceApp(d, DatasetsSettings(database_url=postgres_dsn, nats_url=nats_url, grpc_port=0))
+    await app.start()
+    assert closed == []
+    await app.stop()
+    # Every registered client (the datasets service's own SealVersion client included), last opened first.
+    assert closed == ["second", "first"]
+    assert app.resources is not None
+    assert app.resources.closing == []

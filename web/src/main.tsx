@@ -6,12 +6,6 @@ import { EditorPage } from "./pages/Editor";
 import { ReviewPage } from "./pages/Review";
 import "./styles.css";
 
-/** Client-side navigation (the gateway answers every UI path with index.html). */
-export function go(path: string): void {
-  history.pushState(null, "", path);
-  window.dispatchEvent(new PopStateEvent("popstate"));
-}
-
 function App() {
   const [path, setPath] = useState(location.pathname + location.search);
   useEffect(() => {

@@ -1,4 +1,6 @@
-"""Annotation tasks and the iterator's NextFrame."""
+"""Annotation tasks: create, list/filter/sort, info, complete, reopen, delete, label colors.
+
+NextFrame and the editor's navigation are in routes/iterator.py."""
 
 from __future__ import annotations
 

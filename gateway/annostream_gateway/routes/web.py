@@ -13,7 +13,7 @@ from annostream_kernel.errors import NotFound
 
 from ..clients import Clients
 from ..errors import allowed_methods
-from . import health
+from . import task_page
 from .deps import clients, identity, identity_of
 
 router = APIRouter(tags=["web"])
@@ -36,7 +36,7 @@ def _index(request: Request) -> Path | None:
 @router.get("/plain", response_class=HTMLResponse, include_in_schema=False)
 async def plain(request: Request, c: C, user: Annotated[str, Depends(identity)]) -> HTMLResponse:
     """The server-rendered task list (no JavaScript): works whether or not the UI is built."""
-    return await health.home(c, user, request.app.state.settings.dev_auth)
+    return await task_page.home(c, user, request.app.state.settings.dev_auth)
 
 
 @router.get("/", include_in_schema=False)
@@ -45,7 +45,7 @@ async def home(request: Request, c: C) -> Response:
     list (which needs the caller's identity)."""
     index = _index(request)
     if index is None:
-        return await health.home(c, await identity_of(request), request.app.state.settings.dev_auth)
+        return await task_page.home(c, await identity_of(request), request.app.state.settings.dev_auth)
     return FileResponse(index, headers={"Cache-Control": "no-cache"})
 
 

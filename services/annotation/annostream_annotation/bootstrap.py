@@ -21,24 +21,15 @@ NAME = "annotation"  # also the relay checkpoint's name (GetPublishedPosition re
 DATASETS_CONSUMER = "annotation-datasets"
 
 
-_clients: list[DatasetsPositions | FrameLister] = []
-
-
 def _register(server: aio.Server, res: Resources) -> None:
     settings = res.settings
     assert isinstance(settings, PeerSettings)
-    positions = DatasetsPositions(settings.datasets_addr, NAME, settings.peer_timeout_seconds)
-    lister = FrameLister(settings.iterator_addr)  # exports of a task's plan or a filter ask the iterator
-    _clients.extend([positions, lister])
+    positions = res.close_at_stop(DatasetsPositions(settings.datasets_addr, NAME, settings.peer_timeout_seconds))
+    lister = res.close_at_stop(FrameLister(settings.iterator_addr))  # exports of a plan or a filter ask the iterator
     catch_up = CatchUp(res.pool, DATASETS_CONSUMER, positions)
     access = VersionAccess(res.pool)
     servicer = AnnotationServicer(res.pool, res.notify_channel, res.js, NAME, access, catch_up, lister)
     annotation_service_pb2_grpc.add_AnnotationServiceServicer_to_server(servicer, server)
-
-
-async def _on_stop() -> None:
-    while _clients:
-        await _clients.pop().close()
 
 
 def _consumers(res: Resources) -> list[ConsumerSpec]:
@@ -64,5 +55,4 @@ def definition() -> ServiceDefinition:
         consumes=[DATASETS],
         consumers=_consumers,
         in_stream_refusals=[SAVE_FRAMES],
-        on_stop=_on_stop,
     )

@@ -20,25 +20,16 @@ SCHEMA = "datasets"
 NAME = "datasets"  # also the relay checkpoint's name (GetPublishedPosition reads it)
 
 
-_sealers: list[GrpcEditSealer] = []
-
-
 def _register(server: aio.Server, res: Resources) -> None:
     settings = res.settings
     assert isinstance(settings, PeerSettings)
-    sealer = GrpcEditSealer(settings.annotation_addr, settings.peer_timeout_seconds)
-    _sealers.append(sealer)
+    sealer = res.close_at_stop(GrpcEditSealer(settings.annotation_addr, settings.peer_timeout_seconds))
 
     async def published(timeout: float) -> int:
         return await published_position(res.pool, res.js, stream=DATASETS.name, producer=NAME, timeout=timeout)
 
     servicer = DatasetsServicer(lambda: DatasetsUnitOfWork(res.pool, res.notify_channel), sealer, published)
     datasets_service_pb2_grpc.add_DatasetsServiceServicer_to_server(servicer, server)
-
-
-async def _on_stop() -> None:
-    while _sealers:
-        await _sealers.pop().close()
 
 
 def _consumers(_res: Resources) -> list[ConsumerSpec]:
@@ -59,5 +50,4 @@ def definition() -> ServiceDefinition:
         produces=DATASETS,
         consumes=[TASKS, ANNOTATION],
         consumers=_consumers,
-        on_stop=_on_stop,
     )

@@ -41,7 +41,6 @@ from .service_layer.review_emitter import ReviewEmitter
 SCHEMA = "iterator"
 NAME = "iterator"
 DATASETS_CONSUMER = "iterator-datasets"
-_clients: list[DatasetsPositions] = []
 
 
 def _settings(res: Resources) -> IteratorSettings:
@@ -51,18 +50,12 @@ def _settings(res: Resources) -> IteratorSettings:
 
 def _register(server: aio.Server, res: Resources) -> None:
     settings = _settings(res)
-    positions = DatasetsPositions(settings.datasets_addr, NAME, settings.peer_timeout_seconds)
-    _clients.append(positions)
+    positions = res.close_at_stop(DatasetsPositions(settings.datasets_addr, NAME, settings.peer_timeout_seconds))
     catch_up = CatchUp(res.pool, DATASETS_CONSUMER, positions)  # a version datasets acknowledged is never unknown
     handlers = IteratorHandlers(res.pool, timedelta(seconds=settings.lease_ttl_seconds))
     iterator_service_pb2_grpc.add_IteratorServiceServicer_to_server(IteratorServicer(handlers, catch_up), server)
     review = ReviewHandlers(handlers)
     review_service_pb2_grpc.add_ReviewServiceServicer_to_server(ReviewServicer(review, CommentHandlers(review)), server)
-
-
-async def _on_stop() -> None:
-    while _clients:
-        await _clients.pop().close()
 
 
 def _consumers(_res: Resources) -> list[ConsumerSpec]:
@@ -105,6 +98,5 @@ def definition() -> ServiceDefinition:
         consumes=[DATASETS, TASKS, ANNOTATION],
         consumers=_consumers,
         workers=_workers,
-        on_stop=_on_stop,
         gauges=_lease_gauges,
     )

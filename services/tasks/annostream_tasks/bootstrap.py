@@ -20,21 +20,15 @@ SCHEMA = "tasks"
 
 def definition() -> ServiceDefinition:
     """The tasks service as the kernel runtime runs it."""
-    clients: list[GrpcVersionCatalog | GrpcFrameIterator | GrpcEditPositions] = []
 
     def register(server: aio.Server, res: Resources) -> None:
         settings = res.settings
         assert isinstance(settings, PeerSettings)
-        catalog = GrpcVersionCatalog(settings.datasets_addr, settings.peer_timeout_seconds)
-        iterator = GrpcFrameIterator(settings.iterator_addr, settings.peer_timeout_seconds)
-        positions = GrpcEditPositions(settings.annotation_addr, settings.peer_timeout_seconds)
-        clients.extend([catalog, iterator, positions])
+        catalog = res.close_at_stop(GrpcVersionCatalog(settings.datasets_addr, settings.peer_timeout_seconds))
+        iterator = res.close_at_stop(GrpcFrameIterator(settings.iterator_addr, settings.peer_timeout_seconds))
+        positions = res.close_at_stop(GrpcEditPositions(settings.annotation_addr, settings.peer_timeout_seconds))
         servicer = TasksServicer(lambda: TasksUnitOfWork(res.pool, res.notify_channel), catalog, iterator, positions)
         tasks_service_pb2_grpc.add_TasksServiceServicer_to_server(servicer, server)
-
-    async def on_stop() -> None:
-        for c in clients:
-            await c.close()
 
     return ServiceDefinition(
         name="tasks",
@@ -43,5 +37,4 @@ def definition() -> ServiceDefinition:
         register=register,
         migrations_package="annostream_tasks.migrations",
         produces=TASKS,
-        on_stop=on_stop,
     )

@@ -43,7 +43,6 @@ async def _never(_conn: object, envelope: envelope_pb2.EventEnvelope) -> None:
 
 def definition(schema: str = SCHEMA) -> ServiceDefinition:
     """The webhooks service as the kernel runtime runs it (`schema` also names its durable consumers)."""
-    senders: list[Sender] = []
 
     def register(server: aio.Server, res: Resources) -> None:
         policy = AddressPolicy(_settings(res).allowed_networks)
@@ -69,11 +68,12 @@ def definition(schema: str = SCHEMA) -> ServiceDefinition:
 
     def workers(res: Resources) -> list[Callable[[], Coroutine[Any, Any, None]]]:
         s = _settings(res)
-        sender = Sender(
-            AddressPolicy(s.allowed_networks),
-            SenderLimits(timeout_seconds=s.webhook_timeout_seconds, max_connections=s.webhook_concurrency),
+        sender = res.close_at_stop(
+            Sender(
+                AddressPolicy(s.allowed_networks),
+                SenderLimits(timeout_seconds=s.webhook_timeout_seconds, max_connections=s.webhook_concurrency),
+            )
         )
-        senders.append(sender)
         policy = RetryPolicy(s.webhook_max_attempts, s.webhook_backoff_base_seconds, s.webhook_backoff_max_seconds)
         settings = DispatchSettings(
             concurrency=s.webhook_concurrency,
@@ -81,10 +81,6 @@ def definition(schema: str = SCHEMA) -> ServiceDefinition:
             retention_days=s.webhook_retention_days,
         )
         return [Dispatcher(res.pool, sender, policy, dispatch_channel(schema), settings).run]
-
-    async def on_stop() -> None:
-        for sender in senders:
-            await sender.close()
 
     return ServiceDefinition(
         name="webhooks",
@@ -95,5 +91,4 @@ def definition(schema: str = SCHEMA) -> ServiceDefinition:
         consumes=list(STREAMS.values()),
         consumers=consumers,
         workers=workers,
-        on_stop=on_stop,
     )

@@ -15,31 +15,13 @@
 //   selected ROI: drag one to resize/reshape), g#<p>-draft (the shape being drawn).
 import { Backdrop, type MaskRef } from "./backdrop";
 import { corners, dragCorner, el, fromCorners, shapeElement, type Point, type ShapeType } from "./geometry";
+import { draftElements, type Interaction, type Mode, type StageEvents } from "./interaction";
 import { RoiLayer, type StageRoi } from "./roilayer";
 import { View } from "./view";
 
 export type { Point, ShapeType } from "./geometry";
 export type { StageRoi } from "./roilayer";
-export type Mode = "select" | ShapeType;
-
-/** Events dispatched on the host element (names are `stage:<key>`). */
-export interface StageEvents {
-  "stage:create": { type: ShapeType; points: Point[] };
-  "stage:move": { roi_id: string; dx: number; dy: number };
-  "stage:reshape": { roi_id: string; points: Point[] };
-  "stage:select": { roi_id: string | null };
-  "stage:refused": { roi_id: string; reason: "locked" | "hidden" };
-}
-
-// Internal state of the pointer interaction; every transition is in `onDown`/`onMove`/`onUp`/`onKey`.
-type Interaction =
-  | { kind: "idle" }
-  | { kind: "dragging-shape"; type: "rectangle" | "ellipse"; start: Point; end: Point }
-  | { kind: "placing"; type: "polygon" | "keypoints"; points: Point[]; cursor: Point | null }
-  | { kind: "moving"; roi_id: string; start: Point; delta: Point }
-  | { kind: "reshaping"; roi_id: string; handle: number; points: Point[] }
-  | { kind: "panning"; client: Point; origin: Point };
-
+export type { Mode, StageEvents } from "./interaction";
 const CLOSE_RADIUS_PX = 8;
 const HIT_PX = 2; // a click this close to a ROI's outline hits it (its drawn stroke)
 
@@ -343,18 +325,6 @@ export class Stage {
   }
 
   private renderDraft(): void {
-    const s = this.state;
-    this.draft.replaceChildren();
-    if (s.kind === "reshaping") {
-      const roi = this.layer.get(s.roi_id);
-      if (roi) this.draft.append(this.shape(roi.type, fromCorners(roi.type, s.points), { class: "draft-shape" }));
-    }
-    if (s.kind === "dragging-shape") this.draft.append(this.shape(s.type, [s.start, s.end], { class: "draft-shape" }));
-    if (s.kind === "placing") {
-      const pts = s.cursor && s.type === "polygon" ? [...s.points, s.cursor] : s.points;
-      const shape =
-        s.type === "polygon" ? el("polyline", { class: "draft-shape", points: pts.map((p) => p.join(",")).join(" ") }) : this.shape("keypoints", pts, { class: "draft-shape" });
-      this.draft.append(shape);
-    }
+    this.draft.replaceChildren(...draftElements(this.state, (id) => this.layer.get(id), (type, points) => this.shape(type, points, { class: "draft-shape" })));
   }
 }

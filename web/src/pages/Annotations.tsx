@@ -12,7 +12,7 @@ import {
   type TaskListItem,
 } from "../api";
 import { useDismiss } from "../dismiss";
-import { go } from "../main";
+import { go } from "../navigation";
 import { ExportModal } from "./ExportModal";
 import { StageBar, StageText } from "./ReviewInfo";
 import { NewTaskModal } from "./NewTaskModal";

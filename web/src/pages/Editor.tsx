@@ -12,7 +12,7 @@ import { useEditor } from "../editor/useEditor";
 import { useEditorKeys } from "../editor/useEditorKeys";
 import { useLive } from "../editor/useLive";
 import { pickLabelColor } from "../labels";
-import { go } from "../main";
+import { go } from "../navigation";
 import { ReviewNotes } from "../editor/ReviewPanel";
 
 export function EditorPage(p: { taskId: string }) {

@@ -8,7 +8,7 @@ import { ReviewPanel } from "../editor/ReviewPanel";
 import type { StageHandlers } from "../editor/SourceStage";
 import { SourcesView, savedLayout, type Layout, type SourcesViewHandle } from "../editor/SourcesView";
 import { setTaskColors } from "../labels";
-import { go } from "../main";
+import { go } from "../navigation";
 import { reviewApi, type FrameReviewDetail, type ReviewLease } from "../review";
 
 const NONE: StageHandlers = { create: () => undefined, move: () => undefined, reshape: () => undefined, select: () => undefined, refused: () => undefined };

@@ -42,7 +42,7 @@ class LeaseStore:
 
     async def heartbeat(self, task_id: str, annotator: str, lease_id: str, ttl: timedelta) -> datetime | None:
         """Extend a held lease; None when the annotator no longer holds it."""
-        return await self.conn.fetchval(
+        value: datetime | None = await self.conn.fetchval(
             "UPDATE plan SET expires_at = now() + $4::interval WHERE task_id = $1 AND lease_id = $2"
             " AND annotator = $3 AND state = 'leased' AND seq = unit RETURNING expires_at",
             task_id,
@@ -50,6 +50,7 @@ class LeaseStore:
             annotator,
             ttl,
         )
+        return value
 
     async def release(self, task_id: str, annotator: str, lease_id: str) -> bool:
         """Return a held clip to the queue; False when not held."""

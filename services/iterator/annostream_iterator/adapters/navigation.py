@@ -53,10 +53,11 @@ class NavigationStore:
     async def annotated(self, task_id: str, seq: int, lineage: Sequence[str], *, forward: bool) -> int | None:
         """Position of the next (or previous) plan frame after (before) `seq` that has ROIs."""
         cmp, order = (">", "ASC") if forward else ("<", "DESC")
-        return await self.conn.fetchval(
+        value: int | None = await self.conn.fetchval(
             f"SELECT p.seq FROM plan p WHERE p.task_id = $1 AND p.seq {cmp} $2 AND {HAS_ROIS}"
             f" ORDER BY p.seq {order} LIMIT 1",
             task_id,
             seq,
             list(lineage),
         )
+        return value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from typing import cast
 
 from annostream_kernel.db import Conn
 
@@ -20,7 +21,7 @@ class TaskOwners:
         if team is not None:
             self._teams.move_to_end(task_id)
             return team
-        team = await conn.fetchval("SELECT team FROM tasks WHERE task_id = $1", task_id)
+        team = cast(str | None, await conn.fetchval("SELECT team FROM tasks WHERE task_id = $1", task_id))
         if team is not None:
             self._teams[task_id] = team
             if len(self._teams) > self._size:

@@ -258,9 +258,10 @@ class ReviewStore:
     async def take_request(self, task_id: str, frame_id: str) -> int | None:
         """Remove the frame's pending request; its round (None when there was none, or the emitter took it: then
         this waits until the emitter's ReviewRequested is committed)."""
-        return await self.conn.fetchval(
+        value: int | None = await self.conn.fetchval(
             "DELETE FROM review_requests WHERE task_id = $1 AND frame_id = $2 RETURNING round", task_id, frame_id
         )
+        return value
 
     async def dataset_of(self, version_id: str) -> str:
         """The dataset of a version ('' when the index does not know it)."""

@@ -80,7 +80,7 @@ class RetryPolicy:
         delay = min(self.cap_seconds, exp * spread)
         if retry_after is not None:
             delay = max(delay, min(retry_after, self.cap_seconds))
-        return delay
+        return float(delay)
 
     def exhausted(self, attempts: int) -> bool:
         """Whether a delivery that failed `attempts` times is dead-lettered."""
