@@ -13,6 +13,10 @@ from grpc import aio
 from .metrics import GRPC_CLIENT_HANDLED, GRPC_CLIENT_SECONDS
 
 _pending: set[asyncio.Task[None]] = set()
+# Label children cached per (method, code): `.labels()` costs ≈ 1.5 µs a call, the cached child's inc/observe ≈ 1.5 µs
+# together (bench/README.md, observability).
+_handled: dict[tuple[str, str], Any] = {}
+_seconds: dict[str, Any] = {}
 
 
 def _method(details: aio.ClientCallDetails) -> str:
@@ -20,9 +24,17 @@ def _method(details: aio.ClientCallDetails) -> str:
     return m.decode() if isinstance(m, bytes) else str(m)
 
 
+def _record(method: str, code: str, seconds: float) -> None:
+    if (handled := _handled.get((method, code))) is None:
+        handled = _handled[method, code] = GRPC_CLIENT_HANDLED.labels(method, code)
+    if (timer := _seconds.get(method)) is None:
+        timer = _seconds[method] = GRPC_CLIENT_SECONDS.labels(method)
+    handled.inc()
+    timer.observe(seconds)
+
+
 def _count(method: str, code: str, started: float) -> None:
-    GRPC_CLIENT_HANDLED.labels(method, code).inc()
-    GRPC_CLIENT_SECONDS.labels(method).observe(time.perf_counter() - started)
+    _record(method, code, time.perf_counter() - started)
 
 
 async def _await_unary(call: Any, method: str, started: float) -> None:
@@ -42,8 +54,7 @@ def _on_done(method: str, started: float) -> Any:
 
     async def record(call: Any) -> None:
         code: grpc.StatusCode = await call.code()
-        GRPC_CLIENT_HANDLED.labels(method, code.name).inc()
-        GRPC_CLIENT_SECONDS.labels(method).observe(elapsed_at[0] - started)
+        _record(method, code.name, elapsed_at[0] - started)
 
     def done(call: Any) -> None:
         elapsed_at.append(time.perf_counter())

@@ -96,7 +96,7 @@ def instrument_fastapi(app: Any) -> None:
     if _state["enabled"]:
         from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-        FastAPIInstrumentor.instrument_app(app, tracer_provider=_state["provider"], excluded_urls="/metrics,/healthz")
+        FastAPIInstrumentor.instrument_app(app, tracer_provider=_state["provider"], excluded_urls="/metrics,/healthz,/readyz")
 
 
 def current_traceparent() -> str:
