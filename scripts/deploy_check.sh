@@ -76,9 +76,11 @@ validate_custom() {
 }
 
 kubectl_matches() {
-    local overlay="$1"
-    kubectl kustomize "k8s/overlays/$overlay" > "$WORK/kubectl-$overlay.yaml" \
-        && "$BIN/python" scripts/deploy_k8s.py compare "k8s/overlays/$overlay" "$WORK/kubectl-$overlay.yaml"
+    local dir="$1" name
+    case "$dir" in */*) ;; *) dir="k8s/overlays/$dir" ;; esac
+    name="$(basename "$dir")"
+    kubectl kustomize "$dir" > "$WORK/kubectl-$name.yaml" \
+        && "$BIN/python" scripts/deploy_k8s.py compare "$dir" "$WORK/kubectl-$name.yaml"
 }
 
 missing=0
@@ -150,6 +152,9 @@ if [ "$failed" -eq "$before" ]; then
     for dashboard in "${DASHBOARDS[@]}"; do dashboard_args+=(--dashboard "$dashboard"); done
     check "metrics of the rules and ${DASHBOARDS[*]} are exported by the code; PodMonitor ports exist" \
         "$BIN/python" scripts/deploy_k8s.py monitoring k8s/monitoring --workloads k8s/overlays/prod "${dashboard_args[@]}"
+    if command -v kubectl > /dev/null 2>&1; then
+        check "kubectl kustomize k8s/monitoring renders the same objects" kubectl_matches k8s/monitoring
+    fi
     if command -v promtool > /dev/null 2>&1; then
         check "promtool check rules (PromQL of every rule; $(promtool --version 2>&1 | head -1 | cut -d' ' -f1-3))" \
             bash -c "$(declare -f rule_file); BIN='$BIN'; rule_file '$out/custom' '$WORK/rules.yml' && promtool check rules '$WORK/rules.yml'"
