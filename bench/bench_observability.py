@@ -15,6 +15,8 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
+from grpc import aio
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from opentelemetry.trace import SpanKind
 
 from annostream_cli.grpc_identity import IdentityStub, channel
@@ -22,7 +24,7 @@ from annostream_cli.stack import LocalStack
 from annostream_kernel import tracing
 from annostream_kernel.db import create_pool
 from annostream_kernel.grpc_errors import Observed
-from annostream_kernel.grpc_observed import _count
+from annostream_kernel.grpc_observed import _count, metrics_interceptors
 from annostream_protos.annotation.v1 import annotation_service_pb2_grpc as ann_grpc
 
 from .annotation_raw import raw_closed
@@ -110,6 +112,31 @@ def _micro() -> dict[str, float]:
     }
 
 
+async def _channel_cost(calls: int = 3000) -> dict[str, float]:
+    """CPU per unary call (client and server in this process) on a plain grpc.aio channel and on one with the
+    kernel's client metrics interceptors, alternating twice."""
+    server = aio.server()
+    health_pb2_grpc.add_HealthServicer_to_server(health.aio.HealthServicer(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    request = health_pb2.HealthCheckRequest(service="")
+    used: dict[str, list[float]] = {"plain": [], "intercepted": []}
+    try:
+        for label in ("plain", "intercepted", "plain", "intercepted"):
+            interceptors = metrics_interceptors() if label == "intercepted" else None
+            async with aio.insecure_channel(f"127.0.0.1:{port}", interceptors=interceptors) as ch:
+                stub = health_pb2_grpc.HealthStub(ch)
+                for _ in range(300):
+                    await stub.Check(request)
+                start = time.process_time()
+                for _ in range(calls):
+                    await stub.Check(request)
+                used[label].append((time.process_time() - start) / calls * 1e6)
+    finally:
+        await server.stop(None)
+    return {label: min(values) for label, values in used.items()}
+
+
 async def run(ctx: BenchContext) -> None:
     """Saves with metrics off, on (scraped) and with tracing on, beside bare asyncpg; per-call costs."""
     sink = ThreadingHTTPServer(("127.0.0.1", 0), _Sink)
@@ -156,6 +183,19 @@ async def run(ctx: BenchContext) -> None:
             "",
             "generating the text format of every series; the gateway's also passes its HTTP middleware",
             scrape,
+        )
+    )
+    cost = await _channel_cost()
+    ctx.add(
+        Result(
+            "observability",
+            "unary gRPC call with the kernel's client metrics interceptors (client + server CPU)",
+            cost["intercepted"],
+            "µs/call",
+            cost["plain"],
+            "the same call on a channel without interceptors",
+            "",
+            "grpc.aio runs every intercepted call through an extra task and call wrapper",
         )
     )
     micro = _micro()
