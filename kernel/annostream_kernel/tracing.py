@@ -10,12 +10,14 @@ gateway through the annotation service and the relay to every consumer. Details:
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, MutableMapping, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
-from typing import Any
+from collections.abc import Iterable, MutableMapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any, cast
 
 from opentelemetry import trace
 from opentelemetry.context import Context
+from opentelemetry.sdk.trace import sampling
+from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 TRACEPARENT = "traceparent"
@@ -47,7 +49,10 @@ def configure_tracing(component: str, exporter: Any = None) -> bool:
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 
-    provider = TracerProvider(resource=Resource.create({"service.name": f"annostream-{component}"}))
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": f"annostream-{component}"}),
+        sampler=RequestsOnly(sampling._get_from_env_or_default()),  # OTEL_TRACES_SAMPLER or parent-based always-on
+    )
     if exporter is not None:
         provider.add_span_processor(SimpleSpanProcessor(exporter))
     else:
@@ -96,7 +101,9 @@ def instrument_fastapi(app: Any) -> None:
     if _state["enabled"]:
         from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-        FastAPIInstrumentor.instrument_app(app, tracer_provider=_state["provider"], excluded_urls="/metrics,/healthz,/readyz")
+        FastAPIInstrumentor.instrument_app(
+            app, tracer_provider=_state["provider"], excluded_urls="/metrics,/healthz,/readyz"
+        )
 
 
 def current_traceparent() -> str:
@@ -117,22 +124,15 @@ def _context_of(traceparent: str) -> Context | None:
 def batch_span(
     name: str, traceparents: Iterable[str | None], kind: trace.SpanKind, attributes: dict[str, Any]
 ) -> AbstractContextManager[Any]:
-    """A span for work on a batch of events: a child of the first event's trace, linking the other traces of the
-    batch; a no-op when tracing is off."""
+    """A span for work on a batch of events: a child of the first traced event's context, linking the other traces
+    of the batch; a no-op when tracing is off or no event of the batch was traced (background work is not traced)."""
     if not _state["enabled"]:
         return _NO_SPAN
-    return _batch_span(name, [t for t in traceparents if t], kind, attributes)
-
-
-@contextmanager
-def _batch_span(
-    name: str, traceparents: Sequence[str], kind: trace.SpanKind, attributes: dict[str, Any]
-) -> Iterator[Any]:
     parent: Context | None = None
     links: list[trace.Link] = []
     seen: set[int] = set()
     for tp in traceparents:
-        ctx = _context_of(tp)
+        ctx = _context_of(tp) if tp else None
         if ctx is None:
             continue
         span_context = trace.get_current_span(ctx).get_span_context()
@@ -143,10 +143,41 @@ def _batch_span(
             parent = ctx
         else:
             links.append(trace.Link(span_context))
-    with _state["tracer"].start_as_current_span(
-        name, context=parent, kind=kind, links=links, attributes=attributes
-    ) as span:
-        yield span
+    if parent is None:
+        return _NO_SPAN
+    tracer = _state["tracer"]
+    return cast(
+        AbstractContextManager[Any],
+        tracer.start_as_current_span(name, context=parent, kind=kind, links=links, attributes=attributes),
+    )
+
+
+class RequestsOnly(Sampler):
+    """Samples what a request starts (as the configured sampler decides: `OTEL_TRACES_SAMPLER`), never a statement
+    or call made outside any request — the relay's polls, the consumers' fetches, samplers and health checks."""
+
+    def __init__(self, base: Sampler) -> None:
+        self._base = base
+
+    def should_sample(
+        self,
+        parent_context: Context | None,
+        trace_id: int,
+        name: str,
+        kind: trace.SpanKind | None = None,
+        attributes: Any = None,
+        links: Sequence[trace.Link] | None = None,
+        trace_state: trace.TraceState | None = None,
+    ) -> SamplingResult:
+        """Drop a CLIENT or INTERNAL span without a parent; otherwise ask the configured sampler."""
+        parent = trace.get_current_span(parent_context).get_span_context()
+        if not parent.is_valid and kind in (None, trace.SpanKind.CLIENT, trace.SpanKind.INTERNAL):
+            return SamplingResult(Decision.DROP)
+        return self._base.should_sample(parent_context, trace_id, name, kind, attributes, links, trace_state)
+
+    def get_description(self) -> str:
+        """The sampler's name in the SDK's diagnostics."""
+        return f"RequestsOnly{{{self._base.get_description()}}}"
 
 
 def add_trace_ids(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:

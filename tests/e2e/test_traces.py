@@ -115,6 +115,17 @@ def _eventually(check: Callable[[], bool], what: str, timeout: float = 30.0) -> 
         time.sleep(0.2)
 
 
+def _quiet(receiver: OtlpReceiver, for_seconds: float = 1.0) -> None:
+    """Wait until no span has been exported for `for_seconds` (every component idle, exports flushed)."""
+    deadline = time.monotonic() + 30
+    seen, since = len(receiver.spans), time.monotonic()
+    while time.monotonic() - since < for_seconds:
+        assert time.monotonic() < deadline, "the system never went quiet"
+        time.sleep(0.1)
+        if len(receiver.spans) != seen:
+            seen, since = len(receiver.spans), time.monotonic()
+
+
 def test_one_trace_id_runs_from_the_gateway_through_the_annotation_service_and_the_relay_to_a_consumer(
     traced_system: LocalStack, receiver: OtlpReceiver
 ) -> None:
@@ -124,7 +135,7 @@ def test_one_trace_id_runs_from_the_gateway_through_the_annotation_service_and_t
         v = c.post(f"/api/v1/datasets/{ds['dataset_id']}/versions", json={"name": "v1"}).json()
         frame = {"id": "t1", "sources": [{"uri": "s3://b/t1.jpg", "width": 64, "height": 48}]}
         assert c.post(f"/api/v1/versions/{v['version_id']}/frames", json={"frames": [frame]}).status_code == 200
-        time.sleep(1.5)  # the setup's events are applied: the save's events start the consumers' next batches
+        _quiet(receiver)  # the setup's events are applied: the save's events start the consumers' next batches
         roi = {"type": "rectangle", "points": [[1, 1], [9, 9]], "labels": ["car"]}
         body = {"expected_version": 0, "commands": [{"create_roi": {"roi": roi}}]}
         saved = c.post(f"/api/v1/versions/{v['version_id']}/frames/t1/save", json=body)

@@ -6,10 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_ON, Decision
 from opentelemetry.trace import SpanKind
 
 from annostream_kernel import tracing
+
+REQUESTS = TracerProvider().get_tracer("requests")  # stands for the instrumented request that appended events
 
 
 @pytest.fixture
@@ -36,9 +40,9 @@ def test_tracing_is_off_without_an_otlp_endpoint_and_then_costs_nothing() -> Non
 def test_a_batch_span_continues_the_first_events_trace_and_links_the_other_traces(
     exporter: InMemorySpanExporter,
 ) -> None:
-    with tracing.batch_span("save", [], SpanKind.SERVER, {}):
+    with REQUESTS.start_as_current_span("save", kind=SpanKind.SERVER):
         first = tracing.current_traceparent()
-    with tracing.batch_span("other save", [], SpanKind.SERVER, {}):
+    with REQUESTS.start_as_current_span("other save", kind=SpanKind.SERVER):
         second = tracing.current_traceparent()
     assert first.startswith("00-") and first.split("-")[1] != second.split("-")[1]
     with tracing.batch_span("apply c", ["", first, first, second], SpanKind.CONSUMER, {"events": 4}):
@@ -53,7 +57,22 @@ def test_a_batch_span_continues_the_first_events_trace_and_links_the_other_trace
 
 def test_log_lines_inside_a_span_carry_its_trace_and_span_ids(exporter: InMemorySpanExporter) -> None:
     assert tracing.add_trace_ids(None, "info", {"event": "outside"}) == {"event": "outside"}
-    with tracing.batch_span("request", [], SpanKind.SERVER, {}):
+    with REQUESTS.start_as_current_span("request", kind=SpanKind.SERVER):
         _, trace_id, span_id, _ = tracing.current_traceparent().split("-")
         line = tracing.add_trace_ids(None, "info", {"event": "inside"})
     assert line == {"event": "inside", "trace_id": trace_id, "span_id": span_id}
+
+
+def test_a_batch_of_untraced_events_opens_no_span(exporter: InMemorySpanExporter) -> None:
+    with tracing.batch_span("apply c", ["", None], SpanKind.CONSUMER, {}) as span:
+        assert span is None
+    assert exporter.get_finished_spans() == ()
+
+
+def test_statements_and_calls_outside_any_request_are_not_sampled() -> None:
+    sampler = tracing.RequestsOnly(ALWAYS_ON)
+    with REQUESTS.start_as_current_span("request", kind=SpanKind.SERVER):
+        inside = sampler.should_sample(None, 1, "SELECT", SpanKind.CLIENT).decision
+    assert inside == Decision.RECORD_AND_SAMPLE
+    assert sampler.should_sample(None, 1, "SELECT", SpanKind.CLIENT).decision == Decision.DROP  # a poll
+    assert sampler.should_sample(None, 1, "POST /x", SpanKind.SERVER).decision == Decision.RECORD_AND_SAMPLE
