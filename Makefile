@@ -10,7 +10,7 @@ WEB_STAMP := web/dist/index.html
 WEB_SRC := $(shell find web/src -type f 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json
 PROTO_FILES := $(shell find protos/annostream -name '*.proto')
 
-.PHONY: install web web-types web-check chromium run test lint typecheck buf unit integration e2e consistency smoke protos bench clean deploy-check imports sizes lock lock-check audit
+.PHONY: install web web-types web-check chromium prometheus run test lint typecheck buf unit integration e2e consistency smoke protos bench clean deploy-check imports sizes lock lock-check audit
 
 install: $(STAMP) $(PROTO_STAMP) $(NODE_STAMP)
 
@@ -50,6 +50,12 @@ web-check: web/node_modules/.package-lock.json
 # Browser tests drive Debian's Chromium (never a downloaded browser): installed only when missing.
 chromium:
 	@test -x /usr/bin/chromium || (apt-get update -q && apt-get install -y -q chromium)
+
+# The Prometheus test tier (tests/e2e/test_prometheus.py) and deploy-check's `promtool check rules` use Debian's
+# prometheus package (2.42: prometheus + promtool), installed only when missing.
+prometheus:
+	@command -v prometheus > /dev/null && command -v promtool > /dev/null || \
+		(apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q prometheus)
 
 protos: $(STAMP)
 	$(BIN)/python scripts/gen_protos.py
@@ -99,13 +105,13 @@ unit: install
 integration: install
 	$(PYTEST) tests/integration $(PYTEST_END)
 
-e2e: install $(WEB_STAMP) chromium
+e2e: install $(WEB_STAMP) chromium prometheus
 	$(PYTEST) tests/e2e $(PYTEST_END)
 
 consistency: install
 	$(PYTEST) tests/consistency $(PYTEST_END)
 
-deploy-check: install
+deploy-check: install prometheus
 	scripts/deploy_check.sh
 
 # A private temp dir per run: pytest prunes old numbered dirs in the shared one, which breaks a
@@ -115,7 +121,7 @@ PYTEST_END = ; rc=$$?; rm -rf $$d; exit $$rc
 
 # `test` and `e2e` build the UI without regenerating its API types: a stale committed openapi.ts fails
 # tests/e2e/test_http_contract.py instead of being rewritten silently.
-test: install $(WEB_STAMP) web-check chromium lint typecheck imports sizes lock-check audit buf deploy-check
+test: install $(WEB_STAMP) web-check chromium prometheus lint typecheck imports sizes lock-check audit buf deploy-check
 	$(PYTEST) tests $(PYTEST_END)
 
 bench: install

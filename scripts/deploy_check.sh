@@ -17,6 +17,9 @@ BIN="${DEPLOY_TOOLS_BIN:-$ROOT/.venv/bin}"
 read -r -a K8S_VERSIONS <<< "${DEPLOY_K8S_VERSIONS:-1.33.0 1.37.0}"
 OVERLAYS=(dev prod)
 CNPG_SCHEMA="k8s/schemas/cnpg-cluster.schema.json"
+PODMONITOR_SCHEMA="k8s/schemas/podmonitor.schema.json"
+RULE_SCHEMA="k8s/schemas/prometheusrule.schema.json"
+DASHBOARDS=(deploy/grafana/*.json)
 
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
@@ -47,30 +50,37 @@ k8s_validate() {
     [ "$status" -eq 0 ] && [ -z "$out" ]
 }
 
-# Every custom resource needs a schema of its own; only CloudNativePG Clusters are known.
+# Every custom resource needs a schema of its own: CloudNativePG Clusters, Prometheus Operator PodMonitors and
+# PrometheusRules are known.
 validate_custom() {
-    local dir="$1" file status=0 count=0
+    local dir="$1" expected="${2:-the CloudNativePG Cluster}" file status=0 count=0
     for file in "$dir"/*.yaml; do
         [ -e "$file" ] || continue
         count=$((count + 1))
         case "$(basename "$file")" in
             postgresql.cnpg.io_Cluster_*.yaml)
                 "$BIN/check-jsonschema" --schemafile "$CNPG_SCHEMA" "$file" || status=1 ;;
+            monitoring.coreos.com_PodMonitor_*.yaml)
+                "$BIN/check-jsonschema" --schemafile "$PODMONITOR_SCHEMA" "$file" || status=1 ;;
+            monitoring.coreos.com_PrometheusRule_*.yaml)
+                "$BIN/check-jsonschema" --schemafile "$RULE_SCHEMA" "$file" || status=1 ;;
             *)
                 echo "no schema for custom resource $file"; status=1 ;;
         esac
     done
     if [ "$count" -eq 0 ]; then
-        echo "no custom resources rendered (expected the CloudNativePG Cluster)"
+        echo "no custom resources rendered (expected $expected)"
         status=1
     fi
     return "$status"
 }
 
 kubectl_matches() {
-    local overlay="$1"
-    kubectl kustomize "k8s/overlays/$overlay" > "$WORK/kubectl-$overlay.yaml" \
-        && "$BIN/python" scripts/deploy_k8s.py compare "k8s/overlays/$overlay" "$WORK/kubectl-$overlay.yaml"
+    local dir="$1" name
+    case "$dir" in */*) ;; *) dir="k8s/overlays/$dir" ;; esac
+    name="$(basename "$dir")"
+    kubectl kustomize "$dir" > "$WORK/kubectl-$name.yaml" \
+        && "$BIN/python" scripts/deploy_k8s.py compare "$dir" "$WORK/kubectl-$name.yaml"
 }
 
 missing=0
@@ -118,6 +128,42 @@ for overlay in "${OVERLAYS[@]}"; do
         echo "info  kubectl is not on PATH: render parity with kubectl kustomize not checked"
     fi
 done
+
+# The rule groups of every PrometheusRule, as a Prometheus rule file (for promtool).
+rule_file() {
+    "$BIN/python" - "$1" "$2" <<'PY'
+import pathlib, sys, yaml
+groups = [g for f in sorted(pathlib.Path(sys.argv[1]).glob("*PrometheusRule*.yaml")) for g in yaml.safe_load(f.read_text())["spec"]["groups"]]
+pathlib.Path(sys.argv[2]).write_text(yaml.safe_dump({"groups": groups}))
+PY
+}
+
+echo "== monitoring (Prometheus Operator, Grafana)"
+for schema in "$PODMONITOR_SCHEMA" "$RULE_SCHEMA"; do
+    check "$schema is a valid JSON schema" "$BIN/check-jsonschema" --check-metaschema "$schema"
+done
+out="$WORK/render-monitoring"
+before=$failed
+check "render k8s/monitoring" "$BIN/python" scripts/deploy_k8s.py render k8s/monitoring --out "$out"
+if [ "$failed" -eq "$before" ]; then
+    check "custom resources of k8s/monitoring (PodMonitor, PrometheusRule schemas)" \
+        validate_custom "$out/custom" "the PodMonitor and the PrometheusRule"
+    dashboard_args=()
+    for dashboard in "${DASHBOARDS[@]}"; do dashboard_args+=(--dashboard "$dashboard"); done
+    check "metrics of the rules and ${DASHBOARDS[*]} are exported by the code; PodMonitor ports exist" \
+        "$BIN/python" scripts/deploy_k8s.py monitoring k8s/monitoring --workloads k8s/overlays/prod "${dashboard_args[@]}"
+    if command -v kubectl > /dev/null 2>&1; then
+        check "kubectl kustomize k8s/monitoring renders the same objects" kubectl_matches k8s/monitoring
+    fi
+    if command -v promtool > /dev/null 2>&1; then
+        check "promtool check rules (PromQL of every rule; $(promtool --version 2>&1 | head -1 | cut -d' ' -f1-3))" \
+            bash -c "$(declare -f rule_file); BIN='$BIN'; rule_file '$out/custom' '$WORK/rules.yml' && promtool check rules '$WORK/rules.yml'"
+    else
+        echo "info  promtool is not on PATH (make prometheus installs it): PromQL syntax of the rules not checked"
+    fi
+else
+    echo "      (the other checks of k8s/monitoring need its rendering: not run)"
+fi
 
 echo "== deploy_check: $passed checks passed, $failed failed"
 [ "$failed" -eq 0 ]

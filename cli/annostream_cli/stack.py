@@ -71,7 +71,8 @@ class LocalStack:
                 **self.extra_env,
             }
             taken = {self.http_port, *ports.values()}  # free_port reserves nothing: never hand out one twice
-            for c in ports:
+            metered = ports if self.extra_env.get("ANNOSTREAM_METRICS_PORT") != "0" else {}  # "0": off (a bench)
+            for c in metered:
                 while (port := free_port()) in taken:
                     pass
                 taken.add(port)
@@ -80,7 +81,8 @@ class LocalStack:
                 env = dict(self.env)
                 if component in ports:
                     env["ANNOSTREAM_GRPC_PORT"] = str(ports[component])
-                    env["ANNOSTREAM_METRICS_PORT"] = str(self.metrics_ports[component])
+                    if component in self.metrics_ports:
+                        env["ANNOSTREAM_METRICS_PORT"] = str(self.metrics_ports[component])
                 self.spawn(component, env)
             self.wait_ready(ready_timeout)
             self._record()

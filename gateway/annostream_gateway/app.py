@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI
 from annostream_kernel.limits import MAX_REQUEST_BYTES
 from annostream_kernel.logs import configure_logging, get_logger
 from annostream_kernel.runtime import run_async
+from annostream_kernel.tracing import configure_tracing, instrument_fastapi, shutdown_tracing
 
 from . import contract, errors
 from .clients import Clients
@@ -68,12 +69,14 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(live.router, dependencies=[Depends(identity)])  # proxy mode: 401 on the upgrade request
     app.include_router(web.router)  # last: its SPA fallback answers only paths nothing else does
     contract.document(app)
+    instrument_fastapi(app)  # traces only when OTEL_EXPORTER_OTLP_ENDPOINT is set (annostream_kernel.tracing)
     return app
 
 
 def run_gateway(settings: GatewaySettings) -> None:
     """Serve HTTP until SIGTERM/SIGINT (uvicorn finishes in-flight requests first)."""
     configure_logging(settings.log_level, settings.log_format, component="gateway")
+    configure_tracing("gateway")
     config = uvicorn.Config(
         create_app(settings),
         host=settings.http_host,
@@ -83,4 +86,7 @@ def run_gateway(settings: GatewaySettings) -> None:
     )
     server = uvicorn.Server(config)
     log.info("gateway_starting", url=f"http://{settings.http_host}:{settings.http_port}")
-    run_async(server.serve())
+    try:
+        run_async(server.serve())
+    finally:
+        shutdown_tracing()

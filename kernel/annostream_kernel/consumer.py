@@ -43,6 +43,7 @@ from .leadership import give_up_lead, lead_forever, take_lead
 from .logs import get_logger
 from .metrics import CONSUMER_APPLIED
 from .streams import StreamDef
+from .tracing import CONSUMER, TRACEPARENT, batch_span
 
 log = get_logger(__name__)
 
@@ -199,7 +200,9 @@ class EventConsumer:
     async def apply_batch(self, msgs: list[Msg]) -> int:
         """Apply a fetched batch atomically with the position update, then ack; returns events applied (raises,
         with nothing applied or acked, when the batch fails)."""
-        applied = await self.commit_batch(msgs)
+        traces = ((m.headers or {}).get(TRACEPARENT) for m in msgs)
+        with batch_span(f"apply {self._spec.durable}", traces, CONSUMER, {"events": len(msgs)}):
+            applied = await self.commit_batch(msgs)
         await self._ack(msgs)
         self.applied += applied
         CONSUMER_APPLIED.labels(self._spec.durable).inc(applied)

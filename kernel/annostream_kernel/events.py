@@ -21,6 +21,7 @@ from .errors import Conflict, InvalidArgument
 from .ids import uuid7
 from .limits import MAX_EVENT_BYTES
 from .protobuf import timestamp
+from .tracing import current_traceparent
 
 _SAFE_TOKEN = re.compile(r"^[A-Za-z0-9_\-]+$")
 TYPE_URL_PREFIX = "type.googleapis.com/"
@@ -92,6 +93,7 @@ class StoredEvent:
     task_id: str
     correlation_id: str
     occurred_at: datetime
+    traceparent: str = ""  # W3C trace context of the request that appended it ("" when tracing was off)
 
     def envelope(self, producer: str) -> envelope_pb2.EventEnvelope:
         """Build the wire envelope (payload as google.protobuf.Any)."""
@@ -112,7 +114,7 @@ class StoredEvent:
 
 EVENT_COLUMNS = (
     "position, event_id, stream_id, stream_version, type, schema_version, payload, subject, actor,"
-    " task_id, correlation_id, occurred_at"
+    " task_id, correlation_id, occurred_at, traceparent"
 )
 
 
@@ -144,11 +146,15 @@ INSERT_ARRAY_TYPES = (
 )
 
 
-def insert_events_sql(first_param: int, where: str = "") -> str:
-    """One INSERT of a batch of events from parallel arrays ($first_param .. +9), optionally guarded by
+def insert_events_sql(first_param: int, where: str = "", traceparent_param: int | None = None) -> str:
+    """One INSERT of a batch of events from parallel arrays ($first_param .. +9) and one traceparent for all
+    (`traceparent_param`, default $first_param + 10: pass `current_traceparent()`), optionally guarded by
     `where` (e.g. "WHERE EXISTS (SELECT 1 FROM u)" inside a data-modifying CTE)."""
     args = ", ".join(f"${first_param + i}::{t}" for i, t in enumerate(INSERT_ARRAY_TYPES))
-    return f"INSERT INTO events ({INSERT_COLUMNS}) SELECT * FROM unnest({args}) {where}".rstrip()
+    tp = traceparent_param or first_param + len(INSERT_ARRAY_TYPES)
+    return (
+        f"INSERT INTO events ({INSERT_COLUMNS}, traceparent) SELECT *, ${tp}::text FROM unnest({args}) {where}".rstrip()
+    )
 
 
 def event_arrays(
@@ -208,7 +214,7 @@ async def append_events(
             details={"stream_id": stream_id, "current_version": current},
         )
     try:
-        await conn.execute(insert_events_sql(1), *event_arrays(events, current + 1))
+        await conn.execute(insert_events_sql(1), *event_arrays(events, current + 1), current_traceparent())
     except asyncpg.UniqueViolationError as exc:
         raise Conflict(f"concurrent append to stream {stream_id}", field="expected_version") from exc
     if notify_channel:

@@ -22,7 +22,9 @@ from .errors import (
     Unavailable,
 )
 from .grpc_errors import ERROR_DETAILS_KEY
+from .grpc_observed import metrics_interceptors
 from .limits import GRPC_MESSAGE_OPTIONS
+from .tracing import client_interceptors
 
 _BY_CODE: dict[grpc.StatusCode, type[DomainError]] = {
     grpc.StatusCode.INVALID_ARGUMENT: InvalidArgument,
@@ -73,7 +75,8 @@ def to_domain_error(err: aio.AioRpcError) -> DomainError:
 def channel(target: str) -> aio.Channel:
     """Open an insecure channel to a peer (service mesh / network policy provide transport security)."""
     options = [("grpc.keepalive_time_ms", 30_000), ("grpc.enable_retries", 1), *GRPC_MESSAGE_OPTIONS]
-    return aio.insecure_channel(target, options=options)
+    interceptors = [*client_interceptors(), *metrics_interceptors()]  # the trace's span times the whole call
+    return aio.insecure_channel(target, options=options, interceptors=interceptors)
 
 
 async def call(method: Any, request: Any, *, timeout: float = 10.0) -> Any:

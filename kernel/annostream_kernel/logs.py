@@ -8,6 +8,8 @@ from typing import Any
 
 import structlog
 
+from .tracing import add_trace_ids
+
 
 def configure_logging(level: str = "info", fmt: str = "json", component: str = "") -> None:
     """Configure structlog and the stdlib root logger once per process."""
@@ -20,6 +22,7 @@ def configure_logging(level: str = "info", fmt: str = "json", component: str = "
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
+            add_trace_ids,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.StackInfoRenderer(),
             structlog.processors.format_exc_info,

@@ -19,6 +19,19 @@ GRPC_SECONDS = Histogram(
     buckets=LATENCY_BUCKETS,
     registry=REGISTRY,
 )
+GRPC_CLIENT_HANDLED = Counter(
+    "annostream_grpc_client_handled",
+    "RPCs this process made to another component, by method and status code.",
+    ["method", "code"],
+    registry=REGISTRY,
+)
+GRPC_CLIENT_SECONDS = Histogram(
+    "annostream_grpc_client_handling_seconds",
+    "Time from a call's start until its status is known, by method (client side).",
+    ["method"],
+    buckets=LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
 HTTP_HANDLED = Counter(
     "annostream_http_requests",
     "HTTP requests answered, by route and status.",

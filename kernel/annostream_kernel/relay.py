@@ -50,6 +50,7 @@ from .events import EVENT_COLUMNS, StoredEvent, row_to_event
 from .leadership import give_up_lead, lead_forever, take_lead
 from .logs import get_logger
 from .metrics import RELAY_PUBLISHED
+from .tracing import PRODUCER, TRACEPARENT, batch_span
 
 log = get_logger(__name__)
 
@@ -65,6 +66,7 @@ def headers_for(event: StoredEvent) -> dict[str, str]:
         "Annostream-Stream-Id": event.stream_id,
         "Annostream-Stream-Version": str(event.stream_version),
         CORRELATION_HEADER: event.correlation_id,
+        **({TRACEPARENT: event.traceparent} if event.traceparent else {}),
     }
 
 
@@ -159,8 +161,9 @@ class OutboxRelay:
         if not rows:
             return 0
         events = [row_to_event(r) for r in rows]
-        if not await self._publish_confirmed_by_last_ack(events):
-            await self._publish_each_acked(events)
+        with batch_span(f"publish {self._schema}", (e.traceparent for e in events), PRODUCER, {"events": len(events)}):
+            if not await self._publish_confirmed_by_last_ack(events):
+                await self._publish_each_acked(events)
         last = rows[-1]
         await conn.execute(
             "UPDATE relay_checkpoints SET tx_id = $2::text::xid8, position = $3, updated_at = now()"

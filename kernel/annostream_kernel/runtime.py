@@ -29,6 +29,7 @@ from .metrics import NATS_RECONNECTS, serve_metrics
 from .relay import OutboxRelay
 from .sampling import Sampler
 from .streams import StreamDef, ensure_stream
+from .tracing import configure_tracing, server_interceptors, shutdown_tracing
 
 log = get_logger(__name__)
 
@@ -128,7 +129,8 @@ class ServiceApp:
             await ensure_stream(js, stream, replicas=s.stream_replicas)
         res = Resources(s, pool, nc, js, d.schema, f"{d.schema}_events")
         self.resources = res
-        server = aio.server(interceptors=[DomainErrorInterceptor(d.in_stream_refusals)], options=GRPC_MESSAGE_OPTIONS)
+        interceptors = [*server_interceptors(), DomainErrorInterceptor(d.in_stream_refusals)]
+        server = aio.server(interceptors=interceptors, options=GRPC_MESSAGE_OPTIONS)
         d.register(server, res)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         reflection.enable_server_reflection([*d.grpc_service_names, reflection.SERVICE_NAME], server)
@@ -262,4 +264,8 @@ def run_async(main: Coroutine[Any, Any, None]) -> None:
 def run_service(definition: ServiceDefinition, settings: KernelSettings) -> None:
     """Blocking entry point used by `annostream serve <component>`."""
     configure_logging(settings.log_level, settings.log_format, component=definition.name)
-    run_async(ServiceApp(definition, settings).run_until_signal())
+    configure_tracing(definition.name)  # only when OTEL_EXPORTER_OTLP_ENDPOINT is set
+    try:
+        run_async(ServiceApp(definition, settings).run_until_signal())
+    finally:
+        shutdown_tracing()

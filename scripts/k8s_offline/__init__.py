@@ -3,6 +3,7 @@
     python scripts/deploy_k8s.py render  OVERLAY --out DIR
     python scripts/deploy_k8s.py compare OVERLAY KUBECTL_OUTPUT
     python scripts/deploy_k8s.py lint    OVERLAY
+    python scripts/deploy_k8s.py monitoring k8s/monitoring --workloads OVERLAY --dashboard FILE.json
 
 `render` builds a kustomization the way `kubectl kustomize` does, for the subset of kustomize that
 k8s/ uses: `resources` (files and kustomization directories), `namespace`, `images` and `patches`
@@ -18,6 +19,10 @@ builds, so the validated manifests are the ones `kubectl apply -k` applies.
 `lint` checks what schema validation cannot: references between objects (selectors, ports,
 ConfigMaps, Secrets, scale targets, Ingress backends), pinned images, probes, resources, security
 contexts, network isolation, and JetStream stream replicas equal to the NATS node count.
+
+`monitoring` checks that every metric a PrometheusRule expression or a dashboard query names is exported by the
+code or recorded by a rule, that alerts carry a severity and a summary, and that the PodMonitor's ports exist on
+the workloads of OVERLAY (module monitoring).
 """
 
 from __future__ import annotations

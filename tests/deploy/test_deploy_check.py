@@ -55,6 +55,15 @@ def test_deploy_check_fails_on_broken_artefacts(tmp_path: Path) -> None:
     cluster = tmp_path / "k8s" / "postgres" / "cluster.yaml"
     cluster.write_text(cluster.read_text().replace("Strategy: unsupervised", "Strategy: automatic"))
 
+    rules = tmp_path / "k8s" / "monitoring" / "prometheusrule.yaml"
+    rules.write_text(
+        rules.read_text().replace("max by (consumer) (annostream_dead_letters)", "annostream_dead_lettres")
+    )
+    monitor = tmp_path / "k8s" / "monitoring" / "podmonitor.yaml"
+    monitor.write_text(monitor.read_text().replace("      interval: 15s\n", "      intervall: 15s\n", 1))
+    dashboard = tmp_path / "deploy" / "grafana" / "annostream-dashboard.json"
+    dashboard.write_text(dashboard.read_text().replace("annostream_nats_reconnects_total", "annostream_nats_reconnect"))
+
     result = run_check(tmp_path)
 
     assert result.returncode != 0
@@ -67,3 +76,7 @@ def test_deploy_check_fails_on_broken_artefacts(tmp_path: Path) -> None:
         assert f"FAIL  custom resources of k8s/overlays/{name}" in out
     assert "'automountToken' was unexpected" in out
     assert "'automatic' is not one of ['unsupervised', 'supervised']" in out
+    assert "FAIL  custom resources of k8s/monitoring" in out
+    assert "'intervall' was unexpected" in out
+    assert "AnnostreamDeadLetters: annostream_dead_lettres is not a metric the code exports" in out
+    assert "annostream_nats_reconnect is not a metric the code exports" in out

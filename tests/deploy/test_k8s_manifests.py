@@ -57,7 +57,9 @@ def test_termination_grace_covers_the_drain(overlay: tuple[str, list[dict[str, A
         assert pre_stop + drain + 5 < pod["terminationGracePeriodSeconds"]
 
 
-def test_network_policies_isolate_everything_but_the_gateway(overlay: tuple[str, list[dict[str, Any]]]) -> None:
+def test_network_policies_isolate_everything_but_the_gateway_and_metrics_scrapes(
+    overlay: tuple[str, list[dict[str, Any]]],
+) -> None:
     _, objects = overlay
     policies = by_kind(objects, "NetworkPolicy")
     deny = policies["default-deny-all"]["spec"]
@@ -69,7 +71,10 @@ def test_network_policies_isolate_everything_but_the_gateway(overlay: tuple[str,
         for peer in rule.get("from", [])
         if "namespaceSelector" in peer and "cnpg-system" not in str(peer)
     ]
-    assert from_outside == ["annostream-gateway"]
+    assert from_outside == ["annostream-gateway", "allow-prometheus-scrape"]
+    scrape = policies["allow-prometheus-scrape"]["spec"]["ingress"]
+    assert scrape[0]["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}]
+    assert sorted(p["port"] for p in scrape[0]["ports"]) == [8080, 9464]  # the services' metrics, the gateway's
     ingresses = by_kind(objects, "Ingress")
     backends = {
         path["backend"]["service"]["name"]

@@ -66,6 +66,8 @@ def test_a_save_moves_the_counters_of_every_component_it_reaches(system: LocalSt
 
     assert moved("gateway", "annostream_http_requests_total", method="POST", route=SAVE_ROUTE, status="200")
     assert moved("annotation", "annostream_grpc_server_handled_total", method=SAVE_RPC, code="OK")
+    assert moved("gateway", "annostream_grpc_client_handled_total", method=SAVE_RPC, code="OK")  # client side
+    assert _value(_scrape(urls["gateway"]), "annostream_grpc_client_handling_seconds_count", method=SAVE_RPC) >= 1
     after = _scrape(urls["annotation"])
     assert _value(after, "annostream_grpc_server_handling_seconds_count", method=SAVE_RPC) >= 1
     _eventually(lambda: moved("annotation", "annostream_relay_published_events_total", schema="annotation"), "relay")

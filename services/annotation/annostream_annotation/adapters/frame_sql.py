@@ -50,7 +50,7 @@ WITH u AS (
         WHERE p.stream_version = $5::bigint
     RETURNING 1
 ), e AS (
-    {insert_events_sql(6, "WHERE EXISTS (SELECT 1 FROM u)")}
+    {insert_events_sql(6, "WHERE EXISTS (SELECT 1 FROM u)", traceparent_param=27)}
 ), s AS (
     INSERT INTO saves (save_id, stream_id, actor, kind, from_version, to_version, ref_save_id)
     SELECT $16::text, $17::text, $18::text, $19::text, $20::bigint, $3::bigint, $21::text

@@ -18,6 +18,7 @@ from annostream_kernel.db import Conn
 from annostream_kernel.errors import Conflict, FailedPrecondition, NotFound
 from annostream_kernel.events import event_arrays
 from annostream_kernel.ids import new_id
+from annostream_kernel.tracing import current_traceparent
 from annostream_protos.types.v1 import frames_pb2 as t
 
 from ..adapters import messages
@@ -257,6 +258,7 @@ class FrameSession:
             notify,
             imported,
             request_hash or None,
+            current_traceparent(),
         ]
         try:
             written = await self.store.conn.fetchval(WRITE_FRAME, *args)

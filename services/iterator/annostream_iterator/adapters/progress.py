@@ -16,6 +16,7 @@ import asyncpg
 
 from annostream_kernel.events import event_arrays, insert_events_sql
 from annostream_kernel.logs import get_logger
+from annostream_kernel.tracing import current_traceparent
 
 from .messages import progressed
 
@@ -70,7 +71,7 @@ class ProgressEmitter:
                 for r in rows
             ]
             versions = [int(r["progress_version"]) for r in rows]
-            await conn.execute(insert_events_sql(1), *event_arrays(events, versions=versions))
+            await conn.execute(insert_events_sql(1), *event_arrays(events, versions=versions), current_traceparent())
             await conn.execute("SELECT pg_notify($1, '')", self.channel)
         changed = sum(len(r["annotators"]) for r in rows)
         self.emitted += changed
