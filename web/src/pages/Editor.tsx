@@ -14,6 +14,7 @@ import { useLive } from "../editor/useLive";
 import { pickLabelColor } from "../labels";
 import { go } from "../main";
 import { ReviewNotes } from "../editor/ReviewPanel";
+import { HistoryPanel } from "../editor/HistoryPanel";
 
 export function EditorPage(p: { taskId: string }) {
   const { taskId } = p;
@@ -202,6 +203,7 @@ export function EditorPage(p: { taskId: string }) {
         </div>
       )}
       <ReviewNotes taskId={taskId} frameId={cursor?.ref.frame_id ?? null} fail={ops.fail} />
+      <HistoryPanel taskId={taskId} frameId={cursor?.ref.frame_id ?? null} version={frame?.version ?? 0} fail={ops.fail} />
       {s.json && <JsonModal {...s.json} onClose={() => dispatch({ type: "json", edit: null })} />}
       {s.help && <HelpOverlay modes={MODES} onClose={() => dispatch({ type: "help", open: false })} />}
     </div>
