@@ -142,6 +142,7 @@ def test_the_role_picker_my_reviews_filter_and_history_follow_a_task_created_wit
     expect(anna.locator("#frame-id")).to_have_text("f0")
     anna.click("#mode-rectangle")
     drag(anna, (100, 100), (140, 130))
+    expect(anna.locator("g.roi.roi-rectangle")).to_have_count(1)  # drawn before it moves on
     anna.keyboard.press("ArrowRight")  # saves f0 and finishes it: to review at once
     expect(anna.locator("#frame-id")).to_have_text("f1")
 

@@ -195,6 +195,7 @@ export function EditorPage(p: { taskId: string }) {
           pickColor={(label, color) => pickLabelColor(taskId, label, color, ops.fail)}
           listAll={s.listAll}
           showAll={() => dispatch({ type: "listAll" })}
+          footer={<HistoryPanel taskId={taskId} frameId={cursor?.ref.frame_id ?? null} version={frame?.version ?? 0} fail={ops.fail} />}
         />
       </div>
       {s.toast && (
@@ -203,7 +204,6 @@ export function EditorPage(p: { taskId: string }) {
         </div>
       )}
       <ReviewNotes taskId={taskId} frameId={cursor?.ref.frame_id ?? null} fail={ops.fail} />
-      <HistoryPanel taskId={taskId} frameId={cursor?.ref.frame_id ?? null} version={frame?.version ?? 0} fail={ops.fail} />
       {s.json && <JsonModal {...s.json} onClose={() => dispatch({ type: "json", edit: null })} />}
       {s.help && <HelpOverlay modes={MODES} onClose={() => dispatch({ type: "help", open: false })} />}
     </div>

@@ -175,18 +175,21 @@ export function ReviewPage(p: { taskId: string }) {
           fail={fail}
           rejecting={rejecting}
           setRejecting={setRejecting}
+          footer={
+            <HistoryPanel
+              taskId={taskId}
+              frameId={frame?.frame_id ?? null}
+              version={(frame?.version ?? 0) + (detail?.decisions.length ?? 0)}
+              fail={fail}
+              onUndone={(l) => {
+                if (lease?.lease_id && lease.lease_id !== l.lease_id) void reviewApi.release(taskId, lease.lease_id).catch(fail);
+                void present(l);
+              }}
+            />
+          }
         />
       </div>
-      <HistoryPanel
-        taskId={taskId}
-        frameId={frame?.frame_id ?? null}
-        version={(frame?.version ?? 0) + (detail?.decisions.length ?? 0)}
-        fail={fail}
-        onUndone={(l) => {
-          if (lease?.lease_id && lease.lease_id !== l.lease_id) void reviewApi.release(taskId, lease.lease_id).catch(fail);
-          void present(l);
-        }}
-      />
+
     </div>
   );
 }
