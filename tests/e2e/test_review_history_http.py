@@ -50,8 +50,8 @@ def test_a_frames_history_shows_review_decisions_beside_its_edits_and_the_review
         Client(system.url, user="rex", team=team, role="reviewer") as rex,
     ):
         task, _version = _task(anna, 2)
+        frame = _finish_one(anna, task, edit=True)  # waits for the plan (the iterator learns the task by event)
         assert anna.review_settings(task).mode == "all"  # from creation: no PUT
-        frame = _finish_one(anna, task, edit=True)
         got = rex.next_review(task)
         assert got.frame is not None and got.frame.frame_id == frame
         rex.reject_frame(task, got.lease_id or "", "the box is too loose")
