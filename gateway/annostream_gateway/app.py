@@ -18,7 +18,22 @@ from .clients import Clients
 from .config import GatewaySettings
 from .edge import EdgeGuard, check_path
 from .observed import HttpMetrics
-from .routes import datasets, exports, frames, health, iterator, live, me, media, metrics, review, tasks, web, webhooks
+from .routes import (
+    datasets,
+    exports,
+    frames,
+    health,
+    iterator,
+    live,
+    me,
+    media,
+    metrics,
+    review,
+    review_history,
+    tasks,
+    web,
+    webhooks,
+)
 from .routes.deps import identity
 
 log = get_logger(__name__)
@@ -59,6 +74,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         tasks.router,
         iterator.router,
         review.router,
+        review_history.router,
         frames.router,
         media.router,
     ):

@@ -83,6 +83,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", T + "/review-leases/{lease_id}/reject"): _rv("RejectFrame"),
     ("POST", T + "/review-leases/{lease_id}/release"): _rv("ReleaseReview"),
     ("GET", T + "/frames/{frame_id}/review"): _rv("GetFrameReview"),
+    ("GET", T + "/frames/{frame_id}/history"): _rv("GetFrameReview"),  # then the edits (READ on the version)
     ("POST", T + "/frames/{frame_id}/undo-decision"): _rv("UndoDecision"),
     ("POST", T + "/frames/{frame_id}/comments"): _rv("AddComment"),
     ("POST", T + "/comments/{comment_id}/resolve"): _rv("ResolveComment"),

@@ -36,6 +36,7 @@ class Me(BaseModel):
     roles: list[str] = Field(description="every role in the acting team")
     teams: list[Membership]
     dev_auth: bool = Field(description="true: identity from dev headers; false: from the authenticating proxy")
+    known_roles: list[str] = Field(description="every role the policy knows (the dev-mode role picker's choices)")
 
 
 class Dataset(BaseModel):

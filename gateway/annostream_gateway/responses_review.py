@@ -84,3 +84,28 @@ class ReviewQuality(BaseModel):
     task: QualityFigures
     annotators: list[QualityFigures]
     settings: ReviewSettings
+
+
+class HistoryEntry(BaseModel):
+    kind: Literal["edit", "requested", "accepted", "rejected", "decision_undone"] = Field(
+        description="an edit of the frame (an annotation event), or a review event of the frame in the task"
+    )
+    actor: str = Field(description="who: the editor, the annotator for requested, the reviewer for a decision")
+    at: Timestamp
+    version: int | None = Field(description="an edit's stream version (its /at?version= state); null for review")
+    type: str | None = Field(description="an edit's event type (RoiCreated, FrameSaved, …); null for review")
+    roi_id: str | None
+    round: int | None = Field(description="the review round (1, then +1 after each fix); null for edits")
+    reason: str | None = Field(description="a rejection's reason")
+    decision: Literal["accepted", "rejected"] | None = Field(description="the decision a decision_undone undid")
+    undoable: bool = Field(
+        description="the caller's latest decision, with nothing after it in review: POST …/undo-decision may undo"
+        " it (the iterator still refuses it once an annotator took the frame up again)"
+    )
+
+
+class FrameHistoryWithReview(BaseModel):
+    task_id: str
+    frame: FrameRef
+    entries: list[HistoryEntry] = Field(description="edits and review events interleaved by time, oldest first")
+    edits_truncated: bool = Field(description="the frame has more edits than one answer carries (the oldest shown)")

@@ -125,6 +125,16 @@ class IterationBody(Strict):
     clip_length: UInt32 = 0
 
 
+class TaskReviewBody(Strict):
+    """The review settings a task starts with; they hold from its first frame (the iterator stores them with the
+    task's plan). Change them later with PUT /api/v1/tasks/{task_id}/review-settings."""
+
+    mode: Literal["off", "all", "sample"] = "off"
+    sample_percent: int = Field(default=0, ge=0, le=100, description="1..100 with mode sample, else 0")
+    reviewer_may_review_own: bool = False
+    rework_by: Literal["annotator", "any"] = "annotator"
+
+
 class CreateTaskBody(Strict):
     name: str = Field(min_length=1, max_length=200)
     dataset_version_id: str = Field(min_length=1, max_length=MAX_ID_LENGTH)
@@ -132,6 +142,7 @@ class CreateTaskBody(Strict):
     default_labels: FrameLabels = Field(default_factory=list)
     selection: SelectionBody | None = None
     label_set: FrameLabels = Field(default_factory=list)
+    review: TaskReviewBody | None = Field(default=None, description="review settings from the first frame (off)")
 
 
 class LabelColorBody(Strict):

@@ -116,6 +116,7 @@ GRPC_METHODS: dict[str, Rule] = {
     _RV + "ResolveComment": Rule(A, Target.TASK),
     _RV + "ReopenComment": Rule(A, Target.TASK),
     _RV + "GetReviewQuality": Rule(R, Target.TASK),
+    _RV + "ListReviewTasks": Rule(R, Target.TEAM),  # the acting team's tasks with the caller's review work
     _AN + "SaveFrame": Rule(A, Target.VERSION),
     _AN + "SaveFrames": Rule(A, Target.VERSION),
     _AN + "GetFrame": Rule(R, Target.VERSION),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from .models_review import Comment, FrameReviewDetail, ReviewLease, ReviewQuality, ReviewSettings
+from .models_review import Comment, FrameReviewDetail, FrameTaskHistory, ReviewLease, ReviewQuality, ReviewSettings
 from .transport import Transport
 
 
@@ -64,6 +64,14 @@ class ReviewApi:
         """A frame's review state in the task, its decisions and its comments."""
         path = {"task_id": task_id, "frame_id": frame_id}
         return FrameReviewDetail.model_validate(self._t.json("frame_review", path))
+
+    def task_frame_history(self, task_id: str, frame_id: str, *, max_edits: int = 2000) -> FrameTaskHistory:
+        """A frame's history in the task: its edits and its review events (requested, accepted, rejected with the
+        reason, decision undone) with who and when, interleaved by time."""
+        path = {"task_id": task_id, "frame_id": frame_id}
+        return FrameTaskHistory.model_validate(
+            self._t.json("task_frame_history", path, params={"max_edits": max_edits})
+        )
 
     def add_comment(
         self,

@@ -30,9 +30,14 @@ class TasksApi:
         clip_length: int = 0,
         label_set: Sequence[str] = (),
         default_labels: Sequence[str] = (),
+        review: Literal["off", "all", "sample"] = "off",
+        sample_percent: int = 0,
+        reviewer_may_review_own: bool = False,
+        rework_by: Literal["annotator", "any"] = "annotator",
     ) -> Task:
         """Create a task; on a Published version it annotates a new Draft child named like the task.
-        `selection` is `{"mode": "all"|"empty"|"custom", "filters": [...]}` (docs/filters.md)."""
+        `selection` is `{"mode": "all"|"empty"|"custom", "filters": [...]}` (docs/filters.md). `review` (with
+        `sample_percent` for "sample", `reviewer_may_review_own`, `rework_by`) holds from the task's first frame."""
         body: dict[str, Any] = {
             "name": name,
             "dataset_version_id": dataset_version_id,
@@ -42,6 +47,13 @@ class TasksApi:
         }
         if selection is not None:
             body["selection"] = dict(selection)
+        if review != "off" or sample_percent or reviewer_may_review_own or rework_by != "annotator":
+            body["review"] = {
+                "mode": review,
+                "sample_percent": sample_percent,
+                "reviewer_may_review_own": reviewer_may_review_own,
+                "rework_by": rework_by,
+            }
         return Task.model_validate(self._t.json("create_task", json=body))
 
     def list_tasks(
@@ -53,8 +65,10 @@ class TasksApi:
         dataset_id: str | None = None,
         scope: Literal["team", "mine"] = "team",
         sort: Literal["recent", "name"] = "recent",
+        my_reviews: bool = False,
     ) -> TaskPage:
-        """One page of the team's tasks, each with its progress and version names."""
+        """One page of the team's tasks, each with its progress and version names; `my_reviews`: only tasks with
+        the caller's review work (frames waiting they may review, a review lease they hold, frames they decided)."""
         params = {
             "page_size": page_size,
             "page_token": page_token,
@@ -63,6 +77,8 @@ class TasksApi:
             "scope": scope,
             "sort": sort,
         }
+        if my_reviews:
+            params["my_reviews"] = "true"
         return TaskPage.model_validate(self._t.json("list_tasks", params=params))
 
     def iter_tasks(self, *, page_size: int = 100, **options: Any) -> Iterator[TaskListItem]:

@@ -43,6 +43,7 @@ class Me(Model):
     roles: list[str]
     teams: list[TeamRoles]
     dev_auth: bool
+    known_roles: list[str] = []
 
 
 class Dataset(Model):

@@ -81,3 +81,27 @@ class ReviewQuality(Model):
     task: QualityFigures
     annotators: list[QualityFigures]
     settings: ReviewSettings
+
+
+class HistoryEntry(Model):
+    """An edit of the frame (`kind` "edit") or a review event of it in the task, with who and when."""
+
+    kind: Literal["edit", "requested", "accepted", "rejected", "decision_undone"]
+    actor: str
+    at: str | None
+    version: int | None
+    type: str | None
+    roi_id: str | None
+    round: int | None
+    reason: str | None
+    decision: Literal["accepted", "rejected"] | None
+    undoable: bool
+
+
+class FrameTaskHistory(Model):
+    """A frame's history in a task: edits and review events interleaved by time, oldest first."""
+
+    task_id: str
+    frame: FrameRef
+    entries: list[HistoryEntry]
+    edits_truncated: bool

@@ -64,6 +64,7 @@ ROUTES: dict[str, Route] = {
     "reject_frame": _r("POST", V1 + "/tasks/{task_id}/review-leases/{lease_id}/reject"),
     "release_review": _r("POST", V1 + "/tasks/{task_id}/review-leases/{lease_id}/release"),
     "frame_review": _r("GET", V1 + "/tasks/{task_id}/frames/{frame_id}/review"),
+    "task_frame_history": _r("GET", V1 + "/tasks/{task_id}/frames/{frame_id}/history"),
     "undo_decision": _r("POST", V1 + "/tasks/{task_id}/frames/{frame_id}/undo-decision"),
     "add_comment": _r("POST", V1 + "/tasks/{task_id}/frames/{frame_id}/comments"),
     "resolve_comment": _r("POST", V1 + "/tasks/{task_id}/comments/{comment_id}/resolve", idempotent=True),

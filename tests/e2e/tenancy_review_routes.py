@@ -52,6 +52,7 @@ def review_route_cases(case: Any, call: Any) -> dict[tuple[str, str], Any]:
         ("POST", LEASE + "/release"): on_lease("/release"),
         ("POST", T + "/frames/{frame_id}/undo-decision"): on_task("POST", "/frames/f000/undo-decision"),
         ("GET", T + "/frames/{frame_id}/review"): on_task("GET", "/frames/f000/review"),
+        ("GET", T + "/frames/{frame_id}/history"): on_task("GET", "/frames/f000/history"),
         ("POST", T + "/frames/{frame_id}/comments"): on_task("POST", "/frames/f000/comments", {"text": "a note"}),
         ("POST", T + "/comments/{comment_id}/resolve"): on_comment("resolve"),
         ("POST", T + "/comments/{comment_id}/reopen"): on_comment("reopen"),

@@ -210,6 +210,7 @@ def test_me_tells_the_ui_who_the_proxy_signed_in_and_that_identity_comes_from_th
                 }
             ],
             "dev_auth": False,
+            "known_roles": ["annotator", "reviewer", "admin"],
         }
         page = c.get("/plain", headers=headers)
         assert "(via the proxy)" in page.text and "dev mode" not in page.text
@@ -225,4 +226,5 @@ def test_me_in_dev_mode_echoes_the_dev_headers(system: LocalStack) -> None:
             "roles": ["annotator"],
             "teams": [{"team": "default", "roles": ["annotator"], "permissions": ["annotate", "manage", "read"]}],
             "dev_auth": True,
+            "known_roles": ["annotator", "reviewer", "admin"],  # the dev-mode role picker's choices
         }

@@ -180,6 +180,8 @@ def test_lists_show_another_team_none_of_team_a_objects(world: World) -> None:
         datasets = ok(world.http.get("/api/v1/datasets", params={"page_size": 500}, headers=h))["datasets"]
         tasks = ok(world.http.get("/api/v1/tasks", params={"page_size": 500, "status": "all"}, headers=h))["tasks"]
         by_dataset = ok(world.http.get("/api/v1/tasks", params={"dataset_id": world.ids["dataset"]}, headers=h))
+        reviews = ok(world.http.get("/api/v1/tasks", params={"my_reviews": "true", "status": "all"}, headers=h))
+        assert {t["task_id"] for t in reviews["tasks"]} <= {t["task_id"] for t in tasks}, who
         seen = {d["dataset_id"] for d in datasets} | {t["task_id"] for t in tasks}
         if BY_KEY[who].side == "b":
             assert not seen & mine, (who, seen & mine)

@@ -14,7 +14,7 @@ from annostream_cli.stack import LocalStack
 from annostream_protos.annotation.v1 import annotation_service_pb2_grpc
 from annostream_protos.datasets.v1 import datasets_service_pb2 as ds
 from annostream_protos.datasets.v1 import datasets_service_pb2_grpc
-from annostream_protos.iterator.v1 import iterator_service_pb2_grpc
+from annostream_protos.iterator.v1 import iterator_service_pb2_grpc, review_service_pb2_grpc
 from annostream_protos.tasks.v1 import tasks_service_pb2_grpc
 from annostream_protos.types.v1 import frames_pb2 as t
 
@@ -105,3 +105,13 @@ async def make_version(
             await stubs.datasets.PublishVersion(ds.PublishVersionRequest(version_id=v.version_id), metadata=md)
         ).version
     return v
+
+
+@pytest.fixture
+async def review(system: LocalStack) -> AsyncIterator[review_service_pb2_grpc.ReviewServiceStub]:
+    """The iterator's ReviewService."""
+    ch = channel(service_addr(system, "iterator"))
+    try:
+        yield IdentityStub(review_service_pb2_grpc.ReviewServiceStub(ch))  # type: ignore[no-untyped-call]
+    finally:
+        await ch.close()

@@ -61,4 +61,5 @@ def review_cases(case: Any) -> dict[str, Any]:
         RV + "ResolveComment": case(_thread(rv.ResolveCommentRequest)),
         RV + "ReopenComment": case(_thread(rv.ReopenCommentRequest)),
         RV + "GetReviewQuality": case(_task(rv.GetReviewQualityRequest)),
+        RV + "ListReviewTasks": case(lambda _w, _c, _f: rv.ListReviewTasksRequest()),  # the acting team's only
     }

@@ -4,36 +4,22 @@ quality figures, events on their subjects, and bad input refused with nothing st
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import grpc
 import nats
 import pytest
 
-from annostream_cli.grpc_identity import IdentityStub, channel
-from annostream_cli.stack import LocalStack
 from annostream_kernel.events import subject_token
 from annostream_protos.events.v1 import envelope_pb2
 from annostream_protos.iterator.v1 import iterator_service_pb2 as it
 from annostream_protos.iterator.v1 import review_service_pb2 as rv
 from annostream_protos.iterator.v1 import review_service_pb2_grpc as rv_grpc
 
-from ..conftest import service_addr
 from .conftest import Stubs, as_user, make_version
 from .grpc_helpers import USER_MD, assert_status, eventually, rpc_error
 from .test_iterator_leases import make_task, next_req
 
 ALL = rv.ReviewSettings(mode=rv.REVIEW_MODE_ALL)
-
-
-@pytest.fixture
-async def review(system: LocalStack) -> AsyncIterator[rv_grpc.ReviewServiceStub]:
-    """The iterator's ReviewService."""
-    ch = channel(service_addr(system, "iterator"))
-    try:
-        yield IdentityStub(rv_grpc.ReviewServiceStub(ch))  # type: ignore[no-untyped-call]
-    finally:
-        await ch.close()
 
 
 def reviewer(name: str) -> tuple[tuple[str, str], ...]:

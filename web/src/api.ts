@@ -60,6 +60,19 @@ export class ApiError extends Error {
 
 const USER_KEY = "annostream.user";
 const TEAM_KEY = "annostream.team";
+const ROLE_KEY = "annostream.role";
+/** The dev-mode roles when the gateway cannot list the policy's (`Me.known_roles`). */
+export const DEV_ROLES = ["annotator", "reviewer", "admin"];
+
+/** The dev-mode role (X-Annostream-Role); "" lets the gateway choose (annotator). */
+export function currentRole(): string {
+  return localStorage.getItem(ROLE_KEY) || "";
+}
+
+export function setCurrentRole(role: string): void {
+  if (role.trim()) localStorage.setItem(ROLE_KEY, role.trim());
+  else localStorage.removeItem(ROLE_KEY);
+}
 
 /** The dev-mode identity (X-Annostream-User); behind an authenticating proxy the gateway ignores it (see `api.me`). */
 export function currentUser(): string {
@@ -95,7 +108,7 @@ export async function request<T>(method: string, path: string, body?: unknown): 
   const headers: Record<string, string> = { "X-Annostream-User": currentUser() };
   const team = currentTeam();
   if (team) headers["X-Annostream-Team"] = team;
-  const role = localStorage.getItem("annostream.role"); // dev mode: annotator (default), reviewer or admin
+  const role = currentRole(); // dev mode: annotator (default), reviewer or admin — the role picker
   if (role) headers["X-Annostream-Role"] = role;
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const resp = await fetch(`/api/v1${path}`, {
@@ -117,8 +130,10 @@ const q = (params: Record<string, string | number>) => new URLSearchParams(Objec
 
 export const api = {
   me: () => request<Me>("GET", "/me"),
-  listTasks: (p: { status: string; scope: string; sort: string; dataset_id: string; page_size: number; page_token: string }) =>
-    request<TaskPage>("GET", `/tasks?${q(p)}`),
+  listTasks: (p: { status: string; scope: string; sort: string; dataset_id: string; page_size: number; page_token: string; my_reviews?: boolean }) => {
+    const { my_reviews, ...rest } = p;
+    return request<TaskPage>("GET", `/tasks?${q(my_reviews ? { ...rest, my_reviews: "true" } : rest)}`);
+  },
   getTask: (id: string) => request<TaskInfo>("GET", `/tasks/${id}`),
   createTask: (body: CreateTask) => request<Task>("POST", "/tasks", body),
   completeTask: (id: string) => request<Task>("POST", `/tasks/${id}/complete`),

@@ -31,3 +31,10 @@ export const reviewApi = {
 
 /** "all", "off", or "sample 10 %" */
 export const describeSettings = (s: ReviewSettings) => (s.mode === "sample" ? `sample ${s.sample_percent} %` : s.mode);
+
+export type FrameTaskHistory = Schemas["FrameHistoryWithReview"];
+export type HistoryEntry = Schemas["HistoryEntry"];
+
+/** A frame's history in a task: edits and review events interleaved by time (oldest first). */
+export const frameHistory = (taskId: string, frameId: string) =>
+  request<FrameTaskHistory>("GET", `${t(taskId)}/frames/${encodeURIComponent(frameId)}/history`);

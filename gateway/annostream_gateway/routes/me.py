@@ -20,7 +20,8 @@ RANK = [Role.ADMIN, Role.REVIEWER, Role.ANNOTATOR]
 @router.get("/me", response_model=Me, responses=errors(400, 401, 403, 422))
 async def me(request: Request, user: Annotated[str, Depends(identity)]) -> dict[str, Any]:
     """The caller's user, acting team and role there (`role`: its highest; `roles`: all), every team it belongs
-    to with its roles and permissions (`teams`), and whether identity comes from dev headers (`dev_auth`)."""
+    to with its roles and permissions (`teams`), whether identity comes from dev headers (`dev_auth`), and the
+    roles the policy knows (`known_roles`)."""
     p = require_principal()
     roles = p.memberships.get(p.team, frozenset())
     return {
@@ -33,4 +34,5 @@ async def me(request: Request, user: Annotated[str, Depends(identity)]) -> dict[
             for t in sorted(p.memberships)
         ],
         "dev_auth": bool(request.app.state.settings.dev_auth),
+        "known_roles": [r.value for r in Role],
     }

@@ -14,6 +14,7 @@ from annostream_kernel.grpc_client import call
 from annostream_protos.datasets.v1 import datasets_service_pb2 as ds
 from annostream_protos.events.v1 import tasks_pb2
 from annostream_protos.iterator.v1 import iterator_service_pb2 as it
+from annostream_protos.iterator.v1 import review_service_pb2 as rv
 from annostream_protos.tasks.v1 import tasks_service_pb2 as tk
 from annostream_protos.types.v1 import filters_pb2 as f
 
@@ -113,6 +114,15 @@ async def create_task(body: CreateTaskBody, c: C, _user: User) -> dict[str, Any]
         selection=_selection(body.selection),
         label_set=body.label_set,
     )
+    if (r := body.review) is not None:
+        req.review.CopyFrom(
+            tasks_pb2.TaskReview(
+                mode=r.mode,
+                sample_percent=r.sample_percent,
+                reviewer_may_review_own=r.reviewer_may_review_own,
+                rework_by=r.rework_by,
+            )
+        )
     return serializers.task((await call(c.tasks.CreateTask, req, timeout=c.timeout)).task)
 
 
@@ -126,8 +136,16 @@ async def list_tasks(
     dataset_id: str = "",
     scope: Annotated[Literal["team", "mine"], Query(description="team work or only my tasks")] = "team",
     sort: Literal["recent", "name"] = "recent",
+    my_reviews: Annotated[
+        bool,
+        Query(
+            description="only tasks with my review work: frames waiting that I may review (reviewers and admins),"
+            " a review lease I hold, or frames I accepted or rejected"
+        ),
+    ] = False,
 ) -> dict[str, Any]:
-    """Tasks with the view options (Active/Completed, dataset, My/Team work, RECENT/NAME, cursor paging, total).
+    """Tasks with the view options (Active/Completed, dataset, My/Team work, My reviews, RECENT/NAME, cursor paging,
+    total).
 
     Each task carries `progress` ({done, total, known}) from one iterator call for the whole page; `known` is
     false while the iterator does not know the task or cannot answer (the list still answers). It also carries
@@ -142,6 +160,10 @@ async def list_tasks(
         scope=tk.TASK_SCOPE_MINE if scope == "mine" else tk.TASK_SCOPE_TEAM,
         sort=tk.TASK_SORT_NAME if sort == "name" else tk.TASK_SORT_RECENT,
     )
+    if my_reviews:  # the iterator knows the review work; the tasks service lists (and pages) those tasks
+        work = await call(c.review.ListReviewTasks, rv.ListReviewTasksRequest(), timeout=c.timeout)
+        req.only.task_ids.extend(work.task_ids)
+        req.only.SetInParent()
     resp = await call(c.tasks.ListTasks, req, timeout=c.timeout)
     progress, names = await asyncio.gather(
         task_progress(c, [x.task_id for x in resp.tasks]),

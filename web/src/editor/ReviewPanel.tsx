@@ -97,6 +97,7 @@ export function ReviewPanel(p: {
   fail: (e: unknown) => void;
   rejecting: boolean;
   setRejecting: (on: boolean) => void;
+  footer?: React.ReactNode; // below the threads (the frame's history)
 }) {
   const { detail } = p;
   const [reason, setReason] = useState("");
@@ -156,6 +157,7 @@ export function ReviewPanel(p: {
           clearPoint={p.clearPoint}
         />
       )}
+      {p.footer}
     </aside>
   );
 }

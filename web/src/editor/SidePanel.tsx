@@ -29,6 +29,7 @@ export interface SidePanelProps {
   pickColor: (label: string, color: string) => void;
   listAll: boolean;
   showAll: () => void;
+  footer?: React.ReactNode; // below the frame's metadata (the frame's history)
 }
 
 export function SidePanel(p: SidePanelProps) {
@@ -74,6 +75,7 @@ export function SidePanel(p: SidePanelProps) {
         <button id="frame-metadata-edit" onClick={() => p.work && p.editJson({ title: "Frame metadata", value: p.work.metadata, onSave: (m) => push({ set_frame_metadata: { metadata: m } }) })}>{"{}"}</button>
       </h4>
       <pre id="frame-metadata" className="hint">{JSON.stringify(p.work?.metadata ?? {}, null, 1)}</pre>
+      {p.footer}
     </aside>
   );
 }

@@ -54,7 +54,8 @@ export interface paths {
         /**
          * Me
          * @description The caller's user, acting team and role there (`role`: its highest; `roles`: all), every team it belongs
-         *     to with its roles and permissions (`teams`), and whether identity comes from dev headers (`dev_auth`).
+         *     to with its roles and permissions (`teams`), whether identity comes from dev headers (`dev_auth`), and the
+         *     roles the policy knows (`known_roles`).
          */
         get: operations["me_api_v1_me_get"];
         put?: never;
@@ -248,7 +249,8 @@ export interface paths {
         };
         /**
          * List Tasks
-         * @description Tasks with the view options (Active/Completed, dataset, My/Team work, RECENT/NAME, cursor paging, total).
+         * @description Tasks with the view options (Active/Completed, dataset, My/Team work, My reviews, RECENT/NAME, cursor paging,
+         *     total).
          *
          *     Each task carries `progress` ({done, total, known}) from one iterator call for the whole page; `known` is
          *     false while the iterator does not know the task or cannot answer (the list still answers). It also carries
@@ -680,6 +682,28 @@ export interface paths {
          *     per frame, open comments; with the review settings.
          */
         get: operations["quality_api_v1_tasks__task_id__quality_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{task_id}/frames/{frame_id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Frame History
+         * @description The frame's history in the task, oldest first: its edits (who changed what, when) and its review events
+         *     (requested, accepted, rejected with the reason, decision undone), interleaved by time. READ on the task (the
+         *     frame must be in its plan) and on its annotated version.
+         */
+        get: operations["frame_history_api_v1_tasks__task_id__frames__frame_id__history_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1142,6 +1166,8 @@ export interface components {
             selection?: components["schemas"]["SelectionBody"] | null;
             /** Label Set */
             label_set?: string[];
+            /** @description review settings from the first frame (off) */
+            review?: components["schemas"]["TaskReviewBody"] | null;
         };
         /** CreateVersionBody */
         CreateVersionBody: {
@@ -1405,6 +1431,22 @@ export interface components {
              */
             more: boolean;
         };
+        /** FrameHistoryWithReview */
+        FrameHistoryWithReview: {
+            /** Task Id */
+            task_id: string;
+            frame: components["schemas"]["FrameRef"];
+            /**
+             * Entries
+             * @description edits and review events interleaved by time, oldest first
+             */
+            entries: components["schemas"]["HistoryEntry"][];
+            /**
+             * Edits Truncated
+             * @description the frame has more edits than one answer carries (the oldest shown)
+             */
+            edits_truncated: boolean;
+        };
         /** FrameLabelBody */
         FrameLabelBody: {
             /** Label */
@@ -1510,6 +1552,54 @@ export interface components {
             lease_id: string;
             /** Lease Expires At */
             lease_expires_at: string | null;
+        };
+        /** HistoryEntry */
+        HistoryEntry: {
+            /**
+             * Kind
+             * @description an edit of the frame (an annotation event), or a review event of the frame in the task
+             * @enum {string}
+             */
+            kind: "edit" | "requested" | "accepted" | "rejected" | "decision_undone";
+            /**
+             * Actor
+             * @description who: the editor, the annotator for requested, the reviewer for a decision
+             */
+            actor: string;
+            /** At */
+            at: string | null;
+            /**
+             * Version
+             * @description an edit's stream version (its /at?version= state); null for review
+             */
+            version: number | null;
+            /**
+             * Type
+             * @description an edit's event type (RoiCreated, FrameSaved, …); null for review
+             */
+            type: string | null;
+            /** Roi Id */
+            roi_id: string | null;
+            /**
+             * Round
+             * @description the review round (1, then +1 after each fix); null for edits
+             */
+            round: number | null;
+            /**
+             * Reason
+             * @description a rejection's reason
+             */
+            reason: string | null;
+            /**
+             * Decision
+             * @description the decision a decision_undone undid
+             */
+            decision: ("accepted" | "rejected") | null;
+            /**
+             * Undoable
+             * @description the caller's latest decision, with nothing after it in review: POST …/undo-decision may undo it (the iterator still refuses it once an annotator took the frame up again)
+             */
+            undoable: boolean;
         };
         /** ImportResult */
         ImportResult: {
@@ -1621,6 +1711,11 @@ export interface components {
              * @description true: identity from dev headers; false: from the authenticating proxy
              */
             dev_auth: boolean;
+            /**
+             * Known Roles
+             * @description every role the policy knows (the dev-mode role picker's choices)
+             */
+            known_roles: string[];
         };
         /**
          * Membership
@@ -2316,6 +2411,36 @@ export interface components {
             leased: number;
             /** Annotators */
             annotators: components["schemas"]["AnnotatorProgress"][];
+        };
+        /**
+         * TaskReviewBody
+         * @description The review settings a task starts with; they hold from its first frame (the iterator stores them with the
+         *     task's plan). Change them later with PUT /api/v1/tasks/{task_id}/review-settings.
+         */
+        TaskReviewBody: {
+            /**
+             * Mode
+             * @default off
+             * @enum {string}
+             */
+            mode?: "off" | "all" | "sample";
+            /**
+             * Sample Percent
+             * @description 1..100 with mode sample, else 0
+             * @default 0
+             */
+            sample_percent?: number;
+            /**
+             * Reviewer May Review Own
+             * @default false
+             */
+            reviewer_may_review_own?: boolean;
+            /**
+             * Rework By
+             * @default annotator
+             * @enum {string}
+             */
+            rework_by?: "annotator" | "any";
         };
         /** UndoRedoBody */
         UndoRedoBody: {
@@ -4119,6 +4244,8 @@ export interface operations {
                 /** @description team work or only my tasks */
                 scope?: "team" | "mine";
                 sort?: "recent" | "name";
+                /** @description only tasks with my review work: frames waiting that I may review (reviewers and admins), a review lease I hold, or frames I accepted or rejected */
+                my_reviews?: boolean;
             };
             header?: {
                 /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
@@ -6394,6 +6521,98 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReviewQuality"];
+                };
+            };
+            /** @description Bad input: a field's value is refused (text with NUL or a lone surrogate, a number out of range, a rule of the domain); `field` names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No identity: behind the authenticating proxy (ANNOSTREAM_DEV_AUTH=false) X-Auth-Request-User is missing. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller may not do this (not the owner or an admin; not in the team's group behind the proxy). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A referenced object does not exist (or is not yet known to this service: retry shortly). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request does not match its schema (missing or unknown field, wrong type, out of range); `field` names the first, details.errors lists them all. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service behind the gateway cannot answer right now; nothing was changed unless the message says so. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    frame_history_api_v1_tasks__task_id__frames__frame_id__history_get: {
+        parameters: {
+            query?: {
+                /** @description edits at most (the oldest first) */
+                max_edits?: number;
+            };
+            header?: {
+                /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
+                "x-annostream-user"?: string | null;
+                /** @description Team (default: default); behind a proxy, one of X-Auth-Request-Groups. */
+                "x-annostream-team"?: string | null;
+                "x-correlation-id"?: string | null;
+                /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
+                "x-annostream-role"?: string | null;
+                /** @description Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode. */
+                "x-auth-request-user"?: string | null;
+                /** @description Set by the authenticating proxy (ANNOSTREAM_DEV_AUTH=false); ignored in dev mode. */
+                "x-auth-request-groups"?: string | null;
+            };
+            path: {
+                task_id: string;
+                frame_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FrameHistoryWithReview"];
                 };
             };
             /** @description Bad input: a field's value is refused (text with NUL or a lone surrogate, a number out of range, a rule of the domain); `field` names it. */

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import {
   ApiError,
   api,
+  currentRole,
   currentTeam,
   currentUser,
   setCurrentTeam,
@@ -16,6 +17,7 @@ import { go } from "../navigation";
 import { ExportModal } from "./ExportModal";
 import { StageBar, StageText } from "./ReviewInfo";
 import { NewTaskModal } from "./NewTaskModal";
+import { RolePicker, mayClose, permissionsOf } from "./RolePicker";
 import { TaskInfoModal } from "./TaskInfoModal";
 
 type Status = "active" | "completed";
@@ -52,6 +54,8 @@ function Seg<T extends string>(p: { id: string; value: T; options: [T, string][]
 function TaskCard(p: {
   task: TaskListItem;
   datasetName: string;
+  perms: Set<string> | null; // the acting team's permissions (null: unknown)
+  user: string;
   onGone: (taskId: string) => void;
   onInfo: (t: TaskInfo) => void;
 }) {
@@ -98,15 +102,21 @@ function TaskCard(p: {
       {menu && (
         <CardMenu onClose={() => setMenu(false)}>
           <button className="menu-annotate" onClick={open}>Annotate</button>
-          <button className="menu-review" onClick={() => go(`/tasks/${encodeURIComponent(task.task_id)}/review`)}>Review</button>
+          {(!p.perms || p.perms.has("review")) && (
+            <button className="menu-review" onClick={() => go(`/tasks/${encodeURIComponent(task.task_id)}/review`)}>Review</button>
+          )}
           <button className="menu-info" onClick={act(async () => p.onInfo(await api.getTask(task.task_id)), false)}>Info</button>
           <button className="menu-export" onClick={() => (closeMenu(), setExporting(true))}>Export</button>
-          {task.status === "active" ? (
-            <button className="menu-complete" onClick={act(() => api.completeTask(task.task_id))}>Complete</button>
-          ) : (
-            <button className="menu-reopen" onClick={act(() => api.reopenTask(task.task_id))}>Reopen</button>
+          {/* only to a role that may: the owner with manage, or an admin (a reviewer has no manage) */}
+          {mayClose(p.perms, task.owner, p.user) &&
+            (task.status === "active" ? (
+              <button className="menu-complete" onClick={act(() => api.completeTask(task.task_id))}>Complete</button>
+            ) : (
+              <button className="menu-reopen" onClick={act(() => api.reopenTask(task.task_id))}>Reopen</button>
+            ))}
+          {mayClose(p.perms, task.owner, p.user) && (
+            <button className="menu-delete" onClick={() => (closeMenu(), setConfirm(true))}>Delete</button>
           )}
-          <button className="menu-delete" onClick={() => (closeMenu(), setConfirm(true))}>Delete</button>
         </CardMenu>
       )}
       <div className="row">
@@ -172,6 +182,8 @@ export function AnnotationsPage() {
   const [status, setStatus] = useState<Status>("active");
   const [scope, setScope] = useState<Scope>("team");
   const [sort, setSort] = useState<Sort>("recent");
+  const [myReviews, setMyReviews] = useState(false); // tasks with my review work (docs/architecture.md "Review")
+  const [role, setRole] = useState(currentRole());
   const [datasetId, setDatasetId] = useState("");
   const [datasets, setDatasets] = useState<Dataset[]>([]);
   const [tasks, setTasks] = useState<TaskListItem[] | null>(null);
@@ -197,10 +209,10 @@ export function AnnotationsPage() {
         }
         setMe(null); // the page still works with the dev identity
       });
-  }, [user, team]);
+  }, [user, team, role]);
   const switchTeam = (t: string) => (setCurrentTeam(t), setTeam(currentTeam()), setDatasetId(""));
 
-  const view = { status, scope, sort, dataset_id: datasetId, page_size: pageSize() };
+  const view = { status, scope, sort, dataset_id: datasetId, page_size: pageSize(), my_reviews: myReviews };
   const load = useCallback(() => {
     const gen = ++generation.current;
     api.listDatasets().then((r) => setDatasets(r.datasets), () => undefined);
@@ -215,8 +227,8 @@ export function AnnotationsPage() {
       })
       .catch((e) => setError(e instanceof ApiError ? e.message : String(e)));
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [status, scope, sort, datasetId]);
-  useEffect(load, [load, user, team]);
+  }, [status, scope, sort, datasetId, myReviews]);
+  useEffect(load, [load, user, team, role]);
   const gone = (taskId: string) => {
     setTasks((have) => have && have.filter((t) => t.task_id !== taskId));
     setTotal((n) => Math.max(0, n - 1));
@@ -264,6 +276,7 @@ export function AnnotationsPage() {
               Team
               <input id="team-name" defaultValue={team || me?.team || "default"} onBlur={(e) => switchTeam(e.target.value)} size={10} />
             </label>
+            <RolePicker me={me} onChange={setRole} />
           </>
         )}
         {me && !me.dev_auth && me.teams.length > 1 && (
@@ -286,6 +299,14 @@ export function AnnotationsPage() {
       <div className="toolbar">
         <Seg id="status-toggle" value={status} onChange={setStatus} options={[["active", "Active"], ["completed", "Completed"]]} />
         <Seg id="scope-toggle" value={scope} onChange={setScope} options={[["mine", "My work"], ["team", "Team work"]]} />
+        <button
+          id="my-reviews-toggle"
+          aria-pressed={myReviews}
+          title="Only tasks with my review work: frames waiting that I may review, or frames I accepted or rejected"
+          onClick={() => setMyReviews(!myReviews)}
+        >
+          My reviews
+        </button>
         <select id="dataset-filter" value={datasetId} onChange={(e) => setDatasetId(e.target.value)}>
           <option value="">All datasets</option>
           {datasets.map((d) => (
@@ -303,10 +324,16 @@ export function AnnotationsPage() {
             datasetName={names[t.dataset_id] ?? t.dataset_id}
             onGone={gone}
             onInfo={setInfo}
+            perms={permissionsOf(me)}
+            user={me?.user ?? user}
           />
         ))}
       </div>
-      {tasks && tasks.length === 0 && <p className="empty" id="no-tasks">No {status} tasks.</p>}
+      {tasks && tasks.length === 0 && (
+        <p className="empty" id="no-tasks">
+          No {status} tasks{myReviews ? " with review work for you" : ""}.
+        </p>
+      )}
       {tasks && tasks.length > 0 && (
         <div className="list-footer">
           <span id="task-count" className="hint">

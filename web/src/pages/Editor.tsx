@@ -14,6 +14,7 @@ import { useLive } from "../editor/useLive";
 import { pickLabelColor } from "../labels";
 import { go } from "../navigation";
 import { ReviewNotes } from "../editor/ReviewPanel";
+import { HistoryPanel } from "../editor/HistoryPanel";
 
 export function EditorPage(p: { taskId: string }) {
   const { taskId } = p;
@@ -194,6 +195,7 @@ export function EditorPage(p: { taskId: string }) {
           pickColor={(label, color) => pickLabelColor(taskId, label, color, ops.fail)}
           listAll={s.listAll}
           showAll={() => dispatch({ type: "listAll" })}
+          footer={<HistoryPanel taskId={taskId} frameId={cursor?.ref.frame_id ?? null} version={frame?.version ?? 0} fail={ops.fail} />}
         />
       </div>
       {s.toast && (

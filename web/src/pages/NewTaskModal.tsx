@@ -1,5 +1,5 @@
 import { useEffect, useState } from "react";
-import { REVIEW_OFF, ReviewFields, applyReview } from "./ReviewInfo";
+import { REVIEW_OFF, ReviewFields } from "./ReviewInfo";
 import { ApiError, api, type Dataset, type VersionNode } from "../api";
 import { useDismiss } from "../dismiss";
 import { friendlyFieldError } from "../errors";
@@ -70,7 +70,7 @@ export function NewTaskModal(p: { datasets: Dataset[]; onClose: () => void; onCr
     if (Object.keys(local).length) return setErrors(local);
     setBusy(true);
     try {
-      const task = await api.createTask({
+      await api.createTask({
         name: name.trim(),
         dataset_version_id: versionId,
         iteration: {
@@ -81,13 +81,14 @@ export function NewTaskModal(p: { datasets: Dataset[]; onClose: () => void; onCr
         },
         selection: { mode, filters: mode === "custom" ? filters.map(toFilter) : [] },
         default_labels: labels.split(",").map((s) => s.trim()).filter(Boolean),
+        // with the task itself: the settings hold from its first frame (no second call a frame could outrun)
+        ...(review.mode === "off" ? {} : { review }),
       });
-      await applyReview(task.task_id, review);
       p.onCreated();
     } catch (ex) {
       if (ex instanceof ApiError) {
         const f = fieldKey(ex.field ?? "");
-        const known = ["name", "dataset_version_id", "iteration.limit", "iteration.random_seed", "iteration.clip_length", "default_labels"];
+        const known = ["name", "dataset_version_id", "iteration.limit", "iteration.random_seed", "iteration.clip_length", "default_labels", "review"];
         // a custom filter's field (selection.filters.N…) shows inside that filter; other selection errors below it
         const key = known.find((k) => f === k || f.startsWith(k + ".")) ?? (/^selection\.filters\.\d/.test(f) ? f : f.startsWith("selection") ? "selection" : "form");
         setErrors({ [key]: friendlyFieldError(ex) });
@@ -211,6 +212,7 @@ export function NewTaskModal(p: { datasets: Dataset[]; onClose: () => void; onCr
           </div>
         </div>
         <ReviewFields value={review} onChange={setReview} />
+        {err("review")}
         {err("form")}
         <div className="actions">
           <button type="button" id="new-task-cancel" onClick={p.onClose}>Cancel</button>

@@ -5,6 +5,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import { api, errorText, whenKnown, type FrameState, type TaskInfo } from "../api";
 import { PinLayer, pickPoint } from "../editor/PinLayer";
 import { ReviewPanel } from "../editor/ReviewPanel";
+import { HistoryPanel } from "../editor/HistoryPanel";
 import type { StageHandlers } from "../editor/SourceStage";
 import { SourcesView, savedLayout, type Layout, type SourcesViewHandle } from "../editor/SourcesView";
 import { setTaskColors } from "../labels";
@@ -174,8 +175,21 @@ export function ReviewPage(p: { taskId: string }) {
           fail={fail}
           rejecting={rejecting}
           setRejecting={setRejecting}
+          footer={
+            <HistoryPanel
+              taskId={taskId}
+              frameId={frame?.frame_id ?? null}
+              version={(frame?.version ?? 0) + (detail?.decisions.length ?? 0)}
+              fail={fail}
+              onUndone={(l) => {
+                if (lease?.lease_id && lease.lease_id !== l.lease_id) void reviewApi.release(taskId, lease.lease_id).catch(fail);
+                void present(l);
+              }}
+            />
+          }
         />
       </div>
+
     </div>
   );
 }

@@ -1,6 +1,6 @@
 // Review settings (NEW ANNOTATION and task Info) and the task's quality figures with a small chart per annotator.
 import { useEffect, useState } from "react";
-import { errorText, whenKnown, type Progress } from "../api";
+import { errorText, type Progress } from "../api";
 import { reviewApi, type QualityFigures, type ReviewQuality, type ReviewSettings } from "../review";
 
 /** A task card's progress by stage: accepted, in review, and the rest of the done frames (widths of the bar). */
@@ -27,10 +27,6 @@ export function StageText(p: { progress?: Progress }) {
 }
 
 export const REVIEW_OFF: ReviewSettings = { mode: "off", sample_percent: 0, reviewer_may_review_own: false, rework_by: "annotator" };
-
-/** Store a new task's review settings once the iterator knows the task (it learns it from TaskCreated). */
-export const applyReview = (taskId: string, s: ReviewSettings) =>
-  s.mode === "off" ? Promise.resolve(s) : whenKnown(() => reviewApi.setSettings(taskId, s));
 
 export function ReviewFields(p: { value: ReviewSettings; onChange: (s: ReviewSettings) => void }) {
   const v = p.value;

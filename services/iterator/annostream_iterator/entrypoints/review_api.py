@@ -147,7 +147,7 @@ class ReviewServicer(api_grpc.ReviewServiceServicer):
         return api.ReleaseReviewResponse()
 
     async def GetFrameReview(self, request: api.GetFrameReviewRequest, context: Any) -> api.GetFrameReviewResponse:
-        row, ref, decisions, comments = await self._r.frame_review(request.task_id, request.frame_id)
+        row, ref, decisions, comments, history = await self._r.frame_review(request.task_id, request.frame_id)
         return api.GetFrameReviewResponse(
             review=review_out(request.task_id, ref, row),
             decisions=[
@@ -162,7 +162,22 @@ class ReviewServicer(api_grpc.ReviewServiceServicer):
                 for d in decisions
             ],
             comments=[comment_out(ref, c) for c in comments],
+            history=[
+                api.ReviewHistoryEntry(
+                    kind=h.kind,
+                    actor=h.actor,
+                    at=timestamp(h.at),
+                    round=h.round,
+                    reason=h.reason,
+                    decision=h.decision,
+                    annotator=h.annotator,
+                )
+                for h in history
+            ],
         )
+
+    async def ListReviewTasks(self, request: api.ListReviewTasksRequest, context: Any) -> api.ListReviewTasksResponse:
+        return api.ListReviewTasksResponse(task_ids=await self._r.review_tasks())
 
     async def AddComment(self, request: api.AddCommentRequest, context: Any) -> api.AddCommentResponse:
         cmd = AddComment(

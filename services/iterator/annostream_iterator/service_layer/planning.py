@@ -25,10 +25,13 @@ from annostream_protos.events.v1 import envelope_pb2, tasks_pb2
 from annostream_protos.types.v1 import filters_pb2
 
 from ..adapters import messages
+from ..adapters import review_messages as review_msgs
 from ..adapters.index import IndexStore
 from ..adapters.plans import PlanStore, lock_frames_and_plans
+from ..adapters.review_sql import ReviewStore
 from ..domain.ast import Selection
 from ..domain.model import FrameOrder, TaskPlan, TaskStatus
+from ..domain.review import ReviewMode, ReviewSettings, ReworkBy
 
 log = get_logger(__name__)
 CHANNEL = "iterator_events"
@@ -76,12 +79,30 @@ async def create_plan(conn: Conn, envelope: envelope_pb2.EventEnvelope, tc: task
         awaits = 0
     if not await plans.add_task(plan, tc.selection.SerializeToString(), reason, awaits):
         return
+    await start_review(conn, tc)
     if sel is None or lineage is None:
         return
     if awaits:
         log.info("task_plan_pending", task_id=plan.task_id, annotation_stream_seq=awaits)
         return
     await build_plan(conn, plan, sel, lineage)
+
+
+async def start_review(conn: Conn, tc: tasks_pb2.TaskCreated) -> None:
+    """Store the review settings a task is created with, in the transaction that records the task: no lease (so no
+    finished frame) exists before them. Settings this release cannot read are logged and left off."""
+    r = tc.review
+    if not tc.HasField("review") or r.mode in ("", ReviewMode.OFF.value):
+        return
+    try:
+        settings = ReviewSettings(
+            ReviewMode(r.mode), r.sample_percent, r.reviewer_may_review_own, ReworkBy(r.rework_by or "annotator")
+        )
+    except (ValueError, InvalidArgument) as err:
+        log.warning("task_review_settings_unreadable", task_id=tc.task_id, error=str(err))
+        return
+    await ReviewStore(conn).put_settings(tc.task_id, settings)
+    await append_events(conn, [review_msgs.settings_changed(tc.task_id, settings)], notify_channel=CHANNEL)
 
 
 async def build_plan(conn: Conn, plan: TaskPlan, sel: Selection, lineage: list[str]) -> None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from annostream_kernel.authz import require_principal
+from annostream_kernel.authz import authorize_team, require_principal
 from annostream_kernel.db import Conn
 from annostream_kernel.errors import FailedPrecondition, NotFound, PermissionDenied
 from annostream_kernel.events import append_events
@@ -21,6 +21,7 @@ from annostream_protos.types.v1 import frames_pb2
 from ..adapters import review_messages as msgs
 from ..adapters.comments_sql import CommentStore
 from ..adapters.index import IndexStore
+from ..adapters.review_reads import HistoryEntry, frame_history, review_tasks
 from ..adapters.review_sql import ReviewStore
 from ..domain.model import TaskPlan, TaskStatus
 from ..domain.review import Decide, ReviewSettings, ReworkBy, an_id, reviewer_may_review
@@ -185,8 +186,10 @@ class ReviewHandlers:
 
     async def frame_review(
         self, task_id: str, frame_id: str
-    ) -> tuple[asyncpg.Record | None, frames_pb2.FrameRef, list[asyncpg.Record], list[asyncpg.Record]]:
-        """(review row or None, frame, decisions, comments) of a frame of the task's plan."""
+    ) -> tuple[
+        asyncpg.Record | None, frames_pb2.FrameRef, list[asyncpg.Record], list[asyncpg.Record], list[HistoryEntry]
+    ]:
+        """(review row or None, frame, decisions, comments, review history) of a frame of the task's plan."""
         an_id(frame_id, "frame_id")
         async with self.pool.acquire() as conn:
             plan = await self._task(conn, Permission.READ, task_id)
@@ -200,4 +203,13 @@ class ReviewHandlers:
                 ref,
                 await store.decisions(task_id, frame_id),
                 await CommentStore(conn).of_frame(task_id, frame_id),
+                await frame_history(conn, task_id, frame_id),
             )
+
+    async def review_tasks(self) -> list[str]:
+        """The acting team's tasks holding the caller's review work ("My reviews" of the tasks list)."""
+        caller = require_principal()
+        authorize_team(Permission.READ, caller.team)
+        may_review = Permission.REVIEW in caller.permissions(caller.team)
+        async with self.pool.acquire() as conn:
+            return await review_tasks(conn, caller.team, caller.user, may_review=may_review)

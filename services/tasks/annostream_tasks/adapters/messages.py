@@ -12,7 +12,7 @@ from annostream_protos.events.v1 import tasks_pb2 as ev
 from annostream_protos.tasks.v1 import tasks_service_pb2 as api
 from annostream_protos.types.v1 import filters_pb2
 
-from ..domain.model import FilterMode, Iteration, Order, Selection, Task, TaskStatus
+from ..domain.model import FilterMode, Iteration, Order, ReviewSpec, Selection, Task, TaskStatus
 
 ORDER = {Order.SEQUENTIAL: ev.ITERATION_ORDER_SEQUENTIAL, Order.RANDOM: ev.ITERATION_ORDER_RANDOM}
 STATUS = {TaskStatus.ACTIVE: api.TASK_STATUS_ACTIVE, TaskStatus.COMPLETED: api.TASK_STATUS_COMPLETED}
@@ -75,8 +75,24 @@ def _event(payload: Message, task_id: str) -> NewEvent:
     )
 
 
-def task_created(t: Task, annotation_stream_seq: int = 0) -> NewEvent:
-    """TaskCreated for the outbox: stream per task (with the annotation position its plan must include)."""
+def review_of(msg: ev.TaskReview) -> ReviewSpec:
+    """TaskReview → ReviewSpec (validated; empty strings are the defaults: off, annotator)."""
+    return ReviewSpec(msg.mode or "off", msg.sample_percent, msg.reviewer_may_review_own, msg.rework_by or "annotator")
+
+
+def review_msg(r: ReviewSpec) -> ev.TaskReview:
+    """ReviewSpec → TaskReview."""
+    return ev.TaskReview(
+        mode=r.mode,
+        sample_percent=r.sample_percent,
+        reviewer_may_review_own=r.reviewer_may_review_own,
+        rework_by=r.rework_by,
+    )
+
+
+def task_created(t: Task, annotation_stream_seq: int = 0, review: ReviewSpec | None = None) -> NewEvent:
+    """TaskCreated for the outbox: stream per task (with the annotation position its plan must include and the
+    review settings it starts with)."""
     payload = ev.TaskCreated(
         task_id=t.task_id,
         name=t.name,
@@ -91,6 +107,8 @@ def task_created(t: Task, annotation_stream_seq: int = 0) -> NewEvent:
         label_set=t.label_set,
         annotation_stream_seq=annotation_stream_seq,
     )
+    if review is not None and review.mode != "off":
+        payload.review.CopyFrom(review_msg(review))
     return _event(payload, t.task_id)
 
 

@@ -61,7 +61,8 @@ def decode_cursor(token: str, sort: SortBy) -> tuple[Any, str]:
 
 
 def _filters(q: TaskQuery) -> tuple[list[str], list[Any]]:
-    where, args = ["team = $1"], [q.team]
+    where: list[str] = ["team = $1"]
+    args: list[Any] = [q.team]
     if q.scope is Scope.MINE:
         args.append(q.actor)
         where.append(f"owner = ${len(args)}")
@@ -71,6 +72,9 @@ def _filters(q: TaskQuery) -> tuple[list[str], list[Any]]:
     if q.dataset_id:
         args.append(q.dataset_id)
         where.append(f"dataset_id = ${len(args)}")
+    if q.only is not None:
+        args.append(list(q.only))
+        where.append(f"task_id = ANY(${len(args)}::text[])")
     return where, args
 
 

@@ -50,6 +50,32 @@ class Selection:
             raise InvalidArgument(f"filters are only used in custom mode, not {self.mode}", field="selection.filters")
 
 
+REVIEW_MODES = ("off", "all", "sample")
+REWORK_BY = ("annotator", "any")
+
+
+@dataclass(frozen=True)
+class ReviewSpec:
+    """The review settings a task starts with (the iterator's review stage holds them from the first frame)."""
+
+    mode: str = "off"
+    sample_percent: int = 0
+    reviewer_may_review_own: bool = False
+    rework_by: str = "annotator"
+
+    def __post_init__(self) -> None:
+        if self.mode not in REVIEW_MODES:
+            raise InvalidArgument(
+                f"must be one of {', '.join(REVIEW_MODES)}, not {self.mode[:20]!r}", field="review.mode"
+            )
+        if self.mode == "sample" and not 1 <= self.sample_percent <= 100:
+            raise InvalidArgument("must be 1..100 when mode is sample", field="review.sample_percent")
+        if self.mode != "sample" and self.sample_percent != 0:
+            raise InvalidArgument("must be 0 unless mode is sample", field="review.sample_percent")
+        if self.rework_by not in REWORK_BY:
+            raise InvalidArgument(f"must be annotator or any, not {self.rework_by[:20]!r}", field="review.rework_by")
+
+
 class TaskStatus(StrEnum):
     """Active tasks hand out frames; Completed ones stay readable."""
 
@@ -177,6 +203,7 @@ class CreateTask:
     team: str
     selection: Selection = field(default_factory=Selection)
     label_set: list[str] = field(default_factory=list)
+    review: ReviewSpec = field(default_factory=ReviewSpec)
 
 
 @dataclass(frozen=True)
@@ -212,3 +239,4 @@ class TaskQuery:
     dataset_id: str = ""
     scope: Scope = Scope.TEAM
     sort: SortBy = SortBy.RECENT
+    only: tuple[str, ...] | None = None  # only these task ids (None: no restriction)

@@ -44,6 +44,7 @@ STATUSES = {
     api.TASK_STATUS_ACTIVE: TaskStatus.ACTIVE,
     api.TASK_STATUS_COMPLETED: TaskStatus.COMPLETED,
 }
+MAX_ONLY = 10_000
 SCOPES = {api.TASK_SCOPE_UNSPECIFIED: Scope.TEAM, api.TASK_SCOPE_TEAM: Scope.TEAM, api.TASK_SCOPE_MINE: Scope.MINE}
 SORTS = {api.TASK_SORT_UNSPECIFIED: SortBy.RECENT, api.TASK_SORT_RECENT: SortBy.RECENT, api.TASK_SORT_NAME: SortBy.NAME}
 
@@ -94,6 +95,7 @@ class TasksServicer(api_grpc.TasksServiceServicer):
             team=require_principal().team,
             selection=selection,
             label_set=validate_label_set(list(request.label_set), default_labels),
+            review=messages.review_of(request.review),
         )
         task = await handlers.create_task(self._uow, self._catalog, self._iterator, cmd, self._positions)
         return api.CreateTaskResponse(task=messages.task_msg(task))
@@ -121,6 +123,7 @@ class TasksServicer(api_grpc.TasksServiceServicer):
             dataset_id=request.dataset_id,
             scope=_enum(SCOPES, request.scope, "scope"),
             sort=_enum(SORTS, request.sort, "sort"),
+            only=_only(request),
         )
         tasks, token, total = await handlers.list_tasks(self._uow, query, request.page_size, request.page_token)
         return api.ListTasksResponse(
@@ -147,3 +150,12 @@ class TasksServicer(api_grpc.TasksServiceServicer):
         )
         task = await handlers.set_label_color(self._uow, cmd)
         return api.SetLabelColorResponse(task=messages.task_msg(task))
+
+
+def _only(request: api.ListTasksRequest) -> tuple[str, ...] | None:
+    """The `only` restriction (None when unset): at most MAX_ONLY task ids."""
+    if not request.HasField("only"):
+        return None
+    if len(request.only.task_ids) > MAX_ONLY:
+        raise InvalidArgument(f"at most {MAX_ONLY} task ids", field="only.task_ids")
+    return tuple(request.only.task_ids)

@@ -85,7 +85,7 @@ async def create_task(
     )
     async with uow_factory() as uow:
         await uow.tasks.add(task)
-        uow.collect(messages.task_created(task, edits_seq))
+        uow.collect(messages.task_created(task, edits_seq, cmd.review))
         stored = await uow.tasks.get(task.task_id)
         await uow.commit()
     assert stored is not None
