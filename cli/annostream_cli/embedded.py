@@ -155,9 +155,11 @@ def nats_server_binary() -> str:
 class NatsServer:
     """A nats-server with JetStream storing in `store_dir`."""
 
-    def __init__(self, store_dir: Path, port: int = 0, host: str = "127.0.0.1") -> None:
+    def __init__(self, store_dir: Path, port: int = 0, host: str = "127.0.0.1", conf: str = "") -> None:
+        """`conf`: more nats-server configuration (a cluster block, a server name, a monitoring port)."""
         self.store_dir = store_dir.resolve()
         self.host, self.port = host, port or free_port(host)
+        self.conf = conf
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -170,7 +172,7 @@ class NatsServer:
         self.store_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.store_dir / "nats-server.log", "ab")  # noqa: SIM115 - owned by the child
         conf = self.store_dir / "nats.conf"  # events may carry a whole frame state (limits.MAX_EVENT_BYTES)
-        conf.write_text(f"max_payload: {NATS_MAX_PAYLOAD_BYTES}\n")
+        conf.write_text(f"max_payload: {NATS_MAX_PAYLOAD_BYTES}\n{self.conf}")
         args = ["-c", str(conf), "-js", "-sd", str(self.store_dir), "-a", self.host, "-p", str(self.port)]
         self.proc = subprocess.Popen(
             [nats_server_binary(), *args],
@@ -188,6 +190,12 @@ class NatsServer:
             time.sleep(0.05)
         self.stop()
         raise RuntimeError("nats-server did not start in time")
+
+    def kill(self) -> None:
+        """SIGKILL the server (a crash: nothing flushed, no goodbye to its cluster) and reap it."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
 
     def stop(self) -> None:
         """Stop the server and wait for it."""
