@@ -70,6 +70,9 @@ def to_domain_error(err: aio.AioRpcError) -> DomainError:
     return cls(message if cls is not Unavailable else f"upstream error: {message}", field=field, details=details)
 
 
+RECONNECT_MAX_MS = 1_000  # a replica back from a restart is in the rotation again within this (plus jitter)
+
+
 def grpc_target(addresses: str) -> str:
     """`host:port` as is; a list `ip:port,ip:port` (replicas of one service) as one `ipv4:` target."""
     parts = [a.strip() for a in addresses.split(",") if a.strip()]
@@ -98,7 +101,7 @@ def channel(target: str) -> aio.Channel:
         ("grpc.enable_retries", 1),
         ("grpc.lb_policy_name", "round_robin"),
         ("grpc.initial_reconnect_backoff_ms", 200),
-        ("grpc.max_reconnect_backoff_ms", 2_000),
+        ("grpc.max_reconnect_backoff_ms", RECONNECT_MAX_MS),
         *GRPC_MESSAGE_OPTIONS,
     ]
     return aio.insecure_channel(grpc_target(target), options=options)
