@@ -101,14 +101,14 @@ class EmbeddedPostgres:
         except (FileNotFoundError, ValueError, IndexError, ProcessLookupError, PermissionError):
             return None
 
-    def start(self) -> str:
+    def start(self, extra_opts: str = "") -> str:
         """Start (initdb first if new); a server left running on this directory is restarted. Returns the DSN."""
         self._prepare()
         if not (self.data_dir / "PG_VERSION").exists():
             self._run("initdb", "-D", str(self.data_dir), "--auth=trust", "-U", "postgres", "--encoding=utf8")
         if self._running_pid():
             self.stop()
-        opts = f"-h '' -k {self.socket_dir} -c max_connections=300 -c fsync=on"
+        opts = f"-h '' -k {self.socket_dir} -c max_connections=300 -c fsync=on {extra_opts}".strip()
         self._run(
             "pg_ctl",
             "-D",
@@ -124,6 +124,11 @@ class EmbeddedPostgres:
             timeout=90,
         )
         return self.dsn
+
+    def sql(self, *statements: str) -> None:
+        """Run statements with psql as the superuser (server settings: ALTER SYSTEM, pg_reload_conf())."""
+        args = [a for st in statements for a in ("-c", st)]
+        self._run("psql", "-X", "-q", "-h", str(self.socket_dir), "-U", "postgres", "-d", "postgres", *args)
 
     def stop(self) -> None:
         """Stop the server (fast mode); safe to call when it is not running."""

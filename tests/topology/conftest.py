@@ -5,22 +5,19 @@ end of the run."""
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import time
 from collections.abc import Iterator
 
-import asyncpg
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from annostream_cli.stack import LocalStack
 
+from .checks import MEASURED
 from .load import Load
 from .subscriber import Subscriber
-
-MEASURED: list[tuple[str, dict[str, float]]] = []  # (fault, its figures), printed in the terminal summary
 
 
 @pytest.fixture(scope="package")
@@ -74,19 +71,6 @@ def serving(port: int, timeout: float = 60.0) -> float:
             pass
         assert time.monotonic() < deadline, f"nothing SERVING on port {port} after {timeout}s"
         time.sleep(0.1)
-
-
-def stored_event_ids(dsn: str) -> set[str]:
-    """Every event id of the annotation service's event store."""
-
-    async def fetch() -> set[str]:
-        conn = await asyncpg.connect(dsn)
-        try:
-            return {str(r[0]) for r in await conn.fetch("SELECT event_id FROM annotation.events")}
-        finally:
-            await conn.close()
-
-    return asyncio.run(fetch())
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

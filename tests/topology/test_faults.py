@@ -7,7 +7,6 @@ import asyncio
 import os
 import signal
 import time
-from collections.abc import Callable
 
 import nats
 import nats.errors
@@ -18,58 +17,15 @@ from annostream_cli.stack import LocalStack
 from annostream_cli.topology import NatsCluster
 from annostream_kernel.streams import ANNOTATION
 
-from .conftest import MEASURED, serving, stored_event_ids
+from .checks import STEADY, under_load
+from .conftest import serving
 from .load import Load
 from .subscriber import Subscriber
 
 SERVICES = [c for c in COMPONENTS if c != "gateway"]
-STEADY = 2.0  # seconds of load before a fault and after it
 # After a restarted process serves, callers reconnect to it within their reconnect backoff (kernel grpc_client
 # RECONNECT_MAX_MS, jittered): a rollout waits that long (Kubernetes: minReadySeconds) before stopping the next.
 SETTLE = 1.5
-
-
-def under_load(
-    name: str, topo: LocalStack, load: Load, sub: Subscriber, fault: Callable[[], dict[str, float]]
-) -> dict[str, float]:
-    """Run `fault` in the middle of the load; check what nothing may lose; returns the figures measured."""
-    load.failures.clear()
-    acked_before, saves_before, leases_before = set(load.acked_events), load.acked_saves, load.leases
-    load.start()
-    time.sleep(STEADY)
-    t_fault = time.monotonic()
-    figures = fault()
-    time.sleep(STEADY)
-    load.stop()
-    window = {e: at for e, at in load.acked_events.items() if e not in acked_before}
-    ran = f"saves {load.acked_saves - saves_before}, leases {load.leases - leases_before}, failures {load.failures[:3]}"
-    assert load.acked_saves - saves_before > 20 and load.leases - leases_before > 5, f"the load did not run: {ran}"
-
-    assert load.retried_failures() == [], "calls the SDK retries failed after its retries"
-    others = [f for f in load.failures if not f.retried_by_sdk]
-    assert all("Unavailable" in f.error for f in others), others  # not retried (documented): a 503 to try again
-
-    stored = stored_event_ids(topo.dsn)
-    assert set(window) - stored == set(), "acknowledged edits are missing from the event store"
-    missing = sub.wait_for(stored, timeout=60)
-    assert missing == set(), f"{len(missing)} stored events never reached the subscriber"
-    with load.client() as c:
-        imported = {f.frame_id for f in c.iter_base_frames(load.import_version_id)}
-    assert set(load.acked_imports) - imported == set(), "acknowledged imports are missing"
-
-    after = [sub.seen[e] - t_fault for e, at in window.items() if at >= t_fault]
-    figures |= {
-        "first_event_after_fault_delivered_s": round(max(0.0, min(after)), 3),
-        "worst_event_delay_s": round(max(sub.seen[e] - at for e, at in window.items()), 3),
-        "slowest_save_s": round(load.slowest.get("save_frame", 0.0), 3),
-        "acked_saves": load.acked_saves - saves_before,
-        "leases": load.leases - leases_before,
-        "failed_after_sdk_retries": len(load.retried_failures()),
-        "failed_not_retried_503": len(others),
-    }
-    MEASURED.append((name, figures))
-    print(name, figures)
-    return figures
 
 
 def _stream_leader(nats_url: str, timeout: float = 60.0) -> str:
