@@ -101,14 +101,14 @@ class EmbeddedPostgres:
         except (FileNotFoundError, ValueError, IndexError, ProcessLookupError, PermissionError):
             return None
 
-    def start(self) -> str:
+    def start(self, extra_opts: str = "") -> str:
         """Start (initdb first if new); a server left running on this directory is restarted. Returns the DSN."""
         self._prepare()
         if not (self.data_dir / "PG_VERSION").exists():
             self._run("initdb", "-D", str(self.data_dir), "--auth=trust", "-U", "postgres", "--encoding=utf8")
         if self._running_pid():
             self.stop()
-        opts = f"-h '' -k {self.socket_dir} -c max_connections=300 -c fsync=on"
+        opts = f"-h '' -k {self.socket_dir} -c max_connections=300 -c fsync=on {extra_opts}".strip()
         self._run(
             "pg_ctl",
             "-D",
@@ -124,6 +124,11 @@ class EmbeddedPostgres:
             timeout=90,
         )
         return self.dsn
+
+    def sql(self, *statements: str) -> None:
+        """Run statements with psql as the superuser (server settings: ALTER SYSTEM, pg_reload_conf())."""
+        args = [a for st in statements for a in ("-c", st)]
+        self._run("psql", "-X", "-q", "-h", str(self.socket_dir), "-U", "postgres", "-d", "postgres", *args)
 
     def stop(self) -> None:
         """Stop the server (fast mode); safe to call when it is not running."""
@@ -155,9 +160,11 @@ def nats_server_binary() -> str:
 class NatsServer:
     """A nats-server with JetStream storing in `store_dir`."""
 
-    def __init__(self, store_dir: Path, port: int = 0, host: str = "127.0.0.1") -> None:
+    def __init__(self, store_dir: Path, port: int = 0, host: str = "127.0.0.1", conf: str = "") -> None:
+        """`conf`: more nats-server configuration (a cluster block, a server name, a monitoring port)."""
         self.store_dir = store_dir.resolve()
         self.host, self.port = host, port or free_port(host)
+        self.conf = conf
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -170,7 +177,7 @@ class NatsServer:
         self.store_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.store_dir / "nats-server.log", "ab")  # noqa: SIM115 - owned by the child
         conf = self.store_dir / "nats.conf"  # events may carry a whole frame state (limits.MAX_EVENT_BYTES)
-        conf.write_text(f"max_payload: {NATS_MAX_PAYLOAD_BYTES}\n")
+        conf.write_text(f"max_payload: {NATS_MAX_PAYLOAD_BYTES}\n{self.conf}")
         args = ["-c", str(conf), "-js", "-sd", str(self.store_dir), "-a", self.host, "-p", str(self.port)]
         self.proc = subprocess.Popen(
             [nats_server_binary(), *args],
@@ -188,6 +195,12 @@ class NatsServer:
             time.sleep(0.05)
         self.stop()
         raise RuntimeError("nats-server did not start in time")
+
+    def kill(self) -> None:
+        """SIGKILL the server (a crash: nothing flushed, no goodbye to its cluster) and reap it."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
 
     def stop(self) -> None:
         """Stop the server and wait for it."""

@@ -16,7 +16,13 @@ def _up(args: argparse.Namespace) -> int:
     from .stack import LocalStack
     from .supervisor import Supervisor
 
-    stack = LocalStack(Path(args.data_dir), http_port=args.port, http_host=args.host)
+    stack = LocalStack(
+        Path(args.data_dir),
+        http_port=args.port,
+        http_host=args.host,
+        replicas=args.replicas,
+        nats_cluster=args.nats_cluster,
+    )
     stopping = False
 
     def _on_signal(signum: int, _frame: object) -> None:
@@ -25,8 +31,8 @@ def _up(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
-    count = len(COMPONENTS)
-    print(f"annostream: starting PostgreSQL, NATS and {count} components (data in {stack.data_dir}) ...", flush=True)
+    count, nodes = len(stack.names), f"{stack.nats_cluster} NATS nodes" if stack.nats_cluster > 1 else "NATS"
+    print(f"annostream: starting PostgreSQL, {nodes} and {count} processes (data in {stack.data_dir}) ...", flush=True)
     try:
         stack.start()
         print(f"annostream is up: {stack.url}  (Ctrl+C stops everything; logs in {stack.log_dir})", flush=True)
@@ -52,10 +58,11 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from .status import collect, render, targets
+    from .status import collect, render, targets, topology
 
-    statuses = collect(targets(Path(args.data_dir)))
-    print(render(statuses, args.json))
+    where = targets(Path(args.data_dir))
+    statuses = collect(where)
+    print(render(statuses, args.json, topology(where)))
     return 0 if all(s.healthy for s in statuses) else 1
 
 
@@ -121,6 +128,22 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--data-dir", default=os.environ.get("ANNOSTREAM_DATA_DIR", ".annostream"))
     up.add_argument("--port", type=int, default=int(os.environ.get("ANNOSTREAM_HTTP_PORT", "8080")))
     up.add_argument("--host", default=os.environ.get("ANNOSTREAM_HTTP_HOST", "127.0.0.1"))
+    up.add_argument(
+        "--nats-cluster",
+        type=int,
+        choices=range(1, 6),
+        default=None,
+        metavar="N",
+        help="N clustered nats-server nodes, streams at R3 (default $ANNOSTREAM_NATS_CLUSTER or 1)",
+    )
+    up.add_argument(
+        "--replicas",
+        type=int,
+        choices=range(1, 5),
+        default=None,
+        metavar="N",
+        help="N processes of each service, calls spread over them (default $ANNOSTREAM_REPLICAS or 1)",
+    )
     up.set_defaults(func=_up)
     serve = sub.add_parser("serve", help="run one component in the foreground (what containers run)")
     serve.add_argument("component", choices=COMPONENTS)

@@ -18,6 +18,7 @@ from annostream_sdk import AnnostreamError, Client
 
 from .components import COMPONENTS
 from .embedded import EmbeddedPostgres, NatsServer, _set_pdeathsig, free_port
+from .topology import NatsCluster, TopologySettings, process_names
 
 
 class LocalStack:
@@ -32,19 +33,32 @@ class LocalStack:
         log_dir: Path | None = None,
         dsn: str | None = None,
         nats_url: str | None = None,
+        replicas: int | None = None,
+        nats_cluster: int | None = None,
     ) -> None:
-        """With `dsn` / `nats_url`, use those servers instead of starting (and later stopping) local ones."""
+        """With `dsn` / `nats_url`, use those servers instead of starting (and later stopping) local ones.
+
+        `replicas` processes of each gRPC service and a `nats_cluster` of nats-server nodes (streams replicated on
+        up to 3 of them); unset, ANNOSTREAM_REPLICAS / ANNOSTREAM_NATS_CLUSTER (default 1 and 1)."""
+        topology = TopologySettings()
+        self.replicas = replicas or topology.replicas
+        self.nats_cluster = 1 if nats_url else nats_cluster or topology.nats_cluster
         self.data_dir = data_dir.resolve()
         self.http_host, self.http_port = http_host, http_port or free_port(http_host)
         self.extra_env = extra_env or {}
         self.log_dir = log_dir or self.data_dir / "logs"
         self.pg = None if dsn else EmbeddedPostgres(self.data_dir / "postgres")
-        self.nats = None if nats_url else NatsServer(self.data_dir / "nats")
+        self.nats: NatsServer | NatsCluster | None = None
+        if not nats_url:
+            nats_dir = self.data_dir / "nats"
+            self.nats = NatsServer(nats_dir) if self.nats_cluster == 1 else NatsCluster(nats_dir, self.nats_cluster)
+        self.names = process_names(self.replicas)  # process name -> component
         self.dsn, self.nats_url = dsn or "", nats_url or ""
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.env: dict[str, str] = {}
         self.component_env: dict[str, dict[str, str]] = {}
         self.metrics_ports: dict[str, int] = {}
+        self.grpc_ports: dict[str, int] = {}
 
     @property
     def url(self) -> str:
@@ -60,30 +74,41 @@ class LocalStack:
                 self.dsn = self.pg.start()
             if self.nats is not None:
                 self.nats_url = self.nats.start()
-            ports = {c: free_port() for c in COMPONENTS if c != "gateway"}
+            taken = {self.http_port}  # free_port reserves nothing: never hand out one twice
+
+            def port() -> int:
+                while (p := free_port()) in taken:
+                    pass
+                taken.add(p)
+                return p
+
+            ports = {name: port() for name, c in self.names.items() if c != "gateway"}
+            addrs = {
+                c: ",".join(f"127.0.0.1:{p}" for name, p in ports.items() if self.names[name] == c)
+                for c in COMPONENTS
+                if c != "gateway"
+            }
             self.env = {
                 **os.environ,
                 "ANNOSTREAM_DATABASE_URL": self.dsn,
                 "ANNOSTREAM_NATS_URL": self.nats_url,
                 "ANNOSTREAM_HTTP_HOST": self.http_host,
                 "ANNOSTREAM_HTTP_PORT": str(self.http_port),
-                **{f"ANNOSTREAM_{c.upper()}_ADDR": f"127.0.0.1:{p}" for c, p in ports.items()},
+                **{f"ANNOSTREAM_{c.upper()}_ADDR": a for c, a in addrs.items()},
+                **({"ANNOSTREAM_STREAM_REPLICAS": str(min(3, self.nats_cluster))} if self.nats_cluster > 1 else {}),
                 **self.extra_env,
             }
-            taken = {self.http_port, *ports.values()}  # free_port reserves nothing: never hand out one twice
+            self.grpc_ports = ports
             metered = ports if self.extra_env.get("ANNOSTREAM_METRICS_PORT") != "0" else {}  # "0": off (a bench)
-            for c in metered:
-                while (port := free_port()) in taken:
-                    pass
-                taken.add(port)
-                self.metrics_ports[c] = port
-            for component in COMPONENTS:
+            for name in metered:
+                self.metrics_ports[name] = port()
+            for name in self.names:
                 env = dict(self.env)
-                if component in ports:
-                    env["ANNOSTREAM_GRPC_PORT"] = str(ports[component])
-                    if component in self.metrics_ports:
-                        env["ANNOSTREAM_METRICS_PORT"] = str(self.metrics_ports[component])
-                self.spawn(component, env)
+                if name in ports:
+                    env["ANNOSTREAM_GRPC_PORT"] = str(ports[name])
+                    if name in self.metrics_ports:
+                        env["ANNOSTREAM_METRICS_PORT"] = str(self.metrics_ports[name])
+                self.spawn(name, env)
             self.wait_ready(ready_timeout)
             self._record()
         except BaseException:
@@ -101,23 +126,30 @@ class LocalStack:
         return {**urls, "gateway": f"{self.url}/metrics"}
 
     def _record(self) -> None:
-        doc = {"url": self.url, "database_url": self.dsn, "nats_url": self.nats_url, "metrics": self.metrics_urls()}
+        doc = {
+            "url": self.url,
+            "database_url": self.dsn,
+            "nats_url": self.nats_url,
+            "metrics": self.metrics_urls(),
+            "nats_monitors": self.nats.monitor_urls if isinstance(self.nats, NatsCluster) else [],
+            "processes": {n: {"component": self.names[n], "pid": p.pid} for n, p in self.procs.items()},
+        }
         self.stack_file.touch(mode=0o600)
         self.stack_file.write_text(json.dumps(doc))
 
-    def spawn(self, component: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
-        """Start one component process (logs to <log_dir>/<component>.log)."""
-        self.component_env[component] = env
-        log = open(self.log_dir / f"{component}.log", "ab")  # noqa: SIM115 - owned by the child
+    def spawn(self, name: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
+        """Start one process of a component (`annotation`, `annotation-2`; logs to <log_dir>/<name>.log)."""
+        self.component_env[name] = env
+        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child
         proc = subprocess.Popen(
-            [sys.executable, "-m", "annostream_cli.main", "serve", component],
+            [sys.executable, "-m", "annostream_cli.main", "serve", self.names.get(name, name)],
             env=env,
             stdout=log,
             stderr=log,
             preexec_fn=_set_pdeathsig,
             start_new_session=True,  # Ctrl+C reaches only `up`, which stops everything in order
         )
-        self.procs[component] = proc
+        self.procs[name] = proc
         return proc
 
     def wait_ready(self, timeout: float) -> None:
@@ -144,8 +176,14 @@ class LocalStack:
         return {n: code for n, p in self.procs.items() if (code := p.poll()) is not None}
 
     def restart(self, component: str) -> None:
-        """Start an exited component again with the environment (and so the ports) it had."""
+        """Start an exited process again with the environment (and so the ports) it had."""
         self.spawn(component, self.component_env[component])
+        if self.stack_file.exists():
+            self._record()  # its new pid, for `annostream status`
+
+    def processes_of(self, component: str) -> list[str]:
+        """The process names of a component (`annotation`, `annotation-2`, ...)."""
+        return [n for n, c in self.names.items() if c == component]
 
     def stop_components(self, components: list[str], timeout: float = 20.0) -> None:
         """SIGTERM the components at once and wait for all (SIGKILL whatever is left after `timeout`)."""
@@ -166,7 +204,7 @@ class LocalStack:
         with contextlib.suppress(Exception):
             self.stop_components(["gateway"])
         with contextlib.suppress(Exception):
-            self.stop_components([c for c in COMPONENTS if c != "gateway"])
+            self.stop_components([n for n, c in self.names.items() if c != "gateway"])
         if self.nats is not None:
             with contextlib.suppress(Exception):
                 self.nats.stop()

@@ -9,6 +9,7 @@ in its data directory.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 from dataclasses import asdict, dataclass, field
@@ -25,6 +26,7 @@ from annostream_kernel.streams import ANNOTATION, DATASETS, ITERATOR, TASKS
 from annostream_sdk import AnnostreamError, Client
 
 from .components import COMPONENTS
+from .status_topology import Topology, leaders, nats_nodes, processes, render_topology, stream_placements
 
 STREAMS = (DATASETS, TASKS, ITERATOR, ANNOTATION)
 SERVICES = tuple(c for c in COMPONENTS if c != "gateway")  # each service's schema has its name
@@ -52,6 +54,8 @@ class Targets:
     database_url: str
     nats_url: str
     metrics: dict[str, str] = field(default_factory=dict)
+    nats_monitors: list[str] = field(default_factory=list)
+    processes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def targets(data_dir: Path) -> Targets:
@@ -67,6 +71,8 @@ def targets(data_dir: Path) -> Targets:
         database_url=os.environ.get("ANNOSTREAM_DATABASE_URL") or recorded.get("database_url", ""),
         nats_url=os.environ.get("ANNOSTREAM_NATS_URL") or recorded.get("nats_url", ""),
         metrics=recorded.get("metrics") or {},
+        nats_monitors=recorded.get("nats_monitors") or [],
+        processes=recorded.get("processes") or {},
     )
 
 
@@ -95,7 +101,7 @@ def _health(url: str) -> dict[str, str]:
 
 async def _lags(t: Targets) -> dict[str, tuple[float | None, dict[str, int], dict[str, int]]]:
     conn = await asyncpg.connect(t.database_url, timeout=5)
-    nc = await nats.connect(t.nats_url, connect_timeout=5, max_reconnect_attempts=0)
+    nc = await _connect_nats(t.nats_url)
     try:
         pending = await _pending(nc)
         out: dict[str, tuple[float | None, dict[str, int], dict[str, int]]] = {}
@@ -103,6 +109,33 @@ async def _lags(t: Targets) -> dict[str, tuple[float | None, dict[str, int], dic
             mine = {name: n for name, n in pending.items() if name.split("-", 1)[0] == service}
             out[service] = (await relay_lag(conn, service), mine, await dead_letters(conn, service))
         return out
+    finally:
+        await conn.close()
+        await nc.close()
+
+
+async def _connect_nats(url: str) -> Any:
+    return await nats.connect(servers=url.split(","), connect_timeout=5, max_reconnect_attempts=0)
+
+
+def topology(t: Targets) -> Topology:
+    """The NATS nodes, stream placement and the processes of each service with what each leads."""
+    topo = Topology(nats=nats_nodes(t.nats_monitors))
+    if t.database_url and t.nats_url:
+        with contextlib.suppress(Exception):
+            asyncio.run(_placement(t, topo))
+    if not topo.processes:
+        topo.processes = processes(t.processes, {})
+    return topo
+
+
+async def _placement(t: Targets, topo: Topology) -> None:
+    conn = await asyncpg.connect(t.database_url, timeout=5)
+    nc = await _connect_nats(t.nats_url)
+    try:
+        topo.streams = await stream_placements(nc.jetstream(), [s.name for s in STREAMS])
+        leads = await leaders(conn, list(await _pending(nc)), SERVICES)
+        topo.processes = processes(t.processes, leads)
     finally:
         await conn.close()
         await nc.close()
@@ -122,14 +155,17 @@ async def _pending(nc: Any) -> dict[str, int]:
     return found
 
 
-def render(statuses: list[ComponentStatus], as_json: bool) -> str:
-    """The `--json` document, or a table for people."""
+def render(statuses: list[ComponentStatus], as_json: bool, topo: Topology | None = None) -> str:
+    """The `--json` document, or a table for people (the topology below it)."""
     if as_json:
-        return json.dumps({"components": [asdict(s) for s in statuses]}, indent=2)
+        doc: dict[str, Any] = {"components": [asdict(s) for s in statuses]}
+        if topo is not None:
+            doc["topology"] = asdict(topo)
+        return json.dumps(doc, indent=2)
     lines = [f"{'component':<11} {'health':<12} {'version':<8} {'relay lag':>9}  consumers (events to apply)  dead"]
     for s in statuses:
         lag = "-" if s.relay_lag_seconds is None else f"{s.relay_lag_seconds:.1f} s"
         consumers = ", ".join(f"{k} {v}" for k, v in sorted(s.consumer_lags.items())) or "-"
         dead = sum(s.dead_letters.values()) if s.relay_lag_seconds is not None else "-"
         lines.append(f"{s.name:<11} {s.state:<12} {s.version:<8} {lag:>9}  {consumers:<28} {dead}")
-    return "\n".join(lines)
+    return "\n".join([*lines, *(render_topology(topo) if topo is not None else [])])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from importlib import resources
 from importlib.resources.abc import Traversable
 
@@ -34,10 +35,15 @@ async def create_pool(dsn: str, schema: str, *, min_size: int = 1, max_size: int
         min_size=min_size,
         max_size=max_size,
         reset=_no_server_reset,
-        server_settings={"search_path": f"{schema},public", "application_name": f"annostream-{schema}"},
+        server_settings={"search_path": f"{schema},public", "application_name": application_name(schema)},
     )
     assert pool is not None
     return pool
+
+
+def application_name(schema: str) -> str:
+    """`annostream-<schema>-<pid>`: which process a session (and the leadership lock it holds) belongs to."""
+    return f"annostream-{schema}-{os.getpid()}"
 
 
 def _lock_key(text: str) -> int:

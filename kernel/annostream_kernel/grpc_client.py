@@ -72,11 +72,42 @@ def to_domain_error(err: aio.AioRpcError) -> DomainError:
     return cls(message if cls is not Unavailable else f"upstream error: {message}", field=field, details=details)
 
 
+RECONNECT_MAX_MS = 1_000  # a replica back from a restart is in the rotation again within this (plus jitter)
+
+
+def grpc_target(addresses: str) -> str:
+    """`host:port` as is; a list `ip:port,ip:port` (replicas of one service) as one `ipv4:` target."""
+    parts = [a.strip() for a in addresses.split(",") if a.strip()]
+    if len(parts) <= 1:
+        return addresses.strip()
+    for part in parts:
+        host, _, port = part.rpartition(":")
+        if not (port.isdigit() and _is_ipv4(host)):
+            raise ValueError(f"a list of peer addresses takes IPv4 ip:port items, not {part!r} (give one DNS name)")
+    return "ipv4:" + ",".join(parts)
+
+
+def _is_ipv4(host: str) -> bool:
+    octets = host.split(".")
+    return len(octets) == 4 and all(o.isdigit() and int(o) < 256 for o in octets)
+
+
 def channel(target: str) -> aio.Channel:
-    """Open an insecure channel to a peer (service mesh / network policy provide transport security)."""
-    options = [("grpc.keepalive_time_ms", 30_000), ("grpc.enable_retries", 1), *GRPC_MESSAGE_OPTIONS]
+    """Open an insecure channel to a peer (service mesh / network policy provide transport security).
+
+    Calls are spread round robin over every address the target resolves to (the replicas of the peer: a list
+    `ip:port,ip:port`, or a DNS name with one record per pod); a replica that is gone leaves the rotation as soon
+    as its connection breaks, and calls that never reached it are retried on another (gRPC transparent retry)."""
+    options = [
+        ("grpc.keepalive_time_ms", 30_000),
+        ("grpc.enable_retries", 1),
+        ("grpc.lb_policy_name", "round_robin"),
+        ("grpc.initial_reconnect_backoff_ms", 200),
+        ("grpc.max_reconnect_backoff_ms", RECONNECT_MAX_MS),
+        *GRPC_MESSAGE_OPTIONS,
+    ]
     interceptors = [*client_interceptors(), *metrics_interceptors()]  # the trace's span times the whole call
-    return aio.insecure_channel(target, options=options, interceptors=interceptors)
+    return aio.insecure_channel(grpc_target(target), options=options, interceptors=interceptors)
 
 
 async def call(method: Any, request: Any, *, timeout: float = 10.0) -> Any:

@@ -1,0 +1,74 @@
+"""The checks every fault test makes around its fault: a steady load before and after it, then nothing
+acknowledged may be missing (event store, subscriber, imports) and no call the SDK retries may have failed."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+import asyncpg
+
+from annostream_cli.stack import LocalStack
+
+from .load import Load
+from .subscriber import Subscriber
+
+STEADY = 2.0  # seconds of load before a fault and after it
+MEASURED: list[tuple[str, dict[str, float]]] = []  # (fault, its figures), printed in the terminal summary
+
+
+def stored_event_ids(dsn: str) -> set[str]:
+    """Every event id of the annotation service's event store."""
+
+    async def fetch() -> set[str]:
+        conn = await asyncpg.connect(dsn)
+        try:
+            return {str(r[0]) for r in await conn.fetch("SELECT event_id FROM annotation.events")}
+        finally:
+            await conn.close()
+
+    return asyncio.run(fetch())
+
+
+def under_load(
+    name: str, topo: LocalStack, load: Load, sub: Subscriber, fault: Callable[[], dict[str, float]]
+) -> dict[str, float]:
+    """Run `fault` in the middle of the load; check what nothing may lose; returns the figures measured."""
+    load.failures.clear()
+    acked_before, saves_before, leases_before = set(load.acked_events), load.acked_saves, load.leases
+    load.start()
+    time.sleep(STEADY)
+    t_fault = time.monotonic()
+    figures = fault()
+    time.sleep(STEADY)
+    load.stop()
+    window = {e: at for e, at in load.acked_events.items() if e not in acked_before}
+    ran = f"saves {load.acked_saves - saves_before}, leases {load.leases - leases_before}, failures {load.failures[:3]}"
+    assert load.acked_saves - saves_before > 20 and load.leases - leases_before > 5, f"the load did not run: {ran}"
+
+    assert load.retried_failures() == [], "calls the SDK retries failed after its retries"
+    others = [f for f in load.failures if not f.retried_by_sdk]
+    assert all("Unavailable" in f.error for f in others), others  # not retried (documented): a 503 to try again
+
+    stored = stored_event_ids(topo.dsn)
+    assert set(window) - stored == set(), "acknowledged edits are missing from the event store"
+    missing = sub.wait_for(stored, timeout=60)
+    assert missing == set(), f"{len(missing)} stored events never reached the subscriber"
+    with load.client() as c:
+        imported = {f.frame_id for f in c.iter_base_frames(load.import_version_id)}
+    assert set(load.acked_imports) - imported == set(), "acknowledged imports are missing"
+
+    after = [sub.seen[e] - t_fault for e, at in window.items() if at >= t_fault]
+    figures |= {
+        "first_event_after_fault_delivered_s": round(max(0.0, min(after)), 3),
+        "worst_event_delay_s": round(max(sub.seen[e] - at for e, at in window.items()), 3),
+        "slowest_save_s": round(load.slowest.get("save_frame", 0.0), 3),
+        "acked_saves": load.acked_saves - saves_before,
+        "leases": load.leases - leases_before,
+        "failed_after_sdk_retries": len(load.retried_failures()),
+        "failed_not_retried_503": len(others),
+    }
+    MEASURED.append((name, figures))
+    print(name, figures)
+    return figures
