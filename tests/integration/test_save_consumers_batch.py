@@ -146,3 +146,56 @@ async def test_a_save_redelivered_after_part_of_it_was_applied_counts_once(postg
     finally:
         await js.delete_stream(stream.name)
         await _drop(schema, pool)
+
+
+def an_index_save() -> list[envelope_pb2.EventEnvelope]:
+    """A save as the iterator's ROI index sees it: runs of created ROIs between label, delete and metadata events,
+    on a child frame whose state starts as its parent's."""
+    f, child = _ref(V, "f1"), _ref(CHILD, "f1")
+    msgs: list[object] = [an.RoiCreated(frame=f, roi=_roi(f"r{i}", "car")) for i in range(20)]
+    msgs += [
+        an.RoiCreated(frame=child, roi=_roi("c0", "cat")),  # the child's state starts from the 20 ROIs above
+        an.RoiLabelAdded(frame=f, roi_id="r1", label="bus"),
+        an.RoiDeleted(frame=f, roi_id="r2"),
+        an.RoiCreated(frame=f, roi=_roi("r2", "person")),  # re-created after its deletion
+        an.RoiCreated(frame=f, roi=_roi("r5", "truck")),
+        an.RoiCreated(frame=f, roi=_roi("r5", "van")),  # twice in one run: the last one wins
+        an.FrameMetadataSet(frame=f, metadata_json='{"lane": 3}'),
+        an.RoiLabelRemoved(frame=f, roi_id="r5", label="van"),
+        an.FrameSaved(frame=f),
+        an.RoiCreated(frame=child, roi=_roi("c1", "dog")),
+        an.RoiDeleted(frame=child, roi_id="r0"),
+    ]
+    return [_env(m, i + 1) for i, m in enumerate(msgs)]
+
+
+async def test_the_iterator_indexes_a_save_in_one_batch_as_it_did_event_by_event(postgres_dsn: str) -> None:
+    from annostream_iterator.service_layer.events import on_annotation_event as one_event
+    from annostream_iterator.service_layer.events import on_annotation_events as batched
+
+    events, pools = an_index_save(), []
+    try:
+        for _ in range(2):
+            schema = f"t_{uuid.uuid4().hex[:12]}"
+            pool = await create_pool(postgres_dsn, schema, min_size=1, max_size=2)
+            pools.append((schema, pool))
+            await migrate(pool, schema, ["annostream_iterator.migrations"])
+            await pool.execute("INSERT INTO versions VALUES ($1, 'd', NULL), ($2, 'd', $1)", V, CHILD)
+        (_, one), (_, batch) = pools
+        for env in events:
+            async with one.acquire() as conn, conn.transaction():
+                await one_event(conn, env)
+        async with batch.acquire() as conn, conn.transaction():
+            await batched(conn, events)
+        queries = (
+            "SELECT version_id, frame_id, roi_id, labels, confidence FROM rois ORDER BY 1, 2, 3",
+            "SELECT version_id, frame_id, metadata FROM marks ORDER BY 1, 2",
+        )
+        got = [[tuple(r) for r in await batch.fetch(q)] for q in queries]
+        assert got == [[tuple(r) for r in await one.fetch(q)] for q in queries]
+        rois = {(r[0], r[2]): r[3] for r in got[0]}
+        assert rois[(V, "r1")] == ["car", "bus"] and rois[(V, "r2")] == ["person"] and rois[(V, "r5")] == []
+        assert (CHILD, "r0") not in rois and rois[(CHILD, "c1")] == ["dog"] and rois[(CHILD, "r1")] == ["car"]
+    finally:
+        for schema, pool in pools:
+            await _drop(schema, pool)

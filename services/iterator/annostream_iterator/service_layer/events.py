@@ -175,16 +175,18 @@ async def on_annotation_events(conn: Conn, envelopes: list[envelope_pb2.EventEnv
         if msg is None:
             continue
         key = (msg.frame.version_id, msg.frame.frame_id)
-        if isinstance(msg, STATE_CHANGING) and key not in owned:
+        fresh = isinstance(msg, STATE_CHANGING) and key not in owned
+        if run and (fresh or not isinstance(msg, an.RoiCreated | an.RoiRestored)):
+            # before another event, or before a frame copies its state from an ancestor's (maybe in the run)
+            await index.put_rois(list(run.values()))
+            run.clear()
+        if fresh:
             await index.own_state(*key)
             owned.add(key)
         if isinstance(msg, an.RoiCreated | an.RoiRestored):
             r = messages.indexed_roi(msg.roi)
             run[(*key, r.roi_id)] = (*key, r.roi_id, list(r.labels), r.confidence)
             continue
-        if run:
-            await index.put_rois(list(run.values()))
-            run.clear()
         bind_request(envelope.correlation_id, envelope.actor)
         await _apply_annotation(conn, envelope, msg, owned=True)
     if run:
