@@ -247,6 +247,15 @@ class EditResult(BaseModel):
 
 class SaveResult(EditResult):
     rebased: bool = Field(description="newer edits of others were merged under this save")
+    compact: bool = Field(
+        default=False,
+        description="`?answer=compact` was granted: `frame` is null and only what the save changed is answered"
+        " (`rois`, `removed_roi_ids`, `frame_labels`, `metadata`); the rest of the frame is as the client sent it",
+    )
+    rois: list[Roi] | None = Field(default=None, description="compact: the ROIs the save's commands named, as stored")
+    removed_roi_ids: list[str] | None = Field(default=None, description="compact: named ROIs the frame no longer has")
+    frame_labels: list[str] | None = Field(default=None, description="compact: the frame's labels after the save")
+    metadata: dict[str, Any] | None = Field(default=None, description="compact: the frame's effective metadata")
 
 
 class FrameEvent(BaseModel):

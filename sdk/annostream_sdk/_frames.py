@@ -65,17 +65,22 @@ class FramesApi:
         expected_version: int,
         task_id: str = "",
         idempotency_key: str | None = None,
+        compact: bool = False,
     ) -> SaveResult:
         """Apply editor commands in order, atomically. Newer edits of others are merged under it unless they touch
         the same ROI (Aborted, with the ROI, actor and event in `details`). Every save carries an idempotency key
-        (a new one unless given), so a save whose answer was lost is retried safely and stored once."""
+        (a new one unless given), so a save whose answer was lost is retried safely and stored once. `compact` asks
+        for only what the save changed (`rois`, `removed_roi_ids`) instead of the whole frame, when it can."""
         body = {
             "expected_version": expected_version,
             "idempotency_key": idempotency_key or f"sdk-{uuid.uuid4()}",
             "task_id": task_id,
             "commands": [c.to_json() for c in commands],
         }
-        return SaveResult.model_validate(self._t.json("save_frame", self._frame(version_id, frame_id), json=body))
+        params = {"answer": "compact"} if compact else None
+        return SaveResult.model_validate(
+            self._t.json("save_frame", self._frame(version_id, frame_id), json=body, params=params)
+        )
 
     def frame_history(
         self, version_id: str, frame_id: str, *, after_version: int = 0, page_size: int = 100

@@ -182,6 +182,11 @@ class EditResult(Model):
 
 class SaveResult(EditResult):
     rebased: bool
+    compact: bool = False  # `frame` is None and only what the save changed is below
+    rois: list[Roi] | None = None
+    removed_roi_ids: list[str] | None = None
+    frame_labels: list[str] | None = None
+    metadata: dict[str, Any] | None = None
 
 
 class FrameEvent(Model):

@@ -81,3 +81,41 @@ def test_editing_merging_conflicts_and_history_over_http(frame_url: tuple[httpx.
     bad = _save(alice, url, 0, {"move_roi": {"roi_id": "a", "dx": 1, "dy": 0}, "delete_roi": {"roi_id": "a"}})
     assert bad.status_code == 400 and bad.json()["field"] == "commands[0]"
     assert alice.get(f"{url}/at").status_code == 400
+
+
+def _compact(client: httpx.Client, url: str, version: int, *commands: dict[str, Any]) -> dict[str, Any]:
+    r = client.post(f"{url}/save?answer=compact", json={"expected_version": version, "commands": list(commands)})
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+def test_a_compact_save_answers_the_version_event_ids_and_only_what_it_changed(
+    frame_url: tuple[httpx.Client, httpx.Client, str],
+) -> None:
+    alice, bob, url = frame_url
+    boxes = [
+        {"create_roi": {"roi": {"roi_id": f"r{i}", "type": "rectangle", "points": [[i, i], [i + 9, i + 9]]}}}
+        for i in range(5)
+    ]
+    first = _compact(alice, url, 0, *boxes, {"add_frame_label": {"label": "day"}})
+    assert first["compact"] is True and first["frame"] is None and first["rebased"] is False
+    assert first["version"] == 6 and len(first["event_ids"]) == 6
+    assert [r["roi_id"] for r in first["rois"]] == [f"r{i}" for i in range(5)] and first["removed_roi_ids"] == []
+    assert first["frame_labels"] == ["day"] and first["metadata"] == {}
+
+    moved = _compact(alice, url, 6, {"move_roi": {"roi_id": "r1", "dx": 2, "dy": 0}}, {"delete_roi": {"roi_id": "r3"}})
+    assert [r["roi_id"] for r in moved["rois"]] == ["r1"] and moved["rois"][0]["points"] == [[3, 1], [12, 10]]
+    assert moved["removed_roi_ids"] == ["r3"] and moved["version"] == 8
+    full = alice.get(url).json()
+    assert full["version"] == 8 and [r["roi_id"] for r in full["rois"]] == ["r0", "r1", "r2", "r4"]
+
+    # what the client cannot fold itself gets the whole frame: a rebase over another's edit, a create without id
+    rebased = _compact(bob, url, 6, {"add_roi_label": {"roi_id": "r0", "label": "car"}})
+    assert rebased["compact"] is False and rebased["rebased"] is True and len(rebased["frame"]["rois"]) == 4
+    unnamed = {"create_roi": {"roi": {"type": "rectangle", "points": [[1, 1], [5, 5]]}}}
+    answered = _compact(alice, url, rebased["version"], unnamed)
+    assert answered["compact"] is False and len(answered["frame"]["rois"]) == 5
+    bad = alice.post(f"{url}/save?answer=tiny", json={"expected_version": 0, "commands": boxes})
+    assert bad.status_code == 422 and "answer" in bad.text  # names the parameter; nothing stored
+    assert alice.get(url).json()["version"] == answered["version"]

@@ -160,7 +160,7 @@ export const api = {
   saveFrame: (ref: FrameRef, expectedVersion: number, taskId: string, commands: Command[]) =>
     request<SaveResult>(
       "POST",
-      `/versions/${ref.version_id}/frames/${encodeURIComponent(ref.frame_id)}/save`,
+      `/versions/${ref.version_id}/frames/${encodeURIComponent(ref.frame_id)}/save?answer=compact`, // only what changed
       { expected_version: expectedVersion, task_id: taskId, idempotency_key: crypto.randomUUID(), commands },
     ),
   /** Undo or redo the caller's last save on the frame (compensating events on the server). */

@@ -1,5 +1,5 @@
 // The editor's working copy: the saved frame plus pending commands, folded locally (optimistic) until Save.
-import type { Command, FrameState, Point, Roi } from "./api";
+import type { Command, FrameState, Point, Roi, SaveResult } from "./api";
 
 export interface Working {
   rois: Roi[];
@@ -107,4 +107,16 @@ export function forSave(pending: Command[]): Command[] {
     } else out.push(cmd);
   }
   return out.filter((c) => !c.paste_rois || (c.paste_rois as { rois: unknown[] }).rois.length > 0);
+}
+
+/** The frame after a save answered compactly (`?answer=compact`: version, event ids and only what the save changed):
+ * the sent commands folded onto the frame, with the server's copy of every ROI the save named and the frame's labels
+ * and metadata as the server answered them. */
+export function applyCompact(frame: FrameState, sent: Command[], r: SaveResult): FrameState {
+  let w: Working = { rois: frame.rois, frame_labels: frame.frame_labels, metadata: frame.metadata };
+  for (const cmd of sent) w = apply(w, cmd);
+  const stored = new Map((r.rois ?? []).map((x) => [x.roi_id, x]));
+  const removed = new Set(r.removed_roi_ids ?? []);
+  const rois = w.rois.filter((x) => !removed.has(x.roi_id)).map((x) => stored.get(x.roi_id) ?? x);
+  return { ...frame, version: r.version, rois, frame_labels: r.frame_labels ?? w.frame_labels, metadata: r.metadata ?? w.metadata };
 }

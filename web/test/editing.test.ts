@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Command, FrameState, Roi } from "../src/api";
-import { apply, fold, forSave, pastedIds, type Working } from "../src/editing";
+import { apply, applyCompact, fold, forSave, pastedIds, type Working } from "../src/editing";
 
 const roi = (roi_id: string, x = 0, labels: string[] = []): Roi =>
   ({ roi_id, type: "rectangle", points: [[x, 0], [x + 10, 10]], labels, metadata: {}, locked: false, confidence: null, source_id: "" }) as unknown as Roi;
@@ -69,5 +69,28 @@ describe("forSave", () => {
   it("names the ROIs of unsaved pastes", () => {
     const paste = { paste_rois: { rois: [roi("p1"), roi("p2")], origins: [] } } as unknown as Command;
     expect([...pastedIds([paste])]).toEqual(["p1", "p2"]);
+  });
+});
+
+describe("applyCompact", () => {
+  it("folds the sent commands and takes the server's copy of every ROI the save named", () => {
+    const f = frame([roi("a"), roi("b", 20), roi("c", 40)]);
+    const sent = [
+      { move_roi: { roi_id: "a", dx: 1, dy: 1 } },
+      { delete_roi: { roi_id: "b" } },
+      { create_roi: { roi: roi("d", 60) } },
+      { add_frame_label: { label: "night" } },
+    ] as Command[];
+    const stored = { ...roi("d", 60), confidence: 0.5 } as Roi;
+    const r = { frame: null, event_ids: ["e1"], version: 7, frame_omitted: false, rebased: false, compact: true,
+      rois: [{ ...roi("a", 1), points: [[1, 1], [11, 11]] } as Roi, stored], removed_roi_ids: ["b"], frame_labels: ["night"], metadata: { lane: 3 } };
+    const after = applyCompact(f, sent, r as never);
+    expect(after.version).toBe(7);
+    expect(after.rois.map((x) => x.roi_id)).toEqual(["a", "c", "d"]);
+    expect(after.rois[0].points).toEqual([[1, 1], [11, 11]]);
+    expect(after.rois[2]).toBe(stored);
+    expect(after.rois[1]).toBe(f.rois[2]); // untouched ROIs stay the client's objects
+    expect(after.frame_labels).toEqual(["night"]);
+    expect(after.metadata).toEqual({ lane: 3 });
   });
 });

@@ -81,7 +81,7 @@ async def identity_of(conn: HTTPConnection) -> str:
     )
 
 
-def clients(request: Request) -> Clients:
-    """The process-wide gRPC clients."""
+async def clients(request: Request) -> Clients:
+    """The process-wide gRPC clients (async: a plain function dependency would cost every request a thread hop)."""
     c: Clients = request.app.state.clients
     return c

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, Response
 from pydantic import TypeAdapter
@@ -32,7 +32,7 @@ _JSON: TypeAdapter[Any] = TypeAdapter(Any)
 
 def command_msg(cmd: CommandBody, index: int) -> ann.Command:
     """One JSON command → ann.Command; exactly one action per command."""
-    given = [name for name, value in cmd if value is not None]
+    given = [name for name in cmd.model_fields_set if getattr(cmd, name) is not None]  # not every field: ~15
     if len(given) != 1:
         raise InvalidArgument("each command needs exactly one action", field=f"commands[{index}]")
     m = ann
@@ -92,8 +92,21 @@ async def get_frame(version_id: str, frame_id: str, c: C) -> Response:
     return answer(serializers.frame_state((await call(c.annotation.GetFrame, req, timeout=c.timeout)).frame))
 
 
+ANSWER = (
+    "`compact`: answer the new version, event ids and only what the save changed instead of the whole frame"
+    " (granted unless the save was rebased or names ROIs the client cannot know: a paste, a create without"
+    " `roi_id`, lock/unlock all; then the answer is full, `compact` false)"
+)
+
+
 @router.post(FRAME + "/save", response_model=SaveResult, responses=EDIT)
-async def save_frame(version_id: str, frame_id: str, body: SaveFrameBody, c: C) -> Response:
+async def save_frame(
+    version_id: str,
+    frame_id: str,
+    body: SaveFrameBody,
+    c: C,
+    answer_: Annotated[Literal["full", "compact"], Query(alias="answer", description=ANSWER)] = "full",
+) -> Response:
     """Apply an ordered batch of commands atomically; newer non-conflicting edits of others are merged,
     a same-ROI conflict is 409 with the ROI, actor and event in `details`."""
     req = ann.SaveFrameRequest(
@@ -103,7 +116,11 @@ async def save_frame(version_id: str, frame_id: str, body: SaveFrameBody, c: C) 
         task_id=body.task_id,
         commands=[command_msg(cmd, i) for i, cmd in enumerate(body.commands)],
     )
-    return answer(serializers.saved(await call(c.annotation.SaveFrame, req, timeout=c.timeout)))
+    resp = await call(c.annotation.SaveFrame, req, timeout=c.timeout)
+    compact = answer_ == "compact" and not (resp.rebased or resp.frame_omitted)
+    if compact and (touched := serializers.touched_rois(req.commands)) is not None:
+        return answer(serializers.compact_saved(resp, touched))
+    return answer(serializers.saved(resp))
 
 
 @router.get(FRAME + "/events", response_model=FrameHistory)

@@ -14,7 +14,7 @@ from annostream_protos.datasets.v1 import datasets_service_pb2, datasets_service
 from .adapters.annotation_client import GrpcEditSealer
 from .adapters.postgres import DatasetsUnitOfWork
 from .entrypoints.grpc_api import DatasetsServicer
-from .service_layer.consumers import ANNOTATION_FILTERS, on_annotation_event, on_tasks_event
+from .service_layer.consumers import ANNOTATION_FILTERS, on_annotation_event, on_annotation_events, on_tasks_event
 
 SCHEMA = "datasets"
 NAME = "datasets"  # also the relay checkpoint's name (GetPublishedPosition reads it)
@@ -35,7 +35,13 @@ def _register(server: aio.Server, res: Resources) -> None:
 def _consumers(_res: Resources) -> list[ConsumerSpec]:
     return [
         ConsumerSpec("datasets-task-refs", TASKS, on_tasks_event),
-        ConsumerSpec("datasets-stats", ANNOTATION, on_annotation_event, filter_subjects=ANNOTATION_FILTERS),
+        ConsumerSpec(
+            "datasets-stats",
+            ANNOTATION,
+            on_annotation_event,
+            filter_subjects=ANNOTATION_FILTERS,
+            batch_handler=on_annotation_events,
+        ),
     ]
 
 

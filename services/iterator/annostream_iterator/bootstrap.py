@@ -29,6 +29,7 @@ from .service_layer.comments import CommentHandlers
 from .service_layer.events import (
     ANNOTATION_FILTERS,
     on_annotation_event,
+    on_annotation_events,
     on_datasets_event,
     on_datasets_events,
     on_tasks_event,
@@ -62,7 +63,13 @@ def _consumers(_res: Resources) -> list[ConsumerSpec]:
     return [
         ConsumerSpec(DATASETS_CONSUMER, DATASETS, on_datasets_event, batch_handler=on_datasets_events),
         ConsumerSpec("iterator-tasks", TASKS, on_tasks_event),
-        ConsumerSpec(ANNOTATION_CONSUMER, ANNOTATION, on_annotation_event, filter_subjects=ANNOTATION_FILTERS),
+        ConsumerSpec(
+            ANNOTATION_CONSUMER,
+            ANNOTATION,
+            on_annotation_event,
+            filter_subjects=ANNOTATION_FILTERS,
+            batch_handler=on_annotation_events,
+        ),
     ]
 
 

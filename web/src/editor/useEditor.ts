@@ -4,7 +4,7 @@ import { useEffect, useMemo, useReducer, useRef, type Dispatch } from "react";
 import { ApiError, api, whenKnown, type Command, type Roi } from "../api";
 import { copyRois, onClipboard, pasteCommand, readClipboard } from "../clipboard";
 import { readDraft, writeDraft } from "../drafts";
-import { forSave } from "../editing";
+import { applyCompact, forSave } from "../editing";
 import { friendlyError } from "../errors";
 import { onLabelColors, setTaskColors } from "../labels";
 import { cursorFromUrl, cursorToUrl, type Cursor } from "./cursor";
@@ -63,7 +63,9 @@ export function useEditor(taskId: string): [EditorState, Dispatch<Action>, Edito
       dispatch({ type: "status", status: { text: "Saving…" } });
       try {
         const r = await api.saveFrame(cursor.ref, frame.version, taskId, batch);
-        dispatch({ type: "save/done", frame: r.frame ?? (await api.getFrame(cursor.ref)), rebased: r.rebased }); // frame_omitted: too large to carry back
+        // compact: only what changed came back; frame_omitted: too large to carry back
+        const saved = r.frame ?? (r.compact ? applyCompact(frame, batch, r) : await api.getFrame(cursor.ref));
+        dispatch({ type: "save/done", frame: saved, rebased: r.rebased });
         return true;
       } catch (e) {
         const conflict = e instanceof ApiError && e.status === 409 && e.code === "ABORTED" ? e : null;

@@ -2209,6 +2209,34 @@ export interface components {
              * @description newer edits of others were merged under this save
              */
             rebased: boolean;
+            /**
+             * Compact
+             * @description `?answer=compact` was granted: `frame` is null and only what the save changed is answered (`rois`, `removed_roi_ids`, `frame_labels`, `metadata`); the rest of the frame is as the client sent it
+             * @default false
+             */
+            compact?: boolean;
+            /**
+             * Rois
+             * @description compact: the ROIs the save's commands named, as stored
+             */
+            rois?: components["schemas"]["Roi"][] | null;
+            /**
+             * Removed Roi Ids
+             * @description compact: named ROIs the frame no longer has
+             */
+            removed_roi_ids?: string[] | null;
+            /**
+             * Frame Labels
+             * @description compact: the frame's labels after the save
+             */
+            frame_labels?: string[] | null;
+            /**
+             * Metadata
+             * @description compact: the frame's effective metadata
+             */
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
         };
         /** Selection */
         Selection: {
@@ -6762,7 +6790,10 @@ export interface operations {
     };
     save_frame_api_v1_versions__version_id__frames__frame_id__save_post: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `compact`: answer the new version, event ids and only what the save changed instead of the whole frame (granted unless the save was rebased or names ROIs the client cannot know: a paste, a create without `roi_id`, lock/unlock all; then the answer is full, `compact` false) */
+                answer?: "full" | "compact";
+            };
             header?: {
                 /** @description Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy. */
                 "x-annostream-user"?: string | null;

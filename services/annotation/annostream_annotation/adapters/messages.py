@@ -133,12 +133,18 @@ def stream_id(version_id: str, frame_id: str) -> str:
     return f"frame:{version_id}:{frame_id}"
 
 
+@functools.lru_cache(maxsize=1024)
+def _subject(dataset_id: str, version_id: str, frame_id: str, kind: str) -> str:
+    """A frame event's subject (the same few per save: computed once)."""
+    return subject(ANNOTATION.prefix, dataset_id, version_id, frame_id, kind)
+
+
 def outbox_event(e: Event, ref: t.FrameRef, task_id: str) -> NewEvent:
     """Domain event → outbox event on the frame's stream and its documented subject."""
     return NewEvent(
         payload=to_payload(e, ref),
         stream_id=stream_id(ref.version_id, ref.frame_id),
-        subject=subject(ANNOTATION.prefix, ref.dataset_id, ref.version_id, ref.frame_id, e.kind),
+        subject=_subject(ref.dataset_id, ref.version_id, ref.frame_id, e.kind),
         schema_version=schema_version_of(e),
         task_id=task_id,
     )

@@ -19,6 +19,21 @@ def empty_doc() -> dict[str, Any]:
     return {"rois": [], "frame_labels": [], "metadata": {}}
 
 
+def copy_roi(roi: dict[str, Any]) -> dict[str, Any]:
+    """A ROI document's copy sharing nothing mutable with it (what deepcopy gives, at a fraction of its cost: a
+    50-object save copies 50 of them)."""
+    out = dict(roi)
+    if (points := out.get("points")) is not None:
+        out["points"] = [list(p) for p in points]
+    if (labels := out.get("labels")) is not None:
+        out["labels"] = list(labels)
+    if metadata := out.get("metadata"):
+        out["metadata"] = copy.deepcopy(metadata)
+    elif metadata is not None:
+        out["metadata"] = {}
+    return out
+
+
 class FrameAggregate:
     """State of one frame stream at `version`; `decide()` validates a command, applies and returns its events."""
 
@@ -44,10 +59,10 @@ class FrameAggregate:
         roi = self.rois.get(e.roi_id)
         match e.kind:
             case "RoiCreated" | "RoiRestored":
-                self.rois[e.roi_id] = copy.deepcopy(e.data["roi"])
+                self.rois[e.roi_id] = copy_roi(e.data["roi"])
             case "FrameInherited":
                 snapshot = e.data["snapshot"]
-                self.rois = {r["roi_id"]: copy.deepcopy(r) for r in snapshot.get("rois", [])}
+                self.rois = {r["roi_id"]: copy_roi(r) for r in snapshot.get("rois", [])}
                 self.frame_labels = list(snapshot.get("frame_labels", []))
                 self.metadata = copy.deepcopy(snapshot.get("metadata") or {})
             case "RoiDeleted":

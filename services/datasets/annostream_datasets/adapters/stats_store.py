@@ -65,90 +65,10 @@ class TaskRefs:
 
 
 class StatsStore:
-    """stat_frames / stat_rois / stat_labels and the versions' annotated/roi deltas."""
+    """Reads of stat_frames / stat_labels and the versions' annotated/roi deltas (written by stats_batch_sql)."""
 
     def __init__(self, conn: Conn) -> None:
         self.conn = conn
-
-    async def version_known(self, version_id: str) -> bool:
-        """Statistics are kept only for versions that exist here."""
-        return bool(await self.conn.fetchval("SELECT 1 FROM versions WHERE version_id = $1", version_id))
-
-    async def frame(self, version_id: str, frame_id: str) -> tuple[int, list[str]] | None:
-        """(ROI count, frame labels) of a frame, or None when it has no row yet."""
-        r = await self.conn.fetchrow(
-            "SELECT roi_count, frame_labels FROM stat_frames WHERE version_id = $1 AND frame_id = $2 FOR UPDATE",
-            version_id,
-            frame_id,
-        )
-        return (r["roi_count"], list(r["frame_labels"])) if r else None
-
-    async def put_frame(self, version_id: str, frame_id: str, roi_count: int, labels: Sequence[str]) -> None:
-        """Upsert a frame's row."""
-        await self.conn.execute(
-            "INSERT INTO stat_frames (version_id, frame_id, roi_count, frame_labels) VALUES ($1, $2, $3, $4)"
-            " ON CONFLICT (version_id, frame_id) DO UPDATE SET roi_count = $3, frame_labels = $4",
-            version_id,
-            frame_id,
-            roi_count,
-            list(labels),
-        )
-
-    async def roi(self, version_id: str, frame_id: str, roi_id: str) -> list[str] | None:
-        """Labels of a known ROI, or None."""
-        r = await self.conn.fetchrow(
-            "SELECT labels FROM stat_rois WHERE version_id = $1 AND frame_id = $2 AND roi_id = $3",
-            version_id,
-            frame_id,
-            roi_id,
-        )
-        return list(r["labels"]) if r else None
-
-    async def put_roi(self, version_id: str, frame_id: str, roi_id: str, labels: Sequence[str]) -> None:
-        """Upsert a ROI's labels."""
-        await self.conn.execute(
-            "INSERT INTO stat_rois (version_id, frame_id, roi_id, labels) VALUES ($1, $2, $3, $4)"
-            " ON CONFLICT (version_id, frame_id, roi_id) DO UPDATE SET labels = $4",
-            version_id,
-            frame_id,
-            roi_id,
-            list(labels),
-        )
-
-    async def drop_roi(self, version_id: str, frame_id: str, roi_id: str) -> None:
-        """Forget a deleted ROI."""
-        await self.conn.execute(
-            "DELETE FROM stat_rois WHERE version_id = $1 AND frame_id = $2 AND roi_id = $3",
-            version_id,
-            frame_id,
-            roi_id,
-        )
-
-    async def bump(self, version_id: str, annotated: int, rois: int) -> None:
-        """Add to the version's annotated-frame and ROI deltas."""
-        if annotated or rois:
-            await self.conn.execute(
-                "UPDATE versions SET annotated_delta = annotated_delta + $2, roi_delta = roi_delta + $3"
-                " WHERE version_id = $1",
-                version_id,
-                annotated,
-                rois,
-            )
-
-    async def bump_labels(self, version_id: str, kind: str, deltas: dict[str, int]) -> None:
-        """Add to per-label deltas."""
-        items = [(label, d) for label, d in deltas.items() if d]
-        if not items:
-            return
-        await self.conn.execute(
-            "INSERT INTO stat_labels (version_id, kind, label, delta)"
-            " SELECT $1, $2, l, d FROM unnest($3::text[], $4::bigint[]) AS x(l, d)"
-            " ON CONFLICT (version_id, kind, label) DO UPDATE SET delta = stat_labels.delta + EXCLUDED.delta",
-            version_id,
-            kind,
-            [label for label, _ in items],
-            [d for _, d in items],
-        )
 
     async def summed(self, lineage: Sequence[str]) -> Stats:
         """The lineage's figures (the version first, then its ancestors)."""

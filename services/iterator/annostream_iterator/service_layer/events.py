@@ -164,16 +164,48 @@ def decode_annotation(envelope: envelope_pb2.EventEnvelope) -> Any:
         return None
 
 
+async def on_annotation_events(conn: Conn, envelopes: list[envelope_pb2.EventEnvelope]) -> None:
+    """Apply a batch of annotation events (a save's events arrive together) in stream order, as one change per
+    frame: each frame gets its own state once, and each run of created or restored ROIs is one set-based upsert
+    (a 50-object save is one statement instead of 50); every other event is applied as by the one-event path."""
+    index, owned = IndexStore(conn), set[tuple[str, str]]()
+    run: dict[tuple[str, str, str], RoiRow] = {}
+    for envelope in envelopes:
+        msg = decode_annotation(envelope)
+        if msg is None:
+            continue
+        key = (msg.frame.version_id, msg.frame.frame_id)
+        fresh = isinstance(msg, STATE_CHANGING) and key not in owned
+        if run and (fresh or not isinstance(msg, an.RoiCreated | an.RoiRestored)):
+            # before another event, or before a frame copies its state from an ancestor's (maybe in the run)
+            await index.put_rois(list(run.values()))
+            run.clear()
+        if fresh:
+            await index.own_state(*key)
+            owned.add(key)
+        if isinstance(msg, an.RoiCreated | an.RoiRestored):
+            r = messages.indexed_roi(msg.roi)
+            run[(*key, r.roi_id)] = (*key, r.roi_id, list(r.labels), r.confidence)
+            continue
+        bind_request(envelope.correlation_id, envelope.actor)
+        await _apply_annotation(conn, envelope, msg, owned=True)
+    if run:
+        await index.put_rois(list(run.values()))
+
+
 async def on_annotation_event(conn: Conn, envelope: envelope_pb2.EventEnvelope) -> None:
     """Keep ROI labels/confidence and frame metadata per frame; a write (FrameSaved) by the lease holder in
     the task finishes the frame."""
     msg = decode_annotation(envelope)
-    if msg is None:
-        return
+    if msg is not None:
+        await _apply_annotation(conn, envelope, msg, owned=False)
+
+
+async def _apply_annotation(conn: Conn, envelope: envelope_pb2.EventEnvelope, msg: Any, *, owned: bool) -> None:
     ref = msg.frame
     version, frame = ref.version_id, ref.frame_id
     index = IndexStore(conn)
-    if isinstance(msg, STATE_CHANGING):
+    if isinstance(msg, STATE_CHANGING) and not owned:
         await index.own_state(version, frame)
     if isinstance(msg, an.RoiCreated | an.RoiRestored):
         await index.put_roi(version, frame, messages.indexed_roi(msg.roi))

@@ -1,0 +1,296 @@
+"""The cost of a save, end to end (issue 18): 10 rectangles, 25 rectangles + 25 8-point polygons, and a move of one
+object of 50, through HTTP (gateway) and gRPC (annotation service), sequential and with 10 clients. CPU per save is
+counted for every process of the system (components, this run's PostgreSQL and nats-server), including the work
+done after the answer (consumers, relay): each phase's window closes only once the whole system is idle again,
+and the idle background of that window is subtracted. Raw baseline in the same run: bare asyncpg writing the same
+event rows and the projection row in one round trip."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import httpx
+from asyncpg import Pool
+
+from annostream_cli.grpc_identity import IdentityStub, channel
+from annostream_cli.stack import LocalStack
+from annostream_kernel.db import create_pool
+from annostream_protos.annotation.v1 import annotation_service_pb2 as ann
+from annostream_protos.annotation.v1 import annotation_service_pb2_grpc as ann_grpc
+from annostream_protos.datasets.v1 import datasets_service_pb2 as ds
+from annostream_protos.datasets.v1 import datasets_service_pb2_grpc as ds_grpc
+from annostream_protos.types.v1 import frames_pb2 as t
+
+from . import save_raw
+from .harness import BenchContext, Result, cpu_seconds, own_servers_cpu, summary_ms
+
+SAMPLES = int(os.environ.get("BENCH_SAVE_SAMPLES", "100"))
+WARMUP, CLIENTS, PER_CLIENT = 5, 10, int(os.environ.get("BENCH_SAVE_PER_CLIENT", "20"))
+HEADERS = {"X-Annostream-User": "tester", "X-Annostream-Team": "default", "X-Annostream-Role": "admin"}
+COMPACT = os.environ.get("BENCH_SAVE_COMPACT", "1") == "1"  # HTTP saves ask for the compact answer (the editor does)
+
+
+def rect(i: int) -> dict[str, Any]:
+    """A rectangle as the HTTP API takes it."""
+    x, y = 10 + 7 * i, 10 + 3 * i
+    return {"roi_id": f"r{i}", "type": "rectangle", "points": [[x, y], [x + 40, y + 30]], "labels": ["car"]}
+
+
+def polygon(i: int) -> dict[str, Any]:
+    """An 8-point polygon as the HTTP API takes it."""
+    cx, cy = 300 + 5 * i, 300 + 4 * i
+    angles = [k * math.pi / 4 for k in range(8)]
+    pts = [[round(cx + 30 * math.cos(a), 2), round(cy + 30 * math.sin(a), 2)] for a in angles]
+    return {"roi_id": f"p{i}", "type": "polygon", "points": pts, "labels": ["person"]}
+
+
+def shapes(kind: str) -> list[dict[str, Any]]:
+    """The created objects of a save shape."""
+    if kind == "rect10":
+        return [rect(i) for i in range(10)]
+    return [rect(i) for i in range(25)] + [polygon(i) for i in range(25)]
+
+
+def http_commands(objs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """create_roi commands as JSON."""
+    return [{"create_roi": {"roi": o}} for o in objs]
+
+
+def grpc_commands(objs: list[dict[str, Any]]) -> list[ann.Command]:
+    """The same commands as protobuf (what a gRPC client builds)."""
+    kinds = {"rectangle": t.ROI_TYPE_RECTANGLE, "polygon": t.ROI_TYPE_POLYGON}
+    return [
+        ann.Command(
+            create_roi=ann.CreateRoi(
+                roi=t.Roi(
+                    roi_id=o["roi_id"],
+                    type=kinds[o["type"]],
+                    labels=o["labels"],
+                    points=[t.Point(x=x, y=y) for x, y in o["points"]],
+                )
+            )
+        )
+        for o in objs
+    ]
+
+
+class Saver:
+    """Saves through one transport: `save(frame, version, kind)` returns the frame's version after it."""
+
+    def __init__(self, transport: str, stack: LocalStack, version_id: str) -> None:
+        self.transport, self.version_id = transport, version_id
+        self.http = httpx.AsyncClient(base_url=stack.url, headers=HEADERS, timeout=30)
+        self.ch = channel(stack.env["ANNOSTREAM_ANNOTATION_ADDR"])
+        self.stub = IdentityStub(ann_grpc.AnnotationServiceStub(self.ch))
+        self.bodies = {k: http_commands(shapes(k)) for k in ("rect10", "mixed50")}
+        self.protos = {k: grpc_commands(shapes(k)) for k in ("rect10", "mixed50")}
+
+    async def close(self) -> None:
+        await self.http.aclose()
+        await self.ch.close()
+
+    async def save(self, frame_id: str, version: int, kind: str) -> int:
+        """One save: create the shape's objects, or move `r0` (kind "move")."""
+        if self.transport == "http":
+            cmds = self.bodies[kind] if kind != "move" else [{"move_roi": {"roi_id": "r0", "dx": 1, "dy": 1}}]
+            url = f"/api/v1/versions/{self.version_id}/frames/{frame_id}/save"
+            body = {"expected_version": version, "commands": cmds}
+            r = await self.http.post(url, params={"answer": "compact"} if COMPACT else None, json=body)
+            if r.status_code != 200:
+                raise RuntimeError(f"save answered {r.status_code}: {r.text[:300]}")
+            return int(r.json()["version"])
+        ref = t.FrameRef(version_id=self.version_id, frame_id=frame_id)
+        commands = self.protos[kind] if kind != "move" else [ann.Command(move_roi=ann.MoveRoi(roi_id="r0", dx=1, dy=1))]
+        resp = await self.stub.SaveFrame(ann.SaveFrameRequest(frame=ref, expected_version=version, commands=commands))
+        return int(resp.version)
+
+
+def system_cpu(stack: LocalStack, workdir: Path) -> dict[str, float]:
+    """CPU seconds so far of each component, this run's PostgreSQL and nats-server."""
+    now = {c: cpu_seconds(p.pid) for c, p in stack.procs.items()}
+    now.update(own_servers_cpu(workdir))
+    return now
+
+
+async def settle(stack: LocalStack, workdir: Path, quiet_s: float = 0.004, step: float = 0.25) -> None:
+    """Wait until the whole system is idle (under `quiet_s` CPU-s per `step` twice in a row): consumers and the
+    relay have done the deferred work of what was saved."""
+    calm, deadline, before = 0, time.monotonic() + 60, sum(system_cpu(stack, workdir).values())
+    while calm < 2 and time.monotonic() < deadline:
+        await asyncio.sleep(step)
+        now = sum(system_cpu(stack, workdir).values())
+        calm = calm + 1 if now - before < quiet_s else 0
+        before = now
+
+
+async def background(stack: LocalStack, workdir: Path, seconds: float = 2.0) -> dict[str, float]:
+    """CPU seconds per second each process spends while nothing is asked of the system."""
+    a = system_cpu(stack, workdir)
+    await asyncio.sleep(seconds)
+    b = system_cpu(stack, workdir)
+    return {k: (b[k] - a[k]) / seconds for k in a}
+
+
+async def measured(
+    stack: LocalStack, workdir: Path, idle: dict[str, float], saves: int, work: Callable[[], Awaitable[list[float]]]
+) -> tuple[list[float], float, dict[str, float]]:
+    """Run `work` (returns latencies), wait for idle; latencies, wall time of the work and CPU-ms per save per
+    process (idle background subtracted; the client is not counted)."""
+    await settle(stack, workdir)
+    start_cpu, start = system_cpu(stack, workdir), time.perf_counter()
+    lat = await work()
+    wall = time.perf_counter() - start
+    await settle(stack, workdir)
+    end_cpu, window = system_cpu(stack, workdir), time.perf_counter() - start
+    per = {k: max(0.0, end_cpu[k] - start_cpu[k] - idle.get(k, 0) * window) * 1000 / saves for k in end_cpu}
+    return lat, wall, per
+
+
+async def _version(stack: LocalStack, frames: int) -> str:
+    async with channel(stack.env["ANNOSTREAM_DATASETS_ADDR"]) as ch:
+        stub = IdentityStub(ds_grpc.DatasetsServiceStub(ch))
+        d = (await stub.CreateDataset(ds.CreateDatasetRequest(name=f"bench-save-{uuid.uuid4().hex[:8]}"))).dataset
+        v = (await stub.CreateVersion(ds.CreateVersionRequest(dataset_id=d.dataset_id, name="v"))).version
+        batch = [
+            t.Frame(frame_id=f"f{i:05d}", sources=[t.Source(id="c", uri=f"s3://b/{i}.jpg", width=1920, height=1080)])
+            for i in range(frames)
+        ]
+        for i in range(0, frames, 1000):
+            await stub.ImportFrames(ds.ImportFramesRequest(version_id=v.version_id, frames=batch[i : i + 1000]))
+    return str(v.version_id)
+
+
+async def _known(saver: Saver, frame_id: str) -> None:
+    for _ in range(600):
+        r = await saver.http.get(f"/api/v1/versions/{saver.version_id}/frames/{frame_id}")
+        if r.status_code == 200:
+            return
+        await asyncio.sleep(0.05)
+    raise TimeoutError("the annotation service never learned the frames")
+
+
+def _cpu_extra(per: dict[str, float]) -> dict[str, float]:
+    out = {f"{k}_cpu_ms": v for k, v in per.items() if v >= 0.05}
+    out["system_cpu_ms"] = sum(per.values())
+    return out
+
+
+async def sequential(saver: Saver, frames: list[str], kind: str) -> list[float]:
+    """One save per fresh frame, one after another."""
+    out = []
+    for f in frames:
+        start = time.perf_counter()
+        await saver.save(f, 0, kind)
+        out.append(time.perf_counter() - start)
+    return out
+
+
+async def concurrent(saver: Saver, groups: list[list[str]]) -> list[float]:
+    """One client per group of fresh frames, all at once."""
+    out: list[float] = []
+
+    async def client(frames: list[str]) -> None:
+        for f in frames:
+            start = time.perf_counter()
+            await saver.save(f, 0, "mixed50")
+            out.append(time.perf_counter() - start)
+
+    await asyncio.gather(*(client(g) for g in groups))
+    return out
+
+
+async def moves(saver: Saver, frame_id: str, version: int, n: int) -> list[float]:
+    """Move one object of the frame's 50, n times in a row (the first WARMUP not reported)."""
+    out = []
+    for _ in range(n):
+        start = time.perf_counter()
+        version = await saver.save(frame_id, version, "move")
+        out.append(time.perf_counter() - start)
+    return out[WARMUP:]
+
+
+async def run(ctx: BenchContext) -> None:
+    """Every save shape through HTTP and gRPC, beside the raw one-round-trip write."""
+    per_transport = 2 * (WARMUP + SAMPLES) + CLIENTS * PER_CLIENT + 2
+    with ctx.system(ANNOSTREAM_DB_POOL_MAX="20") as stack:
+        version_id = await _version(stack, 2 * per_transport)
+        fresh = iter(f"f{i:05d}" for i in range(2 * per_transport))
+        raw = await create_pool(ctx.dsn, "bench_raw", min_size=1, max_size=CLIENTS + 2)
+        for transport in ("http", "grpc"):
+            saver = Saver(transport, stack, version_id)
+            await _known(saver, f"f{2 * per_transport - 1:05d}")
+            await _transport(ctx, stack, saver, fresh, raw)
+            await saver.close()
+        await save_raw.drop(raw)
+        await raw.close()
+
+
+async def _transport(ctx: BenchContext, stack: LocalStack, saver: Saver, fresh: Iterator[str], raw: Pool) -> None:
+    await settle(stack, ctx.workdir)
+    idle = await background(stack, ctx.workdir)
+    tr = saver.transport
+    for kind, label in (("rect10", "10 rectangles"), ("mixed50", "25 rectangles + 25 8-point polygons")):
+        for _ in range(WARMUP):
+            await saver.save(next(fresh), 0, kind)
+        frames = [next(fresh) for _ in range(SAMPLES)]
+        lat, wall, per = await measured(stack, ctx.workdir, idle, SAMPLES, partial(sequential, saver, frames, kind))
+        base, raw_cpu = None, {}
+        if kind == "mixed50":
+            sample = await save_raw.setup(raw, saver.version_id, frames[0])
+            before = own_servers_cpu(ctx.workdir)["postgres"]
+            base = summary_ms((await save_raw.saves(raw, sample, 1, SAMPLES))[0])["p50_ms"]
+            raw_cpu = {"raw_postgres_cpu_ms": (own_servers_cpu(ctx.workdir)["postgres"] - before) * 1000 / SAMPLES}
+        ctx.add(
+            Result(
+                "save",
+                f"{tr}: {label} on a fresh frame, sequential (p50)",
+                summary_ms(lat)["p50_ms"],
+                "ms",
+                base,
+                "asyncpg: the same event rows + projection row in one round trip" if base else "",
+                "p50 <= 15 ms, <= 20 CPU-ms" if kind == "mixed50" else "p50 <= 8 ms",
+                "",
+                {**summary_ms(lat), "saves_per_s": SAMPLES / wall, **_cpu_extra(per), **raw_cpu},
+            )
+        )
+    groups = [[next(fresh) for _ in range(PER_CLIENT)] for _ in range(CLIENTS)]
+    lat, wall, per = await measured(stack, ctx.workdir, idle, CLIENTS * PER_CLIENT, partial(concurrent, saver, groups))
+    raw_lat, raw_wall = await save_raw.saves(raw, sample, CLIENTS, PER_CLIENT)
+    ctx.add(
+        Result(
+            "save",
+            f"{tr}: 25 rectangles + 25 polygons, {CLIENTS} clients (saves/s)",
+            CLIENTS * PER_CLIENT / wall,
+            "saves/s",
+            CLIENTS * PER_CLIENT / raw_wall,
+            "asyncpg: the same write from 10 connections",
+            ">= 100 saves/s",
+            "",
+            {**summary_ms(lat), "raw_p50_ms": summary_ms(raw_lat)["p50_ms"], **_cpu_extra(per)},
+        )
+    )
+    moving = next(fresh)
+    version = await saver.save(moving, 0, "mixed50")
+    n = WARMUP + SAMPLES
+    lat, wall, per = await measured(stack, ctx.workdir, idle, n, partial(moves, saver, moving, version, n))
+    ctx.add(
+        Result(
+            "save",
+            f"{tr}: move one object of 50, sequential (p50)",
+            summary_ms(lat)["p50_ms"],
+            "ms",
+            None,
+            "",
+            "p50 <= 15 ms",
+            "",
+            {**summary_ms(lat), **_cpu_extra(per)},
+        )
+    )

@@ -1,0 +1,142 @@
+"""Statistics of a batch of annotation events folded in memory, in stream order, with exactly the effect of
+applying them one at a time: per-version annotated-frame and ROI deltas telescope to (end - start) per frame,
+label deltas add up, and each touched frame and ROI ends with one row to write."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from annostream_kernel.events import TYPE_URL_PREFIX
+from annostream_protos.events.v1 import annotation_pb2 as an
+
+from ..adapters.stats_batch_sql import FrameKey, RoiKey
+from ..adapters.stats_store import FRAME, ROI
+
+ROI_EVENTS = (an.RoiCreated, an.RoiRestored, an.RoiDeleted, an.RoiLabelAdded, an.RoiLabelRemoved)
+FRAME_EVENTS = (an.FrameLabelAdded, an.FrameLabelRemoved)
+BY_URL = {TYPE_URL_PREFIX + c.DESCRIPTOR.full_name: c for c in (an.FrameInherited, *ROI_EVENTS, *FRAME_EVENTS)}
+
+
+def _diff(before: Iterable[str], after: Iterable[str]) -> dict[str, int]:
+    delta: Counter[str] = Counter(after)
+    delta.subtract(Counter(before))
+    return dict(delta)
+
+
+class _Frame:
+    """One frame's counted state while a batch is folded."""
+
+    def __init__(self, row: tuple[int, list[str]] | None) -> None:
+        self.exists = row is not None
+        self.rois, self.labels = row if row else (0, [])
+        self.start_annotated, self.start_rois = self.annotated, self.rois
+        self.dirty = False
+
+    @property
+    def annotated(self) -> bool:
+        return self.rois > 0 or bool(self.labels)
+
+
+class StatsFold:
+    """The batch's effect on frames, ROIs, versions and labels (loaded rows in, rows and deltas out)."""
+
+    def __init__(self, frames: dict[FrameKey, tuple[int, list[str]]], rois: dict[RoiKey, list[str]]) -> None:
+        self._loaded = frames
+        self._frames: dict[FrameKey, _Frame] = {}
+        self._rois: dict[RoiKey, list[str] | None] = dict(rois)
+        self._dirty_rois: set[RoiKey] = set()
+        self.labels: dict[tuple[str, str, str], int] = {}
+
+    def _frame(self, key: FrameKey) -> _Frame:
+        if (f := self._frames.get(key)) is None:
+            f = self._frames[key] = _Frame(self._loaded.get(key))
+        return f
+
+    def _set_roi(self, key: RoiKey, labels: list[str] | None) -> None:
+        self._rois[key] = labels
+        self._dirty_rois.add(key)
+
+    def _count(self, version_id: str, kind: str, delta: dict[str, int]) -> None:
+        for label, d in delta.items():
+            if d:
+                k = (version_id, kind, label)
+                self.labels[k] = self.labels.get(k, 0) + d
+
+    def apply(self, ev: Any) -> None:
+        """Fold one event (as the one-event path applied it before: no-ops leave the frame's row untouched)."""
+        v, fid = ev.frame.version_id, ev.frame.frame_id
+        frame = self._frame((v, fid))
+        if isinstance(ev, an.FrameInherited):
+            if frame.exists:
+                return
+            for roi in ev.rois:  # per-frame rows only: the parent's figures already count the inherited state
+                self._set_roi((v, fid, roi.roi_id), list(roi.labels))
+            frame.rois, frame.labels = len(ev.rois), list(dict.fromkeys(ev.frame_labels))
+            frame.start_annotated, frame.start_rois = frame.annotated, frame.rois
+            frame.exists = frame.dirty = True
+            return
+        if isinstance(ev, FRAME_EVENTS):
+            if isinstance(ev, an.FrameLabelAdded) == (ev.label in frame.labels):
+                return  # adding a label it has, or removing one it has not
+            added = isinstance(ev, an.FrameLabelAdded)
+            now = [*frame.labels, ev.label] if added else [x for x in frame.labels if x != ev.label]
+            self._count(v, FRAME, _diff(frame.labels, now))
+            frame.labels = now
+        else:
+            key = roi_key(ev)
+            before = self._rois.get(key)
+            if isinstance(ev, an.RoiCreated | an.RoiRestored):
+                after: list[str] | None = list(dict.fromkeys(ev.roi.labels))
+            elif isinstance(ev, an.RoiDeleted):
+                if before is None:
+                    return
+                after = None
+            else:
+                if before is None:
+                    return
+                has = ev.label in before
+                if isinstance(ev, an.RoiLabelAdded) and not has:
+                    after = [*before, ev.label]
+                elif isinstance(ev, an.RoiLabelRemoved) and has:
+                    after = [x for x in before if x != ev.label]
+                else:
+                    after = before  # nothing changes, but the frame's row is written as before
+            if after is not before:
+                self._set_roi(key, after)
+                if before is None:
+                    frame.rois += 1
+                elif after is None:
+                    frame.rois = max(0, frame.rois - 1)
+                self._count(v, ROI, _diff(before or [], after or []))
+        frame.exists = frame.dirty = True
+
+    def rois_changed(self) -> dict[RoiKey, list[str] | None]:
+        """Each changed ROI's final labels (None: delete its row)."""
+        return {k: self._rois[k] for k in self._dirty_rois}
+
+    def frames_changed(self) -> dict[FrameKey, tuple[int, list[str]]]:
+        """Each changed frame's final (ROI count, frame labels)."""
+        return {k: (f.rois, f.labels) for k, f in self._frames.items() if f.dirty}
+
+    def version_deltas(self) -> dict[str, tuple[int, int]]:
+        """Annotated-frame and ROI deltas per version."""
+        out: dict[str, tuple[int, int]] = {}
+        for (v, _), f in self._frames.items():
+            if f.dirty:
+                a, r = out.get(v, (0, 0))
+                out[v] = (a + int(f.annotated) - int(f.start_annotated), r + f.rois - f.start_rois)
+        return out
+
+
+def roi_key(ev: Any) -> RoiKey:
+    """(version, frame, ROI) of a ROI event."""
+    roi_id = ev.roi.roi_id if isinstance(ev, an.RoiCreated | an.RoiRestored) else ev.roi_id
+    return ev.frame.version_id, ev.frame.frame_id, roi_id
+
+
+def decode(type_url: str, value: bytes) -> Any:
+    """The statistics event of a payload, or None for other types."""
+    cls = BY_URL.get(type_url)
+    return cls.FromString(value) if cls is not None else None

@@ -1,0 +1,201 @@
+"""Consumers of annotation events apply one save as one change (issue 18): the datasets statistics consumer folds a
+batch into one write per table with the same effect as applying its events one at a time, and a save redelivered
+after part of it was applied has its effect exactly once (real PostgreSQL, NATS and the kernel consumer loop)."""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+from nats.aio.client import Client as NatsClient
+
+from annostream_datasets.service_layer.consumers import on_annotation_event, on_annotation_events
+from annostream_kernel.consumer import ConsumerSpec, EventConsumer
+from annostream_kernel.db import create_pool, migrate
+from annostream_kernel.events import TYPE_URL_PREFIX
+from annostream_kernel.streams import StreamDef, ensure_stream
+from annostream_protos.events.v1 import annotation_pb2 as an
+from annostream_protos.events.v1 import envelope_pb2
+from annostream_protos.types.v1 import frames_pb2 as t
+
+V, CHILD = "ver_batch", "ver_child"
+TABLES = (
+    "SELECT version_id, annotated_delta, roi_delta FROM versions ORDER BY 1",
+    "SELECT version_id, frame_id, roi_count, frame_labels FROM stat_frames ORDER BY 1, 2",
+    "SELECT version_id, frame_id, roi_id, labels FROM stat_rois ORDER BY 1, 2, 3",
+    "SELECT version_id, kind, label, delta FROM stat_labels WHERE delta <> 0 ORDER BY 1, 2, 3",
+)
+
+
+def _env(msg: object, seq: int) -> envelope_pb2.EventEnvelope:
+    env = envelope_pb2.EventEnvelope(event_id=str(uuid.uuid4()), type=type(msg).__name__, stream_version=seq)
+    env.payload.type_url = TYPE_URL_PREFIX + msg.DESCRIPTOR.full_name  # type: ignore[attr-defined]
+    env.payload.value = msg.SerializeToString()  # type: ignore[attr-defined]
+    return env
+
+
+def _ref(version_id: str, frame_id: str) -> t.FrameRef:
+    return t.FrameRef(version_id=version_id, frame_id=frame_id)
+
+
+def _roi(roi_id: str, *labels: str) -> t.Roi:
+    return t.Roi(roi_id=roi_id, type=t.ROI_TYPE_RECTANGLE, points=[t.Point(x=1, y=1), t.Point(x=5, y=5)], labels=labels)
+
+
+def a_busy_save() -> list[envelope_pb2.EventEnvelope]:
+    """Every kind of counted event, with no-ops, repeats and two versions (one unknown to the service)."""
+    f1, f2, inh = _ref(V, "f1"), _ref(V, "f2"), _ref(CHILD, "f9")
+    msgs: list[object] = [an.RoiCreated(frame=f1, roi=_roi(f"r{i}", "car" if i % 2 else "person")) for i in range(30)]
+    msgs += [
+        an.RoiLabelAdded(frame=f1, roi_id="r1", label="bus"),
+        an.RoiLabelAdded(frame=f1, roi_id="r1", label="bus"),  # already there: the frame row is written anyway
+        an.RoiLabelRemoved(frame=f1, roi_id="r2", label="person"),
+        an.RoiLabelAdded(frame=f1, roi_id="nope", label="bus"),  # unknown ROI: nothing
+        an.RoiDeleted(frame=f1, roi_id="r3"),
+        an.RoiDeleted(frame=f1, roi_id="r3"),  # twice: nothing the second time
+        an.RoiRestored(frame=f1, roi=_roi("r3", "car", "car")),
+        an.RoiCreated(frame=f1, roi=_roi("r4", "truck")),  # replaces r4's labels, same ROI count
+        an.FrameLabelAdded(frame=f1, label="night"),
+        an.FrameLabelAdded(frame=f1, label="night"),
+        an.FrameLabelRemoved(frame=f2, label="day"),  # not there: no row for f2
+        an.FrameLabelAdded(frame=f2, label="day"),
+        an.FrameLabelRemoved(frame=f2, label="day"),  # f2 ends unannotated
+        an.FrameInherited(frame=inh, rois=[_roi("a", "car")], frame_labels=["x"]),
+        an.RoiCreated(frame=inh, roi=_roi("b", "car")),
+        an.FrameInherited(frame=inh, rois=[_roi("c", "dog")]),  # the frame has its row: ignored
+        an.RoiCreated(frame=_ref("ver_unknown", "f1"), roi=_roi("z", "car")),
+    ]
+    return [_env(m, i + 1) for i, m in enumerate(msgs)]
+
+
+async def _schema(postgres_dsn: str) -> tuple[str, asyncpg.Pool]:
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    pool = await create_pool(postgres_dsn, schema, min_size=1, max_size=4)
+    await migrate(pool, schema, ["annostream_datasets.migrations"])
+    await pool.execute("INSERT INTO datasets (dataset_id, name, team) VALUES ('d', 'd', 'team')")
+    for v in (V, CHILD):
+        await pool.execute(
+            "INSERT INTO versions (version_id, dataset_id, name, status, team) VALUES ($1, 'd', $1, 'draft', 'team')",
+            v,
+        )
+    return schema, pool
+
+
+async def _tables(pool: asyncpg.Pool) -> list[list[tuple[object, ...]]]:
+    return [[tuple(r) for r in await pool.fetch(q)] for q in TABLES]
+
+
+async def _drop(schema: str, pool: asyncpg.Pool) -> None:
+    await pool.execute(f"DROP SCHEMA {schema} CASCADE")
+    await pool.close()
+
+
+async def test_a_batch_of_a_save_has_the_effect_of_its_events_applied_one_at_a_time(postgres_dsn: str) -> None:
+    events = a_busy_save()
+    (one_s, one), (batch_s, batch) = await _schema(postgres_dsn), await _schema(postgres_dsn)
+    try:
+        for env in events:
+            async with one.acquire() as conn, conn.transaction():
+                await on_annotation_event(conn, env)
+        async with batch.acquire() as conn, conn.transaction():
+            await on_annotation_events(conn, events)
+        expected = await _tables(one)
+        assert await _tables(batch) == expected
+        versions, frames, _, labels = expected
+        assert sorted(versions) == [(V, 1, 30), (CHILD, 0, 1)]  # f1 annotated with 30 ROIs; the child's f9 got one
+        assert (V, "f2", 0, []) in frames
+        assert sorted(labels) == [
+            (V, "frame", "night", 1),
+            (V, "roi", "bus", 1),
+            (V, "roi", "car", 15),
+            (V, "roi", "person", 13),
+            (V, "roi", "truck", 1),
+            (CHILD, "roi", "car", 1),  # the inherited ROI is the parent's to count
+        ]
+    finally:
+        await _drop(one_s, one)
+        await _drop(batch_s, batch)
+
+
+async def test_a_save_redelivered_after_part_of_it_was_applied_counts_once(postgres_dsn: str, nc: NatsClient) -> None:
+    events = a_busy_save()
+    schema, pool = await _schema(postgres_dsn)
+    uid = uuid.uuid4().hex[:8]
+    stream = StreamDef(f"TEST_{uid}", f"test.{uid}")
+    js = nc.jetstream()
+    await ensure_stream(js, stream)
+    try:
+        for env in events:
+            await js.publish(f"test.{uid}.x", env.SerializeToString())
+        spec = ConsumerSpec("stats-test", stream, on_annotation_event, batch_handler=on_annotation_events)
+        consumer = EventConsumer(pool, js, spec, schema=schema, batch=len(events))
+        sub = await consumer._subscribe()
+        msgs = await sub.fetch(len(events), timeout=5)
+        assert len(msgs) == len(events)
+        assert await consumer.commit_batch(msgs[:17]) == 17  # committed, but its ack was lost
+        assert await consumer.commit_batch(msgs) == len(events) - 17  # the redelivery applies the rest only
+        assert await consumer.commit_batch(msgs) == 0
+        reference, ref_pool = await _schema(postgres_dsn)
+        try:
+            async with ref_pool.acquire() as conn, conn.transaction():
+                await on_annotation_events(conn, events)
+            assert await _tables(pool) == await _tables(ref_pool)
+        finally:
+            await _drop(reference, ref_pool)
+        await sub.unsubscribe()
+    finally:
+        await js.delete_stream(stream.name)
+        await _drop(schema, pool)
+
+
+def an_index_save() -> list[envelope_pb2.EventEnvelope]:
+    """A save as the iterator's ROI index sees it: runs of created ROIs between label, delete and metadata events,
+    on a child frame whose state starts as its parent's."""
+    f, child = _ref(V, "f1"), _ref(CHILD, "f1")
+    msgs: list[object] = [an.RoiCreated(frame=f, roi=_roi(f"r{i}", "car")) for i in range(20)]
+    msgs += [
+        an.RoiCreated(frame=child, roi=_roi("c0", "cat")),  # the child's state starts from the 20 ROIs above
+        an.RoiLabelAdded(frame=f, roi_id="r1", label="bus"),
+        an.RoiDeleted(frame=f, roi_id="r2"),
+        an.RoiCreated(frame=f, roi=_roi("r2", "person")),  # re-created after its deletion
+        an.RoiCreated(frame=f, roi=_roi("r5", "truck")),
+        an.RoiCreated(frame=f, roi=_roi("r5", "van")),  # twice in one run: the last one wins
+        an.FrameMetadataSet(frame=f, metadata_json='{"lane": 3}'),
+        an.RoiLabelRemoved(frame=f, roi_id="r5", label="van"),
+        an.FrameSaved(frame=f),
+        an.RoiCreated(frame=child, roi=_roi("c1", "dog")),
+        an.RoiDeleted(frame=child, roi_id="r0"),
+    ]
+    return [_env(m, i + 1) for i, m in enumerate(msgs)]
+
+
+async def test_the_iterator_indexes_a_save_in_one_batch_as_it_did_event_by_event(postgres_dsn: str) -> None:
+    from annostream_iterator.service_layer.events import on_annotation_event as one_event
+    from annostream_iterator.service_layer.events import on_annotation_events as batched
+
+    events, pools = an_index_save(), []
+    try:
+        for _ in range(2):
+            schema = f"t_{uuid.uuid4().hex[:12]}"
+            pool = await create_pool(postgres_dsn, schema, min_size=1, max_size=2)
+            pools.append((schema, pool))
+            await migrate(pool, schema, ["annostream_iterator.migrations"])
+            await pool.execute("INSERT INTO versions VALUES ($1, 'd', NULL), ($2, 'd', $1)", V, CHILD)
+        (_, one), (_, batch) = pools
+        for env in events:
+            async with one.acquire() as conn, conn.transaction():
+                await one_event(conn, env)
+        async with batch.acquire() as conn, conn.transaction():
+            await batched(conn, events)
+        queries = (
+            "SELECT version_id, frame_id, roi_id, labels, confidence FROM rois ORDER BY 1, 2, 3",
+            "SELECT version_id, frame_id, metadata FROM marks ORDER BY 1, 2",
+        )
+        got = [[tuple(r) for r in await batch.fetch(q)] for q in queries]
+        assert got == [[tuple(r) for r in await one.fetch(q)] for q in queries]
+        rois = {(r[0], r[2]): r[3] for r in got[0]}
+        assert rois[(V, "r1")] == ["car", "bus"] and rois[(V, "r2")] == ["person"] and rois[(V, "r5")] == []
+        assert (CHILD, "r0") not in rois and rois[(CHILD, "c1")] == ["dog"] and rois[(CHILD, "r1")] == ["car"]
+    finally:
+        for schema, pool in pools:
+            await _drop(schema, pool)
