@@ -8,8 +8,7 @@ from collections.abc import Iterable, Sequence
 
 from annostream_kernel.db import Conn
 
-FrameKey = tuple[str, str]
-RoiKey = tuple[str, str, str]
+from ..domain.statistics import FrameKey, RoiKey
 
 
 async def known_versions(conn: Conn, version_ids: Iterable[str]) -> set[str]:

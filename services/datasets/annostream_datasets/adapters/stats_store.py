@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from annostream_kernel.db import Conn
 
-ROI, FRAME = "roi", "frame"
+from ..domain.statistics import FRAME, ROI
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,7 @@ from typing import Any
 from annostream_kernel.events import TYPE_URL_PREFIX
 from annostream_protos.events.v1 import annotation_pb2 as an
 
-from ..adapters.stats_batch_sql import FrameKey, RoiKey
-from ..adapters.stats_store import FRAME, ROI
+from ..domain.statistics import FRAME, ROI, FrameKey, RoiKey
 
 ROI_EVENTS = (an.RoiCreated, an.RoiRestored, an.RoiDeleted, an.RoiLabelAdded, an.RoiLabelRemoved)
 FRAME_EVENTS = (an.FrameLabelAdded, an.FrameLabelRemoved)
@@ -69,48 +68,50 @@ class StatsFold:
         v, fid = ev.frame.version_id, ev.frame.frame_id
         frame = self._frame((v, fid))
         if isinstance(ev, an.FrameInherited):
-            if frame.exists:
-                return
-            for roi in ev.rois:  # per-frame rows only: the parent's figures already count the inherited state
-                self._set_roi((v, fid, roi.roi_id), list(roi.labels))
-            frame.rois, frame.labels = len(ev.rois), list(dict.fromkeys(ev.frame_labels))
-            frame.start_annotated, frame.start_rois = frame.annotated, frame.rois
-            frame.exists = frame.dirty = True
+            self._inherit(frame, ev)
             return
-        if isinstance(ev, FRAME_EVENTS):
-            if isinstance(ev, an.FrameLabelAdded) == (ev.label in frame.labels):
-                return  # adding a label it has, or removing one it has not
-            added = isinstance(ev, an.FrameLabelAdded)
-            now = [*frame.labels, ev.label] if added else [x for x in frame.labels if x != ev.label]
-            self._count(v, FRAME, _diff(frame.labels, now))
-            frame.labels = now
-        else:
-            key = roi_key(ev)
-            before = self._rois.get(key)
-            if isinstance(ev, an.RoiCreated | an.RoiRestored):
-                after: list[str] | None = list(dict.fromkeys(ev.roi.labels))
-            elif isinstance(ev, an.RoiDeleted):
-                if before is None:
-                    return
-                after = None
-            else:
-                if before is None:
-                    return
-                has = ev.label in before
-                if isinstance(ev, an.RoiLabelAdded) and not has:
-                    after = [*before, ev.label]
-                elif isinstance(ev, an.RoiLabelRemoved) and has:
-                    after = [x for x in before if x != ev.label]
-                else:
-                    after = before  # nothing changes, but the frame's row is written as before
-            if after is not before:
-                self._set_roi(key, after)
-                if before is None:
-                    frame.rois += 1
-                elif after is None:
-                    frame.rois = max(0, frame.rois - 1)
-                self._count(v, ROI, _diff(before or [], after or []))
+        changed = self._frame_label(frame, ev) if isinstance(ev, FRAME_EVENTS) else self._roi_event(frame, ev)
+        if changed:
+            frame.exists = frame.dirty = True
+
+    def _inherit(self, frame: _Frame, ev: Any) -> None:
+        if frame.exists:
+            return
+        v, fid = ev.frame.version_id, ev.frame.frame_id
+        for roi in ev.rois:  # per-frame rows only: the parent's figures already count the inherited state
+            self._set_roi((v, fid, roi.roi_id), list(roi.labels))
+        frame.rois, frame.labels = len(ev.rois), list(dict.fromkeys(ev.frame_labels))
+        frame.start_annotated, frame.start_rois = frame.annotated, frame.rois
         frame.exists = frame.dirty = True
+
+    def _frame_label(self, frame: _Frame, ev: Any) -> bool:
+        added = isinstance(ev, an.FrameLabelAdded)
+        if added == (ev.label in frame.labels):
+            return False  # adding a label it has, or removing one it has not
+        now = [*frame.labels, ev.label] if added else [x for x in frame.labels if x != ev.label]
+        self._count(ev.frame.version_id, FRAME, _diff(frame.labels, now))
+        frame.labels = now
+        return True
+
+    def _roi_event(self, frame: _Frame, ev: Any) -> bool:
+        key = roi_key(ev)
+        before = self._rois.get(key)
+        if isinstance(ev, an.RoiCreated | an.RoiRestored):
+            after: list[str] | None = list(dict.fromkeys(ev.roi.labels))
+        elif before is None:
+            return False  # deleting or relabelling a ROI it does not have
+        elif isinstance(ev, an.RoiDeleted):
+            after = None
+        else:
+            after = _relabelled(before, ev)
+        if after is not before:
+            self._set_roi(key, after)
+            if before is None:
+                frame.rois += 1
+            elif after is None:
+                frame.rois = max(0, frame.rois - 1)
+            self._count(ev.frame.version_id, ROI, _diff(before or [], after or []))
+        return True  # a ROI event the frame has writes the frame's row, as before, even when nothing changed
 
     def rois_changed(self) -> dict[RoiKey, list[str] | None]:
         """Each changed ROI's final labels (None: delete its row)."""
@@ -128,6 +129,16 @@ class StatsFold:
                 a, r = out.get(v, (0, 0))
                 out[v] = (a + int(f.annotated) - int(f.start_annotated), r + f.rois - f.start_rois)
         return out
+
+
+def _relabelled(before: list[str], ev: Any) -> list[str]:
+    """A ROI's labels after a label event (the same list when it changes nothing)."""
+    has = ev.label in before
+    if isinstance(ev, an.RoiLabelAdded) and not has:
+        return [*before, ev.label]
+    if isinstance(ev, an.RoiLabelRemoved) and has:
+        return [x for x in before if x != ev.label]
+    return before
 
 
 def roi_key(ev: Any) -> RoiKey:
