@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI
 
 from annostream_kernel.limits import MAX_REQUEST_BYTES
 from annostream_kernel.logs import configure_logging, get_logger
+from annostream_kernel.metrics import serve_metrics
 from annostream_kernel.runtime import run_async
 from annostream_kernel.tracing import configure_tracing, instrument_fastapi, shutdown_tracing
 
@@ -53,6 +54,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.clients = Clients.open(s)
         app.state.settings = s
+        if s.metrics_port:  # the same metrics port as the services (k8s: 9464), apart from the public one
+            log.info("gateway_metrics", port=serve_metrics(s.metrics_host, s.metrics_port))
         yield
         await live.close(app)
         await app.state.clients.close()

@@ -19,6 +19,11 @@ class GatewaySettings(PeerSettings):
         description="true: identity from the X-Annostream-User header (dev); false: only from X-Auth-Request-User,"
         " set by an authenticating proxy (401 without it).",
     )
+    metrics_on_http: bool = Field(
+        default=True,
+        description="Also answer GET /metrics on the public HTTP port (local use). false in production, where the"
+        " gateway serves its metrics on ANNOSTREAM_METRICS_PORT like every service and /metrics is 404 to the world.",
+    )
     web_dir: str = Field(default="", description="Directory of the built web UI (default: web/dist of the checkout).")
     media_roots: str = Field(
         default="",

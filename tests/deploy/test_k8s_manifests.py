@@ -41,7 +41,10 @@ def test_gateway_probes_healthz_and_readyz(overlay: tuple[str, list[dict[str, An
     container = by_kind(objects, "Deployment")["annostream-gateway"]["spec"]["template"]["spec"]["containers"][0]
     assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
     assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
-    assert container["ports"] == [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]
+    assert container["ports"] == [
+        {"name": "http", "containerPort": 8080, "protocol": "TCP"},
+        {"name": "metrics", "containerPort": 9464, "protocol": "TCP"},
+    ]
 
 
 def test_termination_grace_covers_the_drain(overlay: tuple[str, list[dict[str, Any]]]) -> None:
@@ -74,7 +77,11 @@ def test_network_policies_isolate_everything_but_the_gateway_and_metrics_scrapes
     assert from_outside == ["annostream-gateway", "allow-prometheus-scrape"]
     scrape = policies["allow-prometheus-scrape"]["spec"]["ingress"]
     assert scrape[0]["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}]
-    assert sorted(p["port"] for p in scrape[0]["ports"]) == [8080, 9464]  # the services' metrics, the gateway's
+    assert [p["port"] for p in scrape[0]["ports"]] == [9464]  # every component's metrics port, the gateway's too
+    deployments = by_kind(objects, "Deployment")
+    gateway = deployments["annostream-gateway"]["spec"]["template"]["spec"]["containers"][0]
+    assert {"name": "ANNOSTREAM_METRICS_ON_HTTP", "value": "false"} in gateway["env"]  # not through the Ingress
+    assert {"name": "metrics", "containerPort": 9464, "protocol": "TCP"} in gateway["ports"]
     ingresses = by_kind(objects, "Ingress")
     backends = {
         path["backend"]["service"]["name"]

@@ -89,3 +89,21 @@ def test_a_save_moves_the_counters_of_every_component_it_reaches(system: LocalSt
         gauges
     )
     assert _value(gauges, "annostream_consumer_lag_events", consumer="iterator-annotation") >= 0
+
+
+def test_a_gateway_with_metrics_off_its_public_port_serves_them_on_the_metrics_port_only() -> None:
+    from fastapi.testclient import TestClient
+
+    from annostream_cli.embedded import free_port
+    from annostream_gateway.app import create_app
+    from annostream_gateway.config import GatewaySettings
+
+    port = free_port()
+    settings = GatewaySettings(metrics_on_http=False, metrics_port=port, http_port=0)
+    with TestClient(create_app(settings)) as client:
+        client.get("/healthz")
+        public = client.get("/metrics")
+        assert public.status_code == 404
+        assert public.json()["error"] == "NOT_FOUND"
+        apart = _scrape(f"http://127.0.0.1:{port}/metrics")
+    assert _value(apart, "annostream_http_requests_total", method="GET", route="/healthz", status="200") >= 1

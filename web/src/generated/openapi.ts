@@ -921,7 +921,7 @@ export interface paths {
         };
         /**
          * The gateway's Prometheus metrics (requests per route, gRPC calls, pool)
-         * @description Prometheus text exposition of this gateway process.
+         * @description Prometheus text exposition of this gateway process (404 when it is served on the metrics port only).
          */
         get: operations["metrics_metrics_get"];
         put?: never;
@@ -7728,6 +7728,15 @@ export interface operations {
             };
             /** @description Bad input: a field's value is refused (text with NUL or a lone surrogate, a number out of range, a rule of the domain); `field` names it. */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A referenced object does not exist (or is not yet known to this service: retry shortly). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
