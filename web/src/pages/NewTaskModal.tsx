@@ -35,8 +35,10 @@ export function NewTaskModal(p: { datasets: Dataset[]; onClose: () => void; onCr
 
   useEffect(() => {
     if (!datasetId) return setVersions([]);
+    let current = true; // an answer for a dataset no longer chosen (it came late) is dropped, never shown
     api.listVersions(datasetId).then(
       (r) => {
+        if (!current) return;
         const flat = flatten(r.versions);
         setVersions(flat);
         // the newest Published version is the source a lead means; a Draft child (another task's, maybe a deleted
@@ -45,8 +47,11 @@ export function NewTaskModal(p: { datasets: Dataset[]; onClose: () => void; onCr
         const pick = published.length ? published[published.length - 1] : flat[flat.length - 1];
         setVersionId(pick ? pick[0].version_id : "");
       },
-      () => setVersions([]),
+      () => current && setVersions([]),
     );
+    return () => {
+      current = false;
+    };
   }, [datasetId]);
   const version = versions.find(([v]) => v.version_id === versionId)?.[0];
 
