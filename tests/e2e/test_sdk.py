@@ -13,22 +13,11 @@ from annostream_cli.stack import LocalStack
 from annostream_sdk import Client, NotFound, commands, ellipse, keypoints, polygon, rectangle
 from annostream_sdk.models import FrameState
 
+from ..waiting import eventually
 from .sdk_helpers import sample_frames, team_client, unknown_fields
 
-pytestmark = pytest.mark.e2e
 T = TypeVar("T")
-
-
-def eventually(fn: Callable[[], T], timeout: float = 30.0) -> T:
-    """fn() once it stops answering NotFound (the services learn new objects from events)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return fn()
-        except NotFound:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
+pytestmark = pytest.mark.e2e
 
 
 def until(fn: Callable[[], T], done: Callable[[T], bool], timeout: float = 30.0) -> T:

@@ -30,9 +30,9 @@ from annostream_sdk import (
     rectangle,
 )
 
+from ..waiting import eventually
 from .fault_proxy import FaultProxy, fault_proxy
 from .sdk_helpers import sample_frames, team_client
-from .test_sdk import eventually
 
 pytestmark = pytest.mark.e2e
 

@@ -13,8 +13,8 @@ import pytest
 from annostream_cli.stack import LocalStack
 from annostream_sdk import Client, InvalidArgument, NewFrame, NewSource, NotFound, ellipse, polygon, rectangle
 
+from ..waiting import eventually
 from .sdk_helpers import team_client
-from .test_sdk import eventually
 
 pytestmark = pytest.mark.e2e
 

@@ -12,12 +12,14 @@ from functools import partial
 from typing import TypeVar
 
 from annostream_sdk import AnnostreamError, Client, NewFrame, NewSource, commands, rectangle
-from annostream_sdk.errors import NotFound
+
+from ..waiting import eventually
 
 SAVE_WORKERS = 2
 FRAMES = 24  # of the task's version; the save workers share them out (no two edit one frame)
-T = TypeVar("T")
 PAUSE = 0.02  # between a worker's requests: a steady load the 2 cores keep up with beside the faults
+
+T = TypeVar("T")
 
 
 def frames(prefix: str, n: int) -> list[NewFrame]:
@@ -26,18 +28,6 @@ def frames(prefix: str, n: int) -> list[NewFrame]:
         NewFrame(id=f"{prefix}{i:04d}", sources=[NewSource(uri=f"s3://b/{prefix}{i}.jpg", width=640, height=480)])
         for i in range(n)
     ]
-
-
-def eventually(fn: Callable[[], T], timeout: float = 60.0) -> T:
-    """fn() once it stops answering NotFound (the services learn new objects from events)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return fn()
-        except NotFound:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
 
 
 @dataclass
@@ -83,8 +73,8 @@ class Load:
             task = c.create_task("scale", v.version_id, label_set=["car"], default_labels=["car"])
             self.task_id, self.version_id = task.task_id, task.annotated_version_id
             self.import_version_id = c.create_version(ds.dataset_id, "imports").version_id
-            eventually(lambda: c.get_frame(self.version_id, f"f{FRAMES - 1:04d}"))
-            eventually(lambda: c.next_frame(self.task_id, wait=5).frame or None)  # the plan is built
+            eventually(lambda: c.get_frame(self.version_id, f"f{FRAMES - 1:04d}"), timeout=60)
+            eventually(lambda: c.next_frame(self.task_id, wait=5).frame or None, timeout=60)  # the plan is built
 
     def start(self) -> None:
         """Start the workers."""
