@@ -29,7 +29,6 @@ from dataclasses import dataclass
 import asyncpg
 from nats.aio.msg import Msg
 from nats.errors import MsgAlreadyAckdError
-from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
@@ -42,6 +41,7 @@ from .errors import Unavailable
 from .leadership import give_up_lead, lead_forever, take_lead
 from .logs import get_logger
 from .metrics import CONSUMER_APPLIED
+from .pull import BatchPuller
 from .streams import StreamDef
 from .tracing import CONSUMER, TRACEPARENT, batch_span
 
@@ -118,14 +118,15 @@ class EventConsumer:
         spec = self._spec
         lock_conn = await self._pool.acquire()
         sub: JetStreamContext.PullSubscription | None = None
+        puller = BatchPuller(self._js, spec.stream.name, spec.durable)
         try:
             await take_lead(lock_conn, f"consumer:{self._schema}:{spec.durable}", 1.0)
             sub = await self._subscribe()
+            await puller.start()
             log.info("consumer_leading", consumer=spec.durable, stream=spec.stream.name)
             while True:
-                try:
-                    msgs = await sub.fetch(self._batch, timeout=1.0)
-                except (NatsTimeoutError, TimeoutError):
+                msgs = await puller.fetch(self._batch, timeout=1.0)
+                if not msgs:
                     continue
                 if self._delay:
                     await asyncio.sleep(self._delay)
@@ -135,6 +136,7 @@ class EventConsumer:
                     # at the cost of `linger` more latency for the read model.
                     await asyncio.sleep(self._linger)
         finally:
+            await puller.stop()
             if sub is not None:
                 # A fetch cancelled mid-flight leaves its late reply in the subscription's queue, where nobody takes
                 # it: NATS drain would wait for it until its timeout. The durable consumer itself stays.

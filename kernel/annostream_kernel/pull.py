@@ -1,0 +1,92 @@
+"""Pull fetches of a JetStream durable with one wait per batch, not one per message.
+
+nats-py's `PullSubscription.fetch` awaits every message of a batch through `Subscription.next_msg`, i.e.
+`asyncio.wait_for` on the queue: a task, a future and a timer per message (≈ 0.1 ms of CPU each, most of a
+consumer's cost for a 51-event save). `BatchPuller` sends the same pull request (`batch`, `expires`, `no_wait`:
+the server waits for the first message, then delivers what it has and ends the request with a 404 status, or a
+408 at expiry), collects the delivered messages in the subscription's callback and resolves one future when the
+batch is full or the request ended. Each request gets its own reply subject (`<inbox>.<n>`): a late status of an
+earlier request is ignored, and a late message of one is kept for the next fetch (nothing delivered is dropped).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+from nats.js import JetStreamContext
+
+HEARTBEAT = "100"
+ENDED = ("404", "408")  # no messages (for now) / request expired: the request is over, nothing is wrong
+
+
+class PullError(Exception):
+    """JetStream ended a pull request with an unexpected status (e.g. 409 consumer deleted)."""
+
+
+class BatchPuller:
+    """Fetches batches of a durable pull consumer over one callback subscription."""
+
+    def __init__(self, js: JetStreamContext, stream: str, durable: str) -> None:
+        """Pull from `durable` on `stream` through the connection behind `js`."""
+        self._nc: Client = js._nc  # the JetStream context's own connection
+        self._next = f"{js._prefix}.CONSUMER.MSG.NEXT.{stream}.{durable}"
+        self._inbox = self._nc.new_inbox()
+        self._sub: Subscription | None = None
+        self._buffer: list[Msg] = []
+        self._want = 0
+        self._request = ""
+        self._requests = 0
+        self._done: asyncio.Future[str | None] | None = None
+
+    async def start(self) -> None:
+        """Subscribe to this puller's reply subjects."""
+        self._sub = await self._nc.subscribe(f"{self._inbox}.*", cb=self._on_msg)
+
+    async def stop(self) -> None:
+        """Unsubscribe (the durable consumer itself stays)."""
+        if self._sub is not None:
+            with contextlib.suppress(Exception):
+                await self._sub.unsubscribe()
+            self._sub = None
+
+    async def _on_msg(self, msg: Msg) -> None:
+        status = msg.headers.get("Status") if msg.headers and not msg.data else None
+        if status is None:
+            self._buffer.append(msg)
+            if len(self._buffer) >= self._want:
+                self._finish(None)
+        elif status != HEARTBEAT and msg.subject == self._request:
+            self._finish(status)
+
+    def _finish(self, status: str | None) -> None:
+        if self._done is not None and not self._done.done():
+            self._done.set_result(status)
+
+    async def fetch(self, batch: int, timeout: float) -> list[Msg]:
+        """Up to `batch` messages: those delivered already, else wait (at most `timeout`) for at least one."""
+        if not self._buffer:
+            status = await self._pull(batch, timeout)
+            if status is not None and status not in ENDED and not self._buffer:
+                raise PullError(f"pull request ended with status {status}")
+        msgs, self._buffer = self._buffer[:batch], self._buffer[batch:]
+        return msgs
+
+    async def _pull(self, batch: int, timeout: float) -> str | None:
+        self._requests += 1
+        self._request = f"{self._inbox}.{self._requests}"
+        self._want = batch
+        self._done = asyncio.get_running_loop().create_future()
+        request = {"batch": batch, "expires": int(timeout * 1e9) - 100_000, "no_wait": True}
+        await self._nc.publish(self._next, json.dumps(request).encode(), reply=self._request)
+        try:
+            async with asyncio.timeout(timeout):
+                return await self._done
+        except TimeoutError:
+            return None
+        finally:
+            self._done = None

@@ -1,0 +1,72 @@
+"""The kernel's batch puller: one pull request per fetch, ended by the server's status for that request only."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from nats.aio.client import Client as NatsClient
+from nats.js.api import AckPolicy, ConsumerConfig
+
+from annostream_kernel.pull import BatchPuller, PullError
+
+
+async def _puller(nc: NatsClient) -> tuple[BatchPuller, str]:
+    """A stream, a durable with cumulative acks on it and a started puller; returns the puller and the subject."""
+    uid = uuid.uuid4().hex[:8]
+    js = nc.jetstream()
+    await js.add_stream(name=f"PULL_{uid}", subjects=[f"pull.{uid}.>"])
+    await js.add_consumer(
+        f"PULL_{uid}", ConsumerConfig(durable_name="d", ack_policy=AckPolicy.ALL, max_ack_pending=100)
+    )
+    puller = BatchPuller(js, f"PULL_{uid}", "d")
+    await puller.start()
+    return puller, f"pull.{uid}.x"
+
+
+async def test_a_fetch_returns_the_messages_there_are_in_order_without_waiting_for_a_full_batch(
+    nc: NatsClient,
+) -> None:
+    puller, subject = await _puller(nc)
+    js = nc.jetstream()
+    for i in range(5):
+        await js.publish(subject, b"%d" % i)
+    msgs = await puller.fetch(100, timeout=30.0)  # would take 30 s if it waited for 100 messages
+    assert [m.data for m in msgs] == [b"0", b"1", b"2", b"3", b"4"]
+    assert [m.metadata.sequence.stream for m in msgs] == [1, 2, 3, 4, 5]
+    await msgs[-1].ack()
+    assert await puller.fetch(100, timeout=0.3) == []  # nothing more: the request expires
+    await puller.stop()
+
+
+async def test_a_fetch_waits_for_the_first_message_published_after_it_started(nc: NatsClient) -> None:
+    puller, subject = await _puller(nc)
+    fetch = asyncio.create_task(puller.fetch(100, timeout=30.0))
+    await asyncio.sleep(0.1)
+    await nc.jetstream().publish(subject, b"late")
+    assert [m.data for m in await fetch] == [b"late"]
+    await puller.stop()
+
+
+async def test_a_late_status_of_an_earlier_request_does_not_end_a_later_fetch(nc: NatsClient) -> None:
+    puller, subject = await _puller(nc)
+    assert await puller.fetch(10, timeout=0.2) == []  # request 1 expired
+    fetch = asyncio.create_task(puller.fetch(10, timeout=30.0))  # request 2
+    await asyncio.sleep(0.1)
+    await nc.publish(f"{puller._inbox}.1", b"", headers={"Status": "404"})  # request 1's status, late
+    await asyncio.sleep(0.1)
+    assert not fetch.done()
+    await nc.jetstream().publish(subject, b"kept")
+    assert [m.data for m in await fetch] == [b"kept"]
+    await puller.stop()
+
+
+async def test_an_unexpected_status_for_the_current_request_is_an_error(nc: NatsClient) -> None:
+    puller, _ = await _puller(nc)
+    fetch = asyncio.create_task(puller.fetch(10, timeout=30.0))
+    await asyncio.sleep(0.1)
+    await nc.publish(f"{puller._inbox}.1", b"", headers={"Status": "409"})
+    with pytest.raises(PullError, match="409"):
+        await fetch
+    await puller.stop()
