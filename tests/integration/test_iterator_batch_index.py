@@ -10,7 +10,7 @@ import asyncpg
 from google.protobuf import any_pb2
 from google.protobuf.message import Message
 
-from annostream_iterator.service_layer.events import on_datasets_event, on_datasets_events, on_tasks_event
+from annostream_iterator.service_layer.consumers import on_datasets_event, on_datasets_events, on_tasks_event
 from annostream_protos.events.v1 import datasets_pb2, envelope_pb2, iterator_pb2, tasks_pb2
 from annostream_protos.types.v1 import filters_pb2 as fl
 from annostream_protos.types.v1 import frames_pb2 as t

@@ -20,7 +20,7 @@ from annostream_kernel.protobuf import timestamp
 from annostream_protos.events.v1 import annotation_pb2, datasets_pb2, envelope_pb2, iterator_pb2, tasks_pb2
 from annostream_webhooks.adapters.postgres import WebhookRepository
 from annostream_webhooks.domain.model import Webhook
-from annostream_webhooks.service_layer.fanout import FanOut
+from annostream_webhooks.service_layer.consumers import FanOut
 
 NOW = datetime.now(UTC)
 SDS = "dataset:ds"

@@ -26,7 +26,7 @@ from .config import IteratorSettings
 from .entrypoints.grpc_api import IteratorServicer
 from .entrypoints.review_api import ReviewServicer
 from .service_layer.comments import CommentHandlers
-from .service_layer.events import (
+from .service_layer.consumers import (
     ANNOTATION_FILTERS,
     on_annotation_event,
     on_annotation_events,

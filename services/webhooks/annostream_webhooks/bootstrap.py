@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from grpc import aio
@@ -19,12 +20,14 @@ from .config import WebhooksSettings
 from .domain.delivery import RetryPolicy
 from .domain.targets import AddressPolicy
 from .entrypoints.grpc_api import WebhooksServicer
+from .service_layer.consumers import FanOut
 from .service_layer.dispatch import Dispatcher, DispatchSettings
-from .service_layer.fanout import FanOut
 from .service_layer.handlers import WebhookHandlers
 
 SCHEMA = "webhooks"
-STREAMS: dict[str, StreamDef] = {"datasets": DATASETS, "tasks": TASKS, "annotation": ANNOTATION, "iterator": ITERATOR}
+STREAMS: Mapping[str, StreamDef] = MappingProxyType(
+    {"datasets": DATASETS, "tasks": TASKS, "annotation": ANNOTATION, "iterator": ITERATOR}
+)
 
 
 def _settings(res: Resources) -> WebhooksSettings:
