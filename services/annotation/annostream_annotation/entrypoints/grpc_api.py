@@ -28,7 +28,7 @@ from ..adapters.iterator_client import FrameLister
 from ..service_layer import history, sizes, versions
 from ..service_layer.access import VersionAccess
 from ..service_layer.export import ExportScope, export_pages, page_size
-from ..service_layer.save import SaveFrame, request_hash, save_frame
+from ..service_layer.save import FrameSaver, SaveFrame, request_hash
 from ..service_layer.session import FrameSession
 
 SAVE_FRAMES = "/annostream.annotation.v1.AnnotationService/SaveFrames"
@@ -83,9 +83,11 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
         producer: str,
         access: VersionAccess,
         catch_up: CatchUp,
+        saver: FrameSaver,
         lister: FrameLister | None = None,
     ) -> None:
         self._pool, self._channel, self._js, self._producer = pool, notify_channel, js, producer
+        self._saver = saver
         self._access, self._catch_up, self._lister = access, catch_up, lister
 
     @caught_up
@@ -105,7 +107,7 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
             request_hash=request_hash(request) if request.idempotency_key else b"",
         )
         try:
-            saved = await save_frame(self._pool, cmd, self._channel)
+            saved = await self._saver.save(cmd)
         except Conflict:
             SAVE_CONFLICTS.inc()
             raise

@@ -18,9 +18,6 @@ from ..domain.conflicts import rebase_and_decide
 from . import sizes
 from .session import FrameCache, FrameLocks, FrameSession, retrying
 
-FRAME_LOCKS = FrameLocks()  # per process: concurrent saves of one frame queue instead of racing
-FRAME_CACHE = FrameCache()  # per process, used under the frame's lock: a save of a frame just saved skips its read
-
 
 @dataclass(frozen=True)
 class SaveFrame:
@@ -54,18 +51,26 @@ def request_hash(request: api.SaveFrameRequest) -> bytes:
     return hashlib.sha256(request.SerializeToString(deterministic=True)).digest()
 
 
-async def save_frame(pool: asyncpg.Pool, cmd: SaveFrame, notify_channel: str) -> api.SaveFrameResponse:
-    """Apply the batch: events, projection, save record and idempotency key written in one statement.
-    Newer events of others are merged under the batch unless they touched the same ROI or frame field
-    (then ABORTED naming the ROI, actor and event). A retried idempotency key returns the first response
-    and appends nothing."""
-    async with FRAME_LOCKS.hold(messages.stream_id(cmd.version_id, cmd.frame_id)), pool.acquire() as conn:
-        return await retrying(lambda: _save_once(conn, cmd, notify_channel))
+class FrameSaver:
+    """Saves frames; one per process (built in bootstrap.py), holding that process's frame locks and cache."""
+
+    def __init__(self, pool: asyncpg.Pool, notify_channel: str) -> None:
+        self._pool, self._channel = pool, notify_channel
+        self._locks = FrameLocks()  # concurrent saves of one frame queue instead of racing
+        self._cache = FrameCache()  # used under the frame's lock: a save of a frame just saved skips its read
+
+    async def save(self, cmd: SaveFrame) -> api.SaveFrameResponse:
+        """Apply the batch: events, projection, save record and idempotency key written in one statement.
+        Newer events of others are merged under the batch unless they touched the same ROI or frame field
+        (then ABORTED naming the ROI, actor and event). A retried idempotency key returns the first response
+        and appends nothing."""
+        async with self._locks.hold(messages.stream_id(cmd.version_id, cmd.frame_id)), self._pool.acquire() as conn:
+            return await retrying(lambda: _save_once(conn, cmd, self._channel, self._cache))
 
 
-async def _save_once(conn: Conn, cmd: SaveFrame, notify_channel: str) -> api.SaveFrameResponse:
+async def _save_once(conn: Conn, cmd: SaveFrame, notify_channel: str, cache: FrameCache) -> api.SaveFrameResponse:
     stream = messages.stream_id(cmd.version_id, cmd.frame_id)
-    cached = FRAME_CACHE.take(stream)
+    cached = cache.take(stream)
     if cached is not None and cmd.expected_version == cached.version:
         session = FrameSession.from_cache(conn, cached)
     else:  # not saved here lately, or a rebase (which must see a retried key's first answer first): read it
@@ -107,5 +112,5 @@ async def _save_once(conn: Conn, cmd: SaveFrame, notify_channel: str) -> api.Sav
         response=serialized,
     )
     if (entry := session.cached()) is not None:
-        FRAME_CACHE.put(stream, entry)
+        cache.put(stream, entry)
     return built[0] if built else response(ids)
