@@ -65,6 +65,14 @@ def _on_done(method: str, started: float) -> Any:
     return done
 
 
+async def _streaming(continuation: Any, client_call_details: Any, request: Any) -> Any:
+    """Start a call with a streaming side and count it when it ends (the caller may still write: never await it)."""
+    started, method = time.perf_counter(), _method(client_call_details)
+    call = await continuation(client_call_details, request)
+    call.add_done_callback(_on_done(method, started))
+    return call
+
+
 class _UnaryUnary(aio.UnaryUnaryClientInterceptor):
     async def intercept_unary_unary(self, continuation: Any, client_call_details: Any, request: Any) -> Any:
         started, method = time.perf_counter(), _method(client_call_details)
@@ -75,26 +83,17 @@ class _UnaryUnary(aio.UnaryUnaryClientInterceptor):
 
 class _StreamUnary(aio.StreamUnaryClientInterceptor):
     async def intercept_stream_unary(self, continuation: Any, client_call_details: Any, request_iterator: Any) -> Any:
-        started, method = time.perf_counter(), _method(client_call_details)
-        call = await continuation(client_call_details, request_iterator)
-        call.add_done_callback(_on_done(method, started))  # the caller may still write: never await it here
-        return call
+        return await _streaming(continuation, client_call_details, request_iterator)
 
 
 class _UnaryStream(aio.UnaryStreamClientInterceptor):
     async def intercept_unary_stream(self, continuation: Any, client_call_details: Any, request: Any) -> Any:
-        started, method = time.perf_counter(), _method(client_call_details)
-        call = await continuation(client_call_details, request)
-        call.add_done_callback(_on_done(method, started))
-        return call
+        return await _streaming(continuation, client_call_details, request)
 
 
 class _StreamStream(aio.StreamStreamClientInterceptor):
     async def intercept_stream_stream(self, continuation: Any, client_call_details: Any, request_iterator: Any) -> Any:
-        started, method = time.perf_counter(), _method(client_call_details)
-        call = await continuation(client_call_details, request_iterator)
-        call.add_done_callback(_on_done(method, started))
-        return call
+        return await _streaming(continuation, client_call_details, request_iterator)
 
 
 def metrics_interceptors() -> list[aio.ClientInterceptor]:

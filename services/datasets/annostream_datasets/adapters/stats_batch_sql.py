@@ -4,11 +4,16 @@ is ~50 events) is loaded with two statements and written with at most five, what
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 from annostream_kernel.db import Conn
 
 from ..domain.statistics import FrameKey, RoiKey
+
+
+def _columns(keys: Collection[tuple[str, ...]], n: int) -> list[list[str]]:
+    """The first `n` parts of the keys as `n` arrays (one unnest() argument each)."""
+    return [[k[i] for k in keys] for i in range(n)]
 
 
 async def known_versions(conn: Conn, version_ids: Iterable[str]) -> set[str]:
@@ -23,8 +28,7 @@ async def load_frames(conn: Conn, keys: Sequence[FrameKey]) -> dict[FrameKey, tu
         "SELECT f.version_id, f.frame_id, f.roi_count, f.frame_labels FROM stat_frames f"
         " JOIN unnest($1::text[], $2::text[]) AS k(v, f) ON f.version_id = k.v AND f.frame_id = k.f"
         " ORDER BY f.version_id, f.frame_id FOR UPDATE OF f",
-        [k[0] for k in keys],
-        [k[1] for k in keys],
+        *_columns(keys, 2),
     )
     return {(r["version_id"], r["frame_id"]): (r["roi_count"], list(r["frame_labels"])) for r in rows}
 
@@ -37,9 +41,7 @@ async def load_rois(conn: Conn, keys: Sequence[RoiKey]) -> dict[RoiKey, list[str
         "SELECT r.version_id, r.frame_id, r.roi_id, r.labels FROM stat_rois r"
         " JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(v, f, r)"
         " ON r.version_id = k.v AND r.frame_id = k.f AND r.roi_id = k.r",
-        [k[0] for k in keys],
-        [k[1] for k in keys],
-        [k[2] for k in keys],
+        *_columns(keys, 3),
     )
     return {(r["version_id"], r["frame_id"], r["roi_id"]): list(r["labels"]) for r in rows}
 
@@ -52,9 +54,7 @@ async def write_rois(conn: Conn, rois: dict[RoiKey, list[str] | None]) -> None:
         await conn.execute(
             "DELETE FROM stat_rois r USING unnest($1::text[], $2::text[], $3::text[]) AS k(v, f, r)"
             " WHERE r.version_id = k.v AND r.frame_id = k.f AND r.roi_id = k.r",
-            [k[0] for k in gone],
-            [k[1] for k in gone],
-            [k[2] for k in gone],
+            *_columns(gone, 3),
         )
     if put:
         await conn.execute(
@@ -79,8 +79,7 @@ async def write_frames(conn: Conn, frames: dict[FrameKey, tuple[int, list[str]]]
         " FROM unnest($1::text[], $2::text[], $3::int[], $4::jsonb[]) AS x(v, f, n, l)"
         " ON CONFLICT (version_id, frame_id) DO UPDATE SET roi_count = EXCLUDED.roi_count,"
         " frame_labels = EXCLUDED.frame_labels",
-        [k[0] for k in frames],
-        [k[1] for k in frames],
+        *_columns(frames, 2),
         [n for n, _ in frames.values()],
         [json.dumps(labels) for _, labels in frames.values()],
     )
