@@ -67,9 +67,10 @@ def _open(
     page = new_page(browser, system.url, user)
     page.set_default_timeout(30_000)
     page.goto(f"/tasks/{task['task_id']}/annotate")
-    expect(page.locator("#frame-id")).to_have_text("f0")
-    expect(page.locator("#stage-canvas")).to_have_attribute("data-rois", str(len(rois)))  # painted
-    expect(page.locator("#stage-svg g.roi")).to_have_count(len(rois))
+    # bounds on waiting, not speed checks: a 10,000-ROI frame opens in ≈ 2 s here, longer on a loaded machine
+    expect(page.locator("#frame-id")).to_have_text("f0", timeout=30_000)
+    expect(page.locator("#stage-canvas")).to_have_attribute("data-rois", str(len(rois)), timeout=30_000)  # painted
+    expect(page.locator("#stage-svg g.roi")).to_have_count(len(rois), timeout=30_000)
     return page, api, f"/api/v1/versions/{task['annotated_version_id']}/frames/f0"
 
 
