@@ -93,6 +93,10 @@ class CommentStore:
             "UPDATE comments SET resolved = $3 WHERE task_id = $1 AND thread_id = $2", task_id, thread_id, resolved
         )
 
+    async def get(self, comment_id: str) -> asyncpg.Record | None:
+        """One comment."""
+        return await self.conn.fetchrow("SELECT * FROM comments WHERE comment_id = $1", comment_id)
+
     async def of_frame(self, task_id: str, frame_id: str) -> list[asyncpg.Record]:
         """The frame's comments, oldest first."""
         return await self.conn.fetch(

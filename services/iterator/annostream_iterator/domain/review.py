@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from annostream_kernel.errors import InvalidArgument
@@ -122,3 +123,16 @@ class AddComment:
                 raise InvalidArgument(f"must be a finite number within ±{MAX_COORDINATE:g}", field=field)
             if v and not self.pinned:
                 raise InvalidArgument("is only allowed on a pinned comment (pinned: true)", field=field)
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One event of a frame's review stream, as people read it."""
+
+    kind: str
+    actor: str
+    at: datetime
+    round: int
+    reason: str = ""
+    decision: str = ""
+    annotator: str = ""

@@ -142,8 +142,8 @@ class IteratorServicer(api_grpc.IteratorServiceServicer):
         if (
             request.version_id
             and self._catch_up
-            and not await frame_lists.version_known(self._h.pool, request.version_id)
+            and not await frame_lists.version_known(self._h.uow, request.version_id)
         ):
             await self._catch_up.caught_up(context.time_remaining() if context is not None else None)
-        async for ids in frame_lists.selected_frames(self._h.pool, request.version_id, sel, size):
+        async for ids in frame_lists.selected_frames(self._h.uow, request.version_id, sel, size):
             yield api.SelectFramesResponse(frame_ids=ids)
