@@ -12,7 +12,7 @@ from google.protobuf import any_pb2
 
 from annostream_iterator.adapters.postgres import uow_factory
 from annostream_iterator.adapters.progress import ProgressEmitter
-from annostream_iterator.domain.model import NextFrame
+from annostream_iterator.domain.commands import NextFrame
 from annostream_iterator.service_layer.consumers import on_datasets_event, on_tasks_event
 from annostream_iterator.service_layer.handlers import IteratorHandlers
 from annostream_kernel.authz import bind_principal, service_principal

@@ -6,7 +6,7 @@ import asyncpg
 
 from annostream_kernel.db import Conn
 
-from ..domain.review import AddComment
+from ..domain.commands import AddComment
 
 QUALITY = """
 WITH owner AS (  -- who a frame of the task counts for: the annotator it went to review from, else who did it

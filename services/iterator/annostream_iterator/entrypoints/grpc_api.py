@@ -13,7 +13,8 @@ from annostream_protos.iterator.v1 import iterator_service_pb2_grpc as api_grpc
 from annostream_protos.types.v1 import frames_pb2
 
 from ..adapters.messages import selection
-from ..domain.model import LeaseCommand, NextFrame, TaskStatus
+from ..domain.commands import LeaseCommand, NextFrame
+from ..domain.model import TaskStatus
 from ..service_layer import frame_lists
 from ..service_layer.handlers import IteratorHandlers
 

@@ -11,7 +11,8 @@ from annostream_kernel.policy import Permission
 from annostream_protos.types.v1 import frames_pb2
 
 from ..domain import events as ev
-from ..domain.review import AddComment, ReviewSettings, an_id
+from ..domain.commands import AddComment
+from ..domain.review import ReviewSettings, an_id
 from .review import ReviewHandlers, frame_of, frame_ref
 
 

@@ -13,7 +13,8 @@ from annostream_kernel.ids import new_id
 from annostream_kernel.limits import INT32_MAX, MAX_ID_LENGTH, check_text
 from annostream_kernel.policy import Permission
 
-from ..domain.model import Lease, LeaseCommand, NextFrame, TaskPlan, TaskStatus, require
+from ..domain.commands import LeaseCommand, NextFrame
+from ..domain.model import Lease, TaskPlan, TaskStatus, require
 from .ports import UnitOfWork, UnitOfWorkFactory
 
 PENDING = "pending"

@@ -12,9 +12,10 @@ import asyncpg
 from annostream_kernel.db import Conn
 
 from ..domain.ast import Selection
+from ..domain.commands import AddComment
 from ..domain.events import Event
 from ..domain.model import TaskPlan
-from ..domain.review import AddComment, HistoryEntry, ReviewSettings
+from ..domain.review import HistoryEntry, ReviewSettings
 
 
 class Leases(Protocol):

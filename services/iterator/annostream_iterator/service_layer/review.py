@@ -17,8 +17,9 @@ from annostream_kernel.policy import Permission
 from annostream_protos.types.v1 import frames_pb2
 
 from ..domain import events as ev
+from ..domain.commands import Decide
 from ..domain.model import TaskPlan, TaskStatus
-from ..domain.review import Decide, HistoryEntry, ReviewSettings, ReworkBy, an_id, reviewer_may_review
+from ..domain.review import HistoryEntry, ReviewSettings, ReworkBy, an_id, reviewer_may_review
 from .handlers import PLAN_PENDING, IteratorHandlers, load_task
 from .ports import UnitOfWork
 

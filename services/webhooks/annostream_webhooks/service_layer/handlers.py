@@ -13,8 +13,9 @@ from annostream_kernel.ids import new_id
 from annostream_kernel.limits import MAX_ID_LENGTH, bad_text, check_text
 from annostream_kernel.policy import Permission
 
+from ..domain.commands import CreateWebhook, UpdateWebhook
 from ..domain.delivery import Delivery, DeliveryState
-from ..domain.model import CreateWebhook, UpdateWebhook, Webhook
+from ..domain.model import Webhook
 from .ports import UnitOfWork
 
 UowFactory = Callable[[], UnitOfWork]
