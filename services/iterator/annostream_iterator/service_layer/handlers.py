@@ -15,7 +15,7 @@ from annostream_kernel.policy import Permission
 
 from ..domain.commands import LeaseCommand, NextFrame
 from ..domain.model import Lease, TaskPlan, TaskStatus, require
-from .ports import UnitOfWork, UnitOfWorkFactory
+from .ports import Navigation, UnitOfWork, UnitOfWorkFactory
 
 PENDING = "pending"
 PLAN_PENDING = (
@@ -71,6 +71,17 @@ def the_annotator(annotator: str) -> str:
     if annotator and annotator != caller.user:
         raise PermissionDenied(f"annotator must be the caller ({caller.user}), not {annotator!r}", field="annotator")
     return caller.user
+
+
+async def _trail_seq(nav: Navigation, task_id: str, annotator: str, *, forward: bool, from_trail: int) -> int | None:
+    """The plan position of the trail entry before (or after) `from_trail` (0: from the end), or None."""
+    if not forward:
+        back = from_trail - 1 if from_trail else 0  # 0: the last entry of the trail
+        entry = await nav.trail_entry(task_id, annotator, back) if from_trail != 1 else None
+    else:
+        after = from_trail + 1 if 0 < from_trail < INT32_MAX else None  # no entry after the last
+        entry = await nav.trail_entry(task_id, annotator, after) if after else None
+    return entry["unit"] if entry else None
 
 
 class IteratorHandlers:
@@ -177,13 +188,7 @@ class IteratorHandlers:
             nav, total = uow.navigation, plan.total
             seq: int | None = None
             if action.startswith("trail_"):
-                if action == "trail_previous":
-                    back = from_trail - 1 if from_trail else 0  # 0: the last entry of the trail
-                    entry = await nav.trail_entry(task_id, annotator, back) if from_trail != 1 else None
-                else:
-                    after = from_trail + 1 if 0 < from_trail < INT32_MAX else None  # no entry after the last
-                    entry = await nav.trail_entry(task_id, annotator, after) if after else None
-                seq = entry["unit"] if entry else None
+                seq = await _trail_seq(nav, task_id, annotator, forward=action == "trail_next", from_trail=from_trail)
             elif action == "jump":
                 seq = min(max(from_position + steps, 1), total) if total else None
             elif action == "locate":
