@@ -10,8 +10,9 @@ import asyncpg
 import pytest
 from google.protobuf import any_pb2
 
+from annostream_iterator.adapters.postgres import uow_factory
 from annostream_iterator.adapters.progress import ProgressEmitter
-from annostream_iterator.domain.model import NextFrame
+from annostream_iterator.domain.commands import NextFrame
 from annostream_iterator.service_layer.consumers import on_datasets_event, on_tasks_event
 from annostream_iterator.service_layer.handlers import IteratorHandlers
 from annostream_kernel.authz import bind_principal, service_principal
@@ -37,7 +38,7 @@ async def test_an_expired_lease_returns_the_frame_to_the_queue(iterator_pool: as
     await index(iterator_pool, "v1", [frame("a"), frame("b")], {})
     await build_plan(iterator_pool, "v1", fl.FrameSelection())
     task = await iterator_pool.fetchval("SELECT task_id FROM tasks")
-    short = IteratorHandlers(iterator_pool, timedelta(milliseconds=200))
+    short = IteratorHandlers(uow_factory(iterator_pool, "iterator_events"), timedelta(milliseconds=200))
     first = (await short.next_frame(NextFrame(task, "slow"))).lease
     other = (await short.next_frame(NextFrame(task, "quick"))).lease
     assert first and other and (first.frame_id, other.frame_id) == ("a", "b")
@@ -53,8 +54,8 @@ async def test_an_expired_lease_is_served_before_later_open_frames_and_held_leas
     await index(iterator_pool, "v1", [frame(f) for f in "abcde"], {})
     await build_plan(iterator_pool, "v1", fl.FrameSelection())
     task = await iterator_pool.fetchval("SELECT task_id FROM tasks")
-    short = IteratorHandlers(iterator_pool, timedelta(milliseconds=200))
-    long = IteratorHandlers(iterator_pool, timedelta(minutes=5))
+    short = IteratorHandlers(uow_factory(iterator_pool, "iterator_events"), timedelta(milliseconds=200))
+    long = IteratorHandlers(uow_factory(iterator_pool, "iterator_events"), timedelta(minutes=5))
     assert (await short.next_frame(NextFrame(task, "slow"))).lease.frame_id == "a"  # type: ignore[union-attr]
     assert (await long.next_frame(NextFrame(task, "steady"))).lease.frame_id == "b"  # type: ignore[union-attr]
     await asyncio.sleep(0.3)  # a's lease expires; b's does not
@@ -108,7 +109,7 @@ async def test_progress_emitter_appends_one_event_per_changed_task_listing_its_m
     await index(iterator_pool, "v1", [frame(f"f{i}") for i in range(6)], {})
     await build_plan(iterator_pool, "v1", fl.FrameSelection())
     task = await iterator_pool.fetchval("SELECT task_id FROM tasks")
-    handlers = IteratorHandlers(iterator_pool, timedelta(minutes=5))
+    handlers = IteratorHandlers(uow_factory(iterator_pool, "iterator_events"), timedelta(minutes=5))
     leases = {"a": "", "b": ""}
     for who in ("a", "a", "a", "b", "b"):  # a finishes 2 leases, b 1
         lease = (await handlers.next_frame(NextFrame(task, who, leases[who]))).lease

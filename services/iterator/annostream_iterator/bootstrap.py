@@ -21,6 +21,7 @@ from annostream_protos.iterator.v1 import (
     review_service_pb2_grpc,
 )
 
+from .adapters.postgres import uow_factory
 from .adapters.progress import ProgressEmitter
 from .config import IteratorSettings
 from .entrypoints.grpc_api import IteratorServicer
@@ -53,7 +54,9 @@ def _register(server: aio.Server, res: Resources) -> None:
     settings = _settings(res)
     positions = res.close_at_stop(DatasetsPositions(settings.datasets_addr, NAME, settings.peer_timeout_seconds))
     catch_up = CatchUp(res.pool, DATASETS_CONSUMER, positions)  # a version datasets acknowledged is never unknown
-    handlers = IteratorHandlers(res.pool, timedelta(seconds=settings.lease_ttl_seconds))
+    handlers = IteratorHandlers(
+        uow_factory(res.pool, res.notify_channel), timedelta(seconds=settings.lease_ttl_seconds)
+    )
     iterator_service_pb2_grpc.add_IteratorServiceServicer_to_server(IteratorServicer(handlers, catch_up), server)
     review = ReviewHandlers(handlers)
     review_service_pb2_grpc.add_ReviewServiceServicer_to_server(ReviewServicer(review, CommentHandlers(review)), server)
@@ -75,8 +78,9 @@ def _consumers(_res: Resources) -> list[ConsumerSpec]:
 
 def _workers(res: Resources) -> list[Callable[[], Coroutine[Any, Any, None]]]:
     emitter = ProgressEmitter(res.pool, res.notify_channel, _settings(res).progress_interval_seconds)
-    reviews = ReviewEmitter(res.pool, _settings(res).review_interval_seconds)
-    return [emitter.run, PendingPlanner(res.pool).run, reviews.run]
+    uow = uow_factory(res.pool, res.notify_channel)
+    reviews = ReviewEmitter(uow, _settings(res).review_interval_seconds)
+    return [emitter.run, PendingPlanner(uow).run, reviews.run]
 
 
 async def _lease_gauges(pool: asyncpg.Pool) -> None:

@@ -14,6 +14,8 @@ from annostream_kernel.streams import ANNOTATION, DATASETS, ITERATOR, TASKS, Str
 from annostream_protos.events.v1 import envelope_pb2
 from annostream_protos.webhooks.v1 import webhooks_service_pb2, webhooks_service_pb2_grpc
 
+from .adapters.cloudevents import headers_for
+from .adapters.dispatch_store import DispatchStore
 from .adapters.http import Sender, SenderLimits, check_target
 from .adapters.postgres import WebhooksUnitOfWork
 from .config import WebhooksSettings
@@ -83,7 +85,11 @@ def definition(schema: str = SCHEMA) -> ServiceDefinition:
             lease_seconds=s.webhook_timeout_seconds + 30,
             retention_days=s.webhook_retention_days,
         )
-        return [Dispatcher(res.pool, sender, policy, dispatch_channel(schema), settings).run]
+        return [
+            Dispatcher(
+                res.pool, DispatchStore(res.pool), headers_for, sender, policy, dispatch_channel(schema), settings
+            ).run
+        ]
 
     return ServiceDefinition(
         name="webhooks",

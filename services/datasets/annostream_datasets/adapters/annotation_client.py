@@ -1,8 +1,6 @@
-"""Port and gRPC adapter: seal a version in the annotation service (no edit to it commits afterwards)."""
+"""gRPC adapter: seal a version in the annotation service (no edit to it commits afterwards)."""
 
 from __future__ import annotations
-
-from typing import Protocol
 
 from grpc import aio
 
@@ -15,15 +13,6 @@ from annostream_protos.annotation.v1 import annotation_service_pb2_grpc as ann_g
 from ..domain.model import Version
 
 log = get_logger(__name__)
-
-
-class EditSealer(Protocol):
-    """Makes the annotation service refuse every edit to a version from now on."""
-
-    async def seal(self, version: Version, timeout: float | None = None) -> None:
-        """Return once no edit to the version can commit any more; Unavailable when that cannot be confirmed
-        (within `timeout` seconds, when given)."""
-        ...
 
 
 class GrpcEditSealer:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
@@ -15,9 +15,12 @@ from annostream_protos.datasets.v1 import datasets_service_pb2 as api
 from annostream_protos.events.v1 import datasets_pb2 as ev
 from annostream_protos.types.v1 import frames_pb2
 
+from ..domain import events
 from ..domain.model import Dataset, Version, VersionStatus, VersionTreeNode
-from .postgres import FrameRow
-from .stats_store import Stats
+from ..domain.statistics import Stats
+
+if TYPE_CHECKING:
+    from .postgres import FrameRow
 
 STATUS = {
     VersionStatus.DRAFT: ev.VERSION_STATUS_DRAFT,
@@ -165,3 +168,54 @@ def event(payload: Any, dataset_id: str, version_id: str = "") -> NewEvent:
         stream_id=f"dataset:{dataset_id}",
         subject=subject(DATASETS.prefix, dataset_id, version_id or "-", name),
     )
+
+
+# FramesImported events carry about this much each (consumers apply them in batches); a larger frame goes alone,
+# and one frame is at most MAX_FRAME_STATE_BYTES (frame_rules), inside limits.MAX_EVENT_BYTES.
+EVENT_TARGET_BYTES = 256 * 1024
+
+
+def _frames_imported(e: events.FramesImported) -> list[NewEvent]:
+    parts = frames_imported(e.dataset_id, e.version_id, e.frames, EVENT_TARGET_BYTES)
+    return [event(p, e.dataset_id, e.version_id) for p in parts]
+
+
+# The one table from a domain event to its protobuf events (stream, subject and payload).
+EVENTS: dict[type[Any], Callable[[Any], list[NewEvent]]] = {
+    events.DatasetCreated: lambda e: [
+        event(ev.DatasetCreated(dataset_id=e.dataset_id, name=e.name, team=e.team), e.dataset_id)
+    ],
+    events.DatasetRenamed: lambda e: [event(ev.DatasetRenamed(dataset_id=e.dataset_id, name=e.name), e.dataset_id)],
+    events.DatasetDeleted: lambda e: [
+        event(ev.DatasetDeleted(dataset_id=e.dataset_id, version_ids=e.version_ids), e.dataset_id)
+    ],
+    events.DatasetSharingChanged: lambda e: [
+        event(ev.DatasetSharingChanged(dataset_id=e.dataset_id, teams=e.teams), e.dataset_id)
+    ],
+    events.VersionCreated: lambda e: [
+        event(
+            ev.VersionCreated(
+                dataset_id=e.dataset_id,
+                version_id=e.version_id,
+                name=e.name,
+                parent_version_id=e.parent_version_id,
+                status=ev.VERSION_STATUS_DRAFT,
+                team=e.team,
+            ),
+            e.dataset_id,
+            e.version_id,
+        )
+    ],
+    events.VersionPublished: lambda e: [
+        event(ev.VersionPublished(dataset_id=e.dataset_id, version_id=e.version_id), e.dataset_id, e.version_id)
+    ],
+    events.VersionDeleted: lambda e: [
+        event(ev.VersionDeleted(dataset_id=e.dataset_id, version_id=e.version_id), e.dataset_id, e.version_id)
+    ],
+    events.FramesImported: _frames_imported,
+}
+
+
+def new_events(e: events.Event) -> list[NewEvent]:
+    """A domain event as the protobuf events the outbox appends (FramesImported splits by size)."""
+    return EVENTS[type(e)](e)

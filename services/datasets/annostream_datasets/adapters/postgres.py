@@ -8,8 +8,11 @@ import asyncpg
 
 from annostream_kernel.db import Conn
 from annostream_kernel.uow import PgUnitOfWork
+from annostream_protos.types.v1 import frames_pb2
 
+from ..domain.events import Event
 from ..domain.model import Dataset, Version, VersionStatus
+from .messages import frame_from_row, frame_rows, new_events
 from .stats_store import StatsStore, TaskRefs
 
 
@@ -223,6 +226,16 @@ class FrameRepository:
             records=rows,
         )
 
+    async def add(self, version_id: str, frames: Sequence[frames_pb2.Frame]) -> list[bytes]:
+        """Store validated new frames of a version; returns each frame as serialized whole (what events carry)."""
+        rows, whole = frame_rows(version_id, frames)
+        await self.insert(rows)
+        return whole
+
+    async def page_of(self, version_ids: Sequence[str], after: str, limit: int) -> list[frames_pb2.Frame]:
+        """Like `page`, as Frame messages."""
+        return [frame_from_row(r) for r in await self.page(version_ids, after, limit)]
+
     async def page(self, version_ids: Sequence[str], after: str, limit: int) -> list[asyncpg.Record]:
         """The first `limit` frames by id after `after`, over several versions (one index scan each)."""
         rows: list[asyncpg.Record] = []
@@ -241,7 +254,12 @@ class FrameRepository:
 
 
 class DatasetsUnitOfWork(PgUnitOfWork):
-    """One transaction with the datasets repositories."""
+    """One transaction with the datasets repositories; domain events are mapped by adapters/messages.py."""
+
+    def emit(self, *events: Event) -> None:
+        """Queue domain events to append at commit."""
+        for e in events:
+            self.collect(*new_events(e))
 
     @property
     def datasets(self) -> DatasetRepository:

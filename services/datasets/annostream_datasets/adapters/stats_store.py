@@ -10,22 +10,10 @@ counted by the parent's figures); it only seeds the per-frame rows, without chan
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from annostream_kernel.db import Conn
 
-from ..domain.statistics import FRAME, ROI
-
-
-@dataclass(frozen=True)
-class Stats:
-    """Summed statistics of a version's lineage."""
-
-    annotated_frames: int
-    rois: int
-    roi_labels: list[tuple[str, int]]
-    frame_labels: list[tuple[str, int]]
-    rois_per_frame: list[tuple[int, int]] | None = None  # (ROIs, frames) for frames with ROIs, when asked
+from ..domain.statistics import FRAME, ROI, Stats
 
 
 class TaskRefs:

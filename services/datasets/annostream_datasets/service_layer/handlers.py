@@ -12,12 +12,8 @@ from annostream_kernel.errors import AlreadyExists, InvalidArgument
 from annostream_kernel.ids import new_id
 from annostream_kernel.limits import MAX_NAME_LENGTH, bad_text, check_text
 from annostream_kernel.policy import Permission
-from annostream_protos.events.v1 import datasets_pb2 as ev
 
-from ..adapters import messages
-from ..adapters.annotation_client import EditSealer
-from ..adapters.postgres import DatasetsUnitOfWork
-from ..adapters.stats_store import Stats
+from ..domain import events
 from ..domain.commands import (
     CreateDataset,
     CreateVersion,
@@ -36,9 +32,11 @@ from ..domain.model import (
     lineage_tree,
     validate_name,
 )
+from ..domain.statistics import Stats
 from .access import dataset_for, missing_version, version_for
+from .ports import EditSealer, UnitOfWork
 
-UowFactory = Callable[[], DatasetsUnitOfWork]
+UowFactory = Callable[[], UnitOfWork]
 MAX_PAGE = 500
 
 
@@ -72,9 +70,7 @@ async def create_dataset(uow_factory: UowFactory, cmd: CreateDataset) -> Dataset
     async with uow_factory() as uow:
         if not await uow.datasets.add(ds):
             raise AlreadyExists(f"team {ds.team!r} already has a dataset named {ds.name!r}", field="name")
-        uow.collect(
-            messages.event(ev.DatasetCreated(dataset_id=ds.dataset_id, name=ds.name, team=ds.team), ds.dataset_id)
-        )
+        uow.emit(events.DatasetCreated(ds.dataset_id, ds.name, ds.team))
         stored = await uow.datasets.get(ds.dataset_id)
         await uow.commit()
     assert stored is not None
@@ -109,7 +105,7 @@ async def rename_dataset(uow_factory: UowFactory, cmd: RenameDataset) -> Dataset
         if ds.name != name:
             if not await uow.datasets.rename(ds.dataset_id, name):
                 raise AlreadyExists(f"team {ds.team!r} already has a dataset named {name!r}", field="name")
-            uow.collect(messages.event(ev.DatasetRenamed(dataset_id=ds.dataset_id, name=name), ds.dataset_id))
+            uow.emit(events.DatasetRenamed(ds.dataset_id, name))
         stored = await uow.datasets.get(ds.dataset_id)
         await uow.commit()
     assert stored is not None
@@ -122,7 +118,7 @@ async def delete_dataset(uow_factory: UowFactory, cmd: DeleteDataset) -> None:
         ds = dataset_for(Permission.ADMINISTER, await uow.datasets.get(cmd.dataset_id, for_update=True), cmd.dataset_id)
         ensure_unreferenced(await uow.refs.of_dataset(ds.dataset_id), f"dataset {ds.dataset_id}", "dataset_id")
         version_ids = await uow.datasets.delete(ds.dataset_id)
-        uow.collect(messages.event(ev.DatasetDeleted(dataset_id=ds.dataset_id, version_ids=version_ids), ds.dataset_id))
+        uow.emit(events.DatasetDeleted(ds.dataset_id, version_ids))
         await uow.commit()
 
 
@@ -155,20 +151,7 @@ async def create_version(uow_factory: UowFactory, cmd: CreateVersion) -> Version
             team=team,
         )
         await uow.versions.add(v)
-        uow.collect(
-            messages.event(
-                ev.VersionCreated(
-                    dataset_id=v.dataset_id,
-                    version_id=v.version_id,
-                    name=v.name,
-                    parent_version_id=v.parent_version_id or "",
-                    status=ev.VERSION_STATUS_DRAFT,
-                    team=v.team,
-                ),
-                v.dataset_id,
-                v.version_id,
-            )
-        )
+        uow.emit(events.VersionCreated(v.dataset_id, v.version_id, v.name, v.parent_version_id or "", v.team))
         stored = await uow.versions.get(v.version_id)
         await uow.commit()
     assert stored is not None
@@ -219,11 +202,7 @@ async def publish_version(
         v.ensure_draft("publish again")
         await sealer.seal(v, seal_timeout)
         await uow.versions.publish(v.version_id)
-        uow.collect(
-            messages.event(
-                ev.VersionPublished(dataset_id=v.dataset_id, version_id=v.version_id), v.dataset_id, v.version_id
-            )
-        )
+        uow.emit(events.VersionPublished(v.dataset_id, v.version_id))
         stored = await uow.versions.get(v.version_id)
         await uow.commit()
     assert stored is not None
@@ -239,11 +218,7 @@ async def delete_version(uow_factory: UowFactory, cmd: DeleteVersion) -> None:
         v.ensure_deletable()
         ensure_unreferenced(await uow.refs.of_version(v.version_id), f"version {v.version_id}", "version_id")
         await uow.versions.delete(v.version_id)
-        uow.collect(
-            messages.event(
-                ev.VersionDeleted(dataset_id=v.dataset_id, version_id=v.version_id), v.dataset_id, v.version_id
-            )
-        )
+        uow.emit(events.VersionDeleted(v.dataset_id, v.version_id))
         await uow.commit()
 
 
@@ -273,7 +248,7 @@ async def share_dataset(uow_factory: UowFactory, cmd: ShareDataset) -> Dataset:
         teams = [t for t in teams if t != ds.team]
         if list(ds.shared_with) != teams:
             await uow.datasets.set_shares(ds.dataset_id, teams)
-            uow.collect(messages.event(ev.DatasetSharingChanged(dataset_id=ds.dataset_id, teams=teams), ds.dataset_id))
+            uow.emit(events.DatasetSharingChanged(ds.dataset_id, teams))
         stored = await uow.datasets.get(ds.dataset_id)
         await uow.commit()
     assert stored is not None

@@ -9,14 +9,10 @@ from annostream_kernel.limits import MAX_IMPORT_BATCH, MAX_PAGE_BYTES
 from annostream_kernel.policy import Permission
 from annostream_protos.types.v1 import frames_pb2
 
-from ..adapters import messages
+from ..domain.events import FramesImported
 from ..domain.frame_rules import validate_frame
 from .access import version_for
 from .handlers import UowFactory, decode_token, encode_token, get_version, page_size
-
-# FramesImported events carry about this much each (consumers apply them in batches); a larger frame goes alone,
-# and one frame is at most MAX_FRAME_STATE_BYTES (frame_rules), inside limits.MAX_EVENT_BYTES.
-EVENT_TARGET_BYTES = 256 * 1024
 
 
 def validate_batch(frames: Sequence[frames_pb2.Frame], details: dict[str, int] | None = None) -> list[str]:
@@ -73,11 +69,9 @@ async def import_batch(
         held = await uow.frames.existing_in(lineage, ids)
         new = [f for f, fid in zip(frames, ids, strict=True) if fid not in held] if held else list(frames)
         if new:
-            rows, whole = messages.frame_rows(version_id, new)
-            await uow.frames.insert(rows)
+            whole = await uow.frames.add(version_id, new)
             await uow.versions.add_own_frames(version_id, len(new))
-            events = messages.frames_imported(version.dataset_id, version_id, whole, EVENT_TARGET_BYTES)
-            uow.collect(*(messages.event(e, version.dataset_id, version_id) for e in events))
+            uow.emit(FramesImported(version.dataset_id, version_id, whole))
         await uow.commit()
     return len(new), len(frames) - len(new)
 
@@ -91,14 +85,13 @@ async def list_frames(
     v = await get_version(uow_factory, version_id)
     async with uow_factory() as uow:
         lineage = [v.version_id, *await uow.versions.ancestors(v.version_id)]
-        rows = await uow.frames.page(lineage, after, n + 1)
+        rows = await uow.frames.page_of(lineage, after, n + 1)
     frames: list[frames_pb2.Frame] = []
     used = 0
-    for r in rows[:n]:  # frames with many sources or much metadata: the page stops before MAX_PAGE_BYTES
-        frame = messages.frame_from_row(r)
+    for frame in rows[:n]:  # frames with many sources or much metadata: the page stops before MAX_PAGE_BYTES
         used += frame.ByteSize()
         if frames and used > MAX_PAGE_BYTES:
             return frames, encode_token(frames[-1].frame_id), v.frame_count
         frames.append(frame)
-    nxt = encode_token(rows[n - 1]["frame_id"]) if len(rows) > n else ""
+    nxt = encode_token(rows[n - 1].frame_id) if len(rows) > n else ""
     return frames, nxt, v.frame_count

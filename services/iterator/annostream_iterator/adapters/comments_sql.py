@@ -6,7 +6,7 @@ import asyncpg
 
 from annostream_kernel.db import Conn
 
-from ..domain.review import AddComment
+from ..domain.commands import AddComment
 
 QUALITY = """
 WITH owner AS (  -- who a frame of the task counts for: the annotator it went to review from, else who did it
@@ -92,6 +92,10 @@ class CommentStore:
         await self.conn.execute(
             "UPDATE comments SET resolved = $3 WHERE task_id = $1 AND thread_id = $2", task_id, thread_id, resolved
         )
+
+    async def get(self, comment_id: str) -> asyncpg.Record | None:
+        """One comment."""
+        return await self.conn.fetchrow("SELECT * FROM comments WHERE comment_id = $1", comment_id)
 
     async def of_frame(self, task_id: str, frame_id: str) -> list[asyncpg.Record]:
         """The frame's comments, oldest first."""

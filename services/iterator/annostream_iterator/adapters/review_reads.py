@@ -3,7 +3,6 @@ tasks holding a reviewer's review work."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from google.protobuf.message import Message
@@ -11,6 +10,7 @@ from google.protobuf.message import Message
 from annostream_kernel.db import Conn
 from annostream_protos.events.v1 import review_pb2
 
+from ..domain.review import HistoryEntry
 from .review_messages import review_stream
 
 MAX_REVIEW_TASKS = 10_000
@@ -23,19 +23,6 @@ KINDS: dict[str, tuple[str, type[Message]]] = {
         ("decision_undone", review_pb2.ReviewDecisionUndone),
     )
 }
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    """One event of a frame's review stream, as people read it."""
-
-    kind: str
-    actor: str
-    at: datetime
-    round: int
-    reason: str = ""
-    decision: str = ""
-    annotator: str = ""
 
 
 def _entry(kind: str, msg: object, at: datetime) -> HistoryEntry:

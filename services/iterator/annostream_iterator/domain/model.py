@@ -67,32 +67,3 @@ def require(value: str, field: str) -> str:
     if not value:
         raise InvalidArgument("is required", field=field)
     return value
-
-
-@dataclass(frozen=True)
-class NextFrame:
-    """Lease the next frame of a task to an annotator (the same one again while the lease is held)."""
-
-    task_id: str
-    annotator: str
-    complete_lease_id: str = ""
-
-    def __post_init__(self) -> None:
-        require(self.task_id, "task_id")
-        if not self.annotator:
-            raise InvalidArgument("is required (set the user)", field="annotator")
-
-
-@dataclass(frozen=True)
-class LeaseCommand:
-    """Heartbeat or release of a held lease (`done` finishes the frames of a release)."""
-
-    task_id: str
-    annotator: str
-    lease_id: str
-    done: bool = False
-
-    def __post_init__(self) -> None:
-        require(self.task_id, "task_id")
-        require(self.annotator, "annotator")
-        require(self.lease_id, "lease_id")

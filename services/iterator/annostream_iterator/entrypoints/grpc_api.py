@@ -13,7 +13,8 @@ from annostream_protos.iterator.v1 import iterator_service_pb2_grpc as api_grpc
 from annostream_protos.types.v1 import frames_pb2
 
 from ..adapters.messages import selection
-from ..domain.model import LeaseCommand, NextFrame, TaskStatus
+from ..domain.commands import LeaseCommand, NextFrame
+from ..domain.model import TaskStatus
 from ..service_layer import frame_lists
 from ..service_layer.handlers import IteratorHandlers
 
@@ -142,8 +143,8 @@ class IteratorServicer(api_grpc.IteratorServiceServicer):
         if (
             request.version_id
             and self._catch_up
-            and not await frame_lists.version_known(self._h.pool, request.version_id)
+            and not await frame_lists.version_known(self._h.uow, request.version_id)
         ):
             await self._catch_up.caught_up(context.time_remaining() if context is not None else None)
-        async for ids in frame_lists.selected_frames(self._h.pool, request.version_id, sel, size):
+        async for ids in frame_lists.selected_frames(self._h.uow, request.version_id, sel, size):
             yield api.SelectFramesResponse(frame_ids=ids)

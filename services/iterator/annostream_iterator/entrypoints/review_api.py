@@ -11,7 +11,8 @@ from annostream_protos.iterator.v1 import review_service_pb2 as api
 from annostream_protos.iterator.v1 import review_service_pb2_grpc as api_grpc
 from annostream_protos.types.v1 import frames_pb2
 
-from ..domain.review import AddComment, Decide, ReviewMode, ReviewSettings, ReworkBy
+from ..domain.commands import AddComment, Decide
+from ..domain.review import ReviewMode, ReviewSettings, ReworkBy
 from ..service_layer.comments import CommentHandlers
 from ..service_layer.review import ReviewHandlers
 

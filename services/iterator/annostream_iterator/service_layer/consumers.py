@@ -18,10 +18,9 @@ from annostream_protos.types.v1 import filters_pb2, frames_pb2
 
 from ..adapters import messages
 from ..adapters.index import FrameRow, IndexStore, RoiRow, frame_row, roi_rows
-from ..adapters.leases import LeaseStore
+from ..adapters.leases import LeaseStore, count_done
 from ..adapters.plans import PlanStore, lock_frames_and_plans
 from ..domain.model import TaskStatus
-from .handlers import count_done
 from .planning import CHANNEL, create_plan
 
 log = get_logger(__name__)

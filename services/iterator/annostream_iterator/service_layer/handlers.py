@@ -8,18 +8,14 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from annostream_kernel.authz import Owner, authorize, require_principal
-from annostream_kernel.db import Conn
 from annostream_kernel.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from annostream_kernel.ids import new_id
 from annostream_kernel.limits import INT32_MAX, MAX_ID_LENGTH, check_text
 from annostream_kernel.policy import Permission
 
-from ..adapters.index import IndexStore
-from ..adapters.leases import LeaseStore
-from ..adapters.navigation import NavigationStore
-from ..adapters.owners import TaskOwners
-from ..adapters.plans import PlanStore
-from ..domain.model import Lease, LeaseCommand, NextFrame, TaskPlan, TaskStatus, require
+from ..domain.commands import LeaseCommand, NextFrame
+from ..domain.model import Lease, TaskPlan, TaskStatus, require
+from .ports import Navigation, UnitOfWork, UnitOfWorkFactory
 
 PENDING = "pending"
 PLAN_PENDING = (
@@ -59,9 +55,9 @@ def missing_task(task_id: str) -> NotFound:
     return NotFound(f"no task {task_id!r} (or not yet known to the iterator)", field="task_id")
 
 
-async def load_task(conn: Conn, task_id: str) -> TaskPlan:
+async def load_task(uow: UnitOfWork, task_id: str) -> TaskPlan:
     """The task, or NotFound naming task_id."""
-    plan = await PlanStore(conn).get_task(require(task_id, "task_id"))
+    plan = await uow.plans.get_task(require(task_id, "task_id"))
     if plan is None:
         raise missing_task(task_id)
     return plan
@@ -77,24 +73,28 @@ def the_annotator(annotator: str) -> str:
     return caller.user
 
 
-async def count_done(conn: Conn, plan: TaskPlan, annotator: str, n: int) -> None:
-    """Add `n` done frames for the annotator (TaskProgressed follows from the progress emitter)."""
-    if n > 0:
-        await LeaseStore(conn).add_done(plan.task_id, annotator, n)
+async def _trail_seq(nav: Navigation, task_id: str, annotator: str, *, forward: bool, from_trail: int) -> int | None:
+    """The plan position of the trail entry before (or after) `from_trail` (0: from the end), or None."""
+    if not forward:
+        back = from_trail - 1 if from_trail else 0  # 0: the last entry of the trail
+        entry = await nav.trail_entry(task_id, annotator, back) if from_trail != 1 else None
+    else:
+        after = from_trail + 1 if 0 < from_trail < INT32_MAX else None  # no entry after the last
+        entry = await nav.trail_entry(task_id, annotator, after) if after else None
+    return entry["unit"] if entry else None
 
 
 class IteratorHandlers:
-    """Use cases of the iterator on a pool; each runs in one transaction."""
+    """Use cases of the iterator; each runs in one unit of work from `uow`."""
 
-    def __init__(self, pool: asyncpg.Pool, ttl: timedelta, owners: TaskOwners | None = None) -> None:
-        self.pool, self.ttl = pool, ttl
-        self.owners = owners or TaskOwners()
+    def __init__(self, uow: UnitOfWorkFactory, ttl: timedelta) -> None:
+        self.uow, self.ttl = uow, ttl
 
-    async def authorize(self, conn: Conn, permission: Permission, task_id: str) -> None:
+    async def authorize(self, uow: UnitOfWork, permission: Permission, task_id: str) -> None:
         """Let the caller through if it may `permission` the task; else NotFound (another team's or unknown
         task) or PermissionDenied. A task the iterator knows no team of (created before tasks carried it) is
         reachable by annostream's own services only."""
-        team = await self.owners.team_of(conn, require(task_id, "task_id"))
+        team = await uow.team_of(require(task_id, "task_id"))
         if team is None and require_principal().service:
             return
         authorize(permission, Owner(team or ""), missing=missing_task(task_id), what=f"task {task_id}")
@@ -104,11 +104,9 @@ class IteratorHandlers:
 
         One statement in its own transaction: the whole call is one PostgreSQL round trip."""
         annotator = the_annotator(cmd.annotator)
-        async with self.pool.acquire() as conn:
-            await self.authorize(conn, Permission.ANNOTATE, cmd.task_id)
-            r = await LeaseStore(conn).next_frame(
-                cmd.task_id, annotator, cmd.complete_lease_id, new_id("lease_"), self.ttl
-            )
+        async with self.uow(transaction=False) as uow:
+            await self.authorize(uow, Permission.ANNOTATE, cmd.task_id)
+            r = await uow.leases.next_frame(cmd.task_id, annotator, cmd.complete_lease_id, new_id("lease_"), self.ttl)
         if not r["status"]:
             raise NotFound(f"no task {cmd.task_id!r} (or not yet known to the iterator)", field="task_id")
         if r["status"] == PENDING:
@@ -136,30 +134,32 @@ class IteratorHandlers:
     async def heartbeat(self, cmd: LeaseCommand) -> datetime:
         """Extend a held lease by the TTL; FailedPrecondition naming lease_id when it is not held."""
         annotator = the_annotator(cmd.annotator)
-        async with self.pool.acquire() as conn, conn.transaction():
-            await self.authorize(conn, Permission.ANNOTATE, cmd.task_id)
-            plan = await load_task(conn, cmd.task_id)
+        async with self.uow() as uow:
+            await self.authorize(uow, Permission.ANNOTATE, cmd.task_id)
+            plan = await load_task(uow, cmd.task_id)
             if plan.status is not TaskStatus.ACTIVE:  # a closed task's leases run out; release still works
                 raise FailedPrecondition(f"the task is {plan.status.value}: leases are not extended", field="task_id")
-            expires = await LeaseStore(conn).heartbeat(cmd.task_id, annotator, cmd.lease_id, self.ttl)
+            expires = await uow.leases.heartbeat(cmd.task_id, annotator, cmd.lease_id, self.ttl)
             if expires is None:
                 raise FailedPrecondition(NOT_HELD, field="lease_id")
+            await uow.commit()
             return expires
 
     async def release(self, cmd: LeaseCommand) -> None:
         """Give a held clip back to the queue, or finish it (`done`)."""
         annotator = the_annotator(cmd.annotator)
-        async with self.pool.acquire() as conn, conn.transaction():
-            await self.authorize(conn, Permission.ANNOTATE, cmd.task_id)
-            plan = await load_task(conn, cmd.task_id)
-            leases = LeaseStore(conn)
+        async with self.uow() as uow:
+            await self.authorize(uow, Permission.ANNOTATE, cmd.task_id)
+            plan = await load_task(uow, cmd.task_id)
             if cmd.done:
-                n = await leases.finish_lease(cmd.task_id, annotator, cmd.lease_id, plan.clip)
+                n = await uow.leases.finish_lease(cmd.task_id, annotator, cmd.lease_id, plan.clip)
                 if n is None:
                     raise FailedPrecondition(NOT_HELD, field="lease_id")
-                await count_done(conn, plan, annotator, n)
-            elif not await leases.release(cmd.task_id, annotator, cmd.lease_id):
+                if n > 0:  # TaskProgressed follows from the progress emitter
+                    await uow.leases.add_done(plan.task_id, annotator, n)
+            elif not await uow.leases.release(cmd.task_id, annotator, cmd.lease_id):
                 raise FailedPrecondition(NOT_HELD, field="lease_id")
+            await uow.commit()
 
     async def navigate(
         self,
@@ -182,32 +182,26 @@ class IteratorHandlers:
                 raise InvalidArgument("is required to locate a frame", field="frame_id")
             check_text(frame_id, "frame_id", max_length=MAX_ID_LENGTH)
         annotator = the_annotator(annotator)
-        async with self.pool.acquire() as conn:
-            await self.authorize(conn, Permission.ANNOTATE, task_id)
-            plan = await load_task(conn, task_id)
-            nav, total = NavigationStore(conn), plan.total
+        async with self.uow(transaction=False) as uow:
+            await self.authorize(uow, Permission.ANNOTATE, task_id)
+            plan = await load_task(uow, task_id)
+            nav, total = uow.navigation, plan.total
             seq: int | None = None
             if action.startswith("trail_"):
-                if action == "trail_previous":
-                    back = from_trail - 1 if from_trail else 0  # 0: the last entry of the trail
-                    entry = await nav.trail_entry(task_id, annotator, back) if from_trail != 1 else None
-                else:
-                    after = from_trail + 1 if 0 < from_trail < INT32_MAX else None  # no entry after the last
-                    entry = await nav.trail_entry(task_id, annotator, after) if after else None
-                seq = entry["unit"] if entry else None
+                seq = await _trail_seq(nav, task_id, annotator, forward=action == "trail_next", from_trail=from_trail)
             elif action == "jump":
                 seq = min(max(from_position + steps, 1), total) if total else None
             elif action == "locate":
                 seq = await nav.seq_of(task_id, frame_id)
             else:
-                lineage = await IndexStore(conn).lineage(plan.version_id) or [plan.version_id]
+                lineage = await uow.index.lineage(plan.version_id) or [plan.version_id]
                 forward = action == "annotated_next"
                 start = from_position if (forward or from_position) else total + 1
                 seq = await nav.annotated(task_id, start, lineage, forward=forward)
             row = await nav.at(task_id, seq) if seq else None
             if row is None:
                 return None, total
-            idx = await LeaseStore(conn).trail_index(task_id, annotator, row["seq"])
+            idx = await uow.leases.trail_index(task_id, annotator, row["seq"])
             if row["done_at"] is not None:
                 state, who = "done", row["done_by"]
             elif row["head_state"] == "leased" and row["expires_at"] > datetime.now(UTC):
@@ -218,11 +212,10 @@ class IteratorHandlers:
 
     async def progress(self, task_id: str) -> tuple[TaskPlan, int, list[asyncpg.Record]]:
         """(task, frames done, per-annotator rows)."""
-        async with self.pool.acquire() as conn:
-            await self.authorize(conn, Permission.READ, task_id)
-            plan = await load_task(conn, task_id)
-            leases = LeaseStore(conn)
-            return plan, await leases.done(task_id), await leases.annotators(task_id)
+        async with self.uow(transaction=False) as uow:
+            await self.authorize(uow, Permission.READ, task_id)
+            plan = await load_task(uow, task_id)
+            return plan, await uow.leases.done(task_id), await uow.leases.annotators(task_id)
 
     async def set_status(self, task_id: str, status: str, revision: int) -> None:
         """Record the status the tasks service decided (NextFrame obeys it at once); older revisions are ignored."""
@@ -231,8 +224,8 @@ class IteratorHandlers:
             raise InvalidArgument("must be active, completed or deleted", field="status")
         if revision <= 0:
             raise InvalidArgument("must be the revision of the task event (> 0)", field="revision")
-        async with self.pool.acquire() as conn:
-            await PlanStore(conn).set_gate(task_id, status, revision)
+        async with self.uow(transaction=False) as uow:
+            await uow.plans.set_gate(task_id, status, revision)
 
     async def progress_of(self, task_ids: list[str]) -> list[asyncpg.Record]:
         """Progress of up to 500 tasks in one query; unknown, deleted and unreadable tasks are absent."""
@@ -243,8 +236,8 @@ class IteratorHandlers:
         if not task_ids:
             return []
         caller = require_principal()
-        async with self.pool.acquire() as conn:
+        async with self.uow(transaction=False) as uow:
             if not caller.service:
-                teams = await self.owners.teams_of(conn, task_ids)
+                teams = await uow.teams_of(task_ids)
                 task_ids = [t for t in task_ids if t in teams and caller.can(Permission.READ, Owner(teams[t]))]
-            return await LeaseStore(conn).progress_of(task_ids) if task_ids else []
+            return await uow.leases.progress_of(task_ids) if task_ids else []

@@ -15,8 +15,6 @@ import time
 from dataclasses import replace
 from datetime import UTC, datetime
 
-import asyncpg
-
 from annostream_kernel.db import Conn
 from annostream_kernel.errors import InvalidArgument, Unavailable
 from annostream_kernel.events import append_events
@@ -27,11 +25,12 @@ from annostream_protos.types.v1 import filters_pb2
 from ..adapters import messages
 from ..adapters import review_messages as review_msgs
 from ..adapters.index import IndexStore
-from ..adapters.plans import PlanStore, lock_frames_and_plans
+from ..adapters.plans import PlanStore
 from ..adapters.review_sql import ReviewStore
 from ..domain.ast import Selection
 from ..domain.model import FrameOrder, TaskPlan, TaskStatus
 from ..domain.review import ReviewMode, ReviewSettings, ReworkBy
+from .ports import UnitOfWorkFactory
 
 log = get_logger(__name__)
 CHANNEL = "iterator_events"
@@ -124,42 +123,34 @@ async def build_plan(conn: Conn, plan: TaskPlan, sel: Selection, lineage: list[s
 class PendingPlanner:
     """Builds pending plans once the annotation consumer has applied their sequence (polls every `interval`)."""
 
-    def __init__(self, pool: asyncpg.Pool, interval: float = 0.05) -> None:
-        self.pool, self.interval = pool, interval
+    def __init__(self, uow: UnitOfWorkFactory, interval: float = 0.05) -> None:
+        self.uow, self.interval = uow, interval
         self.built = 0
 
     async def plan_ready(self) -> int:
         """Build every pending plan whose sequence is applied; returns how many were built."""
-        async with self.pool.acquire() as conn:
-            ready = await conn.fetch(
-                "SELECT task_id FROM tasks WHERE awaits_annotation_seq > 0 AND awaits_annotation_seq <= $1"
-                " ORDER BY task_id LIMIT 100",
-                await applied_annotation_seq(conn),
-            )
+        async with self.uow(transaction=False) as uow:
+            ready = await uow.pending_plans(await applied_annotation_seq(uow.conn))
         built = 0
-        for r in ready:
-            built += await self._build(r["task_id"])
+        for task_id in ready:
+            built += await self._build(task_id)
         self.built += built
         return built
 
     async def _build(self, task_id: str) -> int:
-        async with self.pool.acquire() as conn, conn.transaction():
-            await lock_frames_and_plans(conn)  # first, as every writer of plans does (no deadlock)
-            awaits = await conn.fetchval(
-                "SELECT awaits_annotation_seq FROM tasks WHERE task_id = $1 AND awaits_annotation_seq > 0"
-                " FOR UPDATE SKIP LOCKED",
-                task_id,
-            )
+        async with self.uow() as uow:
+            await uow.lock_frames_and_plans()  # first, as every writer of plans does (no deadlock)
+            awaits = await uow.take_pending(task_id)
             if awaits is None:  # built meanwhile (by another replica)
                 return 0
-            await conn.execute("UPDATE tasks SET awaits_annotation_seq = 0 WHERE task_id = $1", task_id)
-            plans = PlanStore(conn)
-            plan = await plans.get_task(task_id)
+            plan = await uow.plans.get_task(task_id)
             if plan is None:  # deleted meanwhile: nothing to plan
+                await uow.commit()
                 return 0
-            sel = messages.selection(filters_pb2.FrameSelection.FromString(await plans.selection_bytes(task_id)))
-            lineage = await IndexStore(conn).lineage(plan.version_id) or [plan.version_id]
-            await build_plan(conn, plan, sel, lineage)
+            sel = messages.selection(filters_pb2.FrameSelection.FromString(await uow.plans.selection_bytes(task_id)))
+            lineage = await uow.index.lineage(plan.version_id) or [plan.version_id]
+            await build_plan(uow.conn, plan, sel, lineage)
+            await uow.commit()
             log.info("task_plan_built", task_id=task_id, annotation_stream_seq=awaits)
             return 1
 

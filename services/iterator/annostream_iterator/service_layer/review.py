@@ -11,22 +11,17 @@ from dataclasses import dataclass
 import asyncpg
 
 from annostream_kernel.authz import authorize_team, require_principal
-from annostream_kernel.db import Conn
 from annostream_kernel.errors import FailedPrecondition, NotFound, PermissionDenied
-from annostream_kernel.events import append_events
 from annostream_kernel.ids import new_id
 from annostream_kernel.policy import Permission
 from annostream_protos.types.v1 import frames_pb2
 
-from ..adapters import review_messages as msgs
-from ..adapters.comments_sql import CommentStore
-from ..adapters.index import IndexStore
-from ..adapters.review_reads import HistoryEntry, frame_history, review_tasks
-from ..adapters.review_sql import ReviewStore
+from ..domain import events as ev
+from ..domain.commands import Decide
 from ..domain.model import TaskPlan, TaskStatus
-from ..domain.review import Decide, ReviewSettings, ReworkBy, an_id, reviewer_may_review
+from ..domain.review import HistoryEntry, ReviewSettings, ReworkBy, an_id, reviewer_may_review
 from .handlers import PLAN_PENDING, IteratorHandlers, load_task
-from .planning import CHANNEL
+from .ports import UnitOfWork
 
 NOT_HELD = "is not held by this reviewer (released, decided, or handed to another reviewer after it expired)"
 OWN_FRAME = "a reviewer may not review a frame they annotated (the task's reviewer_may_review_own is off)"
@@ -51,59 +46,66 @@ def the_reviewer(reviewer: str) -> str:
     return caller.user
 
 
-async def frame_ref(conn: Conn, plan: TaskPlan, frame_id: str) -> frames_pb2.FrameRef:
+async def frame_ref(uow: UnitOfWork, plan: TaskPlan, frame_id: str) -> frames_pb2.FrameRef:
     """The frame of the task's annotated version."""
-    dataset = await ReviewStore(conn).dataset_of(plan.version_id)
+    dataset = await uow.reviews.dataset_of(plan.version_id)
     return frames_pb2.FrameRef(dataset_id=dataset, version_id=plan.version_id, frame_id=frame_id)
 
 
-async def announce(conn: Conn, plan: TaskPlan, frame_id: str, annotator: str, round_: int) -> None:
-    """Append ReviewRequested for a frame whose request row the caller removed."""
-    ref = await frame_ref(conn, plan, frame_id)
-    await append_events(conn, [msgs.requested(plan.task_id, ref, annotator, round_)], notify_channel=CHANNEL)
+def frame_of(ref: frames_pb2.FrameRef) -> ev.Frame:
+    """The frame as events name it."""
+    return ev.Frame(ref.dataset_id, ref.version_id, ref.frame_id)
+
+
+async def announce(uow: UnitOfWork, plan: TaskPlan, frame_id: str, annotator: str, round_: int) -> None:
+    """Emit ReviewRequested for a frame whose request row the caller removed."""
+    ref = await frame_ref(uow, plan, frame_id)
+    uow.emit(ev.ReviewRequested(plan.task_id, frame_of(ref), annotator, round_))
 
 
 class ReviewHandlers:
-    """Review use cases on the iterator's pool, checked against the task's team."""
+    """Review use cases, each in one unit of work, checked against the task's team."""
 
     def __init__(self, base: IteratorHandlers) -> None:
-        self.base, self.pool = base, base.pool
+        self.base, self.uow = base, base.uow
 
-    async def _task(self, conn: Conn, permission: Permission, task_id: str) -> TaskPlan:
-        await self.base.authorize(conn, permission, an_id(task_id, "task_id"))
-        return await load_task(conn, task_id)
+    async def task(self, uow: UnitOfWork, permission: Permission, task_id: str) -> TaskPlan:
+        """The task, once the caller may `permission` it."""
+        await self.base.authorize(uow, permission, an_id(task_id, "task_id"))
+        return await load_task(uow, task_id)
 
     async def set_settings(self, task_id: str, settings: ReviewSettings) -> ReviewSettings:
         """Store the task's review settings (ReviewSettingsChanged); they apply to frames finished from now on."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            await self._task(conn, Permission.MANAGE, task_id)
-            await ReviewStore(conn).put_settings(task_id, settings)
-            await append_events(conn, [msgs.settings_changed(task_id, settings)], notify_channel=CHANNEL)
+        async with self.uow() as uow:
+            await self.task(uow, Permission.MANAGE, task_id)
+            await uow.reviews.put_settings(task_id, settings)
+            uow.emit(ev.ReviewSettingsChanged(task_id, settings))
+            await uow.commit()
         return settings
 
     async def settings(self, task_id: str) -> ReviewSettings:
         """The task's review settings."""
-        async with self.pool.acquire() as conn:
-            await self._task(conn, Permission.READ, task_id)
-            return await ReviewStore(conn).settings(task_id)
+        async with self.uow(transaction=False) as uow:
+            await self.task(uow, Permission.READ, task_id)
+            return await uow.reviews.settings(task_id)
 
     async def next_review(self, task_id: str, reviewer: str, annotator: str, label: str) -> ReviewLease:
         """The reviewer's held review lease, or a new one on the first waiting frame passing the filters."""
         reviewer = the_reviewer(reviewer)
         an_id(annotator, "annotator", optional=True)
         an_id(label, "label", optional=True)
-        async with self.pool.acquire() as conn, conn.transaction():
-            plan = await self._task(conn, Permission.REVIEW, task_id)
+        async with self.uow() as uow:
+            plan = await self.task(uow, Permission.REVIEW, task_id)
             if plan.pending:
                 raise NotFound(PLAN_PENDING.format(task_id), field="task_id", details={"plan_pending": True})
             if plan.status is not TaskStatus.ACTIVE:
                 raise FailedPrecondition(f"the task is {plan.status.value}: no new review leases", field="task_id")
-            store = ReviewStore(conn)
+            store = uow.reviews
             settings = await store.settings(task_id)
             await store.serialise_reviewer(task_id, reviewer)
             row = await store.held(task_id, reviewer)
             if row is None:
-                lineage = (await IndexStore(conn).lineage(plan.version_id) or [plan.version_id]) if label else []
+                lineage = (await uow.index.lineage(plan.version_id) or [plan.version_id]) if label else []
                 row = await store.claim(
                     task_id,
                     reviewer,
@@ -114,15 +116,17 @@ class ReviewHandlers:
                     label=label,
                     lineage=lineage,
                 )
-            ref = await frame_ref(conn, plan, row["frame_id"]) if row is not None else None
-            return ReviewLease(row, ref, await store.waiting(task_id))
+            ref = await frame_ref(uow, plan, row["frame_id"]) if row is not None else None
+            lease = ReviewLease(row, ref, await store.waiting(task_id))
+            await uow.commit()
+            return lease
 
     async def decide(self, cmd: Decide) -> tuple[asyncpg.Record, frames_pb2.FrameRef]:
         """Accept or reject the frame of a held review lease; a rejected frame goes back to be fixed."""
         reviewer = the_reviewer(cmd.reviewer)
-        async with self.pool.acquire() as conn, conn.transaction():
-            plan = await self._task(conn, Permission.REVIEW, cmd.task_id)
-            store = ReviewStore(conn)
+        async with self.uow() as uow:
+            plan = await self.task(uow, Permission.REVIEW, cmd.task_id)
+            store = uow.reviews
             row = await store.lock_lease(cmd.task_id, cmd.lease_id, reviewer)
             if row is None:
                 raise FailedPrecondition(NOT_HELD, field="lease_id")
@@ -130,27 +134,30 @@ class ReviewHandlers:
             if not reviewer_may_review(settings, reviewer, row["annotator"]):
                 raise FailedPrecondition(OWN_FRAME, field="reviewer", details={"reason": "own_frame"})
             if (round_ := await store.take_request(cmd.task_id, row["frame_id"])) is not None:
-                await announce(conn, plan, row["frame_id"], row["annotator"], round_)
+                await announce(uow, plan, row["frame_id"], row["annotator"], round_)
             updated = await store.decide(row, cmd.accept, "" if cmd.accept else cmd.reason)
             rework = ""
             if not cmd.accept:
                 rework = row["annotator"] if settings.rework_by is ReworkBy.ANNOTATOR else ""
                 await store.send_back(cmd.task_id, row["frame_id"], row["annotator"], rework or None)
-            ref = await frame_ref(conn, plan, row["frame_id"])
-            reason = "" if cmd.accept else cmd.reason
-            ev = msgs.decided(cmd.task_id, ref, row["annotator"], reviewer, row["round"], reason, rework)
-            await append_events(conn, [ev], notify_channel=CHANNEL)
+            ref = await frame_ref(uow, plan, row["frame_id"])
+            frame, annotator, round_ = frame_of(ref), row["annotator"], row["round"]
+            if cmd.accept or not cmd.reason:  # no reason: the wire has always called it accepted
+                uow.emit(ev.FrameAccepted(cmd.task_id, frame, annotator, reviewer, round_))
+            else:
+                uow.emit(ev.FrameRejected(cmd.task_id, frame, annotator, reviewer, round_, cmd.reason, rework))
+            await uow.commit()
             return updated, ref
 
     async def undo(self, task_id: str, frame_id: str, reviewer: str) -> ReviewLease:
         """Undo the caller's decision on a frame while nothing followed it; the frame is leased to them again."""
         reviewer = the_reviewer(reviewer)
         an_id(frame_id, "frame_id")
-        async with self.pool.acquire() as conn, conn.transaction():
-            plan = await self._task(conn, Permission.REVIEW, task_id)
+        async with self.uow() as uow:
+            plan = await self.task(uow, Permission.REVIEW, task_id)
             if plan.status is not TaskStatus.ACTIVE:
                 raise FailedPrecondition(f"the task is {plan.status.value}: decisions stay", field="task_id")
-            store = ReviewStore(conn)
+            store = uow.reviews
             row = await store.lock_frame(task_id, frame_id)
             if row is None or row["state"] == "in_review":
                 raise FailedPrecondition("has no decision to undo", field="frame_id", details={"reason": "no_decision"})
@@ -168,21 +175,27 @@ class ReviewHandlers:
                     field="frame_id",
                     details={"reason": "fix_started"},
                 )
-            ref = await frame_ref(conn, plan, frame_id)
-            await append_events(conn, [msgs.undone(task_id, ref, dict(row), row["state"])], notify_channel=CHANNEL)
-            return ReviewLease(updated, ref, await store.waiting(task_id))
+            ref = await frame_ref(uow, plan, frame_id)
+            uow.emit(
+                ev.ReviewDecisionUndone(
+                    task_id, frame_of(ref), str(row["annotator"]), str(row["reviewer"]), int(row["round"]), row["state"]
+                )
+            )
+            lease = ReviewLease(updated, ref, await store.waiting(task_id))
+            await uow.commit()
+            return lease
 
     async def release(self, task_id: str, lease_id: str, reviewer: str) -> None:
         """Give a held review lease back."""
         reviewer = the_reviewer(reviewer)
         an_id(lease_id, "lease_id")
-        async with self.pool.acquire() as conn, conn.transaction():
-            await self._task(conn, Permission.REVIEW, task_id)
-            store = ReviewStore(conn)
-            row = await store.lock_lease(task_id, lease_id, reviewer)
+        async with self.uow() as uow:
+            await self.task(uow, Permission.REVIEW, task_id)
+            row = await uow.reviews.lock_lease(task_id, lease_id, reviewer)
             if row is None:
                 raise FailedPrecondition(NOT_HELD, field="lease_id")
-            await store.release(task_id, row["frame_id"])
+            await uow.reviews.release(task_id, row["frame_id"])
+            await uow.commit()
 
     async def frame_review(
         self, task_id: str, frame_id: str
@@ -191,19 +204,19 @@ class ReviewHandlers:
     ]:
         """(review row or None, frame, decisions, comments, review history) of a frame of the task's plan."""
         an_id(frame_id, "frame_id")
-        async with self.pool.acquire() as conn:
-            plan = await self._task(conn, Permission.READ, task_id)
-            store = ReviewStore(conn)
+        async with self.uow(transaction=False) as uow:
+            plan = await self.task(uow, Permission.READ, task_id)
+            store = uow.reviews
             row = await store.frame(task_id, frame_id)
             if row is None and not await store.in_plan(task_id, frame_id):
                 raise NotFound(f"frame {frame_id!r} is not in the plan of task {task_id!r}", field="frame_id")
-            ref = await frame_ref(conn, plan, frame_id)
+            ref = await frame_ref(uow, plan, frame_id)
             return (
                 row,
                 ref,
                 await store.decisions(task_id, frame_id),
-                await CommentStore(conn).of_frame(task_id, frame_id),
-                await frame_history(conn, task_id, frame_id),
+                await uow.comments.of_frame(task_id, frame_id),
+                await uow.frame_history(task_id, frame_id),
             )
 
     async def review_tasks(self) -> list[str]:
@@ -211,5 +224,5 @@ class ReviewHandlers:
         caller = require_principal()
         authorize_team(Permission.READ, caller.team)
         may_review = Permission.REVIEW in caller.permissions(caller.team)
-        async with self.pool.acquire() as conn:
-            return await review_tasks(conn, caller.team, caller.user, may_review=may_review)
+        async with self.uow(transaction=False) as uow:
+            return await uow.review_tasks(caller.team, caller.user, may_review=may_review)

@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import asyncio
 
-import asyncpg
-
 from annostream_kernel.logs import get_logger
 
-from ..adapters.plans import PlanStore
-from ..adapters.review_sql import ReviewStore
+from .ports import UnitOfWorkFactory
 from .review import announce
 
 log = get_logger(__name__)
@@ -25,20 +22,19 @@ log = get_logger(__name__)
 class ReviewEmitter:
     """Announces frames waiting for review every `interval` seconds (at once while there are more)."""
 
-    def __init__(self, pool: asyncpg.Pool, interval: float, batch: int = 200) -> None:
-        self.pool, self.interval, self.batch = pool, interval, batch
+    def __init__(self, uow: UnitOfWorkFactory, interval: float, batch: int = 200) -> None:
+        self.uow, self.interval, self.batch = uow, interval, batch
 
     async def emit_once(self) -> int:
         """Announce up to `batch` frames; returns how many."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            store = ReviewStore(conn)
-            rows = await store.requests(self.batch)
-            plans = PlanStore(conn)
+        async with self.uow() as uow:
+            rows = await uow.reviews.requests(self.batch)
             for row in rows:
-                await store.take_request(row["task_id"], row["frame_id"])
-                plan = await plans.get_task(row["task_id"])
+                await uow.reviews.take_request(row["task_id"], row["frame_id"])
+                plan = await uow.plans.get_task(row["task_id"])
                 if plan is not None:  # a deleted task's frames: nobody will review them
-                    await announce(conn, plan, row["frame_id"], row["annotator"], row["round"])
+                    await announce(uow, plan, row["frame_id"], row["annotator"], row["round"])
+            await uow.commit()
             return len(rows)
 
     async def run(self) -> None:

@@ -1,8 +1,6 @@
-"""Port and gRPC adapter to the annotation service: the stream position a new task's plan must include."""
+"""gRPC adapter to the annotation service: the stream position a new task's plan must include."""
 
 from __future__ import annotations
-
-from typing import Protocol
 
 from grpc import aio
 
@@ -10,15 +8,6 @@ from annostream_kernel.errors import Unavailable
 from annostream_kernel.grpc_client import channel, service_metadata
 from annostream_protos.annotation.v1 import annotation_service_pb2 as api
 from annostream_protos.annotation.v1 import annotation_service_pb2_grpc as api_grpc
-
-
-class EditPositions(Protocol):
-    """Where the annotation events acknowledged so far end."""
-
-    async def published_position(self) -> int:
-        """The annotation stream sequence covering every edit acknowledged before this call (Unavailable when
-        the annotation service cannot tell)."""
-        ...
 
 
 class GrpcEditPositions:

@@ -1,39 +1,13 @@
-"""Port and gRPC adapter to the datasets service (the versions a task annotates)."""
+"""gRPC adapter to the datasets service (the versions a task annotates)."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from typing import Protocol
 
 from annostream_kernel.grpc_client import call, channel
 from annostream_protos.datasets.v1 import datasets_service_pb2 as api
 from annostream_protos.datasets.v1 import datasets_service_pb2_grpc as api_grpc
 from annostream_protos.events.v1 import datasets_pb2 as ev
 
-
-@dataclass(frozen=True)
-class VersionInfo:
-    """What the tasks service needs to know about a version."""
-
-    version_id: str
-    dataset_id: str
-    name: str
-    published: bool
-    frame_count: int = 0
-    parent_version_id: str = ""
-    team: str = ""
-
-
-class VersionCatalog(Protocol):
-    """Reads versions and creates child versions."""
-
-    async def get_version(self, version_id: str) -> VersionInfo:
-        """The version, or NotFound."""
-        ...
-
-    async def create_child(self, dataset_id: str, parent_version_id: str, name: str) -> VersionInfo:
-        """A new Draft child of a Published version."""
-        ...
+from ..service_layer.ports import VersionInfo
 
 
 def _info(v: api.Version) -> VersionInfo:

@@ -1,9 +1,6 @@
-"""Port and gRPC adapter to the iterator: validating custom frame filters and reading task progress."""
+"""gRPC adapter to the iterator: validating custom frame filters and reading task progress."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from typing import Protocol
 
 import grpc
 from grpc import aio
@@ -12,36 +9,12 @@ from annostream_kernel.errors import InvalidArgument, Unavailable
 from annostream_kernel.grpc_client import channel, outgoing_metadata, service_metadata, to_domain_error
 from annostream_protos.iterator.v1 import iterator_service_pb2 as api
 from annostream_protos.iterator.v1 import iterator_service_pb2_grpc as api_grpc
-from annostream_protos.types.v1 import filters_pb2
+
+from ..domain.model import Selection
+from ..service_layer.ports import Progress
+from .messages import selection_msg
 
 GATES = {"active": api.TASK_GATE_ACTIVE, "completed": api.TASK_GATE_COMPLETED, "deleted": api.TASK_GATE_DELETED}
-
-
-@dataclass(frozen=True)
-class Progress:
-    """Frames done / total; known=False when the iterator could not tell."""
-
-    done: int = 0
-    total: int = 0
-    known: bool = False
-    plan_pending: bool = False
-
-
-class FrameIterator(Protocol):
-    """What the tasks service asks the iterator."""
-
-    async def validate_selection(self, selection: filters_pb2.FrameSelection) -> None:
-        """Raise InvalidArgument naming the field when the custom filters are wrong."""
-        ...
-
-    async def progress(self, task_id: str) -> Progress:
-        """The task's progress (0/0, known=False, when the iterator cannot tell)."""
-        ...
-
-    async def set_status(self, task_id: str, status: str, revision: int) -> None:
-        """Record the task's status in the iterator now (`active`, `completed` or `deleted`, decided at the
-        task stream's `revision`); Unavailable when the iterator did not confirm it."""
-        ...
 
 
 def _field(field: str | None) -> str:
@@ -58,9 +31,9 @@ class GrpcFrameIterator:
         self._stub = api_grpc.IteratorServiceStub(self._channel)
         self._timeout = timeout
 
-    async def validate_selection(self, selection: filters_pb2.FrameSelection) -> None:
+    async def validate_selection(self, selection: Selection) -> None:
         """INVALID_ARGUMENT keeps its field (under `selection.`); UNIMPLEMENTED means it cannot be checked."""
-        req = api.ValidateSelectionRequest(selection=selection)
+        req = api.ValidateSelectionRequest(selection=selection_msg(selection))
         try:
             await self._stub.ValidateSelection(req, metadata=outgoing_metadata(), timeout=self._timeout)
         except aio.AioRpcError as err:

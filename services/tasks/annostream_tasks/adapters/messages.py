@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
@@ -12,6 +15,7 @@ from annostream_protos.events.v1 import tasks_pb2 as ev
 from annostream_protos.tasks.v1 import tasks_service_pb2 as api
 from annostream_protos.types.v1 import filters_pb2
 
+from ..domain import events
 from ..domain.model import FilterMode, Iteration, Order, ReviewSpec, Selection, Task, TaskStatus
 
 ORDER = {Order.SEQUENTIAL: ev.ITERATION_ORDER_SEQUENTIAL, Order.RANDOM: ev.ITERATION_ORDER_RANDOM}
@@ -112,21 +116,23 @@ def task_created(t: Task, annotation_stream_seq: int = 0, review: ReviewSpec | N
     return _event(payload, t.task_id)
 
 
-def task_completed(t: Task) -> NewEvent:
-    """TaskCompleted."""
-    return _event(ev.TaskCompleted(task_id=t.task_id), t.task_id)
-
-
-def task_reopened(t: Task) -> NewEvent:
-    """TaskReopened."""
-    return _event(ev.TaskReopened(task_id=t.task_id), t.task_id)
-
-
-def task_deleted(t: Task) -> NewEvent:
-    """TaskDeleted (the annotated version and its events stay)."""
-    return _event(ev.TaskDeleted(task_id=t.task_id, annotated_version_id=t.annotated_version_id), t.task_id)
-
-
 def label_color_set(task_id: str, label: str, color: str) -> NewEvent:
     """LabelColorSet: a label's color for everyone annotating the task."""
     return _event(ev.LabelColorSet(task_id=task_id, label=label, color=color), task_id)
+
+
+# The one table from a domain event to its protobuf event (stream, subject and payload).
+EVENTS: dict[type[Any], Callable[[Any], NewEvent]] = {
+    events.TaskCreated: lambda e: task_created(e.task, e.annotation_stream_seq, e.review),
+    events.TaskCompleted: lambda e: _event(ev.TaskCompleted(task_id=e.task_id), e.task_id),
+    events.TaskReopened: lambda e: _event(ev.TaskReopened(task_id=e.task_id), e.task_id),
+    events.TaskDeleted: lambda e: _event(
+        ev.TaskDeleted(task_id=e.task_id, annotated_version_id=e.annotated_version_id), e.task_id
+    ),
+    events.LabelColorSet: lambda e: label_color_set(e.task_id, e.label, e.color),
+}
+
+
+def new_event(e: events.Event) -> NewEvent:
+    """A domain event as the protobuf event the outbox appends."""
+    return EVENTS[type(e)](e)

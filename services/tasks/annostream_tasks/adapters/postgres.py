@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import base64
 import json
-from datetime import datetime
 from typing import Any
 
 import asyncpg
 
 from annostream_kernel.db import Conn
-from annostream_kernel.errors import InvalidArgument
-from annostream_kernel.limits import bad_text
 from annostream_kernel.uow import PgUnitOfWork
 
+from ..domain.events import Event
 from ..domain.model import FilterMode, Iteration, Order, Scope, Selection, SortBy, Task, TaskQuery, TaskStatus
+from .messages import new_event
 
 
 def _task(r: asyncpg.Record) -> Task:
@@ -38,26 +36,6 @@ def _task(r: asyncpg.Record) -> Task:
         completed_at=r["completed_at"],
         label_colors=json.loads(r["label_colors"]),
     )
-
-
-def encode_cursor(t: Task, sort: SortBy) -> str:
-    """Opaque page token for keyset paging in the given order."""
-    assert t.updated_at is not None
-    key = t.updated_at.isoformat() if sort is SortBy.RECENT else t.name.lower()
-    return base64.urlsafe_b64encode(json.dumps([sort.value, key, t.task_id]).encode()).decode()
-
-
-def decode_cursor(token: str, sort: SortBy) -> tuple[Any, str]:
-    """Invert encode_cursor; a bad token (or one of another sort order) is INVALID_ARGUMENT."""
-    try:
-        kind, key, task_id = json.loads(base64.urlsafe_b64decode(token.encode()))
-        if bad_text(str(key)) or bad_text(str(task_id)):
-            raise ValueError("not storable text")
-        if kind == sort.value:
-            return (datetime.fromisoformat(key) if sort is SortBy.RECENT else str(key)), str(task_id)
-    except Exception as exc:
-        raise InvalidArgument("is not a token returned by ListTasks", field="page_token") from exc
-    raise InvalidArgument(f"was returned for sort {kind!r}, not {sort.value!r}", field="page_token")
 
 
 def _filters(q: TaskQuery) -> tuple[list[str], list[Any]]:
@@ -160,7 +138,16 @@ class TaskRepository:
 
 
 class TasksUnitOfWork(PgUnitOfWork):
-    """One transaction with the tasks repository."""
+    """One transaction with the tasks repository; domain events are mapped to protobuf by adapters/messages.py."""
+
+    def emit(self, *events: Event) -> None:
+        """Queue domain events to append at commit."""
+        self.collect(*(new_event(e) for e in events))
+
+    async def emit_now(self, event: Event) -> int:
+        """Append one domain event now (in the transaction); returns its stream version (the task's revision)."""
+        [version] = await self.append([new_event(event)])
+        return version
 
     @property
     def tasks(self) -> TaskRepository:

@@ -191,30 +191,6 @@ def validate_color(color: str) -> str:
     return color.lower()
 
 
-@dataclass(frozen=True)
-class CreateTask:
-    """Create a task on a dataset version (a Published version gets a Draft child named like the task)."""
-
-    name: str
-    dataset_version_id: str
-    iteration: Iteration
-    default_labels: list[str]
-    owner: str
-    team: str
-    selection: Selection = field(default_factory=Selection)
-    label_set: list[str] = field(default_factory=list)
-    review: ReviewSpec = field(default_factory=ReviewSpec)
-
-
-@dataclass(frozen=True)
-class SetLabelColor:
-    """Set a label's color for everyone annotating the task."""
-
-    task_id: str
-    label: str
-    color: str
-
-
 class Scope(StrEnum):
     """Team work or my work."""
 

@@ -13,15 +13,11 @@ from annostream_protos.tasks.v1 import tasks_service_pb2 as api
 from annostream_protos.tasks.v1 import tasks_service_pb2_grpc as api_grpc
 
 from ..adapters import messages
-from ..adapters.annotation_client import EditPositions
-from ..adapters.datasets_client import VersionCatalog, VersionInfo
-from ..adapters.iterator_client import FrameIterator
+from ..domain.commands import CompleteTask, CreateTask, DeleteTask, ReopenTask, SetLabelColor
 from ..domain.model import (
-    CreateTask,
     Iteration,
     Order,
     Scope,
-    SetLabelColor,
     SortBy,
     TaskQuery,
     TaskStatus,
@@ -33,6 +29,7 @@ from ..domain.model import (
 )
 from ..service_layer import handlers
 from ..service_layer.handlers import UowFactory
+from ..service_layer.ports import EditPositions, FrameIterator, VersionCatalog, VersionInfo
 
 ORDERS = {
     ev.ITERATION_ORDER_UNSPECIFIED: Order.SEQUENTIAL,
@@ -131,15 +128,15 @@ class TasksServicer(api_grpc.TasksServiceServicer):
         )
 
     async def CompleteTask(self, request: api.CompleteTaskRequest, context: Any) -> api.CompleteTaskResponse:
-        task = await handlers.set_status(self._uow, request.task_id, TaskStatus.COMPLETED, iterator=self._iterator)
+        task = await handlers.set_status(self._uow, CompleteTask(request.task_id), iterator=self._iterator)
         return api.CompleteTaskResponse(task=messages.task_msg(task))
 
     async def ReopenTask(self, request: api.ReopenTaskRequest, context: Any) -> api.ReopenTaskResponse:
-        task = await handlers.set_status(self._uow, request.task_id, TaskStatus.ACTIVE, iterator=self._iterator)
+        task = await handlers.set_status(self._uow, ReopenTask(request.task_id), iterator=self._iterator)
         return api.ReopenTaskResponse(task=messages.task_msg(task))
 
     async def DeleteTask(self, request: api.DeleteTaskRequest, context: Any) -> api.DeleteTaskResponse:
-        await handlers.delete_task(self._uow, request.task_id, iterator=self._iterator)
+        await handlers.delete_task(self._uow, DeleteTask(request.task_id), iterator=self._iterator)
         return api.DeleteTaskResponse()
 
     async def SetLabelColor(self, request: api.SetLabelColorRequest, context: Any) -> api.SetLabelColorResponse:

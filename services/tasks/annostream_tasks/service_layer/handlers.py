@@ -13,15 +13,14 @@ from annostream_kernel.limits import MAX_PAGE_BYTES
 from annostream_kernel.logs import get_logger
 from annostream_kernel.policy import Permission
 
-from ..adapters import messages
-from ..adapters.annotation_client import EditPositions
-from ..adapters.datasets_client import VersionCatalog, VersionInfo
-from ..adapters.iterator_client import FrameIterator, Progress
-from ..adapters.postgres import TasksUnitOfWork, decode_cursor, encode_cursor
-from ..domain.model import CreateTask, FilterMode, SetLabelColor, Task, TaskQuery, TaskStatus
+from ..domain import events
+from ..domain.commands import CompleteTask, CreateTask, DeleteTask, ReopenTask, SetLabelColor
+from ..domain.model import FilterMode, Task, TaskQuery, TaskStatus
 from .access import task_for, task_to_close
+from .paging import decode_cursor, encode_cursor
+from .ports import EditPositions, FrameIterator, Progress, UnitOfWork, VersionCatalog, VersionInfo
 
-UowFactory = Callable[[], TasksUnitOfWork]
+UowFactory = Callable[[], UnitOfWork]
 log = get_logger(__name__)
 MAX_PAGE = 500
 
@@ -53,7 +52,7 @@ async def create_task(
         raise InvalidArgument("is required", field="dataset_version_id")
     cmd.selection.check()
     if cmd.selection.mode is FilterMode.CUSTOM:
-        await iterator.validate_selection(messages.selection_msg(cmd.selection))
+        await iterator.validate_selection(cmd.selection)
     try:
         source, edits_seq = await asyncio.gather(
             catalog.get_version(cmd.dataset_version_id), positions.published_position()
@@ -85,7 +84,7 @@ async def create_task(
     )
     async with uow_factory() as uow:
         await uow.tasks.add(task)
-        uow.collect(messages.task_created(task, edits_seq, cmd.review))
+        uow.emit(events.TaskCreated(task, edits_seq, cmd.review))
         stored = await uow.tasks.get(task.task_id)
         await uow.commit()
     assert stored is not None
@@ -153,21 +152,23 @@ def _approx_bytes(t: Task) -> int:
     return 1_024 + 4 * (len(t.name) + labels + colors + len(str(t.selection.filters)))
 
 
-async def set_status(uow_factory: UowFactory, task_id: str, wanted: TaskStatus, *, iterator: FrameIterator) -> Task:
+async def set_status(uow_factory: UowFactory, cmd: CompleteTask | ReopenTask, *, iterator: FrameIterator) -> Task:
     """Complete (Active → Completed) or reopen (Completed → Active); its owner, or an admin of its team.
 
     The iterator records a completion before it commits here (so once this answers, NextFrame leases nothing;
     if the iterator cannot confirm it, nothing is committed), and a reopening after (if it cannot be told,
     it learns from TaskReopened: leases resume a little later, never too early)."""
+    task_id = cmd.task_id
     if not task_id:
         raise InvalidArgument("is required", field="task_id")
-    current = TaskStatus.ACTIVE if wanted is TaskStatus.COMPLETED else TaskStatus.COMPLETED
+    completing = isinstance(cmd, CompleteTask)
+    wanted = TaskStatus.COMPLETED if completing else TaskStatus.ACTIVE
+    current = TaskStatus.ACTIVE if completing else TaskStatus.COMPLETED
     async with uow_factory() as uow:
         task = task_to_close(await uow.tasks.get(task_id, for_update=True), task_id)
         task.ensure_status(current, "complete it" if wanted is TaskStatus.COMPLETED else "reopen it")
         await uow.tasks.set_status(task_id, wanted)
-        completing = wanted is TaskStatus.COMPLETED
-        [revision] = await uow.append([messages.task_completed(task) if completing else messages.task_reopened(task)])
+        revision = await uow.emit_now(events.TaskCompleted(task_id) if completing else events.TaskReopened(task_id))
         if completing:
             await iterator.set_status(task_id, "completed", revision)
         stored = await uow.tasks.get(task_id)
@@ -185,15 +186,16 @@ async def _tell_reopened(iterator: FrameIterator, task_id: str, revision: int) -
         log.warning("task_reopen_not_told", task_id=task_id, error=err.message)
 
 
-async def delete_task(uow_factory: UowFactory, task_id: str, *, iterator: FrameIterator) -> None:
+async def delete_task(uow_factory: UowFactory, cmd: DeleteTask, *, iterator: FrameIterator) -> None:
     """Delete a task (its owner, or an admin of its team); the iterator records the deletion before it commits
     here (NextFrame refuses it from then on), TaskDeleted then lets it free the plan and leases."""
+    task_id = cmd.task_id
     if not task_id:
         raise InvalidArgument("is required", field="task_id")
     async with uow_factory() as uow:
         task = task_to_close(await uow.tasks.get(task_id, for_update=True), task_id)
         await uow.tasks.delete(task_id)
-        [revision] = await uow.append([messages.task_deleted(task)])
+        revision = await uow.emit_now(events.TaskDeleted(task_id, task.annotated_version_id))
         await iterator.set_status(task_id, "deleted", revision)
         await uow.commit()
 
@@ -208,7 +210,7 @@ async def set_label_color(uow_factory: UowFactory, cmd: SetLabelColor) -> Task:
             return task
         task.ensure_label_color_fits(cmd.label)
         await uow.tasks.set_label_color(cmd.task_id, cmd.label, cmd.color)
-        uow.collect(messages.label_color_set(cmd.task_id, cmd.label, cmd.color))
+        uow.emit(events.LabelColorSet(cmd.task_id, cmd.label, cmd.color))
         stored = await uow.tasks.get(cmd.task_id)
         await uow.commit()
     assert stored is not None

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
+import time
 from typing import Any
 
 from google.protobuf import descriptor_pool, json_format, message_factory
@@ -25,6 +26,8 @@ from annostream_protos.events.v1 import (  # noqa: F401 - importing registers th
     review_pb2,
     tasks_pb2,
 )
+
+from ..domain.delivery import Claim
 
 CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
 SIGNATURE_HEADER = "Annostream-Signature"
@@ -92,3 +95,16 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
     """The `Annostream-Signature` header value: `t=<timestamp>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>`."""
     mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
     return f"t={timestamp},v1={mac}"
+
+
+def headers_for(claim: Claim, now: int | None = None) -> list[tuple[bytes, bytes]]:
+    """The headers of one attempt: content type, the signature over timestamp and body, and the ids."""
+    ts = int(time.time()) if now is None else now
+    return [
+        (b"Content-Type", CONTENT_TYPE.encode()),
+        (SIGNATURE_HEADER.encode(), signature(claim.secret, ts, claim.body).encode()),
+        (b"Annostream-Event-Id", claim.event_id.encode()),
+        (b"Annostream-Webhook-Id", claim.webhook_id.encode()),
+        (b"Annostream-Delivery-Id", claim.delivery_id.encode()),
+        (b"Annostream-Delivery-Attempt", str(claim.attempt).encode()),
+    ]

@@ -3,11 +3,9 @@ attempts gave, release what a stopping process did not finish, and forget old fi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import asyncpg
 
-from ..domain.delivery import DeliveryState
+from ..domain.delivery import Claim, Outcome
 from .postgres import lock_queues, promote
 
 # Claim runs: the ready deliveries (each the head of its queue) of enabled webhooks that are due now, each with up to
@@ -60,32 +58,6 @@ UPDATE deliveries d SET attempts = d.attempts - 1, next_attempt_at = now()
 FROM unnest($1::text[], $2::int[]) AS u(id, attempt)
 WHERE d.delivery_id = u.id AND d.attempts = u.attempt AND d.state = 'pending'
 """
-
-
-@dataclass(frozen=True)
-class Claim:
-    """A delivery claimed for one attempt, with what sending it needs and the head of its run."""
-
-    head: str
-    delivery_id: str
-    webhook_id: str
-    event_id: str
-    stream_id: str
-    attempt: int
-    url: str
-    secret: str
-    body: bytes
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What to record for a claim: its new state, the answer's status and error, and the delay before a retry."""
-
-    claim: Claim
-    state: DeliveryState
-    status: int
-    error: str
-    delay: float = 0.0
 
 
 class DispatchStore:

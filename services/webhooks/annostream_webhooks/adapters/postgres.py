@@ -203,6 +203,18 @@ class DeliveryRepository:
             delivery_id,
         )
 
+    async def lock_queues(self, queues: Sequence[tuple[str, str]]) -> None:
+        """Take the queues' advisory locks for the rest of the transaction."""
+        await lock_queues(self.conn, queues)
+
+    async def promote(self, queues: Sequence[tuple[str, str]]) -> None:
+        """Make each queue's oldest pending delivery ready (call with the queues locked)."""
+        await promote(self.conn, queues)
+
+    async def wake_dispatchers(self, channel: str) -> None:
+        """Signal the dispatchers (at commit) that deliveries are ready."""
+        await self.conn.execute("SELECT pg_notify($1, '')", channel)
+
     async def queue(self, payloads: list[tuple[Any, ...]], deliveries: list[tuple[str, str, str, str]]) -> None:
         """Store rendered events (event_id, type, subject, stream_id, stream_version, body) and their deliveries
         (delivery_id, webhook_id, event_id, stream_id), queued in the given order."""

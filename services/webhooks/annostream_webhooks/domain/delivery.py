@@ -85,3 +85,29 @@ class RetryPolicy:
     def exhausted(self, attempts: int) -> bool:
         """Whether a delivery that failed `attempts` times is dead-lettered."""
         return attempts >= self.max_attempts
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A delivery claimed for one attempt, with what sending it needs and the head of its run."""
+
+    head: str
+    delivery_id: str
+    webhook_id: str
+    event_id: str
+    stream_id: str
+    attempt: int
+    url: str
+    secret: str
+    body: bytes
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What to record for a claim: its new state, the answer's status and error, and the delay before a retry."""
+
+    claim: Claim
+    state: DeliveryState
+    status: int
+    error: str
+    delay: float = 0.0

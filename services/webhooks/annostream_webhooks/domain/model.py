@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from urllib.parse import SplitResult, urlsplit
 
 from annostream_kernel.errors import InvalidArgument
 from annostream_kernel.limits import check_text
 
+from .commands import CreateWebhook, UpdateWebhook
 from .matching import EVENT_TYPES, validate_subject_filter
 
 MAX_URL_LENGTH = 2048
@@ -51,32 +52,6 @@ class Webhook:
             secret=self.secret if change.secret is None else change.secret,
             enabled=self.enabled if change.enabled is None else change.enabled,
         )
-
-
-@dataclass(frozen=True)
-class CreateWebhook:
-    """Register a webhook for `team` (the caller's acting team)."""
-
-    team: str
-    created_by: str
-    url: str
-    secret: str
-    description: str = ""
-    event_types: tuple[str, ...] = ()
-    subject_filter: str = ""
-
-
-@dataclass(frozen=True)
-class UpdateWebhook:
-    """Change the fields that are not None."""
-
-    webhook_id: str
-    url: str | None = None
-    description: str | None = None
-    event_types: tuple[str, ...] | None = None
-    subject_filter: str | None = None
-    secret: str | None = None
-    enabled: bool | None = field(default=None)
 
 
 def parse_url(url: str, field: str = "url") -> SplitResult:

@@ -9,9 +9,9 @@ from annostream_protos.webhooks.v1 import webhooks_service_pb2 as api
 from annostream_protos.webhooks.v1 import webhooks_service_pb2_grpc as api_grpc
 
 from ..adapters.messages import delivery_msg, state_filter, webhook_msg
+from ..domain.commands import UpdateWebhook
 from ..domain.matching import validate_subject_filter
 from ..domain.model import (
-    UpdateWebhook,
     create_command,
     parse_url,
     validate_description,

@@ -15,9 +15,8 @@ import asyncpg
 
 from annostream_kernel.logs import get_logger
 
-from ..adapters.cloudevents import CONTENT_TYPE, SIGNATURE_HEADER, signature
-from ..adapters.dispatch_store import Claim, DispatchStore, Outcome
-from ..domain.delivery import Attempt, DeliveryState, RetryPolicy
+from ..domain.delivery import Attempt, Claim, DeliveryState, Outcome, RetryPolicy
+from .ports import DispatchQueue, Signer
 
 log = get_logger(__name__)
 HOUSEKEEPING_SECONDS = 60.0
@@ -43,19 +42,6 @@ class DispatchSettings:
     retention_days: float = 14.0
 
 
-def headers_for(claim: Claim, now: int | None = None) -> list[tuple[bytes, bytes]]:
-    """The headers of one attempt: content type, the signature over timestamp and body, and the ids."""
-    ts = int(time.time()) if now is None else now
-    return [
-        (b"Content-Type", CONTENT_TYPE.encode()),
-        (SIGNATURE_HEADER.encode(), signature(claim.secret, ts, claim.body).encode()),
-        (b"Annostream-Event-Id", claim.event_id.encode()),
-        (b"Annostream-Webhook-Id", claim.webhook_id.encode()),
-        (b"Annostream-Delivery-Id", claim.delivery_id.encode()),
-        (b"Annostream-Delivery-Attempt", str(claim.attempt).encode()),
-    ]
-
-
 def outcome_of(claim: Claim, attempt: Attempt, policy: RetryPolicy) -> Outcome:
     """Delivered on 2xx; else dead after the last attempt, or pending with the backoff delay."""
     if attempt.succeeded:
@@ -72,12 +58,15 @@ class Dispatcher:
     def __init__(
         self,
         pool: asyncpg.Pool,
+        store: DispatchQueue,
+        headers: Signer,
         poster: Poster,
         policy: RetryPolicy,
         channel: str,
         settings: DispatchSettings = DispatchSettings(),
     ) -> None:
-        self._pool, self._store, self._poster, self._policy = pool, DispatchStore(pool), poster, policy
+        self._pool, self._store, self._poster, self._policy = pool, store, poster, policy
+        self._headers = headers
         self._channel, self._s = channel, settings
         self._wake = asyncio.Event()
         self._recorded = asyncio.Event()
@@ -128,7 +117,7 @@ class Dispatcher:
         outcomes: list[Outcome] = []
         for claim in run:
             try:
-                attempt = await self._poster.post(claim.url, headers_for(claim), claim.body)
+                attempt = await self._poster.post(claim.url, self._headers(claim), claim.body)
             except Exception as exc:  # a bug, not the receiver: count it as a failed attempt, keep the slot usable
                 log.exception("webhook_send_failed", delivery_id=claim.delivery_id)
                 attempt = Attempt(0, f"internal error: {exc!r}"[:300])

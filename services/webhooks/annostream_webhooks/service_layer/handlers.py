@@ -13,11 +13,12 @@ from annostream_kernel.ids import new_id
 from annostream_kernel.limits import MAX_ID_LENGTH, bad_text, check_text
 from annostream_kernel.policy import Permission
 
-from ..adapters.postgres import WebhooksUnitOfWork, lock_queues, promote
+from ..domain.commands import CreateWebhook, UpdateWebhook
 from ..domain.delivery import Delivery, DeliveryState
-from ..domain.model import CreateWebhook, UpdateWebhook, Webhook
+from ..domain.model import Webhook
+from .ports import UnitOfWork
 
-UowFactory = Callable[[], WebhooksUnitOfWork]
+UowFactory = Callable[[], UnitOfWork]
 TargetCheck = Callable[[str], Awaitable[None]]
 MAX_PAGE, DEFAULT_PAGE = 500, 100
 MAX_WEBHOOKS_PER_TEAM = 50
@@ -58,7 +59,7 @@ class WebhookHandlers:
     check_target: TargetCheck
     dispatch_channel: str
 
-    async def _owned(self, uow: WebhooksUnitOfWork, webhook_id: str, *, for_update: bool = False) -> Webhook:
+    async def _owned(self, uow: UnitOfWork, webhook_id: str, *, for_update: bool = False) -> Webhook:
         if not webhook_id:
             raise InvalidArgument("is required", field="webhook_id")
         check_text(webhook_id, "webhook_id", max_length=MAX_ID_LENGTH)
@@ -146,14 +147,14 @@ class WebhookHandlers:
             if found is None:
                 raise NotFound(f"no delivery {delivery_id!r} of webhook {webhook_id!r}", field="delivery_id")
             queue = [(webhook_id, found.stream_id)]
-            await lock_queues(uow.conn, queue)
+            await uow.deliveries.lock_queues(queue)
             found = await uow.deliveries.get(webhook_id, delivery_id)  # read again under the queue's lock
             if found is None:
                 raise NotFound(f"no delivery {delivery_id!r} of webhook {webhook_id!r}", field="delivery_id")
             found.ensure_resendable()
             await uow.deliveries.requeue(delivery_id)
-            await promote(uow.conn, queue)
-            await uow.conn.execute("SELECT pg_notify($1, '')", self.dispatch_channel)
+            await uow.deliveries.promote(queue)
+            await uow.deliveries.wake_dispatchers(self.dispatch_channel)
             resent = await uow.deliveries.get(webhook_id, delivery_id)
             await uow.commit()
         assert resent is not None

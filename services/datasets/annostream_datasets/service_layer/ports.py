@@ -1,0 +1,105 @@
+"""Ports of the datasets service layer: storage (the unit of work) and the annotation service's seal (adapters
+fulfil them; bootstrap wires them)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Protocol, Self
+
+from annostream_protos.types.v1 import frames_pb2
+
+from ..domain.events import Event
+from ..domain.model import Dataset, Version
+from ..domain.statistics import Stats
+
+
+class EditSealer(Protocol):
+    """Makes the annotation service refuse every edit to a version from now on."""
+
+    async def seal(self, version: Version, timeout: float | None = None) -> None:
+        """Return once no edit to the version can commit any more; Unavailable when that cannot be confirmed
+        (within `timeout` seconds, when given)."""
+        ...
+
+
+class Datasets(Protocol):
+    """The datasets table."""
+
+    async def add(self, ds: Dataset) -> bool: ...
+    async def get(self, dataset_id: str, *, for_update: bool = False) -> Dataset | None: ...
+    async def rename(self, dataset_id: str, name: str) -> bool: ...
+    async def list_page(self, team: str, limit: int, after: tuple[str, str] | None) -> tuple[list[Dataset], int]: ...
+    async def set_shares(self, dataset_id: str, teams: Sequence[str]) -> None: ...
+    async def delete(self, dataset_id: str) -> list[str]: ...
+
+
+class Versions(Protocol):
+    """The versions table."""
+
+    async def add(self, v: Version) -> None: ...
+    async def get(self, version_id: str, *, for_update: bool = False) -> Version | None: ...
+    async def many(self, version_ids: list[str]) -> list[Version]: ...
+    async def of_dataset(self, dataset_id: str) -> list[Version]: ...
+    async def ancestors(self, version_id: str) -> list[str]: ...
+    async def publish(self, version_id: str) -> None: ...
+    async def add_own_frames(self, version_id: str, n: int) -> None: ...
+    async def delete(self, version_id: str) -> None: ...
+
+
+class Frames(Protocol):
+    """The frames table (by frame id across a lineage)."""
+
+    async def existing_in(self, version_ids: Sequence[str], frame_ids: Sequence[str]) -> set[str]: ...
+    async def add(self, version_id: str, frames: Sequence[frames_pb2.Frame]) -> list[bytes]: ...
+    async def page_of(self, version_ids: Sequence[str], after: str, limit: int) -> list[frames_pb2.Frame]: ...
+
+
+class TaskRefs(Protocol):
+    """Which tasks reference which datasets and versions (from task events)."""
+
+    async def of_dataset(self, dataset_id: str) -> list[str]: ...
+    async def of_version(self, version_id: str) -> list[str]: ...
+
+
+class StatsReads(Protocol):
+    """Per-version annotation statistics (from annotation events)."""
+
+    async def summed(self, lineage: Sequence[str]) -> Stats: ...
+    async def rois_per_frame(self, lineage: Sequence[str]) -> list[tuple[int, int]]: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction over the datasets service's tables; events commit with the state."""
+
+    @property
+    def datasets(self) -> Datasets:
+        """Datasets in this transaction."""
+        ...
+
+    @property
+    def versions(self) -> Versions:
+        """Versions in this transaction."""
+        ...
+
+    @property
+    def frames(self) -> Frames:
+        """Frames in this transaction."""
+        ...
+
+    @property
+    def refs(self) -> TaskRefs:
+        """Task references."""
+        ...
+
+    @property
+    def stats(self) -> StatsReads:
+        """Annotation statistics."""
+        ...
+
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(
+        self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+    def emit(self, *events: Event) -> None: ...
+    async def commit(self) -> None: ...
