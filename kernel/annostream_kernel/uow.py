@@ -17,11 +17,12 @@ class PgUnitOfWork:
     """`async with uow:` opens a transaction; `collect()` queues events appended at `commit()`.
 
     Leaving the block without commit() rolls back, so a failed handler writes nothing.
-    Services subclass it to expose repositories built on `self.conn`.
+    Services subclass it to expose repositories built on `self.conn`. With `transaction=False` the block holds
+    one connection and no transaction (reads, or a single statement): no BEGIN/COMMIT round trips.
     """
 
-    def __init__(self, pool: asyncpg.Pool, notify_channel: str) -> None:
-        self._pool, self._channel = pool, notify_channel
+    def __init__(self, pool: asyncpg.Pool, notify_channel: str, *, transaction: bool = True) -> None:
+        self._pool, self._channel, self._transactional = pool, notify_channel, transaction
         self._conn: PoolConnectionProxy | None = None
         self._tx: Transaction | None = None
         self._events: list[NewEvent] = []
@@ -35,8 +36,9 @@ class PgUnitOfWork:
 
     async def __aenter__(self) -> Self:
         self._conn = await self._pool.acquire()
-        self._tx = self._conn.transaction()
-        await self._tx.start()
+        if self._transactional:
+            self._tx = self._conn.transaction()
+            await self._tx.start()
         self._events, self.committed = [], False
         return self
 
@@ -60,13 +62,15 @@ class PgUnitOfWork:
         return await append_events(self.conn, events, expected_version=expected_version)
 
     async def commit(self) -> None:
-        """Append queued events (grouped per stream, in order), signal the relay, and commit."""
-        by_stream: dict[str, list[NewEvent]] = {}
-        for e in self._events:
-            by_stream.setdefault(e.stream_id, []).append(e)
-        for events in by_stream.values():
-            await append_events(self.conn, events)
-        await self.conn.execute("SELECT pg_notify($1, '')", self._channel)
-        assert self._tx is not None
-        await self._tx.commit()
+        """Append queued events (grouped per stream, in order), signal the relay when there were any, and commit."""
+        if self._events:
+            assert self._tx is not None, "events need a transaction"
+            by_stream: dict[str, list[NewEvent]] = {}
+            for e in self._events:
+                by_stream.setdefault(e.stream_id, []).append(e)
+            for events in by_stream.values():
+                await append_events(self.conn, events)
+            await self.conn.execute("SELECT pg_notify($1, '')", self._channel)
+        if self._tx is not None:
+            await self._tx.commit()
         self.committed = True

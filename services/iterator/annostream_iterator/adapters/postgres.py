@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Self
 
 import asyncpg
 
@@ -32,26 +31,12 @@ class IteratorUnitOfWork(PgUnitOfWork):
     def __init__(
         self, pool: asyncpg.Pool, notify_channel: str, owners: TaskOwners, *, transaction: bool = True
     ) -> None:
-        super().__init__(pool, notify_channel)
-        self._owners, self._transactional = owners, transaction
-
-    async def __aenter__(self) -> Self:
-        if self._transactional:
-            return await super().__aenter__()
-        self._conn, self._events, self.committed = await self._pool.acquire(), [], False
-        return self
+        super().__init__(pool, notify_channel, transaction=transaction)
+        self._owners = owners
 
     def emit(self, *events: Event) -> None:
         """Queue domain events (mapped to their protobuf events) to append at commit."""
         self.collect(*(new_event(e) for e in events))
-
-    async def commit(self) -> None:
-        """Append the queued events and commit; without events, commit only (no relay signal)."""
-        if self._events:
-            await super().commit()
-        elif self._tx is not None:
-            await self._tx.commit()
-            self.committed = True
 
     @property
     def leases(self) -> LeaseStore:
