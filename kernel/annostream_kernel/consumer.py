@@ -67,6 +67,10 @@ class ConsumerSpec:
 
     With `subject_handler`, every fresh batch (one event or many) goes to it instead, each event with the NATS
     subject it was published on (for consumers that route by subject); `handler` is then never called.
+
+    With `gather`, a partial batch is completed before it is applied (`BatchPuller.gather`): until it ends with
+    an event of one of those types (a save ends with `FrameSaved`), or, for an empty set, until nothing more
+    arrives, within the consumer's gather window: one save is then one transaction.
     """
 
     durable: str
@@ -75,6 +79,7 @@ class ConsumerSpec:
     filter_subjects: Sequence[str] = ()
     batch_handler: BatchHandler | None = None
     subject_handler: SubjectHandler | None = None
+    gather: frozenset[str] | None = None
 
 
 class EventConsumer:
@@ -92,10 +97,13 @@ class EventConsumer:
         max_attempts: int = 5,
         linger: float = 0.0,
         delay: float = 0.0,
+        gather: float = 0.0,
     ) -> None:
-        """`delay` (tests only) holds every fetched batch that long before applying it: a lagging consumer."""
+        """`delay` (tests only) holds every fetched batch that long before applying it: a lagging consumer;
+        `gather` bounds how long a partial batch of a spec with `gather` types is completed."""
         self._pool, self._js, self._spec, self._schema, self._batch = pool, js, spec, schema, batch
         self._ack_wait, self._max_attempts, self._linger, self._delay = ack_wait, max_attempts, linger, delay
+        self._gather = gather
         self._ack_all = False
         self.dead_lettered = 0
         self.applied = 0
@@ -128,6 +136,8 @@ class EventConsumer:
                 msgs = await puller.fetch(self._batch, timeout=1.0)
                 if not msgs:
                     continue
+                if spec.gather is not None and self._gather:
+                    msgs = await puller.gather(msgs, self._batch, self._gather, spec.gather)
                 if self._delay:
                     await asyncio.sleep(self._delay)
                 await self.apply_in_order(msgs)

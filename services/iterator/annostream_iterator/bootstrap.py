@@ -28,6 +28,7 @@ from .entrypoints.review_api import ReviewServicer
 from .service_layer.comments import CommentHandlers
 from .service_layer.consumers import (
     ANNOTATION_FILTERS,
+    ANNOTATION_GATHER,
     on_annotation_event,
     on_annotation_events,
     on_datasets_event,
@@ -69,6 +70,7 @@ def _consumers(_res: Resources) -> list[ConsumerSpec]:
             on_annotation_event,
             filter_subjects=ANNOTATION_FILTERS,
             batch_handler=on_annotation_events,
+            gather=ANNOTATION_GATHER,
         ),
     ]
 
