@@ -49,7 +49,7 @@ from .events import EVENT_COLUMNS, StoredEvent, row_to_event
 from .leadership import give_up_lead, lead_forever, take_lead
 from .logs import get_logger
 from .metrics import RELAY_PUBLISHED
-from .outbox_wire import envelope_bytes, headers_for, hpub
+from .outbox_wire import headers_for, hpub
 from .tracing import PRODUCER, batch_span
 
 log = get_logger(__name__)
@@ -170,7 +170,7 @@ class OutboxRelay:
         YIELD_EVERY events the process's requests run first."""
         if i and i % YIELD_EVERY == 0:
             await asyncio.sleep(0)
-        data, headers = envelope_bytes(e, self._producer), headers_for(e)
+        data, headers = e.envelope(self._producer).SerializeToString(), headers_for(e)
         if acked:
             return await self._js.publish_async(e.subject, data, headers=headers)
         await self._nc.publish(e.subject, data, headers=headers)
@@ -186,7 +186,7 @@ class OutboxRelay:
                 await asyncio.sleep(0)
             cmds: list[bytes] = []
             for e in events[start : start + WRITE_EVERY]:
-                data = envelope_bytes(e, self._producer)
+                data = e.envelope(self._producer).SerializeToString()
                 fast = nc.is_connected and not nc.is_draining_pubs and len(data) <= nc.max_payload
                 cmd = hpub(e, data) if fast else None
                 if cmd is None:

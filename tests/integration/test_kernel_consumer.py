@@ -255,7 +255,7 @@ async def test_a_unit_split_over_fetches_is_applied_in_one_transaction_up_to_its
     schema_pool: tuple[str, asyncpg.Pool], nc: NatsClient
 ) -> None:
     schema, pool = schema_pool
-    stream, names = await _setup(schema_pool, nc, 2)  # the first part of a "save", already published
+    stream, _ = await _setup(schema_pool, nc, 2)  # the first part of a "save", already published
     calls: list[list[str]] = []
 
     async def batch(conn: Conn, envs: list[envelope_pb2.EventEnvelope]) -> None:
