@@ -41,7 +41,7 @@ from .errors import Unavailable
 from .leadership import give_up_lead, lead_forever, take_lead
 from .logs import get_logger
 from .metrics import CONSUMER_APPLIED
-from .pull import BatchPuller
+from .pull import BatchPuller, stream_seq
 from .streams import StreamDef
 from .tracing import CONSUMER, TRACEPARENT, batch_span
 
@@ -273,18 +273,21 @@ class EventConsumer:
             error=repr(exc),
         )
 
+    async def _locked_position(self, conn: Conn) -> int:
+        # One statement once the durable has a row (every batch but its first ever).
+        durable, sql = self._spec.durable, "SELECT stream_seq FROM consumer_positions WHERE consumer = $1 FOR UPDATE"
+        position = await conn.fetchval(sql, durable)
+        if position is None:
+            await conn.execute("INSERT INTO consumer_positions(consumer) VALUES ($1) ON CONFLICT DO NOTHING", durable)
+            position = await conn.fetchval(sql, durable)
+        return int(position)
+
     async def commit_batch(self, msgs: list[Msg]) -> int:
         """Apply a batch and store the position in one transaction, without acking."""
         async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                "INSERT INTO consumer_positions(consumer) VALUES ($1) ON CONFLICT DO NOTHING",
-                self._spec.durable,
-            )
-            position = await conn.fetchval(
-                "SELECT stream_seq FROM consumer_positions WHERE consumer = $1 FOR UPDATE",
-                self._spec.durable,
-            )
-            fresh = [m for m in msgs if m.metadata.sequence.stream > position]
+            position = await self._locked_position(conn)
+            seqs = [stream_seq(m) for m in msgs]
+            fresh = [m for m, seq in zip(msgs, seqs, strict=True) if seq > position]
             envelopes = [envelope_pb2.EventEnvelope.FromString(m.data) for m in fresh]
             if self._spec.subject_handler is not None:
                 if envelopes:
@@ -297,7 +300,7 @@ class EventConsumer:
                     bind_request(envelope.correlation_id, envelope.actor)
                     await self._spec.handler(conn, envelope)
             if fresh:
-                position = fresh[-1].metadata.sequence.stream
+                position = max(seqs)
             applied = len(fresh)
             await conn.execute(
                 "UPDATE consumer_positions SET stream_seq = $2, updated_at = now() WHERE consumer = $1",

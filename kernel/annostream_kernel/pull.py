@@ -31,6 +31,7 @@ from nats.js import JetStreamContext
 HEARTBEAT = "100"
 EVENT_TYPE = "Annostream-Event-Type"  # the relay's header naming a message's event type
 MIN_WAIT_SECONDS = 0.001
+V1_ACK_TOKENS = 9
 ENDED = ("404", "408")  # no messages (for now) / request expired: the request is over, nothing is wrong
 
 
@@ -119,3 +120,13 @@ class BatchPuller:
 
 def _event_type(msg: Msg) -> str | None:
     return msg.headers.get(EVENT_TYPE) if msg.headers else None
+
+
+def stream_seq(msg: Msg) -> int:
+    """The stream sequence of a delivered JetStream message, read from its ack subject
+    (`$JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>...`, or the longer form with domain and account
+    hash); nats-py's `metadata` would also build a datetime and two dataclasses per message."""
+    tokens = (msg.reply or "").split(".")
+    if len(tokens) == V1_ACK_TOKENS:
+        return int(tokens[5])
+    return int(msg.metadata.sequence.stream)

@@ -9,7 +9,7 @@ import pytest
 from nats.aio.client import Client as NatsClient
 from nats.js.api import AckPolicy, ConsumerConfig
 
-from annostream_kernel.pull import BatchPuller, PullError
+from annostream_kernel.pull import BatchPuller, PullError, stream_seq
 
 
 async def _puller(nc: NatsClient) -> tuple[BatchPuller, str]:
@@ -35,6 +35,7 @@ async def test_a_fetch_returns_the_messages_there_are_in_order_without_waiting_f
     msgs = await puller.fetch(100, timeout=30.0)  # would take 30 s if it waited for 100 messages
     assert [m.data for m in msgs] == [b"0", b"1", b"2", b"3", b"4"]
     assert [m.metadata.sequence.stream for m in msgs] == [1, 2, 3, 4, 5]
+    assert [stream_seq(m) for m in msgs] == [1, 2, 3, 4, 5]  # read from the ack subject the server sent
     await msgs[-1].ack()
     assert await puller.fetch(100, timeout=0.3) == []  # nothing more: the request expires
     await puller.stop()

@@ -1,4 +1,5 @@
-"""The relay's directly written publish commands equal what nats-py sends for the same event."""
+"""The relay's directly written publish commands equal what nats-py sends for the same event; the consumers read
+a message's stream sequence as nats-py does."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from nats.aio.client import Client as NatsClient
+from nats.aio.msg import Msg
 
 from annostream_kernel.events import StoredEvent
 from annostream_kernel.ids import uuid7
 from annostream_kernel.outbox_wire import headers_for, hpub
+from annostream_kernel.pull import stream_seq
 
 TEXT = st.text(max_size=300)
 
@@ -65,3 +68,11 @@ async def test_any_header_values_are_written_as_nats_py_writes_them(
 def test_a_subject_nats_py_would_refuse_is_left_to_nats_py() -> None:
     assert hpub(_event(subject="a b"), b"x") is None
     assert hpub(_event(subject=""), b"x") is None
+
+
+def test_the_stream_sequence_is_read_from_either_form_of_the_ack_subject() -> None:
+    v1 = "$JS.ACK.ANNOSTREAM_ANNOTATION.datasets-stats.1.4711.93.1764756000000000000.12"
+    v2 = "$JS.ACK.hub.ACCHASH.ANNOSTREAM_ANNOTATION.datasets-stats.1.4712.93.1764756000000000000.12.tok"
+    for reply, seq in ((v1, 4711), (v2, 4712)):
+        msg = Msg(NatsClient(), subject="s", reply=reply, data=b"")
+        assert stream_seq(msg) == seq == msg.metadata.sequence.stream
