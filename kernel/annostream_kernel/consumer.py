@@ -41,7 +41,7 @@ from .errors import Unavailable
 from .leadership import give_up_lead, lead_forever, take_lead
 from .logs import get_logger
 from .metrics import CONSUMER_APPLIED
-from .pull import BatchPuller
+from .pull import BatchPuller, stream_seq
 from .streams import StreamDef
 from .tracing import CONSUMER, TRACEPARENT, batch_span
 
@@ -67,6 +67,10 @@ class ConsumerSpec:
 
     With `subject_handler`, every fresh batch (one event or many) goes to it instead, each event with the NATS
     subject it was published on (for consumers that route by subject); `handler` is then never called.
+
+    With `gather`, a partial batch is completed before it is applied (`BatchPuller.gather`): until it ends with
+    an event of one of those types (a save ends with `FrameSaved`), or, for an empty set, until nothing more
+    arrives, within the consumer's gather window: one save is then one transaction.
     """
 
     durable: str
@@ -75,6 +79,7 @@ class ConsumerSpec:
     filter_subjects: Sequence[str] = ()
     batch_handler: BatchHandler | None = None
     subject_handler: SubjectHandler | None = None
+    gather: frozenset[str] | None = None
 
 
 class EventConsumer:
@@ -92,10 +97,13 @@ class EventConsumer:
         max_attempts: int = 5,
         linger: float = 0.0,
         delay: float = 0.0,
+        gather: float = 0.0,
     ) -> None:
-        """`delay` (tests only) holds every fetched batch that long before applying it: a lagging consumer."""
+        """`delay` (tests only) holds every fetched batch that long before applying it: a lagging consumer;
+        `gather` bounds how long a partial batch of a spec with `gather` types is completed."""
         self._pool, self._js, self._spec, self._schema, self._batch = pool, js, spec, schema, batch
         self._ack_wait, self._max_attempts, self._linger, self._delay = ack_wait, max_attempts, linger, delay
+        self._gather = gather
         self._ack_all = False
         self.dead_lettered = 0
         self.applied = 0
@@ -128,6 +136,8 @@ class EventConsumer:
                 msgs = await puller.fetch(self._batch, timeout=1.0)
                 if not msgs:
                     continue
+                if spec.gather is not None and self._gather:
+                    msgs = await puller.gather(msgs, self._batch, self._gather, spec.gather)
                 if self._delay:
                     await asyncio.sleep(self._delay)
                 await self.apply_in_order(msgs)
@@ -263,18 +273,21 @@ class EventConsumer:
             error=repr(exc),
         )
 
+    async def _locked_position(self, conn: Conn) -> int:
+        # One statement once the durable has a row (every batch but its first ever).
+        durable, sql = self._spec.durable, "SELECT stream_seq FROM consumer_positions WHERE consumer = $1 FOR UPDATE"
+        position = await conn.fetchval(sql, durable)
+        if position is None:
+            await conn.execute("INSERT INTO consumer_positions(consumer) VALUES ($1) ON CONFLICT DO NOTHING", durable)
+            position = await conn.fetchval(sql, durable)
+        return int(position)
+
     async def commit_batch(self, msgs: list[Msg]) -> int:
         """Apply a batch and store the position in one transaction, without acking."""
         async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                "INSERT INTO consumer_positions(consumer) VALUES ($1) ON CONFLICT DO NOTHING",
-                self._spec.durable,
-            )
-            position = await conn.fetchval(
-                "SELECT stream_seq FROM consumer_positions WHERE consumer = $1 FOR UPDATE",
-                self._spec.durable,
-            )
-            fresh = [m for m in msgs if m.metadata.sequence.stream > position]
+            position = await self._locked_position(conn)
+            seqs = [stream_seq(m) for m in msgs]
+            fresh = [m for m, seq in zip(msgs, seqs, strict=True) if seq > position]
             envelopes = [envelope_pb2.EventEnvelope.FromString(m.data) for m in fresh]
             if self._spec.subject_handler is not None:
                 if envelopes:
@@ -287,7 +300,7 @@ class EventConsumer:
                     bind_request(envelope.correlation_id, envelope.actor)
                     await self._spec.handler(conn, envelope)
             if fresh:
-                position = fresh[-1].metadata.sequence.stream
+                position = max(seqs)
             applied = len(fresh)
             await conn.execute(
                 "UPDATE consumer_positions SET stream_seq = $2, updated_at = now() WHERE consumer = $1",

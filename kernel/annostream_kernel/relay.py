@@ -44,30 +44,19 @@ import asyncpg
 from nats.aio.client import Client as NatsClient
 from nats.js import api
 
-from .context import CORRELATION_HEADER
 from .db import Conn, advisory_key
 from .events import EVENT_COLUMNS, StoredEvent, row_to_event
 from .leadership import give_up_lead, lead_forever, take_lead
 from .logs import get_logger
 from .metrics import RELAY_PUBLISHED
-from .tracing import PRODUCER, TRACEPARENT, batch_span
+from .outbox_wire import headers_for, hpub
+from .tracing import PRODUCER, batch_span
 
 log = get_logger(__name__)
 
 PUBLISH_TIMEOUT_SECONDS = 10.0
 YIELD_EVERY = 16
-
-
-def headers_for(event: StoredEvent) -> dict[str, str]:
-    """NATS headers of a published event."""
-    return {
-        "Nats-Msg-Id": str(event.event_id),
-        "Annostream-Event-Type": event.type.rsplit(".", 1)[-1],
-        "Annostream-Stream-Id": event.stream_id,
-        "Annostream-Stream-Version": str(event.stream_version),
-        CORRELATION_HEADER: event.correlation_id,
-        **({TRACEPARENT: event.traceparent} if event.traceparent else {}),
-    }
+WRITE_EVERY = 64  # unacknowledged messages handed to the connection as one write (the process runs between)
 
 
 class OutboxRelay:
@@ -187,6 +176,37 @@ class OutboxRelay:
         await self._nc.publish(e.subject, data, headers=headers)
         return None
 
+    async def _send_unacked(self, events: list[StoredEvent]) -> None:
+        """Publish events without reply subjects, WRITE_EVERY at a time as one write of prebuilt `HPUB` commands
+        (`outbox_wire`), in order; an event nats-py must judge (connection not up, payload too big, odd subject)
+        goes through `publish`, which buffers or raises as it always did."""
+        nc = self._nc
+        for start in range(0, len(events), WRITE_EVERY):
+            if start:
+                await asyncio.sleep(0)
+            cmds: list[bytes] = []
+            for e in events[start : start + WRITE_EVERY]:
+                data = e.envelope(self._producer).SerializeToString()
+                fast = nc.is_connected and not nc.is_draining_pubs and len(data) <= nc.max_payload
+                cmd = hpub(e, data) if fast else None
+                if cmd is None:
+                    await self._write(cmds)
+                    await nc.publish(e.subject, data, headers=headers_for(e))
+                else:
+                    cmds.append(cmd)
+            await self._write(cmds)
+
+    async def _write(self, cmds: list[bytes]) -> None:
+        # nats-py's own publish path after it has built a command: queue it, then wake the flusher.
+        if not cmds:
+            return
+        nc = self._nc
+        await nc._send_command(b"".join(cmds))
+        nc.stats["out_msgs"] += len(cmds)
+        cmds.clear()
+        if nc._flush_queue is not None and nc._flush_queue.empty():
+            await nc._flush_pending()
+
     async def _publish_each_acked(self, events: list[StoredEvent]) -> None:
         # Pipelined publishes keep their order on the one connection; every ack is awaited (bounded)
         # before the checkpoint moves, so nothing is marked published that JetStream did not store.
@@ -201,8 +221,7 @@ class OutboxRelay:
         if last is None or len(events) < 2:
             return False
         self._last = None  # unknown until this batch is confirmed
-        for i, e in enumerate(events[:-1]):
-            await self._send(i, e, acked=False)
+        await self._send_unacked(events[:-1])
         # The last ack through publish_async + wait_for, not js.publish: a cancelled relay (shutdown) must see
         # CancelledError here, and nats-py's request path can turn it into an error the run loop would retry.
         last_ack = await self._send(len(events) - 1, events[-1], acked=True)

@@ -14,7 +14,13 @@ from annostream_protos.datasets.v1 import datasets_service_pb2, datasets_service
 from .adapters.annotation_client import GrpcEditSealer
 from .adapters.postgres import DatasetsUnitOfWork
 from .entrypoints.grpc_api import DatasetsServicer
-from .service_layer.consumers import ANNOTATION_FILTERS, on_annotation_event, on_annotation_events, on_tasks_event
+from .service_layer.consumers import (
+    ANNOTATION_FILTERS,
+    ANNOTATION_GATHER,
+    on_annotation_event,
+    on_annotation_events,
+    on_tasks_event,
+)
 
 SCHEMA = "datasets"
 NAME = "datasets"  # also the relay checkpoint's name (GetPublishedPosition reads it)
@@ -41,6 +47,7 @@ def _consumers(_res: Resources) -> list[ConsumerSpec]:
             on_annotation_event,
             filter_subjects=ANNOTATION_FILTERS,
             batch_handler=on_annotation_events,
+            gather=ANNOTATION_GATHER,
         ),
     ]
 

@@ -29,6 +29,7 @@ from .entrypoints.review_api import ReviewServicer
 from .service_layer.comments import CommentHandlers
 from .service_layer.consumers import (
     ANNOTATION_FILTERS,
+    ANNOTATION_GATHER,
     on_annotation_event,
     on_annotation_events,
     on_datasets_event,
@@ -72,6 +73,7 @@ def _consumers(_res: Resources) -> list[ConsumerSpec]:
             on_annotation_event,
             filter_subjects=ANNOTATION_FILTERS,
             batch_handler=on_annotation_events,
+            gather=ANNOTATION_GATHER,
         ),
     ]
 

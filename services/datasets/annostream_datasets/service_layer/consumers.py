@@ -34,6 +34,9 @@ async def on_tasks_event(conn: Conn, envelope: envelope_pb2.EventEnvelope) -> No
 ANNOTATION_FILTERS = tuple(
     f"{ANNOTATION.prefix}.*.*.*.{cls.__name__}" for cls in (an.FrameInherited, *ROI_EVENTS, *FRAME_EVENTS)
 )
+# A fetched part of a save is completed with what follows within the gather window (the filter drops the save's
+# FrameSaved marker, which would add a transaction to every move), so a save is folded once.
+ANNOTATION_GATHER: frozenset[str] = frozenset()
 
 
 async def on_annotation_event(conn: Conn, envelope: envelope_pb2.EventEnvelope) -> None:

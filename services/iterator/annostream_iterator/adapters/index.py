@@ -135,12 +135,14 @@ class IndexStore:
         if await self.conn.fetchval(own, version_id, frame_id):
             return
         lineage = await self.lineage(version_id) or [version_id]
-        src = await self.conn.fetchrow(
-            "SELECT version_id, metadata FROM marks WHERE frame_id = $1 AND version_id = ANY($2::text[])"
-            " ORDER BY array_position($2::text[], version_id) LIMIT 1",
-            frame_id,
-            lineage[1:],
-        )
+        src = None
+        if len(lineage) > 1:  # a root version's frame has no ancestor state to copy
+            src = await self.conn.fetchrow(
+                "SELECT version_id, metadata FROM marks WHERE frame_id = $1 AND version_id = ANY($2::text[])"
+                " ORDER BY array_position($2::text[], version_id) LIMIT 1",
+                frame_id,
+                lineage[1:],
+            )
         await self.conn.execute(
             "INSERT INTO marks (version_id, frame_id, metadata) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
             version_id,

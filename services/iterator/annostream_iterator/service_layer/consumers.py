@@ -144,6 +144,8 @@ STATE_CHANGING = ANNOTATION_TYPES[:6]
 # What the iterator's annotation consumer receives: the index-changing types and one FrameSaved per write
 # (JetStream filters out moves, reshapes, metadata and locks, most of an editing session's events).
 ANNOTATION_FILTERS = tuple(f"{ANNOTATION.prefix}.*.*.*.{cls.__name__}" for cls in (*STATE_CHANGING, an.FrameSaved))
+# A fetched part of a save is completed up to its FrameSaved before it is applied: one save, one transaction.
+ANNOTATION_GATHER = frozenset({an.FrameSaved.__name__})
 
 
 BY_URL = {TYPE_URL_PREFIX + cls.DESCRIPTOR.full_name: cls for cls in ANNOTATION_TYPES}

@@ -22,6 +22,8 @@ from ..domain.matching import Readers, interested, recipients
 log = get_logger(__name__)
 NOBODY = Readers("")
 Event = tuple[str, envelope_pb2.EventEnvelope]
+# The annotation stream's consumer completes a fetched part of a save up to its FrameSaved: one transaction a save.
+ANNOTATION_GATHER = frozenset({"FrameSaved"})
 
 
 async def learn(owners: OwnerBook, envelope: envelope_pb2.EventEnvelope) -> None:
