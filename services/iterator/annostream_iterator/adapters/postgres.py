@@ -80,14 +80,16 @@ class IteratorUnitOfWork(PgUnitOfWork):
         """Take the index/plan lock every plan writer takes first (no deadlock)."""
         await lock_frames_and_plans(self.conn)
 
-    async def pending_plans(self, applied_seq: int) -> list[str]:
-        """Up to 100 tasks whose pending plan waits for an annotation sequence at or below `applied_seq`."""
+    async def pending_plans(self, consumer: str) -> tuple[list[str], bool]:
+        """Up to 100 tasks whose pending plan waits for an annotation sequence `consumer` has applied, and whether
+        any plan is pending at all (one statement: the planner's idle poll)."""
         rows = await self.conn.fetch(
-            "SELECT task_id FROM tasks WHERE awaits_annotation_seq > 0 AND awaits_annotation_seq <= $1"
-            " ORDER BY task_id LIMIT 100",
-            applied_seq,
+            "SELECT task_id, awaits_annotation_seq <= coalesce("
+            " (SELECT stream_seq FROM consumer_positions WHERE consumer = $1), 0) AS ready"
+            " FROM tasks WHERE awaits_annotation_seq > 0 ORDER BY awaits_annotation_seq, task_id LIMIT 100",
+            consumer,
         )
-        return [r["task_id"] for r in rows]
+        return [r["task_id"] for r in rows if r["ready"]], bool(rows)
 
     async def take_pending(self, task_id: str) -> int | None:
         """Claim a pending plan to build (its awaited sequence), or None when built or taken meanwhile."""

@@ -121,16 +121,17 @@ async def build_plan(conn: Conn, plan: TaskPlan, sel: Selection, lineage: list[s
 
 
 class PendingPlanner:
-    """Builds pending plans once the annotation consumer has applied their sequence (polls every `interval`)."""
+    """Builds pending plans once the annotation consumer has applied their sequence: polls every `interval` while
+    a plan is pending, every `idle_interval` while none is (one statement per poll)."""
 
-    def __init__(self, uow: UnitOfWorkFactory, interval: float = 0.05) -> None:
-        self.uow, self.interval = uow, interval
-        self.built = 0
+    def __init__(self, uow: UnitOfWorkFactory, interval: float = 0.05, idle_interval: float = 0.5) -> None:
+        self.uow, self.interval, self.idle_interval = uow, interval, idle_interval
+        self.built, self.waiting = 0, False
 
     async def plan_ready(self) -> int:
         """Build every pending plan whose sequence is applied; returns how many were built."""
         async with self.uow(transaction=False) as uow:
-            ready = await uow.pending_plans(await applied_annotation_seq(uow.conn))
+            ready, self.waiting = await uow.pending_plans(ANNOTATION_CONSUMER)
         built = 0
         for task_id in ready:
             built += await self._build(task_id)
@@ -163,4 +164,4 @@ class PendingPlanner:
                 raise
             except Exception:
                 log.exception("pending_plans_failed")
-            await asyncio.sleep(self.interval)
+            await asyncio.sleep(self.interval if self.waiting else self.idle_interval)
