@@ -26,7 +26,7 @@ from ..adapters.codec import decode
 from ..adapters.frame_sql import READ_FRAME, WRITE_FRAME
 from ..adapters.postgres import AnnotationStore
 from ..domain.conflicts import NewerEvent
-from ..domain.events import INHERITED, Event
+from ..domain.events import Event, FrameInherited
 from ..domain.frame import FrameAggregate
 from ..domain.history import replay
 
@@ -183,10 +183,7 @@ class FrameSession:
         if row["inherited"] is not None:
             # Copy-on-write: the parent's state becomes the first event of this version's stream when the
             # frame is first written here; until then readers see it as version 0.
-            event = Event(
-                INHERITED,
-                data={"snapshot": orjson.loads(row["inherited"]), "parent_version_id": row["parent_version_id"] or ""},
-            )
+            event = FrameInherited(row["parent_version_id"] or "", orjson.loads(row["inherited"]))
             session.agg.apply(event)
             session.pending.append(event)
         return session
@@ -211,7 +208,7 @@ class FrameSession:
         rows = await self.store.stream_events(self.stream_id, 0, max(version, 1))
         events = [decode(r["type"], r["schema_version"], r["payload"]) for r in rows]
         if version == 0:
-            events = [e for e in events if e.kind == INHERITED]
+            events = [e for e in events if isinstance(e, FrameInherited)]
         return replay(events, self.agg.sources)
 
     async def write(
