@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import ast
 import inspect
+import json
 from dataclasses import replace
 
 import pytest
+from google.protobuf import json_format
+from pydantic import ValidationError
 
 from annostream_annotation.adapters import codec, messages
 from annostream_annotation.adapters.upcasters import current_schema_version
@@ -15,6 +18,9 @@ from annostream_annotation.domain import commands as c
 from annostream_annotation.domain import conflicts, frame
 from annostream_annotation.domain import events as ev
 from annostream_annotation.domain.roi import RoiSpec, RoiType
+from annostream_gateway.routes.frames import command_msg
+from annostream_gateway.schemas import CommandBody, FrameMetadataBody
+from annostream_kernel.errors import InvalidArgument
 from annostream_protos.annotation.v1 import annotation_service_pb2 as api
 from annostream_protos.events.v1 import annotation_pb2 as pb
 from annostream_protos.types.v1 import frames_pb2 as t
@@ -138,3 +144,53 @@ def test_adding_a_command_needs_no_code_in_the_aggregate_or_the_rebase_rule() ->
     assert not command_names & _names_in(conflicts)
     for cls in c.COMMAND_TYPES:
         assert callable(cls.touches) and callable(cls.decide)
+
+
+def test_every_gateway_command_body_converts_onto_its_protobuf_message_by_field_name() -> None:
+    oneof = {f.name for f in api.Command.DESCRIPTOR.oneofs_by_name["command"].fields}
+    assert set(CommandBody.model_fields) == oneof
+    body = {
+        "create_roi": {"roi": {"roi_id": "r1", "type": "rectangle", "points": [[1, 2], [3, 4]], "metadata": {"n": 1}}},
+        "paste_rois": {
+            "rois": [{"type": "polygon", "points": [[0, 0], [1, 0], [1, 1]], "labels": ["car"]}],
+            "origins": [{"version_id": "v0", "frame_id": "f0", "roi_id": "r0"}],
+        },
+        "move_roi": {"roi_id": "r1", "dx": 1.5, "dy": -2},
+        "reshape_roi": {"roi_id": "r1", "points": [[0, 0], [5, 5]]},
+        "add_roi_label": {"roi_id": "r1", "label": "car"},
+        "remove_roi_label": {"roi_id": "r1", "label": "car"},
+        "set_roi_metadata": {"roi_id": "r1", "metadata": {"big": 2**60}},
+        "lock_roi": {"roi_id": "r1"},
+        "unlock_roi": {"roi_id": "r1"},
+        "lock_all_rois": {},
+        "unlock_all_rois": {},
+        "delete_roi": {"roi_id": "r1"},
+        "add_frame_label": {"label": "night"},
+        "remove_frame_label": {"label": "night"},
+        "set_frame_metadata": {"metadata": {"weather": "rain"}},
+    }
+    assert set(body) == oneof
+    for i, (name, action) in enumerate(body.items()):
+        msg = command_msg(CommandBody.model_validate({name: action}), i)
+        assert msg.WhichOneof("command") == name
+        as_json = json_format.MessageToDict(getattr(msg, name), preserving_proto_field_name=True)
+        if "metadata" in action:
+            assert json.loads(as_json.pop("metadata_json")) == action.pop("metadata")
+        if name in ("create_roi", "paste_rois"):  # a ROI's type is an enum, its metadata JSON text
+            rois = [as_json["roi"]] if name == "create_roi" else as_json["rois"]
+            assert all(r["type"].startswith("ROI_TYPE_") for r in rois)
+            assert all(r["points"] for r in rois)
+            continue
+        if "points" in action:
+            as_json["points"] = [[p.get("x", 0), p.get("y", 0)] for p in as_json["points"]]
+        assert as_json == action
+
+
+def test_a_bad_value_in_a_gateway_command_names_its_field_path() -> None:
+    # The body models refuse it first; the conversion checks again (what it stores must be storable).
+    with pytest.raises(ValidationError):
+        CommandBody.model_validate({"set_frame_metadata": {"metadata": {"s": "a\x00b"}}})
+    bad = CommandBody.model_construct(set_frame_metadata=FrameMetadataBody.model_construct(metadata={"s": "a\x00b"}))
+    with pytest.raises(InvalidArgument) as err:
+        command_msg(bad, 3)
+    assert err.value.field.startswith("commands[3].set_frame_metadata.metadata")
