@@ -24,6 +24,7 @@ from annostream_kernel.errors import InvalidArgument
 from annostream_protos.annotation.v1 import annotation_service_pb2 as api
 from annostream_protos.events.v1 import annotation_pb2 as pb
 from annostream_protos.types.v1 import frames_pb2 as t
+from annostream_sdk import commands as sdk_commands
 
 REF = t.FrameRef(dataset_id="ds", version_id="v1", frame_id="f1")
 ROI = {
@@ -194,3 +195,18 @@ def test_a_bad_value_in_a_gateway_command_names_its_field_path() -> None:
     with pytest.raises(InvalidArgument) as err:
         command_msg(bad, 3)
     assert err.value.field.startswith("commands[3].set_frame_metadata.metadata")
+
+
+def test_the_sdk_has_a_typed_builder_for_every_editor_action_and_sends_what_the_gateway_reads() -> None:
+    builders = {cls.action: cls for cls in sdk_commands.Action.__subclasses__() if cls is not sdk_commands.Raw}
+    assert set(builders) == {f.name for f in api.Command.DESCRIPTOR.oneofs_by_name["command"].fields}
+    roi = sdk_commands.rectangle(1, 2, 3, 4, labels=["car"], metadata={"n": 1})
+    sent = [
+        sdk_commands.PasteRois([roi], [sdk_commands.RoiOrigin("v0", "f0", "r0")]),
+        sdk_commands.ReshapeRoi("r1", [(0, 0), (5, 5)]),
+        sdk_commands.LockAllRois(),
+        sdk_commands.Raw("move_roi", {"roi_id": "r1", "dx": 1, "dy": 0}),
+    ]
+    for i, cmd in enumerate(sent):
+        body = CommandBody.model_validate(cmd.to_json())  # what the gateway takes
+        assert command_msg(body, i).WhichOneof("command") == next(iter(cmd.to_json()))
