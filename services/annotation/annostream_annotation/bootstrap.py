@@ -15,7 +15,7 @@ from .adapters.iterator_client import FrameLister
 from .entrypoints.grpc_api import SAVE_FRAMES, AnnotationServicer
 from .service_layer.access import VersionAccess
 from .service_layer.consumers import datasets_batch_handler, datasets_handler
-from .service_layer.save import FrameSaver
+from .service_layer.handlers import FrameSaver
 
 SCHEMA = "annotation"
 NAME = "annotation"  # also the relay checkpoint's name (GetPublishedPosition reads it)

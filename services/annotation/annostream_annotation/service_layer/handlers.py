@@ -1,4 +1,5 @@
-"""SaveFrame: an ordered batch of editor commands applied atomically, rebased over non-conflicting edits."""
+"""Annotation handlers. SaveFrame: an ordered batch of editor commands applied atomically, rebased over
+non-conflicting edits."""
 
 from __future__ import annotations
 
@@ -91,26 +92,22 @@ async def _save_once(conn: Conn, cmd: SaveFrame, notify_channel: str, cache: Fra
     state = messages.frame_state(session.ref, final_version, session.base, session.agg.doc)
     frame, omitted = sizes.inline(state, sizes.check_change(state, events, "commands"))
 
-    def response(ids: list[str]) -> api.SaveFrameResponse:
-        return api.SaveFrameResponse(
-            frame=frame, event_ids=ids, rebased=rebased, version=final_version, frame_omitted=omitted
-        )
-
-    built: list[api.SaveFrameResponse] = []
-
-    def serialized(ids: list[str]) -> bytes:  # stored under the idempotency key; built once
-        built.append(response(ids))
-        return sizes.storable(built[0])
-
-    ids = await session.write(
-        events,
-        task_id=cmd.task_id,
-        kind="save",
+    prepared = session.prepare(events, task_id=cmd.task_id, kind="save")
+    saved = api.SaveFrameResponse(
+        frame=frame,
+        event_ids=prepared.event_ids if prepared else [],
+        rebased=rebased,
+        version=final_version,
+        frame_omitted=omitted,
+    )
+    answer = sizes.storable(saved) if cmd.idempotency_key and prepared else b""  # kept under the key
+    await session.commit(
+        prepared,
         notify=notify_channel,
         idempotency_key=cmd.idempotency_key,
         request_hash=cmd.request_hash,
-        response=serialized,
+        answer=answer,
     )
     if (entry := session.cached()) is not None:
         cache.put(stream, entry)
-    return built[0] if built else response(ids)
+    return saved
