@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal, cast
+from typing import Annotated, Any, Literal, cast, get_args
 
 from fastapi import APIRouter, Body, Depends, Query, Response
 from google.protobuf.message_factory import GetMessageClass
@@ -29,22 +29,24 @@ FRAME = "/versions/{version_id}/frames/{frame_id}"
 EDIT = errors(409, 413)
 StreamVersion = Annotated[int, Query(ge=0, le=INT64_MAX)]
 _JSON: TypeAdapter[Any] = TypeAdapter(Any)
-ACTIONS: dict[str, Any] = {
-    f.name: GetMessageClass(cast(Any, f.message_type)) for f in ann.Command.DESCRIPTOR.oneofs_by_name["command"].fields
+ACTIONS = {
+    f.name: builders.Builder(
+        next(a for a in get_args(CommandBody.model_fields[f.name].annotation) if a is not type(None)),
+        GetMessageClass(cast(Any, f.message_type)),
+    )
+    for f in ann.Command.DESCRIPTOR.oneofs_by_name["command"].fields
 }
-"""Editor action (the `Command` oneof field) → its protobuf message."""
+"""Editor action (the `Command` oneof field) → the builder of its protobuf message from its `CommandBody` field."""
 
 
 def command_msg(cmd: CommandBody, index: int) -> ann.Command:
     """One JSON command → ann.Command; exactly one action per command, converted by the field names it shares
-    with its protobuf message (builders.message: nothing here per command)."""
-    given = [name for name in cmd.model_fields_set if getattr(cmd, name) is not None]  # not every field: ~15
+    with its protobuf message (builders.Builder: nothing here per command)."""
+    given = [name for name in cmd.__pydantic_fields_set__ if getattr(cmd, name) is not None]  # not all ~15 fields
     if len(given) != 1:
         raise InvalidArgument("each command needs exactly one action", field=f"commands[{index}]")
     name = given[0]
-    msg = ann.Command()
-    getattr(msg, name).CopyFrom(builders.message(getattr(cmd, name), ACTIONS[name], f"commands[{index}].{name}"))
-    return msg
+    return ann.Command(**{name: ACTIONS[name](getattr(cmd, name), f"commands[{index}].{name}")})
 
 
 def answer(body: dict[str, Any]) -> Response:

@@ -34,7 +34,7 @@ def roi_msg(doc: dict[str, Any]) -> t.Roi:
     roi = t.Roi(
         roi_id=doc["roi_id"],
         type=_ROI_TYPE_BY_NAME[doc["type"]],
-        points=[t.Point(x=x, y=y) for x, y in doc["points"]],
+        points=[{"x": x, "y": y} for x, y in doc["points"]],  # half the cost of Point messages
         labels=doc["labels"],
         source_id=doc.get("source_id", ""),
         metadata_json=dump_json(meta) if meta else "",
@@ -59,8 +59,8 @@ def roi_doc(m: t.Roi) -> dict[str, Any]:
     }
 
 
-def _points(points: list[list[float]]) -> list[t.Point]:
-    return [t.Point(x=x, y=y) for x, y in points]
+def _points(points: list[list[float]]) -> list[dict[str, float]]:
+    return [{"x": x, "y": y} for x, y in points]
 
 
 def _copied_from(origin: dict[str, str] | None) -> ev.CopiedFrom | None:
