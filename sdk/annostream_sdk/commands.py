@@ -4,8 +4,8 @@ save applies in order, and frames to import. Each has `to_json()`, the body the 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from dataclasses import dataclass, field, fields, is_dataclass
+from typing import Any, ClassVar, Literal, Protocol
 
 Point = tuple[float, float]
 ShapeType = Literal["rectangle", "ellipse", "polygon", "keypoints"]
@@ -70,12 +70,49 @@ class Command(Protocol):
     def to_json(self) -> dict[str, Any]: ...
 
 
-@dataclass(frozen=True)
-class CreateRoi:
-    roi: NewRoi
+def _json(value: Any) -> Any:
+    """A command field as the API's JSON: builders by their `to_json()`, points and lists as lists."""
+    if hasattr(value, "to_json"):
+        return value.to_json()
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _json(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, (list, tuple)):
+        return [_json(v) for v in value]
+    return value
+
+
+class Action:
+    """An editor command: `{action: {field: value, ...}}` with its dataclass fields (generic: a new command is a
+    dataclass with its API name)."""
+
+    action: ClassVar[str]
 
     def to_json(self) -> dict[str, Any]:
-        return {"create_roi": {"roi": self.roi.to_json()}}
+        """The command as the API's JSON."""
+        body = {f.name: _json(getattr(self, f.name)) for f in fields(self)}  # type: ignore[arg-type]
+        if "points" in body:
+            body["points"] = _points(body["points"])
+        return {self.action: body}
+
+
+@dataclass(frozen=True)
+class Raw(Action):
+    """Any editor action by its API name and JSON body (one this SDK has no typed builder for yet)."""
+
+    name: str
+    body: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The command as the API's JSON."""
+        return {self.name: dict(self.body)}
+
+
+@dataclass(frozen=True)
+class CreateRoi(Action):
+    action = "create_roi"
+    roi: NewRoi
 
 
 @dataclass(frozen=True)
@@ -88,121 +125,94 @@ class RoiOrigin:
 
 
 @dataclass(frozen=True)
-class PasteRois:
+class PasteRois(Action):
+    action = "paste_rois"
     rois: Sequence[NewRoi]
     origins: Sequence[RoiOrigin] = ()
 
-    def to_json(self) -> dict[str, Any]:
-        origins = [{"version_id": o.version_id, "frame_id": o.frame_id, "roi_id": o.roi_id} for o in self.origins]
-        return {"paste_rois": {"rois": [r.to_json() for r in self.rois], "origins": origins}}
-
 
 @dataclass(frozen=True)
-class MoveRoi:
+class MoveRoi(Action):
+    action = "move_roi"
     roi_id: str
     dx: float
     dy: float
 
-    def to_json(self) -> dict[str, Any]:
-        return {"move_roi": {"roi_id": self.roi_id, "dx": self.dx, "dy": self.dy}}
-
 
 @dataclass(frozen=True)
-class ReshapeRoi:
+class ReshapeRoi(Action):
+    action = "reshape_roi"
     roi_id: str
     points: Sequence[Point]
 
-    def to_json(self) -> dict[str, Any]:
-        return {"reshape_roi": {"roi_id": self.roi_id, "points": _points(self.points)}}
-
 
 @dataclass(frozen=True)
-class AddRoiLabel:
+class AddRoiLabel(Action):
+    action = "add_roi_label"
     roi_id: str
     label: str
 
-    def to_json(self) -> dict[str, Any]:
-        return {"add_roi_label": {"roi_id": self.roi_id, "label": self.label}}
-
 
 @dataclass(frozen=True)
-class RemoveRoiLabel:
+class RemoveRoiLabel(Action):
+    action = "remove_roi_label"
     roi_id: str
     label: str
 
-    def to_json(self) -> dict[str, Any]:
-        return {"remove_roi_label": {"roi_id": self.roi_id, "label": self.label}}
-
 
 @dataclass(frozen=True)
-class SetRoiMetadata:
+class SetRoiMetadata(Action):
+    action = "set_roi_metadata"
     roi_id: str
     metadata: Mapping[str, Any]
 
-    def to_json(self) -> dict[str, Any]:
-        return {"set_roi_metadata": {"roi_id": self.roi_id, "metadata": dict(self.metadata)}}
-
 
 @dataclass(frozen=True)
-class LockRoi:
+class LockRoi(Action):
+    action = "lock_roi"
     roi_id: str
 
-    def to_json(self) -> dict[str, Any]:
-        return {"lock_roi": {"roi_id": self.roi_id}}
-
 
 @dataclass(frozen=True)
-class UnlockRoi:
+class UnlockRoi(Action):
+    action = "unlock_roi"
     roi_id: str
 
-    def to_json(self) -> dict[str, Any]:
-        return {"unlock_roi": {"roi_id": self.roi_id}}
+
+@dataclass(frozen=True)
+class LockAllRois(Action):
+    action = "lock_all_rois"
 
 
 @dataclass(frozen=True)
-class LockAllRois:
-    def to_json(self) -> dict[str, Any]:
-        return {"lock_all_rois": {}}
+class UnlockAllRois(Action):
+    action = "unlock_all_rois"
 
 
 @dataclass(frozen=True)
-class UnlockAllRois:
-    def to_json(self) -> dict[str, Any]:
-        return {"unlock_all_rois": {}}
-
-
-@dataclass(frozen=True)
-class DeleteRoi:
+class DeleteRoi(Action):
+    action = "delete_roi"
     roi_id: str
 
-    def to_json(self) -> dict[str, Any]:
-        return {"delete_roi": {"roi_id": self.roi_id}}
-
 
 @dataclass(frozen=True)
-class AddFrameLabel:
+class AddFrameLabel(Action):
+    action = "add_frame_label"
     label: str
 
-    def to_json(self) -> dict[str, Any]:
-        return {"add_frame_label": {"label": self.label}}
-
 
 @dataclass(frozen=True)
-class RemoveFrameLabel:
+class RemoveFrameLabel(Action):
+    action = "remove_frame_label"
     label: str
 
-    def to_json(self) -> dict[str, Any]:
-        return {"remove_frame_label": {"label": self.label}}
-
 
 @dataclass(frozen=True)
-class SetFrameMetadata:
+class SetFrameMetadata(Action):
     """Replace the frame's metadata (an empty mapping shows the imported metadata again)."""
 
+    action = "set_frame_metadata"
     metadata: Mapping[str, Any]
-
-    def to_json(self) -> dict[str, Any]:
-        return {"set_frame_metadata": {"metadata": dict(self.metadata)}}
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 import grpc
 
 from annostream_annotation.adapters import messages
-from annostream_annotation.domain.events import Event
+from annostream_annotation.domain.events import RoiCreated
 from annostream_annotation.domain.frame import FrameAggregate
 from annostream_kernel.db import create_pool
 from annostream_kernel.events import append_events
@@ -32,7 +32,7 @@ PROJECTION_UPSERT = (
 
 async def store_as_older_data(dsn: str, ref: t.FrameRef, roi: dict[str, object]) -> None:
     """Append a RoiCreated event and its projection the way a release without limits would have stored them."""
-    event = Event("RoiCreated", str(roi["roi_id"]), {"roi": roi})
+    event = RoiCreated(str(roi["roi_id"]), roi)
     agg = FrameAggregate(None, 0, {})
     agg.apply(event)
     pool = await create_pool(dsn, "annotation", min_size=1, max_size=1)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from annostream_annotation.domain import commands as c
+from annostream_annotation.domain import events as ev
 from annostream_annotation.domain.conflicts import NewerEvent, check_rebase
-from annostream_annotation.domain.events import Event
 from annostream_annotation.domain.frame import FrameAggregate
 from annostream_annotation.domain.history import compensate, items_of, replay, restore
 from annostream_annotation.domain.roi import RoiSpec, RoiType
@@ -64,7 +64,7 @@ def test_lock_all_locks_only_unlocked_rois() -> None:
 
 
 def test_rebase_allows_other_rois_and_refuses_the_same_roi() -> None:
-    newer = [NewerEvent(Event("RoiMoved", "a", {"dx": 1, "dy": 0}), 5, "ev-1", "alice")]
+    newer = [NewerEvent(ev.RoiMoved("a", 1, 0), 5, "ev-1", "alice")]
     check_rebase((c.MoveRoi("b", 1, 1),), newer, 4, 5)
     check_rebase((c.AddFrameLabel("night"),), newer, 4, 5)
     with pytest.raises(Conflict) as err:
@@ -76,8 +76,8 @@ def test_rebase_allows_other_rois_and_refuses_the_same_roi() -> None:
 
 def test_rebase_on_frame_fields_conflicts_per_label_and_on_metadata() -> None:
     newer = [
-        NewerEvent(Event("FrameLabelAdded", data={"label": "night"}), 2, "e", "bob"),
-        NewerEvent(Event("FrameMetadataSet", data={"metadata": {}}), 3, "f", "bob"),
+        NewerEvent(ev.FrameLabelAdded("night"), 2, "e", "bob"),
+        NewerEvent(ev.FrameMetadataSet({}), 3, "f", "bob"),
     ]
     check_rebase((c.AddFrameLabel("day"),), newer, 1, 3)
     with pytest.raises(Conflict):
@@ -87,7 +87,7 @@ def test_rebase_on_frame_fields_conflicts_per_label_and_on_metadata() -> None:
 
 
 def test_inherited_state_never_conflicts() -> None:
-    newer = [NewerEvent(Event("FrameInherited", data={"snapshot": {}, "parent_version_id": "p"}), 1, "", "")]
+    newer = [NewerEvent(ev.FrameInherited("p", {}), 1, "", "")]
     check_rebase((c.DeleteRoi("a"), c.SetFrameMetadata({})), newer, 0, 1)
 
 
@@ -122,7 +122,5 @@ def test_restore_refuses_when_someone_changed_the_item_since() -> None:
     now = frame(rect("a"), c.MoveRoi("a", 5, 0), c.MoveRoi("a", 1, 0))
     with pytest.raises(Conflict):
         restore(now, {("roi", "a")}, expected=after, target=before, action="undo")
-    undo = restore(
-        after, items_of([Event("RoiMoved", "a", {"dx": 5, "dy": 0})]), expected=after, target=before, action="undo"
-    )
+    undo = restore(after, items_of([ev.RoiMoved("a", 5, 0)]), expected=after, target=before, action="undo")
     assert [e.kind for e in undo] == ["RoiRestored"]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast, get_args
 
 from fastapi import APIRouter, Body, Depends, Query, Response
+from google.protobuf.message_factory import GetMessageClass
 from pydantic import TypeAdapter
 
 from annostream_kernel.errors import InvalidArgument
@@ -28,51 +29,24 @@ FRAME = "/versions/{version_id}/frames/{frame_id}"
 EDIT = errors(409, 413)
 StreamVersion = Annotated[int, Query(ge=0, le=INT64_MAX)]
 _JSON: TypeAdapter[Any] = TypeAdapter(Any)
+ACTIONS = {
+    f.name: builders.Builder(
+        next(a for a in get_args(CommandBody.model_fields[f.name].annotation) if a is not type(None)),
+        GetMessageClass(cast(Any, f.message_type)),
+    )
+    for f in ann.Command.DESCRIPTOR.oneofs_by_name["command"].fields
+}
+"""Editor action (the `Command` oneof field) → the builder of its protobuf message from its `CommandBody` field."""
 
 
 def command_msg(cmd: CommandBody, index: int) -> ann.Command:
-    """One JSON command → ann.Command; exactly one action per command."""
-    given = [name for name in cmd.model_fields_set if getattr(cmd, name) is not None]  # not every field: ~15
+    """One JSON command → ann.Command; exactly one action per command, converted by the field names it shares
+    with its protobuf message (builders.Builder: nothing here per command)."""
+    given = [name for name in cmd.__pydantic_fields_set__ if getattr(cmd, name) is not None]  # not all ~15 fields
     if len(given) != 1:
         raise InvalidArgument("each command needs exactly one action", field=f"commands[{index}]")
-    m = ann
-    if (c := cmd.create_roi) is not None:
-        return m.Command(create_roi=m.CreateRoi(roi=builders.roi(c.roi, f"commands[{index}].create_roi.roi")))
-    if (p := cmd.paste_rois) is not None:
-        return m.Command(
-            paste_rois=m.PasteRois(
-                rois=[builders.roi(r, f"commands[{index}].paste_rois.rois[{i}]") for i, r in enumerate(p.rois)],
-                origins=[m.RoiOrigin(version_id=o.version_id, frame_id=o.frame_id, roi_id=o.roi_id) for o in p.origins],
-            )
-        )
-    if (mv := cmd.move_roi) is not None:
-        return m.Command(move_roi=m.MoveRoi(roi_id=mv.roi_id, dx=mv.dx, dy=mv.dy))
-    if (rs := cmd.reshape_roi) is not None:
-        return m.Command(reshape_roi=m.ReshapeRoi(roi_id=rs.roi_id, points=builders.points(rs.points)))
-    if (al := cmd.add_roi_label) is not None:
-        return m.Command(add_roi_label=m.AddRoiLabel(roi_id=al.roi_id, label=al.label))
-    if (rl := cmd.remove_roi_label) is not None:
-        return m.Command(remove_roi_label=m.RemoveRoiLabel(roi_id=rl.roi_id, label=rl.label))
-    if (sm := cmd.set_roi_metadata) is not None:
-        meta = builders.metadata_json(sm.metadata, f"commands[{index}].set_roi_metadata.metadata")
-        return m.Command(set_roi_metadata=m.SetRoiMetadata(roi_id=sm.roi_id, metadata_json=meta))
-    if (lk := cmd.lock_roi) is not None:
-        return m.Command(lock_roi=m.LockRoi(roi_id=lk.roi_id))
-    if (ul := cmd.unlock_roi) is not None:
-        return m.Command(unlock_roi=m.UnlockRoi(roi_id=ul.roi_id))
-    if cmd.lock_all_rois is not None:
-        return m.Command(lock_all_rois=m.LockAllRois())
-    if cmd.unlock_all_rois is not None:
-        return m.Command(unlock_all_rois=m.UnlockAllRois())
-    if (d := cmd.delete_roi) is not None:
-        return m.Command(delete_roi=m.DeleteRoi(roi_id=d.roi_id))
-    if (af := cmd.add_frame_label) is not None:
-        return m.Command(add_frame_label=m.AddFrameLabel(label=af.label))
-    if (rf := cmd.remove_frame_label) is not None:
-        return m.Command(remove_frame_label=m.RemoveFrameLabel(label=rf.label))
-    assert cmd.set_frame_metadata is not None
-    meta = builders.metadata_json(cmd.set_frame_metadata.metadata, f"commands[{index}].set_frame_metadata.metadata")
-    return m.Command(set_frame_metadata=m.SetFrameMetadata(metadata_json=meta))
+    name = given[0]
+    return ann.Command(**{name: ACTIONS[name](getattr(cmd, name), f"commands[{index}].{name}")})
 
 
 def answer(body: dict[str, Any]) -> Response:

@@ -12,10 +12,11 @@ from annostream_kernel.streams import ANNOTATION, DATASETS
 from annostream_protos.annotation.v1 import annotation_service_pb2, annotation_service_pb2_grpc
 
 from .adapters.iterator_client import FrameLister
+from .adapters.postgres import FrameUnitOfWork
 from .entrypoints.grpc_api import SAVE_FRAMES, AnnotationServicer
 from .service_layer.access import VersionAccess
 from .service_layer.consumers import datasets_batch_handler, datasets_handler
-from .service_layer.save import FrameSaver
+from .service_layer.handlers import FrameSaver
 
 SCHEMA = "annotation"
 NAME = "annotation"  # also the relay checkpoint's name (GetPublishedPosition reads it)
@@ -29,7 +30,7 @@ def _register(server: aio.Server, res: Resources) -> None:
     lister = res.close_at_stop(FrameLister(settings.iterator_addr))  # exports of a plan or a filter ask the iterator
     catch_up = CatchUp(res.pool, DATASETS_CONSUMER, positions)
     access = VersionAccess(res.pool)
-    saver = FrameSaver(res.pool, res.notify_channel)  # the process's frame locks and cache
+    saver = FrameSaver(lambda: FrameUnitOfWork(res.pool), res.notify_channel)  # the process's frame locks and cache
     servicer = AnnotationServicer(res.pool, res.notify_channel, res.js, NAME, access, catch_up, saver, lister)
     annotation_service_pb2_grpc.add_AnnotationServiceServicer_to_server(servicer, server)
 

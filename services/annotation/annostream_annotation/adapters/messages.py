@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from google.protobuf import json_format
+from google.protobuf.message import Message
 
 from annostream_kernel.errors import InvalidArgument
 from annostream_kernel.events import NewEvent, subject
@@ -40,51 +43,110 @@ def roi_spec(m: t.Roi, field_name: str, *, new_id_always: bool = False) -> RoiSp
     )
 
 
+def _paste(p: api.PasteRois, where: str) -> c.PasteRois:
+    if not p.rois:
+        raise InvalidArgument("must contain at least one ROI", field=f"{where}.rois")
+    rois = tuple(roi_spec(r, f"{where}.rois[{j}]", new_id_always=True) for j, r in enumerate(p.rois))
+    for j, o in enumerate(p.origins):
+        for name in ("version_id", "frame_id", "roi_id"):
+            check_text(getattr(o, name), f"{where}.origins[{j}].{name}", max_length=MAX_ID_LENGTH)
+    return c.PasteRois(rois, tuple((o.version_id, o.frame_id, o.roi_id) for o in p.origins))
+
+
+def _origins(cmd: c.PasteRois) -> list[api.RoiOrigin]:
+    return [api.RoiOrigin(version_id=v, frame_id=f, roi_id=r) for v, f, r in cmd.sources]
+
+
+@dataclass(frozen=True)
+class CommandRow:
+    """One editor command: its API message (the oneof field is the command's `name`), message → domain command
+    (`where` is the field path errors name), domain command → message."""
+
+    message: type[Message]
+    from_message: Callable[[Any, str], c.Command]
+    to_message: Callable[[Any], Message]
+
+
+COMMANDS: dict[type[c.Command], CommandRow] = {
+    c.CreateRoi: CommandRow(
+        api.CreateRoi,
+        lambda m, where: c.CreateRoi(roi_spec(m.roi, f"{where}.roi")),
+        lambda cmd: api.CreateRoi(roi=roi_msg(cmd.roi.doc())),
+    ),
+    c.PasteRois: CommandRow(
+        api.PasteRois,
+        _paste,
+        lambda cmd: api.PasteRois(rois=[roi_msg(r.doc()) for r in cmd.rois], origins=_origins(cmd)),
+    ),
+    c.MoveRoi: CommandRow(
+        api.MoveRoi,
+        lambda m, where: c.MoveRoi(m.roi_id, m.dx, m.dy),
+        lambda cmd: api.MoveRoi(roi_id=cmd.roi_id, dx=cmd.dx, dy=cmd.dy),
+    ),
+    c.ReshapeRoi: CommandRow(
+        api.ReshapeRoi,
+        lambda m, where: c.ReshapeRoi(m.roi_id, tuple((p.x, p.y) for p in m.points)),
+        lambda cmd: api.ReshapeRoi(roi_id=cmd.roi_id, points=[t.Point(x=x, y=y) for x, y in cmd.points]),
+    ),
+    c.AddRoiLabel: CommandRow(
+        api.AddRoiLabel,
+        lambda m, where: c.AddRoiLabel(m.roi_id, m.label),
+        lambda cmd: api.AddRoiLabel(roi_id=cmd.roi_id, label=cmd.label),
+    ),
+    c.RemoveRoiLabel: CommandRow(
+        api.RemoveRoiLabel,
+        lambda m, where: c.RemoveRoiLabel(m.roi_id, m.label),
+        lambda cmd: api.RemoveRoiLabel(roi_id=cmd.roi_id, label=cmd.label),
+    ),
+    c.SetRoiMetadata: CommandRow(
+        api.SetRoiMetadata,
+        lambda m, where: c.SetRoiMetadata(m.roi_id, request_metadata(m, f"{where}.metadata")),
+        lambda cmd: api.SetRoiMetadata(roi_id=cmd.roi_id, metadata_json=dump_json(cmd.metadata)),
+    ),
+    c.LockRoi: CommandRow(
+        api.LockRoi, lambda m, where: c.LockRoi(m.roi_id), lambda cmd: api.LockRoi(roi_id=cmd.roi_id)
+    ),
+    c.UnlockRoi: CommandRow(
+        api.UnlockRoi, lambda m, where: c.UnlockRoi(m.roi_id), lambda cmd: api.UnlockRoi(roi_id=cmd.roi_id)
+    ),
+    c.LockAllRois: CommandRow(api.LockAllRois, lambda m, where: c.LockAllRois(), lambda cmd: api.LockAllRois()),
+    c.UnlockAllRois: CommandRow(api.UnlockAllRois, lambda m, where: c.UnlockAllRois(), lambda cmd: api.UnlockAllRois()),
+    c.DeleteRoi: CommandRow(
+        api.DeleteRoi, lambda m, where: c.DeleteRoi(m.roi_id), lambda cmd: api.DeleteRoi(roi_id=cmd.roi_id)
+    ),
+    c.AddFrameLabel: CommandRow(
+        api.AddFrameLabel,
+        lambda m, where: c.AddFrameLabel(m.label),
+        lambda cmd: api.AddFrameLabel(label=cmd.label),
+    ),
+    c.RemoveFrameLabel: CommandRow(
+        api.RemoveFrameLabel,
+        lambda m, where: c.RemoveFrameLabel(m.label),
+        lambda cmd: api.RemoveFrameLabel(label=cmd.label),
+    ),
+    c.SetFrameMetadata: CommandRow(
+        api.SetFrameMetadata,
+        lambda m, where: c.SetFrameMetadata(request_metadata(m, f"{where}.metadata")),
+        lambda cmd: api.SetFrameMetadata(metadata_json=dump_json(cmd.metadata)),
+    ),
+}
+"""The one mapping between editor commands and the API's `Command` oneof (annostream.annotation.v1)."""
+_BY_NAME: dict[str, tuple[type[c.Command], CommandRow]] = {cls.name: (cls, row) for cls, row in COMMANDS.items()}
+
+
 def command(m: api.Command, i: int) -> c.Command:
     """Command message → domain command."""
     kind = m.WhichOneof("command")
-    where = f"commands[{i}].{kind}"
-    match kind:
-        case "create_roi":
-            return c.CreateRoi(roi_spec(m.create_roi.roi, f"{where}.roi"))
-        case "paste_rois":
-            p = m.paste_rois
-            if not p.rois:
-                raise InvalidArgument("must contain at least one ROI", field=f"{where}.rois")
-            rois = tuple(roi_spec(r, f"{where}.rois[{j}]", new_id_always=True) for j, r in enumerate(p.rois))
-            for j, o in enumerate(p.origins):
-                for name in ("version_id", "frame_id", "roi_id"):
-                    check_text(getattr(o, name), f"{where}.origins[{j}].{name}", max_length=MAX_ID_LENGTH)
-            origins = tuple((o.version_id, o.frame_id, o.roi_id) for o in p.origins)
-            return c.PasteRois(rois, origins)
-        case "move_roi":
-            return c.MoveRoi(m.move_roi.roi_id, m.move_roi.dx, m.move_roi.dy)
-        case "reshape_roi":
-            return c.ReshapeRoi(m.reshape_roi.roi_id, tuple((p.x, p.y) for p in m.reshape_roi.points))
-        case "add_roi_label":
-            return c.AddRoiLabel(m.add_roi_label.roi_id, m.add_roi_label.label)
-        case "remove_roi_label":
-            return c.RemoveRoiLabel(m.remove_roi_label.roi_id, m.remove_roi_label.label)
-        case "set_roi_metadata":
-            sm = m.set_roi_metadata
-            return c.SetRoiMetadata(sm.roi_id, request_metadata(sm, f"{where}.metadata"))
-        case "lock_roi":
-            return c.LockRoi(m.lock_roi.roi_id)
-        case "unlock_roi":
-            return c.UnlockRoi(m.unlock_roi.roi_id)
-        case "lock_all_rois":
-            return c.LockAllRois()
-        case "unlock_all_rois":
-            return c.UnlockAllRois()
-        case "delete_roi":
-            return c.DeleteRoi(m.delete_roi.roi_id)
-        case "add_frame_label":
-            return c.AddFrameLabel(m.add_frame_label.label)
-        case "remove_frame_label":
-            return c.RemoveFrameLabel(m.remove_frame_label.label)
-        case "set_frame_metadata":
-            return c.SetFrameMetadata(request_metadata(m.set_frame_metadata, f"{where}.metadata"))
-    raise InvalidArgument("unknown or empty command", field=f"commands[{i}]")
+    if kind is None or kind not in _BY_NAME:
+        raise InvalidArgument("unknown or empty command", field=f"commands[{i}]")
+    return _BY_NAME[kind][1].from_message(getattr(m, kind), f"commands[{i}].{kind}")
+
+
+def command_message(cmd: c.Command) -> api.Command:
+    """Domain command → Command message."""
+    out = api.Command()
+    getattr(out, cmd.name).CopyFrom(COMMANDS[type(cmd)].to_message(cmd))
+    return out
 
 
 @functools.lru_cache(maxsize=4096)

@@ -7,12 +7,11 @@ from typing import Any
 
 from annostream_kernel.errors import Conflict
 
-from . import commands as c
-from .commands import Command
-from .events import Event
+from . import events as ev
+from .commands import ALL_ROIS, Command
+from .events import Event, Item
 
-Item = tuple[str, str]
-ALL_ROIS: Item = ("all_rois", "")
+__all__ = ["ALL_ROIS", "Item", "NewerEvent", "check_rebase", "rebase_and_decide", "touched_by"]
 
 
 @dataclass(frozen=True)
@@ -26,23 +25,8 @@ class NewerEvent:
 
 
 def touched_by(commands: tuple[Command, ...]) -> set[Item]:
-    """What a batch changes: ROIs by id, frame labels by value, frame metadata, or every ROI (lock/unlock all)."""
-    items: set[Item] = set()
-    for cmd in commands:
-        match cmd:
-            case c.CreateRoi(roi=spec):
-                items.add(("roi", spec.roi_id))
-            case c.PasteRois(rois=specs):
-                items.update(("roi", s.roi_id) for s in specs)
-            case c.LockAllRois() | c.UnlockAllRois():
-                items.add(ALL_ROIS)
-            case c.AddFrameLabel(label=label) | c.RemoveFrameLabel(label=label):
-                items.add(("frame_label", label))
-            case c.SetFrameMetadata():
-                items.add(("frame_metadata", ""))
-            case _:
-                items.add(("roi", cmd.roi_id))
-    return items
+    """What a batch changes, as each command declares it (ROIs by id, frame labels, frame metadata, every ROI)."""
+    return set().union(*(cmd.touches() for cmd in commands))
 
 
 def check_rebase(commands: tuple[Command, ...], newer: list[NewerEvent], expected: int, current: int) -> None:
@@ -50,7 +34,7 @@ def check_rebase(commands: tuple[Command, ...], newer: list[NewerEvent], expecte
     mine = touched_by(commands)
     for n in newer:
         kind, key = n.event.touches()
-        same = (kind, key) in mine or (kind == "roi" and ALL_ROIS in mine and n.event.kind != "RoiCreated")
+        same = (kind, key) in mine or (kind == "roi" and ALL_ROIS in mine and not isinstance(n.event, ev.RoiCreated))
         if same:
             details: dict[str, Any] = {
                 "roi_id": key if kind == "roi" else None,

@@ -7,6 +7,7 @@ from typing import Any
 
 from annostream_kernel.errors import Conflict, FailedPrecondition
 
+from . import events as ev
 from .conflicts import Item
 from .events import Event
 from .frame import FrameAggregate
@@ -24,8 +25,8 @@ def items_of(events: Iterable[Event]) -> set[Item]:
     """Everything the events changed (an inherited snapshot counts as every ROI, label and the metadata)."""
     out: set[Item] = set()
     for e in events:
-        if e.kind == "FrameInherited":
-            snap = e.data["snapshot"]
+        if isinstance(e, ev.FrameInherited):
+            snap = e.snapshot
             out.update(("roi", r["roi_id"]) for r in snap.get("rois", []))
             out.update(("frame_label", label) for label in snap.get("frame_labels", []))
             out.add(("frame_metadata", ""))
@@ -65,15 +66,13 @@ def compensate(current: FrameAggregate, target: FrameAggregate, items: set[Item]
                     f"ROI {key!r} is locked: unlock it first", field="roi_id", details={"roi_id": key}
                 )
             if then is None:
-                events.append(Event("RoiDeleted", key, {"labels": list(now["labels"])}))
+                events.append(ev.RoiDeleted(key, list(now["labels"])))
             else:
-                events.append(
-                    Event("RoiRestored", key, {"roi": then, "previous_labels": list(now["labels"]) if now else []})
-                )
+                events.append(ev.RoiRestored(key, then, list(now["labels"]) if now else []))
         elif kind == "frame_label":
-            events.append(Event("FrameLabelAdded" if then else "FrameLabelRemoved", data={"label": key}))
+            events.append(ev.FrameLabelAdded(key) if then else ev.FrameLabelRemoved(key))
         else:
-            events.append(Event("FrameMetadataSet", data={"metadata": then}))
+            events.append(ev.FrameMetadataSet(then))
     return events
 
 

@@ -28,7 +28,7 @@ from ..adapters.iterator_client import FrameLister
 from ..service_layer import history, sizes, versions
 from ..service_layer.access import VersionAccess
 from ..service_layer.export import ExportScope, export_pages, page_size
-from ..service_layer.save import FrameSaver, SaveFrame, request_hash
+from ..service_layer.handlers import FrameSaver, SaveFrame, request_hash
 from ..service_layer.session import FrameSession
 
 SAVE_FRAMES = "/annostream.annotation.v1.AnnotationService/SaveFrames"

@@ -16,7 +16,7 @@ import orjson
 from annostream_kernel.context import current_actor
 from annostream_kernel.db import Conn
 from annostream_kernel.errors import Conflict, FailedPrecondition, NotFound
-from annostream_kernel.events import event_arrays
+from annostream_kernel.events import NewEvent, event_arrays
 from annostream_kernel.ids import new_id
 from annostream_kernel.tracing import current_traceparent
 from annostream_protos.types.v1 import frames_pb2 as t
@@ -26,7 +26,7 @@ from ..adapters.codec import decode
 from ..adapters.frame_sql import READ_FRAME, WRITE_FRAME
 from ..adapters.postgres import AnnotationStore
 from ..domain.conflicts import NewerEvent
-from ..domain.events import INHERITED, Event
+from ..domain.events import Event, FrameInherited
 from ..domain.frame import FrameAggregate
 from ..domain.history import replay
 
@@ -108,6 +108,18 @@ class FrameCache:
             self._frames.popitem(last=False)
 
 
+@dataclass(frozen=True)
+class PreparedWrite:
+    """A change ready to write: its outbox events (the frame's, then FrameSaved), their ids, the save record."""
+
+    outbox: list[NewEvent]
+    event_ids: list[str]
+    save_id: str
+    kind: str
+    new_version: int
+    doc_json: str
+
+
 def sources_of(base: dict[str, Any]) -> dict[str, tuple[int, int]]:
     """Source id → (width, height) from a base frame document."""
     return {s.get("id", ""): (int(s.get("width", 0)), int(s.get("height", 0))) for s in base.get("sources", [])}
@@ -183,10 +195,7 @@ class FrameSession:
         if row["inherited"] is not None:
             # Copy-on-write: the parent's state becomes the first event of this version's stream when the
             # frame is first written here; until then readers see it as version 0.
-            event = Event(
-                INHERITED,
-                data={"snapshot": orjson.loads(row["inherited"]), "parent_version_id": row["parent_version_id"] or ""},
-            )
+            event = FrameInherited(row["parent_version_id"] or "", orjson.loads(row["inherited"]))
             session.agg.apply(event)
             session.pending.append(event)
         return session
@@ -211,50 +220,57 @@ class FrameSession:
         rows = await self.store.stream_events(self.stream_id, 0, max(version, 1))
         events = [decode(r["type"], r["schema_version"], r["payload"]) for r in rows]
         if version == 0:
-            events = [e for e in events if e.kind == INHERITED]
+            events = [e for e in events if isinstance(e, FrameInherited)]
         return replay(events, self.agg.sources)
 
-    async def write(
-        self,
-        events: list[Event],
-        *,
-        task_id: str,
-        kind: str,
-        notify: str,
-        ref_save: str | None = None,
-        idempotency_key: str = "",
-        request_hash: bytes = b"",
-        response: Callable[[list[str]], bytes] | None = None,
-        imported: bool = False,
-    ) -> list[str]:
-        """Write pending + new events (already applied to `agg`), the projection, the save record and the
-        idempotency key in one statement, if the frame is still at the version read and its version is not
-        sealed (`imported` annotations, accepted before any publish, are written either way); else StaleWrite."""
+    def prepare(self, events: list[Event], *, task_id: str, kind: str) -> PreparedWrite | None:
+        """The write of pending + new events (already applied to `agg`): outbox events with their ids, the save
+        record's id and the projection document; None when there is nothing to write."""
         if not events:
-            return []
+            return None
         written_events = [*self.pending, *events]
         outbox = [messages.outbox_event(e, self.ref, task_id) for e in written_events]
         new_version = self.stored_version + len(outbox)
         ids = [str(e.event_id) for e in outbox]
         save_id = new_id("save_")
         outbox.append(messages.saved_event(self.ref, save_id, kind, self.stored_version, written_events, task_id))
-        versions = [*range(self.stored_version + 1, new_version + 1), new_version]
         doc_json = orjson.dumps(self.agg.doc, option=orjson.OPT_NON_STR_KEYS).decode()  # stdlib json: 3-5x the CPU
+        return PreparedWrite(outbox, ids, save_id, kind, new_version, doc_json)
+
+    async def commit(
+        self,
+        prepared: PreparedWrite | None,
+        *,
+        notify: str,
+        ref_save: str | None = None,
+        idempotency_key: str = "",
+        request_hash: bytes = b"",
+        answer: bytes = b"",
+        imported: bool = False,
+    ) -> list[str]:
+        """Write a prepared change — events, projection, save record and the idempotency key with its `answer`
+        (bytes the caller built: storage knows no API type) — in one statement, if the frame is still at the
+        version read and its version is not sealed (`imported` annotations, accepted before any publish, are
+        written either way); else StaleWrite."""
+        if prepared is None:
+            return []
+        p = prepared
+        versions = [*range(self.stored_version + 1, p.new_version + 1), p.new_version]
         args = [
             self.ref.version_id,
             self.ref.frame_id,
-            new_version,
-            doc_json,
+            p.new_version,
+            p.doc_json,
             self.stored_version,
-            *event_arrays(outbox, versions=versions),
-            save_id,
+            *event_arrays(p.outbox, versions=versions),
+            p.save_id,
             self.stream_id,
             current_actor(),
-            kind,
+            p.kind,
             self.stored_version + len(self.pending),
             ref_save,
             idempotency_key,
-            response(ids) if response and idempotency_key else b"",
+            answer if idempotency_key else b"",
             notify,
             imported,
             request_hash or None,
@@ -266,5 +282,19 @@ class FrameSession:
             raise StaleWrite from exc
         if not written:
             raise StaleWrite
-        self.stored_version, self.pending, self.doc_json = new_version, [], doc_json
-        return ids
+        self.stored_version, self.pending, self.doc_json = p.new_version, [], p.doc_json
+        return p.event_ids
+
+    async def write(
+        self,
+        events: list[Event],
+        *,
+        task_id: str,
+        kind: str,
+        notify: str,
+        ref_save: str | None = None,
+        imported: bool = False,
+    ) -> list[str]:
+        """prepare() and commit() a change that keeps no idempotent answer."""
+        prepared = self.prepare(events, task_id=task_id, kind=kind)
+        return await self.commit(prepared, notify=notify, ref_save=ref_save, imported=imported)

@@ -16,10 +16,11 @@ from annostream_kernel.errors import FailedPrecondition, InvalidArgument
 from annostream_kernel.limits import MAX_FRAME_STATE_BYTES, MAX_STORED_RESPONSE_BYTES
 from annostream_protos.annotation.v1 import annotation_service_pb2 as api
 
+from ..domain import events as ev
 from ..domain.events import Event
 
 LIMIT_NAME = "MAX_FRAME_STATE_BYTES"
-SHRINKING = frozenset({"RoiDeleted", "RoiLabelRemoved", "FrameLabelRemoved", "RoiLocked", "RoiUnlocked", "RoiMoved"})
+SHRINKING = (ev.RoiDeleted, ev.RoiLabelRemoved, ev.FrameLabelRemoved, ev.RoiLocked, ev.RoiUnlocked, ev.RoiMoved)
 
 
 def _details(size: int) -> dict[str, object]:
@@ -33,7 +34,7 @@ def check_change(state: api.FrameState, events: Sequence[Event], field: str, bef
     size = state.ByteSize()
     if size <= MAX_FRAME_STATE_BYTES or not events:
         return size
-    if all(e.kind in SHRINKING for e in events) or (before is not None and size <= before):
+    if all(isinstance(e, SHRINKING) for e in events) or (before is not None and size <= before):
         return size
     raise InvalidArgument(
         f"the frame would hold {size} bytes, over the limit of {MAX_FRAME_STATE_BYTES} bytes ({LIMIT_NAME}):"

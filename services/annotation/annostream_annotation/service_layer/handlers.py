@@ -1,11 +1,13 @@
-"""SaveFrame: an ordered batch of editor commands applied atomically, rebased over non-conflicting edits."""
+"""Annotation handlers. SaveFrame: an ordered batch of editor commands applied atomically, rebased over
+non-conflicting edits."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
-
-import asyncpg
+from types import TracebackType
+from typing import Protocol, Self
 
 from annostream_kernel.db import Conn
 from annostream_kernel.errors import InvalidArgument, key_reused
@@ -51,11 +53,28 @@ def request_hash(request: api.SaveFrameRequest) -> bytes:
     return hashlib.sha256(request.SerializeToString(deterministic=True)).digest()
 
 
-class FrameSaver:
-    """Saves frames; one per process (built in bootstrap.py), holding that process's frame locks and cache."""
+class FrameUnitOfWork(Protocol):
+    """The port a save works through: `async with uow:` holds one connection for the save (adapters/postgres.py)."""
 
-    def __init__(self, pool: asyncpg.Pool, notify_channel: str) -> None:
-        self._pool, self._channel = pool, notify_channel
+    @property
+    def conn(self) -> Conn:
+        """The connection the save reads and writes on."""
+
+    async def __aenter__(self) -> Self:
+        """Take a connection."""
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        """Give it back."""
+
+
+class FrameSaver:
+    """Saves frames; one per process (built in bootstrap.py, with the factory of its units of work), holding that
+    process's frame locks and cache."""
+
+    def __init__(self, uow_factory: Callable[[], FrameUnitOfWork], notify_channel: str) -> None:
+        self._uow, self._channel = uow_factory, notify_channel
         self._locks = FrameLocks()  # concurrent saves of one frame queue instead of racing
         self._cache = FrameCache()  # used under the frame's lock: a save of a frame just saved skips its read
 
@@ -64,8 +83,8 @@ class FrameSaver:
         Newer events of others are merged under the batch unless they touched the same ROI or frame field
         (then ABORTED naming the ROI, actor and event). A retried idempotency key returns the first response
         and appends nothing."""
-        async with self._locks.hold(messages.stream_id(cmd.version_id, cmd.frame_id)), self._pool.acquire() as conn:
-            return await retrying(lambda: _save_once(conn, cmd, self._channel, self._cache))
+        async with self._locks.hold(messages.stream_id(cmd.version_id, cmd.frame_id)), self._uow() as uow:
+            return await retrying(lambda: _save_once(uow.conn, cmd, self._channel, self._cache))
 
 
 async def _save_once(conn: Conn, cmd: SaveFrame, notify_channel: str, cache: FrameCache) -> api.SaveFrameResponse:
@@ -91,26 +110,22 @@ async def _save_once(conn: Conn, cmd: SaveFrame, notify_channel: str, cache: Fra
     state = messages.frame_state(session.ref, final_version, session.base, session.agg.doc)
     frame, omitted = sizes.inline(state, sizes.check_change(state, events, "commands"))
 
-    def response(ids: list[str]) -> api.SaveFrameResponse:
-        return api.SaveFrameResponse(
-            frame=frame, event_ids=ids, rebased=rebased, version=final_version, frame_omitted=omitted
-        )
-
-    built: list[api.SaveFrameResponse] = []
-
-    def serialized(ids: list[str]) -> bytes:  # stored under the idempotency key; built once
-        built.append(response(ids))
-        return sizes.storable(built[0])
-
-    ids = await session.write(
-        events,
-        task_id=cmd.task_id,
-        kind="save",
+    prepared = session.prepare(events, task_id=cmd.task_id, kind="save")
+    saved = api.SaveFrameResponse(
+        frame=frame,
+        event_ids=prepared.event_ids if prepared else [],
+        rebased=rebased,
+        version=final_version,
+        frame_omitted=omitted,
+    )
+    answer = sizes.storable(saved) if cmd.idempotency_key and prepared else b""  # kept under the key
+    await session.commit(
+        prepared,
         notify=notify_channel,
         idempotency_key=cmd.idempotency_key,
         request_hash=cmd.request_hash,
-        response=serialized,
+        answer=answer,
     )
     if (entry := session.cached()) is not None:
         cache.put(stream, entry)
-    return built[0] if built else response(ids)
+    return saved
