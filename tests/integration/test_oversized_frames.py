@@ -13,7 +13,7 @@ import grpc
 
 from annostream_annotation.adapters import messages
 from annostream_annotation.domain.events import RoiCreated
-from annostream_annotation.domain.frame import FrameAggregate
+from annostream_annotation.domain.model import FrameAggregate
 from annostream_kernel.db import create_pool
 from annostream_kernel.events import append_events
 from annostream_kernel.limits import MAX_FRAME_STATE_BYTES

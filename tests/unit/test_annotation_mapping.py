@@ -12,10 +12,10 @@ import pytest
 from google.protobuf import json_format
 from pydantic import ValidationError
 
-from annostream_annotation.adapters import codec, messages
+from annostream_annotation.adapters import api_messages, messages
 from annostream_annotation.adapters.upcasters import current_schema_version
 from annostream_annotation.domain import commands as c
-from annostream_annotation.domain import conflicts, frame
+from annostream_annotation.domain import conflicts, model
 from annostream_annotation.domain import events as ev
 from annostream_annotation.domain.roi import RoiSpec, RoiType
 from annostream_gateway.routes.frames import command_msg
@@ -75,8 +75,8 @@ COMMAND_SAMPLES: list[c.Command] = [
 
 
 def test_every_domain_event_kind_has_one_row_and_every_event_message_is_mapped() -> None:
-    assert set(codec.EVENTS) == set(ev.EVENT_TYPES)
-    mapped = {row.message.DESCRIPTOR.name for row in codec.EVENTS.values()}
+    assert set(messages.EVENTS) == set(ev.EVENT_TYPES)
+    mapped = {row.message.DESCRIPTOR.name for row in messages.EVENTS.values()}
     assert mapped == {cls.__name__ for cls in ev.EVENT_TYPES}  # an event is named like its message
     frame_events = {
         name
@@ -90,15 +90,15 @@ def test_every_domain_event_kind_has_one_row_and_every_event_message_is_mapped()
 def test_every_command_oneof_field_has_one_row_with_its_message() -> None:
     oneof = api.Command.DESCRIPTOR.oneofs_by_name["command"]
     assert {f.name for f in oneof.fields} == {cls.name for cls in c.COMMAND_TYPES}
-    assert set(messages.COMMANDS) == set(c.COMMAND_TYPES)
-    for cls, row in messages.COMMANDS.items():
+    assert set(api_messages.COMMANDS) == set(c.COMMAND_TYPES)
+    for cls, row in api_messages.COMMANDS.items():
         assert row.message.DESCRIPTOR is api.Command.DESCRIPTOR.fields_by_name[cls.name].message_type
 
 
 @pytest.mark.parametrize("event", SAMPLES, ids=lambda e: e.kind)
 def test_a_domain_event_survives_protobuf_and_back_unchanged(event: ev.Event) -> None:
-    payload = codec.to_payload(event, REF).SerializeToString()
-    decoded = codec.decode(codec.PACKAGE + event.kind, current_schema_version(event.kind), payload)
+    payload = messages.to_payload(event, REF).SerializeToString()
+    decoded = messages.decode(messages.PACKAGE + event.kind, current_schema_version(event.kind), payload)
     assert decoded == event
     assert type(decoded) is type(event)
 
@@ -110,8 +110,8 @@ def test_samples_cover_every_event_kind_and_command() -> None:
 
 @pytest.mark.parametrize("command", COMMAND_SAMPLES, ids=lambda cmd: cmd.name)
 def test_a_domain_command_survives_the_api_message_and_back_unchanged(command: c.Command) -> None:
-    wire = api.Command.FromString(messages.command_message(command).SerializeToString())
-    back = messages.command(wire, 0)
+    wire = api.Command.FromString(api_messages.command_message(command).SerializeToString())
+    back = api_messages.command(wire, 0)
     if isinstance(command, c.PasteRois):  # a paste gives every ROI a new id
         assert isinstance(back, c.PasteRois)
         assert all(r.roi_id.startswith("roi_") for r in back.rois)
@@ -139,9 +139,9 @@ def _names_in(module: object) -> set[str]:
 
 def test_adding_a_command_needs_no_code_in_the_aggregate_or_the_rebase_rule() -> None:
     # The recipe in docs/contributing.md: a command declares what it touches and decides its own events, so
-    # domain/frame.py and domain/conflicts.py name no command.
+    # domain/model.py and domain/conflicts.py name no command.
     command_names = {cls.__name__ for cls in c.COMMAND_TYPES}
-    assert not command_names & _names_in(frame)
+    assert not command_names & _names_in(model)
     assert not command_names & _names_in(conflicts)
     for cls in c.COMMAND_TYPES:
         assert callable(cls.touches) and callable(cls.decide)

@@ -7,8 +7,8 @@ import pytest
 from annostream_annotation.domain import commands as c
 from annostream_annotation.domain import events as ev
 from annostream_annotation.domain.conflicts import NewerEvent, check_rebase
-from annostream_annotation.domain.frame import FrameAggregate
 from annostream_annotation.domain.history import compensate, items_of, replay, restore
+from annostream_annotation.domain.model import FrameAggregate
 from annostream_annotation.domain.roi import RoiSpec, RoiType
 from annostream_kernel.errors import Conflict, FailedPrecondition, InvalidArgument
 

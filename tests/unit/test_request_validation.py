@@ -7,7 +7,7 @@ import json
 import pytest
 from google.protobuf import struct_pb2
 
-from annostream_annotation.adapters.codec import decode
+from annostream_annotation.adapters.messages import decode
 from annostream_kernel.errors import InvalidArgument
 from annostream_kernel.grpc_errors import Refused, validating
 from annostream_kernel.limits import MAX_METADATA_BYTES, MAX_METADATA_DEPTH, parse_metadata

@@ -5,7 +5,7 @@ import math
 import pytest
 
 from annostream_annotation.domain.commands import CreateRoi
-from annostream_annotation.domain.frame import FrameAggregate
+from annostream_annotation.domain.model import FrameAggregate
 from annostream_annotation.domain.roi import RoiSpec, RoiType
 from annostream_kernel.errors import FailedPrecondition, InvalidArgument
 from annostream_kernel.limits import MAX_LABELS_PER_ROI

@@ -12,9 +12,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = sorted(p for p in (ROOT / "services").iterdir() if p.is_dir() and not p.name.startswith("."))
 SHAPE = ("domain", "service_layer", "adapters", "entrypoints", "migrations", "bootstrap.py", "config.py")
-# The same files in each service (docs/contributing.md "Layout and shape"). annotation joins SHAPED when the i21ann
-# branch (its unit of work, commands and events) merges.
-SHAPED = ("datasets", "iterator", "tasks", "webhooks")
+# The same files in each service (docs/contributing.md "Layout and shape").
+SHAPED = ("annotation", "datasets", "iterator", "tasks", "webhooks")
 FILES = (
     "domain/model.py",
     "domain/commands.py",

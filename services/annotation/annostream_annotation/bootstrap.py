@@ -30,7 +30,8 @@ def _register(server: aio.Server, res: Resources) -> None:
     lister = res.close_at_stop(FrameLister(settings.iterator_addr))  # exports of a plan or a filter ask the iterator
     catch_up = CatchUp(res.pool, DATASETS_CONSUMER, positions)
     access = VersionAccess(res.pool)
-    saver = FrameSaver(lambda: FrameUnitOfWork(res.pool), res.notify_channel)  # the process's frame locks and cache
+    # the process's frame locks and cache live in its one FrameSaver
+    saver = FrameSaver(lambda: FrameUnitOfWork(res.pool, res.notify_channel), res.notify_channel)
     servicer = AnnotationServicer(res.pool, res.notify_channel, res.js, NAME, access, catch_up, saver, lister)
     annotation_service_pb2_grpc.add_AnnotationServiceServicer_to_server(servicer, server)
 

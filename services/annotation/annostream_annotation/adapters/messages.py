@@ -1,193 +1,194 @@
-"""API messages ↔ domain: commands from requests, FrameState / FrameEvent for responses, outbox events."""
+"""Domain events ↔ protobuf event payloads (annostream.events.v1.*: one EVENTS table), with upcasting of stored old
+versions; the outbox events of a save (streams, subjects, FrameSaved)."""
 
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from google.protobuf import json_format
 from google.protobuf.message import Message
 
-from annostream_kernel.errors import InvalidArgument
 from annostream_kernel.events import NewEvent, subject
-from annostream_kernel.ids import new_id
-from annostream_kernel.limits import MAX_ID_LENGTH, check_text, dump_json
-from annostream_kernel.protobuf import request_metadata, timestamp
+from annostream_kernel.limits import dump_json
+from annostream_kernel.protobuf import metadata_of
 from annostream_kernel.streams import ANNOTATION
-from annostream_protos.annotation.v1 import annotation_service_pb2 as api
 from annostream_protos.events.v1 import annotation_pb2 as ev
 from annostream_protos.types.v1 import frames_pb2 as t
 
-from ..domain import commands as c
-from ..domain.events import Event
-from ..domain.roi import RoiSpec
-from .codec import ROI_TYPES, roi_msg, schema_version_of, to_payload
+from ..domain import events as de
+from ..domain.roi import RoiType
+from .upcasters import UPCASTERS, current_schema_version
+
+PACKAGE = "annostream.events.v1."
+ROI_TYPES = {
+    t.ROI_TYPE_RECTANGLE: RoiType.RECTANGLE,
+    t.ROI_TYPE_ELLIPSE: RoiType.ELLIPSE,
+    t.ROI_TYPE_POLYGON: RoiType.POLYGON,
+    t.ROI_TYPE_KEYPOINTS: RoiType.KEYPOINTS,
+}
+ROI_TYPE_MSG = {v: k for k, v in ROI_TYPES.items()}
+_ROI_TYPE_BY_NAME = {v.value: k for k, v in ROI_TYPES.items()}  # projection JSON's type string → enum value
 
 
-def roi_spec(m: t.Roi, field_name: str, *, new_id_always: bool = False) -> RoiSpec:
-    """Roi message → RoiSpec (an id is assigned when empty, or always for pastes)."""
-    if m.type not in ROI_TYPES:
-        raise InvalidArgument("must be rectangle, ellipse, polygon or keypoints", field=f"{field_name}.type")
-    return RoiSpec(
-        roi_id=new_id("roi_") if new_id_always or not m.roi_id else m.roi_id,
-        type=ROI_TYPES[m.type],
-        points=tuple((p.x, p.y) for p in m.points),
-        labels=tuple(m.labels),
-        confidence=m.confidence if m.HasField("confidence") else None,
-        source_id=m.source_id,
-        metadata=request_metadata(m, f"{field_name}.metadata"),
+def roi_msg(doc: dict[str, Any]) -> t.Roi:
+    """Projection ROI JSON → Roi message."""
+    meta = doc.get("metadata")
+    roi = t.Roi(
+        roi_id=doc["roi_id"],
+        type=_ROI_TYPE_BY_NAME[doc["type"]],
+        points=[{"x": x, "y": y} for x, y in doc["points"]],  # half the cost of Point messages
+        labels=doc["labels"],
+        source_id=doc.get("source_id", ""),
+        metadata_json=dump_json(meta) if meta else "",
+        locked=doc.get("locked", False),
     )
+    if doc.get("confidence") is not None:
+        roi.confidence = doc["confidence"]
+    return roi
 
 
-def _paste(p: api.PasteRois, where: str) -> c.PasteRois:
-    if not p.rois:
-        raise InvalidArgument("must contain at least one ROI", field=f"{where}.rois")
-    rois = tuple(roi_spec(r, f"{where}.rois[{j}]", new_id_always=True) for j, r in enumerate(p.rois))
-    for j, o in enumerate(p.origins):
-        for name in ("version_id", "frame_id", "roi_id"):
-            check_text(getattr(o, name), f"{where}.origins[{j}].{name}", max_length=MAX_ID_LENGTH)
-    return c.PasteRois(rois, tuple((o.version_id, o.frame_id, o.roi_id) for o in p.origins))
+def roi_doc(m: t.Roi) -> dict[str, Any]:
+    """Roi message → projection ROI JSON."""
+    return {
+        "roi_id": m.roi_id,
+        "type": ROI_TYPES[m.type].value,
+        "points": [[p.x, p.y] for p in m.points],
+        "labels": list(m.labels),
+        "confidence": m.confidence if m.HasField("confidence") else None,
+        "source_id": m.source_id,
+        "metadata": metadata_of(m),
+        "locked": m.locked,
+    }
 
 
-def _origins(cmd: c.PasteRois) -> list[api.RoiOrigin]:
-    return [api.RoiOrigin(version_id=v, frame_id=f, roi_id=r) for v, f, r in cmd.sources]
+def _points(points: list[list[float]]) -> list[dict[str, float]]:
+    return [{"x": x, "y": y} for x, y in points]
+
+
+def _copied_from(origin: dict[str, str] | None) -> ev.CopiedFrom | None:
+    if origin is None:
+        return None
+    ref = t.FrameRef(version_id=origin["version_id"], frame_id=origin["frame_id"])
+    return ev.CopiedFrom(frame=ref, roi_id=origin["roi_id"])
+
+
+def _origin(m: ev.RoiCreated) -> dict[str, str] | None:
+    if not m.HasField("copied_from"):
+        return None
+    f = m.copied_from
+    return {"version_id": f.frame.version_id, "frame_id": f.frame.frame_id, "roi_id": f.roi_id}
+
+
+def _snapshot(m: ev.FrameInherited) -> dict[str, Any]:
+    return {"rois": [roi_doc(r) for r in m.rois], "frame_labels": list(m.frame_labels), "metadata": metadata_of(m)}
 
 
 @dataclass(frozen=True)
-class CommandRow:
-    """One editor command: its API message (the oneof field is the command's `name`), message → domain command
-    (`where` is the field path errors name), domain command → message."""
+class EventRow:
+    """One event kind: its protobuf message, domain event → message (on a frame), message → domain event."""
 
     message: type[Message]
-    from_message: Callable[[Any, str], c.Command]
-    to_message: Callable[[Any], Message]
+    to_message: Callable[[Any, t.FrameRef], Message]
+    from_message: Callable[[Any], de.Event]
 
 
-COMMANDS: dict[type[c.Command], CommandRow] = {
-    c.CreateRoi: CommandRow(
-        api.CreateRoi,
-        lambda m, where: c.CreateRoi(roi_spec(m.roi, f"{where}.roi")),
-        lambda cmd: api.CreateRoi(roi=roi_msg(cmd.roi.doc())),
+EVENTS: dict[type[de.Event], EventRow] = {
+    de.RoiCreated: EventRow(
+        ev.RoiCreated,
+        lambda e, ref: ev.RoiCreated(frame=ref, roi=roi_msg(e.roi), copied_from=_copied_from(e.copied_from)),
+        lambda m: de.RoiCreated(m.roi.roi_id, roi_doc(m.roi), _origin(m)),
     ),
-    c.PasteRois: CommandRow(
-        api.PasteRois,
-        _paste,
-        lambda cmd: api.PasteRois(rois=[roi_msg(r.doc()) for r in cmd.rois], origins=_origins(cmd)),
+    de.RoiMoved: EventRow(
+        ev.RoiMoved,
+        lambda e, ref: ev.RoiMoved(frame=ref, roi_id=e.roi_id, dx=e.dx, dy=e.dy),
+        lambda m: de.RoiMoved(m.roi_id, m.dx, m.dy),
     ),
-    c.MoveRoi: CommandRow(
-        api.MoveRoi,
-        lambda m, where: c.MoveRoi(m.roi_id, m.dx, m.dy),
-        lambda cmd: api.MoveRoi(roi_id=cmd.roi_id, dx=cmd.dx, dy=cmd.dy),
+    de.RoiReshaped: EventRow(
+        ev.RoiReshaped,
+        lambda e, ref: ev.RoiReshaped(frame=ref, roi_id=e.roi_id, points=_points(e.points)),
+        lambda m: de.RoiReshaped(m.roi_id, [[p.x, p.y] for p in m.points]),
     ),
-    c.ReshapeRoi: CommandRow(
-        api.ReshapeRoi,
-        lambda m, where: c.ReshapeRoi(m.roi_id, tuple((p.x, p.y) for p in m.points)),
-        lambda cmd: api.ReshapeRoi(roi_id=cmd.roi_id, points=[t.Point(x=x, y=y) for x, y in cmd.points]),
+    de.RoiLabelAdded: EventRow(
+        ev.RoiLabelAdded,
+        lambda e, ref: ev.RoiLabelAdded(frame=ref, roi_id=e.roi_id, label=e.label),
+        lambda m: de.RoiLabelAdded(m.roi_id, m.label),
     ),
-    c.AddRoiLabel: CommandRow(
-        api.AddRoiLabel,
-        lambda m, where: c.AddRoiLabel(m.roi_id, m.label),
-        lambda cmd: api.AddRoiLabel(roi_id=cmd.roi_id, label=cmd.label),
+    de.RoiLabelRemoved: EventRow(
+        ev.RoiLabelRemoved,
+        lambda e, ref: ev.RoiLabelRemoved(frame=ref, roi_id=e.roi_id, label=e.label),
+        lambda m: de.RoiLabelRemoved(m.roi_id, m.label),
     ),
-    c.RemoveRoiLabel: CommandRow(
-        api.RemoveRoiLabel,
-        lambda m, where: c.RemoveRoiLabel(m.roi_id, m.label),
-        lambda cmd: api.RemoveRoiLabel(roi_id=cmd.roi_id, label=cmd.label),
+    de.RoiMetadataSet: EventRow(
+        ev.RoiMetadataSet,
+        lambda e, ref: ev.RoiMetadataSet(frame=ref, roi_id=e.roi_id, metadata_json=dump_json(e.metadata)),
+        lambda m: de.RoiMetadataSet(m.roi_id, metadata_of(m)),
     ),
-    c.SetRoiMetadata: CommandRow(
-        api.SetRoiMetadata,
-        lambda m, where: c.SetRoiMetadata(m.roi_id, request_metadata(m, f"{where}.metadata")),
-        lambda cmd: api.SetRoiMetadata(roi_id=cmd.roi_id, metadata_json=dump_json(cmd.metadata)),
+    de.RoiLocked: EventRow(
+        ev.RoiLocked, lambda e, ref: ev.RoiLocked(frame=ref, roi_id=e.roi_id), lambda m: de.RoiLocked(m.roi_id)
     ),
-    c.LockRoi: CommandRow(
-        api.LockRoi, lambda m, where: c.LockRoi(m.roi_id), lambda cmd: api.LockRoi(roi_id=cmd.roi_id)
+    de.RoiUnlocked: EventRow(
+        ev.RoiUnlocked, lambda e, ref: ev.RoiUnlocked(frame=ref, roi_id=e.roi_id), lambda m: de.RoiUnlocked(m.roi_id)
     ),
-    c.UnlockRoi: CommandRow(
-        api.UnlockRoi, lambda m, where: c.UnlockRoi(m.roi_id), lambda cmd: api.UnlockRoi(roi_id=cmd.roi_id)
+    de.RoiDeleted: EventRow(
+        ev.RoiDeleted,
+        lambda e, ref: ev.RoiDeleted(frame=ref, roi_id=e.roi_id, labels=e.labels),
+        lambda m: de.RoiDeleted(m.roi_id, list(m.labels)),
     ),
-    c.LockAllRois: CommandRow(api.LockAllRois, lambda m, where: c.LockAllRois(), lambda cmd: api.LockAllRois()),
-    c.UnlockAllRois: CommandRow(api.UnlockAllRois, lambda m, where: c.UnlockAllRois(), lambda cmd: api.UnlockAllRois()),
-    c.DeleteRoi: CommandRow(
-        api.DeleteRoi, lambda m, where: c.DeleteRoi(m.roi_id), lambda cmd: api.DeleteRoi(roi_id=cmd.roi_id)
+    de.RoiRestored: EventRow(
+        ev.RoiRestored,
+        lambda e, ref: ev.RoiRestored(frame=ref, roi=roi_msg(e.roi), previous_labels=e.previous_labels),
+        lambda m: de.RoiRestored(m.roi.roi_id, roi_doc(m.roi), list(m.previous_labels)),
     ),
-    c.AddFrameLabel: CommandRow(
-        api.AddFrameLabel,
-        lambda m, where: c.AddFrameLabel(m.label),
-        lambda cmd: api.AddFrameLabel(label=cmd.label),
+    de.FrameLabelAdded: EventRow(
+        ev.FrameLabelAdded,
+        lambda e, ref: ev.FrameLabelAdded(frame=ref, label=e.label),
+        lambda m: de.FrameLabelAdded(m.label),
     ),
-    c.RemoveFrameLabel: CommandRow(
-        api.RemoveFrameLabel,
-        lambda m, where: c.RemoveFrameLabel(m.label),
-        lambda cmd: api.RemoveFrameLabel(label=cmd.label),
+    de.FrameLabelRemoved: EventRow(
+        ev.FrameLabelRemoved,
+        lambda e, ref: ev.FrameLabelRemoved(frame=ref, label=e.label),
+        lambda m: de.FrameLabelRemoved(m.label),
     ),
-    c.SetFrameMetadata: CommandRow(
-        api.SetFrameMetadata,
-        lambda m, where: c.SetFrameMetadata(request_metadata(m, f"{where}.metadata")),
-        lambda cmd: api.SetFrameMetadata(metadata_json=dump_json(cmd.metadata)),
+    de.FrameMetadataSet: EventRow(
+        ev.FrameMetadataSet,
+        lambda e, ref: ev.FrameMetadataSet(frame=ref, metadata_json=dump_json(e.metadata)),
+        lambda m: de.FrameMetadataSet(metadata_of(m)),
+    ),
+    de.FrameInherited: EventRow(
+        ev.FrameInherited,
+        lambda e, ref: ev.FrameInherited(
+            frame=ref,
+            parent_version_id=e.parent_version_id,
+            rois=[roi_msg(r) for r in e.snapshot.get("rois", [])],
+            frame_labels=e.snapshot.get("frame_labels", []),
+            metadata_json=dump_json(e.snapshot.get("metadata") or {}),
+        ),
+        lambda m: de.FrameInherited(m.parent_version_id, _snapshot(m)),
     ),
 }
-"""The one mapping between editor commands and the API's `Command` oneof (annostream.annotation.v1)."""
-_BY_NAME: dict[str, tuple[type[c.Command], CommandRow]] = {cls.name: (cls, row) for cls, row in COMMANDS.items()}
+"""The one mapping between domain events and their protobuf messages (annostream.events.v1)."""
+_BY_NAME: dict[str, EventRow] = {cls.__name__: row for cls, row in EVENTS.items()}
 
 
-def command(m: api.Command, i: int) -> c.Command:
-    """Command message → domain command."""
-    kind = m.WhichOneof("command")
-    if kind is None or kind not in _BY_NAME:
-        raise InvalidArgument("unknown or empty command", field=f"commands[{i}]")
-    return _BY_NAME[kind][1].from_message(getattr(m, kind), f"commands[{i}].{kind}")
+def to_payload(e: de.Event, ref: t.FrameRef) -> Message:
+    """Domain event → protobuf payload."""
+    return EVENTS[type(e)].to_message(e, ref)
 
 
-def command_message(cmd: c.Command) -> api.Command:
-    """Domain command → Command message."""
-    out = api.Command()
-    getattr(out, cmd.name).CopyFrom(COMMANDS[type(cmd)].to_message(cmd))
-    return out
+def decode(type_name: str, schema_version: int, payload: bytes) -> de.Event:
+    """Stored event → domain event, upcasting older schema versions first."""
+    short = type_name.removeprefix(PACKAGE)
+    while schema_version < current_schema_version(short):
+        payload, schema_version = UPCASTERS[(short, schema_version)](payload), schema_version + 1
+    row = _BY_NAME[short]
+    return row.from_message(row.message.FromString(payload))
 
 
-@functools.lru_cache(maxsize=4096)
-def _base_frame(base_json: str) -> t.Frame:
-    # json_format.ParseDict is slow; a frame's base data never changes, so parse each one once. Its metadata
-    # goes out as JSON text (a Struct would turn integers into doubles).
-    doc = json.loads(base_json)
-    metadata = doc.pop("metadata", None)
-    frame = json_format.ParseDict(doc, t.Frame(), ignore_unknown_fields=True)
-    if metadata:
-        frame.metadata_json = dump_json(metadata)
-    return frame
-
-
-def frame_state(ref: t.FrameRef, version: int, base: dict[str, Any] | None, doc: dict[str, Any]) -> api.FrameState:
-    """Projection → FrameState message. `metadata` is the frame's effective metadata: as last edited
-    (FrameMetadataSet), else as imported (the base frame's); an edit that empties it shows the imported one."""
-    state = api.FrameState(
-        frame=ref,
-        version=version,
-        rois=[roi_msg(r) for r in doc.get("rois", [])],
-        frame_labels=doc.get("frame_labels", []),
-        metadata_json=dump_json(doc.get("metadata") or (base or {}).get("metadata") or {}),
-    )
-    if base is not None:
-        state.base.CopyFrom(_base_frame(json.dumps(base, sort_keys=True)))
-    return state
-
-
-def frame_event(version: int, event_id: str, e: Event, actor: str, at: datetime, task_id: str) -> api.FrameEvent:
-    """A history entry."""
-    return api.FrameEvent(
-        version=version,
-        event_id=event_id,
-        type=e.kind,
-        actor=actor,
-        occurred_at=timestamp(at),
-        task_id=task_id,
-        roi_id=e.roi_id,
-        data_json=dump_json(e.data),
-    )
+def schema_version_of(e: de.Event) -> int:
+    """Schema version new events of this kind are written with."""
+    return current_schema_version(e.kind)
 
 
 def stream_id(version_id: str, frame_id: str) -> str:
@@ -201,7 +202,7 @@ def _subject(dataset_id: str, version_id: str, frame_id: str, kind: str) -> str:
     return subject(ANNOTATION.prefix, dataset_id, version_id, frame_id, kind)
 
 
-def outbox_event(e: Event, ref: t.FrameRef, task_id: str) -> NewEvent:
+def outbox_event(e: de.Event, ref: t.FrameRef, task_id: str) -> NewEvent:
     """Domain event → outbox event on the frame's stream and its documented subject."""
     return NewEvent(
         payload=to_payload(e, ref),
@@ -213,7 +214,7 @@ def outbox_event(e: Event, ref: t.FrameRef, task_id: str) -> NewEvent:
 
 
 def saved_event(
-    ref: t.FrameRef, save_id: str, kind: str, from_version: int, events: list[Event], task_id: str
+    ref: t.FrameRef, save_id: str, kind: str, from_version: int, events: list[de.Event], task_id: str
 ) -> NewEvent:
     """FrameSaved for one committed write: its own stream per frame, stream version = the frame's new version."""
     roi_ids = list(dict.fromkeys(e.roi_id for e in events if e.roi_id))

@@ -3,40 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from types import TracebackType
-from typing import Self
 
 import asyncpg
-from asyncpg.pool import PoolConnectionProxy
 
 from annostream_kernel.db import Conn
+from annostream_kernel.uow import PgUnitOfWork
 
 
-class FrameUnitOfWork:
+class FrameUnitOfWork(PgUnitOfWork):
     """One pooled connection for one frame operation. No explicit transaction: a frame is read in one statement
     and a change (events, projection, save record, idempotent answer, NOTIFY) written in one conditional
     statement, atomic by itself; BEGIN and COMMIT would add two round trips to every save."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self._pool = pool
-        self._conn: PoolConnectionProxy | None = None
-
-    @property
-    def conn(self) -> PoolConnectionProxy:
-        """The unit of work's connection."""
-        assert self._conn is not None, "unit of work not entered"
-        return self._conn
-
-    async def __aenter__(self) -> Self:
-        self._conn = await self._pool.acquire()
-        return self
-
-    async def __aexit__(
-        self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if self._conn is not None:
-            await self._pool.release(self._conn)
-            self._conn = None
+    def __init__(self, pool: asyncpg.Pool, notify_channel: str) -> None:
+        super().__init__(pool, notify_channel, transaction=False)
 
 
 class AnnotationStore:

@@ -17,7 +17,7 @@ ALL_ROIS: Item = ("all_rois", "")
 
 
 class Frame(Protocol):
-    """What a command decides on (domain/frame.py FrameAggregate)."""
+    """What a command decides on (domain/model.py FrameAggregate)."""
 
     rois: dict[str, dict[str, Any]]
     frame_labels: list[str]

@@ -1,4 +1,4 @@
-"""Domain events (past tense): one frozen dataclass per kind, mirrored 1:1 by protobuf messages (adapters/codec.py).
+"""Domain events (past tense): one frozen dataclass per kind, mirrored 1:1 by protobuf messages (adapters/messages.py).
 
 Events hold the projection's JSON shapes (a ROI as its projection document, points as [x, y] lists), so applying
 one copies nothing it does not change. `data` is the event's JSON as the history API shows it (`data_json`).

@@ -10,7 +10,7 @@ from annostream_kernel.errors import Conflict, FailedPrecondition
 from . import events as ev
 from .conflicts import Item
 from .events import Event
-from .frame import FrameAggregate
+from .model import FrameAggregate
 
 
 def replay(events: Iterable[Event], sources: dict[str, tuple[int, int]] | None = None) -> FrameAggregate:

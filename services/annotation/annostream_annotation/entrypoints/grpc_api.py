@@ -23,12 +23,12 @@ from annostream_protos.annotation.v1 import annotation_service_pb2 as api
 from annostream_protos.annotation.v1 import annotation_service_pb2_grpc as api_grpc
 from annostream_protos.types.v1 import frames_pb2 as t
 
-from ..adapters import messages
-from ..adapters.iterator_client import FrameLister
+from ..adapters import api_messages
 from ..service_layer import history, sizes, versions
 from ..service_layer.access import VersionAccess
 from ..service_layer.export import ExportScope, export_pages, page_size
 from ..service_layer.handlers import FrameSaver, SaveFrame, request_hash
+from ..service_layer.ports import FrameLister
 from ..service_layer.session import FrameSession
 
 SAVE_FRAMES = "/annostream.annotation.v1.AnnotationService/SaveFrames"
@@ -102,7 +102,7 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
             frame_id=request.frame.frame_id,
             expected_version=request.expected_version,
             idempotency_key=request.idempotency_key,
-            commands=tuple(messages.command(c, i) for i, c in enumerate(request.commands)),
+            commands=tuple(api_messages.command(c, i) for i, c in enumerate(request.commands)),
             task_id=request.task_id,
             request_hash=request_hash(request) if request.idempotency_key else b"",
         )
@@ -136,7 +136,7 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
         await self._access.check(Permission.READ, version_id)
         async with self._pool.acquire() as conn:
             s = await FrameSession.open(conn, version_id, frame_id, write=False)
-        return api.GetFrameResponse(frame=sizes.readable(messages.frame_state(s.ref, s.version, s.base, s.agg.doc)))
+        return api.GetFrameResponse(frame=sizes.readable(api_messages.frame_state(s.ref, s.version, s.base, s.agg.doc)))
 
     @caught_up
     async def ListFrameEvents(self, request: api.ListFrameEventsRequest, context: Any) -> api.ListFrameEventsResponse:

@@ -18,7 +18,7 @@ from annostream_protos.annotation.v1 import annotation_service_pb2 as api
 from annostream_protos.types.v1 import filters_pb2
 
 from ..adapters.export_sql import PAGE_AFTER, PAGE_OF_IDS
-from ..adapters.iterator_client import FrameLister
+from .ports import FrameLister
 
 DEFAULT_PAGE, MAX_PAGE = 500, 1000
 EMPTY_STATE = '{"rois": [], "frame_labels": [], "metadata": {}}'

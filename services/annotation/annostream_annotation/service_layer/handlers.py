@@ -4,20 +4,18 @@ non-conflicting edits."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Protocol, Self
 
 from annostream_kernel.db import Conn
 from annostream_kernel.errors import InvalidArgument, key_reused
 from annostream_kernel.limits import MAX_COMMANDS_PER_SAVE, MAX_ID_LENGTH, check_text
 from annostream_protos.annotation.v1 import annotation_service_pb2 as api
 
-from ..adapters import messages
+from ..adapters import api_messages, messages
 from ..domain.commands import Command
 from ..domain.conflicts import rebase_and_decide
 from . import sizes
+from .ports import UnitOfWorkFactory
 from .session import FrameCache, FrameLocks, FrameSession, retrying
 
 
@@ -53,27 +51,11 @@ def request_hash(request: api.SaveFrameRequest) -> bytes:
     return hashlib.sha256(request.SerializeToString(deterministic=True)).digest()
 
 
-class FrameUnitOfWork(Protocol):
-    """The port a save works through: `async with uow:` holds one connection for the save (adapters/postgres.py)."""
-
-    @property
-    def conn(self) -> Conn:
-        """The connection the save reads and writes on."""
-
-    async def __aenter__(self) -> Self:
-        """Take a connection."""
-
-    async def __aexit__(
-        self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        """Give it back."""
-
-
 class FrameSaver:
     """Saves frames; one per process (built in bootstrap.py, with the factory of its units of work), holding that
     process's frame locks and cache."""
 
-    def __init__(self, uow_factory: Callable[[], FrameUnitOfWork], notify_channel: str) -> None:
+    def __init__(self, uow_factory: UnitOfWorkFactory, notify_channel: str) -> None:
         self._uow, self._channel = uow_factory, notify_channel
         self._locks = FrameLocks()  # concurrent saves of one frame queue instead of racing
         self._cache = FrameCache()  # used under the frame's lock: a save of a frame just saved skips its read
@@ -107,7 +89,7 @@ async def _save_once(conn: Conn, cmd: SaveFrame, notify_channel: str, cache: Fra
     events = rebase_and_decide(session.agg, cmd.commands, newer, cmd.expected_version, session.version)
 
     final_version = session.stored_version + (len(session.pending) + len(events) if events else 0)
-    state = messages.frame_state(session.ref, final_version, session.base, session.agg.doc)
+    state = api_messages.frame_state(session.ref, final_version, session.base, session.agg.doc)
     frame, omitted = sizes.inline(state, sizes.check_change(state, events, "commands"))
 
     prepared = session.prepare(events, task_id=cmd.task_id, kind="save")

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from annostream_kernel.db import Conn
 
-from ..adapters.codec import decode
-from ..domain.frame import FrameAggregate
+from ..adapters.messages import decode
+from ..domain.model import FrameAggregate
 
 FRESH_TABLE = "frame_projections_rebuilt"
 CHECKSUM = (

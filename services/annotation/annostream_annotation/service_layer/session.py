@@ -22,13 +22,13 @@ from annostream_kernel.tracing import current_traceparent
 from annostream_protos.types.v1 import frames_pb2 as t
 
 from ..adapters import messages
-from ..adapters.codec import decode
 from ..adapters.frame_sql import READ_FRAME, WRITE_FRAME
+from ..adapters.messages import decode
 from ..adapters.postgres import AnnotationStore
 from ..domain.conflicts import NewerEvent
 from ..domain.events import Event, FrameInherited
-from ..domain.frame import FrameAggregate
 from ..domain.history import replay
+from ..domain.model import FrameAggregate
 
 MAX_ATTEMPTS = 20
 T = TypeVar("T")

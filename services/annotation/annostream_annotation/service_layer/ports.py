@@ -1,0 +1,39 @@
+"""Ports of the annotation service layer: what its handlers need from storage and from other services."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from types import TracebackType
+from typing import Protocol, Self
+
+from annostream_kernel.db import Conn
+from annostream_protos.types.v1 import filters_pb2
+
+
+class FrameUnitOfWork(Protocol):
+    """The port a save works through: `async with uow:` holds one connection for the save (adapters/postgres.py)."""
+
+    @property
+    def conn(self) -> Conn:
+        """The connection the save reads and writes on."""
+
+    async def __aenter__(self) -> Self:
+        """Take a connection."""
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        """Give it back."""
+
+
+UnitOfWorkFactory = Callable[[], FrameUnitOfWork]
+
+
+class FrameLister(Protocol):
+    """The frame ids an export is limited to, from the service that owns plans and filters (the iterator)."""
+
+    def plan(self, task_id: str) -> AsyncIterator[tuple[str, list[str]]]:
+        """(the task's version, frame ids) pages of a task's plan, as the caller."""
+
+    def select(self, version_id: str, selection: filters_pb2.FrameSelection) -> AsyncIterator[list[str]]:
+        """Frame id pages of the version matching the selection (after READ on it was checked)."""
