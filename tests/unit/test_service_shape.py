@@ -1,6 +1,7 @@
 """Every service has the shape docs/contributing.md states: the same folders and files, consumers' handlers in
 service_layer/consumers.py, gRPC servicers in entrypoints/, no module-level mutable state in bootstrap.py, one unit of
-work (a PgUnitOfWork subclass in adapters/postgres.py) and domain events mapped by one table in adapters/messages.py."""
+work (a PgUnitOfWork subclass in adapters/postgres.py), the API edge's mapping in entrypoints/api_messages.py and domain
+events mapped by one table in adapters/messages.py."""
 
 from __future__ import annotations
 
@@ -21,8 +22,8 @@ FILES = (
     "service_layer/handlers.py",
     "service_layer/ports.py",
     "adapters/postgres.py",
-    "adapters/messages.py",
     "entrypoints/grpc_api.py",
+    "entrypoints/api_messages.py",
     "bootstrap.py",
     "config.py",
 )
@@ -70,6 +71,7 @@ def test_a_shaped_service_has_the_same_files_as_the_others(name: str) -> None:
     pkg = _package(ROOT / "services" / name)
     assert [f for f in FILES if not (pkg / f).exists()] == []
     assert (pkg / "domain" / "events.py").exists() == _produces(pkg)  # events only where the service emits them
+    assert (pkg / "adapters" / "messages.py").exists() == _produces(pkg)  # and their one EVENTS table
 
 
 @pytest.mark.parametrize("name", SHAPED)

@@ -21,6 +21,7 @@ from ..adapters.index import FrameRow, IndexStore, RoiRow, frame_row, roi_rows
 from ..adapters.leases import LeaseStore, count_done
 from ..adapters.plans import PlanStore, lock_frames_and_plans
 from ..domain.model import TaskStatus
+from ..wire import selection
 from .planning import CHANNEL, create_plan
 
 log = get_logger(__name__)
@@ -94,7 +95,7 @@ async def join_frames(conn: Conn, task_id: str, ids: list[str]) -> None:
     plan = await plans.get_task(task_id)
     if plan is None or plan.pending:  # a pending plan is built later from every frame indexed by then
         return
-    sel = messages.selection(filters_pb2.FrameSelection.FromString(await plans.selection_bytes(task_id)))
+    sel = selection(filters_pb2.FrameSelection.FromString(await plans.selection_bytes(task_id)))
     lineage = await IndexStore(conn).lineage(plan.version_id) or [plan.version_id]
     before = plan.total
     total = await plans.materialise(plan, sel, lineage, None if not await plans.started(task_id) else ids)

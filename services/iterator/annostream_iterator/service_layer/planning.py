@@ -30,6 +30,7 @@ from ..adapters.review_sql import ReviewStore
 from ..domain.ast import Selection
 from ..domain.model import FrameOrder, TaskPlan, TaskStatus
 from ..domain.review import ReviewMode, ReviewSettings, ReworkBy
+from ..wire import selection
 from .ports import UnitOfWorkFactory
 
 log = get_logger(__name__)
@@ -65,7 +66,7 @@ async def create_plan(conn: Conn, envelope: envelope_pb2.EventEnvelope, tc: task
         # The datasets consumer has not indexed the version yet: roll back, the event comes again.
         raise Unavailable(f"version {plan.version_id} not yet indexed", field="annotated_version_id")
     try:
-        sel = messages.selection(tc.selection)
+        sel = selection(tc.selection)
     except InvalidArgument as err:
         sel, reason = None, err.message
     if lineage is None:
@@ -148,7 +149,7 @@ class PendingPlanner:
             if plan is None:  # deleted meanwhile: nothing to plan
                 await uow.commit()
                 return 0
-            sel = messages.selection(filters_pb2.FrameSelection.FromString(await uow.plans.selection_bytes(task_id)))
+            sel = selection(filters_pb2.FrameSelection.FromString(await uow.plans.selection_bytes(task_id)))
             lineage = await uow.index.lineage(plan.version_id) or [plan.version_id]
             await build_plan(uow.conn, plan, sel, lineage)
             await uow.commit()
