@@ -174,8 +174,11 @@ def an_index_save() -> list[envelope_pb2.EventEnvelope]:
 
 
 async def test_the_iterator_indexes_a_save_in_one_batch_as_it_did_event_by_event(postgres_dsn: str) -> None:
-    from annostream_iterator.service_layer.consumers import on_annotation_event as one_event
-    from annostream_iterator.service_layer.consumers import on_annotation_events as batched
+    from annostream_iterator.adapters.postgres import ConsumerRepositories as IteratorRepositories
+    from annostream_iterator.service_layer.consumers import Consumers as IteratorConsumers
+
+    iterator = IteratorConsumers(IteratorRepositories)  # as the iterator's bootstrap wires them
+    one_event, batched = iterator.on_annotation_event, iterator.on_annotation_events
 
     events, pools = an_index_save(), []
     try:

@@ -13,7 +13,7 @@ from annostream_protos.types.v1 import frames_pb2
 
 from ..domain import events as ev
 from . import review_messages as rm
-from .index import IndexedFrame, IndexedRoi
+from .index import IndexedFrame
 
 
 def indexed_frame(f: frames_pb2.Frame) -> IndexedFrame:
@@ -35,11 +35,6 @@ def indexed_frame(f: frames_pb2.Frame) -> IndexedFrame:
             for s in f.sources
         ],
     )
-
-
-def indexed_roi(r: frames_pb2.Roi) -> IndexedRoi:
-    """Roi message → what the filters see."""
-    return IndexedRoi(r.roi_id, list(r.labels), r.confidence if r.HasField("confidence") else None)
 
 
 def progressed(task_id: str, done: int, total: int, annotators: dict[str, int] | None = None) -> NewEvent:
@@ -104,6 +99,7 @@ def _undone(e: ev.ReviewDecisionUndone) -> NewEvent:
 
 # The one table from a domain event to its protobuf event (stream, subject and payload).
 EVENTS: dict[type[Any], Callable[[Any], NewEvent]] = {
+    ev.PlanProgressed: lambda e: progressed(e.task_id, e.done, e.total),
     ev.ReviewSettingsChanged: lambda e: rm.settings_changed(e.task_id, e.settings),
     ev.ReviewRequested: lambda e: rm.requested(e.task_id, _ref(e.frame), e.annotator, e.round),
     ev.FrameAccepted: lambda e: rm.decided(e.task_id, _ref(e.frame), e.annotator, e.reviewer, e.round, "", ""),
