@@ -99,3 +99,17 @@ def test_a_shaped_service_maps_its_domain_events_by_one_table(name: str) -> None
     assert isinstance(table, ast.Dict)
     mapped = {ast.unparse(k).rsplit(".", 1)[-1] for k in table.keys if k is not None}
     assert declared and mapped == declared
+
+
+@pytest.mark.parametrize("name", SHAPED)
+def test_a_shaped_service_maps_its_own_api_messages_only_at_the_edge(name: str) -> None:
+    pkg = _package(ROOT / "services" / name)
+    api = f"annostream_protos.{name}.v1"  # the service's own API (peers' clients import theirs)
+    importers = [
+        str(path.relative_to(pkg))
+        for path in sorted(pkg.rglob("*.py"))
+        if path.parts[len(pkg.parts)] not in ("entrypoints", "bootstrap.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(api)
+    ]
+    assert importers == []  # docs/contributing.md: entrypoints/api_messages.py is the API edge
