@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from annostream_iterator.adapters import messages
+from annostream_iterator import wire
 from annostream_iterator.adapters.index import IndexedFrame, IndexStore
 from annostream_iterator.adapters.plans import PlanStore
 from annostream_iterator.domain.model import FrameOrder, TaskPlan
@@ -100,6 +100,6 @@ async def build_plan(
         assert lineage is not None
         store = PlanStore(conn)
         await store.add_task(plan, selection.SerializeToString())
-        await store.materialise(plan, messages.selection(selection), lineage, None)
+        await store.materialise(plan, wire.selection(selection), lineage, None)
         rows = await conn.fetch("SELECT seq, unit, frame_id FROM plan WHERE task_id = $1 ORDER BY seq", task)
     return [(r["seq"], r["unit"], r["frame_id"]) for r in rows]

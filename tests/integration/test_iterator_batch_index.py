@@ -10,13 +10,18 @@ import asyncpg
 from google.protobuf import any_pb2
 from google.protobuf.message import Message
 
-from annostream_iterator.service_layer.consumers import on_datasets_event, on_datasets_events, on_tasks_event
+from annostream_iterator.adapters.postgres import ConsumerRepositories
+from annostream_iterator.service_layer.consumers import Consumers
 from annostream_protos.events.v1 import datasets_pb2, envelope_pb2, iterator_pb2, tasks_pb2
 from annostream_protos.types.v1 import filters_pb2 as fl
 from annostream_protos.types.v1 import frames_pb2 as t
 
 from .iterator_helpers import custom, rule
 from .schema_helpers import fresh_schema, read_model
+
+CONSUMERS = Consumers(ConsumerRepositories)  # as bootstrap wires them
+on_datasets_event, on_datasets_events = CONSUMERS.on_datasets_event, CONSUMERS.on_datasets_events
+on_tasks_event = CONSUMERS.on_tasks_event
 
 READ_MODEL = {
     "versions": "SELECT * FROM versions ORDER BY version_id",

@@ -10,10 +10,10 @@ import asyncpg
 import pytest
 from google.protobuf import any_pb2
 
-from annostream_iterator.adapters.postgres import uow_factory
+from annostream_iterator.adapters.postgres import ConsumerRepositories, uow_factory
 from annostream_iterator.adapters.progress import ProgressEmitter
 from annostream_iterator.domain.commands import NextFrame
-from annostream_iterator.service_layer.consumers import on_datasets_event, on_tasks_event
+from annostream_iterator.service_layer.consumers import Consumers
 from annostream_iterator.service_layer.handlers import IteratorHandlers
 from annostream_kernel.authz import bind_principal, service_principal
 from annostream_kernel.db import create_pool, migrate
@@ -22,6 +22,8 @@ from annostream_protos.types.v1 import filters_pb2 as fl
 
 from .conftest import frames
 from .iterator_helpers import build_plan, frame, index, iterator_pool
+
+h = Consumers(ConsumerRepositories)  # as bootstrap wires them
 
 __all__ = ["iterator_pool"]
 
@@ -92,7 +94,7 @@ async def test_two_fresh_iterators_fed_the_same_events_build_the_same_random_pla
             await migrate(pool, schema, ["annostream_iterator.migrations"])
             async with pool.acquire() as conn, conn.transaction():
                 for env in events:
-                    await (on_tasks_event if env.payload.type_url.endswith("TaskCreated") else on_datasets_event)(
+                    await (h.on_tasks_event if env.payload.type_url.endswith("TaskCreated") else h.on_datasets_event)(
                         conn, env
                     )
             plans.append([r["frame_id"] for r in await pool.fetch("SELECT frame_id FROM plan ORDER BY seq")])

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from annostream_cli.grpc_identity import IdentityStub, channel
 from annostream_cli.stack import LocalStack
-from annostream_iterator.adapters import messages
+from annostream_iterator import wire
 from annostream_iterator.adapters.index import IndexStore
 from annostream_iterator.adapters.plans import PlanStore
 from annostream_iterator.domain.model import FrameOrder, TaskPlan
@@ -160,7 +160,7 @@ def loop_and_conn(postgres_dsn: str):  # type: ignore[no-untyped-def]
 def test_fuzzed_selections_are_refused_with_a_field_or_run_without_sql_errors(loop_and_conn, sel) -> None:  # type: ignore[no-untyped-def]
     loop, pool = loop_and_conn
     try:
-        parsed = messages.selection(sel)
+        parsed = wire.selection(sel)
     except InvalidArgument as err:
         field = err.field
         parsed = None

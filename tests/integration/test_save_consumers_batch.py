@@ -9,7 +9,8 @@ import uuid
 import asyncpg
 from nats.aio.client import Client as NatsClient
 
-from annostream_datasets.service_layer.consumers import on_annotation_event, on_annotation_events
+from annostream_datasets.adapters.postgres import ConsumerRepositories
+from annostream_datasets.service_layer.consumers import Consumers
 from annostream_kernel.consumer import ConsumerSpec, EventConsumer
 from annostream_kernel.db import create_pool, migrate
 from annostream_kernel.events import TYPE_URL_PREFIX
@@ -17,6 +18,9 @@ from annostream_kernel.streams import StreamDef, ensure_stream
 from annostream_protos.events.v1 import annotation_pb2 as an
 from annostream_protos.events.v1 import envelope_pb2
 from annostream_protos.types.v1 import frames_pb2 as t
+
+STATS = Consumers(ConsumerRepositories)  # as bootstrap wires them
+on_annotation_event, on_annotation_events = STATS.on_annotation_event, STATS.on_annotation_events
 
 V, CHILD = "ver_batch", "ver_child"
 TABLES = (
@@ -170,8 +174,11 @@ def an_index_save() -> list[envelope_pb2.EventEnvelope]:
 
 
 async def test_the_iterator_indexes_a_save_in_one_batch_as_it_did_event_by_event(postgres_dsn: str) -> None:
-    from annostream_iterator.service_layer.consumers import on_annotation_event as one_event
-    from annostream_iterator.service_layer.consumers import on_annotation_events as batched
+    from annostream_iterator.adapters.postgres import ConsumerRepositories as IteratorRepositories
+    from annostream_iterator.service_layer.consumers import Consumers as IteratorConsumers
+
+    iterator = IteratorConsumers(IteratorRepositories)  # as the iterator's bootstrap wires them
+    one_event, batched = iterator.on_annotation_event, iterator.on_annotation_events
 
     events, pools = an_index_save(), []
     try:

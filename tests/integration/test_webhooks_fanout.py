@@ -18,7 +18,8 @@ from annostream_kernel.errors import Unavailable
 from annostream_kernel.events import subject
 from annostream_kernel.protobuf import timestamp
 from annostream_protos.events.v1 import annotation_pb2, datasets_pb2, envelope_pb2, iterator_pb2, tasks_pb2
-from annostream_webhooks.adapters.postgres import WebhookRepository
+from annostream_webhooks.adapters.cloudevents import render
+from annostream_webhooks.adapters.postgres import FanOutRepositories, WebhookRepository
 from annostream_webhooks.domain.model import Webhook
 from annostream_webhooks.service_layer.consumers import FanOut
 
@@ -87,7 +88,7 @@ async def _queued(pool: asyncpg.Pool, webhook_id: str) -> list[tuple[str, int, b
 async def test_an_event_whose_owner_is_not_known_yet_waits_for_it_then_reaches_only_readers_of_its_version(
     pool: asyncpg.Pool,
 ) -> None:
-    fanout = FanOut("ch", owner_wait_seconds=30)
+    fanout = FanOut(FanOutRepositories, render, "ch", owner_wait_seconds=30)
     a, b, c = await _hook(pool, "A"), await _hook(pool, "B"), await _hook(pool, "C")
     early = _roi("vA", "f1", 1)
     with pytest.raises(Unavailable):  # the annotation consumer got there before the datasets consumer
@@ -137,14 +138,14 @@ async def test_an_event_whose_owner_is_not_known_yet_waits_for_it_then_reaches_o
 
 
 async def test_an_owner_that_never_arrives_sends_the_event_to_nobody_after_the_wait(pool: asyncpg.Pool) -> None:
-    fanout = FanOut("ch", owner_wait_seconds=0)
+    fanout = FanOut(FanOutRepositories, render, "ch", owner_wait_seconds=0)
     a = await _hook(pool, "A")
     await _apply(pool, fanout, _roi("unknown", "f1", 1))
     assert await _queued(pool, a) == []
 
 
 async def test_task_and_progress_events_reach_the_tasks_team(pool: asyncpg.Pool) -> None:
-    fanout = FanOut("ch", owner_wait_seconds=30)
+    fanout = FanOut(FanOutRepositories, render, "ch", owner_wait_seconds=30)
     a, b = await _hook(pool, "A"), await _hook(pool, "B")
     progress = _event(
         "annostream.iterator.v1", ["t1"], iterator_pb2.TaskProgressed(task_id="t1", done=1, total=2), "progress:t1:"

@@ -12,12 +12,13 @@ import pytest
 from google.protobuf import json_format
 from pydantic import ValidationError
 
-from annostream_annotation.adapters import api_messages, messages
+from annostream_annotation.adapters import messages
 from annostream_annotation.adapters.upcasters import current_schema_version
 from annostream_annotation.domain import commands as c
 from annostream_annotation.domain import conflicts, model
 from annostream_annotation.domain import events as ev
 from annostream_annotation.domain.roi import RoiSpec, RoiType
+from annostream_annotation.entrypoints import api_messages
 from annostream_gateway.routes.frames import command_msg
 from annostream_gateway.schemas import CommandBody, FrameMetadataBody
 from annostream_kernel.errors import InvalidArgument

@@ -10,7 +10,7 @@ from annostream_iterator.adapters import review_messages
 from annostream_iterator.domain import events as it_events
 from annostream_iterator.domain.review import ReviewMode, ReviewSettings, ReworkBy
 from annostream_kernel.events import NewEvent
-from annostream_protos.events.v1 import datasets_pb2, tasks_pb2
+from annostream_protos.events.v1 import datasets_pb2, iterator_pb2, tasks_pb2
 from annostream_protos.types.v1 import frames_pb2
 from annostream_tasks.adapters import messages as tk_messages
 from annostream_tasks.domain import events as tk_events
@@ -97,3 +97,16 @@ def test_datasets_events_keep_their_payloads_and_frames_imported_splits_by_size(
     assert len(imported) == len(expected) > 1
     assert [_wire(e) for e in imported] == [_wire(ds_messages.event(p, "ds_1", "ver_2")) for p in expected]
     assert [f.frame_id for e in imported for f in e.payload.frames] == [f"f{i}" for i in range(6)]  # type: ignore[attr-defined]
+
+
+def test_plan_progress_goes_to_the_tasks_plan_progress_stream_as_task_progressed() -> None:
+    mapped = it_messages.new_event(it_events.PlanProgressed("t1", 3, 40))
+    assert _wire(mapped) == _wire(it_messages.progressed("t1", 3, 40))  # what the consumers appended before
+    assert (mapped.stream_id, mapped.task_id, mapped.subject.rsplit(".", 1)[-1]) == (
+        "progress:t1:",
+        "t1",
+        "TaskProgressed",
+    )
+    assert iterator_pb2.TaskProgressed.FromString(mapped.payload.SerializeToString()) == iterator_pb2.TaskProgressed(
+        task_id="t1", done=3, total=40
+    )

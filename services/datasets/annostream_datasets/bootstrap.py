@@ -12,14 +12,12 @@ from annostream_kernel.streams import ANNOTATION, DATASETS, TASKS
 from annostream_protos.datasets.v1 import datasets_service_pb2, datasets_service_pb2_grpc
 
 from .adapters.annotation_client import GrpcEditSealer
-from .adapters.postgres import DatasetsUnitOfWork
+from .adapters.postgres import ConsumerRepositories, DatasetsUnitOfWork
 from .entrypoints.grpc_api import DatasetsServicer
 from .service_layer.consumers import (
     ANNOTATION_FILTERS,
     ANNOTATION_GATHER,
-    on_annotation_event,
-    on_annotation_events,
-    on_tasks_event,
+    Consumers,
 )
 
 SCHEMA = "datasets"
@@ -39,14 +37,15 @@ def _register(server: aio.Server, res: Resources) -> None:
 
 
 def _consumers(_res: Resources) -> list[ConsumerSpec]:
+    handlers = Consumers(ConsumerRepositories)
     return [
-        ConsumerSpec("datasets-task-refs", TASKS, on_tasks_event),
+        ConsumerSpec("datasets-task-refs", TASKS, handlers.on_tasks_event),
         ConsumerSpec(
             "datasets-stats",
             ANNOTATION,
-            on_annotation_event,
+            handlers.on_annotation_event,
             filter_subjects=ANNOTATION_FILTERS,
-            batch_handler=on_annotation_events,
+            batch_handler=handlers.on_annotation_events,
             gather=ANNOTATION_GATHER,
         ),
     ]

@@ -21,7 +21,7 @@ from annostream_protos.iterator.v1 import (
     review_service_pb2_grpc,
 )
 
-from .adapters.postgres import uow_factory
+from .adapters.postgres import ConsumerRepositories, uow_factory
 from .adapters.progress import ProgressEmitter
 from .config import IteratorSettings
 from .entrypoints.grpc_api import IteratorServicer
@@ -30,11 +30,7 @@ from .service_layer.comments import CommentHandlers
 from .service_layer.consumers import (
     ANNOTATION_FILTERS,
     ANNOTATION_GATHER,
-    on_annotation_event,
-    on_annotation_events,
-    on_datasets_event,
-    on_datasets_events,
-    on_tasks_event,
+    Consumers,
 )
 from .service_layer.handlers import IteratorHandlers
 from .service_layer.planning import ANNOTATION_CONSUMER, PendingPlanner
@@ -64,15 +60,16 @@ def _register(server: aio.Server, res: Resources) -> None:
 
 
 def _consumers(_res: Resources) -> list[ConsumerSpec]:
+    h = Consumers(ConsumerRepositories)
     return [
-        ConsumerSpec(DATASETS_CONSUMER, DATASETS, on_datasets_event, batch_handler=on_datasets_events),
-        ConsumerSpec("iterator-tasks", TASKS, on_tasks_event),
+        ConsumerSpec(DATASETS_CONSUMER, DATASETS, h.on_datasets_event, batch_handler=h.on_datasets_events),
+        ConsumerSpec("iterator-tasks", TASKS, h.on_tasks_event),
         ConsumerSpec(
             ANNOTATION_CONSUMER,
             ANNOTATION,
-            on_annotation_event,
+            h.on_annotation_event,
             filter_subjects=ANNOTATION_FILTERS,
-            batch_handler=on_annotation_events,
+            batch_handler=h.on_annotation_events,
             gather=ANNOTATION_GATHER,
         ),
     ]
@@ -82,7 +79,7 @@ def _workers(res: Resources) -> list[Callable[[], Coroutine[Any, Any, None]]]:
     emitter = ProgressEmitter(res.pool, res.notify_channel, _settings(res).progress_interval_seconds)
     uow = uow_factory(res.pool, res.notify_channel)
     reviews = ReviewEmitter(uow, _settings(res).review_interval_seconds)
-    return [emitter.run, PendingPlanner(uow).run, reviews.run]
+    return [emitter.run, PendingPlanner(uow, ConsumerRepositories).run, reviews.run]
 
 
 async def _lease_gauges(pool: asyncpg.Pool) -> None:

@@ -14,10 +14,10 @@ from annostream_kernel.streams import ANNOTATION, DATASETS, ITERATOR, TASKS, Str
 from annostream_protos.events.v1 import envelope_pb2
 from annostream_protos.webhooks.v1 import webhooks_service_pb2, webhooks_service_pb2_grpc
 
-from .adapters.cloudevents import headers_for
+from .adapters.cloudevents import headers_for, render
 from .adapters.dispatch_store import DispatchStore
 from .adapters.http import Sender, SenderLimits, check_target
-from .adapters.postgres import WebhooksUnitOfWork
+from .adapters.postgres import FanOutRepositories, WebhooksUnitOfWork
 from .config import WebhooksSettings
 from .domain.delivery import RetryPolicy
 from .domain.targets import AddressPolicy
@@ -66,7 +66,7 @@ def definition(schema: str = SCHEMA) -> ServiceDefinition:
                 f"{schema}-{name}",
                 stream,
                 _never,
-                subject_handler=FanOut(dispatch_channel(schema)).handler(),
+                subject_handler=FanOut(FanOutRepositories, render, dispatch_channel(schema)).handler(),
                 gather=ANNOTATION_GATHER if stream is ANNOTATION else None,
             )
             for name, stream in STREAMS.items()

@@ -18,49 +18,10 @@ from annostream_protos.events.v1 import annotation_pb2 as ev
 from annostream_protos.types.v1 import frames_pb2 as t
 
 from ..domain import events as de
-from ..domain.roi import RoiType
+from ..wire import roi_doc, roi_msg
 from .upcasters import UPCASTERS, current_schema_version
 
 PACKAGE = "annostream.events.v1."
-ROI_TYPES = {
-    t.ROI_TYPE_RECTANGLE: RoiType.RECTANGLE,
-    t.ROI_TYPE_ELLIPSE: RoiType.ELLIPSE,
-    t.ROI_TYPE_POLYGON: RoiType.POLYGON,
-    t.ROI_TYPE_KEYPOINTS: RoiType.KEYPOINTS,
-}
-ROI_TYPE_MSG = {v: k for k, v in ROI_TYPES.items()}
-_ROI_TYPE_BY_NAME = {v.value: k for k, v in ROI_TYPES.items()}  # projection JSON's type string → enum value
-
-
-def roi_msg(doc: dict[str, Any]) -> t.Roi:
-    """Projection ROI JSON → Roi message."""
-    meta = doc.get("metadata")
-    roi = t.Roi(
-        roi_id=doc["roi_id"],
-        type=_ROI_TYPE_BY_NAME[doc["type"]],
-        points=[{"x": x, "y": y} for x, y in doc["points"]],  # half the cost of Point messages
-        labels=doc["labels"],
-        source_id=doc.get("source_id", ""),
-        metadata_json=dump_json(meta) if meta else "",
-        locked=doc.get("locked", False),
-    )
-    if doc.get("confidence") is not None:
-        roi.confidence = doc["confidence"]
-    return roi
-
-
-def roi_doc(m: t.Roi) -> dict[str, Any]:
-    """Roi message → projection ROI JSON."""
-    return {
-        "roi_id": m.roi_id,
-        "type": ROI_TYPES[m.type].value,
-        "points": [[p.x, p.y] for p in m.points],
-        "labels": list(m.labels),
-        "confidence": m.confidence if m.HasField("confidence") else None,
-        "source_id": m.source_id,
-        "metadata": metadata_of(m),
-        "locked": m.locked,
-    }
 
 
 def _points(points: list[list[float]]) -> list[dict[str, float]]:

@@ -23,13 +23,14 @@ from annostream_protos.annotation.v1 import annotation_service_pb2 as api
 from annostream_protos.annotation.v1 import annotation_service_pb2_grpc as api_grpc
 from annostream_protos.types.v1 import frames_pb2 as t
 
-from ..adapters import api_messages
+from .. import wire
 from ..service_layer import history, sizes, versions
 from ..service_layer.access import VersionAccess
 from ..service_layer.export import ExportScope, export_pages, page_size
 from ..service_layer.handlers import FrameSaver, SaveFrame, request_hash
 from ..service_layer.ports import FrameLister
 from ..service_layer.session import FrameSession
+from . import api_messages
 
 SAVE_FRAMES = "/annostream.annotation.v1.AnnotationService/SaveFrames"
 MIN_TIMESTAMP_SECONDS, MAX_TIMESTAMP_SECONDS = -62_135_596_800, 253_402_300_799  # years 1 to 9999
@@ -136,7 +137,7 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
         await self._access.check(Permission.READ, version_id)
         async with self._pool.acquire() as conn:
             s = await FrameSession.open(conn, version_id, frame_id, write=False)
-        return api.GetFrameResponse(frame=sizes.readable(api_messages.frame_state(s.ref, s.version, s.base, s.agg.doc)))
+        return api.GetFrameResponse(frame=sizes.readable(wire.frame_state(s.ref, s.version, s.base, s.agg.doc)))
 
     @caught_up
     async def ListFrameEvents(self, request: api.ListFrameEventsRequest, context: Any) -> api.ListFrameEventsResponse:

@@ -10,7 +10,7 @@ from annostream_kernel.db import Conn
 from annostream_kernel.limits import MAX_FRAME_STATE_BYTES
 from annostream_protos.types.v1 import frames_pb2 as t
 
-from ..adapters import api_messages
+from .. import wire
 from ..domain.audit import violations
 from .sizes import LIMIT_NAME
 
@@ -50,7 +50,7 @@ async def check_frames(conn: Conn, found: Callable[[FrameReport], None], *, batc
             doc = json.loads(r["doc"])
             ref = t.FrameRef(dataset_id=r["dataset_id"] or "", version_id=r["version_id"], frame_id=r["frame_id"])
             base = json.loads(r["base"]) if r["base"] else None
-            size = api_messages.frame_state(ref, r["stream_version"], base, doc).ByteSize()
+            size = wire.frame_state(ref, r["stream_version"], base, doc).ByteSize()
             problems = violations(doc)
             if size > MAX_FRAME_STATE_BYTES:
                 problems.insert(0, f"state of {size} bytes ({LIMIT_NAME} = {MAX_FRAME_STATE_BYTES}): reads refused")

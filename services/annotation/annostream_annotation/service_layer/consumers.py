@@ -12,10 +12,10 @@ from annostream_kernel.logs import get_logger
 from annostream_protos.events.v1 import datasets_pb2, envelope_pb2
 from annostream_protos.types.v1 import frames_pb2 as t
 
-from ..adapters.api_messages import roi_spec
 from ..adapters.base_frames import BaseFrames, BaseRow, base_doc
 from ..adapters.postgres import AnnotationStore
 from ..domain import commands as c
+from ..wire import roi_spec
 from .session import FrameSession
 
 IMPORT_ACTOR = "import"

@@ -11,7 +11,8 @@ from annostream_kernel.errors import InvalidArgument, key_reused
 from annostream_kernel.limits import MAX_COMMANDS_PER_SAVE, MAX_ID_LENGTH, check_text
 from annostream_protos.annotation.v1 import annotation_service_pb2 as api
 
-from ..adapters import api_messages, messages
+from .. import wire
+from ..adapters import messages
 from ..domain.commands import Command
 from ..domain.conflicts import rebase_and_decide
 from . import sizes
@@ -89,7 +90,7 @@ async def _save_once(conn: Conn, cmd: SaveFrame, notify_channel: str, cache: Fra
     events = rebase_and_decide(session.agg, cmd.commands, newer, cmd.expected_version, session.version)
 
     final_version = session.stored_version + (len(session.pending) + len(events) if events else 0)
-    state = api_messages.frame_state(session.ref, final_version, session.base, session.agg.doc)
+    state = wire.frame_state(session.ref, final_version, session.base, session.agg.doc)
     frame, omitted = sizes.inline(state, sizes.check_change(state, events, "commands"))
 
     prepared = session.prepare(events, task_id=cmd.task_id, kind="save")

@@ -14,7 +14,7 @@ from annostream_kernel.errors import Conflict, FailedPrecondition, InvalidArgume
 from annostream_kernel.limits import INT64_MAX, MAX_PAGE_BYTES
 from annostream_protos.annotation.v1 import annotation_service_pb2 as api
 
-from ..adapters import api_messages
+from .. import wire
 from ..adapters.messages import decode
 from ..domain.events import Event
 from ..domain.history import compensate, items_of, restore
@@ -36,7 +36,7 @@ class Changed:
 
 
 def _state(session: FrameSession) -> api.FrameState:
-    return api_messages.frame_state(session.ref, session.version, session.base, session.agg.doc)
+    return wire.frame_state(session.ref, session.version, session.base, session.agg.doc)
 
 
 async def _apply_and_write(
@@ -47,7 +47,7 @@ async def _apply_and_write(
     for e in events:
         session.agg.apply(e)
     version = session.version + (len(session.pending) + len(events) if events else 0)
-    after = api_messages.frame_state(session.ref, version, session.base, session.agg.doc)
+    after = wire.frame_state(session.ref, version, session.base, session.agg.doc)
     field = "to_version" if kind == "revert" else "frame"
     frame, omitted = sizes.inline(after, sizes.check_change(after, events, field, before))
     ids = await session.write(events, task_id=task_id, kind=kind, notify=notify, ref_save=ref_save)
@@ -67,7 +67,7 @@ async def list_events(
     events: list[api.FrameEvent] = []
     total = 0
     for r in rows:
-        e = api_messages.frame_event(
+        e = wire.frame_event(
             r["stream_version"],
             str(r["event_id"]),
             decode(r["type"], r["schema_version"], r["payload"]),
@@ -97,7 +97,7 @@ async def frame_at(
         if target > session.version:
             raise InvalidArgument(f"frame is only at version {session.version}", field="version")
         state = session.agg if target == session.version else await session.state_at(target)
-    return sizes.readable(api_messages.frame_state(session.ref, target, session.base, state.doc))
+    return sizes.readable(wire.frame_state(session.ref, target, session.base, state.doc))
 
 
 async def revert(

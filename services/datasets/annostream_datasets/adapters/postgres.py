@@ -13,6 +13,7 @@ from annostream_protos.types.v1 import frames_pb2
 from ..domain.events import Event
 from ..domain.model import Dataset, Version, VersionStatus
 from .messages import frame_from_row, frame_rows, new_events
+from .stats_batch_sql import StatsBatch
 from .stats_store import StatsStore, TaskRefs
 
 
@@ -285,3 +286,10 @@ class DatasetsUnitOfWork(PgUnitOfWork):
     def stats(self) -> StatsStore:
         """Per-version annotation statistics (from annotation events)."""
         return StatsStore(self.conn)
+
+
+class ConsumerRepositories:
+    """The consumers' read models over a consumer's connection (its transaction is the consumer's)."""
+
+    def __init__(self, conn: Conn) -> None:
+        self.refs, self.stats = TaskRefs(conn), StatsBatch(conn)

@@ -113,3 +113,38 @@ async def bump_labels(conn: Conn, deltas: dict[tuple[str, str, str], int]) -> No
         [k[2] for k, _ in items],
         [d for _, d in items],
     )
+
+
+class StatsBatch:
+    """The statistics read model's set-based reads and writes over a consumer's connection."""
+
+    def __init__(self, conn: Conn) -> None:
+        self.conn = conn
+
+    async def known_versions(self, version_ids: Iterable[str]) -> set[str]:
+        """Which of the versions exist here."""
+        return await known_versions(self.conn, version_ids)
+
+    async def load_frames(self, keys: Sequence[FrameKey]) -> dict[FrameKey, tuple[int, list[str]]]:
+        """The frames' ROI counts and labels (one statement)."""
+        return await load_frames(self.conn, keys)
+
+    async def load_rois(self, keys: Sequence[RoiKey]) -> dict[RoiKey, list[str]]:
+        """The ROIs' labels (one statement)."""
+        return await load_rois(self.conn, keys)
+
+    async def write_rois(self, rois: dict[RoiKey, list[str] | None]) -> None:
+        """Store (or delete, for None) the ROIs' labels."""
+        await write_rois(self.conn, rois)
+
+    async def write_frames(self, frames: dict[FrameKey, tuple[int, list[str]]]) -> None:
+        """Store the frames' ROI counts and labels."""
+        await write_frames(self.conn, frames)
+
+    async def bump_versions(self, deltas: dict[str, tuple[int, int]]) -> None:
+        """Add the per-version deltas."""
+        await bump_versions(self.conn, deltas)
+
+    async def bump_labels(self, deltas: dict[tuple[str, str, str], int]) -> None:
+        """Add the per-version label deltas."""
+        await bump_labels(self.conn, deltas)

@@ -10,7 +10,6 @@ from annostream_kernel.positions import deadline_timeout
 from annostream_protos.datasets.v1 import datasets_service_pb2 as api
 from annostream_protos.datasets.v1 import datasets_service_pb2_grpc as api_grpc
 
-from ..adapters import messages
 from ..domain.commands import (
     CreateDataset,
     CreateVersion,
@@ -23,6 +22,7 @@ from ..domain.commands import (
 from ..service_layer import handlers, imports
 from ..service_layer.handlers import UowFactory
 from ..service_layer.ports import EditSealer
+from . import api_messages as messages
 
 # Waits until every change committed before the call is published; returns the stream's sequence then.
 PublishedPosition = Callable[[float], Awaitable[int]]

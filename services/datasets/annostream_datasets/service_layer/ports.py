@@ -3,15 +3,16 @@ fulfil them; bootstrap wires them)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
 from typing import Protocol, Self
 
+from annostream_kernel.db import Conn
 from annostream_protos.types.v1 import frames_pb2
 
 from ..domain.events import Event
 from ..domain.model import Dataset, Version
-from ..domain.statistics import Stats
+from ..domain.statistics import FrameKey, RoiKey, Stats
 
 
 class EditSealer(Protocol):
@@ -60,6 +61,8 @@ class TaskRefs(Protocol):
 
     async def of_dataset(self, dataset_id: str) -> list[str]: ...
     async def of_version(self, version_id: str) -> list[str]: ...
+    async def add(self, task_id: str, dataset_id: str, version_ids: Iterable[str]) -> None: ...
+    async def remove(self, task_id: str) -> None: ...
 
 
 class StatsReads(Protocol):
@@ -103,3 +106,34 @@ class UnitOfWork(Protocol):
     ) -> None: ...
     def emit(self, *events: Event) -> None: ...
     async def commit(self) -> None: ...
+
+
+class StatsWrites(Protocol):
+    """The statistics read model as the annotation consumer folds a batch into it (set-based: one statement each)."""
+
+    async def known_versions(self, version_ids: Iterable[str]) -> set[str]: ...
+    async def load_frames(self, keys: Sequence[FrameKey]) -> dict[FrameKey, tuple[int, list[str]]]: ...
+    async def load_rois(self, keys: Sequence[RoiKey]) -> dict[RoiKey, list[str]]: ...
+    async def write_rois(self, rois: dict[RoiKey, list[str] | None]) -> None: ...
+    async def write_frames(self, frames: dict[FrameKey, tuple[int, list[str]]]) -> None: ...
+    async def bump_versions(self, deltas: dict[str, tuple[int, int]]) -> None: ...
+    async def bump_labels(self, deltas: dict[tuple[str, str, str], int]) -> None: ...
+
+
+class ConsumerStores(Protocol):
+    """The read models the consumers change, over the consumer's connection (read model and position commit
+    together)."""
+
+    @property
+    def refs(self) -> TaskRefs:
+        """Task references."""
+        ...
+
+    @property
+    def stats(self) -> StatsWrites:
+        """Annotation statistics."""
+        ...
+
+
+# Stores over a consumer's connection (adapters.postgres.ConsumerRepositories; bootstrap wires it).
+ConsumerStoresFactory = Callable[[Conn], ConsumerStores]

@@ -59,12 +59,18 @@ def frame_row(version_id: str, f: frames_pb2.Frame) -> FrameRow:
     return (version_id, f.frame_id, f.context_id, f.timestamp, meta, src)
 
 
+def _roi_fields(r: frames_pb2.Roi) -> tuple[str, list[str], float | None]:
+    return r.roi_id, list(r.labels), r.confidence if r.HasField("confidence") else None
+
+
 def roi_rows(version_id: str, f: frames_pb2.Frame) -> list[RoiRow]:
     """An imported frame's ROIs as index rows."""
-    return [
-        (version_id, f.frame_id, r.roi_id, list(r.labels), r.confidence if r.HasField("confidence") else None)
-        for r in f.rois
-    ]
+    return [(version_id, f.frame_id, *_roi_fields(r)) for r in f.rois]
+
+
+def indexed_roi(r: frames_pb2.Roi) -> IndexedRoi:
+    """Roi message → what the filters see."""
+    return IndexedRoi(r.roi_id, list(r.labels), r.confidence if r.HasField("confidence") else None)
 
 
 class IndexStore:
@@ -106,6 +112,18 @@ class IndexStore:
         await self.conn.copy_records_to_table(
             "frames", columns=["version_id", "frame_id", "context_id", "ts", "metadata", "sources"], records=rows
         )
+
+    async def copy_imported(self, frames: Sequence[tuple[str, frames_pb2.Frame]]) -> None:
+        """COPY imported (version, frame) messages the index does not hold yet (one statement)."""
+        await self.copy_frames([frame_row(version_id, f) for version_id, f in frames])
+
+    async def put_roi_messages(self, rois: Sequence[tuple[str, str, frames_pb2.Roi]]) -> None:
+        """(version, frame, Roi message)s set-based, as `put_rois`."""
+        await self.put_rois([(v, f, *_roi_fields(r)) for v, f, r in rois])
+
+    async def put_roi_message(self, version_id: str, frame_id: str, roi: frames_pb2.Roi) -> None:
+        """Create or replace one ROI from its message, as `put_roi`."""
+        await self.put_roi(version_id, frame_id, indexed_roi(roi))
 
     async def put_rois(self, rows: Sequence[RoiRow]) -> None:
         """Imported ROIs, set-based: each frame gets its own state (marks) and each ROI is created or

@@ -14,7 +14,6 @@ import asyncpg
 
 from annostream_kernel.db import Conn
 
-from ..domain.model import TaskPlan
 from .plans import EFFECTIVE_STATUS
 
 
@@ -157,9 +156,3 @@ class LeaseStore:
             " ORDER BY array_position($1::text[], t.task_id)",
             task_ids,
         )
-
-
-async def count_done(conn: Conn, plan: TaskPlan, annotator: str, n: int) -> None:
-    """Add `n` done frames for the annotator (TaskProgressed follows from the progress emitter)."""
-    if n > 0:
-        await LeaseStore(conn).add_done(plan.task_id, annotator, n)

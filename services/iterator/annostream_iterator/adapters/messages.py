@@ -1,64 +1,19 @@
-"""Mapping between protobuf messages (API, events) and the iterator domain."""
+"""Mapping between protobuf events and the iterator: the one EVENTS table, progress events, frames as indexed."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import Any
 
-from annostream_kernel.errors import InvalidArgument
 from annostream_kernel.events import NewEvent, subject
 from annostream_kernel.protobuf import metadata_of
 from annostream_kernel.streams import ITERATOR
 from annostream_protos.events.v1 import iterator_pb2, review_pb2
-from annostream_protos.types.v1 import filters_pb2, frames_pb2
+from annostream_protos.types.v1 import frames_pb2
 
 from ..domain import events as ev
-from ..domain.ast import Mode, Selection
-from ..domain.selection import RawFilter, RawRule, validate_selection
 from . import review_messages as rm
-from .index import IndexedFrame, IndexedRoi
-
-MODES = {
-    filters_pb2.FILTER_MODE_UNSPECIFIED: Mode.ALL,
-    filters_pb2.FILTER_MODE_ALL: Mode.ALL,
-    filters_pb2.FILTER_MODE_EMPTY: Mode.EMPTY,
-    filters_pb2.FILTER_MODE_CUSTOM: Mode.CUSTOM,
-}
-KINDS = {filters_pb2.ROI_RULE_KIND_INCLUDE: True, filters_pb2.ROI_RULE_KIND_EXCLUDE: False}
-
-
-def _opt(msg: Any, name: str) -> Any:
-    return getattr(msg, name) if msg.HasField(name) else None
-
-
-def selection(m: filters_pb2.FrameSelection, field: str = "selection") -> Selection:
-    """FrameSelection → validated Selection (InvalidArgument names e.g. selection.filters[0].frame_query)."""
-    if m.mode not in MODES:
-        raise_mode(field)
-    filters = [
-        RawFilter(
-            tuple(
-                RawRule(
-                    KINDS.get(r.kind),
-                    r.label_expression,
-                    _opt(r, "min_count"),
-                    _opt(r, "max_count"),
-                    _opt(r, "min_confidence"),
-                    _opt(r, "max_confidence"),
-                )
-                for r in f.roi_rules
-            ),
-            f.frame_query,
-            f.source_query,
-        )
-        for f in m.filters
-    ]
-    return validate_selection(MODES[m.mode], filters, field)
-
-
-def raise_mode(field: str) -> NoReturn:
-    """Unknown mode."""
-    raise InvalidArgument("must be all, empty or custom", field=f"{field}.mode")
+from .index import IndexedFrame
 
 
 def indexed_frame(f: frames_pb2.Frame) -> IndexedFrame:
@@ -80,11 +35,6 @@ def indexed_frame(f: frames_pb2.Frame) -> IndexedFrame:
             for s in f.sources
         ],
     )
-
-
-def indexed_roi(r: frames_pb2.Roi) -> IndexedRoi:
-    """Roi message → what the filters see."""
-    return IndexedRoi(r.roi_id, list(r.labels), r.confidence if r.HasField("confidence") else None)
 
 
 def progressed(task_id: str, done: int, total: int, annotators: dict[str, int] | None = None) -> NewEvent:
@@ -149,6 +99,7 @@ def _undone(e: ev.ReviewDecisionUndone) -> NewEvent:
 
 # The one table from a domain event to its protobuf event (stream, subject and payload).
 EVENTS: dict[type[Any], Callable[[Any], NewEvent]] = {
+    ev.PlanProgressed: lambda e: progressed(e.task_id, e.done, e.total),
     ev.ReviewSettingsChanged: lambda e: rm.settings_changed(e.task_id, e.settings),
     ev.ReviewRequested: lambda e: rm.requested(e.task_id, _ref(e.frame), e.annotator, e.round),
     ev.FrameAccepted: lambda e: rm.decided(e.task_id, _ref(e.frame), e.annotator, e.reviewer, e.round, "", ""),

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import asyncpg
 
+from annostream_kernel.db import Conn
+from annostream_kernel.events import append_events
 from annostream_kernel.uow import PgUnitOfWork
 
 from ..domain.ast import Selection
@@ -148,3 +151,34 @@ class UowMaker:
     def __call__(self, *, transaction: bool = True) -> IteratorUnitOfWork:
         """A new unit of work (a transaction unless `transaction=False`)."""
         return IteratorUnitOfWork(self.pool, self.notify_channel, self.owners, transaction=transaction)
+
+
+# The channel the consumers' appended events wake the relay on (the iterator's outbox).
+CHANNEL = "iterator_events"
+
+
+class ConsumerRepositories:
+    """The iterator's stores over a consumer's connection (its transaction is the consumer's); events are appended
+    at once, in that transaction."""
+
+    def __init__(self, conn: Conn) -> None:
+        self.conn = conn
+        self.index, self.plans, self.leases = IndexStore(conn), PlanStore(conn), LeaseStore(conn)
+        self.reviews = ReviewStore(conn)
+
+    async def lock_frames_and_plans(self) -> None:
+        """Take the index/plan lock every plan writer takes first (no deadlock)."""
+        await lock_frames_and_plans(self.conn)
+
+    async def applied_seq(self, consumer: str) -> int:
+        """The stream sequence `consumer` has applied (committed)."""
+        v = await self.conn.fetchval("SELECT stream_seq FROM consumer_positions WHERE consumer = $1", consumer)
+        return int(v or 0)
+
+    def savepoint(self) -> Any:
+        """A savepoint in the consumer's transaction (a failure inside rolls back only to it)."""
+        return self.conn.transaction()
+
+    async def append(self, *events: Event) -> None:
+        """Append domain events (mapped to their protobuf events) now, in the consumer's transaction."""
+        await append_events(self.conn, [new_event(e) for e in events], notify_channel=CHANNEL)

@@ -106,8 +106,18 @@ class CommentReopened:
     by: str
 
 
+@dataclass(frozen=True)
+class PlanProgressed:
+    """A task's plan changed size or was built (done of total frames)."""
+
+    task_id: str
+    done: int
+    total: int
+
+
 Event = (
-    ReviewSettingsChanged
+    PlanProgressed
+    | ReviewSettingsChanged
     | ReviewRequested
     | FrameAccepted
     | FrameRejected

@@ -12,11 +12,11 @@ from annostream_protos.iterator.v1 import iterator_service_pb2 as api
 from annostream_protos.iterator.v1 import iterator_service_pb2_grpc as api_grpc
 from annostream_protos.types.v1 import frames_pb2
 
-from ..adapters.messages import selection
 from ..domain.commands import LeaseCommand, NextFrame
 from ..domain.model import TaskStatus
 from ..service_layer import frame_lists
 from ..service_layer.handlers import IteratorHandlers
+from ..wire import selection
 
 ACTIONS = {
     api.NAVIGATE_ACTION_TRAIL_PREVIOUS: "trail_previous",

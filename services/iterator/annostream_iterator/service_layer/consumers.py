@@ -8,7 +8,7 @@ from google.protobuf.message import DecodeError, Message
 
 from annostream_kernel.context import bind_request
 from annostream_kernel.db import Conn
-from annostream_kernel.events import TYPE_URL_PREFIX, append_events, runs_of, unpack
+from annostream_kernel.events import TYPE_URL_PREFIX, runs_of, unpack
 from annostream_kernel.logs import get_logger
 from annostream_kernel.protobuf import metadata_of
 from annostream_kernel.streams import ANNOTATION
@@ -16,61 +16,79 @@ from annostream_protos.events.v1 import annotation_pb2 as an
 from annostream_protos.events.v1 import datasets_pb2, envelope_pb2, tasks_pb2
 from annostream_protos.types.v1 import filters_pb2, frames_pb2
 
-from ..adapters import messages
-from ..adapters.index import FrameRow, IndexStore, RoiRow, frame_row, roi_rows
-from ..adapters.leases import LeaseStore, count_done
-from ..adapters.plans import PlanStore, lock_frames_and_plans
+from ..domain.events import PlanProgressed
 from ..domain.model import TaskStatus
-from .planning import CHANNEL, create_plan
+from ..wire import selection
+from .planning import create_plan
+from .ports import ConsumerStores, ConsumerStoresFactory
 
 log = get_logger(__name__)
 
 
-async def on_datasets_event(conn: Conn, envelope: envelope_pb2.EventEnvelope) -> None:
-    """Index one datasets event (the consumer's one-by-one path; same effect as a batch of one)."""
-    await on_datasets_events(conn, [envelope])
+class Consumers:
+    """The iterator's event handlers (datasets, tasks, annotation streams), over the stores bootstrap builds from
+    each consumer's connection."""
 
+    def __init__(self, stores: ConsumerStoresFactory) -> None:
+        self._stores = stores
 
-async def on_datasets_events(conn: Conn, envelopes: list[envelope_pb2.EventEnvelope]) -> None:
-    """Index versions (with lineage) and frames, in stream order; each run of FramesImported events is
-    indexed set-based at once, then its new frames join matching tasks' plans event by event."""
-    for run, other in runs_of(envelopes, datasets_pb2.FramesImported):
-        await index_frames(conn, run)
-        if other is not None and (vc := unpack(other, datasets_pb2.VersionCreated)):
-            await IndexStore(conn).upsert_version(vc.version_id, vc.dataset_id, vc.parent_version_id or None)
+    async def on_datasets_event(self, conn: Conn, envelope: envelope_pb2.EventEnvelope) -> None:
+        """Index one datasets event (the consumer's one-by-one path; same effect as a batch of one)."""
+        await self.on_datasets_events(conn, [envelope])
+
+    async def on_datasets_events(self, conn: Conn, envelopes: list[envelope_pb2.EventEnvelope]) -> None:
+        """Index versions (with lineage) and frames, in stream order; each run of FramesImported events is
+        indexed set-based at once, then its new frames join matching tasks' plans event by event."""
+        stores = self._stores(conn)
+        for run, other in runs_of(envelopes, datasets_pb2.FramesImported):
+            await index_frames(stores, run)
+            if other is not None and (vc := unpack(other, datasets_pb2.VersionCreated)):
+                await stores.index.upsert_version(vc.version_id, vc.dataset_id, vc.parent_version_id or None)
+
+    async def on_tasks_event(self, conn: Conn, envelope: envelope_pb2.EventEnvelope) -> None:
+        """Plan new tasks; follow completion, reopening and deletion."""
+        await apply_tasks_event(self._stores(conn), envelope)
+
+    async def on_annotation_events(self, conn: Conn, envelopes: list[envelope_pb2.EventEnvelope]) -> None:
+        """Apply a batch of annotation events in stream order (see `apply_annotation_events`)."""
+        await apply_annotation_events(self._stores(conn), envelopes)
+
+    async def on_annotation_event(self, conn: Conn, envelope: envelope_pb2.EventEnvelope) -> None:
+        """Apply one annotation event (see `apply_annotation_event`)."""
+        await apply_annotation_event(self._stores(conn), envelope)
 
 
 async def index_frames(
-    conn: Conn, events: list[tuple[envelope_pb2.EventEnvelope, datasets_pb2.FramesImported]]
+    stores: ConsumerStores, events: list[tuple[envelope_pb2.EventEnvelope, datasets_pb2.FramesImported]]
 ) -> None:
     """Index the frames and imported ROIs of FramesImported events (repeated ids are ignored, the first one
     wins), then let each event's new frames join the plans of the tasks that see its version, in event order
     (with the event's correlation id and actor, as the one-by-one path has)."""
     if not events:
         return
-    index = IndexStore(conn)
+    index = stores.index
     firsts: dict[str, dict[str, frames_pb2.Frame]] = {}  # version → frame id → its first message
     order: list[tuple[envelope_pb2.EventEnvelope, str, list[str]]] = []  # each event's version and frame ids
-    rois: dict[tuple[str, str, str], RoiRow] = {}
+    rois: dict[tuple[str, str, str], tuple[str, str, frames_pb2.Roi]] = {}
     for envelope, fi in events:
         seen, ids = firsts.setdefault(fi.version_id, {}), []
         for f in fi.frames:
             ids.append(f.frame_id)
             seen.setdefault(ids[-1], f)
             if f.rois:  # a repeated frame's ROIs replace the earlier ones, as one put after another would
-                rois.update(((r[0], r[1], r[2]), r) for r in roi_rows(fi.version_id, f))
+                rois.update(((fi.version_id, f.frame_id, r.roi_id), (fi.version_id, f.frame_id, r)) for r in f.rois)
         order.append((envelope, fi.version_id, ids))
-    rows: list[FrameRow] = []
+    rows: list[tuple[str, frames_pb2.Frame]] = []
     fresh: dict[str, set[str]] = {}
     for version_id, seen in firsts.items():
         held = await index.existing_frames(version_id, list(seen))
         fresh[version_id] = {fid for fid in seen if fid not in held}
-        rows.extend(frame_row(version_id, f) for fid, f in seen.items() if fid in fresh[version_id])
+        rows.extend((version_id, f) for fid, f in seen.items() if fid in fresh[version_id])
     if rows:
-        await lock_frames_and_plans(conn)  # before the frames: see plans.lock_frames_and_plans
-        await index.copy_frames(rows)
+        await stores.lock_frames_and_plans()  # before the frames: see plans.lock_frames_and_plans
+        await index.copy_imported(rows)
     if rois:
-        await index.put_rois(list(rois.values()))
+        await index.put_roi_messages(list(rois.values()))
     seeing: dict[str, list[str]] = {}
     for envelope, version_id, ids in order:
         unclaimed, new = fresh[version_id], []
@@ -84,33 +102,33 @@ async def index_frames(
             seeing[version_id] = await index.tasks_seeing(version_id)
         bind_request(envelope.correlation_id, envelope.actor)
         for task_id in seeing[version_id]:
-            await join_frames(conn, task_id, new)
+            await join_frames(stores, task_id, new)
 
 
-async def join_frames(conn: Conn, task_id: str, ids: list[str]) -> None:
+async def join_frames(stores: ConsumerStores, task_id: str, ids: list[str]) -> None:
     """New frames join a task's plan if they match: the whole plan is rebuilt while nobody has started
     (so a task consumed before its frames gets the same order), else they are appended in plan order."""
-    plans = PlanStore(conn)
+    plans = stores.plans
     plan = await plans.get_task(task_id)
     if plan is None or plan.pending:  # a pending plan is built later from every frame indexed by then
         return
-    sel = messages.selection(filters_pb2.FrameSelection.FromString(await plans.selection_bytes(task_id)))
-    lineage = await IndexStore(conn).lineage(plan.version_id) or [plan.version_id]
+    sel = selection(filters_pb2.FrameSelection.FromString(await plans.selection_bytes(task_id)))
+    lineage = await stores.index.lineage(plan.version_id) or [plan.version_id]
     before = plan.total
     total = await plans.materialise(plan, sel, lineage, None if not await plans.started(task_id) else ids)
     if total != before:
-        done = await LeaseStore(conn).done(task_id)
-        await append_events(conn, [messages.progressed(task_id, done, total)], notify_channel=CHANNEL)
+        done = await stores.leases.done(task_id)
+        await stores.append(PlanProgressed(task_id, done, total))
 
 
-async def on_tasks_event(conn: Conn, envelope: envelope_pb2.EventEnvelope) -> None:
+async def apply_tasks_event(stores: ConsumerStores, envelope: envelope_pb2.EventEnvelope) -> None:
     """Plan new tasks; follow completion, reopening and deletion."""
     # First, before any task row: a batch that updates one task and plans another must take the locks in the
     # same order as the datasets consumer (index lock, then task rows), or the two could deadlock.
-    await lock_frames_and_plans(conn)
-    plans = PlanStore(conn)
+    await stores.lock_frames_and_plans()
+    plans = stores.plans
     if tc := unpack(envelope, tasks_pb2.TaskCreated):
-        await create_plan(conn, envelope, tc)
+        await create_plan(stores, envelope, tc)
     elif done := unpack(envelope, tasks_pb2.TaskCompleted):
         await plans.set_gate(done.task_id, "completed", envelope.stream_version)
         await plans.set_status(done.task_id, TaskStatus.COMPLETED)
@@ -165,12 +183,12 @@ def decode_annotation(envelope: envelope_pb2.EventEnvelope) -> Any:
         return None
 
 
-async def on_annotation_events(conn: Conn, envelopes: list[envelope_pb2.EventEnvelope]) -> None:
+async def apply_annotation_events(stores: ConsumerStores, envelopes: list[envelope_pb2.EventEnvelope]) -> None:
     """Apply a batch of annotation events (a save's events arrive together) in stream order, as one change per
     frame: each frame gets its own state once, and each run of created or restored ROIs is one set-based upsert
     (a 50-object save is one statement instead of 50); every other event is applied as by the one-event path."""
-    index, owned = IndexStore(conn), set[tuple[str, str]]()
-    run: dict[tuple[str, str, str], RoiRow] = {}
+    index, owned = stores.index, set[tuple[str, str]]()
+    run: dict[tuple[str, str, str], tuple[str, str, frames_pb2.Roi]] = {}
     for envelope in envelopes:
         msg = decode_annotation(envelope)
         if msg is None:
@@ -179,37 +197,38 @@ async def on_annotation_events(conn: Conn, envelopes: list[envelope_pb2.EventEnv
         fresh = isinstance(msg, STATE_CHANGING) and key not in owned
         if run and (fresh or not isinstance(msg, an.RoiCreated | an.RoiRestored)):
             # before another event, or before a frame copies its state from an ancestor's (maybe in the run)
-            await index.put_rois(list(run.values()))
+            await index.put_roi_messages(list(run.values()))
             run.clear()
         if fresh:
             await index.own_state(*key)
             owned.add(key)
         if isinstance(msg, an.RoiCreated | an.RoiRestored):
-            r = messages.indexed_roi(msg.roi)
-            run[(*key, r.roi_id)] = (*key, r.roi_id, list(r.labels), r.confidence)
+            run[(*key, msg.roi.roi_id)] = (*key, msg.roi)
             continue
         bind_request(envelope.correlation_id, envelope.actor)
-        await _apply_annotation(conn, envelope, msg, owned=True)
+        await _apply_annotation(stores, envelope, msg, owned=True)
     if run:
-        await index.put_rois(list(run.values()))
+        await index.put_roi_messages(list(run.values()))
 
 
-async def on_annotation_event(conn: Conn, envelope: envelope_pb2.EventEnvelope) -> None:
+async def apply_annotation_event(stores: ConsumerStores, envelope: envelope_pb2.EventEnvelope) -> None:
     """Keep ROI labels/confidence and frame metadata per frame; a write (FrameSaved) by the lease holder in
     the task finishes the frame."""
     msg = decode_annotation(envelope)
     if msg is not None:
-        await _apply_annotation(conn, envelope, msg, owned=False)
+        await _apply_annotation(stores, envelope, msg, owned=False)
 
 
-async def _apply_annotation(conn: Conn, envelope: envelope_pb2.EventEnvelope, msg: Any, *, owned: bool) -> None:
+async def _apply_annotation(
+    stores: ConsumerStores, envelope: envelope_pb2.EventEnvelope, msg: Any, *, owned: bool
+) -> None:
     ref = msg.frame
     version, frame = ref.version_id, ref.frame_id
-    index = IndexStore(conn)
+    index = stores.index
     if isinstance(msg, STATE_CHANGING) and not owned:
         await index.own_state(version, frame)
     if isinstance(msg, an.RoiCreated | an.RoiRestored):
-        await index.put_roi(version, frame, messages.indexed_roi(msg.roi))
+        await index.put_roi_message(version, frame, msg.roi)
     elif isinstance(msg, an.RoiLabelAdded | an.RoiLabelRemoved):
         await index.change_label(version, frame, msg.roi_id, msg.label, add=isinstance(msg, an.RoiLabelAdded))
     elif isinstance(msg, an.RoiDeleted):
@@ -217,11 +236,11 @@ async def _apply_annotation(conn: Conn, envelope: envelope_pb2.EventEnvelope, ms
     elif isinstance(msg, an.FrameMetadataSet):
         await index.set_metadata(version, frame, metadata_of(msg))
     if isinstance(msg, an.FrameSaved) and envelope.task_id and envelope.actor:
-        plan = await PlanStore(conn).get_task(envelope.task_id)
-        leases = LeaseStore(conn)
+        plan = await stores.plans.get_task(envelope.task_id)
+        leases = stores.leases
         if (
             plan is not None
             and plan.version_id == version
             and await leases.finish_frame(plan.task_id, frame, envelope.actor, plan.clip)
         ):
-            await count_done(conn, plan, envelope.actor, 1)
+            await leases.add_done(plan.task_id, envelope.actor, 1)  # the progress emitter publishes the change

@@ -15,37 +15,25 @@ import time
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from annostream_kernel.db import Conn
 from annostream_kernel.errors import InvalidArgument, Unavailable
-from annostream_kernel.events import append_events
 from annostream_kernel.logs import get_logger
 from annostream_protos.events.v1 import envelope_pb2, tasks_pb2
 from annostream_protos.types.v1 import filters_pb2
 
-from ..adapters import messages
-from ..adapters import review_messages as review_msgs
-from ..adapters.index import IndexStore
-from ..adapters.plans import PlanStore
-from ..adapters.review_sql import ReviewStore
 from ..domain.ast import Selection
+from ..domain.events import PlanProgressed, ReviewSettingsChanged
 from ..domain.model import FrameOrder, TaskPlan, TaskStatus
 from ..domain.review import ReviewMode, ReviewSettings, ReworkBy
-from .ports import UnitOfWorkFactory
+from ..wire import selection
+from .ports import ConsumerStores, ConsumerStoresFactory, UnitOfWorkFactory
 
 log = get_logger(__name__)
-CHANNEL = "iterator_events"
 ANNOTATION_CONSUMER = "iterator-annotation"
 VERSION_WAIT_SECONDS = 300.0
 ORDERS = {tasks_pb2.ITERATION_ORDER_RANDOM: FrameOrder.RANDOM}
 
 
-async def applied_annotation_seq(conn: Conn) -> int:
-    """The annotation stream sequence this iterator's annotation consumer has applied (committed)."""
-    v = await conn.fetchval("SELECT stream_seq FROM consumer_positions WHERE consumer = $1", ANNOTATION_CONSUMER)
-    return int(v or 0)
-
-
-async def create_plan(conn: Conn, envelope: envelope_pb2.EventEnvelope, tc: tasks_pb2.TaskCreated) -> None:
+async def create_plan(stores: ConsumerStores, envelope: envelope_pb2.EventEnvelope, tc: tasks_pb2.TaskCreated) -> None:
     """Materialise a new task's plan, or record it pending until the annotation consumer has applied every edit
     acknowledged before the task; an invalid selection is recorded (status invalid), never retried."""
     it = tc.iteration
@@ -58,14 +46,14 @@ async def create_plan(conn: Conn, envelope: envelope_pb2.EventEnvelope, tc: task
         it.clip_length,
         team=tc.team or None,
     )
-    plans, reason = PlanStore(conn), ""
-    lineage = await IndexStore(conn).lineage(plan.version_id)
+    plans, reason = stores.plans, ""
+    lineage = await stores.index.lineage(plan.version_id)
     age = datetime.now(UTC).timestamp() - envelope.occurred_at.ToDatetime(UTC).timestamp()
     if lineage is None and age < VERSION_WAIT_SECONDS:
         # The datasets consumer has not indexed the version yet: roll back, the event comes again.
         raise Unavailable(f"version {plan.version_id} not yet indexed", field="annotated_version_id")
     try:
-        sel = messages.selection(tc.selection)
+        sel = selection(tc.selection)
     except InvalidArgument as err:
         sel, reason = None, err.message
     if lineage is None:
@@ -74,20 +62,20 @@ async def create_plan(conn: Conn, envelope: envelope_pb2.EventEnvelope, tc: task
         log.warning("task_not_planned", task_id=plan.task_id, reason=reason)
         plan = replace(plan, status=TaskStatus.INVALID)
     awaits = tc.annotation_stream_seq if not reason else 0
-    if awaits and await applied_annotation_seq(conn) >= awaits:
+    if awaits and await stores.applied_seq(ANNOTATION_CONSUMER) >= awaits:
         awaits = 0
     if not await plans.add_task(plan, tc.selection.SerializeToString(), reason, awaits):
         return
-    await start_review(conn, tc)
+    await start_review(stores, tc)
     if sel is None or lineage is None:
         return
     if awaits:
         log.info("task_plan_pending", task_id=plan.task_id, annotation_stream_seq=awaits)
         return
-    await build_plan(conn, plan, sel, lineage)
+    await build_plan(stores, plan, sel, lineage)
 
 
-async def start_review(conn: Conn, tc: tasks_pb2.TaskCreated) -> None:
+async def start_review(stores: ConsumerStores, tc: tasks_pb2.TaskCreated) -> None:
     """Store the review settings a task is created with, in the transaction that records the task: no lease (so no
     finished frame) exists before them. Settings this release cannot read are logged and left off."""
     r = tc.review
@@ -100,32 +88,32 @@ async def start_review(conn: Conn, tc: tasks_pb2.TaskCreated) -> None:
     except (ValueError, InvalidArgument) as err:
         log.warning("task_review_settings_unreadable", task_id=tc.task_id, error=str(err))
         return
-    await ReviewStore(conn).put_settings(tc.task_id, settings)
-    await append_events(conn, [review_msgs.settings_changed(tc.task_id, settings)], notify_channel=CHANNEL)
+    await stores.reviews.put_settings(tc.task_id, settings)
+    await stores.append(ReviewSettingsChanged(tc.task_id, settings))
 
 
-async def build_plan(conn: Conn, plan: TaskPlan, sel: Selection, lineage: list[str]) -> None:
+async def build_plan(stores: ConsumerStores, plan: TaskPlan, sel: Selection, lineage: list[str]) -> None:
     """Materialise the plan (a failure marks the task invalid instead of blocking a stream) and announce it."""
     started = time.perf_counter()
     try:
-        async with conn.transaction():  # a savepoint: a failing plan must not block the tasks stream
-            total = await PlanStore(conn).materialise(plan, sel, lineage, None)
+        async with stores.savepoint():  # a failing plan must not block the tasks stream
+            total = await stores.plans.materialise(plan, sel, lineage, None)
     except Exception as err:
         log.exception("task_plan_failed", task_id=plan.task_id)
-        await PlanStore(conn).set_status(
-            plan.task_id, TaskStatus.INVALID, f"the plan could not be built: {err!r}"[:500]
-        )
+        await stores.plans.set_status(plan.task_id, TaskStatus.INVALID, f"the plan could not be built: {err!r}"[:500])
         return
-    await PlanStore(conn).record_plan_ms(plan.task_id, (time.perf_counter() - started) * 1000)
-    await append_events(conn, [messages.progressed(plan.task_id, 0, total)], notify_channel=CHANNEL)
+    await stores.plans.record_plan_ms(plan.task_id, (time.perf_counter() - started) * 1000)
+    await stores.append(PlanProgressed(plan.task_id, 0, total))
 
 
 class PendingPlanner:
     """Builds pending plans once the annotation consumer has applied their sequence: polls every `interval` while
     a plan is pending, every `idle_interval` while none is (one statement per poll)."""
 
-    def __init__(self, uow: UnitOfWorkFactory, interval: float = 0.05, idle_interval: float = 0.5) -> None:
-        self.uow, self.interval, self.idle_interval = uow, interval, idle_interval
+    def __init__(
+        self, uow: UnitOfWorkFactory, stores: ConsumerStoresFactory, interval: float = 0.05, idle_interval: float = 0.5
+    ) -> None:
+        self.uow, self.stores, self.interval, self.idle_interval = uow, stores, interval, idle_interval
         self.built, self.waiting = 0, False
 
     async def plan_ready(self) -> int:
@@ -148,9 +136,9 @@ class PendingPlanner:
             if plan is None:  # deleted meanwhile: nothing to plan
                 await uow.commit()
                 return 0
-            sel = messages.selection(filters_pb2.FrameSelection.FromString(await uow.plans.selection_bytes(task_id)))
+            sel = selection(filters_pb2.FrameSelection.FromString(await uow.plans.selection_bytes(task_id)))
             lineage = await uow.index.lineage(plan.version_id) or [plan.version_id]
-            await build_plan(uow.conn, plan, sel, lineage)
+            await build_plan(self.stores(uow.conn), plan, sel, lineage)
             await uow.commit()
             log.info("task_plan_built", task_id=task_id, annotation_stream_seq=awaits)
             return 1

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
 import asyncpg
 
 from annostream_kernel.db import Conn
+from annostream_protos.types.v1 import frames_pb2
 
 from ..domain.ast import Selection
 from ..domain.commands import AddComment
 from ..domain.events import Event
-from ..domain.model import TaskPlan
+from ..domain.model import TaskPlan, TaskStatus
 from ..domain.review import HistoryEntry, ReviewSettings
 
 
@@ -162,3 +164,79 @@ class UnitOfWorkFactory(Protocol):
     """Builds a unit of work: a transaction, or with `transaction=False` one connection without one."""
 
     def __call__(self, *, transaction: bool = True) -> UnitOfWork: ...
+
+
+class IndexWrites(Index, Protocol):
+    """The index as the consumers keep it: versions, frames and ROIs from their messages, annotation state."""
+
+    async def upsert_version(self, version_id: str, dataset_id: str, parent: str | None) -> None: ...
+    async def existing_frames(self, version_id: str, frame_ids: Sequence[str]) -> set[str]: ...
+    async def copy_imported(self, frames: Sequence[tuple[str, frames_pb2.Frame]]) -> None: ...
+    async def put_roi_messages(self, rois: Sequence[tuple[str, str, frames_pb2.Roi]]) -> None: ...
+    async def put_roi_message(self, version_id: str, frame_id: str, roi: frames_pb2.Roi) -> None: ...
+    async def own_state(self, version_id: str, frame_id: str) -> None: ...
+    async def change_label(self, version_id: str, frame_id: str, roi_id: str, label: str, *, add: bool) -> None: ...
+    async def delete_roi(self, version_id: str, frame_id: str, roi_id: str) -> None: ...
+    async def set_metadata(self, version_id: str, frame_id: str, metadata: dict[str, Any]) -> None: ...
+    async def tasks_seeing(self, version_id: str) -> list[str]: ...
+
+
+class PlanWrites(Plans, Protocol):
+    """Tasks and their plans as the consumers and the pending planner change them."""
+
+    async def add_task(self, plan: TaskPlan, selection: bytes, reason: str = "", awaits: int = 0) -> bool: ...
+    async def set_status(self, task_id: str, status: TaskStatus, reason: str = "") -> None: ...
+    async def started(self, task_id: str) -> bool: ...
+    async def materialise(
+        self, plan: TaskPlan, sel: Selection, lineage: Sequence[str], ids: list[str] | None
+    ) -> int: ...
+    async def record_plan_ms(self, task_id: str, ms: float) -> None: ...
+    async def delete(self, task_id: str) -> None: ...
+
+
+class LeaseWrites(Protocol):
+    """Done frames as the annotation consumer records them."""
+
+    async def finish_frame(self, task_id: str, frame_id: str, annotator: str, clip: int) -> bool: ...
+    async def add_done(self, task_id: str, annotator: str, n: int) -> None: ...
+    async def done(self, task_id: str) -> int: ...
+
+
+class ReviewSettingsStore(Protocol):
+    """Review settings as a task is created with them."""
+
+    async def put_settings(self, task_id: str, s: ReviewSettings) -> None: ...
+
+
+class ConsumerStores(Protocol):
+    """The iterator's stores over a consumer's connection (read model and position commit together); events are
+    appended at once, in that transaction."""
+
+    @property
+    def index(self) -> IndexWrites:
+        """The frame index."""
+        ...
+
+    @property
+    def plans(self) -> PlanWrites:
+        """Tasks and their plans."""
+        ...
+
+    @property
+    def leases(self) -> LeaseWrites:
+        """Done frames."""
+        ...
+
+    @property
+    def reviews(self) -> ReviewSettingsStore:
+        """Review settings."""
+        ...
+
+    async def lock_frames_and_plans(self) -> None: ...
+    async def applied_seq(self, consumer: str) -> int: ...
+    def savepoint(self) -> AbstractAsyncContextManager[Any]: ...
+    async def append(self, *events: Event) -> None: ...
+
+
+# Stores over a consumer's connection (adapters.postgres.ConsumerRepositories; bootstrap wires it).
+ConsumerStoresFactory = Callable[[Conn], ConsumerStores]

@@ -12,7 +12,7 @@ from annostream_protos.iterator.v1 import iterator_service_pb2_grpc as api_grpc
 
 from ..domain.model import Selection
 from ..service_layer.ports import Progress
-from .messages import selection_msg
+from ..wire import selection_msg
 
 GATES = {"active": api.TASK_GATE_ACTIVE, "completed": api.TASK_GATE_COMPLETED, "deleted": api.TASK_GATE_DELETED}
 

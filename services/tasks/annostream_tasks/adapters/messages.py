@@ -1,73 +1,19 @@
-"""Mapping between Task and protobuf messages (API and events)."""
+"""The tasks service's domain events as protobuf events (the one EVENTS table)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from annostream_kernel.events import NewEvent, subject
-from annostream_kernel.protobuf import timestamp
 from annostream_kernel.streams import TASKS
 from annostream_protos.events.v1 import tasks_pb2 as ev
-from annostream_protos.tasks.v1 import tasks_service_pb2 as api
-from annostream_protos.types.v1 import filters_pb2
 
 from ..domain import events
-from ..domain.model import FilterMode, Iteration, Order, ReviewSpec, Selection, Task, TaskStatus
-
-ORDER = {Order.SEQUENTIAL: ev.ITERATION_ORDER_SEQUENTIAL, Order.RANDOM: ev.ITERATION_ORDER_RANDOM}
-STATUS = {TaskStatus.ACTIVE: api.TASK_STATUS_ACTIVE, TaskStatus.COMPLETED: api.TASK_STATUS_COMPLETED}
-MODE = {
-    FilterMode.ALL: filters_pb2.FILTER_MODE_ALL,
-    FilterMode.EMPTY: filters_pb2.FILTER_MODE_EMPTY,
-    FilterMode.CUSTOM: filters_pb2.FILTER_MODE_CUSTOM,
-}
-MODE_OF = {v: k for k, v in MODE.items()} | {filters_pb2.FILTER_MODE_UNSPECIFIED: FilterMode.ALL}
-
-
-def iteration_msg(it: Iteration) -> ev.IterationSpec:
-    """Iteration → IterationSpec."""
-    return ev.IterationSpec(
-        order=ORDER[it.order], random_seed=it.random_seed, limit=it.limit, clip_length=it.clip_length
-    )
-
-
-def selection_of(msg: filters_pb2.FrameSelection) -> Selection:
-    """FrameSelection → Selection (filters kept in their JSON form)."""
-    filters = [json_format.MessageToDict(f, preserving_proto_field_name=True) for f in msg.filters]
-    return Selection(MODE_OF.get(msg.mode, FilterMode.ALL), filters)
-
-
-def selection_msg(s: Selection) -> filters_pb2.FrameSelection:
-    """Selection → FrameSelection."""
-    return filters_pb2.FrameSelection(
-        mode=MODE[s.mode], filters=[json_format.ParseDict(f, filters_pb2.FrameFilter()) for f in s.filters]
-    )
-
-
-def task_msg(t: Task) -> api.Task:
-    """Task → API message."""
-    return api.Task(
-        task_id=t.task_id,
-        name=t.name,
-        owner=t.owner,
-        team=t.team,
-        dataset_id=t.dataset_id,
-        source_version_id=t.source_version_id,
-        annotated_version_id=t.annotated_version_id,
-        iteration=iteration_msg(t.iteration),
-        default_labels=t.default_labels,
-        status=STATUS[t.status],
-        created_at=timestamp(t.created_at),
-        updated_at=timestamp(t.updated_at),
-        selection=selection_msg(t.selection),
-        label_set=t.label_set,
-        completed_at=timestamp(t.completed_at),
-        label_colors=t.label_colors,
-    )
+from ..domain.model import ReviewSpec, Task
+from ..wire import iteration_msg, review_msg, selection_msg
 
 
 def _event(payload: Message, task_id: str) -> NewEvent:
@@ -76,21 +22,6 @@ def _event(payload: Message, task_id: str) -> NewEvent:
         stream_id=f"task:{task_id}",
         task_id=task_id,
         subject=subject(TASKS.prefix, task_id, payload.DESCRIPTOR.name),
-    )
-
-
-def review_of(msg: ev.TaskReview) -> ReviewSpec:
-    """TaskReview → ReviewSpec (validated; empty strings are the defaults: off, annotator)."""
-    return ReviewSpec(msg.mode or "off", msg.sample_percent, msg.reviewer_may_review_own, msg.rework_by or "annotator")
-
-
-def review_msg(r: ReviewSpec) -> ev.TaskReview:
-    """ReviewSpec → TaskReview."""
-    return ev.TaskReview(
-        mode=r.mode,
-        sample_percent=r.sample_percent,
-        reviewer_may_review_own=r.reviewer_may_review_own,
-        rework_by=r.rework_by,
     )
 
 

@@ -12,7 +12,6 @@ from annostream_protos.events.v1 import tasks_pb2 as ev
 from annostream_protos.tasks.v1 import tasks_service_pb2 as api
 from annostream_protos.tasks.v1 import tasks_service_pb2_grpc as api_grpc
 
-from ..adapters import messages
 from ..domain.commands import CompleteTask, CreateTask, DeleteTask, ReopenTask, SetLabelColor
 from ..domain.model import (
     Iteration,
@@ -30,6 +29,8 @@ from ..domain.model import (
 from ..service_layer import handlers
 from ..service_layer.handlers import UowFactory
 from ..service_layer.ports import EditPositions, FrameIterator, VersionCatalog, VersionInfo
+from ..wire import MODE_OF, review_of, selection_of
+from .api_messages import task_msg
 
 ORDERS = {
     ev.ITERATION_ORDER_UNSPECIFIED: Order.SEQUENTIAL,
@@ -80,8 +81,8 @@ class TasksServicer(api_grpc.TasksServiceServicer):
             order, it.random_seed if request.has_random_seed else None, it.limit, it.clip_length
         )
         default_labels = validate_labels(list(request.default_labels))
-        selection = messages.selection_of(request.selection)
-        if request.selection.mode not in messages.MODE_OF:
+        selection = selection_of(request.selection)
+        if request.selection.mode not in MODE_OF:
             raise InvalidArgument(f"unknown value {request.selection.mode}", field="selection.mode")
         cmd = CreateTask(
             name=validate_task_name(request.name),
@@ -92,15 +93,15 @@ class TasksServicer(api_grpc.TasksServiceServicer):
             team=require_principal().team,
             selection=selection,
             label_set=validate_label_set(list(request.label_set), default_labels),
-            review=messages.review_of(request.review),
+            review=review_of(request.review),
         )
         task = await handlers.create_task(self._uow, self._catalog, self._iterator, cmd, self._positions)
-        return api.CreateTaskResponse(task=messages.task_msg(task))
+        return api.CreateTaskResponse(task=task_msg(task))
 
     async def GetTask(self, request: api.GetTaskRequest, context: Any) -> api.GetTaskResponse:
         info = await handlers.task_info(self._uow, self._catalog, self._iterator, request.task_id)
         return api.GetTaskResponse(
-            task=messages.task_msg(info.task),
+            task=task_msg(info.task),
             source_version=_summary(info.source),
             annotated_version=_summary(info.annotated),
             progress=api.TaskProgress(
@@ -123,17 +124,15 @@ class TasksServicer(api_grpc.TasksServiceServicer):
             only=_only(request),
         )
         tasks, token, total = await handlers.list_tasks(self._uow, query, request.page_size, request.page_token)
-        return api.ListTasksResponse(
-            tasks=[messages.task_msg(t) for t in tasks], next_page_token=token, total_size=total
-        )
+        return api.ListTasksResponse(tasks=[task_msg(t) for t in tasks], next_page_token=token, total_size=total)
 
     async def CompleteTask(self, request: api.CompleteTaskRequest, context: Any) -> api.CompleteTaskResponse:
         task = await handlers.set_status(self._uow, CompleteTask(request.task_id), iterator=self._iterator)
-        return api.CompleteTaskResponse(task=messages.task_msg(task))
+        return api.CompleteTaskResponse(task=task_msg(task))
 
     async def ReopenTask(self, request: api.ReopenTaskRequest, context: Any) -> api.ReopenTaskResponse:
         task = await handlers.set_status(self._uow, ReopenTask(request.task_id), iterator=self._iterator)
-        return api.ReopenTaskResponse(task=messages.task_msg(task))
+        return api.ReopenTaskResponse(task=task_msg(task))
 
     async def DeleteTask(self, request: api.DeleteTaskRequest, context: Any) -> api.DeleteTaskResponse:
         await handlers.delete_task(self._uow, DeleteTask(request.task_id), iterator=self._iterator)
@@ -146,7 +145,7 @@ class TasksServicer(api_grpc.TasksServiceServicer):
             color=validate_color(request.color),
         )
         task = await handlers.set_label_color(self._uow, cmd)
-        return api.SetLabelColorResponse(task=messages.task_msg(task))
+        return api.SetLabelColorResponse(task=task_msg(task))
 
 
 def _only(request: api.ListTasksRequest) -> tuple[str, ...] | None:

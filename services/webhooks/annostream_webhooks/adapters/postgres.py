@@ -13,6 +13,7 @@ from annostream_kernel.uow import PgUnitOfWork
 from ..domain.delivery import Delivery, DeliveryState
 from ..domain.matching import Subscription
 from ..domain.model import Webhook
+from .owners import OwnerBook
 
 DELIVERY_COLUMNS = (
     "d.delivery_id, d.webhook_id, d.event_id, p.type AS event_type, p.subject, d.stream_id, p.stream_version,"
@@ -246,4 +247,22 @@ class WebhooksUnitOfWork(PgUnitOfWork):
     @property
     def deliveries(self) -> DeliveryRepository:
         """Deliveries in this transaction."""
+        return DeliveryRepository(self.conn)
+
+
+class FanOutRepositories:
+    """The fan-out's repositories over a consumer's connection (its transaction is the consumer's)."""
+
+    def __init__(self, conn: Conn) -> None:
+        self.conn = conn
+        self.owners = OwnerBook(conn)
+
+    @property
+    def webhooks(self) -> WebhookRepository:
+        """Webhooks in the consumer's transaction."""
+        return WebhookRepository(self.conn)
+
+    @property
+    def deliveries(self) -> DeliveryRepository:
+        """Deliveries in the consumer's transaction."""
         return DeliveryRepository(self.conn)

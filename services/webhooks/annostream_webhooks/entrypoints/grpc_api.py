@@ -8,7 +8,6 @@ from annostream_kernel.authz import require_principal
 from annostream_protos.webhooks.v1 import webhooks_service_pb2 as api
 from annostream_protos.webhooks.v1 import webhooks_service_pb2_grpc as api_grpc
 
-from ..adapters.messages import delivery_msg, state_filter, webhook_msg
 from ..domain.commands import UpdateWebhook
 from ..domain.matching import validate_subject_filter
 from ..domain.model import (
@@ -19,6 +18,7 @@ from ..domain.model import (
     validate_secret,
 )
 from ..service_layer.handlers import WebhookHandlers
+from .api_messages import delivery_msg, state_filter, webhook_msg
 
 
 class WebhooksServicer(api_grpc.WebhooksServiceServicer):

@@ -14,10 +14,8 @@ from annostream_kernel.ids import new_id
 from annostream_kernel.logs import get_logger
 from annostream_protos.events.v1 import datasets_pb2, envelope_pb2, tasks_pb2
 
-from ..adapters.cloudevents import render
-from ..adapters.owners import OwnerBook
-from ..adapters.postgres import DeliveryRepository, WebhookRepository, lock_queues, promote
 from ..domain.matching import Readers, interested, recipients
+from .ports import Deliveries, FanOutStoresFactory, Owners, Renderer
 
 log = get_logger(__name__)
 NOBODY = Readers("")
@@ -26,7 +24,7 @@ Event = tuple[str, envelope_pb2.EventEnvelope]
 ANNOTATION_GATHER = frozenset({"FrameSaved"})
 
 
-async def learn(owners: OwnerBook, envelope: envelope_pb2.EventEnvelope) -> None:
+async def learn(owners: Owners, envelope: envelope_pb2.EventEnvelope) -> None:
     """Record what a datasets or tasks event says about owners (teams, sharing)."""
     if dc := unpack(envelope, datasets_pb2.DatasetCreated):
         await owners.dataset_created(dc.dataset_id, dc.team)
@@ -38,7 +36,7 @@ async def learn(owners: OwnerBook, envelope: envelope_pb2.EventEnvelope) -> None
         await owners.task_created(tc.task_id, tc.team)
 
 
-async def readers_of(owners: OwnerBook, subject: str) -> Readers | None:
+async def readers_of(owners: Owners, subject: str) -> Readers | None:
     """Who may read the object an event is about (from its subject's ids), or None when its owner is not known yet
     (an annotation or iterator event whose version or task another consumer has not learned yet). An object of the
     stream that announces owners is known once its creation was applied: an unknown one is nobody's."""
@@ -58,9 +56,13 @@ async def readers_of(owners: OwnerBook, subject: str) -> Readers | None:
 
 
 class FanOut:
-    """The consumers' handler (one instance per stream consumer)."""
+    """The consumers' handler (one instance per stream consumer), over the stores bootstrap builds from the
+    consumer's connection."""
 
-    def __init__(self, dispatch_channel: str, owner_wait_seconds: float = 30.0) -> None:
+    def __init__(
+        self, stores: FanOutStoresFactory, render: Renderer, dispatch_channel: str, owner_wait_seconds: float = 30.0
+    ) -> None:
+        self._stores, self._render = stores, render
         self._channel, self._owner_wait = dispatch_channel, owner_wait_seconds
         self._waiting: dict[str, float] = {}  # event id → when its owner was first missing
 
@@ -70,8 +72,9 @@ class FanOut:
 
     async def apply(self, conn: Conn, batch: list[Event]) -> None:
         """Learn owners from the batch, then queue its deliveries (with their queues locked and promoted)."""
-        owners = OwnerBook(conn)
-        subscriptions = await WebhookRepository(conn).subscriptions()
+        stores = self._stores(conn)
+        owners = stores.owners
+        subscriptions = await stores.webhooks.subscriptions()
         wanted: list[tuple[Event, list[str]]] = []
         for subject, envelope in batch:
             if subject.startswith(("annostream.datasets.", "annostream.tasks.")):
@@ -89,9 +92,9 @@ class FanOut:
         for _, envelope in batch:
             self._waiting.pop(envelope.event_id, None)
         if wanted:
-            await self._queue(conn, wanted)
+            await self._queue(stores.deliveries, wanted)
 
-    async def _readers(self, owners: OwnerBook, subject: str, envelope: envelope_pb2.EventEnvelope) -> Readers:
+    async def _readers(self, owners: Owners, subject: str, envelope: envelope_pb2.EventEnvelope) -> Readers:
         readers = await readers_of(owners, subject)
         if readers is not None:
             return readers
@@ -102,14 +105,14 @@ class FanOut:
         log.warning("webhook_owner_unknown", subject=subject, event_id=envelope.event_id, waited=self._owner_wait)
         return NOBODY
 
-    async def _queue(self, conn: Conn, wanted: list[tuple[Event, list[str]]]) -> None:
+    async def _queue(self, repo: Deliveries, wanted: list[tuple[Event, list[str]]]) -> None:
         payloads = []
         deliveries: list[tuple[str, str, str, str]] = []
         for (subject, e), ids in wanted:
-            payloads.append((e.event_id, e.type, subject, e.stream_id, e.stream_version, render(subject, e)))
+            payloads.append((e.event_id, e.type, subject, e.stream_id, e.stream_version, self._render(subject, e)))
             deliveries.extend((new_id("dlv_"), w, e.event_id, e.stream_id) for w in ids)
         queues = sorted({(d[1], d[3]) for d in deliveries})
-        await lock_queues(conn, queues)
-        await DeliveryRepository(conn).queue(payloads, deliveries)
-        await promote(conn, queues)
-        await conn.execute("SELECT pg_notify($1, '')", self._channel)
+        await repo.lock_queues(queues)
+        await repo.queue(payloads, deliveries)
+        await repo.promote(queues)
+        await repo.wake_dispatchers(self._channel)

@@ -3,11 +3,15 @@ fulfil them; bootstrap wires them)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
+
+from annostream_kernel.db import Conn
+from annostream_protos.events.v1 import envelope_pb2
 
 from ..domain.delivery import Claim, Delivery, DeliveryState, Outcome
+from ..domain.matching import Readers, Subscription
 from ..domain.model import Webhook
 
 
@@ -20,6 +24,7 @@ class Webhooks(Protocol):
     async def page(self, team: str, after: str, limit: int) -> list[Webhook]: ...
     async def save(self, w: Webhook) -> Webhook: ...
     async def delete(self, webhook_id: str) -> None: ...
+    async def subscriptions(self) -> list[Subscription]: ...
 
 
 class Deliveries(Protocol):
@@ -33,6 +38,7 @@ class Deliveries(Protocol):
     async def lock_queues(self, queues: Sequence[tuple[str, str]]) -> None: ...
     async def promote(self, queues: Sequence[tuple[str, str]]) -> None: ...
     async def wake_dispatchers(self, channel: str) -> None: ...
+    async def queue(self, payloads: list[tuple[Any, ...]], deliveries: list[tuple[str, str, str, str]]) -> None: ...
 
 
 class UnitOfWork(Protocol):
@@ -69,3 +75,44 @@ class Signer(Protocol):
     """The headers of one attempt, signed (adapters.cloudevents.headers_for)."""
 
     def __call__(self, claim: Claim, now: int | None = None) -> list[tuple[bytes, bytes]]: ...
+
+
+class Owners(Protocol):
+    """Who may read datasets, versions and tasks, learned from the datasets and tasks streams."""
+
+    async def dataset_created(self, dataset_id: str, team: str) -> None: ...
+    async def version_created(self, version_id: str, dataset_id: str, team: str) -> None: ...
+    async def sharing_changed(self, dataset_id: str, teams: list[str]) -> None: ...
+    async def task_created(self, task_id: str, team: str) -> None: ...
+    async def dataset(self, dataset_id: str) -> Readers | None: ...
+    async def version(self, version_id: str) -> Readers | None: ...
+    async def task(self, task_id: str) -> Readers | None: ...
+
+
+class FanOutStores(Protocol):
+    """What the fan-out reads and writes in a consumer's transaction (owners remembered for the batch)."""
+
+    @property
+    def owners(self) -> Owners:
+        """Owners in this transaction."""
+        ...
+
+    @property
+    def webhooks(self) -> Webhooks:
+        """Webhooks in this transaction."""
+        ...
+
+    @property
+    def deliveries(self) -> Deliveries:
+        """Deliveries in this transaction."""
+        ...
+
+
+# The fan-out's stores over the consumer's connection (adapters.postgres.FanOutRepositories; bootstrap wires it).
+FanOutStoresFactory = Callable[[Conn], FanOutStores]
+
+
+class Renderer(Protocol):
+    """An event as the body its deliveries post (adapters.cloudevents.render)."""
+
+    def __call__(self, subject: str, envelope: envelope_pb2.EventEnvelope) -> bytes: ...

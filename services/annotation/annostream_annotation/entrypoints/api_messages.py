@@ -1,43 +1,21 @@
-"""API messages ↔ domain: commands from requests (one COMMANDS table), FrameState / FrameEvent for responses."""
+"""The API edge: editor commands from requests (the one COMMANDS table) and back (entrypoints only)."""
 
 from __future__ import annotations
 
-import functools
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from annostream_kernel.errors import InvalidArgument
-from annostream_kernel.ids import new_id
 from annostream_kernel.limits import MAX_ID_LENGTH, check_text, dump_json
-from annostream_kernel.protobuf import request_metadata, timestamp
+from annostream_kernel.protobuf import request_metadata
 from annostream_protos.annotation.v1 import annotation_service_pb2 as api
 from annostream_protos.types.v1 import frames_pb2 as t
 
 from ..domain import commands as c
-from ..domain.events import Event
-from ..domain.roi import RoiSpec
-from .messages import ROI_TYPES, roi_msg
-
-
-def roi_spec(m: t.Roi, field_name: str, *, new_id_always: bool = False) -> RoiSpec:
-    """Roi message → RoiSpec (an id is assigned when empty, or always for pastes)."""
-    if m.type not in ROI_TYPES:
-        raise InvalidArgument("must be rectangle, ellipse, polygon or keypoints", field=f"{field_name}.type")
-    return RoiSpec(
-        roi_id=new_id("roi_") if new_id_always or not m.roi_id else m.roi_id,
-        type=ROI_TYPES[m.type],
-        points=tuple((p.x, p.y) for p in m.points),
-        labels=tuple(m.labels),
-        confidence=m.confidence if m.HasField("confidence") else None,
-        source_id=m.source_id,
-        metadata=request_metadata(m, f"{field_name}.metadata"),
-    )
+from ..wire import roi_msg, roi_spec
 
 
 def _paste(p: api.PasteRois, where: str) -> c.PasteRois:
@@ -144,44 +122,3 @@ def command_message(cmd: c.Command) -> api.Command:
     out = api.Command()
     getattr(out, cmd.name).CopyFrom(COMMANDS[type(cmd)].to_message(cmd))
     return out
-
-
-@functools.lru_cache(maxsize=4096)
-def _base_frame(base_json: str) -> t.Frame:
-    # json_format.ParseDict is slow; a frame's base data never changes, so parse each one once. Its metadata
-    # goes out as JSON text (a Struct would turn integers into doubles).
-    doc = json.loads(base_json)
-    metadata = doc.pop("metadata", None)
-    frame = json_format.ParseDict(doc, t.Frame(), ignore_unknown_fields=True)
-    if metadata:
-        frame.metadata_json = dump_json(metadata)
-    return frame
-
-
-def frame_state(ref: t.FrameRef, version: int, base: dict[str, Any] | None, doc: dict[str, Any]) -> api.FrameState:
-    """Projection → FrameState message. `metadata` is the frame's effective metadata: as last edited
-    (FrameMetadataSet), else as imported (the base frame's); an edit that empties it shows the imported one."""
-    state = api.FrameState(
-        frame=ref,
-        version=version,
-        rois=[roi_msg(r) for r in doc.get("rois", [])],
-        frame_labels=doc.get("frame_labels", []),
-        metadata_json=dump_json(doc.get("metadata") or (base or {}).get("metadata") or {}),
-    )
-    if base is not None:
-        state.base.CopyFrom(_base_frame(json.dumps(base, sort_keys=True)))
-    return state
-
-
-def frame_event(version: int, event_id: str, e: Event, actor: str, at: datetime, task_id: str) -> api.FrameEvent:
-    """A history entry."""
-    return api.FrameEvent(
-        version=version,
-        event_id=event_id,
-        type=e.kind,
-        actor=actor,
-        occurred_at=timestamp(at),
-        task_id=task_id,
-        roi_id=e.roi_id,
-        data_json=dump_json(e.data),
-    )

@@ -1,4 +1,4 @@
-"""Domain ↔ protobuf messages of the webhooks API."""
+"""The gRPC edge of the webhooks service: domain ↔ API messages."""
 
 from __future__ import annotations
 
