@@ -16,8 +16,9 @@ install: $(STAMP) $(PROTO_STAMP) $(NODE_STAMP)
 
 # (Re)create the venv when missing or when the dependencies changed: the pinned versions of
 # requirements-dev.lock first, then the project itself without resolving anything again. uv (pinned in the lock,
-# bootstrapped with pip) installs them: ≈ 20 s instead of pip's ≈ 80 s here.
-UV_PIP = $(BIN)/uv pip install -q --python $(BIN)/python
+# bootstrapped with pip) installs and byte-compiles them (as pip did: a clean clone's first test processes would
+# otherwise each compile what they import): ≈ 25 s instead of pip's ≈ 80 s here.
+UV_PIP = $(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python
 $(STAMP): pyproject.toml requirements-dev.lock
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q "$$(grep -m1 '^uv==' requirements-dev.lock | cut -d' ' -f1)"
