@@ -4,13 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from types import TracebackType
-from typing import Self
+from typing import Protocol, Self
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 from asyncpg.transaction import Transaction
 
 from .events import NewEvent, append_events
+
+
+class UnitOfWorkPort(Protocol):
+    """What every service's unit-of-work port shares: `async with uow:`, then `commit()` (leaving without it rolls
+    back); each service's port adds its repositories and a typed `emit`."""
+
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(
+        self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+    async def commit(self) -> None: ...
 
 
 class PgUnitOfWork:

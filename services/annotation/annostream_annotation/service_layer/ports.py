@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
 from annostream_kernel.db import Conn
+from annostream_kernel.uow import UnitOfWorkPort
 from annostream_protos.types.v1 import filters_pb2
 
 
-class FrameUnitOfWork(Protocol):
+class FrameUnitOfWork(UnitOfWorkPort, Protocol):
     """The port a save works through: `async with uow:` holds one connection for the save (adapters/postgres.py)."""
 
     @property
     def conn(self) -> Conn:
         """The connection the save reads and writes on."""
-
-    async def __aenter__(self) -> Self:
-        """Take a connection."""
-
-    async def __aexit__(
-        self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        """Give it back."""
 
 
 UnitOfWorkFactory = Callable[[], FrameUnitOfWork]

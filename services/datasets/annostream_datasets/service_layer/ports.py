@@ -4,10 +4,10 @@ fulfil them; bootstrap wires them)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
 from annostream_kernel.db import Conn
+from annostream_kernel.uow import UnitOfWorkPort
 from annostream_protos.types.v1 import frames_pb2
 
 from ..domain.events import Event
@@ -72,7 +72,7 @@ class StatsReads(Protocol):
     async def rois_per_frame(self, lineage: Sequence[str]) -> list[tuple[int, int]]: ...
 
 
-class UnitOfWork(Protocol):
+class UnitOfWork(UnitOfWorkPort, Protocol):
     """One transaction over the datasets service's tables; events commit with the state."""
 
     @property
@@ -100,12 +100,7 @@ class UnitOfWork(Protocol):
         """Annotation statistics."""
         ...
 
-    async def __aenter__(self) -> Self: ...
-    async def __aexit__(
-        self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None: ...
     def emit(self, *events: Event) -> None: ...
-    async def commit(self) -> None: ...
 
 
 class StatsWrites(Protocol):

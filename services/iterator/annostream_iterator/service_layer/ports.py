@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
-from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Protocol
 
 import asyncpg
 
 from annostream_kernel.db import Conn
+from annostream_kernel.uow import UnitOfWorkPort
 from annostream_protos.types.v1 import frames_pb2
 
 from ..domain.ast import Selection
@@ -105,7 +105,7 @@ class Comments(Protocol):
     async def quality(self, task_id: str) -> tuple[asyncpg.Record, list[asyncpg.Record]]: ...
 
 
-class UnitOfWork(Protocol):
+class UnitOfWork(UnitOfWorkPort, Protocol):
     """One iterator transaction (or one connection for reads) with its stores; events commit with the state."""
 
     @property
@@ -143,12 +143,7 @@ class UnitOfWork(Protocol):
         """Comment threads."""
         ...
 
-    async def __aenter__(self) -> Self: ...
-    async def __aexit__(
-        self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None: ...
     def emit(self, *events: Event) -> None: ...
-    async def commit(self) -> None: ...
     async def team_of(self, task_id: str) -> str | None: ...
     async def teams_of(self, task_ids: list[str]) -> dict[str, str]: ...
     async def lock_frames_and_plans(self) -> None: ...

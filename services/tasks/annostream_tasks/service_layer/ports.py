@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Protocol
+
+from annostream_kernel.uow import UnitOfWorkPort
 
 from ..domain.events import Event
 from ..domain.model import Selection, Task, TaskQuery, TaskStatus
@@ -82,7 +83,7 @@ class Tasks(Protocol):
     async def list_page(self, q: TaskQuery, limit: int, after: tuple[Any, str] | None) -> tuple[list[Task], int]: ...
 
 
-class UnitOfWork(Protocol):
+class UnitOfWork(UnitOfWorkPort, Protocol):
     """One transaction over the tasks table; events commit with the state."""
 
     @property
@@ -90,10 +91,5 @@ class UnitOfWork(Protocol):
         """Tasks in this transaction."""
         ...
 
-    async def __aenter__(self) -> Self: ...
-    async def __aexit__(
-        self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None: ...
     def emit(self, *events: Event) -> None: ...
     async def emit_now(self, event: Event) -> int: ...
-    async def commit(self) -> None: ...

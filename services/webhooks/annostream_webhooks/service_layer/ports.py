@@ -4,10 +4,10 @@ fulfil them; bootstrap wires them)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Protocol
 
 from annostream_kernel.db import Conn
+from annostream_kernel.uow import UnitOfWorkPort
 from annostream_protos.events.v1 import envelope_pb2
 
 from ..domain.delivery import Claim, Delivery, DeliveryState, Outcome
@@ -41,7 +41,7 @@ class Deliveries(Protocol):
     async def queue(self, payloads: list[tuple[Any, ...]], deliveries: list[tuple[str, str, str, str]]) -> None: ...
 
 
-class UnitOfWork(Protocol):
+class UnitOfWork(UnitOfWorkPort, Protocol):
     """One transaction over webhooks and deliveries."""
 
     @property
@@ -53,12 +53,6 @@ class UnitOfWork(Protocol):
     def deliveries(self) -> Deliveries:
         """Deliveries in this transaction."""
         ...
-
-    async def __aenter__(self) -> Self: ...
-    async def __aexit__(
-        self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None: ...
-    async def commit(self) -> None: ...
 
 
 class DispatchQueue(Protocol):
