@@ -27,7 +27,6 @@ ROI_TYPES = {
     t.ROI_TYPE_POLYGON: RoiType.POLYGON,
     t.ROI_TYPE_KEYPOINTS: RoiType.KEYPOINTS,
 }
-ROI_TYPE_MSG = {v: k for k, v in ROI_TYPES.items()}
 _ROI_TYPE_BY_NAME = {v.value: k for k, v in ROI_TYPES.items()}  # projection JSON's type string → enum value
 
 
