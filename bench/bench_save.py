@@ -13,6 +13,7 @@ import os
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -29,12 +30,13 @@ from annostream_protos.datasets.v1 import datasets_service_pb2 as ds
 from annostream_protos.datasets.v1 import datasets_service_pb2_grpc as ds_grpc
 from annostream_protos.types.v1 import frames_pb2 as t
 
-from . import save_raw
+from . import save_counts, save_raw
 from .harness import BenchContext, Result, cpu_seconds, own_servers_cpu, summary_ms
 
 SAMPLES = int(os.environ.get("BENCH_SAVE_SAMPLES", "100"))
 WARMUP, CLIENTS, PER_CLIENT = 5, 10, int(os.environ.get("BENCH_SAVE_PER_CLIENT", "20"))
 HEADERS = {"X-Annostream-User": "tester", "X-Annostream-Team": "default", "X-Annostream-Role": "admin"}
+TRANSPORTS = os.environ.get("BENCH_SAVE_TRANSPORTS", "http,grpc").split(",")  # e.g. "grpc" for a shorter run
 COMPACT = os.environ.get("BENCH_SAVE_COMPACT", "1") == "1"  # HTTP saves ask for the compact answer (the editor does)
 
 
@@ -131,27 +133,44 @@ async def settle(stack: LocalStack, workdir: Path, quiet_s: float = 0.004, step:
         before = now
 
 
-async def background(stack: LocalStack, workdir: Path, seconds: float = 2.0) -> dict[str, float]:
-    """CPU seconds per second each process spends while nothing is asked of the system."""
-    a = system_cpu(stack, workdir)
-    await asyncio.sleep(seconds)
-    b = system_cpu(stack, workdir)
-    return {k: (b[k] - a[k]) / seconds for k in a}
+@dataclass
+class Meter:
+    """What a phase is measured with: the system's processes, their idle CPU and the load-independent counts."""
 
+    stack: LocalStack
+    workdir: Path
+    counter: save_counts.Counter
+    idle: dict[str, float] = field(default_factory=dict)
+    idle_counts: dict[str, float] = field(default_factory=dict)
 
-async def measured(
-    stack: LocalStack, workdir: Path, idle: dict[str, float], saves: int, work: Callable[[], Awaitable[list[float]]]
-) -> tuple[list[float], float, dict[str, float]]:
-    """Run `work` (returns latencies), wait for idle; latencies, wall time of the work and CPU-ms per save per
-    process (idle background subtracted; the client is not counted)."""
-    await settle(stack, workdir)
-    start_cpu, start = system_cpu(stack, workdir), time.perf_counter()
-    lat = await work()
-    wall = time.perf_counter() - start
-    await settle(stack, workdir)
-    end_cpu, window = system_cpu(stack, workdir), time.perf_counter() - start
-    per = {k: max(0.0, end_cpu[k] - start_cpu[k] - idle.get(k, 0) * window) * 1000 / saves for k in end_cpu}
-    return lat, wall, per
+    async def background(self, seconds: float = 2.0) -> None:
+        """CPU seconds and counts per second of each process while nothing is asked of the system."""
+        await settle(self.stack, self.workdir)
+        c0, t0 = await self.counter.snapshot(), time.perf_counter()
+        a = system_cpu(self.stack, self.workdir)
+        await asyncio.sleep(seconds)
+        b = system_cpu(self.stack, self.workdir)
+        self.idle = {k: (b[k] - a[k]) / seconds for k in a}
+        c1 = await self.counter.snapshot()
+        self.idle_counts = save_counts.rates(c0, c1, time.perf_counter() - t0)
+
+    async def measured(
+        self, saves: int, work: Callable[[], Awaitable[list[float]]]
+    ) -> tuple[list[float], float, dict[str, float]]:
+        """Run `work` (returns latencies), wait for idle; latencies, wall time of the work, and CPU-ms per save per
+        process (idle background subtracted; the client is not counted) with the counts per save."""
+        stack, workdir = self.stack, self.workdir
+        await settle(stack, workdir)
+        c0, t0 = await self.counter.snapshot(), time.perf_counter()
+        start_cpu, start = system_cpu(stack, workdir), time.perf_counter()
+        lat = await work()
+        wall = time.perf_counter() - start
+        await settle(stack, workdir)
+        end_cpu, window = system_cpu(stack, workdir), time.perf_counter() - start
+        per = {k: max(0.0, end_cpu[k] - start_cpu[k] - self.idle.get(k, 0) * window) * 1000 / saves for k in end_cpu}
+        c1 = await self.counter.snapshot()
+        counts = save_counts.per_save(c0, c1, self.idle_counts, time.perf_counter() - t0, saves)
+        return lat, wall, {**per, **counts}
 
 
 async def _version(stack: LocalStack, frames: int) -> str:
@@ -224,24 +243,25 @@ async def run(ctx: BenchContext) -> None:
         version_id = await _version(stack, 2 * per_transport)
         fresh = iter(f"f{i:05d}" for i in range(2 * per_transport))
         raw = await create_pool(ctx.dsn, "bench_raw", min_size=1, max_size=CLIENTS + 2)
-        for transport in ("http", "grpc"):
+        counter = save_counts.Counter(raw, ctx.nats_monitor, stack.metrics_urls())
+        await counter.start()
+        for transport in TRANSPORTS:
             saver = Saver(transport, stack, version_id)
             await _known(saver, f"f{2 * per_transport - 1:05d}")
-            await _transport(ctx, stack, saver, fresh, raw)
+            await _transport(ctx, Meter(stack, ctx.workdir, counter), saver, fresh, raw)
             await saver.close()
         await save_raw.drop(raw)
         await raw.close()
 
 
-async def _transport(ctx: BenchContext, stack: LocalStack, saver: Saver, fresh: Iterator[str], raw: Pool) -> None:
-    await settle(stack, ctx.workdir)
-    idle = await background(stack, ctx.workdir)
+async def _transport(ctx: BenchContext, meter: Meter, saver: Saver, fresh: Iterator[str], raw: Pool) -> None:
+    await meter.background()
     tr = saver.transport
     for kind, label in (("rect10", "10 rectangles"), ("mixed50", "25 rectangles + 25 8-point polygons")):
         for _ in range(WARMUP):
             await saver.save(next(fresh), 0, kind)
         frames = [next(fresh) for _ in range(SAMPLES)]
-        lat, wall, per = await measured(stack, ctx.workdir, idle, SAMPLES, partial(sequential, saver, frames, kind))
+        lat, wall, per = await meter.measured(SAMPLES, partial(sequential, saver, frames, kind))
         base, raw_cpu = None, {}
         if kind == "mixed50":
             sample = await save_raw.setup(raw, saver.version_id, frames[0])
@@ -258,11 +278,11 @@ async def _transport(ctx: BenchContext, stack: LocalStack, saver: Saver, fresh: 
                 "asyncpg: the same event rows + projection row in one round trip" if base else "",
                 "p50 <= 15 ms, <= 20 CPU-ms" if kind == "mixed50" else "p50 <= 8 ms",
                 "",
-                {**summary_ms(lat), "saves_per_s": SAMPLES / wall, **_cpu_extra(per), **raw_cpu},
+                {**summary_ms(lat), "saves_per_s": SAMPLES / wall, **per, **raw_cpu},
             )
         )
     groups = [[next(fresh) for _ in range(PER_CLIENT)] for _ in range(CLIENTS)]
-    lat, wall, per = await measured(stack, ctx.workdir, idle, CLIENTS * PER_CLIENT, partial(concurrent, saver, groups))
+    lat, wall, per = await meter.measured(CLIENTS * PER_CLIENT, partial(concurrent, saver, groups))
     raw_lat, raw_wall = await save_raw.saves(raw, sample, CLIENTS, PER_CLIENT)
     ctx.add(
         Result(
@@ -274,13 +294,13 @@ async def _transport(ctx: BenchContext, stack: LocalStack, saver: Saver, fresh: 
             "asyncpg: the same write from 10 connections",
             ">= 100 saves/s",
             "",
-            {**summary_ms(lat), "raw_p50_ms": summary_ms(raw_lat)["p50_ms"], **_cpu_extra(per)},
+            {**summary_ms(lat), "raw_p50_ms": summary_ms(raw_lat)["p50_ms"], **per},
         )
     )
     moving = next(fresh)
     version = await saver.save(moving, 0, "mixed50")
     n = WARMUP + SAMPLES
-    lat, wall, per = await measured(stack, ctx.workdir, idle, n, partial(moves, saver, moving, version, n))
+    lat, wall, per = await meter.measured(n, partial(moves, saver, moving, version, n))
     ctx.add(
         Result(
             "save",
@@ -291,6 +311,6 @@ async def _transport(ctx: BenchContext, stack: LocalStack, saver: Saver, fresh: 
             "",
             "p50 <= 15 ms",
             "",
-            {**summary_ms(lat), **_cpu_extra(per)},
+            {**summary_ms(lat), **per},
         )
     )

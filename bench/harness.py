@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from annostream_cli.embedded import EmbeddedPostgres, NatsServer
+from annostream_cli.embedded import EmbeddedPostgres, NatsServer, free_port
 from annostream_cli.stack import LocalStack
 
 
@@ -44,6 +44,7 @@ class BenchContext:
     dsn: str
     nats_url: str
     workdir: Path
+    nats_monitor: str = ""
     results: list[Result] = field(default_factory=list)
 
     @contextmanager
@@ -72,11 +73,12 @@ class BenchContext:
 def servers(workdir: Path) -> Iterator[BenchContext]:
     """Embedded PostgreSQL + nats-server for the run, always stopped."""
     pg = EmbeddedPostgres(workdir / "pg")
-    nats = NatsServer(workdir / "nats")
+    monitor = f"127.0.0.1:{free_port()}"  # counts of messages (/varz, /connz, /jsz): bench/save_counts.py
+    nats = NatsServer(workdir / "nats", conf=f"http: {monitor}\n")
     try:
-        dsn = pg.start()
+        dsn = pg.start("-c shared_preload_libraries=pg_stat_statements")  # statements per save, same reason
         url = nats.start()
-        yield BenchContext(dsn, url, workdir)
+        yield BenchContext(dsn, url, workdir, nats_monitor=f"http://{monitor}")
     finally:
         nats.stop()
         pg.stop()

@@ -40,7 +40,7 @@ from .db import Conn
 from .errors import Unavailable
 from .leadership import give_up_lead, lead_forever, take_lead
 from .logs import get_logger
-from .metrics import CONSUMER_APPLIED
+from .metrics import CONSUMER_APPLIED, CONSUMER_BATCHES
 from .pull import BatchPuller, stream_seq
 from .streams import StreamDef
 from .tracing import CONSUMER, TRACEPARENT, batch_span
@@ -104,6 +104,7 @@ class EventConsumer:
         self._pool, self._js, self._spec, self._schema, self._batch = pool, js, spec, schema, batch
         self._ack_wait, self._max_attempts, self._linger, self._delay = ack_wait, max_attempts, linger, delay
         self._gather = gather
+        self._batches = CONSUMER_BATCHES.labels(spec.durable)
         self._ack_all = False
         self.dead_lettered = 0
         self.applied = 0
@@ -307,4 +308,5 @@ class EventConsumer:
                 self._spec.durable,
                 position,
             )
+        self._batches.inc()
         return applied

@@ -63,6 +63,15 @@ CONSUMER_LAG = Gauge(
 CONSUMER_APPLIED = Counter(
     "annostream_consumer_applied_events", "Events a consumer applied.", ["consumer"], registry=REGISTRY
 )
+CONSUMER_BATCHES = Counter(
+    "annostream_consumer_batches",
+    "Batches a consumer committed (one transaction and one ack each).",
+    ["consumer"],
+    registry=REGISTRY,
+)
+CONSUMER_PULLS = Counter(
+    "annostream_consumer_pull_requests", "Pull requests a consumer sent to JetStream.", ["consumer"], registry=REGISTRY
+)
 DEAD_LETTERS = Gauge(
     "annostream_dead_letters", "Events a consumer gave up on (rows in dead_letters).", ["consumer"], registry=REGISTRY
 )

@@ -28,6 +28,8 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from nats.js import JetStreamContext
 
+from .metrics import CONSUMER_PULLS
+
 HEARTBEAT = "100"
 EVENT_TYPE = "Annostream-Event-Type"  # the relay's header naming a message's event type
 MIN_WAIT_SECONDS = 0.001
@@ -53,6 +55,7 @@ class BatchPuller:
         self._request = ""
         self._requests = 0
         self._done: asyncio.Future[str | None] | None = None
+        self._pulls = CONSUMER_PULLS.labels(durable)
 
     async def start(self) -> None:
         """Subscribe to this puller's reply subjects."""
@@ -104,6 +107,7 @@ class BatchPuller:
 
     async def _pull(self, batch: int, timeout: float) -> str | None:
         self._requests += 1
+        self._pulls.inc()
         self._request = f"{self._inbox}.{self._requests}"
         self._want = batch
         self._done = asyncio.get_running_loop().create_future()
