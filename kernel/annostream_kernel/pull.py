@@ -95,7 +95,7 @@ class BatchPuller:
         message's event type is in `ends_with`, or, when that is empty, until nothing more arrives."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + window
-        while len(msgs) < batch and not (ends_with and _event_type(msgs[-1]) in ends_with):
+        while len(msgs) < batch and not (ends_with and event_type(msgs[-1]) in ends_with):
             left = deadline - loop.time()
             if left < MIN_WAIT_SECONDS:
                 break
@@ -122,7 +122,8 @@ class BatchPuller:
             self._done = None
 
 
-def _event_type(msg: Msg) -> str | None:
+def event_type(msg: Msg) -> str | None:
+    """The event type the relay named in a message's `Annostream-Event-Type` header (None without it)."""
     return msg.headers.get(EVENT_TYPE) if msg.headers else None
 
 

@@ -15,7 +15,7 @@ from .adapters.annotation_client import GrpcEditSealer
 from .adapters.postgres import ConsumerRepositories, DatasetsUnitOfWork
 from .entrypoints.grpc_api import DatasetsServicer
 from .service_layer.consumers import (
-    ANNOTATION_FILTERS,
+    ANNOTATION_EVENT_TYPES,
     ANNOTATION_GATHER,
     Consumers,
 )
@@ -44,7 +44,7 @@ def _consumers(_res: Resources) -> list[ConsumerSpec]:
             "datasets-stats",
             ANNOTATION,
             handlers.on_annotation_event,
-            filter_subjects=ANNOTATION_FILTERS,
+            event_types=ANNOTATION_EVENT_TYPES,
             batch_handler=handlers.on_annotation_events,
             gather=ANNOTATION_GATHER,
         ),

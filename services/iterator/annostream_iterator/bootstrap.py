@@ -28,7 +28,7 @@ from .entrypoints.grpc_api import IteratorServicer
 from .entrypoints.review_api import ReviewServicer
 from .service_layer.comments import CommentHandlers
 from .service_layer.consumers import (
-    ANNOTATION_FILTERS,
+    ANNOTATION_EVENT_TYPES,
     ANNOTATION_GATHER,
     Consumers,
 )
@@ -68,7 +68,7 @@ def _consumers(_res: Resources) -> list[ConsumerSpec]:
             ANNOTATION_CONSUMER,
             ANNOTATION,
             h.on_annotation_event,
-            filter_subjects=ANNOTATION_FILTERS,
+            event_types=ANNOTATION_EVENT_TYPES,
             batch_handler=h.on_annotation_events,
             gather=ANNOTATION_GATHER,
         ),

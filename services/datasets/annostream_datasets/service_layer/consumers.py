@@ -5,20 +5,17 @@ from __future__ import annotations
 
 from annostream_kernel.db import Conn
 from annostream_kernel.events import unpack
-from annostream_kernel.streams import ANNOTATION
 from annostream_protos.events.v1 import annotation_pb2 as an
 from annostream_protos.events.v1 import envelope_pb2, tasks_pb2
 
 from .ports import ConsumerStoresFactory
 from .stats_fold import FRAME_EVENTS, ROI_EVENTS, StatsFold, decode, roi_key
 
-# The statistics consumer receives only what changes counts (JetStream drops moves, reshapes, metadata, locks).
-ANNOTATION_FILTERS = tuple(
-    f"{ANNOTATION.prefix}.*.*.*.{cls.__name__}" for cls in (an.FrameInherited, *ROI_EVENTS, *FRAME_EVENTS)
-)
-# A fetched part of a save is completed with what follows within the gather window (the filter drops the save's
-# FrameSaved marker, which would add a transaction to every move), so a save is folded once.
-ANNOTATION_GATHER: frozenset[str] = frozenset()
+# The statistics consumer applies only what changes counts (moves, reshapes, metadata, locks and the FrameSaved
+# marker are read past undecoded: a stream-wide durable, see ConsumerSpec.event_types).
+ANNOTATION_EVENT_TYPES = frozenset(cls.__name__ for cls in (an.FrameInherited, *ROI_EVENTS, *FRAME_EVENTS))
+# A fetched part of a save is completed up to the save's FrameSaved within the gather window: a save, one fold.
+ANNOTATION_GATHER = frozenset({an.FrameSaved.__name__})
 
 
 class Consumers:

@@ -11,7 +11,6 @@ from annostream_kernel.db import Conn
 from annostream_kernel.events import TYPE_URL_PREFIX, runs_of, unpack
 from annostream_kernel.logs import get_logger
 from annostream_kernel.protobuf import metadata_of
-from annostream_kernel.streams import ANNOTATION
 from annostream_protos.events.v1 import annotation_pb2 as an
 from annostream_protos.events.v1 import datasets_pb2, envelope_pb2, tasks_pb2
 from annostream_protos.types.v1 import filters_pb2, frames_pb2
@@ -159,9 +158,10 @@ ANNOTATION_TYPES: tuple[type[Message], ...] = (
     an.FrameSaved,
 )
 STATE_CHANGING = ANNOTATION_TYPES[:6]
-# What the iterator's annotation consumer receives: the index-changing types and one FrameSaved per write
-# (JetStream filters out moves, reshapes, metadata and locks, most of an editing session's events).
-ANNOTATION_FILTERS = tuple(f"{ANNOTATION.prefix}.*.*.*.{cls.__name__}" for cls in (*STATE_CHANGING, an.FrameSaved))
+# What the iterator's annotation consumer applies: the index-changing types and one FrameSaved per write (moves,
+# reshapes, metadata and locks, most of an editing session's events, are read past undecoded: a stream-wide
+# durable, see ConsumerSpec.event_types).
+ANNOTATION_EVENT_TYPES = frozenset(cls.__name__ for cls in (*STATE_CHANGING, an.FrameSaved))
 # A fetched part of a save is completed up to its FrameSaved before it is applied: one save, one transaction.
 ANNOTATION_GATHER = frozenset({an.FrameSaved.__name__})
 
