@@ -37,6 +37,7 @@ SAMPLES = int(os.environ.get("BENCH_SAVE_SAMPLES", "100"))
 WARMUP, CLIENTS, PER_CLIENT = 5, 10, int(os.environ.get("BENCH_SAVE_PER_CLIENT", "20"))
 HEADERS = {"X-Annostream-User": "tester", "X-Annostream-Team": "default", "X-Annostream-Role": "admin"}
 TRANSPORTS = os.environ.get("BENCH_SAVE_TRANSPORTS", "http,grpc").split(",")  # e.g. "grpc" for a shorter run
+TOP = int(os.environ.get("BENCH_SAVE_TOP", "0"))  # print the N statements run most often per save, per phase
 COMPACT = os.environ.get("BENCH_SAVE_COMPACT", "1") == "1"  # HTTP saves ask for the compact answer (the editor does)
 
 
@@ -168,8 +169,11 @@ class Meter:
         await settle(stack, workdir)
         end_cpu, window = system_cpu(stack, workdir), time.perf_counter() - start
         per = {k: max(0.0, end_cpu[k] - start_cpu[k] - self.idle.get(k, 0) * window) * 1000 / saves for k in end_cpu}
+        q0 = self.counter.queries
         c1 = await self.counter.snapshot()
         counts = save_counts.per_save(c0, c1, self.idle_counts, time.perf_counter() - t0, saves)
+        if TOP:
+            print(f"  statements per save:\n{save_counts.top_statements(q0, self.counter.queries, saves, TOP)}")
         return lat, wall, {**per, **counts}
 
 

@@ -76,7 +76,9 @@ class ConsumerSpec:
     kept) reach the handlers; the others are read past without being decoded (the position still moves over
     them). This is how a durable takes a few types of a stream whose subjects end with the type: JetStream's own
     multi-subject filters cost nats-server a walk of a message block's subjects per delivered message when the
-    consumer lags (issue 18), a stream-wide durable reads the next message directly.
+    consumer lags (issue 18), a stream-wide durable reads the next message directly. With `lazy_position` too, a
+    batch without any event of those types is only acked (no transaction): its position is stored with the next
+    batch that has one, so only for a durable whose stored position nobody waits for.
     """
 
     durable: str
@@ -87,6 +89,7 @@ class ConsumerSpec:
     subject_handler: SubjectHandler | None = None
     gather: frozenset[str] | None = None
     event_types: frozenset[str] | None = None
+    lazy_position: bool = False
 
 
 class EventConsumer:
@@ -220,6 +223,9 @@ class EventConsumer:
     async def apply_batch(self, msgs: list[Msg]) -> int:
         """Apply a fetched batch atomically with the position update, then ack; returns events applied (raises,
         with nothing applied or acked, when the batch fails)."""
+        if self._spec.lazy_position and not self._wanted(msgs):
+            await self._ack(msgs)  # nothing to apply: the next applied batch stores a position past these
+            return 0
         traces = ((m.headers or {}).get(TRACEPARENT) for m in msgs)
         with batch_span(f"apply {self._spec.durable}", traces, CONSUMER, {"events": len(msgs)}):
             applied = await self.commit_batch(msgs)
@@ -227,6 +233,11 @@ class EventConsumer:
         self.applied += applied
         CONSUMER_APPLIED.labels(self._spec.durable).inc(applied)
         return applied
+
+    def _wanted(self, msgs: list[Msg]) -> list[Msg]:
+        if (types := self._spec.event_types) is None:
+            return msgs
+        return [m for m in msgs if (t := event_type(m)) is None or t in types]
 
     async def _ack(self, msgs: list[Msg]) -> None:
         for msg in msgs[-1:] if self._ack_all else msgs:
@@ -297,8 +308,7 @@ class EventConsumer:
             seqs = [stream_seq(m) for m in msgs]
             fresh = [m for m, seq in zip(msgs, seqs, strict=True) if seq > position]
             last = max(seqs) if fresh else position
-            if (types := self._spec.event_types) is not None:
-                fresh = [m for m in fresh if (t := event_type(m)) is None or t in types]
+            fresh = self._wanted(fresh)
             envelopes = [envelope_pb2.EventEnvelope.FromString(m.data) for m in fresh]
             if self._spec.subject_handler is not None:
                 if envelopes:

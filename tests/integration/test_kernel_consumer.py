@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 import asyncpg
+import nats.errors
 import pytest
 from nats.aio.client import Client as NatsClient
 
@@ -279,3 +281,53 @@ async def test_a_unit_split_over_fetches_is_applied_in_one_transaction_up_to_its
 
 async def _true(value: bool) -> bool:
     return value
+
+
+async def test_a_durable_taking_some_event_types_reads_past_the_others_and_stores_the_last_position(
+    schema_pool: tuple[str, asyncpg.Pool], nc: NatsClient
+) -> None:
+    schema, pool = schema_pool
+    stream, names = await _setup(schema_pool, nc, 3)
+    async with pool.acquire() as conn:  # a type the consumer does not take, then one it takes
+        version = datasets_pb2.VersionCreated(version_id="v")
+        await append_events(conn, [NewEvent(version, "s:v", subject(stream.prefix, "v", "VersionCreated"))])
+        dataset = datasets_pb2.DatasetCreated(name="e3")
+        await append_events(conn, [NewEvent(dataset, "s:e3", subject(stream.prefix, "e3", "DatasetCreated"))])
+        await OutboxRelay(pool, nc, schema=schema, producer="test").publish_pending(conn)
+    spec = ConsumerSpec("c10", stream, _handler(), event_types=frozenset({"DatasetCreated"}))  # fails on others
+    consumer = EventConsumer(pool, nc.jetstream(), spec, schema=schema, batch=10, ack_wait=5.0)
+    position = "SELECT stream_seq FROM consumer_positions WHERE consumer = 'c10'"
+    await _run_until(consumer, lambda: _true(consumer.applied == 4))
+    rows = await pool.fetch("SELECT name FROM effects")
+    assert sorted(r["name"] for r in rows) == [*names, "e3"]
+    assert consumer.dead_lettered == 0
+    assert await pool.fetchval(position) == 5
+    info = await nc.jetstream().consumer_info(stream.name, "c10")
+    assert not info.config.filter_subjects and info.config.filter_subject in (None, *stream.subjects)
+
+
+async def test_a_lazy_position_durable_acks_a_batch_without_its_types_and_stores_the_position_with_the_next(
+    schema_pool: tuple[str, asyncpg.Pool], nc: NatsClient
+) -> None:
+    schema, pool = schema_pool
+    stream, _ = await _setup(schema_pool, nc, 2)
+    spec = ConsumerSpec("c11", stream, _handler(), event_types=frozenset({"VersionCreated"}), lazy_position=True)
+    consumer = EventConsumer(pool, nc.jetstream(), spec, schema=schema, batch=10, ack_wait=1.0)
+    sub = await consumer._subscribe()
+    assert await consumer.apply_batch(await sub.fetch(2, timeout=5)) == 0  # no VersionCreated: only acked
+    assert await pool.fetchval("SELECT count(*) FROM consumer_positions WHERE consumer = 'c11'") == 0
+    with pytest.raises(nats.errors.TimeoutError):
+        await sub.fetch(1, timeout=2.0)  # acked: not redelivered after ack_wait
+    async with pool.acquire() as conn:
+        version = datasets_pb2.VersionCreated(version_id="v")
+        await append_events(conn, [NewEvent(version, "s:v", subject(stream.prefix, "v", "VersionCreated"))])
+        await OutboxRelay(pool, nc, schema=schema, producer="test").publish_pending(conn)
+    applied: list[str] = []
+
+    async def on_version(conn: Conn, env: envelope_pb2.EventEnvelope) -> None:
+        applied.append(env.type.rsplit(".", 1)[-1])
+
+    consumer = EventConsumer(pool, nc.jetstream(), replace(spec, handler=on_version), schema=schema, batch=10)
+    await _run_until(consumer, lambda: _true(consumer.applied == 1), tries=100)
+    assert applied == ["VersionCreated"]
+    assert await pool.fetchval("SELECT stream_seq FROM consumer_positions WHERE consumer = 'c11'") == 3

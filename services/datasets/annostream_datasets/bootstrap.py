@@ -45,6 +45,7 @@ def _consumers(_res: Resources) -> list[ConsumerSpec]:
             ANNOTATION,
             handlers.on_annotation_event,
             event_types=ANNOTATION_EVENT_TYPES,
+            lazy_position=True,  # nobody waits for this position: a move's batch needs no transaction here
             batch_handler=handlers.on_annotation_events,
             gather=ANNOTATION_GATHER,
         ),
