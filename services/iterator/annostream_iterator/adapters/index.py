@@ -12,6 +12,29 @@ from annostream_kernel.db import Conn
 from annostream_kernel.protobuf import json_value
 from annostream_protos.types.v1 import frames_pb2
 
+# A frame's own annotation state in a version ($1, $2), when it has none yet: its marks row with the metadata of the
+# nearest ancestor version that has one, and that ancestor's ROIs of the frame (copy on write); one round trip.
+OWN_STATE = """
+WITH RECURSIVE l(version_id, parent, depth) AS (
+    SELECT version_id, parent_version_id, 0 FROM versions WHERE version_id = $1::text
+       AND NOT EXISTS (SELECT 1 FROM marks WHERE version_id = $1::text AND frame_id = $2::text)
+    UNION ALL
+    SELECT v.version_id, v.parent_version_id, l.depth + 1 FROM versions v JOIN l ON v.version_id = l.parent
+     WHERE l.depth < 1000),
+src AS (
+    SELECT m.version_id, m.metadata FROM marks m JOIN l ON m.version_id = l.version_id
+     WHERE m.frame_id = $2::text AND l.depth > 0 ORDER BY l.depth LIMIT 1),
+own AS (
+    INSERT INTO marks (version_id, frame_id, metadata)
+    SELECT $1::text, $2::text, (SELECT metadata FROM src)
+     WHERE NOT EXISTS (SELECT 1 FROM marks WHERE version_id = $1::text AND frame_id = $2::text)
+    ON CONFLICT DO NOTHING RETURNING 1)
+INSERT INTO rois (version_id, frame_id, roi_id, labels, confidence)
+SELECT $1::text, r.frame_id, r.roi_id, r.labels, r.confidence FROM rois r
+ WHERE r.version_id = (SELECT version_id FROM src) AND r.frame_id = $2::text AND EXISTS (SELECT 1 FROM own)
+ON CONFLICT DO NOTHING
+"""
+
 
 @dataclass(frozen=True)
 class IndexedFrame:
@@ -117,23 +140,24 @@ class IndexStore:
         """COPY imported (version, frame) messages the index does not hold yet (one statement)."""
         await self.copy_frames([frame_row(version_id, f) for version_id, f in frames])
 
-    async def put_roi_messages(self, rois: Sequence[tuple[str, str, frames_pb2.Roi]]) -> None:
+    async def put_roi_messages(self, rois: Sequence[tuple[str, str, frames_pb2.Roi]], *, owned: bool = False) -> None:
         """(version, frame, Roi message)s set-based, as `put_rois`."""
-        await self.put_rois([(v, f, *_roi_fields(r)) for v, f, r in rois])
+        await self.put_rois([(v, f, *_roi_fields(r)) for v, f, r in rois], owned=owned)
 
     async def put_roi_message(self, version_id: str, frame_id: str, roi: frames_pb2.Roi) -> None:
         """Create or replace one ROI from its message, as `put_roi`."""
         await self.put_roi(version_id, frame_id, indexed_roi(roi))
 
-    async def put_rois(self, rows: Sequence[RoiRow]) -> None:
-        """Imported ROIs, set-based: each frame gets its own state (marks) and each ROI is created or
-        replaced; rows must name distinct ROIs."""
-        await self.conn.execute(
-            "INSERT INTO marks (version_id, frame_id) SELECT DISTINCT * FROM unnest($1::text[], $2::text[])"
-            " ON CONFLICT DO NOTHING",
-            [r[0] for r in rows],
-            [r[1] for r in rows],
-        )
+    async def put_rois(self, rows: Sequence[RoiRow], *, owned: bool = False) -> None:
+        """ROIs set-based: each frame gets its own state (marks; unless the caller gave it already, `owned`) and
+        each ROI is created or replaced; rows must name distinct ROIs."""
+        if not owned:
+            await self.conn.execute(
+                "INSERT INTO marks (version_id, frame_id) SELECT DISTINCT * FROM unnest($1::text[], $2::text[])"
+                " ON CONFLICT DO NOTHING",
+                [r[0] for r in rows],
+                [r[1] for r in rows],
+            )
         await self.conn.execute(
             "INSERT INTO rois (version_id, frame_id, roi_id, labels, confidence)"
             " SELECT v, f, r, ARRAY(SELECT jsonb_array_elements_text(l)), c"
@@ -148,34 +172,9 @@ class IndexStore:
         )
 
     async def own_state(self, version_id: str, frame_id: str) -> None:
-        """Give the frame its own annotation state in `version_id`, copied from the nearest ancestor's."""
-        own = "SELECT 1 FROM marks WHERE version_id = $1 AND frame_id = $2"
-        if await self.conn.fetchval(own, version_id, frame_id):
-            return
-        lineage = await self.lineage(version_id) or [version_id]
-        src = None
-        if len(lineage) > 1:  # a root version's frame has no ancestor state to copy
-            src = await self.conn.fetchrow(
-                "SELECT version_id, metadata FROM marks WHERE frame_id = $1 AND version_id = ANY($2::text[])"
-                " ORDER BY array_position($2::text[], version_id) LIMIT 1",
-                frame_id,
-                lineage[1:],
-            )
-        await self.conn.execute(
-            "INSERT INTO marks (version_id, frame_id, metadata) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-            version_id,
-            frame_id,
-            src["metadata"] if src else None,
-        )
-        if src is not None:
-            await self.conn.execute(
-                "INSERT INTO rois (version_id, frame_id, roi_id, labels, confidence)"
-                " SELECT $1, frame_id, roi_id, labels, confidence FROM rois WHERE version_id = $2 AND frame_id = $3"
-                " ON CONFLICT DO NOTHING",
-                version_id,
-                src["version_id"],
-                frame_id,
-            )
+        """Give the frame its own annotation state in `version_id`, copied from the nearest ancestor's (one
+        statement; nothing when the frame owns its state already)."""
+        await self.conn.execute(OWN_STATE, version_id, frame_id)
 
     async def put_roi(self, version_id: str, frame_id: str, roi: IndexedRoi) -> None:
         """Create or replace a ROI (the frame must own its state)."""

@@ -197,7 +197,7 @@ async def apply_annotation_events(stores: ConsumerStores, envelopes: list[envelo
         fresh = isinstance(msg, STATE_CHANGING) and key not in owned
         if run and (fresh or not isinstance(msg, an.RoiCreated | an.RoiRestored)):
             # before another event, or before a frame copies its state from an ancestor's (maybe in the run)
-            await index.put_roi_messages(list(run.values()))
+            await index.put_roi_messages(list(run.values()), owned=True)
             run.clear()
         if fresh:
             await index.own_state(*key)
@@ -208,7 +208,7 @@ async def apply_annotation_events(stores: ConsumerStores, envelopes: list[envelo
         bind_request(envelope.correlation_id, envelope.actor)
         await _apply_annotation(stores, envelope, msg, owned=True)
     if run:
-        await index.put_roi_messages(list(run.values()))
+        await index.put_roi_messages(list(run.values()), owned=True)
 
 
 async def apply_annotation_event(stores: ConsumerStores, envelope: envelope_pb2.EventEnvelope) -> None:
