@@ -26,6 +26,7 @@ from .grpc_errors import DomainErrorInterceptor
 from .limits import GRPC_MESSAGE_OPTIONS, MAX_EVENT_BYTES, NATS_MAX_PAYLOAD_BYTES
 from .logs import configure_logging, get_logger
 from .metrics import NATS_RECONNECTS, serve_metrics
+from .outbox_wire import use_fast_header_parser
 from .relay import OutboxRelay
 from .sampling import Sampler
 from .streams import StreamDef, ensure_stream
@@ -88,13 +89,15 @@ async def connect_nats(url: str, name: str) -> NatsClient:
     async def reconnected() -> None:
         NATS_RECONNECTS.inc()
 
-    return await nats.connect(
+    nc = await nats.connect(
         servers=[u.strip() for u in url.split(",")],
         name=name,
         max_reconnect_attempts=-1,
         connect_timeout=5,
         reconnected_cb=reconnected,
     )
+    use_fast_header_parser(nc)  # every consumer parses the headers of every event it receives
+    return nc
 
 
 class ServiceApp:

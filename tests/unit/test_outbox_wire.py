@@ -3,6 +3,7 @@ a message's stream sequence as nats-py does."""
 
 from __future__ import annotations
 
+import inspect
 from datetime import UTC, datetime
 
 from hypothesis import given, settings
@@ -12,7 +13,7 @@ from nats.aio.msg import Msg
 
 from annostream_kernel.events import StoredEvent
 from annostream_kernel.ids import uuid7
-from annostream_kernel.outbox_wire import headers_for, hpub
+from annostream_kernel.outbox_wire import headers_for, hpub, parse_header_lines, use_fast_header_parser
 from annostream_kernel.pull import stream_seq
 
 TEXT = st.text(max_size=300)
@@ -76,3 +77,30 @@ def test_the_stream_sequence_is_read_from_either_form_of_the_ack_subject() -> No
     for reply, seq in ((v1, 4711), (v2, 4712)):
         msg = Msg(NatsClient(), subject="s", reply=reply, data=b"")
         assert stream_seq(msg) == seq == msg.metadata.sequence.stream
+
+
+HEADER_LINE = st.tuples(
+    st.one_of(st.sampled_from(["Nats-Msg-Id", "traceparent", " Spaced ", "bad name", "x\x1cy"]), TEXT),
+    st.sampled_from([":", ": ", ":\t", ""]),
+    st.one_of(TEXT, st.binary(max_size=60).map(lambda b: b.decode("latin-1"))),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(HEADER_LINE, max_size=8), st.binary(max_size=80))
+def test_the_fast_header_parser_reads_every_block_as_nats_py_does(
+    lines: list[tuple[str, str, str]], junk: bytes
+) -> None:
+    raw = (
+        b"".join(f"{n}{sep}{v}".encode("utf-8", "surrogatepass") + b"\r\n" for n, sep, v in lines) + junk + b"\r\n\r\n"
+    )
+    assert parse_header_lines(raw) == NatsClient._parse_header_lines(raw)
+    assert parse_header_lines(junk) == NatsClient._parse_header_lines(junk)
+
+
+def test_a_connection_given_the_fast_header_parser_uses_it_where_nats_py_parses_headers() -> None:
+    nc = NatsClient()
+    use_fast_header_parser(nc)
+    assert nc._parse_header_lines is parse_header_lines
+    # nats-py looks the parser up on the instance when it processes a message's headers (pinned 2.16)
+    assert "self._parse_header_lines(raw_headers)" in inspect.getsource(NatsClient._process_headers)
