@@ -16,6 +16,7 @@ from annostream_kernel.consumer import ConsumerSpec, EventConsumer
 from annostream_kernel.db import Conn
 from annostream_kernel.errors import Unavailable
 from annostream_kernel.events import NewEvent, append_events, subject, unpack
+from annostream_kernel.pull import stream_seq
 from annostream_kernel.relay import OutboxRelay
 from annostream_kernel.streams import StreamDef, ensure_stream
 from annostream_protos.events.v1 import datasets_pb2, envelope_pb2
@@ -331,3 +332,20 @@ async def test_a_lazy_position_durable_acks_a_batch_without_its_types_and_stores
     await _run_until(consumer, lambda: _true(consumer.applied == 1), tries=100)
     assert applied == ["VersionCreated"]
     assert await pool.fetchval("SELECT stream_seq FROM consumer_positions WHERE consumer = 'c11'") == 3
+
+
+async def test_a_durable_with_per_type_filters_becomes_stream_wide_keeping_its_position(
+    schema_pool: tuple[str, asyncpg.Pool], nc: NatsClient
+) -> None:
+    schema, pool = schema_pool
+    stream, _ = await _setup(schema_pool, nc, 3)
+    old = ConsumerSpec("c12", stream, _handler(), filter_subjects=[f"{stream.prefix}.e0.>", f"{stream.prefix}.e1.>"])
+    first = await EventConsumer(pool, nc.jetstream(), old, schema=schema, ack_wait=5.0)._subscribe()
+    (done,) = await first.fetch(1, timeout=5)
+    await done.ack_sync()  # e0 was applied by the older release
+    new = ConsumerSpec("c12", stream, _handler(), event_types=frozenset({"DatasetCreated"}))
+    sub = await EventConsumer(pool, nc.jetstream(), new, schema=schema, ack_wait=5.0)._subscribe()
+    info = await sub.consumer_info()
+    assert not info.config.filter_subjects and info.config.filter_subject in (None, *stream.subjects)
+    msgs = await sub.fetch(5, timeout=5)
+    assert [stream_seq(m) for m in msgs] == [2, 3]  # e1, and e2 that the old filters did not take
