@@ -118,9 +118,12 @@ EVENT_COLUMNS = (
 )
 
 
+_EVENT_FIELDS = tuple(EVENT_COLUMNS.replace(" ", "").split(","))
+
+
 def row_to_event(row: asyncpg.Record) -> StoredEvent:
     """Map an events-table row (EVENT_COLUMNS) to a StoredEvent."""
-    return StoredEvent(**{k: row[k] for k in EVENT_COLUMNS.replace(" ", "").split(",")})
+    return StoredEvent(**{k: row[k] for k in _EVENT_FIELDS})
 
 
 async def stream_version(conn: Conn, stream_id: str) -> int:

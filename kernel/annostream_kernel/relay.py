@@ -101,8 +101,10 @@ class OutboxRelay:
             await conn.add_listener(self.notify_channel, self._on_notify)
             await conn.execute("INSERT INTO relay_checkpoints(name) VALUES ($1) ON CONFLICT DO NOTHING", self._producer)
             log.info("relay_leading", schema=self._schema)
+            checkpoint = await self._checkpoint(conn)  # only this leader moves it: read once, then kept here
             while True:
-                if await self.publish_pending(conn) < self._batch:
+                published, checkpoint = await self._publish_after(conn, checkpoint)
+                if published < self._batch:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), self._poll)
                     if self._linger:  # let concurrent commits land: one read and one publish burst for all
@@ -132,23 +134,32 @@ class OutboxRelay:
     def _on_notify(self, *_: object) -> None:
         self._wake.set()
 
-    async def publish_pending(self, conn: Conn) -> int:
-        """Publish one batch of committed, unpublished events; returns how many were published."""
+    async def _checkpoint(self, conn: Conn) -> tuple[str, int]:
         cp = await conn.fetchrow(
             "SELECT tx_id::text AS tx, position FROM relay_checkpoints WHERE name = $1", self._producer
         )
         assert cp is not None
+        return cp["tx"], cp["position"]
+
+    async def publish_pending(self, conn: Conn) -> int:
+        """Publish one batch of committed, unpublished events after the stored checkpoint; returns how many."""
+        return (await self._publish_after(conn, await self._checkpoint(conn)))[0]
+
+    async def _publish_after(self, conn: Conn, cp: tuple[str, int]) -> tuple[int, tuple[str, int]]:
+        """Publish one batch after checkpoint `cp` and move the stored checkpoint past it; returns how many were
+        published and the new checkpoint. The leader keeps the checkpoint between batches (one statement fewer
+        per batch): while it holds the relay's lock no one else writes it, and a failed update ends its lead."""
         rows = await conn.fetch(
             f"SELECT tx_id::text AS tx, {EVENT_COLUMNS} FROM events"
             " WHERE (tx_id, position) > ($1::text::xid8, $2::bigint)"
             "   AND tx_id < pg_snapshot_xmin(pg_current_snapshot())"
             " ORDER BY tx_id, position LIMIT $3",
-            cp["tx"],
-            cp["position"],
+            cp[0],
+            cp[1],
             self._batch,
         )
         if not rows:
-            return 0
+            return 0, cp
         events = [row_to_event(r) for r in rows]
         with batch_span(f"publish {self._schema}", (e.traceparent for e in events), PRODUCER, {"events": len(events)}):
             if not await self._publish_confirmed_by_last_ack(events):
@@ -163,7 +174,7 @@ class OutboxRelay:
         )
         self.published += len(events)
         self._published_metric.inc(len(events))
-        return len(events)
+        return len(events), (last["tx"], last["position"])
 
     async def _send(self, i: int, e: StoredEvent, *, acked: bool) -> asyncio.Future[api.PubAck] | None:
         """Publish the i-th event of a batch, with a reply subject (its ack's future) when `acked`; every

@@ -187,3 +187,43 @@ async def _diagnose(pool: asyncpg.Pool) -> str:
                 ),
             ]
         )
+
+
+async def _until(check: object, tries: int = 400) -> None:
+    for _ in range(tries):  # generous: the machine may be busy
+        if check():  # type: ignore[operator]
+            return
+        await asyncio.sleep(0.05)
+
+
+async def test_a_leading_relay_moves_the_stored_checkpoint_batch_by_batch_and_the_next_leader_resumes_there(
+    schema_pool: tuple[str, asyncpg.Pool], nc: NatsClient
+) -> None:
+    schema, pool = schema_pool
+    stream = await _stream(nc)
+    first = OutboxRelay(pool, nc, schema=schema, producer="test", poll_seconds=0.1)
+    task = asyncio.create_task(first.run())
+    try:
+        for i, name in enumerate(("a", "b", "c")):  # three batches, each after the previous one is published
+            async with pool.acquire() as conn:
+                await append_events(conn, [_event(stream.prefix, name)], notify_channel=first.notify_channel)
+                last = await conn.fetchrow("SELECT tx_id::text AS tx, position FROM events ORDER BY position DESC")
+            await _until(lambda i=i: first.published == i + 1)
+            async with pool.acquire() as conn:
+                stored = await conn.fetchrow("SELECT tx_id::text AS tx, position FROM relay_checkpoints")
+            assert (stored["tx"], stored["position"]) == (last["tx"], last["position"]), await _diagnose(pool)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    async with pool.acquire() as conn:
+        await append_events(conn, [_event(stream.prefix, "d")])
+    second = OutboxRelay(pool, nc, schema=schema, producer="test", poll_seconds=0.1)
+    task = asyncio.create_task(second.run())
+    try:
+        await _until(lambda: second.published == 1)
+        await asyncio.sleep(0.3)  # a few more polls: nothing published twice
+        assert second.published == 1
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert await _names_on(nc, stream, 4) == ["a", "b", "c", "d"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -88,13 +89,21 @@ def _base_frame(base_json: str) -> t.Frame:
     return frame
 
 
-def frame_state(ref: t.FrameRef, version: int, base: dict[str, Any] | None, doc: dict[str, Any]) -> api.FrameState:
+def frame_state(
+    ref: t.FrameRef,
+    version: int,
+    base: dict[str, Any] | None,
+    doc: dict[str, Any],
+    known: Mapping[str, t.Roi] | None = None,
+) -> api.FrameState:
     """Projection → FrameState message. `metadata` is the frame's effective metadata: as last edited
-    (FrameMetadataSet), else as imported (the base frame's); an edit that empties it shows the imported one."""
+    (FrameMetadataSet), else as imported (the base frame's); an edit that empties it shows the imported one.
+    `known`: messages of ROIs already built from exactly their document (a save's created ROIs)."""
+    known = known or {}
     state = api.FrameState(
         frame=ref,
         version=version,
-        rois=[roi_msg(r) for r in doc.get("rois", [])],
+        rois=[m if (m := known.get(r["roi_id"])) is not None else roi_msg(r) for r in doc.get("rois", [])],
         frame_labels=doc.get("frame_labels", []),
         metadata_json=dump_json(doc.get("metadata") or (base or {}).get("metadata") or {}),
     )

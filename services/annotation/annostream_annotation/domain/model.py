@@ -58,7 +58,9 @@ class FrameAggregate:
         """Fold one event into the state and advance the version."""
         match e:
             case ev.RoiCreated(roi=doc) | ev.RoiRestored(roi=doc):
-                self.rois[e.roi_id] = copy_roi(doc)
+                # A shallow copy: the state never changes a ROI's lists or metadata in place (_apply_to_roi
+                # replaces them), so the event's document stays as it was decided.
+                self.rois[e.roi_id] = dict(doc)
             case ev.FrameInherited(snapshot=snapshot):
                 self.rois = {r["roi_id"]: copy_roi(r) for r in snapshot.get("rois", [])}
                 self.frame_labels = list(snapshot.get("frame_labels", []))
@@ -86,10 +88,12 @@ class FrameAggregate:
                 roi["points"] = [list(p) for p in points]
             case ev.RoiLabelAdded(label=label):
                 if label not in roi["labels"]:
-                    roi["labels"].append(label)
+                    roi["labels"] = [*roi["labels"], label]
             case ev.RoiLabelRemoved(label=label):
                 if label in roi["labels"]:
-                    roi["labels"].remove(label)
+                    labels = list(roi["labels"])
+                    labels.remove(label)
+                    roi["labels"] = labels
             case ev.RoiMetadataSet(metadata=metadata):
                 roi["metadata"] = copy.deepcopy(metadata)
             case ev.RoiLocked():

@@ -90,10 +90,12 @@ async def _save_once(conn: Conn, cmd: SaveFrame, notify_channel: str, cache: Fra
     events = rebase_and_decide(session.agg, cmd.commands, newer, cmd.expected_version, session.version)
 
     final_version = session.stored_version + (len(session.pending) + len(events) if events else 0)
-    state = wire.frame_state(session.ref, final_version, session.base, session.agg.doc)
+    prepared = session.prepare(events, task_id=cmd.task_id, kind="save")  # builds no answer, stores nothing
+    state = wire.frame_state(
+        session.ref, final_version, session.base, session.agg.doc, known=prepared.rois if prepared else None
+    )
     frame, omitted = sizes.inline(state, sizes.check_change(state, events, "commands"))
 
-    prepared = session.prepare(events, task_id=cmd.task_id, kind="save")
     saved = api.SaveFrameResponse(
         frame=frame,
         event_ids=prepared.event_ids if prepared else [],

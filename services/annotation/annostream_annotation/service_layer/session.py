@@ -26,7 +26,7 @@ from ..adapters.frame_sql import READ_FRAME, WRITE_FRAME
 from ..adapters.messages import decode
 from ..adapters.postgres import AnnotationStore
 from ..domain.conflicts import NewerEvent
-from ..domain.events import Event, FrameInherited
+from ..domain.events import Event, FrameInherited, RoiCreated, RoiRestored
 from ..domain.history import replay
 from ..domain.model import FrameAggregate
 
@@ -118,6 +118,22 @@ class PreparedWrite:
     kind: str
     new_version: int
     doc_json: str
+    rois: dict[str, t.Roi] = field(default_factory=dict)  # ROI id → its message, for ROIs the write created as is
+
+
+def _created_as_is(events: list[Event], outbox: list[NewEvent]) -> dict[str, t.Roi]:
+    """ROI id → the Roi message of its RoiCreated/RoiRestored event, for ROIs no later event of the same write
+    changed: the frame's state holds exactly that ROI, so its answer reuses the message instead of building it
+    again from the document."""
+    out: dict[str, t.Roi] = {}
+    for e, new in zip(events, outbox, strict=False):  # outbox ends with FrameSaved, which has no domain event
+        if isinstance(e, RoiCreated | RoiRestored):
+            out[e.roi_id] = new.payload.roi  # type: ignore[attr-defined]
+        elif isinstance(e, FrameInherited):
+            out.clear()
+        elif e.roi_id:
+            out.pop(e.roi_id, None)
+    return out
 
 
 def sources_of(base: dict[str, Any]) -> dict[str, tuple[int, int]]:
@@ -235,7 +251,7 @@ class FrameSession:
         save_id = new_id("save_")
         outbox.append(messages.saved_event(self.ref, save_id, kind, self.stored_version, written_events, task_id))
         doc_json = orjson.dumps(self.agg.doc, option=orjson.OPT_NON_STR_KEYS).decode()  # stdlib json: 3-5x the CPU
-        return PreparedWrite(outbox, ids, save_id, kind, new_version, doc_json)
+        return PreparedWrite(outbox, ids, save_id, kind, new_version, doc_json, _created_as_is(written_events, outbox))
 
     async def commit(
         self,

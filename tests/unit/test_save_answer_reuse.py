@@ -1,0 +1,60 @@
+"""A save's answer reuses the Roi messages of the ROIs it created, and deciding never changes an event after the
+fact: the answer and the outbox payloads are what building each from its document gives (pure, no servers)."""
+
+from __future__ import annotations
+
+from annostream_annotation import wire
+from annostream_annotation.domain import commands as c
+from annostream_annotation.domain import events as ev
+from annostream_annotation.domain.model import FrameAggregate
+from annostream_annotation.domain.roi import RoiSpec, RoiType
+from annostream_annotation.service_layer.session import FrameSession
+from annostream_protos.types.v1 import frames_pb2 as t
+
+SOURCES = {"cam": (640, 480)}
+BASE = {"frame_id": "f", "sources": [{"id": "cam", "width": 640, "height": 480}]}
+REF = t.FrameRef(dataset_id="d", version_id="v", frame_id="f")
+
+
+def rect(roi_id: str, x: float = 10, labels: tuple[str, ...] = ("car",)) -> c.CreateRoi:
+    return c.CreateRoi(RoiSpec(roi_id, RoiType.RECTANGLE, ((x, 10), (x + 50, 60)), labels))
+
+
+def decided(*cmds: c.Command) -> tuple[FrameSession, list[ev.Event]]:
+    agg = FrameAggregate(None, 0, SOURCES)
+    events = [e for i, cmd in enumerate(cmds) for e in agg.decide(cmd, i)]
+    return FrameSession(None, REF, BASE, agg, 0), events  # type: ignore[arg-type]
+
+
+def test_the_answer_of_a_save_that_creates_then_edits_rois_equals_the_frame_built_from_its_documents() -> None:
+    session, events = decided(
+        rect("a"),
+        rect("b", 100),
+        rect("c", 200),
+        c.AddRoiLabel("b", "red"),
+        c.MoveRoi("c", 5, 5),
+        c.RemoveRoiLabel("a", "car"),
+        c.DeleteRoi("a"),
+        rect("a", 300, ("bus",)),
+    )
+    prepared = session.prepare(events, task_id="", kind="save")
+    assert prepared is not None
+    assert set(prepared.rois) == {"a"}  # b and c were changed after they were created, a re-created last
+    doc = session.agg.doc
+    assert wire.frame_state(REF, 8, BASE, doc, known=prepared.rois) == wire.frame_state(REF, 8, BASE, doc)
+    rois = {r.roi_id: r for r in wire.frame_state(REF, 8, BASE, doc, known=prepared.rois).rois}
+    assert list(rois["b"].labels) == ["car", "red"]
+    assert [(p.x, p.y) for p in rois["c"].points] == [(205, 15), (255, 65)]
+    assert list(rois["a"].labels) == ["bus"]
+
+
+def test_edits_later_in_a_save_leave_the_created_event_and_its_outbox_payload_as_decided() -> None:
+    session, events = decided(rect("r"), c.AddRoiLabel("r", "red"), c.RemoveRoiLabel("r", "car"), c.LockRoi("r"))
+    created = events[0]
+    assert isinstance(created, ev.RoiCreated)
+    assert created.roi["labels"] == ["car"] and created.roi["locked"] is False
+    prepared = session.prepare(events, task_id="", kind="save")
+    assert prepared is not None
+    payload = prepared.outbox[0].payload
+    assert list(payload.roi.labels) == ["car"] and not payload.roi.locked  # type: ignore[attr-defined]
+    assert session.agg.rois["r"]["labels"] == ["red"] and session.agg.rois["r"]["locked"] is True
