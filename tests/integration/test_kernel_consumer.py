@@ -349,3 +349,27 @@ async def test_a_durable_with_per_type_filters_becomes_stream_wide_keeping_its_p
     assert not info.config.filter_subjects and info.config.filter_subject in (None, *stream.subjects)
     msgs = await sub.fetch(5, timeout=5)
     assert [stream_seq(m) for m in msgs] == [2, 3]  # e1, and e2 that the old filters did not take
+
+
+async def test_a_new_leader_applies_every_event_a_killed_leader_had_fetched_and_not_applied(
+    schema_pool: tuple[str, asyncpg.Pool], nc: NatsClient, nats_url: str
+) -> None:
+    schema, pool = schema_pool
+    stream, names = await _setup(schema_pool, nc, 6)
+    spec = ConsumerSpec("c13", stream, _handler())
+    dead = await nats.connect(nats_url)  # the leader's process: fetches a partial batch, then is killed
+    try:
+        sub = await EventConsumer(pool, dead.jetstream(), spec, schema=schema, batch=10)._subscribe()
+        fetched = await sub.fetch(3, timeout=5)
+        assert [stream_seq(m) for m in fetched] == [1, 2, 3]  # delivered, never applied nor acked
+    finally:
+        await dead.close()
+    consumer = EventConsumer(pool, nc.jetstream(), spec, schema=schema, batch=10)  # ack_wait 30 s: no redelivery
+
+    async def settled() -> bool:
+        return consumer.applied >= 6
+
+    await _run_until(consumer, settled, tries=100)
+    rows = await pool.fetch("SELECT name FROM effects ORDER BY name")
+    assert [r["name"] for r in rows] == names  # each once, none lost to the cumulative ack
+    assert await pool.fetchval("SELECT stream_seq FROM consumer_positions WHERE consumer = 'c13'") == 6
