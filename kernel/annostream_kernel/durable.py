@@ -47,7 +47,7 @@ async def bind_durable(
     stream sequence the read model has applied): kept when it already is, else created (again) to start there."""
     durable = config.durable_name or ""
     try:
-        info = await js.consumer_info(stream, durable)
+        info: ConsumerInfo = await js.consumer_info(stream, durable)
     except NotFoundError:
         reason: str | None = "created"
     else:
@@ -56,6 +56,6 @@ async def bind_durable(
             return info
         await js.delete_consumer(stream, durable)
     start = replace(config, deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=position + 1)
-    info = await js.add_consumer(stream, start)
+    created: ConsumerInfo = await js.add_consumer(stream, start)
     log.info("consumer_durable_set", consumer=durable, stream=stream, start_seq=position + 1, reason=reason)
-    return info
+    return created
