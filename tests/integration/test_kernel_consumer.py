@@ -419,3 +419,27 @@ async def test_a_delivery_the_leader_did_not_receive_stops_it_before_it_applies_
     assert await pool.fetchval("SELECT count(*) FROM effects") == 0
     await _run_until(consumer, lambda: _true(consumer.applied == 4))  # it takes over again: from the position
     assert [r["name"] for r in await pool.fetch("SELECT name FROM effects ORDER BY name")] == names
+
+
+async def test_a_leader_stopped_mid_batch_leaves_nothing_for_the_next_leader_to_skip(
+    schema_pool: tuple[str, asyncpg.Pool], nc: NatsClient
+) -> None:
+    schema, pool = schema_pool
+    stream, names = await _setup(schema_pool, nc, 3)
+    stuck = asyncio.Event()
+
+    async def stopping(conn: Conn, env: envelope_pb2.EventEnvelope) -> None:
+        await _handler()(conn, env)
+        stuck.set()
+        await asyncio.Event().wait()  # the process is asked to stop while this batch is being applied
+
+    first = EventConsumer(pool, nc.jetstream(), ConsumerSpec("c16", stream, stopping), schema=schema, batch=10)
+    await _run_until(first, lambda: _true(stuck.is_set()))  # stopped gracefully: its transaction rolled back
+    js = nc.jetstream()
+    for name in ("e3", "e4"):  # published after: the next leader must not apply (and ack) them first
+        env = envelope_pb2.EventEnvelope(event_id=name, type="DatasetCreated")
+        env.payload.Pack(datasets_pb2.DatasetCreated(name=name))
+        await js.publish(f"{stream.prefix}.{name}.DatasetCreated", env.SerializeToString())
+    second = EventConsumer(pool, js, ConsumerSpec("c16", stream, _handler()), schema=schema, batch=10)
+    await _run_until(second, lambda: _true(second.applied == 5), tries=100)
+    assert [r["name"] for r in await pool.fetch("SELECT name FROM effects ORDER BY name")] == [*names, "e3", "e4"]
