@@ -13,10 +13,14 @@ A failed batch is retried in place (see `apply_in_order`): the loop never fetche
 not applied. A handler that raises `Unavailable` is waiting for something that has not happened yet (e.g.
 another stream's event): it is retried and never dead-lettered; the handler bounds the wait itself.
 
-Order matters for the skip rule, so the consumer is created with `max_ack_pending` equal to the
-batch size (JetStream cannot hand out a later message while an earlier one is unacknowledged
-beyond that window) and only one process consumes a durable at a time (a session advisory lock;
-other replicas stand by and take over when the leader's connection goes away).
+Order matters for the skip rule: a later event applied (and acked) before an earlier one loses the earlier
+one. So one process leads a durable (a session advisory lock; other replicas stand by), whose
+`max_ack_pending` is the batch size; at take-over the leader sets the durable to start right after the
+position stored with the read model, unless nothing is pending and it ends there (`durable.py`): a dead
+leader's fetched, unapplied messages are delivered again at once instead of being acked by the next
+leader's first cumulative ack. While leading, every delivery must be the durable's next one (consumer
+sequence): one this leader never received (lost on a reconnect) stops it before it applies anything later,
+and it takes over again.
 """
 
 from __future__ import annotations
@@ -30,18 +34,20 @@ import asyncpg
 from nats.aio.msg import Msg
 from nats.errors import MsgAlreadyAckdError
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.api import AckPolicy, ConsumerConfig
 
 from annostream_protos.events.v1 import envelope_pb2
 
 from .authz import bind_principal, service_principal
 from .context import bind_request
 from .db import Conn
+from .durable import bind_durable
 from .errors import Unavailable
 from .leadership import give_up_lead, lead_forever, take_lead
 from .logs import get_logger
 from .metrics import CONSUMER_APPLIED, CONSUMER_BATCHES
-from .pull import BatchPuller, event_type, stream_seq
+from .positions import applied_position
+from .pull import BatchPuller, delivery_seq, event_type, stream_seq
 from .streams import StreamDef
 from .tracing import CONSUMER, TRACEPARENT, batch_span
 
@@ -49,6 +55,11 @@ log = get_logger(__name__)
 
 WAIT_DELAY_SECONDS = 0.25
 RETRY_DELAY_SECONDS = 1.0
+
+
+class DeliveryGap(Exception):
+    """The durable delivered a message this leader did not receive: it stops before applying anything later."""
+
 
 Handler = Callable[[Conn, envelope_pb2.EventEnvelope], Awaitable[None]]
 BatchHandler = Callable[[Conn, list[envelope_pb2.EventEnvelope]], Awaitable[None]]
@@ -115,7 +126,7 @@ class EventConsumer:
         self._ack_wait, self._max_attempts, self._linger, self._delay = ack_wait, max_attempts, linger, delay
         self._gather = gather
         self._batches = CONSUMER_BATCHES.labels(spec.durable)
-        self._ack_all = False
+        self._delivered = 0  # the durable's last delivery (consumer sequence) this leader received
         self.dead_lettered = 0
         self.applied = 0
 
@@ -149,6 +160,7 @@ class EventConsumer:
                     continue
                 if spec.gather is not None and self._gather:
                     msgs = await puller.gather(msgs, self._batch, self._gather, spec.gather)
+                self._check_deliveries(msgs)
                 if self._delay:
                     await asyncio.sleep(self._delay)
                 await self.apply_in_order(msgs)
@@ -167,11 +179,11 @@ class EventConsumer:
             await give_up_lead(self._pool, lock_conn)
 
     async def _subscribe(self) -> JetStreamContext.PullSubscription:
+        """Bind the durable at take-over: set to deliver the first event after the stored position (durable.py)."""
         spec = self._spec
         filters = list(spec.filter_subjects) or spec.stream.subjects
         config = ConsumerConfig(
             durable_name=spec.durable,
-            deliver_policy=DeliverPolicy.ALL,
             # Batches are applied in order, so acknowledging the last message acknowledges the batch.
             ack_policy=AckPolicy.ALL,
             ack_wait=self._ack_wait,
@@ -179,22 +191,19 @@ class EventConsumer:
             filter_subjects=filters if len(filters) > 1 else None,
             filter_subject=filters[0] if len(filters) == 1 else None,
         )
-        sub = await self._js.pull_subscribe(
-            filters[0] if len(filters) == 1 else "",
-            durable=spec.durable,
-            stream=spec.stream.name,
-            config=config,
-        )
-        # A durable created by an older release may filter other subjects: move it to this release's
-        # filters (JetStream updates a durable's filters in place; its position is kept).
-        info = await sub.consumer_info()
-        if sorted(info.config.filter_subjects or [info.config.filter_subject or ""]) != sorted(filters):
-            await self._js.add_consumer(spec.stream.name, config)
-            info = await sub.consumer_info()
-            log.info("consumer_filters_updated", consumer=spec.durable, filters=filters)
-        # A durable created by an older release may still use explicit acks: then ack every message.
-        self._ack_all = info.config.ack_policy == AckPolicy.ALL
-        return sub
+        async with self._pool.acquire() as conn:
+            position = await applied_position(conn, spec.durable)
+        info = await bind_durable(self._js, spec.stream.name, config, position, acks_ahead=spec.lazy_position)
+        self._delivered = info.delivered.consumer_seq if info.delivered else 0
+        return await self._js.pull_subscribe_bind(durable=spec.durable, stream=spec.stream.name)
+
+    def _check_deliveries(self, msgs: list[Msg]) -> None:
+        """Raise DeliveryGap unless `msgs` are the durable's next deliveries: one this leader never received (lost
+        on a reconnect, or taken by a process that should not lead) may be an unapplied event before them."""
+        for msg in msgs:
+            if (seq := delivery_seq(msg)) != self._delivered + 1:
+                raise DeliveryGap(f"{self._spec.durable}: delivery {seq} after {self._delivered}; taking over again")
+            self._delivered = seq
 
     async def apply_in_order(self, msgs: list[Msg]) -> int:
         """Apply a fetched batch, retrying it in place until it is applied; returns events applied.
@@ -240,9 +249,8 @@ class EventConsumer:
         return [m for m in msgs if (t := event_type(m)) is None or t in types]
 
     async def _ack(self, msgs: list[Msg]) -> None:
-        for msg in msgs[-1:] if self._ack_all else msgs:
-            with contextlib.suppress(MsgAlreadyAckdError):
-                await msg.ack()
+        with contextlib.suppress(MsgAlreadyAckdError):
+            await msgs[-1].ack()  # AckPolicy.ALL: acknowledges the batch (durable.py keeps no other policy)
 
     async def _one_by_one(self, msgs: list[Msg]) -> int:
         applied = 0

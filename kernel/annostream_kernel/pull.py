@@ -135,3 +135,12 @@ def stream_seq(msg: Msg) -> int:
     if len(tokens) == V1_ACK_TOKENS:
         return int(tokens[5])
     return int(msg.metadata.sequence.stream)
+
+
+def delivery_seq(msg: Msg) -> int:
+    """The consumer sequence of a delivered JetStream message (one more for every delivery of the durable,
+    redeliveries included), read from its ack subject like `stream_seq`."""
+    tokens = (msg.reply or "").split(".")
+    if len(tokens) == V1_ACK_TOKENS:
+        return int(tokens[6])
+    return int(msg.metadata.sequence.consumer)

@@ -12,11 +12,11 @@ import nats.errors
 import pytest
 from nats.aio.client import Client as NatsClient
 
-from annostream_kernel.consumer import ConsumerSpec, EventConsumer
+from annostream_kernel.consumer import ConsumerSpec, DeliveryGap, EventConsumer
 from annostream_kernel.db import Conn
 from annostream_kernel.errors import Unavailable
 from annostream_kernel.events import NewEvent, append_events, subject, unpack
-from annostream_kernel.pull import stream_seq
+from annostream_kernel.pull import BatchPuller, stream_seq
 from annostream_kernel.relay import OutboxRelay
 from annostream_kernel.streams import StreamDef, ensure_stream
 from annostream_protos.events.v1 import datasets_pb2, envelope_pb2
@@ -342,10 +342,104 @@ async def test_a_durable_with_per_type_filters_becomes_stream_wide_keeping_its_p
     old = ConsumerSpec("c12", stream, _handler(), filter_subjects=[f"{stream.prefix}.e0.>", f"{stream.prefix}.e1.>"])
     first = await EventConsumer(pool, nc.jetstream(), old, schema=schema, ack_wait=5.0)._subscribe()
     (done,) = await first.fetch(1, timeout=5)
-    await done.ack_sync()  # e0 was applied by the older release
+    await done.ack_sync()  # e0 was applied by the older release: acked, its position stored with the read model
+    await pool.execute("INSERT INTO consumer_positions (consumer, stream_seq) VALUES ('c12', 1)")
     new = ConsumerSpec("c12", stream, _handler(), event_types=frozenset({"DatasetCreated"}))
     sub = await EventConsumer(pool, nc.jetstream(), new, schema=schema, ack_wait=5.0)._subscribe()
     info = await sub.consumer_info()
     assert not info.config.filter_subjects and info.config.filter_subject in (None, *stream.subjects)
     msgs = await sub.fetch(5, timeout=5)
     assert [stream_seq(m) for m in msgs] == [2, 3]  # e1, and e2 that the old filters did not take
+
+
+@pytest.mark.parametrize("filtered", [False, True])
+async def test_a_new_leader_applies_every_event_a_killed_leader_had_fetched_and_not_applied(
+    schema_pool: tuple[str, asyncpg.Pool], nc: NatsClient, nats_url: str, filtered: bool
+) -> None:
+    schema, pool = schema_pool
+    stream, names = await _setup(schema_pool, nc, 6)
+    taken = names[1:] if filtered else names  # a durable with filter subjects: e0 is not its
+    filters = [f"{stream.prefix}.{name}.>" for name in taken] if filtered else ()
+    spec = ConsumerSpec("c13", stream, _handler(), filter_subjects=filters)
+    dead = await nats.connect(nats_url)  # the leader's process: fetches a partial batch, then is killed
+    try:
+        sub = await EventConsumer(pool, dead.jetstream(), spec, schema=schema, batch=10)._subscribe()
+        fetched = await sub.fetch(3, timeout=5)
+        assert len(fetched) == 3  # delivered, never applied nor acked
+    finally:
+        await dead.close()
+    consumer = EventConsumer(pool, nc.jetstream(), spec, schema=schema, batch=10)  # ack_wait 30 s: no redelivery
+
+    async def settled() -> bool:
+        return consumer.applied >= len(taken)
+
+    await _run_until(consumer, settled, tries=100)
+    rows = await pool.fetch("SELECT name FROM effects ORDER BY name")
+    assert [r["name"] for r in rows] == taken  # each once, none lost to the cumulative ack
+    assert await pool.fetchval("SELECT stream_seq FROM consumer_positions WHERE consumer = 'c13'") == 6
+
+
+async def test_a_leader_taking_over_a_durable_that_ends_at_the_stored_position_keeps_it(
+    schema_pool: tuple[str, asyncpg.Pool], nc: NatsClient
+) -> None:
+    schema, pool = schema_pool
+    stream, _ = await _setup(schema_pool, nc, 4)
+    spec = ConsumerSpec("c14", stream, _handler())
+    consumer = EventConsumer(pool, nc.jetstream(), spec, schema=schema, batch=10)
+    await _run_until(consumer, lambda: _true(consumer.applied == 4))
+    before = await nc.jetstream().consumer_info(stream.name, "c14")
+    await EventConsumer(pool, nc.jetstream(), spec, schema=schema, batch=10)._subscribe()  # the next leader
+    after = await nc.jetstream().consumer_info(stream.name, "c14")
+    assert (after.created, after.delivered, after.ack_floor) == (before.created, before.delivered, before.ack_floor)
+    assert before.ack_floor is not None and before.ack_floor.stream_seq == 4
+
+
+async def test_a_delivery_the_leader_did_not_receive_stops_it_before_it_applies_anything_later(
+    schema_pool: tuple[str, asyncpg.Pool], nc: NatsClient, nats_url: str
+) -> None:
+    schema, pool = schema_pool
+    stream, names = await _setup(schema_pool, nc, 4)
+    spec = ConsumerSpec("c15", stream, _handler())
+    consumer = EventConsumer(pool, nc.jetstream(), spec, schema=schema, batch=10)
+    await consumer._subscribe()  # leading
+    other = await nats.connect(nats_url)  # a delivery the leader never receives (e.g. lost on a reconnect)
+    try:
+        (lost,) = await (await other.jetstream().pull_subscribe_bind(durable="c15", stream=stream.name)).fetch(1)
+    finally:
+        await other.close()
+    puller = BatchPuller(nc.jetstream(), stream.name, "c15")
+    await puller.start()
+    try:
+        later = await puller.fetch(10, timeout=5)
+    finally:
+        await puller.stop()
+    assert stream_seq(lost) == 1 and [stream_seq(m) for m in later] == [2, 3, 4]
+    with pytest.raises(DeliveryGap):
+        consumer._check_deliveries(later)
+    assert await pool.fetchval("SELECT count(*) FROM effects") == 0
+    await _run_until(consumer, lambda: _true(consumer.applied == 4))  # it takes over again: from the position
+    assert [r["name"] for r in await pool.fetch("SELECT name FROM effects ORDER BY name")] == names
+
+
+async def test_a_leader_stopped_mid_batch_leaves_nothing_for_the_next_leader_to_skip(
+    schema_pool: tuple[str, asyncpg.Pool], nc: NatsClient
+) -> None:
+    schema, pool = schema_pool
+    stream, names = await _setup(schema_pool, nc, 3)
+    stuck = asyncio.Event()
+
+    async def stopping(conn: Conn, env: envelope_pb2.EventEnvelope) -> None:
+        await _handler()(conn, env)
+        stuck.set()
+        await asyncio.Event().wait()  # the process is asked to stop while this batch is being applied
+
+    first = EventConsumer(pool, nc.jetstream(), ConsumerSpec("c16", stream, stopping), schema=schema, batch=10)
+    await _run_until(first, lambda: _true(stuck.is_set()))  # stopped gracefully: its transaction rolled back
+    js = nc.jetstream()
+    for name in ("e3", "e4"):  # published after: the next leader must not apply (and ack) them first
+        env = envelope_pb2.EventEnvelope(event_id=name, type="DatasetCreated")
+        env.payload.Pack(datasets_pb2.DatasetCreated(name=name))
+        await js.publish(f"{stream.prefix}.{name}.DatasetCreated", env.SerializeToString())
+    second = EventConsumer(pool, js, ConsumerSpec("c16", stream, _handler()), schema=schema, batch=10)
+    await _run_until(second, lambda: _true(second.applied == 5), tries=100)
+    assert [r["name"] for r in await pool.fetch("SELECT name FROM effects ORDER BY name")] == [*names, "e3", "e4"]
