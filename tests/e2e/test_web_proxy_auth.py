@@ -3,24 +3,17 @@ acts as that user, with no dev "User" box."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 from playwright.sync_api import Browser, expect
-
-from annostream_cli.stack import LocalStack
-
-from .gateways import extra_gateway
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def proxied_ui(system: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A gateway with ANNOSTREAM_DEV_AUTH=false serving the real built UI."""
-    with extra_gateway(system, tmp_path_factory.mktemp("proxied-ui"), ANNOSTREAM_DEV_AUTH="false") as url:
-        yield url
+def proxied_ui(proxy_gateway: str) -> str:
+    """The session's gateway with ANNOSTREAM_DEV_AUTH=false (tests/e2e/conftest.py), serving the real built UI."""
+    return proxy_gateway
 
 
 def test_behind_the_proxy_the_ui_shows_the_signed_in_user_and_lists_their_own_work(

@@ -87,6 +87,20 @@ async def _until(check: Callable[[], Awaitable[bool]], what: str, timeout: float
         await asyncio.sleep(0.1)
 
 
+async def _caught_up(nats_url: str, schema: str) -> bool:
+    """Whether the durable consumers of the webhooks service on `schema` have no event left to deliver or to ack."""
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+        for name, stream in STREAMS.items():
+            info = await js.consumer_info(stream.name, f"{schema}-{name}")
+            if info.num_pending or info.num_ack_pending:
+                return False
+        return True
+    finally:
+        await nc.close()
+
+
 async def test_two_replicas_and_a_flaky_slow_receiver_deliver_every_event_at_least_once_in_stream_order(
     system: LocalStack, stubs: Stubs, unique: str, hooks: tuple[str, Start]
 ) -> None:
@@ -160,15 +174,18 @@ async def _answered_ok(receiver: Receiver, wanted: set[str]) -> bool:
 
 
 async def test_a_target_the_policy_refuses_at_delivery_time_is_never_contacted_and_dead_letters_with_the_reason(
-    system: LocalStack, stubs: Stubs, unique: str, hooks: tuple[str, Start]
+    system: LocalStack, stubs: Stubs, unique: str, hooks: tuple[str, Start], nats_url: str
 ) -> None:
-    _, start = hooks
+    schema, start = hooks
     receiver = Receiver().start()
     team = f"wr-{unique}"
     try:
         # Registered while loopback was allowed (or: the name resolved to a public address then) ...
         lenient = await start(webhook_allow_networks="127.0.0.0/8,::1/128")
         hook = await _register(lenient, team, f"http://localhost:{receiver.port}/hooks", event_types=["DatasetCreated"])
+        # (Stopped once it applied the streams' history: a batch it fetched and never acked would hold its durable's
+        # max_ack_pending for the ack wait, 30 s, before the next replica gets any event.)
+        await _until(lambda: _caught_up(nats_url, schema), "the first replica to apply the streams' history")
         await lenient.stop()
         # ... and delivered by a process whose policy refuses it: every connection is checked after resolving.
         strict = await start(webhook_max_attempts=2, webhook_backoff_base_seconds=0.05)
