@@ -11,7 +11,7 @@ from pydantic.json_schema import models_json_schema
 
 from annostream_kernel.limits import INT64_MAX, INT64_MIN, MAX_ID_LENGTH, MAX_REQUEST_BYTES
 
-from .schemas import FrameBody
+from .schemas import FrameBody, SaveFrameBody
 
 
 class ErrorBody(BaseModel):
@@ -63,16 +63,30 @@ def _exact_bounds(node: Any) -> None:
             _exact_bounds(value)
 
 
+def body_schemas(model: type[BaseModel]) -> dict[str, Any]:
+    """The component schemas FastAPI documents for a route declaring `model` as its JSON body (for a route that
+    reads that body itself: its documentation stays what it was)."""
+    probe = FastAPI()
+
+    async def route(body: Any) -> None:
+        return None
+
+    route.__annotations__ = {"body": model, "return": None}
+    probe.post("/")(route)
+    schemas: dict[str, Any] = probe.openapi()["components"]["schemas"]
+    return {k: v for k, v in schemas.items() if k not in ("HTTPValidationError", "ValidationError")}
+
+
 def document(app: FastAPI) -> None:
-    """Add the models routes read by hand (the frame import parses JSON or JSON lines itself) to /openapi.json's
-    components, so the import's documented body can refer to them."""
+    """Add the models routes read by hand (the frame import parses JSON or JSON lines itself, the save reads the
+    JSON the edge parsed) to /openapi.json's components, so their documented bodies can refer to them."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             spec = generate()
             _, defs = models_json_schema([(FrameBody, "validation")], ref_template="#/components/schemas/{model}")
-            for name, schema in defs.get("$defs", {}).items():
+            for name, schema in {**defs.get("$defs", {}), **body_schemas(SaveFrameBody)}.items():
                 spec["components"]["schemas"].setdefault(name, schema)
             _exact_bounds(spec)
             for path in spec["paths"].values():  # edge.py: every `*_id` parameter is an id

@@ -32,6 +32,7 @@ from annostream_kernel.limits import (
     bad_text,
 )
 
+from . import json_body
 from .errors import error_body
 
 MAX_BODY_DEPTH = MAX_METADATA_DEPTH + 16  # metadata's own depth plus the request structure around it
@@ -46,6 +47,7 @@ IDENTITY_HEADERS = (
 )
 MAX_GROUPS_LENGTH = 32 * MAX_ID_LENGTH  # X-Auth-Request-Groups: a comma-separated list of teams
 LINES_TYPES = ("ndjson", "jsonl", "json-lines")
+PARSED = "annostream.json"  # scope key: the JSON object body the edge parsed and checked
 
 
 def shown(key: str) -> str:
@@ -141,10 +143,11 @@ def parse(raw: bytes | str) -> Any:
         return None
 
 
-def check_body(body: bytes, content_type: str) -> None:
-    """A JSON body (or each line of a JSON-lines body: field `line N…`) passes `check_json`."""
+def check_body(body: bytes, content_type: str) -> Any:
+    """A JSON body (or each line of a JSON-lines body: field `line N…`) passes `check_json`; the parsed JSON
+    document (None for JSON lines, an empty body or what is not JSON)."""
     if not body:
-        return
+        return None
     if any(t in content_type for t in LINES_TYPES):
         try:
             lines = body.decode().splitlines()
@@ -157,8 +160,10 @@ def check_body(body: bytes, content_type: str) -> None:
                 except InvalidArgument as err:
                     raise InvalidArgument(err.message.removeprefix("body: "), field=f"line {n}") from err
                 check_json(doc, f"line {n}")
-        return
-    check_json(parse(body))
+        return None
+    if (doc := json_body.read(body, MAX_BODY_DEPTH)) is json_body.SLOW:
+        check_json(doc := parse(body))
+    return doc
 
 
 def check_query(scope: Scope) -> None:
@@ -220,7 +225,7 @@ class EdgeGuard:
             body = await self._read(headers, receive)
             if body is None:
                 return  # the client went away before its body arrived: nothing is done for it
-            check_body(body, headers.get("content-type", "").lower())
+            doc = check_body(body, headers.get("content-type", "").lower())
         except TooLarge:
             limit = f"{self.max_body} bytes ({self.max_body // (1024 * 1024)} MiB)"
             msg = f"the request body is larger than the limit of {limit}"
@@ -231,6 +236,8 @@ class EdgeGuard:
         except InvalidArgument as err:
             await JSONResponse(error_body(err.code_name, err.message, err.field), 400)(scope, receive, send)
             return
+        if type(doc) is dict:
+            scope[PARSED] = doc  # a route that reads its body itself takes it from here (routes/save_body.py)
         replayed = False
 
         async def replay() -> Message:

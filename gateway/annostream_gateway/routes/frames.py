@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, cast, get_args
 
-from fastapi import APIRouter, Body, Depends, Query, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from google.protobuf.message_factory import GetMessageClass
 from pydantic import TypeAdapter
 
@@ -20,7 +20,8 @@ from .. import builders, serializers
 from ..clients import Clients
 from ..contract import COMMON, errors
 from ..responses import EditResult, FrameHistory, FrameState, SaveResult
-from ..schemas import CommandBody, RevertBody, SaveFrameBody, UndoRedoBody
+from ..schemas import CommandBody, RevertBody, UndoRedoBody
+from . import save_body
 from .deps import clients, identity
 
 router = APIRouter(prefix="/api/v1", tags=["frames"], dependencies=[Depends(identity)], responses=errors(*COMMON, 404))
@@ -73,26 +74,30 @@ ANSWER = (
 )
 
 
-@router.post(FRAME + "/save", response_model=SaveResult, responses=EDIT)
+@router.post(FRAME + "/save", response_model=SaveResult, responses=EDIT, openapi_extra=save_body.OPENAPI)
 async def save_frame(
     version_id: str,
     frame_id: str,
-    body: SaveFrameBody,
+    request: Request,
     c: C,
     answer_: Annotated[Literal["full", "compact"], Query(alias="answer", description=ANSWER)] = "full",
 ) -> Response:
     """Apply an ordered batch of commands atomically; newer non-conflicting edits of others are merged,
     a same-ROI conflict is 409 with the ROI, actor and event in `details`."""
-    req = ann.SaveFrameRequest(
-        frame=_ref(version_id, frame_id),
-        expected_version=body.expected_version,
-        idempotency_key=body.idempotency_key,
-        task_id=body.task_id,
-        commands=[command_msg(cmd, i) for i, cmd in enumerate(body.commands)],
-    )
+    body, given = await save_body.read(request)  # the body documented as SaveFrameBody (save_body.OPENAPI)
+    commands, touched = save_body.commands(given)
+    fields = {
+        "frame": _ref(version_id, frame_id),
+        "expected_version": body.expected_version,
+        "idempotency_key": body.idempotency_key,
+        "task_id": body.task_id,
+    }
+    try:
+        req = ann.SaveFrameRequest(**fields, commands=commands)
+    except (TypeError, ValueError):  # not expected once the model accepted the body: convert from the models
+        req = ann.SaveFrameRequest(**fields, commands=[command_msg(cmd, i) for i, cmd in enumerate(body.commands)])
     resp = await call(c.annotation.SaveFrame, req, timeout=c.timeout)
-    compact = answer_ == "compact" and not (resp.rebased or resp.frame_omitted)
-    if compact and (touched := serializers.touched_rois(req.commands)) is not None:
+    if answer_ == "compact" and not (resp.rebased or resp.frame_omitted) and touched is not None:
         return answer(serializers.compact_saved(resp, touched))
     return answer(serializers.saved(resp))
 
