@@ -3,14 +3,18 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, routing
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from pydantic.json_schema import models_json_schema
 
 from annostream_kernel.limits import INT64_MAX, INT64_MIN, MAX_ID_LENGTH, MAX_REQUEST_BYTES
 
+from .routes.deps import identity, identity_headers
 from .schemas import FrameBody, SaveFrameBody
 
 
@@ -77,6 +81,27 @@ def body_schemas(model: type[BaseModel]) -> dict[str, Any]:
     return {k: v for k, v in schemas.items() if k not in ("HTTPValidationError", "ValidationError")}
 
 
+def _uses(dependant: Dependant, call: Any) -> bool:
+    return any(d.call is call or _uses(d, call) for d in dependant.dependencies)
+
+
+def identity_parameters(app: FastAPI, spec: dict[str, Any]) -> None:
+    """Document `identity_headers` on every operation whose route depends on `identity` (which reads the headers
+    itself), as FastAPI documented them when they were the dependency's parameters: after the others."""
+    probe = FastAPI()
+
+    async def route() -> None:
+        return None
+
+    probe.get("/", dependencies=[Depends(identity_headers)])(route)
+    params = probe.openapi()["paths"]["/"]["get"]["parameters"]
+    for r in routing.iter_route_contexts(app.routes):  # as FastAPI's openapi() walks them (included routers)
+        if isinstance(r.original_route, APIRoute) and r.include_in_schema and _uses(r.dependant, identity):
+            for method in r.methods:
+                op = spec["paths"][r.path_format][method.lower()]
+                op.setdefault("parameters", []).extend(copy.deepcopy(params))
+
+
 def document(app: FastAPI) -> None:
     """Add the models routes read by hand (the frame import parses JSON or JSON lines itself, the save reads the
     JSON the edge parsed) to /openapi.json's components, so their documented bodies can refer to them."""
@@ -88,6 +113,7 @@ def document(app: FastAPI) -> None:
             _, defs = models_json_schema([(FrameBody, "validation")], ref_template="#/components/schemas/{model}")
             for name, schema in {**defs.get("$defs", {}), **body_schemas(SaveFrameBody)}.items():
                 spec["components"]["schemas"].setdefault(name, schema)
+            identity_parameters(app, spec)
             _exact_bounds(spec)
             for path in spec["paths"].values():  # edge.py: every `*_id` parameter is an id
                 for op in path.values():

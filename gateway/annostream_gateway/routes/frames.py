@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, cast, get_args
 
+import orjson
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from google.protobuf.message_factory import GetMessageClass
-from pydantic import TypeAdapter
 
 from annostream_kernel.errors import InvalidArgument
 from annostream_kernel.grpc_client import call
@@ -29,7 +29,6 @@ C = Annotated[Clients, Depends(clients)]
 FRAME = "/versions/{version_id}/frames/{frame_id}"
 EDIT = errors(409, 413)
 StreamVersion = Annotated[int, Query(ge=0, le=INT64_MAX)]
-_JSON: TypeAdapter[Any] = TypeAdapter(Any)
 ACTIONS = {
     f.name: builders.Builder(
         next(a for a in get_args(CommandBody.model_fields[f.name].annotation) if a is not type(None)),
@@ -53,8 +52,9 @@ def command_msg(cmd: CommandBody, index: int) -> ann.Command:
 def answer(body: dict[str, Any]) -> Response:
     """The body as JSON, rendered without re-validating it against the route's documented model: a frame can hold
     10,000 ROIs, and validating what serializers.py built would double the cost of the answer (the schemathesis
-    run in the suite checks these bodies against the schema)."""
-    return Response(_JSON.dump_json(body), media_type="application/json")
+    run in the suite checks these bodies against the schema); orjson, as pydantic would write it (NaN and
+    Infinity as null)."""
+    return Response(orjson.dumps(body), media_type="application/json")
 
 
 def _ref(version_id: str, frame_id: str) -> t.FrameRef:
