@@ -18,7 +18,6 @@ from . import contract, errors
 from .clients import Clients
 from .config import GatewaySettings
 from .edge import EdgeGuard, check_path
-from .observed import HttpMetrics
 from .routes import (
     datasets,
     exports,
@@ -68,8 +67,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         description=DESCRIPTION,
     )
     errors.install(app)
-    app.add_middleware(EdgeGuard)
-    app.add_middleware(HttpMetrics)  # outermost: also counts what the edge refuses
+    app.add_middleware(EdgeGuard)  # checks and counts every HTTP request (observed.py)
     for r in (
         health.router,
         me.router,

@@ -92,7 +92,7 @@ def _json_converter(desc: Any) -> Converter | None:
     if sub is t.Point.DESCRIPTOR:
         return lambda v, where: points(v)
     if sub is not None:
-        cls = GetMessageClass(sub)  # its builder looked up when used: message types may nest themselves
+        cls: Any = GetMessageClass(sub)  # its builder looked up when used: message types may nest themselves
         if repeated:
             return lambda v, where: [json_builder(cls)(b, f"{where}[{i}]") for i, b in enumerate(v)]
         return lambda v, where: json_builder(cls)(v, where)
@@ -127,7 +127,7 @@ class JsonBuilder:
 
 
 @functools.cache
-def json_builder(cls: type[Message]) -> JsonBuilder:
+def json_builder(cls: Any) -> JsonBuilder:
     """The JsonBuilder of a message class (built once)."""
     return JsonBuilder(cls)
 

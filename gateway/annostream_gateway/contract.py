@@ -97,7 +97,7 @@ def identity_parameters(app: FastAPI, spec: dict[str, Any]) -> None:
     params = probe.openapi()["paths"]["/"]["get"]["parameters"]
     for r in routing.iter_route_contexts(app.routes):  # as FastAPI's openapi() walks them (included routers)
         if isinstance(r.original_route, APIRoute) and r.include_in_schema and _uses(r.dependant, identity):
-            for method in r.methods:
+            for method in r.methods or ():
                 op = spec["paths"][r.path_format][method.lower()]
                 op.setdefault("parameters", []).extend(copy.deepcopy(params))
 

@@ -14,6 +14,7 @@ answered 422 by FastAPI's validation.
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -32,7 +33,7 @@ from annostream_kernel.limits import (
     bad_text,
 )
 
-from . import json_body
+from . import json_body, observed
 from .errors import error_body
 
 MAX_BODY_DEPTH = MAX_METADATA_DEPTH + 16  # metadata's own depth plus the request structure around it
@@ -208,7 +209,8 @@ class TooLarge(Exception):
 
 
 class EdgeGuard:
-    """ASGI middleware running every check of this module on each HTTP request (WebSockets pass through)."""
+    """The gateway's one ASGI middleware: every check of this module on each HTTP request (WebSockets pass
+    through), and its metrics (observed.py), refusals included."""
 
     def __init__(self, app: ASGIApp, max_body: int = MAX_REQUEST_BYTES) -> None:
         self.app = app
@@ -218,6 +220,20 @@ class EdgeGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        started, status = time.perf_counter(), 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self._guarded(scope, receive, sending)
+        finally:
+            observed.count(scope, status, started)
+
+    async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = Headers(scope=scope)
         try:
             check_headers(headers)

@@ -86,7 +86,7 @@ async def save_frame(
     a same-ROI conflict is 409 with the ROI, actor and event in `details`."""
     body, given = await save_body.read(request)  # the body documented as SaveFrameBody (save_body.OPENAPI)
     commands, touched = save_body.commands(given)
-    fields = {
+    fields: dict[str, Any] = {
         "frame": _ref(version_id, frame_id),
         "expected_version": body.expected_version,
         "idempotency_key": body.idempotency_key,

@@ -31,7 +31,7 @@ OPENAPI = {
     }
 }
 ACTIONS = {
-    f.name: builders.json_builder(GetMessageClass(cast(Any, f.message_type)))
+    f.name: builders.json_builder(cast(Any, GetMessageClass(cast(Any, f.message_type))))
     for f in ann.Command.DESCRIPTOR.oneofs_by_name["command"].fields
 }
 """Editor action (the `Command` oneof field) → the builder of its message's fields from its validated JSON."""
