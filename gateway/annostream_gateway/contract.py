@@ -98,8 +98,12 @@ def identity_parameters(app: FastAPI, spec: dict[str, Any]) -> None:
     for r in routing.iter_route_contexts(app.routes):  # as FastAPI's openapi() walks them (included routers)
         if isinstance(r.original_route, APIRoute) and r.include_in_schema and _uses(r.dependant, identity):
             for method in r.methods or ():
-                op = spec["paths"][r.path_format][method.lower()]
-                op.setdefault("parameters", []).extend(copy.deepcopy(params))
+                path = spec["paths"][r.path_format]
+                op = path[method.lower()]
+                if "parameters" not in op:  # where FastAPI puts them: after the operation's id
+                    at = list(op).index("operationId") + 1
+                    path[method.lower()] = op = {**dict(list(op.items())[:at]), "parameters": [], **op}
+                op["parameters"].extend(copy.deepcopy(params))
 
 
 def document(app: FastAPI) -> None:
@@ -111,7 +115,12 @@ def document(app: FastAPI) -> None:
         if app.openapi_schema is None:
             spec = generate()
             _, defs = models_json_schema([(FrameBody, "validation")], ref_template="#/components/schemas/{model}")
-            for name, schema in {**defs.get("$defs", {}), **body_schemas(SaveFrameBody)}.items():
+            # FastAPI's components are sorted by name: the save body's go among them, as when it declared it.
+            generated = {**body_schemas(SaveFrameBody), **spec["components"]["schemas"]}
+            spec["components"]["schemas"] = dict(sorted(generated.items()))
+            save = spec["paths"]["/api/v1/versions/{version_id}/frames/{frame_id}/save"]["post"]
+            save["responses"] = save.pop("responses")  # after the requestBody openapi_extra added, as before
+            for name, schema in defs.get("$defs", {}).items():
                 spec["components"]["schemas"].setdefault(name, schema)
             identity_parameters(app, spec)
             _exact_bounds(spec)

@@ -26,8 +26,8 @@ from ..schemas import CommandBody, SaveFrameBody
 
 OPENAPI = {
     "requestBody": {
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SaveFrameBody"}}},
         "required": True,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SaveFrameBody"}}},
     }
 }
 ACTIONS = {
