@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -55,6 +56,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         app.state.settings = s
         if s.metrics_port:  # the same metrics port as the services (k8s: 9464), apart from the public one
             log.info("gateway_metrics", port=serve_metrics(s.metrics_host, s.metrics_port))
+        # As the services do (kernel runtime): what startup allocated lives as long as the process, so the cyclic
+        # collector's full passes scan only request garbage, not the app, its models and the protobuf modules.
+        gc.freeze()
         yield
         await live.close(app)
         await app.state.clients.close()
