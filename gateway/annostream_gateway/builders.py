@@ -49,6 +49,15 @@ def roi(r: RoiBody, field: str = "roi") -> t.Roi:
     return msg
 
 
+def roi_fields(r: dict[str, Any], field: str = "roi") -> dict[str, Any]:
+    """A validated RoiBody as its JSON object → the fields of its Roi message (`roi` without the model)."""
+    out = {**r, "type": ROI_TYPE[r["type"]], "points": points(r["points"])}
+    if metadata := r.get("metadata"):
+        out["metadata_json"] = metadata_json(metadata, f"{field}.metadata")
+    out.pop("metadata", None)
+    return out
+
+
 Converter = Callable[[Any, str], Any]
 
 
@@ -69,6 +78,58 @@ def _converter(desc: Any) -> Converter | None:
             return lambda v, where: [message(b, cls, f"{where}[{i}]") for i, b in enumerate(v)]
         return lambda v, where: message(v, cls, where)
     return None
+
+
+def _json_converter(desc: Any) -> Converter | None:
+    """`_converter` for a field as validated JSON: messages become dicts of their fields (protobuf builds the
+    whole tree in one constructor call, without a copy per nested message)."""
+    sub = desc.message_type
+    repeated = desc.is_repeated
+    if sub is t.Roi.DESCRIPTOR:
+        if repeated:
+            return lambda v, where: [roi_fields(r, f"{where}[{i}]") for i, r in enumerate(v)]
+        return roi_fields
+    if sub is t.Point.DESCRIPTOR:
+        return lambda v, where: points(v)
+    if sub is not None:
+        cls: Any = GetMessageClass(sub)  # its builder looked up when used: message types may nest themselves
+        if repeated:
+            return lambda v, where: [json_builder(cls)(b, f"{where}[{i}]") for i, b in enumerate(v)]
+        return lambda v, where: json_builder(cls)(v, where)
+    return None
+
+
+class JsonBuilder:
+    """The fields of one protobuf message from its body as validated JSON (the body model already accepted it):
+    keys the JSON leaves out keep the message's defaults (the body models' defaults are the same), so no model
+    is built. Used by the save route (routes/save_body.py) for the editor's commands."""
+
+    def __init__(self, cls: type[Message]) -> None:
+        fields = cls.DESCRIPTOR.fields_by_name
+        self.converted: dict[str, tuple[str, Converter]] = {}
+        for name, desc in fields.items():
+            if name == "metadata_json":
+                self.converted["metadata"] = ("metadata_json", metadata_json)
+            elif (convert := _json_converter(desc)) is not None:
+                self.converted[name] = (name, convert)
+
+    def __call__(self, given: dict[str, Any], where: str) -> dict[str, Any]:
+        """The message's fields; InvalidArgument names `where`.<field> for what cannot be stored."""
+        if not self.converted:
+            return given
+        out = dict(given)
+        for name, (to, convert) in self.converted.items():
+            if (value := given.get(name)) is not None:
+                if to != name:
+                    del out[name]
+                out[to] = convert(value, where + "." + name)
+        return out
+
+
+@functools.cache
+def json_builder(cls: Any) -> JsonBuilder:
+    """The JsonBuilder of a message class (built once)."""
+    return JsonBuilder(cls)
 
 
 class Builder:

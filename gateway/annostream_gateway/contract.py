@@ -3,15 +3,19 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, routing
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from pydantic.json_schema import models_json_schema
 
 from annostream_kernel.limits import INT64_MAX, INT64_MIN, MAX_ID_LENGTH, MAX_REQUEST_BYTES
 
-from .schemas import FrameBody
+from .routes.deps import identity, identity_headers
+from .schemas import FrameBody, SaveFrameBody
 
 
 class ErrorBody(BaseModel):
@@ -63,17 +67,62 @@ def _exact_bounds(node: Any) -> None:
             _exact_bounds(value)
 
 
+def body_schemas(model: type[BaseModel]) -> dict[str, Any]:
+    """The component schemas FastAPI documents for a route declaring `model` as its JSON body (for a route that
+    reads that body itself: its documentation stays what it was)."""
+    probe = FastAPI()
+
+    async def route(body: Any) -> None:
+        return None
+
+    route.__annotations__ = {"body": model, "return": None}
+    probe.post("/")(route)
+    schemas: dict[str, Any] = probe.openapi()["components"]["schemas"]
+    return {k: v for k, v in schemas.items() if k not in ("HTTPValidationError", "ValidationError")}
+
+
+def _uses(dependant: Dependant, call: Any) -> bool:
+    return any(d.call is call or _uses(d, call) for d in dependant.dependencies)
+
+
+def identity_parameters(app: FastAPI, spec: dict[str, Any]) -> None:
+    """Document `identity_headers` on every operation whose route depends on `identity` (which reads the headers
+    itself), as FastAPI documented them when they were the dependency's parameters: after the others."""
+    probe = FastAPI()
+
+    async def route() -> None:
+        return None
+
+    probe.get("/", dependencies=[Depends(identity_headers)])(route)
+    params = probe.openapi()["paths"]["/"]["get"]["parameters"]
+    for r in routing.iter_route_contexts(app.routes):  # as FastAPI's openapi() walks them (included routers)
+        if isinstance(r.original_route, APIRoute) and r.include_in_schema and _uses(r.dependant, identity):
+            for method in r.methods or ():
+                path = spec["paths"][r.path_format]
+                op = path[method.lower()]
+                if "parameters" not in op:  # where FastAPI puts them: after the operation's id
+                    at = list(op).index("operationId") + 1
+                    path[method.lower()] = op = {**dict(list(op.items())[:at]), "parameters": [], **op}
+                op["parameters"].extend(copy.deepcopy(params))
+
+
 def document(app: FastAPI) -> None:
-    """Add the models routes read by hand (the frame import parses JSON or JSON lines itself) to /openapi.json's
-    components, so the import's documented body can refer to them."""
+    """Add the models routes read by hand (the frame import parses JSON or JSON lines itself, the save reads the
+    JSON the edge parsed) to /openapi.json's components, so their documented bodies can refer to them."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             spec = generate()
             _, defs = models_json_schema([(FrameBody, "validation")], ref_template="#/components/schemas/{model}")
+            # FastAPI's components are sorted by name: the save body's go among them, as when it declared it.
+            generated = {**body_schemas(SaveFrameBody), **spec["components"]["schemas"]}
+            spec["components"]["schemas"] = dict(sorted(generated.items()))
+            save = spec["paths"]["/api/v1/versions/{version_id}/frames/{frame_id}/save"]["post"]
+            save["responses"] = save.pop("responses")  # after the requestBody openapi_extra added, as before
             for name, schema in defs.get("$defs", {}).items():
                 spec["components"]["schemas"].setdefault(name, schema)
+            identity_parameters(app, spec)
             _exact_bounds(spec)
             for path in spec["paths"].values():  # edge.py: every `*_id` parameter is an id
                 for op in path.values():

@@ -14,6 +14,7 @@ answered 422 by FastAPI's validation.
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -32,6 +33,7 @@ from annostream_kernel.limits import (
     bad_text,
 )
 
+from . import json_body, observed
 from .errors import error_body
 
 MAX_BODY_DEPTH = MAX_METADATA_DEPTH + 16  # metadata's own depth plus the request structure around it
@@ -46,6 +48,7 @@ IDENTITY_HEADERS = (
 )
 MAX_GROUPS_LENGTH = 32 * MAX_ID_LENGTH  # X-Auth-Request-Groups: a comma-separated list of teams
 LINES_TYPES = ("ndjson", "jsonl", "json-lines")
+PARSED = "annostream.json"  # scope key: the JSON object body the edge parsed and checked
 
 
 def shown(key: str) -> str:
@@ -117,7 +120,7 @@ def check_json(value: Any, prefix: str = "") -> None:
 
     if type(value) is list or type(value) is dict:
         walk(value, 0)
-    else:
+    elif not fine(value, type(value)):  # a document that is one value: a finite number passes as anywhere else
         scalar(value)
 
 
@@ -141,10 +144,11 @@ def parse(raw: bytes | str) -> Any:
         return None
 
 
-def check_body(body: bytes, content_type: str) -> None:
-    """A JSON body (or each line of a JSON-lines body: field `line N…`) passes `check_json`."""
+def check_body(body: bytes, content_type: str) -> Any:
+    """A JSON body (or each line of a JSON-lines body: field `line N…`) passes `check_json`; the parsed JSON
+    document (None for JSON lines, an empty body or what is not JSON)."""
     if not body:
-        return
+        return None
     if any(t in content_type for t in LINES_TYPES):
         try:
             lines = body.decode().splitlines()
@@ -157,8 +161,10 @@ def check_body(body: bytes, content_type: str) -> None:
                 except InvalidArgument as err:
                     raise InvalidArgument(err.message.removeprefix("body: "), field=f"line {n}") from err
                 check_json(doc, f"line {n}")
-        return
-    check_json(parse(body))
+        return None
+    if (doc := json_body.read(body, MAX_BODY_DEPTH)) is json_body.SLOW:
+        check_json(doc := parse(body))
+    return doc
 
 
 def check_query(scope: Scope) -> None:
@@ -203,7 +209,8 @@ class TooLarge(Exception):
 
 
 class EdgeGuard:
-    """ASGI middleware running every check of this module on each HTTP request (WebSockets pass through)."""
+    """The gateway's one ASGI middleware: every check of this module on each HTTP request (WebSockets pass
+    through), and its metrics (observed.py), refusals included."""
 
     def __init__(self, app: ASGIApp, max_body: int = MAX_REQUEST_BYTES) -> None:
         self.app = app
@@ -213,6 +220,20 @@ class EdgeGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        started, status = time.perf_counter(), 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self._guarded(scope, receive, sending)
+        finally:
+            observed.count(scope, status, started)
+
+    async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = Headers(scope=scope)
         try:
             check_headers(headers)
@@ -220,7 +241,7 @@ class EdgeGuard:
             body = await self._read(headers, receive)
             if body is None:
                 return  # the client went away before its body arrived: nothing is done for it
-            check_body(body, headers.get("content-type", "").lower())
+            doc = check_body(body, headers.get("content-type", "").lower())
         except TooLarge:
             limit = f"{self.max_body} bytes ({self.max_body // (1024 * 1024)} MiB)"
             msg = f"the request body is larger than the limit of {limit}"
@@ -231,6 +252,8 @@ class EdgeGuard:
         except InvalidArgument as err:
             await JSONResponse(error_body(err.code_name, err.message, err.field), 400)(scope, receive, send)
             return
+        if type(doc) is dict:
+            scope[PARSED] = doc  # a route that reads its body itself takes it from here (routes/save_body.py)
         replayed = False
 
         async def replay() -> Message:

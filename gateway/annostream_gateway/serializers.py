@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -142,28 +141,6 @@ def saved(r: ann.SaveFrameResponse) -> dict[str, Any]:
     """A save's answer: whenever it arrives the save is stored; `frame` is null with `frame_omitted` true when
     the frame was too large to carry (read it with GET), `version` is always the frame's version after it."""
     return {**changed(r), "rebased": r.rebased, "compact": False}
-
-
-NO_ROI = frozenset({"add_frame_label", "remove_frame_label", "set_frame_metadata"})
-
-
-def touched_rois(commands: Iterable[ann.Command]) -> set[str] | None:
-    """The ids of the ROIs a save's commands name, or None when one names ROIs the client does not know (a paste,
-    a create without id: the service gives the ids) or all of them (lock / unlock all)."""
-    ids: set[str] = set()
-    for c in commands:
-        kind = c.WhichOneof("command")
-        if kind in NO_ROI:
-            continue
-        if kind == "create_roi":
-            if not c.create_roi.roi.roi_id:
-                return None
-            ids.add(c.create_roi.roi.roi_id)
-        elif kind in ("paste_rois", "lock_all_rois", "unlock_all_rois", None):
-            return None
-        else:
-            ids.add(getattr(c, kind).roi_id)
-    return ids
 
 
 def compact_saved(r: ann.SaveFrameResponse, touched: set[str]) -> dict[str, Any]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, cast, get_args
 
-from fastapi import APIRouter, Body, Depends, Query, Response
+import orjson
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from google.protobuf.message_factory import GetMessageClass
-from pydantic import TypeAdapter
 
 from annostream_kernel.errors import InvalidArgument
 from annostream_kernel.grpc_client import call
@@ -20,7 +20,8 @@ from .. import builders, serializers
 from ..clients import Clients
 from ..contract import COMMON, errors
 from ..responses import EditResult, FrameHistory, FrameState, SaveResult
-from ..schemas import CommandBody, RevertBody, SaveFrameBody, UndoRedoBody
+from ..schemas import CommandBody, RevertBody, UndoRedoBody
+from . import save_body
 from .deps import clients, identity
 
 router = APIRouter(prefix="/api/v1", tags=["frames"], dependencies=[Depends(identity)], responses=errors(*COMMON, 404))
@@ -28,7 +29,6 @@ C = Annotated[Clients, Depends(clients)]
 FRAME = "/versions/{version_id}/frames/{frame_id}"
 EDIT = errors(409, 413)
 StreamVersion = Annotated[int, Query(ge=0, le=INT64_MAX)]
-_JSON: TypeAdapter[Any] = TypeAdapter(Any)
 ACTIONS = {
     f.name: builders.Builder(
         next(a for a in get_args(CommandBody.model_fields[f.name].annotation) if a is not type(None)),
@@ -52,8 +52,9 @@ def command_msg(cmd: CommandBody, index: int) -> ann.Command:
 def answer(body: dict[str, Any]) -> Response:
     """The body as JSON, rendered without re-validating it against the route's documented model: a frame can hold
     10,000 ROIs, and validating what serializers.py built would double the cost of the answer (the schemathesis
-    run in the suite checks these bodies against the schema)."""
-    return Response(_JSON.dump_json(body), media_type="application/json")
+    run in the suite checks these bodies against the schema); orjson, as pydantic would write it (NaN and
+    Infinity as null)."""
+    return Response(orjson.dumps(body), media_type="application/json")
 
 
 def _ref(version_id: str, frame_id: str) -> t.FrameRef:
@@ -73,26 +74,30 @@ ANSWER = (
 )
 
 
-@router.post(FRAME + "/save", response_model=SaveResult, responses=EDIT)
+@router.post(FRAME + "/save", response_model=SaveResult, responses=EDIT, openapi_extra=save_body.OPENAPI)
 async def save_frame(
     version_id: str,
     frame_id: str,
-    body: SaveFrameBody,
+    request: Request,
     c: C,
     answer_: Annotated[Literal["full", "compact"], Query(alias="answer", description=ANSWER)] = "full",
 ) -> Response:
     """Apply an ordered batch of commands atomically; newer non-conflicting edits of others are merged,
     a same-ROI conflict is 409 with the ROI, actor and event in `details`."""
-    req = ann.SaveFrameRequest(
-        frame=_ref(version_id, frame_id),
-        expected_version=body.expected_version,
-        idempotency_key=body.idempotency_key,
-        task_id=body.task_id,
-        commands=[command_msg(cmd, i) for i, cmd in enumerate(body.commands)],
-    )
+    body, given = await save_body.read(request)  # the body documented as SaveFrameBody (save_body.OPENAPI)
+    commands, touched = save_body.commands(given)
+    fields: dict[str, Any] = {
+        "frame": _ref(version_id, frame_id),
+        "expected_version": body.expected_version,
+        "idempotency_key": body.idempotency_key,
+        "task_id": body.task_id,
+    }
+    try:
+        req = ann.SaveFrameRequest(**fields, commands=commands)
+    except (TypeError, ValueError):  # not expected once the model accepted the body: convert from the models
+        req = ann.SaveFrameRequest(**fields, commands=[command_msg(cmd, i) for i, cmd in enumerate(body.commands)])
     resp = await call(c.annotation.SaveFrame, req, timeout=c.timeout)
-    compact = answer_ == "compact" and not (resp.rebased or resp.frame_omitted)
-    if compact and (touched := serializers.touched_rois(req.commands)) is not None:
+    if answer_ == "compact" and not (resp.rebased or resp.frame_omitted) and touched is not None:
         return answer(serializers.compact_saved(resp, touched))
     return answer(serializers.saved(resp))
 
