@@ -61,42 +61,27 @@ def roi_fields(r: dict[str, Any], field: str = "roi") -> dict[str, Any]:
 Converter = Callable[[Any, str], Any]
 
 
-def _converter(desc: Any) -> Converter | None:
+def _converter(desc: Any, *, as_json: bool = False) -> Converter | None:
     """How one body field becomes the protobuf field of the same name (`where` is the field's path; None: as it
-    is)."""
+    is). `as_json`: the field as validated JSON, its messages as dicts of their fields (protobuf builds the whole
+    tree in one constructor call, without a copy per nested message); else as the body model."""
     sub = desc.message_type
     repeated = desc.is_repeated
     if sub is t.Roi.DESCRIPTOR:
-        if repeated:
-            return lambda v, where: [roi(r, f"{where}[{i}]") for i, r in enumerate(v)]
-        return roi
-    if sub is t.Point.DESCRIPTOR:
+        one: Converter = roi_fields if as_json else roi
+    elif sub is t.Point.DESCRIPTOR:
         return lambda v, where: points(v)
-    if sub is not None:
-        cls = GetMessageClass(sub)
-        if repeated:
-            return lambda v, where: [message(b, cls, f"{where}[{i}]") for i, b in enumerate(v)]
-        return lambda v, where: message(v, cls, where)
-    return None
+    elif sub is not None:
+        cls: Any = GetMessageClass(sub)
 
+        def one(v: Any, where: str) -> Any:  # a JSON builder looked up when used: message types may nest themselves
+            return json_builder(cls)(v, where) if as_json else message(v, cls, where)
 
-def _json_converter(desc: Any) -> Converter | None:
-    """`_converter` for a field as validated JSON: messages become dicts of their fields (protobuf builds the
-    whole tree in one constructor call, without a copy per nested message)."""
-    sub = desc.message_type
-    repeated = desc.is_repeated
-    if sub is t.Roi.DESCRIPTOR:
-        if repeated:
-            return lambda v, where: [roi_fields(r, f"{where}[{i}]") for i, r in enumerate(v)]
-        return roi_fields
-    if sub is t.Point.DESCRIPTOR:
-        return lambda v, where: points(v)
-    if sub is not None:
-        cls: Any = GetMessageClass(sub)  # its builder looked up when used: message types may nest themselves
-        if repeated:
-            return lambda v, where: [json_builder(cls)(b, f"{where}[{i}]") for i, b in enumerate(v)]
-        return lambda v, where: json_builder(cls)(v, where)
-    return None
+    else:
+        return None
+    if repeated:
+        return lambda v, where: [one(x, f"{where}[{i}]") for i, x in enumerate(v)]
+    return one
 
 
 class JsonBuilder:
@@ -110,7 +95,7 @@ class JsonBuilder:
         for name, desc in fields.items():
             if name == "metadata_json":
                 self.converted["metadata"] = ("metadata_json", metadata_json)
-            elif (convert := _json_converter(desc)) is not None:
+            elif (convert := _converter(desc, as_json=True)) is not None:
                 self.converted[name] = (name, convert)
 
     def __call__(self, given: dict[str, Any], where: str) -> dict[str, Any]:
