@@ -234,3 +234,36 @@ async def test_a_filtered_frame_list_right_after_an_import_holds_the_imported_fr
 async def _drain(call: Any) -> None:
     async for _ in call:
         pass
+
+
+async def test_a_task_created_right_after_an_import_hands_out_the_imported_frames_never_exhausted(
+    sys_: Loaded, unique: str
+) -> None:
+    """The iterator knows the version already; its datasets consumer (2 s late here) has not indexed the import yet
+    when its tasks consumer (1.5 s late) sees TaskCreated: the plan waits for the import instead of being built
+    empty (NextFrame answered "exhausted" until the frames joined it)."""
+    s = sys_.stubs
+    d = (await s.datasets.CreateDataset(ds.CreateDatasetRequest(name=f"i-{unique}"), metadata=USER_MD)).dataset
+    v = (await s.datasets.CreateVersion(ds.CreateVersionRequest(dataset_id=d.dataset_id, name="v1"))).version
+    everything = fl.FrameSelection(mode=fl.FILTER_MODE_ALL)
+    known = s.iterator.SelectFrames(
+        it.SelectFramesRequest(version_id=v.version_id, selection=everything),
+        metadata=service_metadata("annotation"),
+        timeout=DEADLINE,
+    )
+    assert [f async for page in known for f in page.frame_ids] == []  # the iterator has indexed the version
+    await s.datasets.ImportFrames(ds.ImportFramesRequest(version_id=v.version_id, frames=frames(3)))
+    req = tk.CreateTaskRequest(name=f"imported {unique}", dataset_version_id=v.version_id)
+    task = (await s.tasks.CreateTask(req, metadata=USER_MD, timeout=DEADLINE)).task
+
+    async def first() -> Any:
+        try:
+            return await _next(s, task.task_id, "ann")
+        except aio.AioRpcError as err:
+            assert_status(err, grpc.StatusCode.NOT_FOUND, "task_id")  # not planned yet
+            return None
+
+    lease = await eventually(first, "the task's first lease", timeout=DEADLINE)
+    assert not lease.exhausted and lease.frame.frame_id == "f000"
+    progress = await s.iterator.GetProgress(it.GetProgressRequest(task_id=task.task_id))
+    assert progress.total == 3

@@ -33,13 +33,12 @@ from .service_layer.consumers import (
     Consumers,
 )
 from .service_layer.handlers import IteratorHandlers
-from .service_layer.planning import ANNOTATION_CONSUMER, PendingPlanner
+from .service_layer.planning import ANNOTATION_CONSUMER, DATASETS_CONSUMER, PendingPlanner
 from .service_layer.review import ReviewHandlers
 from .service_layer.review_emitter import ReviewEmitter
 
 SCHEMA = "iterator"
 NAME = "iterator"
-DATASETS_CONSUMER = "iterator-datasets"
 
 
 def _settings(res: Resources) -> IteratorSettings:
@@ -59,8 +58,11 @@ def _register(server: aio.Server, res: Resources) -> None:
     review_service_pb2_grpc.add_ReviewServiceServicer_to_server(ReviewServicer(review, CommentHandlers(review)), server)
 
 
-def _consumers(_res: Resources) -> list[ConsumerSpec]:
-    h = Consumers(ConsumerRepositories)
+def _consumers(res: Resources) -> list[ConsumerSpec]:
+    settings = _settings(res)
+    # TaskCreated waits for the datasets consumer to reach what the datasets service acknowledged (its imports)
+    datasets = res.close_at_stop(DatasetsPositions(settings.datasets_addr, NAME, settings.peer_timeout_seconds))
+    h = Consumers(ConsumerRepositories, datasets)
     return [
         ConsumerSpec(DATASETS_CONSUMER, DATASETS, h.on_datasets_event, batch_handler=h.on_datasets_events),
         ConsumerSpec("iterator-tasks", TASKS, h.on_tasks_event),

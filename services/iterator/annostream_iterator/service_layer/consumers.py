@@ -6,6 +6,7 @@ from typing import Any
 
 from google.protobuf.message import DecodeError, Message
 
+from annostream_kernel.catch_up import PublishedPositions
 from annostream_kernel.context import bind_request
 from annostream_kernel.db import Conn
 from annostream_kernel.events import TYPE_URL_PREFIX, runs_of, unpack
@@ -18,7 +19,7 @@ from annostream_protos.types.v1 import filters_pb2, frames_pb2
 from ..domain.events import PlanProgressed
 from ..domain.model import TaskStatus
 from ..wire import selection
-from .planning import create_plan
+from .planning import create_plan, imports_indexed
 from .ports import ConsumerStores, ConsumerStoresFactory
 
 log = get_logger(__name__)
@@ -28,8 +29,8 @@ class Consumers:
     """The iterator's event handlers (datasets, tasks, annotation streams), over the stores bootstrap builds from
     each consumer's connection."""
 
-    def __init__(self, stores: ConsumerStoresFactory) -> None:
-        self._stores = stores
+    def __init__(self, stores: ConsumerStoresFactory, datasets: PublishedPositions | None = None) -> None:
+        self._stores, self._datasets = stores, datasets
 
     async def on_datasets_event(self, conn: Conn, envelope: envelope_pb2.EventEnvelope) -> None:
         """Index one datasets event (the consumer's one-by-one path; same effect as a batch of one)."""
@@ -45,8 +46,12 @@ class Consumers:
                 await stores.index.upsert_version(vc.version_id, vc.dataset_id, vc.parent_version_id or None)
 
     async def on_tasks_event(self, conn: Conn, envelope: envelope_pb2.EventEnvelope) -> None:
-        """Plan new tasks; follow completion, reopening and deletion."""
-        await apply_tasks_event(self._stores(conn), envelope)
+        """Plan new tasks (once the frames imported before them are indexed); follow completion, reopening and
+        deletion."""
+        stores = self._stores(conn)
+        if self._datasets is not None and envelope.payload.type_url.endswith(".TaskCreated"):
+            await imports_indexed(stores, self._datasets, envelope)
+        await apply_tasks_event(stores, envelope)
 
     async def on_annotation_events(self, conn: Conn, envelopes: list[envelope_pb2.EventEnvelope]) -> None:
         """Apply a batch of annotation events in stream order (see `apply_annotation_events`)."""

@@ -15,6 +15,7 @@ import time
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from annostream_kernel.catch_up import PublishedPositions
 from annostream_kernel.errors import InvalidArgument, Unavailable
 from annostream_kernel.logs import get_logger
 from annostream_protos.events.v1 import envelope_pb2, tasks_pb2
@@ -29,8 +30,27 @@ from .ports import ConsumerStores, ConsumerStoresFactory, UnitOfWorkFactory
 
 log = get_logger(__name__)
 ANNOTATION_CONSUMER = "iterator-annotation"
+DATASETS_CONSUMER = "iterator-datasets"
 VERSION_WAIT_SECONDS = 300.0
 ORDERS = {tasks_pb2.ITERATION_ORDER_RANDOM: FrameOrder.RANDOM}
+
+
+def _age(envelope: envelope_pb2.EventEnvelope) -> float:
+    return datetime.now(UTC).timestamp() - envelope.occurred_at.ToDatetime(UTC).timestamp()
+
+
+async def imports_indexed(
+    stores: ConsumerStores, datasets: PublishedPositions, envelope: envelope_pb2.EventEnvelope
+) -> None:
+    """Unavailable (the TaskCreated comes again) until the datasets consumer has applied everything the datasets
+    service acknowledged so far, so frames imported before the task was created are in its first plan (else the
+    plan could be built from a version indexed without its frames and hand out "exhausted" until they arrive);
+    a task that waited VERSION_WAIT_SECONDS is planned with what is indexed."""
+    if _age(envelope) >= VERSION_WAIT_SECONDS:
+        return
+    target = await datasets.published_position(5.0)
+    if await stores.applied_seq(DATASETS_CONSUMER) < target:
+        raise Unavailable("frames imported before the task are not indexed yet", field="annotated_version_id")
 
 
 async def create_plan(stores: ConsumerStores, envelope: envelope_pb2.EventEnvelope, tc: tasks_pb2.TaskCreated) -> None:
@@ -48,8 +68,7 @@ async def create_plan(stores: ConsumerStores, envelope: envelope_pb2.EventEnvelo
     )
     plans, reason = stores.plans, ""
     lineage = await stores.index.lineage(plan.version_id)
-    age = datetime.now(UTC).timestamp() - envelope.occurred_at.ToDatetime(UTC).timestamp()
-    if lineage is None and age < VERSION_WAIT_SECONDS:
+    if lineage is None and _age(envelope) < VERSION_WAIT_SECONDS:
         # The datasets consumer has not indexed the version yet: roll back, the event comes again.
         raise Unavailable(f"version {plan.version_id} not yet indexed", field="annotated_version_id")
     try:
