@@ -12,7 +12,7 @@ import asyncpg
 WRITE = """
 WITH u AS (
     INSERT INTO bench_raw.frame_projections AS p (version_id, frame_id, stream_version, doc)
-    VALUES ($1, $2, $3, $4::jsonb)
+    VALUES ($1, $2, $3, $4)
     ON CONFLICT (version_id, frame_id) DO UPDATE SET stream_version = EXCLUDED.stream_version, doc = EXCLUDED.doc
     RETURNING 1
 )

@@ -67,7 +67,7 @@ async def test_a_schema_v1_event_is_upcast_and_rebuild_matches_the_live_projecti
         )
         doc["rois"][0]["metadata"] = {"occluded": True}
         await conn.execute(
-            "UPDATE annotation.frame_projections SET doc = $2::jsonb, stream_version = 2"
+            "UPDATE annotation.frame_projections SET doc = $2::json, stream_version = 2"
             " WHERE version_id = $1 AND frame_id = 'f000'",
             v.version_id,
             json.dumps(doc),
@@ -87,13 +87,13 @@ async def test_a_schema_v1_event_is_upcast_and_rebuild_matches_the_live_projecti
     conn = await asyncpg.connect(postgres_dsn)
     try:
         await conn.execute(
-            "UPDATE annotation.frame_projections SET doc = jsonb_set(doc, '{frame_labels}', '[\"x\"]')"
+            "UPDATE annotation.frame_projections SET doc = jsonb_set(doc::jsonb, '{frame_labels}', '[\"x\"]')"
             " WHERE version_id = $1 AND frame_id = 'f000'",
             v.version_id,
         )
         assert (await _rebuild(postgres_dsn))[0] == 1
         await conn.execute(
-            "UPDATE annotation.frame_projections SET doc = $2::jsonb WHERE version_id = $1 AND frame_id = 'f000'",
+            "UPDATE annotation.frame_projections SET doc = $2::json WHERE version_id = $1 AND frame_id = 'f000'",
             v.version_id,
             json.dumps(doc),
         )

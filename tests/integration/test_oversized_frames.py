@@ -25,7 +25,7 @@ from .conftest import Stubs, make_version
 from .grpc_helpers import assert_status, details, rpc_error
 
 PROJECTION_UPSERT = (
-    "INSERT INTO frame_projections (version_id, frame_id, stream_version, doc) VALUES ($1, $2, 1, $3::jsonb)"
+    "INSERT INTO frame_projections (version_id, frame_id, stream_version, doc) VALUES ($1, $2, 1, $3::json)"
     " ON CONFLICT (version_id, frame_id) DO UPDATE SET stream_version = 1, doc = EXCLUDED.doc"
 )
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import json
+import struct
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -31,18 +32,27 @@ ROI_TYPES = {
 _ROI_TYPE_BY_NAME = {v.value: k for k, v in ROI_TYPES.items()}  # projection JSON's type string → enum value
 
 
+_POINT = struct.Struct("<2sBdBd").pack  # one `points` entry: tag 3, length 18, x (field 1) and y (field 2) as doubles
+
+
+def points_wire(points: list[list[float]]) -> bytes:
+    """A ROI's points as the protobuf encoding of `Roi.points` (what `Roi.MergeFromString` takes): half the cost of
+    building Point messages (or dicts) one by one; a parse gives the same message and serialization."""
+    return b"".join([_POINT(b"\x1a\x12", 9, x, 17, y) for x, y in points])
+
+
 def roi_msg(doc: dict[str, Any]) -> t.Roi:
     """Projection ROI JSON → Roi message."""
     meta = doc.get("metadata")
     roi = t.Roi(
         roi_id=doc["roi_id"],
         type=_ROI_TYPE_BY_NAME[doc["type"]],
-        points=[{"x": x, "y": y} for x, y in doc["points"]],  # half the cost of Point messages
         labels=doc["labels"],
         source_id=doc.get("source_id", ""),
         metadata_json=dump_json(meta) if meta else "",
         locked=doc.get("locked", False),
     )
+    roi.MergeFromString(points_wire(doc["points"]))
     if doc.get("confidence") is not None:
         roi.confidence = doc["confidence"]
     return roi

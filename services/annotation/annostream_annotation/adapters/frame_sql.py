@@ -43,7 +43,7 @@ WHERE v.version_id = $1
 WRITE_FRAME = f"""
 WITH u AS (
     INSERT INTO frame_projections AS p (version_id, frame_id, stream_version, doc)
-    SELECT $1::text, $2::text, $3::bigint, $4::jsonb
+    SELECT $1::text, $2::text, $3::bigint, $4::json
      WHERE CASE WHEN $25::boolean THEN true ELSE version_writable($1::text) END
     ON CONFLICT (version_id, frame_id) DO UPDATE
         SET stream_version = EXCLUDED.stream_version, doc = EXCLUDED.doc, updated_at = now()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -19,6 +20,7 @@ from annostream_kernel.limits import (
 )
 
 BOUNDS_TOLERANCE = 1.0
+_FLOAT_MAX = sys.float_info.max  # the bounds of a frame without sources: any finite float is inside
 
 Sources = dict[str, tuple[int, int]]
 """Source id → (width, height) of a frame."""
@@ -98,9 +100,17 @@ def validate_points(
     (± tolerance)."""
     if len(points) > MAX_POINTS_PER_SHAPE:
         raise InvalidArgument(f"at most {MAX_POINTS_PER_SHAPE} points per shape (has {len(points)})", field=field_name)
-    for i, (x, y) in enumerate(points):
+    source = sources.get(source_id) if source_id else next(iter(sources.values()), None)
+    t = BOUNDS_TOLERANCE
+    lo, hx, hy = (-t, source[0] + t, source[1] + t) if source is not None else (-_FLOAT_MAX, _FLOAT_MAX, _FLOAT_MAX)
+    outside = -1  # the first point outside the source: refused after the shape's own checks, as before
+    for i, (x, y) in enumerate(points):  # one pass: finite floats inside the bounds are the common case
+        if type(x) is float and type(y) is float and lo <= x <= hx and lo <= y <= hy:
+            continue
         if not (isinstance(x, int | float) and isinstance(y, int | float) and math.isfinite(x) and math.isfinite(y)):
             raise InvalidArgument("coordinates must be finite numbers", field=f"{field_name}[{i}]")
+        if outside < 0 and source is not None and not (lo <= x <= hx and lo <= y <= hy):
+            outside = i
     if kind in (RoiType.RECTANGLE, RoiType.ELLIPSE):
         if len(points) != 2:
             raise InvalidArgument(f"a {kind} needs exactly 2 corner points", field=field_name)
@@ -111,14 +121,9 @@ def validate_points(
         raise InvalidArgument("a polygon needs at least 3 points", field=field_name)
     elif kind is RoiType.KEYPOINTS and len(points) < 1:
         raise InvalidArgument("keypoints need at least 1 point", field=field_name)
-    source = sources.get(source_id) if source_id else next(iter(sources.values()), None)
-    if source is None:
-        return
-    w, h = source
-    t = BOUNDS_TOLERANCE
-    for i, (x, y) in enumerate(points):
-        if not (-t <= x <= w + t and -t <= y <= h + t):
-            raise InvalidArgument(f"point ({x:g}, {y:g}) is outside the {w}x{h} source", field=f"{field_name}[{i}]")
+    if outside >= 0 and source is not None:
+        (x, y), (w, h) = points[outside], source
+        raise InvalidArgument(f"point ({x:g}, {y:g}) is outside the {w}x{h} source", field=f"{field_name}[{outside}]")
 
 
 def validate_roi(roi: RoiSpec, sources: Sources, field_name: str) -> None:
