@@ -15,7 +15,10 @@ never see 10: a classic lost event. Instead every row records its writing transa
    sort after the checkpoint and are published. A transaction that gets its id later always has a
    larger tx_id than any finished one below xmin, so it also sorts after the checkpoint.
 
-The cost: a long-running transaction anywhere in the cluster delays (never loses) publication.
+The cost: a long-running transaction anywhere in the cluster delays (never loses) publication. The read also
+returns the first committed row held behind such a transaction, if any: the relay then reads again shortly
+(2 ms, doubling up to `poll_seconds`) instead of waiting for the next notification, which may never come —
+the notification of the held rows was spent on the read that could not publish them yet.
 Publishing uses `Nats-Msg-Id` = event id, so a crash between publish and checkpoint update only
 re-publishes messages that JetStream de-duplicates within the stream's duplicate window.
 Only one relay per schema runs at a time (a session advisory lock); the others stand by.
@@ -55,6 +58,20 @@ from .tracing import PRODUCER, batch_span
 log = get_logger(__name__)
 
 PUBLISH_TIMEOUT_SECONDS = 10.0
+HELD_RETRY_SECONDS = 0.002  # first re-read when committed rows wait behind an older open transaction
+# The batch of rows below xmin, then (held = true) the first committed row at or above it, if any: rows that
+# exist and are committed (this snapshot sees them) but wait behind a transaction still open. The checkpoint is
+# always below xmin (it was read below an earlier one), so the second part starts its index scan at xmin.
+READ = (
+    f"(SELECT false AS held, tx_id AS tx_order, tx_id::text AS tx, {EVENT_COLUMNS} FROM events"
+    " WHERE (tx_id, position) > ($1::text::xid8, $2::bigint) AND tx_id < pg_snapshot_xmin(pg_current_snapshot())"
+    " ORDER BY tx_id, position LIMIT $3)"
+    " UNION ALL"
+    f" (SELECT true, tx_id AS tx_order, tx_id::text AS tx, {EVENT_COLUMNS} FROM events"
+    " WHERE tx_id >= pg_snapshot_xmin(pg_current_snapshot())"  # all after the checkpoint: it is below xmin
+    " ORDER BY tx_id, position LIMIT 1)"
+    " ORDER BY held, tx_order, position"
+)
 YIELD_EVERY = 16
 WRITE_EVERY = 64  # unacknowledged messages handed to the connection as one write (the process runs between)
 
@@ -77,6 +94,7 @@ class OutboxRelay:
         self._published_metric = RELAY_PUBLISHED.labels(schema)
         self._producer, self._batch, self._poll, self._linger = producer, batch, poll_seconds, linger_seconds
         self._wake = asyncio.Event()
+        self.held = False  # the last read found committed rows waiting behind an older open transaction
         self._last: api.PubAck | None = None  # the stream's last stored message, as last acknowledged to us
         self.published = 0
         self.batches_confirmed_by_one_ack = 0
@@ -102,11 +120,14 @@ class OutboxRelay:
             await conn.execute("INSERT INTO relay_checkpoints(name) VALUES ($1) ON CONFLICT DO NOTHING", self._producer)
             log.info("relay_leading", schema=self._schema)
             checkpoint = await self._checkpoint(conn)  # only this leader moves it: read once, then kept here
+            held_wait = HELD_RETRY_SECONDS
             while True:
                 published, checkpoint = await self._publish_after(conn, checkpoint)
                 if published < self._batch:
+                    wait = min(held_wait, self._poll) if self.held else self._poll
+                    held_wait = held_wait * 2 if self.held else HELD_RETRY_SECONDS
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), self._poll)
+                        await asyncio.wait_for(self._wake.wait(), wait)
                     if self._linger:  # let concurrent commits land: one read and one publish burst for all
                         await asyncio.sleep(self._linger)
                     self._wake.clear()
@@ -149,15 +170,10 @@ class OutboxRelay:
         """Publish one batch after checkpoint `cp` and move the stored checkpoint past it; returns how many were
         published and the new checkpoint. The leader keeps the checkpoint between batches (one statement fewer
         per batch): while it holds the relay's lock no one else writes it, and a failed update ends its lead."""
-        rows = await conn.fetch(
-            f"SELECT tx_id::text AS tx, {EVENT_COLUMNS} FROM events"
-            " WHERE (tx_id, position) > ($1::text::xid8, $2::bigint)"
-            "   AND tx_id < pg_snapshot_xmin(pg_current_snapshot())"
-            " ORDER BY tx_id, position LIMIT $3",
-            cp[0],
-            cp[1],
-            self._batch,
-        )
+        rows = await conn.fetch(READ, cp[0], cp[1], self._batch)
+        self.held = bool(rows) and rows[-1]["held"]
+        if self.held:
+            rows = rows[:-1]
         if not rows:
             return 0, cp
         events = [row_to_event(r) for r in rows]

@@ -227,3 +227,32 @@ async def test_a_leading_relay_moves_the_stored_checkpoint_batch_by_batch_and_th
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
     assert await _names_on(nc, stream, 4) == ["a", "b", "c", "d"]
+
+
+async def test_events_held_behind_an_open_transaction_are_published_when_it_ends_without_another_notification(
+    schema_pool: tuple[str, asyncpg.Pool], nc: NatsClient
+) -> None:
+    # The notification of the held events is spent on a read that cannot publish them yet; with a poll of a
+    # minute, only the relay's own re-read after it saw held rows can publish them within the test's wait.
+    schema, pool = schema_pool
+    stream = await _stream(nc)
+    relay = OutboxRelay(pool, nc, schema=schema, producer="test", poll_seconds=60)
+    task = asyncio.create_task(relay.run())
+    try:
+        async with pool.acquire() as blocker:
+            tx = blocker.transaction()
+            await tx.start()
+            await blocker.fetchval("SELECT pg_current_xact_id()")  # holds xmin back, as any open writer does
+            async with pool.acquire() as conn:
+                await append_events(conn, [_event(stream.prefix, "held")], notify_channel=relay.notify_channel)
+            await _until(lambda: relay.held)
+            assert relay.held, await _diagnose(pool)
+            assert relay.published == 0
+            await tx.commit()
+        await _until(lambda: relay.published == 1)
+        assert relay.published == 1, await _diagnose(pool)
+        assert not relay.held
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert await _names_on(nc, stream, 1) == ["held"]
