@@ -3,11 +3,14 @@
 Exactly-once effect on at-least-once delivery
 ---------------------------------------------
 For every durable consumer the service keeps `consumer_positions(consumer, stream_seq)`. A batch of
-messages is applied in ONE database transaction that first locks that row (`FOR UPDATE`), skips
-messages whose stream sequence is <= the stored one (already applied: a redelivery after a commit
-whose ack was lost), applies the rest in order and stores the last sequence; only after COMMIT is the
-batch acked (AckPolicy.ALL: one ack for the last message covers the batch). If anything fails the
-transaction rolls back and the batch is tried again; nothing was half-applied.
+messages is applied in ONE database transaction that skips messages whose stream sequence is <= the
+stored one (already applied: a redelivery after a commit whose ack was lost), applies the rest in order
+and stores the last sequence; only after COMMIT is the batch acked (AckPolicy.ALL: one ack for the last
+message covers the batch). If anything fails the transaction rolls back and the batch is tried again;
+nothing was half-applied. The stored position is read under its row lock (`FOR UPDATE`) by a leader's
+first batch and after any failure; after a commit the leader keeps it, and the next batch stores its own
+only if the row still holds that one (compare-and-set in the same transaction; otherwise it rolls back
+and reads the row again): one statement per batch instead of two.
 
 A failed batch is retried in place (see `apply_in_order`): the loop never fetches past an event that is
 not applied. A handler that raises `Unavailable` is waiting for something that has not happened yet (e.g.
@@ -55,6 +58,17 @@ log = get_logger(__name__)
 
 WAIT_DELAY_SECONDS = 0.25
 RETRY_DELAY_SECONDS = 1.0
+
+
+# Compare-and-set: the position moves from the one the batch was applied after, else nothing is stored (and the
+# transaction rolls back: `PositionMoved`).
+STORE_POSITION = (
+    "UPDATE consumer_positions SET stream_seq = $2, updated_at = now() WHERE consumer = $1 AND stream_seq = $3"
+)
+
+
+class PositionMoved(Exception):
+    """The stored position is not the one this leader kept: someone else applied events; read it again."""
 
 
 class DeliveryGap(Exception):
@@ -127,6 +141,7 @@ class EventConsumer:
         self._gather = gather
         self._batches = CONSUMER_BATCHES.labels(spec.durable)
         self._delivered = 0  # the durable's last delivery (consumer sequence) this leader received
+        self._position: int | None = None  # the stored position as this leader's last commit left it (None: read it)
         self.dead_lettered = 0
         self.applied = 0
 
@@ -151,6 +166,7 @@ class EventConsumer:
         puller = BatchPuller(self._js, spec.stream.name, spec.durable)
         try:
             await take_lead(lock_conn, f"consumer:{self._schema}:{spec.durable}", 1.0)
+            self._position = None  # a new lead reads the stored position (under its row lock) before its first batch
             sub = await self._subscribe()
             await puller.start()
             log.info("consumer_leading", consumer=spec.durable, stream=spec.stream.name)
@@ -222,6 +238,8 @@ class EventConsumer:
             except Unavailable as exc:
                 log.info("consumer_waiting", consumer=self._spec.durable, reason=exc.message)
                 await asyncio.sleep(WAIT_DELAY_SECONDS)
+            except PositionMoved as exc:
+                log.warning("consumer_position_moved", consumer=self._spec.durable, error=str(exc))
             except Exception as exc:
                 failures += 1
                 if failures >= self._max_attempts:
@@ -259,7 +277,7 @@ class EventConsumer:
                 try:
                     applied += await self.commit_batch([msg])
                     break
-                except Unavailable:
+                except (Unavailable, PositionMoved):
                     await asyncio.sleep(WAIT_DELAY_SECONDS)
                 except Exception as exc:
                     await self._dead_letter(msg, exc)
@@ -270,6 +288,7 @@ class EventConsumer:
         return applied
 
     async def _dead_letter(self, msg: Msg, exc: Exception) -> None:
+        self._position = None  # stored below with GREATEST: read again by the next batch
         envelope = envelope_pb2.EventEnvelope.FromString(msg.data) if msg.data else envelope_pb2.EventEnvelope()
         seq = msg.metadata.sequence.stream
         async with self._pool.acquire() as conn, conn.transaction():
@@ -311,8 +330,9 @@ class EventConsumer:
 
     async def commit_batch(self, msgs: list[Msg]) -> int:
         """Apply a batch and store the position in one transaction, without acking."""
+        known, self._position = self._position, None  # unknown until this batch commits
         async with self._pool.acquire() as conn, conn.transaction():
-            position = await self._locked_position(conn)
+            position = known if known is not None else await self._locked_position(conn)
             seqs = [stream_seq(m) for m in msgs]
             fresh = [m for m, seq in zip(msgs, seqs, strict=True) if seq > position]
             last = max(seqs) if fresh else position
@@ -329,10 +349,9 @@ class EventConsumer:
                     bind_request(envelope.correlation_id, envelope.actor)
                     await self._spec.handler(conn, envelope)
             applied = len(fresh)
-            await conn.execute(
-                "UPDATE consumer_positions SET stream_seq = $2, updated_at = now() WHERE consumer = $1",
-                self._spec.durable,
-                last,
-            )
+            status = await conn.execute(STORE_POSITION, self._spec.durable, last, position)
+            if status != "UPDATE 1":
+                raise PositionMoved(f"{self._spec.durable}: the stored position is no longer {position}")
+        self._position = last
         self._batches.inc()
         return applied
