@@ -89,8 +89,9 @@ class FanOut:
             ids = recipients(candidates, readers)
             if ids:
                 wanted.append(((subject, envelope), ids))
-        for _, envelope in batch:
-            self._waiting.pop(envelope.event_id, None)
+        if self._waiting:
+            for _, envelope in batch:
+                self._waiting.pop(envelope.event_id, None)
         if wanted:
             await self._queue(stores.deliveries, wanted)
 
