@@ -44,6 +44,7 @@ from annostream_protos.events.v1 import envelope_pb2
 from .authz import bind_principal, service_principal
 from .context import bind_request
 from .db import Conn
+from .delivered import Delivered
 from .durable import bind_durable
 from .errors import Unavailable
 from .leadership import give_up_lead, lead_forever, take_lead
@@ -77,7 +78,7 @@ class DeliveryGap(Exception):
 
 Handler = Callable[[Conn, envelope_pb2.EventEnvelope], Awaitable[None]]
 BatchHandler = Callable[[Conn, list[envelope_pb2.EventEnvelope]], Awaitable[None]]
-SubjectHandler = Callable[[Conn, list[tuple[str, envelope_pb2.EventEnvelope]]], Awaitable[None]]
+SubjectHandler = Callable[[Conn, Delivered], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,8 @@ class ConsumerSpec:
     binds them itself (`context.bind_request`).
 
     With `subject_handler`, every fresh batch (one event or many) goes to it instead, each event with the NATS
-    subject it was published on (for consumers that route by subject); `handler` is then never called.
+    subject it was published on (for consumers that route by subject), its envelope decoded only when the handler
+    reads it (`Delivered`); `handler` is then never called.
 
     With `gather`, a partial batch is completed before it is applied (`BatchPuller.gather`): until it ends with
     an event of one of those types (a save ends with `FrameSaved`), or, for an empty set, until nothing more
@@ -328,6 +330,19 @@ class EventConsumer:
             position = await conn.fetchval(sql, durable)
         return int(position)
 
+    async def _handle(self, conn: Conn, fresh: list[Msg]) -> None:
+        spec = self._spec
+        if spec.subject_handler is not None:
+            await spec.subject_handler(conn, Delivered.of_msgs(fresh))  # envelopes decoded as the handler reads them
+            return
+        envelopes = [envelope_pb2.EventEnvelope.FromString(m.data) for m in fresh]
+        if spec.batch_handler is not None and len(envelopes) > 1:
+            await spec.batch_handler(conn, envelopes)
+            return
+        for envelope in envelopes:
+            bind_request(envelope.correlation_id, envelope.actor)
+            await spec.handler(conn, envelope)
+
     async def commit_batch(self, msgs: list[Msg]) -> int:
         """Apply a batch and store the position in one transaction, without acking."""
         known, self._position = self._position, None  # unknown until this batch commits
@@ -337,17 +352,8 @@ class EventConsumer:
             fresh = [m for m, seq in zip(msgs, seqs, strict=True) if seq > position]
             last = max(seqs) if fresh else position
             fresh = self._wanted(fresh)
-            envelopes = [envelope_pb2.EventEnvelope.FromString(m.data) for m in fresh]
-            if self._spec.subject_handler is not None:
-                if envelopes:
-                    events = [(m.subject, e) for m, e in zip(fresh, envelopes, strict=True)]
-                    await self._spec.subject_handler(conn, events)
-            elif self._spec.batch_handler is not None and len(envelopes) > 1:
-                await self._spec.batch_handler(conn, envelopes)
-            else:
-                for envelope in envelopes:
-                    bind_request(envelope.correlation_id, envelope.actor)
-                    await self._spec.handler(conn, envelope)
+            if fresh:
+                await self._handle(conn, fresh)
             applied = len(fresh)
             status = await conn.execute(STORE_POSITION, self._spec.durable, last, position)
             if status != "UPDATE 1":
