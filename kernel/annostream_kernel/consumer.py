@@ -3,11 +3,14 @@
 Exactly-once effect on at-least-once delivery
 ---------------------------------------------
 For every durable consumer the service keeps `consumer_positions(consumer, stream_seq)`. A batch of
-messages is applied in ONE database transaction that first locks that row (`FOR UPDATE`), skips
-messages whose stream sequence is <= the stored one (already applied: a redelivery after a commit
-whose ack was lost), applies the rest in order and stores the last sequence; only after COMMIT is the
-batch acked (AckPolicy.ALL: one ack for the last message covers the batch). If anything fails the
-transaction rolls back and the batch is tried again; nothing was half-applied.
+messages is applied in ONE database transaction that skips messages whose stream sequence is <= the
+stored one (already applied: a redelivery after a commit whose ack was lost), applies the rest in order
+and stores the last sequence; only after COMMIT is the batch acked (AckPolicy.ALL: one ack for the last
+message covers the batch). If anything fails the transaction rolls back and the batch is tried again;
+nothing was half-applied. The stored position is read under its row lock (`FOR UPDATE`) by a leader's
+first batch and after any failure; after a commit the leader keeps it, and the next batch stores its own
+only if the row still holds that one (compare-and-set in the same transaction; otherwise it rolls back
+and reads the row again): one statement per batch instead of two.
 
 A failed batch is retried in place (see `apply_in_order`): the loop never fetches past an event that is
 not applied. A handler that raises `Unavailable` is waiting for something that has not happened yet (e.g.
@@ -41,6 +44,7 @@ from annostream_protos.events.v1 import envelope_pb2
 from .authz import bind_principal, service_principal
 from .context import bind_request
 from .db import Conn
+from .delivered import Delivered
 from .durable import bind_durable
 from .errors import Unavailable
 from .leadership import give_up_lead, lead_forever, take_lead
@@ -57,13 +61,24 @@ WAIT_DELAY_SECONDS = 0.25
 RETRY_DELAY_SECONDS = 1.0
 
 
+# Compare-and-set: the position moves from the one the batch was applied after, else nothing is stored (and the
+# transaction rolls back: `PositionMoved`).
+STORE_POSITION = (
+    "UPDATE consumer_positions SET stream_seq = $2, updated_at = now() WHERE consumer = $1 AND stream_seq = $3"
+)
+
+
+class PositionMoved(Exception):
+    """The stored position is not the one this leader kept: someone else applied events; read it again."""
+
+
 class DeliveryGap(Exception):
     """The durable delivered a message this leader did not receive: it stops before applying anything later."""
 
 
 Handler = Callable[[Conn, envelope_pb2.EventEnvelope], Awaitable[None]]
 BatchHandler = Callable[[Conn, list[envelope_pb2.EventEnvelope]], Awaitable[None]]
-SubjectHandler = Callable[[Conn, list[tuple[str, envelope_pb2.EventEnvelope]]], Awaitable[None]]
+SubjectHandler = Callable[[Conn, Delivered], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -77,7 +92,8 @@ class ConsumerSpec:
     binds them itself (`context.bind_request`).
 
     With `subject_handler`, every fresh batch (one event or many) goes to it instead, each event with the NATS
-    subject it was published on (for consumers that route by subject); `handler` is then never called.
+    subject it was published on (for consumers that route by subject), its envelope decoded only when the handler
+    reads it (`Delivered`); `handler` is then never called.
 
     With `gather`, a partial batch is completed before it is applied (`BatchPuller.gather`): until it ends with
     an event of one of those types (a save ends with `FrameSaved`), or, for an empty set, until nothing more
@@ -127,6 +143,7 @@ class EventConsumer:
         self._gather = gather
         self._batches = CONSUMER_BATCHES.labels(spec.durable)
         self._delivered = 0  # the durable's last delivery (consumer sequence) this leader received
+        self._position: int | None = None  # the stored position as this leader's last commit left it (None: read it)
         self.dead_lettered = 0
         self.applied = 0
 
@@ -151,6 +168,7 @@ class EventConsumer:
         puller = BatchPuller(self._js, spec.stream.name, spec.durable)
         try:
             await take_lead(lock_conn, f"consumer:{self._schema}:{spec.durable}", 1.0)
+            self._position = None  # a new lead reads the stored position (under its row lock) before its first batch
             sub = await self._subscribe()
             await puller.start()
             log.info("consumer_leading", consumer=spec.durable, stream=spec.stream.name)
@@ -222,6 +240,8 @@ class EventConsumer:
             except Unavailable as exc:
                 log.info("consumer_waiting", consumer=self._spec.durable, reason=exc.message)
                 await asyncio.sleep(WAIT_DELAY_SECONDS)
+            except PositionMoved as exc:
+                log.warning("consumer_position_moved", consumer=self._spec.durable, error=str(exc))
             except Exception as exc:
                 failures += 1
                 if failures >= self._max_attempts:
@@ -259,7 +279,7 @@ class EventConsumer:
                 try:
                     applied += await self.commit_batch([msg])
                     break
-                except Unavailable:
+                except (Unavailable, PositionMoved):
                     await asyncio.sleep(WAIT_DELAY_SECONDS)
                 except Exception as exc:
                     await self._dead_letter(msg, exc)
@@ -270,6 +290,7 @@ class EventConsumer:
         return applied
 
     async def _dead_letter(self, msg: Msg, exc: Exception) -> None:
+        self._position = None  # stored below with GREATEST: read again by the next batch
         envelope = envelope_pb2.EventEnvelope.FromString(msg.data) if msg.data else envelope_pb2.EventEnvelope()
         seq = msg.metadata.sequence.stream
         async with self._pool.acquire() as conn, conn.transaction():
@@ -309,30 +330,34 @@ class EventConsumer:
             position = await conn.fetchval(sql, durable)
         return int(position)
 
+    async def _handle(self, conn: Conn, fresh: list[Msg]) -> None:
+        spec = self._spec
+        if spec.subject_handler is not None:
+            await spec.subject_handler(conn, Delivered.of_msgs(fresh))  # envelopes decoded as the handler reads them
+            return
+        envelopes = [envelope_pb2.EventEnvelope.FromString(m.data) for m in fresh]
+        if spec.batch_handler is not None and len(envelopes) > 1:
+            await spec.batch_handler(conn, envelopes)
+            return
+        for envelope in envelopes:
+            bind_request(envelope.correlation_id, envelope.actor)
+            await spec.handler(conn, envelope)
+
     async def commit_batch(self, msgs: list[Msg]) -> int:
         """Apply a batch and store the position in one transaction, without acking."""
+        known, self._position = self._position, None  # unknown until this batch commits
         async with self._pool.acquire() as conn, conn.transaction():
-            position = await self._locked_position(conn)
+            position = known if known is not None else await self._locked_position(conn)
             seqs = [stream_seq(m) for m in msgs]
             fresh = [m for m, seq in zip(msgs, seqs, strict=True) if seq > position]
             last = max(seqs) if fresh else position
             fresh = self._wanted(fresh)
-            envelopes = [envelope_pb2.EventEnvelope.FromString(m.data) for m in fresh]
-            if self._spec.subject_handler is not None:
-                if envelopes:
-                    events = [(m.subject, e) for m, e in zip(fresh, envelopes, strict=True)]
-                    await self._spec.subject_handler(conn, events)
-            elif self._spec.batch_handler is not None and len(envelopes) > 1:
-                await self._spec.batch_handler(conn, envelopes)
-            else:
-                for envelope in envelopes:
-                    bind_request(envelope.correlation_id, envelope.actor)
-                    await self._spec.handler(conn, envelope)
+            if fresh:
+                await self._handle(conn, fresh)
             applied = len(fresh)
-            await conn.execute(
-                "UPDATE consumer_positions SET stream_seq = $2, updated_at = now() WHERE consumer = $1",
-                self._spec.durable,
-                last,
-            )
+            status = await conn.execute(STORE_POSITION, self._spec.durable, last, position)
+            if status != "UPDATE 1":
+                raise PositionMoved(f"{self._spec.durable}: the stored position is no longer {position}")
+        self._position = last
         self._batches.inc()
         return applied

@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
@@ -41,6 +40,35 @@ class PullError(Exception):
     """JetStream ended a pull request with an unexpected status (e.g. 409 consumer deleted)."""
 
 
+class _Sink:
+    """Takes the place of a subscription's message queue: nats-py's reader hands each message of the subscription to
+    `take` at once, instead of a queue that a task per subscription empties into a callback coroutine (a put, a get,
+    a task switch and a coroutine per message). It keeps nats-py's count of pending bytes at zero; `qsize`, `empty`,
+    `task_done` and `join` answer as an always-empty queue does (nats-py's pending count and drain)."""
+
+    def __init__(self, sub: Subscription, take: Callable[[Msg], None]) -> None:
+        self._sub, self._take = sub, take
+
+    def put_nowait(self, msg: Msg) -> None:
+        """A message nats-py received for the subscription: taken now."""
+        self._sub._pending_size -= len(msg.data)
+        self._take(msg)
+
+    def qsize(self) -> int:
+        """Nothing waits here."""
+        return 0
+
+    def empty(self) -> bool:
+        """Nothing waits here."""
+        return True
+
+    def task_done(self) -> None:
+        """Nothing to count."""
+
+    async def join(self) -> None:
+        """Nothing to wait for."""
+
+
 class BatchPuller:
     """Fetches batches of a durable pull consumer over one callback subscription."""
 
@@ -58,8 +86,9 @@ class BatchPuller:
         self._pulls = CONSUMER_PULLS.labels(durable)
 
     async def start(self) -> None:
-        """Subscribe to this puller's reply subjects."""
-        self._sub = await self._nc.subscribe(f"{self._inbox}.*", cb=self._on_msg)
+        """Subscribe to this puller's reply subjects; what arrives goes straight to `_take` (see `_Sink`)."""
+        self._sub = await self._nc.subscribe(f"{self._inbox}.*")
+        self._sub._pending_queue = _Sink(self._sub, self._take)  # type: ignore[assignment]
 
     async def stop(self) -> None:
         """Unsubscribe (the durable consumer itself stays)."""
@@ -68,7 +97,7 @@ class BatchPuller:
                 await self._sub.unsubscribe()
             self._sub = None
 
-    async def _on_msg(self, msg: Msg) -> None:
+    def _take(self, msg: Msg) -> None:
         status = msg.headers.get("Status") if msg.headers and not msg.data else None
         if status is None:
             self._buffer.append(msg)
@@ -111,8 +140,7 @@ class BatchPuller:
         self._request = f"{self._inbox}.{self._requests}"
         self._want = batch
         self._done = asyncio.get_running_loop().create_future()
-        request = {"batch": batch, "expires": int(timeout * 1e9) - 100_000, "no_wait": True}
-        await self._nc.publish(self._next, json.dumps(request).encode(), reply=self._request)
+        await self._nc.publish(self._next, pull_request(batch, timeout), reply=self._request)
         try:
             async with asyncio.timeout(timeout):
                 return await self._done
@@ -120,6 +148,12 @@ class BatchPuller:
             return None
         finally:
             self._done = None
+
+
+def pull_request(batch: int, timeout: float) -> bytes:
+    """The JSON body of a pull request (what `json.dumps` of the same dict gives, formatted directly: once per
+    fetch and consumer)."""
+    return b'{"batch": %d, "expires": %d, "no_wait": true}' % (batch, int(timeout * 1e9) - 100_000)
 
 
 def event_type(msg: Msg) -> str | None:

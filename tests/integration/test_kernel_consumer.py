@@ -12,7 +12,7 @@ import nats.errors
 import pytest
 from nats.aio.client import Client as NatsClient
 
-from annostream_kernel.consumer import ConsumerSpec, DeliveryGap, EventConsumer
+from annostream_kernel.consumer import ConsumerSpec, DeliveryGap, EventConsumer, PositionMoved
 from annostream_kernel.db import Conn
 from annostream_kernel.errors import Unavailable
 from annostream_kernel.events import NewEvent, append_events, subject, unpack
@@ -91,6 +91,26 @@ async def test_a_redelivered_batch_has_no_second_effect(schema_pool: tuple[str, 
     rows = await pool.fetch("SELECT name FROM effects")
     assert sorted(r["name"] for r in rows) == names
     assert await pool.fetchval("SELECT stream_seq FROM consumer_positions WHERE consumer = 'c1'") == 5
+
+
+async def test_a_position_moved_behind_the_leaders_back_rolls_the_batch_back_and_is_read_again(
+    schema_pool: tuple[str, asyncpg.Pool], nc: NatsClient
+) -> None:
+    schema, pool = schema_pool
+    stream, names = await _setup(schema_pool, nc, 5)
+    consumer = EventConsumer(pool, nc.jetstream(), ConsumerSpec("c1m", stream, _handler()), schema=schema, batch=10)
+    sub = await consumer._subscribe()
+    msgs = await sub.fetch(5, timeout=5)
+    assert await consumer.commit_batch(msgs[:2]) == 2  # the leader keeps position 2 without reading it again
+    async with pool.acquire() as conn, conn.transaction():  # a process that should not lead applied e2
+        await conn.execute("INSERT INTO effects(name) VALUES ('e2')")
+        await conn.execute("UPDATE consumer_positions SET stream_seq = 3 WHERE consumer = 'c1m'")
+    with pytest.raises(PositionMoved):
+        await consumer.commit_batch(msgs[2:])  # stored only if the row still holds 2: rolled back
+    assert sorted(r["name"] for r in await pool.fetch("SELECT name FROM effects")) == names[:3]
+    assert await consumer.apply_in_order(msgs[2:]) == 2  # read again under the row lock: e3, e4 only
+    assert sorted(r["name"] for r in await pool.fetch("SELECT name FROM effects")) == names
+    assert await pool.fetchval("SELECT stream_seq FROM consumer_positions WHERE consumer = 'c1m'") == 5
 
 
 async def test_a_failing_event_rolls_back_its_whole_batch_and_position(

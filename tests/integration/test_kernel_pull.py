@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+import nats
 import pytest
 from nats.aio.client import Client as NatsClient
 from nats.js.api import AckPolicy, ConsumerConfig
@@ -119,3 +120,14 @@ async def test_gather_stops_at_the_window_and_at_the_batch_size_and_keeps_the_re
     assert [m.data for m in msgs] == [b"3"]
     assert asyncio.get_running_loop().time() - started < 2.0
     await puller.stop()
+
+
+async def test_a_connection_with_a_puller_drains_and_keeps_no_pending_bytes(nats_url: str) -> None:
+    nc = await nats.connect(nats_url)
+    puller, subject = await _puller(nc)
+    for i in range(3):
+        await nc.jetstream().publish(subject, b"%d" % i)
+    assert [m.data for m in await puller.fetch(10, timeout=5.0)] == [b"0", b"1", b"2"]
+    sub = puller._sub
+    assert sub is not None and sub.pending_msgs == 0 and sub.pending_bytes == 0  # handed over, none queued
+    await asyncio.wait_for(nc.drain(), 5)  # nats-py's drain waits for the subscription's queue: empty at once

@@ -14,6 +14,7 @@ from typing import Any
 import asyncpg
 import nats
 import pytest
+from nats.js.errors import NotFoundError
 
 from annostream_cli.grpc_identity import channel
 from annostream_cli.stack import LocalStack
@@ -93,7 +94,10 @@ async def _caught_up(nats_url: str, schema: str) -> bool:
     try:
         js = nc.jetstream()
         for name, stream in STREAMS.items():
-            info = await js.consumer_info(stream.name, f"{schema}-{name}")
+            try:
+                info = await js.consumer_info(stream.name, f"{schema}-{name}")
+            except NotFoundError:
+                return False  # its consumer has not taken the lead (and set its durable) yet
             if info.num_pending or info.num_ack_pending:
                 return False
         return True

@@ -14,6 +14,7 @@ from google.protobuf import any_pb2
 from google.protobuf.message import Message
 
 from annostream_kernel.db import create_pool, migrate
+from annostream_kernel.delivered import Delivered
 from annostream_kernel.errors import Unavailable
 from annostream_kernel.events import subject
 from annostream_kernel.protobuf import timestamp
@@ -73,7 +74,7 @@ async def _hook(pool: asyncpg.Pool, team: str) -> str:
 
 async def _apply(pool: asyncpg.Pool, fanout: FanOut, *events: Event) -> None:
     async with pool.acquire() as conn, conn.transaction():
-        await fanout.apply(conn, list(events))
+        await fanout.apply(conn, Delivered.of(events))
 
 
 async def _queued(pool: asyncpg.Pool, webhook_id: str) -> list[tuple[str, int, bool]]:

@@ -1,5 +1,5 @@
 """Set-based reads and writes of the statistics read model: a batch of annotation events (one save of 50 objects
-is ~50 events) is loaded with two statements and written with at most five, whatever its size."""
+is ~50 events) is loaded with one statement and written with one, whatever its size."""
 
 from __future__ import annotations
 
@@ -10,108 +10,104 @@ from annostream_kernel.db import Conn
 
 from ..domain.statistics import FrameKey, RoiKey
 
+Loaded = tuple[set[str], dict[FrameKey, tuple[int, list[str]]], dict[RoiKey, list[str]]]
+"""(known versions, (ROI count, frame labels) per frame with a row, labels per ROI with a row)."""
+
+# Which versions exist here (statistics are kept only for those), the frames' rows (locked for the transaction, in
+# key order) and the ROIs' labels: one round trip (the rows' `kind` tells them apart).
+LOAD = """
+WITH f AS (
+    SELECT f.version_id, f.frame_id, f.roi_count, f.frame_labels FROM stat_frames f
+      JOIN unnest($2::text[], $3::text[]) AS k(v, f) ON f.version_id = k.v AND f.frame_id = k.f
+     ORDER BY f.version_id, f.frame_id FOR UPDATE OF f)
+SELECT 'v' AS kind, version_id, NULL::text AS frame_id, NULL::text AS roi_id, NULL::int AS roi_count,
+       NULL::text[] AS labels
+  FROM versions WHERE version_id = ANY($1::text[])
+UNION ALL
+SELECT 'f', version_id, frame_id, NULL, roi_count, frame_labels FROM f
+UNION ALL
+SELECT 'r', r.version_id, r.frame_id, r.roi_id, NULL, r.labels FROM stat_rois r
+  JOIN unnest($4::text[], $5::text[], $6::text[]) AS k(v, f, r)
+    ON r.version_id = k.v AND r.frame_id = k.f AND r.roi_id = k.r
+"""
+
+# A folded batch's rows and deltas in one statement (each part a no-op for empty arrays): ROIs deleted ($1-$3) and
+# upserted ($4-$7), frames upserted ($8-$11), versions' annotated-frame and ROI deltas ($12-$14), label deltas
+# ($15-$18). The parts touch disjoint rows (a ROI is either deleted or upserted).
+WRITE = """
+WITH gone AS (
+    DELETE FROM stat_rois r USING unnest($1::text[], $2::text[], $3::text[]) AS k(v, f, r)
+     WHERE r.version_id = k.v AND r.frame_id = k.f AND r.roi_id = k.r),
+put AS (
+    INSERT INTO stat_rois (version_id, frame_id, roi_id, labels)
+    SELECT v, f, r, ARRAY(SELECT jsonb_array_elements_text(l))
+      FROM unnest($4::text[], $5::text[], $6::text[], $7::jsonb[]) AS x(v, f, r, l)
+    ON CONFLICT (version_id, frame_id, roi_id) DO UPDATE SET labels = EXCLUDED.labels),
+frames AS (
+    INSERT INTO stat_frames (version_id, frame_id, roi_count, frame_labels)
+    SELECT v, f, n, ARRAY(SELECT jsonb_array_elements_text(l))
+      FROM unnest($8::text[], $9::text[], $10::int[], $11::jsonb[]) AS x(v, f, n, l)
+    ON CONFLICT (version_id, frame_id) DO UPDATE SET roi_count = EXCLUDED.roi_count,
+       frame_labels = EXCLUDED.frame_labels),
+bumped AS (
+    UPDATE versions SET annotated_delta = annotated_delta + x.a, roi_delta = roi_delta + x.r
+      FROM unnest($12::text[], $13::bigint[], $14::bigint[]) AS x(v, a, r) WHERE versions.version_id = x.v)
+INSERT INTO stat_labels (version_id, kind, label, delta)
+SELECT * FROM unnest($15::text[], $16::text[], $17::text[], $18::bigint[])
+ON CONFLICT (version_id, kind, label) DO UPDATE SET delta = stat_labels.delta + EXCLUDED.delta
+"""
+
 
 def _columns(keys: Collection[tuple[str, ...]], n: int) -> list[list[str]]:
     """The first `n` parts of the keys as `n` arrays (one unnest() argument each)."""
     return [[k[i] for k in keys] for i in range(n)]
 
 
-async def known_versions(conn: Conn, version_ids: Iterable[str]) -> set[str]:
-    """Which of the versions exist here (statistics are kept only for those)."""
-    rows = await conn.fetch("SELECT version_id FROM versions WHERE version_id = ANY($1::text[])", list(version_ids))
-    return {r["version_id"] for r in rows}
+async def load(conn: Conn, version_ids: Iterable[str], frames: Sequence[FrameKey], rois: Sequence[RoiKey]) -> Loaded:
+    """Which of the versions exist, the frames' rows (locked) and the ROIs' labels, in one statement."""
+    rows = await conn.fetch(LOAD, list(version_ids), *_columns(frames, 2), *_columns(rois, 3))
+    known: set[str] = set()
+    frame_rows: dict[FrameKey, tuple[int, list[str]]] = {}
+    roi_rows: dict[RoiKey, list[str]] = {}
+    for r in rows:
+        kind = r["kind"]
+        if kind == "v":
+            known.add(r["version_id"])
+        elif kind == "f":
+            frame_rows[(r["version_id"], r["frame_id"])] = (r["roi_count"], list(r["labels"]))
+        else:
+            roi_rows[(r["version_id"], r["frame_id"], r["roi_id"])] = list(r["labels"])
+    return known, frame_rows, roi_rows
 
 
-async def load_frames(conn: Conn, keys: Sequence[FrameKey]) -> dict[FrameKey, tuple[int, list[str]]]:
-    """(ROI count, frame labels) of the frames that have a row, locked for this transaction."""
-    rows = await conn.fetch(
-        "SELECT f.version_id, f.frame_id, f.roi_count, f.frame_labels FROM stat_frames f"
-        " JOIN unnest($1::text[], $2::text[]) AS k(v, f) ON f.version_id = k.v AND f.frame_id = k.f"
-        " ORDER BY f.version_id, f.frame_id FOR UPDATE OF f",
-        *_columns(keys, 2),
-    )
-    return {(r["version_id"], r["frame_id"]): (r["roi_count"], list(r["frame_labels"])) for r in rows}
-
-
-async def load_rois(conn: Conn, keys: Sequence[RoiKey]) -> dict[RoiKey, list[str]]:
-    """Labels of the known ROIs among `keys`."""
-    if not keys:
-        return {}
-    rows = await conn.fetch(
-        "SELECT r.version_id, r.frame_id, r.roi_id, r.labels FROM stat_rois r"
-        " JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(v, f, r)"
-        " ON r.version_id = k.v AND r.frame_id = k.f AND r.roi_id = k.r",
-        *_columns(keys, 3),
-    )
-    return {(r["version_id"], r["frame_id"], r["roi_id"]): list(r["labels"]) for r in rows}
-
-
-async def write_rois(conn: Conn, rois: dict[RoiKey, list[str] | None]) -> None:
-    """Upsert ROIs with labels, delete the ones set to None (two statements at most)."""
+async def write(
+    conn: Conn,
+    rois: dict[RoiKey, list[str] | None],
+    frames: dict[FrameKey, tuple[int, list[str]]],
+    versions: dict[str, tuple[int, int]],
+    labels: dict[tuple[str, str, str], int],
+) -> None:
+    """Store ROIs' labels (deleting those set to None), frames' rows, and add version and label deltas: one
+    statement, none when there is nothing to write."""
     put = [(k, v) for k, v in rois.items() if v is not None]
     gone = [k for k, v in rois.items() if v is None]
-    if gone:
-        await conn.execute(
-            "DELETE FROM stat_rois r USING unnest($1::text[], $2::text[], $3::text[]) AS k(v, f, r)"
-            " WHERE r.version_id = k.v AND r.frame_id = k.f AND r.roi_id = k.r",
-            *_columns(gone, 3),
-        )
-    if put:
-        await conn.execute(
-            "INSERT INTO stat_rois (version_id, frame_id, roi_id, labels)"
-            " SELECT v, f, r, ARRAY(SELECT jsonb_array_elements_text(l))"
-            " FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[]) AS x(v, f, r, l)"
-            " ON CONFLICT (version_id, frame_id, roi_id) DO UPDATE SET labels = EXCLUDED.labels",
-            [k[0] for k, _ in put],
-            [k[1] for k, _ in put],
-            [k[2] for k, _ in put],
-            [json.dumps(v) for _, v in put],
-        )
-
-
-async def write_frames(conn: Conn, frames: dict[FrameKey, tuple[int, list[str]]]) -> None:
-    """Upsert frames' rows (ROI count, frame labels) in one statement."""
-    if not frames:
+    bumps = [(v, a, r) for v, (a, r) in versions.items() if a or r]
+    counts = [(k, d) for k, d in labels.items() if d]
+    if not (put or gone or frames or bumps or counts):
         return
     await conn.execute(
-        "INSERT INTO stat_frames (version_id, frame_id, roi_count, frame_labels)"
-        " SELECT v, f, n, ARRAY(SELECT jsonb_array_elements_text(l))"
-        " FROM unnest($1::text[], $2::text[], $3::int[], $4::jsonb[]) AS x(v, f, n, l)"
-        " ON CONFLICT (version_id, frame_id) DO UPDATE SET roi_count = EXCLUDED.roi_count,"
-        " frame_labels = EXCLUDED.frame_labels",
+        WRITE,
+        *_columns(gone, 3),
+        *_columns([k for k, _ in put], 3),
+        [json.dumps(v) for _, v in put],
         *_columns(frames, 2),
         [n for n, _ in frames.values()],
-        [json.dumps(labels) for _, labels in frames.values()],
-    )
-
-
-async def bump_versions(conn: Conn, deltas: dict[str, tuple[int, int]]) -> None:
-    """Add to versions' annotated-frame and ROI deltas in one statement."""
-    items = [(v, a, r) for v, (a, r) in deltas.items() if a or r]
-    if not items:
-        return
-    await conn.execute(
-        "UPDATE versions SET annotated_delta = annotated_delta + x.a, roi_delta = roi_delta + x.r"
-        " FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS x(v, a, r) WHERE versions.version_id = x.v",
-        [i[0] for i in items],
-        [i[1] for i in items],
-        [i[2] for i in items],
-    )
-
-
-async def bump_labels(conn: Conn, deltas: dict[tuple[str, str, str], int]) -> None:
-    """Add to per-label deltas ((version, kind, label) → delta) in one statement."""
-    items = [(k, d) for k, d in deltas.items() if d]
-    if not items:
-        return
-    await conn.execute(
-        "INSERT INTO stat_labels (version_id, kind, label, delta)"
-        " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])"
-        " ON CONFLICT (version_id, kind, label) DO UPDATE SET delta = stat_labels.delta + EXCLUDED.delta",
-        [k[0] for k, _ in items],
-        [k[1] for k, _ in items],
-        [k[2] for k, _ in items],
-        [d for _, d in items],
+        [json.dumps(f) for _, f in frames.values()],
+        [b[0] for b in bumps],
+        [b[1] for b in bumps],
+        [b[2] for b in bumps],
+        *_columns([k for k, _ in counts], 3),
+        [d for _, d in counts],
     )
 
 
@@ -121,30 +117,16 @@ class StatsBatch:
     def __init__(self, conn: Conn) -> None:
         self.conn = conn
 
-    async def known_versions(self, version_ids: Iterable[str]) -> set[str]:
-        """Which of the versions exist here."""
-        return await known_versions(self.conn, version_ids)
+    async def load(self, version_ids: Iterable[str], frames: Sequence[FrameKey], rois: Sequence[RoiKey]) -> Loaded:
+        """Known versions, the frames' rows (locked) and the ROIs' labels (one statement)."""
+        return await load(self.conn, version_ids, frames, rois)
 
-    async def load_frames(self, keys: Sequence[FrameKey]) -> dict[FrameKey, tuple[int, list[str]]]:
-        """The frames' ROI counts and labels (one statement)."""
-        return await load_frames(self.conn, keys)
-
-    async def load_rois(self, keys: Sequence[RoiKey]) -> dict[RoiKey, list[str]]:
-        """The ROIs' labels (one statement)."""
-        return await load_rois(self.conn, keys)
-
-    async def write_rois(self, rois: dict[RoiKey, list[str] | None]) -> None:
-        """Store (or delete, for None) the ROIs' labels."""
-        await write_rois(self.conn, rois)
-
-    async def write_frames(self, frames: dict[FrameKey, tuple[int, list[str]]]) -> None:
-        """Store the frames' ROI counts and labels."""
-        await write_frames(self.conn, frames)
-
-    async def bump_versions(self, deltas: dict[str, tuple[int, int]]) -> None:
-        """Add the per-version deltas."""
-        await bump_versions(self.conn, deltas)
-
-    async def bump_labels(self, deltas: dict[tuple[str, str, str], int]) -> None:
-        """Add the per-version label deltas."""
-        await bump_labels(self.conn, deltas)
+    async def write(
+        self,
+        rois: dict[RoiKey, list[str] | None],
+        frames: dict[FrameKey, tuple[int, list[str]]],
+        versions: dict[str, tuple[int, int]],
+        labels: dict[tuple[str, str, str], int],
+    ) -> None:
+        """Store the folded rows and add the deltas (one statement)."""
+        await write(self.conn, rois, frames, versions, labels)

@@ -38,22 +38,21 @@ class Consumers:
 
     async def on_annotation_events(self, conn: Conn, envelopes: list[envelope_pb2.EventEnvelope]) -> None:
         """Apply a batch of annotation events (a save's events arrive together) as one change: the frames and
-        ROIs they touch are read once, folded in stream order in memory, and written back with one statement per
-        table: one delta per version and label, one row per frame and ROI, whatever the number of events."""
+        ROIs they touch are read once (with the versions known here, one statement), folded in stream order in
+        memory, and written back in one statement: one delta per version and label, one row per frame and ROI,
+        whatever the number of events."""
         stats = self._stores(conn).stats
         events = [ev for e in envelopes if (ev := decode(e.payload.type_url, e.payload.value)) is not None]
         if not events:
             return
-        known = await stats.known_versions({ev.frame.version_id for ev in events})
+        frames = list(dict.fromkeys((ev.frame.version_id, ev.frame.frame_id) for ev in events))
+        roi_keys = list(dict.fromkeys(roi_key(ev) for ev in events if isinstance(ev, ROI_EVENTS)))
+        # one read for all (the rows read or locked for versions not known here change nothing: their events go)
+        known, frame_rows, roi_rows = await stats.load({ev.frame.version_id for ev in events}, frames, roi_keys)
         events = [ev for ev in events if ev.frame.version_id in known]
         if not events:
             return
-        frames = list(dict.fromkeys((ev.frame.version_id, ev.frame.frame_id) for ev in events))
-        roi_keys = list(dict.fromkeys(roi_key(ev) for ev in events if isinstance(ev, ROI_EVENTS)))
-        fold = StatsFold(await stats.load_frames(frames), await stats.load_rois(roi_keys))
+        fold = StatsFold(frame_rows, roi_rows)
         for ev in events:
             fold.apply(ev)
-        await stats.write_rois(fold.rois_changed())
-        await stats.write_frames(fold.frames_changed())
-        await stats.bump_versions(fold.version_deltas())
-        await stats.bump_labels(fold.labels)
+        await stats.write(fold.rois_changed(), fold.frames_changed(), fold.version_deltas(), fold.labels)

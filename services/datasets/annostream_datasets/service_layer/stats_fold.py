@@ -19,6 +19,11 @@ BY_URL = {TYPE_URL_PREFIX + c.DESCRIPTOR.full_name: c for c in (an.FrameInherite
 
 
 def _diff(before: Iterable[str], after: Iterable[str]) -> dict[str, int]:
+    if not before:  # a created ROI: counted without building two Counters (most events of a save)
+        counts: dict[str, int] = {}
+        for label in after:
+            counts[label] = counts.get(label, 0) + 1
+        return counts
     delta: Counter[str] = Counter(after)
     delta.subtract(Counter(before))
     return dict(delta)

@@ -14,7 +14,7 @@ from annostream_protos.types.v1 import frames_pb2
 
 # A frame's own annotation state in a version ($1, $2), when it has none yet: its marks row with the metadata of the
 # nearest ancestor version that has one, and that ancestor's ROIs of the frame (copy on write); one round trip.
-OWN_STATE = """
+_OWN_MARKS = """
 WITH RECURSIVE l(version_id, parent, depth) AS (
     SELECT version_id, parent_version_id, 0 FROM versions WHERE version_id = $1::text
        AND NOT EXISTS (SELECT 1 FROM marks WHERE version_id = $1::text AND frame_id = $2::text)
@@ -28,12 +28,36 @@ own AS (
     INSERT INTO marks (version_id, frame_id, metadata)
     SELECT $1::text, $2::text, (SELECT metadata FROM src)
      WHERE NOT EXISTS (SELECT 1 FROM marks WHERE version_id = $1::text AND frame_id = $2::text)
-    ON CONFLICT DO NOTHING RETURNING 1)
+    ON CONFLICT DO NOTHING RETURNING 1)"""
+OWN_STATE = (
+    _OWN_MARKS
+    + """
 INSERT INTO rois (version_id, frame_id, roi_id, labels, confidence)
 SELECT $1::text, r.frame_id, r.roi_id, r.labels, r.confidence FROM rois r
  WHERE r.version_id = (SELECT version_id FROM src) AND r.frame_id = $2::text AND EXISTS (SELECT 1 FROM own)
 ON CONFLICT DO NOTHING
 """
+)
+# OWN_STATE for the frame ($1, $2) and the upsert of a run of ROIs ($3-$7, as `put_rois`) in one round trip, with
+# the effect of the two statements one after the other: the ancestor's ROIs that the run writes are not copied
+# (the run's upsert replaces them anyway), so the parts write disjoint rows; the copy reads the ancestor's rows as
+# they were before the run (as OWN_STATE before it did).
+OWN_STATE_PUT = (
+    _OWN_MARKS
+    + """,
+copied AS (
+    INSERT INTO rois (version_id, frame_id, roi_id, labels, confidence)
+    SELECT $1::text, r.frame_id, r.roi_id, r.labels, r.confidence FROM rois r
+     WHERE r.version_id = (SELECT version_id FROM src) AND r.frame_id = $2::text AND EXISTS (SELECT 1 FROM own)
+       AND NOT EXISTS (SELECT 1 FROM unnest($3::text[], $4::text[], $5::text[]) AS x(v, f, r)
+                        WHERE x.v = $1::text AND x.f = $2::text AND x.r = r.roi_id)
+    ON CONFLICT DO NOTHING)
+INSERT INTO rois (version_id, frame_id, roi_id, labels, confidence)
+SELECT v, f, r, ARRAY(SELECT jsonb_array_elements_text(l)), c
+  FROM unnest($3::text[], $4::text[], $5::text[], $6::jsonb[], $7::float8[]) AS x(v, f, r, l, c)
+ON CONFLICT (version_id, frame_id, roi_id) DO UPDATE SET labels = EXCLUDED.labels, confidence = EXCLUDED.confidence
+"""
+)
 
 
 @dataclass(frozen=True)
@@ -84,6 +108,17 @@ def frame_row(version_id: str, f: frames_pb2.Frame) -> FrameRow:
 
 def _roi_fields(r: frames_pb2.Roi) -> tuple[str, list[str], float | None]:
     return r.roi_id, list(r.labels), r.confidence if r.HasField("confidence") else None
+
+
+def _roi_columns(rows: Sequence[RoiRow]) -> list[list[Any]]:
+    """ROI rows as the five unnest() arguments of an upsert (labels as JSON arrays)."""
+    return [
+        [r[0] for r in rows],
+        [r[1] for r in rows],
+        [r[2] for r in rows],
+        [json.dumps(r[3]) for r in rows],
+        [r[4] for r in rows],
+    ]
 
 
 def roi_rows(version_id: str, f: frames_pb2.Frame) -> list[RoiRow]:
@@ -140,9 +175,20 @@ class IndexStore:
         """COPY imported (version, frame) messages the index does not hold yet (one statement)."""
         await self.copy_frames([frame_row(version_id, f) for version_id, f in frames])
 
-    async def put_roi_messages(self, rois: Sequence[tuple[str, str, frames_pb2.Roi]], *, owned: bool = False) -> None:
-        """(version, frame, Roi message)s set-based, as `put_rois`."""
-        await self.put_rois([(v, f, *_roi_fields(r)) for v, f, r in rois], owned=owned)
+    async def put_roi_messages(
+        self,
+        rois: Sequence[tuple[str, str, frames_pb2.Roi]],
+        *,
+        owned: bool = False,
+        own: tuple[str, str] | None = None,
+    ) -> None:
+        """(version, frame, Roi message)s set-based, as `put_rois`; with `own`, that frame is first given its own
+        state (as `own_state`) in the same statement, and the other frames must own theirs."""
+        rows = [(v, f, *_roi_fields(r)) for v, f, r in rois]
+        if own is None:
+            await self.put_rois(rows, owned=owned)
+            return
+        await self.conn.execute(OWN_STATE_PUT, *own, *_roi_columns(rows))
 
     async def put_roi_message(self, version_id: str, frame_id: str, roi: frames_pb2.Roi) -> None:
         """Create or replace one ROI from its message, as `put_roi`."""
@@ -164,11 +210,7 @@ class IndexStore:
             " FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::float8[]) AS x(v, f, r, l, c)"
             " ON CONFLICT (version_id, frame_id, roi_id) DO UPDATE SET labels = EXCLUDED.labels,"
             " confidence = EXCLUDED.confidence",
-            [r[0] for r in rows],
-            [r[1] for r in rows],
-            [r[2] for r in rows],
-            [json.dumps(r[3]) for r in rows],
-            [r[4] for r in rows],
+            *_roi_columns(rows),
         )
 
     async def own_state(self, version_id: str, frame_id: str) -> None:

@@ -191,29 +191,36 @@ def decode_annotation(envelope: envelope_pb2.EventEnvelope) -> Any:
 async def apply_annotation_events(stores: ConsumerStores, envelopes: list[envelope_pb2.EventEnvelope]) -> None:
     """Apply a batch of annotation events (a save's events arrive together) in stream order, as one change per
     frame: each frame gets its own state once, and each run of created or restored ROIs is one set-based upsert
-    (a 50-object save is one statement instead of 50); every other event is applied as by the one-event path."""
+    (a 50-object save on a frame without its own state yet is one statement, own state included, instead of 51);
+    every other event is applied as by the one-event path."""
     index, owned = stores.index, set[tuple[str, str]]()
     run: dict[tuple[str, str, str], tuple[str, str, frames_pb2.Roi]] = {}
+    own: tuple[str, str] | None = None  # the frame whose run starts by giving it its own state (one statement)
     for envelope in envelopes:
         msg = decode_annotation(envelope)
         if msg is None:
             continue
         key = (msg.frame.version_id, msg.frame.frame_id)
         fresh = isinstance(msg, STATE_CHANGING) and key not in owned
-        if run and (fresh or not isinstance(msg, an.RoiCreated | an.RoiRestored)):
+        creates = isinstance(msg, an.RoiCreated | an.RoiRestored)
+        if run and (fresh or not creates):
             # before another event, or before a frame copies its state from an ancestor's (maybe in the run)
-            await index.put_roi_messages(list(run.values()), owned=True)
+            await index.put_roi_messages(list(run.values()), owned=True, own=own)
             run.clear()
+            own = None
         if fresh:
-            await index.own_state(*key)
             owned.add(key)
-        if isinstance(msg, an.RoiCreated | an.RoiRestored):
+            if creates:
+                own = key  # the run starts here: its upsert gives the frame its own state first
+            else:
+                await index.own_state(*key)
+        if creates:
             run[(*key, msg.roi.roi_id)] = (*key, msg.roi)
             continue
         bind_request(envelope.correlation_id, envelope.actor)
         await _apply_annotation(stores, envelope, msg, owned=True)
     if run:
-        await index.put_roi_messages(list(run.values()), owned=True)
+        await index.put_roi_messages(list(run.values()), owned=True, own=own)
 
 
 async def apply_annotation_event(stores: ConsumerStores, envelope: envelope_pb2.EventEnvelope) -> None:

@@ -8,6 +8,7 @@ from datetime import UTC
 
 from annostream_kernel.consumer import SubjectHandler
 from annostream_kernel.db import Conn
+from annostream_kernel.delivered import Delivered
 from annostream_kernel.errors import Unavailable
 from annostream_kernel.events import decode_subject_token, unpack
 from annostream_kernel.ids import new_id
@@ -70,17 +71,19 @@ class FanOut:
         """This fan-out as a kernel subject handler."""
         return self.apply
 
-    async def apply(self, conn: Conn, batch: list[Event]) -> None:
-        """Learn owners from the batch, then queue its deliveries (with their queues locked and promoted)."""
+    async def apply(self, conn: Conn, batch: Delivered) -> None:
+        """Learn owners from the batch, then queue its deliveries (with their queues locked and promoted). Without
+        any webhook, only the owner-announcing streams' envelopes are decoded."""
         stores = self._stores(conn)
         owners = stores.owners
         subscriptions = await stores.webhooks.subscriptions()
         wanted: list[tuple[Event, list[str]]] = []
-        for subject, envelope in batch:
+        for i, subject in enumerate(batch.subjects):
             if subject.startswith(("annostream.datasets.", "annostream.tasks.")):
-                await learn(owners, envelope)
+                await learn(owners, batch.envelope(i))
             if not subscriptions:
                 continue
+            envelope = batch.envelope(i)
             occurred_at = envelope.occurred_at.ToDatetime(tzinfo=UTC)
             candidates = interested(subscriptions, envelope.type, subject, occurred_at)
             if not candidates:
@@ -89,8 +92,9 @@ class FanOut:
             ids = recipients(candidates, readers)
             if ids:
                 wanted.append(((subject, envelope), ids))
-        for _, envelope in batch:
-            self._waiting.pop(envelope.event_id, None)
+        if self._waiting:
+            for i in range(len(batch)):
+                self._waiting.pop(batch.envelope(i).event_id, None)
         if wanted:
             await self._queue(stores.deliveries, wanted)
 
