@@ -69,6 +69,11 @@ class _Sink:
         """Nothing to wait for."""
 
 
+def takes_directly(sub: Subscription) -> bool:
+    """Whether this nats-py builds subscriptions the way `_Sink` replaces (2.16: a queue and a byte count)."""
+    return isinstance(getattr(sub, "_pending_queue", None), asyncio.Queue) and hasattr(sub, "_pending_size")
+
+
 class BatchPuller:
     """Fetches batches of a durable pull consumer over one callback subscription."""
 
@@ -87,8 +92,16 @@ class BatchPuller:
 
     async def start(self) -> None:
         """Subscribe to this puller's reply subjects; what arrives goes straight to `_take` (see `_Sink`)."""
-        self._sub = await self._nc.subscribe(f"{self._inbox}.*")
-        self._sub._pending_queue = _Sink(self._sub, self._take)  # type: ignore[assignment]
+        sub = await self._nc.subscribe(f"{self._inbox}.*")
+        if takes_directly(sub):
+            sub._pending_queue = _Sink(sub, self._take)  # type: ignore[assignment]
+        else:  # a nats-py whose subscription is built otherwise: its public callback path (one task per message)
+            await sub.unsubscribe()
+            sub = await self._nc.subscribe(f"{self._inbox}.*", cb=self._on_msg)
+        self._sub = sub
+
+    async def _on_msg(self, msg: Msg) -> None:
+        self._take(msg)
 
     async def stop(self) -> None:
         """Unsubscribe (the durable consumer itself stays)."""

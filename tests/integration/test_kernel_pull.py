@@ -10,6 +10,7 @@ import pytest
 from nats.aio.client import Client as NatsClient
 from nats.js.api import AckPolicy, ConsumerConfig
 
+from annostream_kernel import pull
 from annostream_kernel.pull import BatchPuller, PullError, stream_seq
 
 
@@ -35,6 +36,7 @@ async def test_a_fetch_returns_the_messages_there_are_in_order_without_waiting_f
         await js.publish(subject, b"%d" % i)
     msgs = await puller.fetch(100, timeout=30.0)  # would take 30 s if it waited for 100 messages
     assert [m.data for m in msgs] == [b"0", b"1", b"2", b"3", b"4"]
+    assert isinstance(puller._sub._pending_queue, pull._Sink)  # type: ignore[union-attr]  # pinned nats-py: taken directly
     assert [m.metadata.sequence.stream for m in msgs] == [1, 2, 3, 4, 5]
     assert [stream_seq(m) for m in msgs] == [1, 2, 3, 4, 5]  # read from the ack subject the server sent
     await msgs[-1].ack()
@@ -131,3 +133,18 @@ async def test_a_connection_with_a_puller_drains_and_keeps_no_pending_bytes(nats
     sub = puller._sub
     assert sub is not None and sub.pending_msgs == 0 and sub.pending_bytes == 0  # handed over, none queued
     await asyncio.wait_for(nc.drain(), 5)  # nats-py's drain waits for the subscription's queue: empty at once
+
+
+async def test_a_nats_py_built_otherwise_is_pulled_through_its_public_callback(
+    nc: NatsClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pull, "takes_directly", lambda _sub: False)
+    puller, subject = await _puller(nc)
+    js = nc.jetstream()
+    for i in range(3):
+        await js.publish(subject, b"%d" % i)
+    msgs = await puller.fetch(100, timeout=30.0)
+    assert [m.data for m in msgs] == [b"0", b"1", b"2"]
+    await msgs[-1].ack()
+    assert await puller.fetch(100, timeout=0.3) == []
+    await puller.stop()
