@@ -84,6 +84,11 @@ async def save_frame(
 ) -> Response:
     """Apply an ordered batch of commands atomically; newer non-conflicting edits of others are merged,
     a same-ROI conflict is 409 with the ROI, actor and event in `details`."""
+    return await save(request, version_id, frame_id, c, answer_ == "compact")
+
+
+async def save(request: Request, version_id: str, frame_id: str, c: Clients, compact: bool) -> Response:
+    """`save_frame` once its parameters are read: by FastAPI, or by the lean route that serves it (save_route.py)."""
     body, given = await save_body.read(request)  # the body documented as SaveFrameBody (save_body.OPENAPI)
     commands, touched = save_body.commands(given)
     fields: dict[str, Any] = {
@@ -97,7 +102,7 @@ async def save_frame(
     except (TypeError, ValueError):  # not expected once the model accepted the body: convert from the models
         req = ann.SaveFrameRequest(**fields, commands=[command_msg(cmd, i) for i, cmd in enumerate(body.commands)])
     resp = await call(c.annotation.SaveFrame, req, timeout=c.timeout)
-    if answer_ == "compact" and not (resp.rebased or resp.frame_omitted) and touched is not None:
+    if compact and not (resp.rebased or resp.frame_omitted) and touched is not None:
         return answer(serializers.compact_saved(resp, touched))
     return answer(serializers.saved(resp))
 
