@@ -106,3 +106,17 @@ def test_metrics_name_the_save_route_by_its_template(clients: Any) -> None:
     before = HTTP_HANDLED.labels("POST", template, "200")._value.get()
     clients[True][0].post(SAVE, headers=ME, json=BODY)
     assert HTTP_HANDLED.labels("POST", template, "200")._value.get() == before + 1
+
+
+def test_the_lean_route_refuses_to_start_when_the_app_gained_a_check_it_does_not_run() -> None:
+    from fastapi import Depends, FastAPI
+
+    from annostream_gateway.edge import check_path
+    from annostream_gateway.routes import save_route
+
+    async def rate_limit() -> None:
+        """A check added app-wide that the lean route would skip."""
+
+    app = FastAPI(dependencies=[Depends(check_path), Depends(rate_limit)])
+    with pytest.raises(RuntimeError, match="lean save route"):
+        save_route.install(app)

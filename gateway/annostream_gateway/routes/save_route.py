@@ -23,7 +23,7 @@ from starlette.types import Scope
 from ..clients import Clients
 from ..edge import check_path
 from . import frames
-from .deps import identity
+from .deps import clients, identity
 
 ANSWERS = {None: False, "full": False, "compact": True}  # `?answer=` → compact; anything else: FastAPI's check
 
@@ -52,11 +52,16 @@ class SaveRoute(Route):
             _, errors = request_params_to_args(self.documented.dependant.query_params, request.query_params)
             raise RequestValidationError(errors)
         params: dict[str, Any] = request.path_params
-        clients: Clients = request.app.state.clients
-        return await frames.save(request, params["version_id"], params["frame_id"], clients, ANSWERS[answer])
+        c: Clients = request.app.state.clients
+        return await frames.save(request, params["version_id"], params["frame_id"], c, ANSWERS[answer])
 
 
 def install(app: FastAPI) -> None:
-    """Put the lean route first in `app`'s routes, for the save route FastAPI declares in frames.py."""
+    """Put the lean route first in `app`'s routes, for the save route FastAPI declares in frames.py; refuses to
+    start when the declared route or the app gained a dependency the lean route does not run (a check skipped)."""
     documented = next(r for r in frames.router.routes if isinstance(r, APIRoute) and r.endpoint is frames.save_frame)
+    declared = [d.call for d in documented.dependant.dependencies]
+    app_wide = [d.dependency for d in app.router.dependencies]
+    if declared != [identity, clients] or app_wide != [check_path]:
+        raise RuntimeError(f"the lean save route runs check_path, identity, clients; declared {declared}, {app_wide}")
     app.router.routes.insert(0, SaveRoute(documented))
