@@ -30,8 +30,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 
 import asyncpg
 from nats.aio.msg import Msg
@@ -42,6 +40,7 @@ from nats.js.api import AckPolicy, ConsumerConfig
 from annostream_protos.events.v1 import envelope_pb2
 
 from .authz import bind_principal, service_principal
+from .consumer_spec import BatchHandler, ConsumerSpec, Handler, SubjectHandler
 from .context import bind_request
 from .db import Conn
 from .delivered import Delivered
@@ -52,10 +51,10 @@ from .logs import get_logger
 from .metrics import CONSUMER_APPLIED, CONSUMER_BATCHES
 from .positions import applied_position
 from .pull import BatchPuller, delivery_seq, event_type, stream_seq
-from .streams import StreamDef
 from .tracing import CONSUMER, TRACEPARENT, batch_span
 
 log = get_logger(__name__)
+__all__ = ["BatchHandler", "ConsumerSpec", "DeliveryGap", "EventConsumer", "Handler", "PositionMoved", "SubjectHandler"]
 
 WAIT_DELAY_SECONDS = 0.25
 RETRY_DELAY_SECONDS = 1.0
@@ -74,49 +73,6 @@ class PositionMoved(Exception):
 
 class DeliveryGap(Exception):
     """The durable delivered a message this leader did not receive: it stops before applying anything later."""
-
-
-Handler = Callable[[Conn, envelope_pb2.EventEnvelope], Awaitable[None]]
-BatchHandler = Callable[[Conn, list[envelope_pb2.EventEnvelope]], Awaitable[None]]
-SubjectHandler = Callable[[Conn, Delivered], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class ConsumerSpec:
-    """A durable consumer: its name, the stream and subject filters, and the handler per event.
-
-    With `batch_handler`, the events of a fetched batch not yet applied go to it in one call (in stream
-    order, same transaction as the position), so a read model can apply them with set-based SQL; the
-    per-event `handler` then only serves the one-by-one path that isolates a poison event. The loop binds
-    each event's correlation id and actor only for `handler`: a batch handler that writes events of its own
-    binds them itself (`context.bind_request`).
-
-    With `subject_handler`, every fresh batch (one event or many) goes to it instead, each event with the NATS
-    subject it was published on (for consumers that route by subject), its envelope decoded only when the handler
-    reads it (`Delivered`); `handler` is then never called.
-
-    With `gather`, a partial batch is completed before it is applied (`BatchPuller.gather`): until it ends with
-    an event of one of those types (a save ends with `FrameSaved`), or, for an empty set, until nothing more
-    arrives, within the consumer's gather window: one save is then one transaction.
-
-    With `event_types`, only events of those types (their `Annostream-Event-Type` header; an event without it is
-    kept) reach the handlers; the others are read past without being decoded (the position still moves over
-    them). This is how a durable takes a few types of a stream whose subjects end with the type: JetStream's own
-    multi-subject filters cost nats-server a walk of a message block's subjects per delivered message when the
-    consumer lags (issue 18), a stream-wide durable reads the next message directly. With `lazy_position` too, a
-    batch without any event of those types is only acked (no transaction): its position is stored with the next
-    batch that has one, so only for a durable whose stored position nobody waits for.
-    """
-
-    durable: str
-    stream: StreamDef
-    handler: Handler
-    filter_subjects: Sequence[str] = ()
-    batch_handler: BatchHandler | None = None
-    subject_handler: SubjectHandler | None = None
-    gather: frozenset[str] | None = None
-    event_types: frozenset[str] | None = None
-    lazy_position: bool = False
 
 
 class EventConsumer:
