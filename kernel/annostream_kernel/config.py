@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-_SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_SCHEMA_RE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
 class KernelSettings(BaseSettings):
@@ -101,7 +101,7 @@ def parse_delays(text: str) -> dict[str, float]:
 
 def validate_schema_name(name: str) -> str:
     """Return `name` if it is a safe lower-case SQL identifier, else raise ValueError."""
-    if not _SCHEMA_RE.match(name):
+    if not _SCHEMA_RE.fullmatch(name):
         raise ValueError(f"invalid schema name {name!r}")
     return name
 

@@ -23,13 +23,13 @@ from .limits import MAX_EVENT_BYTES
 from .protobuf import timestamp
 from .tracing import current_traceparent
 
-_SAFE_TOKEN = re.compile(r"^[A-Za-z0-9_\-]+$")
+_SAFE_TOKEN = re.compile(r"[A-Za-z0-9_\-]+")
 TYPE_URL_PREFIX = "type.googleapis.com/"
 
 
 def subject_token(value: str) -> str:
     """Encode an id as one NATS subject token: bytes outside [A-Za-z0-9_-] become %XX (like URLs)."""
-    if value and _SAFE_TOKEN.match(value):
+    if value and _SAFE_TOKEN.fullmatch(value):  # not match: its "$" also matches before a final newline
         return value
     if not value:
         return "%"  # a lone % is never produced by the %XX escapes, so it cannot collide

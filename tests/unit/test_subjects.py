@@ -16,6 +16,11 @@ def test_dots_spaces_and_wildcards_are_escaped() -> None:
     assert decode_subject_token(token) == "a.b c*>"
 
 
+def test_a_trailing_newline_is_escaped_never_kept_in_a_subject() -> None:
+    assert subject_token("0\n") == "0%0A"  # a newline in a subject would end the NATS protocol line
+    assert decode_subject_token("0%0A") == "0\n"
+
+
 def test_subject_joins_prefix_and_encoded_tokens() -> None:
     assert (
         subject("annostream.annotation.v1", "ds", "v.1", "RoiCreated") == "annostream.annotation.v1.ds.v%2E1.RoiCreated"
