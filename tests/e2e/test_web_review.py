@@ -111,8 +111,10 @@ def test_a_reviewer_rejects_with_a_pinned_comment_the_annotator_fixes_and_the_re
 def test_the_role_picker_my_reviews_filter_and_history_follow_a_task_created_with_review(
     browser: Browser, system: LocalStack, unique: str
 ) -> None:
-    lead = f"lead-{unique}"
-    api = httpx.Client(base_url=system.url, headers={"X-Annostream-User": lead}, timeout=30)
+    # A team of its own: "my reviews" lists every task of the team with a frame waiting for the reviewer, and other
+    # tests of the session (in any order) leave such tasks in the default team.
+    lead, team = f"lead-{unique}", f"rp-{unique}"
+    api = httpx.Client(base_url=system.url, headers={"X-Annostream-User": lead, "X-Annostream-Team": team}, timeout=30)
     ds = ok(api.post("/api/v1/datasets", json={"name": f"rp-{uuid.uuid4().hex[:8]}"}), 201)
     v = ok(api.post(f"/api/v1/datasets/{ds['dataset_id']}/versions", json={"name": "v"}), 201)
     src = [{"id": "cam", "uri": SCENE, "width": 640, "height": 480}]
@@ -120,7 +122,7 @@ def test_the_role_picker_my_reviews_filter_and_history_follow_a_task_created_wit
     ok(api.post(f"/api/v1/versions/{v['version_id']}/frames", json={"frames": frames}))
     quiet = ok(api.post("/api/v1/tasks", json={"name": f"quiet {unique}", "dataset_version_id": v["version_id"]}), 201)
 
-    lead_page = new_page(browser, system.url, lead)
+    lead_page = new_page(browser, system.url, lead, team)
     lead_page.goto("/")
     lead_page.click("#new-annotation")  # NEW ANNOTATION with review: the settings travel with the task
     lead_page.fill("#task-name", f"checked {unique}")
@@ -137,7 +139,7 @@ def test_the_role_picker_my_reviews_filter_and_history_follow_a_task_created_wit
     expect(card.locator(".menu-complete")).to_be_visible()  # the owner (annotator role) may close their task
     expect(card.locator(".menu-review")).to_have_count(0)  # an annotator does not review
 
-    anna = new_page(browser, system.url, f"anna-{unique}")
+    anna = new_page(browser, system.url, f"anna-{unique}", team)
     anna.goto(f"/tasks/{tid}/annotate")
     expect(anna.locator("#frame-id")).to_have_text("f0")
     anna.click("#mode-rectangle")
@@ -146,7 +148,7 @@ def test_the_role_picker_my_reviews_filter_and_history_follow_a_task_created_wit
     anna.keyboard.press("ArrowRight")  # saves f0 and finishes it: to review at once
     expect(anna.locator("#frame-id")).to_have_text("f1")
 
-    rex = new_page(browser, system.url, f"rex-{unique}")
+    rex = new_page(browser, system.url, f"rex-{unique}", team)
     rex.goto("/")
     picker = rex.locator("#role-picker")
     expect(picker).to_have_value("annotator")

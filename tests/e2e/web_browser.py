@@ -38,10 +38,13 @@ def chromium() -> Iterator[Browser]:
             browser.close()
 
 
-def new_page(browser: Browser, base_url: str, user: str) -> Page:
-    """A fresh context signed in (dev mode) as `user`, failing fast on page errors."""
+def new_page(browser: Browser, base_url: str, user: str, team: str = "") -> Page:
+    """A fresh context signed in (dev mode) as `user` (in `team`, else the default team), failing fast on page
+    errors."""
     ctx = browser.new_context(base_url=base_url, viewport={"width": 1400, "height": 860})
     ctx.add_init_script(f"localStorage.setItem('annostream.user', {user!r})")
+    if team:
+        ctx.add_init_script(f"localStorage.setItem('annostream.team', {team!r})")
     page = ctx.new_page()
     page.set_default_timeout(10_000)
     errors: list[str] = []
