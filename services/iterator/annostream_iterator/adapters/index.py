@@ -29,35 +29,42 @@ own AS (
     SELECT $1::text, $2::text, (SELECT metadata FROM src)
      WHERE NOT EXISTS (SELECT 1 FROM marks WHERE version_id = $1::text AND frame_id = $2::text)
     ON CONFLICT DO NOTHING RETURNING 1)"""
-OWN_STATE = (
-    _OWN_MARKS
-    + """
+# The ancestor's ROIs of the frame copied into it, when `own` gave it its own state; `also`: a further condition.
+_COPY_ROIS = """
 INSERT INTO rois (version_id, frame_id, roi_id, labels, confidence)
 SELECT $1::text, r.frame_id, r.roi_id, r.labels, r.confidence FROM rois r
- WHERE r.version_id = (SELECT version_id FROM src) AND r.frame_id = $2::text AND EXISTS (SELECT 1 FROM own)
-ON CONFLICT DO NOTHING
-"""
-)
+ WHERE r.version_id = (SELECT version_id FROM src) AND r.frame_id = $2::text AND EXISTS (SELECT 1 FROM own){also}
+ON CONFLICT DO NOTHING"""
+
+
+def _upsert_rois(first: int) -> str:
+    """Create or replace ROIs given as five unnest() arguments from `$first` (`_roi_columns`)."""
+    v, f, r, labels, c = (f"${first + i}" for i in range(5))
+    return (
+        "INSERT INTO rois (version_id, frame_id, roi_id, labels, confidence)"
+        " SELECT v, f, r, ARRAY(SELECT jsonb_array_elements_text(l)), c"
+        f" FROM unnest({v}::text[], {f}::text[], {r}::text[], {labels}::jsonb[], {c}::float8[]) AS x(v, f, r, l, c)"
+        " ON CONFLICT (version_id, frame_id, roi_id) DO UPDATE SET labels = EXCLUDED.labels,"
+        " confidence = EXCLUDED.confidence"
+    )
+
+
+OWN_STATE = _OWN_MARKS + _COPY_ROIS.format(also="")
 # OWN_STATE for the frame ($1, $2) and the upsert of a run of ROIs ($3-$7, as `put_rois`) in one round trip, with
 # the effect of the two statements one after the other: the ancestor's ROIs that the run writes are not copied
 # (the run's upsert replaces them anyway), so the parts write disjoint rows; the copy reads the ancestor's rows as
 # they were before the run (as OWN_STATE before it did).
 OWN_STATE_PUT = (
     _OWN_MARKS
-    + """,
-copied AS (
-    INSERT INTO rois (version_id, frame_id, roi_id, labels, confidence)
-    SELECT $1::text, r.frame_id, r.roi_id, r.labels, r.confidence FROM rois r
-     WHERE r.version_id = (SELECT version_id FROM src) AND r.frame_id = $2::text AND EXISTS (SELECT 1 FROM own)
-       AND NOT EXISTS (SELECT 1 FROM unnest($3::text[], $4::text[], $5::text[]) AS x(v, f, r)
-                        WHERE x.v = $1::text AND x.f = $2::text AND x.r = r.roi_id)
-    ON CONFLICT DO NOTHING)
-INSERT INTO rois (version_id, frame_id, roi_id, labels, confidence)
-SELECT v, f, r, ARRAY(SELECT jsonb_array_elements_text(l)), c
-  FROM unnest($3::text[], $4::text[], $5::text[], $6::jsonb[], $7::float8[]) AS x(v, f, r, l, c)
-ON CONFLICT (version_id, frame_id, roi_id) DO UPDATE SET labels = EXCLUDED.labels, confidence = EXCLUDED.confidence
-"""
+    + ",\ncopied AS ("
+    + _COPY_ROIS.format(
+        also="\n   AND NOT EXISTS (SELECT 1 FROM unnest($3::text[], $4::text[], $5::text[]) AS x(v, f, r)"
+        " WHERE x.v = $1::text AND x.f = $2::text AND x.r = r.roi_id)"
+    )
+    + ")\n"
+    + _upsert_rois(3)
 )
+UPSERT_ROIS = _upsert_rois(1)
 
 
 @dataclass(frozen=True)
@@ -204,14 +211,7 @@ class IndexStore:
                 [r[0] for r in rows],
                 [r[1] for r in rows],
             )
-        await self.conn.execute(
-            "INSERT INTO rois (version_id, frame_id, roi_id, labels, confidence)"
-            " SELECT v, f, r, ARRAY(SELECT jsonb_array_elements_text(l)), c"
-            " FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::float8[]) AS x(v, f, r, l, c)"
-            " ON CONFLICT (version_id, frame_id, roi_id) DO UPDATE SET labels = EXCLUDED.labels,"
-            " confidence = EXCLUDED.confidence",
-            *_roi_columns(rows),
-        )
+        await self.conn.execute(UPSERT_ROIS, *_roi_columns(rows))
 
     async def own_state(self, version_id: str, frame_id: str) -> None:
         """Give the frame its own annotation state in `version_id`, copied from the nearest ancestor's (one
