@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+import orjson
 from google.protobuf import json_format
 
 from annostream_kernel.errors import InvalidArgument
@@ -33,6 +34,11 @@ _ROI_TYPE_BY_NAME = {v.value: k for k, v in ROI_TYPES.items()}  # projection JSO
 
 
 _POINT = struct.Struct("<2sBdBd").pack  # one `points` entry: tag 3, length 18, x (field 1) and y (field 2) as doubles
+
+
+def projection_json(doc: dict[str, Any]) -> str:
+    """A frame's projection document as the text the frame_projections row stores (orjson: the stdlib's 3-5x CPU)."""
+    return orjson.dumps(doc, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def points_wire(points: list[list[float]]) -> bytes:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import orjson
-
 from annostream_kernel.db import Conn
 
 from ..adapters.messages import decode
 from ..domain.model import FrameAggregate
+from ..wire import projection_json
 
 FRESH_TABLE = "frame_projections_rebuilt"
 # Documents compared as jsonb text: the projection keeps each document's text as written (json), so key order and
@@ -57,8 +56,7 @@ async def rebuild_projections(conn: Conn, *, batch: int = 20_000) -> RebuildRepo
         nonlocal frames
         if current_stream:
             _, version_id, frame_id = current_stream.split(":", 2)
-            doc = orjson.dumps(agg.doc, option=orjson.OPT_NON_STR_KEYS).decode()  # as the service writes it
-            rows_out.append((version_id, frame_id, agg.version, doc))
+            rows_out.append((version_id, frame_id, agg.version, projection_json(agg.doc)))  # as saves write it
             frames += 1
 
     async with conn.transaction():

@@ -29,6 +29,7 @@ from ..domain.conflicts import NewerEvent
 from ..domain.events import Event, FrameInherited, RoiCreated, RoiRestored
 from ..domain.history import replay
 from ..domain.model import FrameAggregate
+from ..wire import projection_json
 
 MAX_ATTEMPTS = 20
 T = TypeVar("T")
@@ -250,7 +251,7 @@ class FrameSession:
         ids = [str(e.event_id) for e in outbox]
         save_id = new_id("save_")
         outbox.append(messages.saved_event(self.ref, save_id, kind, self.stored_version, written_events, task_id))
-        doc_json = orjson.dumps(self.agg.doc, option=orjson.OPT_NON_STR_KEYS).decode()  # stdlib json: 3-5x the CPU
+        doc_json = projection_json(self.agg.doc)
         return PreparedWrite(outbox, ids, save_id, kind, new_version, doc_json, _created_as_is(written_events, outbox))
 
     async def commit(
