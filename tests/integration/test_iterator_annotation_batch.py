@@ -9,15 +9,15 @@ import uuid
 from collections.abc import AsyncIterator
 
 import asyncpg
+from google.protobuf.message import Message
 
 from annostream_iterator.adapters.postgres import ConsumerRepositories
 from annostream_iterator.service_layer.consumers import Consumers
 from annostream_kernel.db import create_pool, migrate
-from annostream_kernel.events import TYPE_URL_PREFIX
 from annostream_protos.events.v1 import annotation_pb2 as an
 from annostream_protos.events.v1 import envelope_pb2
-from annostream_protos.types.v1 import frames_pb2 as t
 
+from ..annotation_events import envelope, rect, ref
 from .iterator_helpers import frame, index
 
 CONSUMERS = Consumers(ConsumerRepositories)  # as bootstrap wires them (no task: FrameSaved finishes nothing)
@@ -27,33 +27,18 @@ TABLES = (
 )
 
 
-def _env(msg: object) -> envelope_pb2.EventEnvelope:
-    env = envelope_pb2.EventEnvelope(event_id=str(uuid.uuid4()), type=type(msg).__name__)
-    env.payload.type_url = TYPE_URL_PREFIX + msg.DESCRIPTOR.full_name  # type: ignore[attr-defined]
-    env.payload.value = msg.SerializeToString()  # type: ignore[attr-defined]
-    return env
-
-
-def _ref(version_id: str, frame_id: str) -> t.FrameRef:
-    return t.FrameRef(version_id=version_id, frame_id=frame_id)
-
-
-def _roi(roi_id: str, *labels: str) -> t.Roi:
-    return t.Roi(roi_id=roi_id, type=t.ROI_TYPE_RECTANGLE, points=[t.Point(x=1, y=1), t.Point(x=5, y=5)], labels=labels)
-
-
 def saves() -> list[envelope_pb2.EventEnvelope]:
     """Runs of created ROIs on fresh frames of a root and a child version (one re-creating a ROI id the parent has),
     the parent's frame changed before the child's frame copies it, and other events between runs."""
-    p1, c1, c2, p3 = _ref("v1", "f1"), _ref("v2", "f1"), _ref("v2", "f2"), _ref("v1", "f3")
-    msgs: list[object] = [an.RoiCreated(frame=p3, roi=_roi(f"n{i}", "car")) for i in range(5)]  # fresh, root
+    p1, c1, c2, p3 = ref("v1", "f1"), ref("v2", "f1"), ref("v2", "f2"), ref("v1", "f3")
+    msgs: list[Message] = [an.RoiCreated(frame=p3, roi=rect(f"n{i}", "car")) for i in range(5)]  # fresh, root
     msgs += [an.FrameSaved(frame=p3)]
-    msgs += [an.RoiCreated(frame=p1, roi=_roi("p-new", "bus")), an.RoiLabelAdded(frame=p1, roi_id="f1-r0", label="x")]
-    msgs += [an.RoiCreated(frame=c1, roi=_roi("f1-r1", "truck")), an.RoiCreated(frame=c1, roi=_roi("c-new", "car"))]
-    msgs += [an.RoiCreated(frame=p3, roi=_roi("n9", "car"))]  # a frame owned earlier in the batch, in the run
+    msgs += [an.RoiCreated(frame=p1, roi=rect("p-new", "bus")), an.RoiLabelAdded(frame=p1, roi_id="f1-r0", label="x")]
+    msgs += [an.RoiCreated(frame=c1, roi=rect("f1-r1", "truck")), an.RoiCreated(frame=c1, roi=rect("c-new", "car"))]
+    msgs += [an.RoiCreated(frame=p3, roi=rect("n9", "car"))]  # a frame owned earlier in the batch, in the run
     msgs += [an.RoiDeleted(frame=c1, roi_id="f1-r0"), an.FrameSaved(frame=c1)]
-    msgs += [an.RoiRestored(frame=c2, roi=_roi("f2-r0", "person")), an.FrameSaved(frame=c2)]  # fresh child frame
-    return [_env(m) for m in msgs]
+    msgs += [an.RoiRestored(frame=c2, roi=rect("f2-r0", "person")), an.FrameSaved(frame=c2)]  # fresh child frame
+    return [envelope(m) for m in msgs]
 
 
 async def _seed(pool: asyncpg.Pool) -> None:

@@ -7,17 +7,18 @@ from __future__ import annotations
 import uuid
 
 import asyncpg
+from google.protobuf.message import Message
 from nats.aio.client import Client as NatsClient
 
 from annostream_datasets.adapters.postgres import ConsumerRepositories
 from annostream_datasets.service_layer.consumers import Consumers
 from annostream_kernel.consumer import ConsumerSpec, EventConsumer
 from annostream_kernel.db import create_pool, migrate
-from annostream_kernel.events import TYPE_URL_PREFIX
 from annostream_kernel.streams import StreamDef, ensure_stream
 from annostream_protos.events.v1 import annotation_pb2 as an
 from annostream_protos.events.v1 import envelope_pb2
-from annostream_protos.types.v1 import frames_pb2 as t
+
+from ..annotation_events import envelope, rect, ref
 
 STATS = Consumers(ConsumerRepositories)  # as bootstrap wires them
 on_annotation_event, on_annotation_events = STATS.on_annotation_event, STATS.on_annotation_events
@@ -31,25 +32,10 @@ TABLES = (
 )
 
 
-def _env(msg: object, seq: int) -> envelope_pb2.EventEnvelope:
-    env = envelope_pb2.EventEnvelope(event_id=str(uuid.uuid4()), type=type(msg).__name__, stream_version=seq)
-    env.payload.type_url = TYPE_URL_PREFIX + msg.DESCRIPTOR.full_name  # type: ignore[attr-defined]
-    env.payload.value = msg.SerializeToString()  # type: ignore[attr-defined]
-    return env
-
-
-def _ref(version_id: str, frame_id: str) -> t.FrameRef:
-    return t.FrameRef(version_id=version_id, frame_id=frame_id)
-
-
-def _roi(roi_id: str, *labels: str) -> t.Roi:
-    return t.Roi(roi_id=roi_id, type=t.ROI_TYPE_RECTANGLE, points=[t.Point(x=1, y=1), t.Point(x=5, y=5)], labels=labels)
-
-
 def a_busy_save() -> list[envelope_pb2.EventEnvelope]:
     """Every kind of counted event, with no-ops, repeats and two versions (one unknown to the service)."""
-    f1, f2, inh = _ref(V, "f1"), _ref(V, "f2"), _ref(CHILD, "f9")
-    msgs: list[object] = [an.RoiCreated(frame=f1, roi=_roi(f"r{i}", "car" if i % 2 else "person")) for i in range(30)]
+    f1, f2, inh = ref(V, "f1"), ref(V, "f2"), ref(CHILD, "f9")
+    msgs: list[Message] = [an.RoiCreated(frame=f1, roi=rect(f"r{i}", "car" if i % 2 else "person")) for i in range(30)]
     msgs += [
         an.RoiLabelAdded(frame=f1, roi_id="r1", label="bus"),
         an.RoiLabelAdded(frame=f1, roi_id="r1", label="bus"),  # already there: the frame row is written anyway
@@ -57,19 +43,19 @@ def a_busy_save() -> list[envelope_pb2.EventEnvelope]:
         an.RoiLabelAdded(frame=f1, roi_id="nope", label="bus"),  # unknown ROI: nothing
         an.RoiDeleted(frame=f1, roi_id="r3"),
         an.RoiDeleted(frame=f1, roi_id="r3"),  # twice: nothing the second time
-        an.RoiRestored(frame=f1, roi=_roi("r3", "car", "car")),
-        an.RoiCreated(frame=f1, roi=_roi("r4", "truck")),  # replaces r4's labels, same ROI count
+        an.RoiRestored(frame=f1, roi=rect("r3", "car", "car")),
+        an.RoiCreated(frame=f1, roi=rect("r4", "truck")),  # replaces r4's labels, same ROI count
         an.FrameLabelAdded(frame=f1, label="night"),
         an.FrameLabelAdded(frame=f1, label="night"),
         an.FrameLabelRemoved(frame=f2, label="day"),  # not there: no row for f2
         an.FrameLabelAdded(frame=f2, label="day"),
         an.FrameLabelRemoved(frame=f2, label="day"),  # f2 ends unannotated
-        an.FrameInherited(frame=inh, rois=[_roi("a", "car")], frame_labels=["x"]),
-        an.RoiCreated(frame=inh, roi=_roi("b", "car")),
-        an.FrameInherited(frame=inh, rois=[_roi("c", "dog")]),  # the frame has its row: ignored
-        an.RoiCreated(frame=_ref("ver_unknown", "f1"), roi=_roi("z", "car")),
+        an.FrameInherited(frame=inh, rois=[rect("a", "car")], frame_labels=["x"]),
+        an.RoiCreated(frame=inh, roi=rect("b", "car")),
+        an.FrameInherited(frame=inh, rois=[rect("c", "dog")]),  # the frame has its row: ignored
+        an.RoiCreated(frame=ref("ver_unknown", "f1"), roi=rect("z", "car")),
     ]
-    return [_env(m, i + 1) for i, m in enumerate(msgs)]
+    return [envelope(m, i + 1) for i, m in enumerate(msgs)]
 
 
 async def _schema(postgres_dsn: str) -> tuple[str, asyncpg.Pool]:
@@ -155,22 +141,22 @@ async def test_a_save_redelivered_after_part_of_it_was_applied_counts_once(postg
 def an_index_save() -> list[envelope_pb2.EventEnvelope]:
     """A save as the iterator's ROI index sees it: runs of created ROIs between label, delete and metadata events,
     on a child frame whose state starts as its parent's."""
-    f, child = _ref(V, "f1"), _ref(CHILD, "f1")
-    msgs: list[object] = [an.RoiCreated(frame=f, roi=_roi(f"r{i}", "car")) for i in range(20)]
+    f, child = ref(V, "f1"), ref(CHILD, "f1")
+    msgs: list[Message] = [an.RoiCreated(frame=f, roi=rect(f"r{i}", "car")) for i in range(20)]
     msgs += [
-        an.RoiCreated(frame=child, roi=_roi("c0", "cat")),  # the child's state starts from the 20 ROIs above
+        an.RoiCreated(frame=child, roi=rect("c0", "cat")),  # the child's state starts from the 20 ROIs above
         an.RoiLabelAdded(frame=f, roi_id="r1", label="bus"),
         an.RoiDeleted(frame=f, roi_id="r2"),
-        an.RoiCreated(frame=f, roi=_roi("r2", "person")),  # re-created after its deletion
-        an.RoiCreated(frame=f, roi=_roi("r5", "truck")),
-        an.RoiCreated(frame=f, roi=_roi("r5", "van")),  # twice in one run: the last one wins
+        an.RoiCreated(frame=f, roi=rect("r2", "person")),  # re-created after its deletion
+        an.RoiCreated(frame=f, roi=rect("r5", "truck")),
+        an.RoiCreated(frame=f, roi=rect("r5", "van")),  # twice in one run: the last one wins
         an.FrameMetadataSet(frame=f, metadata_json='{"lane": 3}'),
         an.RoiLabelRemoved(frame=f, roi_id="r5", label="van"),
         an.FrameSaved(frame=f),
-        an.RoiCreated(frame=child, roi=_roi("c1", "dog")),
+        an.RoiCreated(frame=child, roi=rect("c1", "dog")),
         an.RoiDeleted(frame=child, roi_id="r0"),
     ]
-    return [_env(m, i + 1) for i, m in enumerate(msgs)]
+    return [envelope(m, i + 1) for i, m in enumerate(msgs)]
 
 
 async def test_the_iterator_indexes_a_save_in_one_batch_as_it_did_event_by_event(postgres_dsn: str) -> None:
