@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
+from collections.abc import AsyncIterator
 
 import asyncpg
 from nats.aio.client import Client as NatsClient
@@ -189,6 +191,17 @@ async def _diagnose(pool: asyncpg.Pool) -> str:
         )
 
 
+@contextlib.asynccontextmanager
+async def _running(relay: OutboxRelay) -> AsyncIterator[None]:
+    """The relay's run loop as a task for the block, cancelled after it."""
+    task = asyncio.create_task(relay.run())
+    try:
+        yield
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
 async def _until(check: object, tries: int = 400) -> None:
     for _ in range(tries):  # generous: the machine may be busy
         if check():  # type: ignore[operator]
@@ -202,8 +215,7 @@ async def test_a_leading_relay_moves_the_stored_checkpoint_batch_by_batch_and_th
     schema, pool = schema_pool
     stream = await _stream(nc)
     first = OutboxRelay(pool, nc, schema=schema, producer="test", poll_seconds=0.1)
-    task = asyncio.create_task(first.run())
-    try:
+    async with _running(first):
         for i, name in enumerate(("a", "b", "c")):  # three batches, each after the previous one is published
             async with pool.acquire() as conn:
                 await append_events(conn, [_event(stream.prefix, name)], notify_channel=first.notify_channel)
@@ -212,20 +224,13 @@ async def test_a_leading_relay_moves_the_stored_checkpoint_batch_by_batch_and_th
             async with pool.acquire() as conn:
                 stored = await conn.fetchrow("SELECT tx_id::text AS tx, position FROM relay_checkpoints")
             assert (stored["tx"], stored["position"]) == (last["tx"], last["position"]), await _diagnose(pool)
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
     async with pool.acquire() as conn:
         await append_events(conn, [_event(stream.prefix, "d")])
     second = OutboxRelay(pool, nc, schema=schema, producer="test", poll_seconds=0.1)
-    task = asyncio.create_task(second.run())
-    try:
+    async with _running(second):
         await _until(lambda: second.published == 1)
         await asyncio.sleep(0.3)  # a few more polls: nothing published twice
         assert second.published == 1
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
     assert await _names_on(nc, stream, 4) == ["a", "b", "c", "d"]
 
 
@@ -237,8 +242,7 @@ async def test_events_held_behind_an_open_transaction_are_published_when_it_ends
     schema, pool = schema_pool
     stream = await _stream(nc)
     relay = OutboxRelay(pool, nc, schema=schema, producer="test", poll_seconds=60)
-    task = asyncio.create_task(relay.run())
-    try:
+    async with _running(relay):
         async with pool.acquire() as blocker:
             tx = blocker.transaction()
             await tx.start()
@@ -252,7 +256,4 @@ async def test_events_held_behind_an_open_transaction_are_published_when_it_ends
         await _until(lambda: relay.published == 1)
         assert relay.published == 1, await _diagnose(pool)
         assert not relay.held
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
     assert await _names_on(nc, stream, 1) == ["held"]
