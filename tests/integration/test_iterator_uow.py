@@ -4,6 +4,7 @@ events does not wake the relay (heartbeats and releases cost no extra round trip
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import asyncpg
 import pytest
@@ -17,7 +18,8 @@ from annostream_protos.events.v1 import review_pb2
 from .iterator_helpers import iterator_pool
 
 __all__ = ["iterator_pool"]
-CHANNEL = "iterator_events"
+# Notifications are per database and other tests share it: a channel of this module's own, never the services' name.
+CHANNEL = f"iterator_events_{uuid.uuid4().hex[:8]}"
 FRAME = ev.Frame("ds_1", "ver_1", "f-1")
 
 
