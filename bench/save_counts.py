@@ -28,7 +28,7 @@ class Counter:
         components' Prometheus `metrics` URLs."""
         self.pool, self.monitor, self.metrics = pool, monitor, metrics
         self.statements = False
-        self.queries: dict[str, float] = {}  # calls of each statement at the last snapshot
+        self.queries: dict[str, tuple[float, float]] = {}  # calls and execution ms of each statement, last snapshot
 
     async def start(self) -> None:
         """Create the pg_stat_statements view when the server has the library loaded."""
@@ -50,8 +50,11 @@ class Counter:
                     " FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%'"
                 )
                 out["pg_statements"], out["pg_commits"] = (row["s"], row["c"]) if row else (0, 0)
-                rows = await conn.fetch("SELECT query, sum(calls) AS calls FROM pg_stat_statements GROUP BY query")
-                self.queries = {r["query"]: float(r["calls"]) for r in rows}
+                rows = await conn.fetch(
+                    "SELECT query, sum(calls) AS calls, sum(total_exec_time) AS ms"
+                    " FROM pg_stat_statements GROUP BY query"
+                )
+                self.queries = {r["query"]: (float(r["calls"]), float(r["ms"])) for r in rows}
         async with httpx.AsyncClient(timeout=10) as http:
             for url in self.metrics.values():
                 with contextlib.suppress(httpx.HTTPError):
@@ -104,7 +107,13 @@ def _consumer_counts(text: str) -> dict[str, float]:
     return out
 
 
-def top_statements(a: dict[str, float], b: dict[str, float], saves: int, n: int) -> str:
-    """The `n` statements run most often per save between two snapshots' `queries`, one per line."""
-    calls = sorted(((b[q] - a.get(q, 0)) / saves, q) for q in b if b[q] > a.get(q, 0))[::-1][:n]
-    return "\n".join(f"    {c:6.2f}  {' '.join(q.split())[:150]}" for c, q in calls)
+def top_statements(a: dict[str, tuple[float, float]], b: dict[str, tuple[float, float]], saves: int, n: int) -> str:
+    """The `n` statements run most often per save between two snapshots' `queries`, one per line: calls and
+    execution ms per save (PostgreSQL's own timing, without parse, network or commit)."""
+    zero = (0.0, 0.0)
+    rows = sorted(
+        ((c - a.get(q, zero)[0]) / saves, (ms - a.get(q, zero)[1]) / saves, q)
+        for q, (c, ms) in b.items()
+        if c > a.get(q, zero)[0]
+    )[::-1][:n]
+    return "\n".join(f"    {c:6.2f} {ms:7.3f} ms  {' '.join(q.split())[:140]}" for c, ms, q in rows)
