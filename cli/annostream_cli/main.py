@@ -84,6 +84,12 @@ def _admin_owners(args: argparse.Namespace) -> int:
     return backfill_owners(args.database_url)
 
 
+def _admin_migrate(args: argparse.Namespace) -> int:
+    from .migrate import run_migrations
+
+    return run_migrations(args.database_url, args.pending)
+
+
 def _admin_check_frames(args: argparse.Namespace) -> int:
     from .admin import check_frames
 
@@ -204,6 +210,14 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--database-url", default=None, help="default: $ANNOSTREAM_DATABASE_URL")
     check.add_argument("--schema", default="annotation")
     check.set_defaults(func=_admin_check_frames)
+    mig = admin.add_parser(
+        "migrate",
+        help="apply every service's pending schema migrations now (before a rollout: a long one outlasts"
+        " the pods' startup probe)",
+    )
+    mig.add_argument("--database-url", default=None, help="default: $ANNOSTREAM_DATABASE_URL")
+    mig.add_argument("--pending", action="store_true", help="only list them; exit status 1 if any")
+    mig.set_defaults(func=_admin_migrate)
     return p
 
 

@@ -61,6 +61,19 @@ def _sql_files(package: str) -> list[Traversable]:
     return sorted((f for f in root.iterdir() if f.name.endswith(".sql")), key=lambda f: f.name)
 
 
+def _migration_files(packages: list[str]) -> list[tuple[str, Traversable]]:
+    return [(f"{p.split('.')[0]}/{f.name}", f) for p in [KERNEL_MIGRATIONS, *packages] for f in _sql_files(p)]
+
+
+async def pending_migrations(pool: asyncpg.Pool, schema: str, packages: list[str]) -> list[str]:
+    """The names of the migration files `migrate` would apply now, in order (nothing is changed)."""
+    validate_schema_name(schema)
+    async with pool.acquire() as conn:
+        table = await conn.fetchval("SELECT to_regclass($1)", f"{schema}.schema_migrations")
+        done = {r["name"] for r in await conn.fetch(f"SELECT name FROM {schema}.schema_migrations")} if table else set()
+    return [name for name, _ in _migration_files(packages) if name not in done]
+
+
 async def migrate(pool: asyncpg.Pool, schema: str, packages: list[str]) -> list[str]:
     """Apply the kernel's and then each package's `NNNN_name.sql` files once, in order; returns the new ones.
 
@@ -77,14 +90,12 @@ async def migrate(pool: asyncpg.Pool, schema: str, packages: list[str]) -> list[
             " name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
         )
         done = {r["name"] for r in await conn.fetch(f"SELECT name FROM {schema}.schema_migrations")}
-        for package in [KERNEL_MIGRATIONS, *packages]:
-            for file in _sql_files(package):
-                name = f"{package.split('.')[0]}/{file.name}"
-                if name in done:
-                    continue
-                await conn.execute(file.read_text().replace("{schema}", schema))
-                await conn.execute(f"INSERT INTO {schema}.schema_migrations(name) VALUES ($1)", name)
-                applied_now.append(name)
+        for name, file in _migration_files(packages):
+            if name in done:
+                continue
+            await conn.execute(file.read_text().replace("{schema}", schema))
+            await conn.execute(f"INSERT INTO {schema}.schema_migrations(name) VALUES ($1)", name)
+            applied_now.append(name)
     if applied_now:
         log.info("migrations_applied", schema=schema, files=applied_now)
     return applied_now
