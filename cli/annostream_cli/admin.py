@@ -4,8 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from annostream_kernel.db import create_pool
+
+
+def database_url_or_none(database_url: str | None) -> str | None:
+    """`--database-url`, else $ANNOSTREAM_DATABASE_URL; None (after saying so) when neither is set."""
+    dsn = database_url or os.environ.get("ANNOSTREAM_DATABASE_URL", "")
+    if not dsn:
+        print("annostream admin: set ANNOSTREAM_DATABASE_URL or pass --database-url")
+    return dsn or None
+
+
+def run_on_database(database_url: str | None, run: Callable[[str], Coroutine[Any, Any, int]]) -> int:
+    """Run an admin command's coroutine on the deployment's database; exit status 2 when none is given."""
+    dsn = database_url_or_none(database_url)
+    return asyncio.run(run(dsn)) if dsn else 2
 
 
 async def _rebuild(dsn: str, schema: str) -> int:
@@ -29,11 +45,7 @@ async def _rebuild(dsn: str, schema: str) -> int:
 
 def rebuild_projections(database_url: str | None, schema: str) -> int:
     """Replay the annotation events into a fresh table and compare it with the live projection."""
-    dsn = database_url or os.environ.get("ANNOSTREAM_DATABASE_URL", "")
-    if not dsn:
-        print("annostream admin: set ANNOSTREAM_DATABASE_URL or pass --database-url")
-        return 2
-    return asyncio.run(_rebuild(dsn, schema))
+    return run_on_database(database_url, lambda dsn: _rebuild(dsn, schema))
 
 
 async def _check_frames(dsn: str, schema: str) -> int:
@@ -64,8 +76,4 @@ async def _check_frames(dsn: str, schema: str) -> int:
 
 def check_frames(database_url: str | None, schema: str) -> int:
     """List stored frames over the product limits (exit status 1 when there are any)."""
-    dsn = database_url or os.environ.get("ANNOSTREAM_DATABASE_URL", "")
-    if not dsn:
-        print("annostream admin: set ANNOSTREAM_DATABASE_URL or pass --database-url")
-        return 2
-    return asyncio.run(_check_frames(dsn, schema))
+    return run_on_database(database_url, lambda dsn: _check_frames(dsn, schema))

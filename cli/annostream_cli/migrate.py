@@ -7,13 +7,13 @@ new pods then find nothing to do."""
 
 from __future__ import annotations
 
-import asyncio
 import importlib
-import os
 import time
 
 from annostream_kernel.db import create_pool, migrate, pending_migrations
 from annostream_kernel.runtime import ServiceDefinition
+
+from .admin import run_on_database
 
 SERVICES = ("datasets", "tasks", "iterator", "annotation", "webhooks")
 
@@ -47,8 +47,4 @@ async def _run(dsn: str, only_list: bool) -> int:
 
 def run_migrations(database_url: str | None, only_list: bool) -> int:
     """Apply every service's pending migrations (or, with `only_list`, print them; exit status 1 if any)."""
-    dsn = database_url or os.environ.get("ANNOSTREAM_DATABASE_URL", "")
-    if not dsn:
-        print("annostream admin: set ANNOSTREAM_DATABASE_URL or pass --database-url")
-        return 2
-    return asyncio.run(_run(dsn, only_list))
+    return run_on_database(database_url, lambda dsn: _run(dsn, only_list))

@@ -4,11 +4,12 @@ they learned owners from events (versions, datasets and tasks written before ten
 from __future__ import annotations
 
 import asyncio
-import os
 
 import asyncpg
 
 from annostream_kernel.config import validate_schema_name
+
+from .admin import database_url_or_none
 
 BACKFILL = """
 INSERT INTO {annotation}.datasets (dataset_id, team, shared_with)
@@ -46,9 +47,8 @@ async def backfill(dsn: str, schemas: dict[str, str]) -> tuple[int, int]:
 
 def backfill_owners(database_url: str | None) -> int:
     """Entry of `annostream admin backfill-owners`; 0 when every version and task has an owner."""
-    dsn = database_url or os.environ.get("ANNOSTREAM_DATABASE_URL", "")
+    dsn = database_url_or_none(database_url)
     if not dsn:
-        print("annostream admin: set ANNOSTREAM_DATABASE_URL or pass --database-url")
         return 2
     schemas = {"datasets": "datasets", "tasks": "tasks", "iterator": "iterator", "annotation": "annotation"}
     versions, tasks = asyncio.run(backfill(dsn, schemas))
