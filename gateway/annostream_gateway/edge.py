@@ -35,6 +35,7 @@ from annostream_kernel.limits import (
 
 from . import json_body, observed
 from .errors import error_body
+from .path_ids import escape_path, unescape
 
 MAX_BODY_DEPTH = MAX_METADATA_DEPTH + 16  # metadata's own depth plus the request structure around it
 DRAIN_BYTES = 4 * MAX_REQUEST_BYTES  # an oversized body is read and dropped up to this, so the client sees the 413
@@ -175,9 +176,12 @@ def check_query(scope: Scope) -> None:
 
 
 async def check_path(conn: HTTPConnection) -> None:
-    """The same for path parameters, once routing has named them (an app-wide dependency)."""
-    for name, value in conn.path_params.items():
-        _check_param(name, str(value))
+    """The same for path parameters, once routing has named them (an app-wide dependency, so the first to run):
+    each is decoded in place first when it holds an escaped '/' or '%' (path_ids.py)."""
+    params = conn.path_params
+    for name, value in params.items():
+        params[name] = text = unescape(str(value))
+        _check_param(name, text)
 
 
 def _check_param(name: str, value: str) -> None:
@@ -217,6 +221,7 @@ class EdgeGuard:
         self.max_body = max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        escape_path(scope)  # before routing, WebSockets too: an id holding '/' (path_ids.py)
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

@@ -38,6 +38,7 @@ MAX_LABELS = MAX_LABELS_PER_ROI
 # stays this far under MAX_FRAME_STATE_BYTES, so the annotation service can always serve it.
 STATE_OVERHEAD_BYTES = 4 * 1024
 BOUNDS_TOLERANCE = 1.0
+DOT_SEGMENTS = (".", "..")  # URL paths drop or resolve these segments, even percent-encoded (WHATWG URL)
 # annostream.types.v1.RoiType values
 RECTANGLE, ELLIPSE, POLYGON, KEYPOINTS = 1, 2, 3, 4
 ROI_TYPE_NAMES = {RECTANGLE: "rectangle", ELLIPSE: "ellipse", POLYGON: "polygon", KEYPOINTS: "keypoints"}
@@ -205,6 +206,10 @@ def validate_frame(frame: FrameLike, field: str) -> None:
     """Check one frame and fill its defaults in place; raises InvalidArgument naming the field."""
     if error := _text_error(frame.frame_id):
         raise InvalidArgument(error, field=f"{field}.id")
+    if frame.frame_id in DOT_SEGMENTS:
+        raise InvalidArgument(
+            "must not be '.' or '..': no URL can address it (clients resolve them)", field=f"{field}.id"
+        )
     if frame.timestamp < 0:
         raise InvalidArgument("must be >= 0", field=f"{field}.timestamp")
     sources = _sources(frame, field)
