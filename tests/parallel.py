@@ -56,6 +56,8 @@ class RunAloneLast(LoadFileScheduling):
         if node is not self.alone_node:
             node.shutdown()
         elif len(self.assigned_work) == 1:  # every other worker has finished (its fixtures torn down)
+            for scope in sorted(self.workqueue):  # in path order: a package's files one after the other (fixtures)
+                self.workqueue.move_to_end(scope)
             while self.workqueue:
                 super()._assign_work_unit(node)
 
