@@ -110,10 +110,10 @@ unit: install
 	$(PYTEST) tests/unit $(PYTEST_END)
 
 integration: install
-	$(PYTEST) tests/integration $(PYTEST_END)
+	$(PYTEST) $(PARALLEL) tests/integration $(PYTEST_END)
 
 e2e: install $(WEB_STAMP) chromium prometheus
-	$(PYTEST) tests/e2e $(PYTEST_END)
+	$(PYTEST) $(PARALLEL) tests/e2e $(PYTEST_END)
 
 consistency: install
 	$(PYTEST) tests/consistency $(PYTEST_END)
@@ -122,9 +122,14 @@ deploy-check: install prometheus
 	scripts/deploy_check.sh
 
 # A private temp dir per run: pytest prunes old numbered dirs in the shared one, which breaks a
-# concurrent run's servers.
-PYTEST = d=$$(mktemp -d /tmp/annostream-pytest.XXXXXX); $(BIN)/pytest -q -p no:cacheprovider --basetemp=$$d
+# concurrent run's servers. PYTEST_ARGS: more options (e.g. `make test PYTEST_ARGS=--durations=30`).
+PYTEST = d=$$(mktemp -d /tmp/annostream-pytest.XXXXXX); $(BIN)/pytest -q -p no:cacheprovider --basetemp=$$d $(PYTEST_ARGS)
 PYTEST_END = ; rc=$$?; rm -rf $$d; exit $$rc
+# Two pytest-xdist workers, whole files each (module and package fixtures start once per file); the files that
+# measure or depend on the machine's load (tests/parallel.py RUN_ALONE: the consistency and topology tiers, `up`)
+# run last, alone on one worker, after the other has stopped. One session: one summary, one exit status.
+PARALLEL = -n $(WORKERS) --dist loadfile
+WORKERS ?= 2
 
 # deploy-check is not a prerequisite of `test`: tests/deploy/test_deploy_check.py runs the same script (and its
 # failure cases) inside pytest.
@@ -135,7 +140,7 @@ PYTEST_END = ; rc=$$?; rm -rf $$d; exit $$rc
 GATES := web-check lint typecheck imports sizes lock-check audit buf
 test: install $(WEB_STAMP) chromium prometheus
 	$(MAKE) --no-print-directory -j2 --output-sync=target $(GATES)
-	$(PYTEST) tests $(PYTEST_END)
+	$(PYTEST) $(PARALLEL) tests $(PYTEST_END)
 
 bench: install
 	$(BIN)/python -m bench

@@ -19,6 +19,8 @@ from annostream_cli.embedded import EmbeddedPostgres, NatsServer
 from annostream_cli.stack import LocalStack
 from annostream_kernel.db import create_pool, migrate
 
+from .parallel import AT_END, RunAloneLast
+
 
 def pytest_configure(config: pytest.Config) -> None:
     # SIGTERM (CI cancelling a run) takes the same path as Ctrl+C: pytest tears fixtures down.
@@ -26,6 +28,34 @@ def pytest_configure(config: pytest.Config) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _raise)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> RunAloneLast | None:
+    """`-n 2 --dist loadfile` (make test): the files that need the machine to themselves run last, alone."""
+    return RunAloneLast(config, log) if config.getvalue("dist") == "loadfile" else None
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """A worker sends the lines its tiers print at the end to the controller."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["at_end"] = AT_END
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    """The controller gathers what the finished worker's tiers print at the end."""
+    for title, lines in getattr(node, "workeroutput", {}).get("at_end", {}).items():
+        AT_END.setdefault(title, []).extend(lines)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the tiers' end-of-run lines (e.g. the topology tier's recovery times) once, in the run's summary."""
+    for title, lines in AT_END.items():
+        terminalreporter.section(title)
+        for line in lines:
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")

@@ -24,10 +24,23 @@ PG_SYSTEM_USER = "embedded_postgres"
 
 
 def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port that was free a moment ago."""
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
+    """A free TCP port, kept from every other process's port 0 for the next minute: a server given it binds it.
+
+    A port merely bound and released is the kernel's next answer to anyone's bind to port 0 as much as any other
+    (a concurrent stack's component, a test's receiver: two starting stacks got the same port, and gRPC's
+    SO_REUSEPORT even lets both servers listen on it). So the port is left in TIME_WAIT: one connection to it,
+    closed on the listening side first. For TCP_TIMEWAIT_LEN (60 s) the kernel gives it to no bind to port 0 and
+    to no outgoing connection, while a server binding it with SO_REUSEADDR (uvicorn, grpc, nats-server,
+    http.server, prometheus) gets it at once."""
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # the TIME_WAIT socket inherits it
+        listener.bind((host, 0))
+        listener.listen(1)
+        address = listener.getsockname()
+        with socket.create_connection(address[:2]):
+            accepted, _ = listener.accept()
+            accepted.close()  # this side closes first: it, bound to the port, is the one in TIME_WAIT
+        return int(address[1])
 
 
 def _pg_bin() -> Path:

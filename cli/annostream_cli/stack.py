@@ -44,7 +44,7 @@ class LocalStack:
         self.replicas = replicas or topology.replicas
         self.nats_cluster = 1 if nats_url else nats_cluster or topology.nats_cluster
         self.data_dir = data_dir.resolve()
-        self.http_host, self.http_port = http_host, http_port or free_port(http_host)
+        self.http_host, self.http_port = http_host, http_port  # 0: a free port, chosen when the stack starts
         self.extra_env = extra_env or {}
         self.log_dir = log_dir or self.data_dir / "logs"
         self.pg = None if dsn else EmbeddedPostgres(self.data_dir / "postgres")
@@ -74,15 +74,10 @@ class LocalStack:
                 self.dsn = self.pg.start()
             if self.nats is not None:
                 self.nats_url = self.nats.start()
-            taken = {self.http_port}  # free_port reserves nothing: never hand out one twice
-
-            def port() -> int:
-                while (p := free_port()) in taken:
-                    pass
-                taken.add(p)
-                return p
-
-            ports = {name: port() for name, c in self.names.items() if c != "gateway"}
+            # Every port is chosen right before the processes start: free_port keeps it from other processes'
+            # port 0 (and from this loop) for a minute, time enough for a component to bind it.
+            self.http_port = self.http_port or free_port(self.http_host)
+            ports = {name: free_port() for name, c in self.names.items() if c != "gateway"}
             addrs = {
                 c: ",".join(f"127.0.0.1:{p}" for name, p in ports.items() if self.names[name] == c)
                 for c in COMPONENTS
@@ -101,7 +96,7 @@ class LocalStack:
             self.grpc_ports = ports
             metered = ports if self.extra_env.get("ANNOSTREAM_METRICS_PORT") != "0" else {}  # "0": off (a bench)
             for name in metered:
-                self.metrics_ports[name] = port()
+                self.metrics_ports[name] = free_port()
             for name in self.names:
                 env = dict(self.env)
                 if name in ports:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import time
 import uuid
@@ -20,6 +19,7 @@ import httpx
 import pytest
 import yaml
 
+from annostream_cli.embedded import free_port
 from annostream_cli.stack import LocalStack
 
 pytestmark = pytest.mark.e2e
@@ -42,12 +42,6 @@ def scrape_config(stack_json: dict[str, Any], rule_file: Path) -> dict[str, Any]
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _eventually(check: Callable[[], bool], what: str, timeout: float = 40.0) -> None:
     deadline = time.monotonic() + timeout
     while not check():
@@ -65,7 +59,7 @@ def prometheus(system: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> 
     stack_json = json.loads((system.data_dir / "stack.json").read_text())
     config = work / "prometheus.yml"
     config.write_text(yaml.safe_dump(scrape_config(stack_json, rules)))
-    port = _free_port()
+    port = free_port()
     log = (work / "prometheus.log").open("wb")
     proc = subprocess.Popen(
         [

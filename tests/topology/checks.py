@@ -11,11 +11,11 @@ import asyncpg
 
 from annostream_cli.stack import LocalStack
 
+from ..parallel import at_end
 from .load import Load
 from .subscriber import Subscriber
 
 STEADY = 2.0  # seconds of load before a fault and after it
-MEASURED: list[tuple[str, dict[str, float]]] = []  # (fault, its figures), printed in the terminal summary
 
 
 def stored_event_ids(dsn: str) -> set[str]:
@@ -69,6 +69,9 @@ def under_load(
         "failed_after_sdk_retries": len(load.retried_failures()),
         "failed_not_retried_503": len(others),
     }
-    MEASURED.append((name, figures))
+    at_end(
+        "topology: recovery times (seconds) and counts",
+        f"{name}: " + ", ".join(f"{k} {v:g}" for k, v in figures.items()),
+    )
     print(name, figures)
     return figures

@@ -15,7 +15,6 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from annostream_cli.stack import LocalStack
 
-from .checks import MEASURED
 from .load import Load
 from .subscriber import Subscriber
 
@@ -71,12 +70,3 @@ def serving(port: int, timeout: float = 60.0) -> float:
             pass
         assert time.monotonic() < deadline, f"nothing SERVING on port {port} after {timeout}s"
         time.sleep(0.1)
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Print the recovery times the fault tests measured."""
-    if not MEASURED:
-        return
-    terminalreporter.section("topology: recovery times (seconds) and counts")
-    for fault, figures in MEASURED:
-        terminalreporter.write_line(f"{fault}: " + ", ".join(f"{k} {v:g}" for k, v in figures.items()))
