@@ -187,7 +187,10 @@ class EventConsumer:
             with contextlib.suppress(NotFoundError):  # its durable of the event stream, from before bundles
                 await self._js.delete_consumer(spec.stream.name, spec.durable)
             position = await first_bundle_after(self._js, stream.name, position) - 1
-        info = await bind_durable(self._js, stream.name, config, position, acks_ahead=spec.lazy_position)
+        # A bundled durable acked lazily past its position starts again there: its bundles are cheaper to deliver again
+        # than their events to read one by one.
+        acks_ahead = spec.lazy_position and not spec.bundled
+        info = await bind_durable(self._js, stream.name, config, position, acks_ahead=acks_ahead)
         self._delivered = info.delivered.consumer_seq if info.delivered else 0
         return await self._js.pull_subscribe_bind(durable=spec.durable, stream=stream.name)
 
