@@ -14,7 +14,7 @@ from nats.aio.client import Client as NatsClient
 from nats.js.errors import NotFoundError
 
 from annostream_kernel import relay as relay_module
-from annostream_kernel.bundles import FIRST_SEQ, LAST_SEQ, decode
+from annostream_kernel.bundles import FIRST_SEQ, LAST_SEQ, EventReader, Item, decode
 from annostream_kernel.consumer import ConsumerSpec, EventConsumer
 from annostream_kernel.db import Conn
 from annostream_kernel.events import NewEvent, append_events, subject, unpack
@@ -41,9 +41,10 @@ async def _append(pool: asyncpg.Pool, stream: StreamDef, *txs: list[str]) -> Non
         for names in txs:
             async with conn.transaction():
                 for n in names:  # one stream per event (a save's events share one; the relay does not care)
-                    event = NewEvent(
-                        datasets_pb2.DatasetCreated(name=n), f"s:{n}", subject(stream.prefix, n, "DatasetCreated")
-                    )
+                    kind = (
+                        datasets_pb2.VersionCreated if n.startswith("v") else datasets_pb2.DatasetCreated
+                    )  # v: other type
+                    event = NewEvent(kind(name=n), f"s:{n}", subject(stream.prefix, n, kind.DESCRIPTOR.name))
                     await append_events(conn, [event])
 
 
@@ -190,3 +191,36 @@ async def test_a_consumer_moved_to_bundles_first_applies_the_events_published_be
     await _run_until(again, _until_effects(pool, 8))  # a new leader starts at the first bundle after position 7
     await asyncio.sleep(0.3)
     assert await _effects(pool) == ["a0", "a1", "b0", "c0", "c1", "d0", "d1", "e0"]
+
+
+async def test_a_lazy_bundled_consumer_only_acks_bundles_it_applies_nothing_from_and_reads_no_event_one_by_one(
+    schema_pool: tuple[str, asyncpg.Pool], nc: NatsClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    schema, pool = schema_pool
+    stream = await _streams(nc)
+    assert stream.bundles is not None
+    relay = OutboxRelay(pool, nc, schema=schema, producer="test", bundles=stream.bundles)
+    await _append(pool, stream, ["a0"], ["v0", "v1"], ["v2"], ["b0"])
+    assert await _publish(pool, relay) == 5
+    reads: list[tuple[int, int]] = []
+    original = EventReader.read
+
+    async def read(self: EventReader, first: int, last: int) -> list[Item]:
+        reads.append((first, last))
+        return await original(self, first, last)
+
+    monkeypatch.setattr(EventReader, "read", read)
+    types = frozenset({"DatasetCreated"})
+    spec = ConsumerSpec("b4", stream, _handle, event_types=types, lazy_position=True, bundled=True)
+    consumer = EventConsumer(pool, nc.jetstream(), spec, schema=schema)
+    sub = await nc.jetstream().pull_subscribe(stream.bundles.bundle_subject, stream=stream.bundles.name)
+    msgs = await sub.fetch(4, timeout=5)
+    assert await consumer.apply_batch(msgs[:1]) == 1  # a0: position 1
+    assert await consumer.apply_batch(msgs[1:2]) == 0  # v0, v1: only acked, no transaction
+    assert await consumer.apply_batch(msgs[2:3]) == 0
+    async with pool.acquire() as conn:
+        assert await applied_position(conn, "b4") == 1  # stored with the next applied bundle
+    assert await consumer.apply_batch(msgs[3:]) == 1  # b0 follows the acked bundles: no gap to read
+    async with pool.acquire() as conn:
+        assert await applied_position(conn, "b4") == 5
+    assert reads == [] and await _effects(pool) == ["a0", "b0"]
