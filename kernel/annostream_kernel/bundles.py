@@ -6,7 +6,10 @@ each with its type, subject, trace context and the sequence of its own message. 
 50-object save as one message instead of 51, and keeps its position in the event stream's sequence space (the last
 event sequence it applied), so everything that waits for a position reads it as before. Events no bundle carries
 (published before bundles existed, or while the bundle of their transaction is not published yet) are read from the
-event stream itself by sequence (`EventConsumer`)."""
+event stream itself by sequence (`EventConsumer`): before a bundle whose first event does not follow the position,
+and, when a fetch finds no bundle, up to the event stream's last sequence (so a position someone waits for is reached
+even when no bundle follows). At take-over the durable starts at the first bundle holding an event after the
+position (`first_bundle_after`)."""
 
 from __future__ import annotations
 

@@ -25,12 +25,8 @@ leader's first cumulative ack. While leading, every delivery must be the durable
 sequence): one this leader never received (lost on a reconnect) stops it before it applies anything later,
 and it takes over again.
 
-A `bundled` consumer (`ConsumerSpec.bundled`, `bundles.py`) fetches the relay's bundles (one message per committed
-transaction) and applies their events exactly as above, by event-stream sequence: the stored position is the last
-event sequence applied. Events no bundle brought (published before bundles existed, or whose bundle is late) are
-read from the event stream by sequence: before a bundle whose first event does not follow the position, and, when a
-fetch finds no bundle, up to the event stream's last sequence (so a position someone waits for is reached even when
-no bundle follows). At take-over the durable starts at the first bundle holding an event after the position.
+A `bundled` consumer fetches the relay's bundles (one message per transaction) and applies their events as above, by
+event-stream sequence; events no bundle brought are read from the event stream by sequence (`bundles.py`).
 """
 
 from __future__ import annotations
@@ -52,6 +48,7 @@ from .bundles import EventReader, Item, contiguous, decode, first_bundle_after
 from .consumer_spec import BatchHandler, ConsumerSpec, Handler, SubjectHandler
 from .context import bind_request
 from .db import Conn
+from .dead_letter import dead_letter
 from .delivered import Delivered
 from .durable import bind_durable
 from .errors import Unavailable
@@ -187,10 +184,8 @@ class EventConsumer:
             with contextlib.suppress(NotFoundError):  # its durable of the event stream, from before bundles
                 await self._js.delete_consumer(spec.stream.name, spec.durable)
             position = await first_bundle_after(self._js, stream.name, position) - 1
-        # A bundled durable acked lazily past its position starts again there: its bundles are cheaper to deliver again
-        # than their events to read one by one.
-        acks_ahead = spec.lazy_position and not spec.bundled
-        info = await bind_durable(self._js, stream.name, config, position, acks_ahead=acks_ahead)
+        ahead = spec.lazy_position and not spec.bundled  # bundled: start at the position (not read events one by one)
+        info = await bind_durable(self._js, stream.name, config, position, acks_ahead=ahead)
         self._delivered = info.delivered.consumer_seq if info.delivered else 0
         return await self._js.pull_subscribe_bind(durable=spec.durable, stream=stream.name)
 
@@ -303,36 +298,9 @@ class EventConsumer:
         return applied
 
     async def _dead_letter(self, item: Item, exc: Exception) -> None:
-        self._position = None  # stored below with GREATEST: read again by the next batch
-        envelope = envelope_pb2.EventEnvelope.FromString(item.data) if item.data else envelope_pb2.EventEnvelope()
-        seq = item.seq
-        async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                "INSERT INTO dead_letters (consumer, stream_seq, event_id, type, error, payload)"
-                " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-                self._spec.durable,
-                seq,
-                envelope.event_id,
-                envelope.type,
-                repr(exc)[:2000],
-                item.data,
-            )
-            await conn.execute(
-                "INSERT INTO consumer_positions (consumer, stream_seq) VALUES ($1, $2)"
-                " ON CONFLICT (consumer) DO UPDATE SET stream_seq = GREATEST(consumer_positions.stream_seq, $2),"
-                " updated_at = now()",
-                self._spec.durable,
-                seq,
-            )
+        self._position = None  # stored with GREATEST: read again by the next batch
+        await dead_letter(self._pool, self._spec.durable, item, exc)
         self.dead_lettered += 1
-        log.error(
-            "event_dead_lettered",
-            consumer=self._spec.durable,
-            stream_seq=seq,
-            event_id=envelope.event_id,
-            type=envelope.type,
-            error=repr(exc),
-        )
 
     async def _locked_position(self, conn: Conn) -> int:
         # One statement once the durable has a row (every batch but its first ever).
