@@ -22,13 +22,13 @@ import nats
 from nats.js.errors import NotFoundError
 
 from annostream_kernel.sampling import dead_letters, events_to_apply, relay_lag
-from annostream_kernel.streams import ANNOTATION, DATASETS, ITERATOR, TASKS
+from annostream_kernel.streams import ANNOTATION, ANNOTATION_BUNDLES, DATASETS, ITERATOR, TASKS
 from annostream_sdk import AnnostreamError, Client
 
 from .components import COMPONENTS
 from .status_topology import Topology, leaders, nats_nodes, processes, render_topology, stream_placements
 
-STREAMS = (DATASETS, TASKS, ITERATOR, ANNOTATION)
+STREAMS = (DATASETS, TASKS, ITERATOR, ANNOTATION, ANNOTATION_BUNDLES)  # the last: internal consumers' durables
 SERVICES = tuple(c for c in COMPONENTS if c != "gateway")  # each service's schema has its name
 
 

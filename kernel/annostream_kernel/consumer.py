@@ -24,6 +24,9 @@ leader's fetched, unapplied messages are delivered again at once instead of bein
 leader's first cumulative ack. While leading, every delivery must be the durable's next one (consumer
 sequence): one this leader never received (lost on a reconnect) stops it before it applies anything later,
 and it takes over again.
+
+A `bundled` consumer fetches the relay's bundles (one message per transaction) and applies their events as above, by
+event-stream sequence; events no bundle brought are read from the event stream by sequence (`bundles.py`).
 """
 
 from __future__ import annotations
@@ -36,13 +39,16 @@ from nats.aio.msg import Msg
 from nats.errors import MsgAlreadyAckdError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig
+from nats.js.errors import NotFoundError
 
 from annostream_protos.events.v1 import envelope_pb2
 
 from .authz import bind_principal, service_principal
+from .bundles import EventReader, Item, contiguous, decode, first_bundle_after
 from .consumer_spec import BatchHandler, ConsumerSpec, Handler, SubjectHandler
 from .context import bind_request
 from .db import Conn
+from .dead_letter import dead_letter
 from .delivered import Delivered
 from .durable import bind_durable
 from .errors import Unavailable
@@ -50,14 +56,15 @@ from .leadership import give_up_lead, lead_forever, take_lead
 from .logs import get_logger
 from .metrics import CONSUMER_APPLIED, CONSUMER_BATCHES
 from .positions import applied_position
-from .pull import BatchPuller, delivery_seq, event_type, stream_seq
-from .tracing import CONSUMER, TRACEPARENT, batch_span
+from .pull import BatchPuller, delivery_seq
+from .tracing import CONSUMER, batch_span
 
 log = get_logger(__name__)
 __all__ = ["BatchHandler", "ConsumerSpec", "DeliveryGap", "EventConsumer", "Handler", "PositionMoved", "SubjectHandler"]
 
 WAIT_DELAY_SECONDS = 0.25
 RETRY_DELAY_SECONDS = 1.0
+FILL_LIMIT = 1000  # events read from the event stream per transaction (an upgrade's backlog: several transactions)
 
 
 # Compare-and-set: the position moves from the one the batch was applied after, else nothing is stored (and the
@@ -100,6 +107,8 @@ class EventConsumer:
         self._batches = CONSUMER_BATCHES.labels(spec.durable)
         self._delivered = 0  # the durable's last delivery (consumer sequence) this leader received
         self._position: int | None = None  # the stored position as this leader's last commit left it (None: read it)
+        self._lazy_past = 0  # bundled and lazy: the last event sequence this leader acked with nothing to apply
+        self._events = EventReader(js, spec.stream.name) if spec.bundled else None
         self.dead_lettered = 0
         self.applied = 0
 
@@ -121,18 +130,21 @@ class EventConsumer:
         spec = self._spec
         lock_conn = await self._pool.acquire()
         sub: JetStreamContext.PullSubscription | None = None
-        puller = BatchPuller(self._js, spec.stream.name, spec.durable)
+        puller = BatchPuller(self._js, spec.durable_stream.name, spec.durable)
         try:
             await take_lead(lock_conn, f"consumer:{self._schema}:{spec.durable}", 1.0)
             self._position = None  # a new lead reads the stored position (under its row lock) before its first batch
+            self._lazy_past = 0
             sub = await self._subscribe()
             await puller.start()
-            log.info("consumer_leading", consumer=spec.durable, stream=spec.stream.name)
+            log.info("consumer_leading", consumer=spec.durable, stream=spec.durable_stream.name)
             while True:
                 msgs = await puller.fetch(self._batch, timeout=1.0)
                 if not msgs:
+                    if self._events is not None:
+                        await self._fill(await self._events.last_seq())
                     continue
-                if spec.gather is not None and self._gather:
+                if spec.gather is not None and self._gather and not spec.bundled:
                     msgs = await puller.gather(msgs, self._batch, self._gather, spec.gather)
                 self._check_deliveries(msgs)
                 if self._delay:
@@ -155,7 +167,8 @@ class EventConsumer:
     async def _subscribe(self) -> JetStreamContext.PullSubscription:
         """Bind the durable at take-over: set to deliver the first event after the stored position (durable.py)."""
         spec = self._spec
-        filters = list(spec.filter_subjects) or spec.stream.subjects
+        stream = spec.durable_stream
+        filters = list(spec.filter_subjects) or stream.subjects
         config = ConsumerConfig(
             durable_name=spec.durable,
             # Batches are applied in order, so acknowledging the last message acknowledges the batch.
@@ -167,9 +180,14 @@ class EventConsumer:
         )
         async with self._pool.acquire() as conn:
             position = await applied_position(conn, spec.durable)
-        info = await bind_durable(self._js, spec.stream.name, config, position, acks_ahead=spec.lazy_position)
+        if spec.bundled:  # the durable's position in the bundle stream: before the first bundle it has not applied
+            with contextlib.suppress(NotFoundError):  # its durable of the event stream, from before bundles
+                await self._js.delete_consumer(spec.stream.name, spec.durable)
+            position = await first_bundle_after(self._js, stream.name, position) - 1
+        ahead = spec.lazy_position and not spec.bundled  # bundled: start at the position (not read events one by one)
+        info = await bind_durable(self._js, stream.name, config, position, acks_ahead=ahead)
         self._delivered = info.delivered.consumer_seq if info.delivered else 0
-        return await self._js.pull_subscribe_bind(durable=spec.durable, stream=spec.stream.name)
+        return await self._js.pull_subscribe_bind(durable=spec.durable, stream=stream.name)
 
     def _check_deliveries(self, msgs: list[Msg]) -> None:
         """Raise DeliveryGap unless `msgs` are the durable's next deliveries: one this leader never received (lost
@@ -205,24 +223,55 @@ class EventConsumer:
                 log.warning("consumer_batch_failed", consumer=self._spec.durable, attempt=failures, error=repr(exc))
                 await asyncio.sleep(RETRY_DELAY_SECONDS)
 
+    def _items(self, msgs: list[Msg]) -> list[Item]:
+        if self._spec.bundled:
+            return [item for m in msgs for item in decode(m.data)]
+        return [Item.of_msg(m) for m in msgs]
+
+    async def _known_position(self) -> int:
+        if self._position is not None:
+            return self._position
+        async with self._pool.acquire() as conn:
+            return await applied_position(conn, self._spec.durable)
+
+    async def _after(self) -> int:
+        """The last event sequence this leader has handled: the stored position, or past it what it acked lazily."""
+        return max(await self._known_position(), self._lazy_past)
+
+    async def _fill(self, upto: int) -> None:
+        """Apply the event stream's events up to `upto` that no bundle brought, FILL_LIMIT per transaction."""
+        while (after := await self._after()) < upto:
+            if self._delay:
+                await asyncio.sleep(self._delay)
+            await self.commit_items([], upto=min(upto, after + FILL_LIMIT))
+
     async def apply_batch(self, msgs: list[Msg]) -> int:
         """Apply a fetched batch atomically with the position update, then ack; returns events applied (raises,
         with nothing applied or acked, when the batch fails)."""
-        if self._spec.lazy_position and not self._wanted(msgs):
-            await self._ack(msgs)  # nothing to apply: the next applied batch stores a position past these
-            return 0
-        traces = ((m.headers or {}).get(TRACEPARENT) for m in msgs)
-        with batch_span(f"apply {self._spec.durable}", traces, CONSUMER, {"events": len(msgs)}):
-            applied = await self.commit_batch(msgs)
+        items = self._items(msgs)
+        # A long run of events no bundle holds before the first bundle (an upgrade's backlog): read in first.
+        if self._spec.bundled and items and items[0].seq - 1 - await self._after() > FILL_LIMIT:
+            await self._fill(items[0].seq - 1)
+        if self._spec.lazy_position and not self._wanted(items):
+            after = self._position
+            if not self._spec.bundled or (after is not None and contiguous(items, max(after, self._lazy_past))):
+                await self._ack(msgs)  # nothing to apply: the next applied batch stores a position past these
+                if items:
+                    self._lazy_past = max(self._lazy_past, items[-1].seq)
+                return 0
+        with batch_span(
+            f"apply {self._spec.durable}", (i.traceparent for i in items), CONSUMER, {"events": len(items)}
+        ):
+            applied = await self.commit_items(items)
         await self._ack(msgs)
         self.applied += applied
         CONSUMER_APPLIED.labels(self._spec.durable).inc(applied)
         return applied
 
-    def _wanted(self, msgs: list[Msg]) -> list[Msg]:
+    def _wanted(self, items: list[Item]) -> list[Item]:
         if (types := self._spec.event_types) is None:
-            return msgs
-        return [m for m in msgs if (t := event_type(m)) is None or t in types]
+            return items
+        return [i for i in items if i.type is None or i.type in types]
 
     async def _ack(self, msgs: list[Msg]) -> None:
         with contextlib.suppress(MsgAlreadyAckdError):
@@ -230,52 +279,28 @@ class EventConsumer:
 
     async def _one_by_one(self, msgs: list[Msg]) -> int:
         applied = 0
-        for msg in msgs:
+        items = self._items(msgs)
+        if self._events is not None:
+            items = await self._events.complete(items, await self._after())
+        for item in items:
             while True:
                 try:
-                    applied += await self.commit_batch([msg])
+                    applied += await self.commit_items([item])
                     break
                 except (Unavailable, PositionMoved):
                     await asyncio.sleep(WAIT_DELAY_SECONDS)
                 except Exception as exc:
-                    await self._dead_letter(msg, exc)
+                    await self._dead_letter(item, exc)
                     break
         await self._ack(msgs)
         self.applied += applied
         CONSUMER_APPLIED.labels(self._spec.durable).inc(applied)
         return applied
 
-    async def _dead_letter(self, msg: Msg, exc: Exception) -> None:
-        self._position = None  # stored below with GREATEST: read again by the next batch
-        envelope = envelope_pb2.EventEnvelope.FromString(msg.data) if msg.data else envelope_pb2.EventEnvelope()
-        seq = msg.metadata.sequence.stream
-        async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                "INSERT INTO dead_letters (consumer, stream_seq, event_id, type, error, payload)"
-                " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-                self._spec.durable,
-                seq,
-                envelope.event_id,
-                envelope.type,
-                repr(exc)[:2000],
-                msg.data,
-            )
-            await conn.execute(
-                "INSERT INTO consumer_positions (consumer, stream_seq) VALUES ($1, $2)"
-                " ON CONFLICT (consumer) DO UPDATE SET stream_seq = GREATEST(consumer_positions.stream_seq, $2),"
-                " updated_at = now()",
-                self._spec.durable,
-                seq,
-            )
+    async def _dead_letter(self, item: Item, exc: Exception) -> None:
+        self._position = None  # stored with GREATEST: read again by the next batch
+        await dead_letter(self._pool, self._spec.durable, item, exc)
         self.dead_lettered += 1
-        log.error(
-            "event_dead_lettered",
-            consumer=self._spec.durable,
-            stream_seq=seq,
-            event_id=envelope.event_id,
-            type=envelope.type,
-            error=repr(exc),
-        )
 
     async def _locked_position(self, conn: Conn) -> int:
         # One statement once the durable has a row (every batch but its first ever).
@@ -286,12 +311,12 @@ class EventConsumer:
             position = await conn.fetchval(sql, durable)
         return int(position)
 
-    async def _handle(self, conn: Conn, fresh: list[Msg]) -> None:
+    async def _handle(self, conn: Conn, fresh: list[Item]) -> None:
         spec = self._spec
-        if spec.subject_handler is not None:
-            await spec.subject_handler(conn, Delivered.of_msgs(fresh))  # envelopes decoded as the handler reads them
+        if spec.subject_handler is not None:  # envelopes decoded as the handler reads them
+            await spec.subject_handler(conn, Delivered([i.subject for i in fresh], [i.data for i in fresh]))
             return
-        envelopes = [envelope_pb2.EventEnvelope.FromString(m.data) for m in fresh]
+        envelopes = [envelope_pb2.EventEnvelope.FromString(i.data) for i in fresh]
         if spec.batch_handler is not None and len(envelopes) > 1:
             await spec.batch_handler(conn, envelopes)
             return
@@ -300,13 +325,19 @@ class EventConsumer:
             await spec.handler(conn, envelope)
 
     async def commit_batch(self, msgs: list[Msg]) -> int:
-        """Apply a batch and store the position in one transaction, without acking."""
+        """Apply a fetched batch and store the position in one transaction, without acking."""
+        return await self.commit_items(self._items(msgs))
+
+    async def commit_items(self, items: list[Item], upto: int = 0) -> int:
+        """Apply events and store the position in one transaction, without acking; a bundled consumer also applies
+        the event stream's events no bundle brought, before and between `items` and after them up to `upto`."""
         known, self._position = self._position, None  # unknown until this batch commits
         async with self._pool.acquire() as conn, conn.transaction():
             position = known if known is not None else await self._locked_position(conn)
-            seqs = [stream_seq(m) for m in msgs]
-            fresh = [m for m, seq in zip(msgs, seqs, strict=True) if seq > position]
-            last = max(seqs) if fresh else position
+            if self._events is not None:
+                items = await self._events.complete(items, max(position, self._lazy_past), upto)
+            fresh = [i for i in items if i.seq > position]
+            last = max(position, upto, *(i.seq for i in fresh))
             fresh = self._wanted(fresh)
             if fresh:
                 await self._handle(conn, fresh)

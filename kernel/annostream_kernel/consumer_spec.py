@@ -41,6 +41,10 @@ class ConsumerSpec:
     consumer lags (issue 18), a stream-wide durable reads the next message directly. With `lazy_position` too, a
     batch without any event of those types is only acked (no transaction): its position is stored with the next
     batch that has one, so only for a durable whose stored position nobody waits for.
+
+    With `bundled`, the durable reads the stream's bundles (`bundles.py`: one message per committed transaction)
+    instead of its events, and the events no bundle carries from the event stream by sequence; the stored position
+    stays an event-stream sequence. `gather` is then not needed (a bundle is a whole save).
     """
 
     durable: str
@@ -52,3 +56,12 @@ class ConsumerSpec:
     gather: frozenset[str] | None = None
     event_types: frozenset[str] | None = None
     lazy_position: bool = False
+    bundled: bool = False
+
+    @property
+    def durable_stream(self) -> StreamDef:
+        """The stream the durable reads: the bundles of `stream` when `bundled`, else `stream`."""
+        if self.bundled:
+            assert self.stream.bundles is not None, f"{self.stream.name} has no bundles"
+            return self.stream.bundles
+        return self.stream

@@ -36,6 +36,15 @@ publish the whole batch again with an ack per message, which the event-id de-dup
 This relies on the relay being its stream's only publisher, which holds by construction: each service's
 stream takes only its own subjects and one relay per schema leads. (A foreign message stored in the
 middle of a batch would only go unnoticed if exactly as many of the batch's messages were lost.)
+
+Bundles for the service's own consumers
+---------------------------------------
+For a stream with bundles (`StreamDef.bundles`, `bundles.py`), once a batch's messages are confirmed (so every
+event's stream sequence is known: counted from the one ack, or read from each ack), the relay publishes one bundle
+per transaction of the batch on the bundle stream (acked; `Nats-Msg-Id` = `bundle:<first event id>`), and only then
+moves the checkpoint. A crash between the two publishes the batch again: the events are de-duplicated (their acks
+carry the sequences of the first publish), the bundles published or de-duplicated. Consumers skip by event sequence,
+so a bundle holding events they applied already (from the event stream) has no second effect.
 """
 
 from __future__ import annotations
@@ -47,12 +56,14 @@ import asyncpg
 from nats.aio.client import Client as NatsClient
 from nats.js import api
 
+from .bundles import publish_bundles
 from .db import Conn, advisory_key
 from .events import EVENT_COLUMNS, StoredEvent, row_to_event
 from .leadership import give_up_lead, lead_forever, take_lead
 from .logs import get_logger
 from .metrics import RELAY_PUBLISHED
 from .outbox_wire import headers_for, hpub
+from .streams import StreamDef
 from .tracing import PRODUCER, batch_span
 
 log = get_logger(__name__)
@@ -89,15 +100,18 @@ class OutboxRelay:
         batch: int = 500,
         poll_seconds: float = 1.0,
         linger_seconds: float = 0.0,
+        bundles: StreamDef | None = None,
     ) -> None:
         self._pool, self._nc, self._js, self._schema = pool, nc, nc.jetstream(), schema
         self._published_metric = RELAY_PUBLISHED.labels(schema)
         self._producer, self._batch, self._poll, self._linger = producer, batch, poll_seconds, linger_seconds
+        self._bundles = bundles
         self._wake = asyncio.Event()
         self.held = False  # the last read found committed rows waiting behind an older open transaction
         self._last: api.PubAck | None = None  # the stream's last stored message, as last acknowledged to us
         self.published = 0
         self.batches_confirmed_by_one_ack = 0
+        self.bundles = 0
 
     @property
     def notify_channel(self) -> str:
@@ -177,9 +191,14 @@ class OutboxRelay:
         if not rows:
             return 0, cp
         events = [row_to_event(r) for r in rows]
+        datas = [e.envelope(self._producer).SerializeToString() for e in events]
         with batch_span(f"publish {self._schema}", (e.traceparent for e in events), PRODUCER, {"events": len(events)}):
-            if not await self._publish_confirmed_by_last_ack(events):
-                await self._publish_each_acked(events)
+            seqs = await self._publish_confirmed_by_last_ack(events, datas)
+            if seqs is None:
+                seqs = await self._publish_each_acked(events, datas)
+            if self._bundles is not None:
+                txs = [r["tx"] for r in rows]
+                self.bundles += await publish_bundles(self._js, self._bundles, txs, events, datas, seqs)
         last = rows[-1]
         await conn.execute(
             "UPDATE relay_checkpoints SET tx_id = $2::text::xid8, position = $3, updated_at = now()"
@@ -192,18 +211,18 @@ class OutboxRelay:
         self._published_metric.inc(len(events))
         return len(events), (last["tx"], last["position"])
 
-    async def _send(self, i: int, e: StoredEvent, *, acked: bool) -> asyncio.Future[api.PubAck] | None:
+    async def _send(self, i: int, e: StoredEvent, data: bytes, *, acked: bool) -> asyncio.Future[api.PubAck] | None:
         """Publish the i-th event of a batch, with a reply subject (its ack's future) when `acked`; every
         YIELD_EVERY events the process's requests run first."""
         if i and i % YIELD_EVERY == 0:
             await asyncio.sleep(0)
-        data, headers = e.envelope(self._producer).SerializeToString(), headers_for(e)
+        headers = headers_for(e)
         if acked:
             return await self._js.publish_async(e.subject, data, headers=headers)
         await self._nc.publish(e.subject, data, headers=headers)
         return None
 
-    async def _send_unacked(self, events: list[StoredEvent]) -> None:
+    async def _send_unacked(self, events: list[StoredEvent], datas: list[bytes]) -> None:
         """Publish events without reply subjects, WRITE_EVERY at a time as one write of prebuilt `HPUB` commands
         (`outbox_wire`), in order; an event nats-py must judge (connection not up, payload too big, odd subject)
         goes through `publish`, which buffers or raises as it always did."""
@@ -212,8 +231,7 @@ class OutboxRelay:
             if start:
                 await asyncio.sleep(0)
             cmds: list[bytes] = []
-            for e in events[start : start + WRITE_EVERY]:
-                data = e.envelope(self._producer).SerializeToString()
+            for e, data in zip(events[start : start + WRITE_EVERY], datas[start : start + WRITE_EVERY], strict=True):
                 fast = nc.is_connected and not nc.is_draining_pubs and len(data) <= nc.max_payload
                 cmd = hpub(e, data) if fast else None
                 if cmd is None:
@@ -234,29 +252,35 @@ class OutboxRelay:
         if nc._flush_queue is not None and nc._flush_queue.empty():
             await nc._flush_pending()
 
-    async def _publish_each_acked(self, events: list[StoredEvent]) -> None:
+    async def _publish_each_acked(self, events: list[StoredEvent], datas: list[bytes]) -> list[int]:
+        """Publish with an ack per message; returns each event's stream sequence."""
         # Pipelined publishes keep their order on the one connection; every ack is awaited (bounded)
         # before the checkpoint moves, so nothing is marked published that JetStream did not store.
-        futures = [f for i, e in enumerate(events) if (f := await self._send(i, e, acked=True)) is not None]
+        futures = [
+            f
+            for i, (e, d) in enumerate(zip(events, datas, strict=True))
+            if (f := await self._send(i, e, d, acked=True))
+        ]
         acks = await asyncio.wait_for(asyncio.gather(*futures), PUBLISH_TIMEOUT_SECONDS)
         self._last = max(acks, key=lambda a: a.seq)  # a re-published duplicate acks with its earlier sequence
+        return [a.seq for a in acks]
 
-    async def _publish_confirmed_by_last_ack(self, events: list[StoredEvent]) -> bool:
-        """Publish the batch with one ack (see the module docstring); False when that ack does not confirm
-        every message, or the stream's last sequence is not known yet."""
+    async def _publish_confirmed_by_last_ack(self, events: list[StoredEvent], datas: list[bytes]) -> list[int] | None:
+        """Publish the batch with one ack (see the module docstring) and return each event's stream sequence; None
+        when that ack does not confirm every message, or the stream's last sequence is not known yet."""
         last = self._last
         if last is None or len(events) < 2:
-            return False
+            return None
         self._last = None  # unknown until this batch is confirmed
-        await self._send_unacked(events[:-1])
+        await self._send_unacked(events[:-1], datas[:-1])
         # The last ack through publish_async + wait_for, not js.publish: a cancelled relay (shutdown) must see
         # CancelledError here, and nats-py's request path can turn it into an error the run loop would retry.
-        last_ack = await self._send(len(events) - 1, events[-1], acked=True)
+        last_ack = await self._send(len(events) - 1, events[-1], datas[-1], acked=True)
         assert last_ack is not None
         ack = await asyncio.wait_for(last_ack, PUBLISH_TIMEOUT_SECONDS)
         if ack.duplicate or ack.stream != last.stream or ack.seq != last.seq + len(events):
             log.info("relay_batch_not_confirmed", schema=self._schema, expected=last.seq + len(events), got=ack.seq)
-            return False
+            return None
         self._last = ack
         self.batches_confirmed_by_one_ack += 1
-        return True
+        return list(range(last.seq + 1, ack.seq + 1))

@@ -130,6 +130,8 @@ class ServiceApp:
         js = nc.jetstream()
         for stream in [*([d.produces] if d.produces else []), *d.consumes]:
             await ensure_stream(js, stream, replicas=s.stream_replicas)
+            if stream.bundles is not None:
+                await ensure_stream(js, stream.bundles, replicas=s.stream_replicas)
         res = Resources(s, pool, nc, js, d.schema, f"{d.schema}_events")
         self.resources = res
         interceptors = [*server_interceptors(), DomainErrorInterceptor(d.in_stream_refusals)]
@@ -149,6 +151,7 @@ class ServiceApp:
                 batch=s.relay_batch,
                 poll_seconds=s.relay_poll_seconds,
                 linger_seconds=s.relay_linger_seconds,
+                bundles=d.produces.bundles,
             )
             self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{d.name}-relay"))
         for spec in d.consumers(res):
@@ -170,7 +173,7 @@ class ServiceApp:
         self._tasks.append(asyncio.create_task(self._watch_health(), name=f"{d.name}-health"))
         if s.metrics_port:
             self.metrics_port = serve_metrics(s.metrics_host, s.metrics_port)
-            own = [(c.spec.stream.name, c.spec.durable) for c in self.consumers]
+            own = [(c.spec.durable_stream.name, c.spec.durable) for c in self.consumers]
             sampler = Sampler(pool, js, d.schema, own, s.metrics_interval_seconds, d.gauges)
             self._tasks.append(asyncio.create_task(sampler.run(), name=f"{d.name}-metrics"))
         await self._check_health()

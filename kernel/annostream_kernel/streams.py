@@ -15,11 +15,18 @@ log = get_logger(__name__)
 
 @dataclass(frozen=True)
 class StreamDef:
-    """A JetStream stream: its name and the subject prefix it captures (`<prefix>.>`)."""
+    """A JetStream stream: its name, the subject prefix it captures (`<prefix>.>`) and, for a stream whose relay also
+    publishes one bundle per transaction for the service's own consumers (`bundles.py`), the stream of those."""
 
     name: str
     prefix: str
     duplicate_window_seconds: float = 120.0
+    bundles: StreamDef | None = None
+
+    @property
+    def bundle_subject(self) -> str:
+        """The one subject bundles of this (bundle) stream are published on."""
+        return f"{self.prefix}.tx"
 
     @property
     def subjects(self) -> list[str]:
@@ -29,7 +36,9 @@ class StreamDef:
 
 DATASETS = StreamDef("ANNOSTREAM_DATASETS", "annostream.datasets.v1")
 TASKS = StreamDef("ANNOSTREAM_TASKS", "annostream.tasks.v1")
-ANNOTATION = StreamDef("ANNOSTREAM_ANNOTATION", "annostream.annotation.v1")
+# Internal: a save's events as one message for the datasets, iterator and webhooks consumers (not for subscribers).
+ANNOTATION_BUNDLES = StreamDef("ANNOSTREAM_ANNOTATION_BUNDLES", "annostream.internal.annotation.bundles")
+ANNOTATION = StreamDef("ANNOSTREAM_ANNOTATION", "annostream.annotation.v1", bundles=ANNOTATION_BUNDLES)
 ITERATOR = StreamDef("ANNOSTREAM_ITERATOR", "annostream.iterator.v1")
 
 

@@ -95,7 +95,8 @@ async def _caught_up(nats_url: str, schema: str) -> bool:
         js = nc.jetstream()
         for name, stream in STREAMS.items():
             try:
-                info = await js.consumer_info(stream.name, f"{schema}-{name}")
+                durable_stream = stream.bundles or stream  # the annotation consumer's durable reads bundles
+                info = await js.consumer_info(durable_stream.name, f"{schema}-{name}")
             except NotFoundError:
                 return False  # its consumer has not taken the lead (and set its durable) yet
             if info.num_pending or info.num_ack_pending:

@@ -73,6 +73,7 @@ def _consumers(res: Resources) -> list[ConsumerSpec]:
             event_types=ANNOTATION_EVENT_TYPES,
             batch_handler=h.on_annotation_events,
             gather=ANNOTATION_GATHER,
+            bundled=True,  # one message per save (the relay's bundles); the position stays an event sequence
         ),
     ]
 

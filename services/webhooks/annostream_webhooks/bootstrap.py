@@ -68,6 +68,7 @@ def definition(schema: str = SCHEMA) -> ServiceDefinition:
                 _never,
                 subject_handler=FanOut(FanOutRepositories, render, dispatch_channel(schema)).handler(),
                 gather=ANNOTATION_GATHER if stream is ANNOTATION else None,
+                bundled=stream.bundles is not None,  # one message per save, not one per event
             )
             for name, stream in STREAMS.items()
         ]
