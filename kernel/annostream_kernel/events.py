@@ -164,31 +164,29 @@ def event_arrays(
     events: Sequence[NewEvent], first_version: int = 1, versions: Sequence[int] | None = None
 ) -> list[list[Any]]:
     """The ten parallel arrays `insert_events_sql` takes; stream versions are `versions` (events of several
-    streams) or first_version, first_version + 1, ... (events of one stream)."""
+    streams) or first_version, first_version + 1, ... (events of one stream). Built a column at a time (a row
+    tuple spread over ten lists cost twice as much for a 51-event save)."""
     actor, cid = current_actor(), current_correlation_id()
-    cols: list[list[Any]] = [[] for _ in INSERT_ARRAY_TYPES]
-    for i, e in enumerate(events):
-        payload = e.payload.SerializeToString()
+    payloads = [e.payload.SerializeToString() for e in events]
+    for e, payload in zip(events, payloads, strict=True):
         if len(payload) > MAX_EVENT_BYTES:  # JetStream could never take it: the relay would stall on it
             raise InvalidArgument(
                 f"the change makes a {e.payload.DESCRIPTOR.name} event of {len(payload)} bytes, over the limit"
                 f" of {MAX_EVENT_BYTES}"
             )
-        row = (
-            e.event_id,
-            e.stream_id,
-            versions[i] if versions is not None else first_version + i,
-            e.type_name,
-            e.schema_version,
-            payload,
-            e.subject,
-            actor,
-            e.task_id,
-            cid,
-        )
-        for col, value in zip(cols, row, strict=True):
-            col.append(value)
-    return cols
+    n = len(events)
+    return [
+        [e.event_id for e in events],
+        [e.stream_id for e in events],
+        [versions[i] for i in range(n)] if versions is not None else list(range(first_version, first_version + n)),
+        [e.type_name for e in events],
+        [e.schema_version for e in events],
+        payloads,
+        [e.subject for e in events],
+        [actor] * n,
+        [e.task_id for e in events],
+        [cid] * n,
+    ]
 
 
 async def append_events(

@@ -33,7 +33,13 @@ ROI_TYPES = {
 _ROI_TYPE_BY_NAME = {v.value: k for k, v in ROI_TYPES.items()}  # projection JSON's type string → enum value
 
 
-_POINT = struct.Struct("<2sBdBd").pack  # one `points` entry: tag 3, length 18, x (field 1) and y (field 2) as doubles
+POINT_TAGS = b"\x1a\x12\x09"  # a `points` entry: tag 3, length 18, x's tag (field 1); then x, y's tag 17, y
+
+
+@functools.lru_cache(maxsize=256)
+def _points_struct(n: int) -> Any:
+    """The packer of n `points` entries (each: POINT_TAGS, x as a double, 17, y as a double) in one call."""
+    return struct.Struct("<" + "3sdBd" * n).pack
 
 
 def projection_json(doc: dict[str, Any]) -> str:
@@ -43,8 +49,12 @@ def projection_json(doc: dict[str, Any]) -> str:
 
 def points_wire(points: list[list[float]]) -> bytes:
     """A ROI's points as the protobuf encoding of `Roi.points` (what `Roi.MergeFromString` takes): half the cost of
-    building Point messages (or dicts) one by one; a parse gives the same message and serialization."""
-    return b"".join([_POINT(b"\x1a\x12", 9, x, 17, y) for x, y in points])
+    building Point messages (or dicts) one by one; a parse gives the same message and serialization. One `pack`
+    for all entries (a pack per point and a join: ≈ 4x the time for an 8-point polygon, the same for 2 points)."""
+    args: list[Any] = []
+    for x, y in points:
+        args += (POINT_TAGS, x, 17, y)
+    return bytes(_points_struct(len(points))(*args))
 
 
 def roi_msg(doc: dict[str, Any]) -> t.Roi:
@@ -85,7 +95,7 @@ def roi_spec(m: t.Roi, field_name: str, *, new_id_always: bool = False) -> RoiSp
     return RoiSpec(
         roi_id=new_id("roi_") if new_id_always or not m.roi_id else m.roi_id,
         type=ROI_TYPES[m.type],
-        points=tuple((p.x, p.y) for p in m.points),
+        points=tuple([(p.x, p.y) for p in m.points]),
         labels=tuple(m.labels),
         confidence=m.confidence if m.HasField("confidence") else None,
         source_id=m.source_id,
