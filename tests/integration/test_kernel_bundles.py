@@ -23,6 +23,8 @@ from annostream_kernel.relay import OutboxRelay
 from annostream_kernel.streams import StreamDef, ensure_stream
 from annostream_protos.events.v1 import datasets_pb2, envelope_pb2
 
+from .consumer_helpers import run_until
+
 
 async def _streams(nc: NatsClient) -> StreamDef:
     uid = uuid.uuid4().hex[:8]
@@ -61,18 +63,6 @@ async def _handle(conn: Conn, env: envelope_pb2.EventEnvelope) -> None:
 
 async def _effects(pool: asyncpg.Pool) -> list[str]:
     return [r["name"] for r in await pool.fetch("SELECT name FROM effects ORDER BY n")]
-
-
-async def _run_until(consumer: EventConsumer, done: Callable[[], Awaitable[bool]], tries: int = 200) -> None:
-    task = asyncio.create_task(consumer.run())
-    try:
-        for _ in range(tries):
-            if await done():
-                break
-            await asyncio.sleep(0.05)
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
 
 
 def _until_effects(pool: asyncpg.Pool, n: int) -> Callable[[], Awaitable[bool]]:
@@ -130,14 +120,14 @@ async def test_a_bundled_consumer_applies_every_event_once_across_a_relay_crash_
     assert (await nc.jetstream().stream_info(stream.name)).state.messages == 2  # the events are out, no bundle
 
     consumer = EventConsumer(pool, nc.jetstream(), ConsumerSpec("b1", stream, _handle, bundled=True), schema=schema)
-    await _run_until(consumer, _until_effects(pool, 2))  # no bundle comes: read from the event stream
+    await run_until(consumer, _until_effects(pool, 2))  # no bundle comes: read from the event stream
     assert await _effects(pool) == ["a0", "a1"]
 
     assert await _publish(pool, relay) == 2  # the same batch again: events de-duplicated, the bundle published
     assert (await nc.jetstream().stream_info(stream.name)).state.messages == 2
     await _append(pool, stream, ["b0"])
     assert await _publish(pool, relay) == 1
-    await _run_until(consumer, _until_effects(pool, 3))
+    await run_until(consumer, _until_effects(pool, 3))
     await asyncio.sleep(0.3)
     assert await _effects(pool) == ["a0", "a1", "b0"]  # the late bundle of a0, a1 had no second effect
     async with pool.acquire() as conn:
@@ -169,7 +159,7 @@ async def test_a_consumer_moved_to_bundles_first_applies_the_events_published_be
     await _append(pool, stream, ["a0", "a1"], ["b0"])
     assert await _publish(pool, old_relay) == 3
     old = EventConsumer(pool, nc.jetstream(), ConsumerSpec("b3", stream, _handle), schema=schema)
-    await _run_until(old, _until_effects(pool, 3))  # the durable on the event stream: position 3
+    await run_until(old, _until_effects(pool, 3))  # the durable on the event stream: position 3
     await _append(pool, stream, ["c0", "c1"])
     assert await _publish(pool, old_relay) == 2  # published before the upgrade, applied by no one yet
 
@@ -177,7 +167,7 @@ async def test_a_consumer_moved_to_bundles_first_applies_the_events_published_be
     await _append(pool, stream, ["d0", "d1"])
     assert await _publish(pool, relay) == 2  # the first bundle holds d0, d1 only
     new = EventConsumer(pool, nc.jetstream(), ConsumerSpec("b3", stream, _handle, bundled=True), schema=schema)
-    await _run_until(new, _until_effects(pool, 7))
+    await run_until(new, _until_effects(pool, 7))
     await asyncio.sleep(0.3)
     assert await _effects(pool) == ["a0", "a1", "b0", "c0", "c1", "d0", "d1"]
     async with pool.acquire() as conn:
@@ -188,7 +178,7 @@ async def test_a_consumer_moved_to_bundles_first_applies_the_events_published_be
     await _append(pool, stream, ["e0"])
     assert await _publish(pool, relay) == 1
     again = EventConsumer(pool, nc.jetstream(), ConsumerSpec("b3", stream, _handle, bundled=True), schema=schema)
-    await _run_until(again, _until_effects(pool, 8))  # a new leader starts at the first bundle after position 7
+    await run_until(again, _until_effects(pool, 8))  # a new leader starts at the first bundle after position 7
     await asyncio.sleep(0.3)
     assert await _effects(pool) == ["a0", "a1", "b0", "c0", "c1", "d0", "d1", "e0"]
 

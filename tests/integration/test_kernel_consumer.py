@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 import asyncpg
@@ -20,6 +19,8 @@ from annostream_kernel.pull import BatchPuller, stream_seq
 from annostream_kernel.relay import OutboxRelay
 from annostream_kernel.streams import StreamDef, ensure_stream
 from annostream_protos.events.v1 import datasets_pb2, envelope_pb2
+
+from .consumer_helpers import run_until
 
 
 class Boom(Exception):
@@ -61,19 +62,6 @@ def _handler(fail_on: str | None = None):  # type: ignore[no-untyped-def]
             raise Boom(payload.name)
 
     return handle
-
-
-async def _run_until(consumer: EventConsumer, done: Callable[[], Awaitable[bool]], tries: int = 300) -> None:
-    """Run the consumer loop until `done()` holds (or the tries run out), then stop it."""
-    task = asyncio.create_task(consumer.run())
-    try:
-        for _ in range(tries):
-            if await done():
-                break
-            await asyncio.sleep(0.05)
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
 
 
 async def test_a_redelivered_batch_has_no_second_effect(schema_pool: tuple[str, asyncpg.Pool], nc: NatsClient) -> None:
@@ -147,7 +135,7 @@ async def test_the_running_loop_retries_after_a_failure_and_applies_everything_o
     async def all_applied() -> bool:
         return await pool.fetchval("SELECT count(*) FROM effects") >= 4 and consumer.applied == 4
 
-    await _run_until(consumer, all_applied, 200)
+    await run_until(consumer, all_applied, 200)
     rows = await pool.fetch("SELECT name FROM effects ORDER BY name")
     assert [r["name"] for r in rows] == names
 
@@ -169,7 +157,7 @@ async def test_a_poison_event_is_dead_lettered_after_its_attempts_and_the_rest_s
     async def settled() -> bool:
         return consumer.dead_lettered == 1 and consumer.applied == 3
 
-    await _run_until(consumer, settled)
+    await run_until(consumer, settled)
     rows = await pool.fetch("SELECT name FROM effects ORDER BY name")
     assert [r["name"] for r in rows] == ["e0", "e2", "e3"]  # e1's effect was rolled back, the others applied once
     dead = await pool.fetch("SELECT consumer, stream_seq, type, error FROM dead_letters")
@@ -236,7 +224,7 @@ async def test_an_event_whose_handler_must_wait_is_retried_past_max_attempts_and
     async def three_applied() -> bool:
         return consumer.applied == 3
 
-    await _run_until(consumer, three_applied)
+    await run_until(consumer, three_applied)
     assert (consumer.applied, consumer.dead_lettered, waits["left"]) == (3, 0, 0)
     assert [r["name"] for r in await pool.fetch("SELECT name FROM effects ORDER BY name")] == names
     assert await pool.fetchval("SELECT count(*) FROM dead_letters") == 0
@@ -269,7 +257,7 @@ async def test_an_event_that_must_wait_is_applied_before_any_event_published_aft
     async def three_applied() -> bool:
         return consumer.applied == 3
 
-    await _run_until(consumer, three_applied)
+    await run_until(consumer, three_applied)
     rows = await pool.fetch("SELECT name FROM effects")
     assert [r["name"] for r in rows] == ["e0", "e1", "e2"]  # in stream order, none skipped
 
@@ -295,7 +283,7 @@ async def test_a_unit_split_over_fetches_is_applied_in_one_transaction_up_to_its
             await OutboxRelay(pool, nc, schema=schema, producer="test").publish_pending(conn)
 
     ending = asyncio.create_task(end_later())
-    await _run_until(consumer, lambda: _true(consumer.applied == 3))
+    await run_until(consumer, lambda: _true(consumer.applied == 3))
     await ending
     assert calls == [["DatasetCreated", "DatasetCreated", "VersionCreated"]]
 
@@ -318,7 +306,7 @@ async def test_a_durable_taking_some_event_types_reads_past_the_others_and_store
     spec = ConsumerSpec("c10", stream, _handler(), event_types=frozenset({"DatasetCreated"}))  # fails on others
     consumer = EventConsumer(pool, nc.jetstream(), spec, schema=schema, batch=10, ack_wait=5.0)
     position = "SELECT stream_seq FROM consumer_positions WHERE consumer = 'c10'"
-    await _run_until(consumer, lambda: _true(consumer.applied == 4))
+    await run_until(consumer, lambda: _true(consumer.applied == 4))
     rows = await pool.fetch("SELECT name FROM effects")
     assert sorted(r["name"] for r in rows) == [*names, "e3"]
     assert consumer.dead_lettered == 0
@@ -349,7 +337,7 @@ async def test_a_lazy_position_durable_acks_a_batch_without_its_types_and_stores
         applied.append(env.type.rsplit(".", 1)[-1])
 
     consumer = EventConsumer(pool, nc.jetstream(), replace(spec, handler=on_version), schema=schema, batch=10)
-    await _run_until(consumer, lambda: _true(consumer.applied == 1), tries=100)
+    await run_until(consumer, lambda: _true(consumer.applied == 1), tries=100)
     assert applied == ["VersionCreated"]
     assert await pool.fetchval("SELECT stream_seq FROM consumer_positions WHERE consumer = 'c11'") == 3
 
@@ -393,7 +381,7 @@ async def test_a_new_leader_applies_every_event_a_killed_leader_had_fetched_and_
     async def settled() -> bool:
         return consumer.applied >= len(taken)
 
-    await _run_until(consumer, settled, tries=100)
+    await run_until(consumer, settled, tries=100)
     rows = await pool.fetch("SELECT name FROM effects ORDER BY name")
     assert [r["name"] for r in rows] == taken  # each once, none lost to the cumulative ack
     assert await pool.fetchval("SELECT stream_seq FROM consumer_positions WHERE consumer = 'c13'") == 6
@@ -406,7 +394,7 @@ async def test_a_leader_taking_over_a_durable_that_ends_at_the_stored_position_k
     stream, _ = await _setup(schema_pool, nc, 4)
     spec = ConsumerSpec("c14", stream, _handler())
     consumer = EventConsumer(pool, nc.jetstream(), spec, schema=schema, batch=10)
-    await _run_until(consumer, lambda: _true(consumer.applied == 4))
+    await run_until(consumer, lambda: _true(consumer.applied == 4))
     before = await nc.jetstream().consumer_info(stream.name, "c14")
     await EventConsumer(pool, nc.jetstream(), spec, schema=schema, batch=10)._subscribe()  # the next leader
     after = await nc.jetstream().consumer_info(stream.name, "c14")
@@ -437,7 +425,7 @@ async def test_a_delivery_the_leader_did_not_receive_stops_it_before_it_applies_
     with pytest.raises(DeliveryGap):
         consumer._check_deliveries(later)
     assert await pool.fetchval("SELECT count(*) FROM effects") == 0
-    await _run_until(consumer, lambda: _true(consumer.applied == 4))  # it takes over again: from the position
+    await run_until(consumer, lambda: _true(consumer.applied == 4))  # it takes over again: from the position
     assert [r["name"] for r in await pool.fetch("SELECT name FROM effects ORDER BY name")] == names
 
 
@@ -454,12 +442,12 @@ async def test_a_leader_stopped_mid_batch_leaves_nothing_for_the_next_leader_to_
         await asyncio.Event().wait()  # the process is asked to stop while this batch is being applied
 
     first = EventConsumer(pool, nc.jetstream(), ConsumerSpec("c16", stream, stopping), schema=schema, batch=10)
-    await _run_until(first, lambda: _true(stuck.is_set()))  # stopped gracefully: its transaction rolled back
+    await run_until(first, lambda: _true(stuck.is_set()))  # stopped gracefully: its transaction rolled back
     js = nc.jetstream()
     for name in ("e3", "e4"):  # published after: the next leader must not apply (and ack) them first
         env = envelope_pb2.EventEnvelope(event_id=name, type="DatasetCreated")
         env.payload.Pack(datasets_pb2.DatasetCreated(name=name))
         await js.publish(f"{stream.prefix}.{name}.DatasetCreated", env.SerializeToString())
     second = EventConsumer(pool, js, ConsumerSpec("c16", stream, _handler()), schema=schema, batch=10)
-    await _run_until(second, lambda: _true(second.applied == 5), tries=100)
+    await run_until(second, lambda: _true(second.applied == 5), tries=100)
     assert [r["name"] for r in await pool.fetch("SELECT name FROM effects ORDER BY name")] == [*names, "e3", "e4"]
