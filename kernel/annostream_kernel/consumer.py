@@ -144,7 +144,7 @@ class EventConsumer:
                     if self._events is not None:
                         await self._fill(await self._events.last_seq())
                     continue
-                if spec.gather is not None and self._gather and not spec.bundled:
+                if spec.gather is not None and self._gather:
                     msgs = await puller.gather(msgs, self._batch, self._gather, spec.gather)
                 self._check_deliveries(msgs)
                 if self._delay:
@@ -314,7 +314,7 @@ class EventConsumer:
     async def _handle(self, conn: Conn, fresh: list[Item]) -> None:
         spec = self._spec
         if spec.subject_handler is not None:  # envelopes decoded as the handler reads them
-            await spec.subject_handler(conn, Delivered([i.subject for i in fresh], [i.data for i in fresh]))
+            await spec.subject_handler(conn, Delivered.of_undecoded(fresh))
             return
         envelopes = [envelope_pb2.EventEnvelope.FromString(i.data) for i in fresh]
         if spec.batch_handler is not None and len(envelopes) > 1:

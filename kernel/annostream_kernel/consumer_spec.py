@@ -44,7 +44,7 @@ class ConsumerSpec:
 
     With `bundled`, the durable reads the stream's bundles (`bundles.py`: one message per committed transaction)
     instead of its events, and the events no bundle carries from the event stream by sequence; the stored position
-    stays an event-stream sequence. `gather` is then not needed (a bundle is a whole save).
+    stays an event-stream sequence. `gather` is then refused (a bundle is a whole save).
     """
 
     durable: str
@@ -57,6 +57,10 @@ class ConsumerSpec:
     event_types: frozenset[str] | None = None
     lazy_position: bool = False
     bundled: bool = False
+
+    def __post_init__(self) -> None:
+        if self.bundled and self.gather is not None:
+            raise ValueError(f"{self.durable}: a bundled consumer needs no gather (a bundle is a whole transaction)")
 
     @property
     def durable_stream(self) -> StreamDef:

@@ -4,11 +4,19 @@ the handler asks for it (a handler that learns nothing from most events of a str
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import overload
-
-from nats.aio.msg import Msg
+from typing import Protocol, overload
 
 from annostream_protos.events.v1 import envelope_pb2
+
+
+class Carried(Protocol):
+    """A delivered event as carried: a NATS message or a bundle's item."""
+
+    @property
+    def subject(self) -> str: ...
+
+    @property
+    def data(self) -> bytes: ...
 
 
 class Delivered(Sequence[tuple[str, envelope_pb2.EventEnvelope]]):
@@ -19,9 +27,9 @@ class Delivered(Sequence[tuple[str, envelope_pb2.EventEnvelope]]):
         self.subjects, self._data = subjects, data
 
     @classmethod
-    def of_msgs(cls, msgs: Sequence[Msg]) -> Delivered:
-        """The delivered messages, undecoded."""
-        return cls([m.subject for m in msgs], [m.data for m in msgs])
+    def of_undecoded(cls, events: Sequence[Carried]) -> Delivered:
+        """Delivered events (messages, a bundle's items), undecoded."""
+        return cls([e.subject for e in events], [e.data for e in events])
 
     @classmethod
     def of(cls, events: Sequence[tuple[str, envelope_pb2.EventEnvelope]]) -> Delivered:

@@ -14,7 +14,7 @@ def _msg(i: int, data: bytes | None = None) -> Msg:
 
 
 def test_subjects_are_read_without_decoding_and_an_envelope_is_decoded_once_when_asked() -> None:
-    batch = Delivered.of_msgs([_msg(0), _msg(1, b"\xff not an envelope"), _msg(2)])
+    batch = Delivered.of_undecoded([_msg(0), _msg(1, b"\xff not an envelope"), _msg(2)])
     assert batch.subjects == [f"annostream.annotation.v1.s{i}" for i in range(3)]  # the bad one is never decoded
     first = batch.envelope(0)
     assert first.event_id == "e0" and batch.envelope(0) is first

@@ -16,7 +16,6 @@ from .adapters.postgres import ConsumerRepositories, DatasetsUnitOfWork
 from .entrypoints.grpc_api import DatasetsServicer
 from .service_layer.consumers import (
     ANNOTATION_EVENT_TYPES,
-    ANNOTATION_GATHER,
     Consumers,
 )
 
@@ -47,7 +46,6 @@ def _consumers(_res: Resources) -> list[ConsumerSpec]:
             event_types=ANNOTATION_EVENT_TYPES,
             lazy_position=True,  # nobody waits for this position: a move's batch needs no transaction here
             batch_handler=handlers.on_annotation_events,
-            gather=ANNOTATION_GATHER,
             bundled=True,  # one message per save (the relay's bundles), not one per event
         ),
     ]

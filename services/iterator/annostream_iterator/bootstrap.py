@@ -29,7 +29,6 @@ from .entrypoints.review_api import ReviewServicer
 from .service_layer.comments import CommentHandlers
 from .service_layer.consumers import (
     ANNOTATION_EVENT_TYPES,
-    ANNOTATION_GATHER,
     Consumers,
 )
 from .service_layer.handlers import IteratorHandlers
@@ -72,7 +71,6 @@ def _consumers(res: Resources) -> list[ConsumerSpec]:
             h.on_annotation_event,
             event_types=ANNOTATION_EVENT_TYPES,
             batch_handler=h.on_annotation_events,
-            gather=ANNOTATION_GATHER,
             bundled=True,  # one message per save (the relay's bundles); the position stays an event sequence
         ),
     ]

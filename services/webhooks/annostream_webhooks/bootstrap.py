@@ -22,7 +22,7 @@ from .config import WebhooksSettings
 from .domain.delivery import RetryPolicy
 from .domain.targets import AddressPolicy
 from .entrypoints.grpc_api import WebhooksServicer
-from .service_layer.consumers import ANNOTATION_GATHER, FanOut
+from .service_layer.consumers import FanOut
 from .service_layer.dispatch import Dispatcher, DispatchSettings
 from .service_layer.handlers import WebhookHandlers
 
@@ -67,7 +67,6 @@ def definition(schema: str = SCHEMA) -> ServiceDefinition:
                 stream,
                 _never,
                 subject_handler=FanOut(FanOutRepositories, render, dispatch_channel(schema)).handler(),
-                gather=ANNOTATION_GATHER if stream is ANNOTATION else None,
                 bundled=stream.bundles is not None,  # one message per save, not one per event
             )
             for name, stream in STREAMS.items()

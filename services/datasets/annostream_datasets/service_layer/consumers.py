@@ -14,8 +14,6 @@ from .stats_fold import FRAME_EVENTS, ROI_EVENTS, StatsFold, decode, roi_key
 # The statistics consumer applies only what changes counts (moves, reshapes, metadata, locks and the FrameSaved
 # marker are read past undecoded: a stream-wide durable, see ConsumerSpec.event_types).
 ANNOTATION_EVENT_TYPES = frozenset(cls.__name__ for cls in (an.FrameInherited, *ROI_EVENTS, *FRAME_EVENTS))
-# A fetched part of a save is completed up to the save's FrameSaved within the gather window: a save, one fold.
-ANNOTATION_GATHER = frozenset({an.FrameSaved.__name__})
 
 
 class Consumers:

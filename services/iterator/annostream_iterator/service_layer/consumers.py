@@ -167,8 +167,6 @@ STATE_CHANGING = ANNOTATION_TYPES[:6]
 # reshapes, metadata and locks, most of an editing session's events, are read past undecoded: a stream-wide
 # durable, see ConsumerSpec.event_types).
 ANNOTATION_EVENT_TYPES = frozenset(cls.__name__ for cls in (*STATE_CHANGING, an.FrameSaved))
-# A fetched part of a save is completed up to its FrameSaved before it is applied: one save, one transaction.
-ANNOTATION_GATHER = frozenset({an.FrameSaved.__name__})
 
 
 BY_URL = {TYPE_URL_PREFIX + cls.DESCRIPTOR.full_name: cls for cls in ANNOTATION_TYPES}

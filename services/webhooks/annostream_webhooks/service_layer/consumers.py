@@ -21,8 +21,6 @@ from .ports import Deliveries, FanOutStoresFactory, Owners, Renderer
 log = get_logger(__name__)
 NOBODY = Readers("")
 Event = tuple[str, envelope_pb2.EventEnvelope]
-# The annotation stream's consumer completes a fetched part of a save up to its FrameSaved: one transaction a save.
-ANNOTATION_GATHER = frozenset({"FrameSaved"})
 
 
 async def learn(owners: Owners, envelope: envelope_pb2.EventEnvelope) -> None:
