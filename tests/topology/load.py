@@ -38,6 +38,13 @@ class Failure:
     retried_by_sdk: bool
     error: str
     at: float
+    lease_granted_at: float | None = None  # heartbeat and release: when NextFrame answered with the lease
+
+    def lease_not_held(self, granted_from: float, granted_until: float) -> bool:
+        """A heartbeat or release refused because its lease, granted in the given interval, is not held."""
+        granted = self.lease_granted_at
+        in_window = granted is not None and granted_from <= granted <= granted_until
+        return in_window and "is not held by this annotator" in self.error
 
 
 @dataclass
@@ -91,13 +98,14 @@ class Load:
         for t in self._threads:
             t.join(60)
 
-    def _call(self, name: str, retried: bool, fn: Callable[[], T]) -> T | None:
+    def _call(self, name: str, retried: bool, fn: Callable[[], T], granted: float | None = None) -> T | None:
         start = time.monotonic()
         try:
             result = fn()
         except AnnostreamError as exc:
+            failure = Failure(name, retried, f"{type(exc).__name__}: {exc}", time.monotonic(), granted)
             with self._lock:
-                self.failures.append(Failure(name, retried, f"{type(exc).__name__}: {exc}", time.monotonic()))
+                self.failures.append(failure)
             return None
         took = time.monotonic() - start
         with self._lock:
@@ -129,9 +137,9 @@ class Load:
             while not self._stop.is_set():
                 lease = self._call("next_frame", False, lambda: c.next_frame(self.task_id))
                 if lease is not None and lease.lease_id:
-                    lease_id = lease.lease_id
-                    self._call("heartbeat", True, partial(c.heartbeat, self.task_id, lease_id))
-                    self._call("release", False, partial(c.release, self.task_id, lease_id))
+                    lease_id, granted = lease.lease_id, time.monotonic()
+                    self._call("heartbeat", True, partial(c.heartbeat, self.task_id, lease_id), granted)
+                    self._call("release", False, partial(c.release, self.task_id, lease_id), granted)
                     with self._lock:
                         self.leases += 1
                 time.sleep(PAUSE)

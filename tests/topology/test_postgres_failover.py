@@ -17,6 +17,11 @@ from .checks import STEADY, under_load
 from .load import Load
 from .subscriber import Subscriber
 
+# NextFrame's commits do not wait for the WAL flush nor the standby (docs/filters.md: "~0.6 s" of leases a crash may
+# forget: three wal_writer_delay rounds); the test allows leases granted up to 2 s around the kill to be forgotten
+# (the WAL writer runs late on a loaded machine) and counts them. Saves, imports and every other call lose nothing.
+UNSYNCED_LEASE_WINDOW = 2.0
+
 
 @pytest.fixture(scope="module")
 def pg_pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrimaryWithStandby]:
@@ -66,7 +71,14 @@ def test_promoting_the_standby_after_the_primary_is_killed_loses_no_acknowledged
         return {"promote_s": round(promoted, 3)}
 
     try:
-        figures = under_load("kill -9 the PostgreSQL primary, promote the standby", failover_stack, load, sub, failover)
+        figures = under_load(
+            "kill -9 the PostgreSQL primary, promote the standby",
+            failover_stack,
+            load,
+            sub,
+            failover,
+            unsynced_lease_window=UNSYNCED_LEASE_WINDOW,
+        )
     finally:
         sub.stop()
     assert figures["acked_saves"] > 20
