@@ -36,6 +36,10 @@ publish the whole batch again with an ack per message, which the event-id de-dup
 This relies on the relay being its stream's only publisher, which holds by construction: each service's
 stream takes only its own subjects and one relay per schema leads. (A foreign message stored in the
 middle of a batch would only go unnoticed if exactly as many of the batch's messages were lost.)
+An ack that does not come back within `ack_timeout_seconds` (1 s: lost with a stream leader or a server that died
+after the message left, or only late) makes the relay publish the batch again with an ack per message, and then the
+still unacknowledged messages, waiting twice as long each time (`acks.py`); an earlier publish's late ack still
+counts. It used to wait 10 s for the lost ack, and every later event waited as long.
 
 Bundles for the service's own consumers
 ---------------------------------------
