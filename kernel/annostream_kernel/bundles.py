@@ -15,21 +15,22 @@ from __future__ import annotations
 
 import asyncio
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
+from nats.js.api import PubAck
 from nats.js.errors import NotFoundError
 
+from .acks import ACK_TIMEOUT_SECONDS, publish_acked
 from .events import StoredEvent
 from .pull import EVENT_TYPE, stream_seq
 from .streams import StreamDef
 from .tracing import TRACEPARENT
 
 FIRST_SEQ, LAST_SEQ = "Annostream-First-Seq", "Annostream-Last-Seq"  # headers of a bundle: the event sequences it holds
-_HEAD = struct.Struct(">QHHHI")
-PUBLISH_TIMEOUT_SECONDS = 10.0  # sequence, then the lengths of type, subject, traceparent and the envelope
+_HEAD = struct.Struct(">QHHHI")  # sequence, then the lengths of type, subject, traceparent and the envelope
 
 
 @dataclass(slots=True)
@@ -113,11 +114,15 @@ async def publish_bundles(
     events: Sequence[StoredEvent],
     datas: Sequence[bytes],
     seqs: Sequence[int],
+    *,
+    timeout: float = ACK_TIMEOUT_SECONDS,
+    on_timeout: Callable[[int, float], None] | None = None,
 ) -> int:
     """Publish one bundle per transaction (`txs`: each event's) of a batch the event stream confirmed (`seqs`: each
-    event's sequence there) and wait for every ack (bounded); returns how many. A re-published bundle (after a crash)
-    is de-duplicated by its id, its first event's."""
-    futures = []
+    event's sequence there) and wait for every ack, publishing again those not acknowledged within `timeout`
+    (`acks.publish_acked`); returns how many. A re-published bundle (a late ack, or after a crash) is de-duplicated
+    by its id, its first event's."""
+    messages: list[tuple[bytes, dict[str, str]]] = []
     start = 0
     for end in range(1, len(events) + 1):
         if end < len(events) and txs[end] == txs[start]:
@@ -131,10 +136,15 @@ async def publish_bundles(
             FIRST_SEQ: str(seqs[start]),
             LAST_SEQ: str(seqs[end - 1]),
         }
-        futures.append(await js.publish_async(bundles.bundle_subject, encode(items), headers=headers))
+        messages.append((encode(items), headers))
         start = end
-    await asyncio.wait_for(asyncio.gather(*futures), PUBLISH_TIMEOUT_SECONDS)
-    return len(futures)
+
+    async def send(i: int) -> asyncio.Future[PubAck]:
+        body, headers = messages[i]
+        return await js.publish_async(bundles.bundle_subject, body, headers=headers)
+
+    await publish_acked(send, len(messages), timeout=timeout, on_timeout=on_timeout)
+    return len(messages)
 
 
 class EventReader:

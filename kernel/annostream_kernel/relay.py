@@ -36,6 +36,10 @@ publish the whole batch again with an ack per message, which the event-id de-dup
 This relies on the relay being its stream's only publisher, which holds by construction: each service's
 stream takes only its own subjects and one relay per schema leads. (A foreign message stored in the
 middle of a batch would only go unnoticed if exactly as many of the batch's messages were lost.)
+An ack that does not come back within `ack_timeout_seconds` (1 s: lost with a stream leader or a server that died
+after the message left, or only late) makes the relay publish the batch again with an ack per message, and then the
+still unacknowledged messages, waiting twice as long each time (`acks.py`); an earlier publish's late ack still
+counts. It used to wait 10 s for the lost ack, and every later event waited as long.
 
 Bundles for the service's own consumers
 ---------------------------------------
@@ -51,11 +55,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 
 import asyncpg
 from nats.aio.client import Client as NatsClient
 from nats.js import api
 
+from .acks import ACK_TIMEOUT_SECONDS, publish_acked
 from .bundles import publish_bundles
 from .db import Conn, advisory_key
 from .events import EVENT_COLUMNS, StoredEvent, row_to_event
@@ -68,7 +74,6 @@ from .tracing import PRODUCER, batch_span
 
 log = get_logger(__name__)
 
-PUBLISH_TIMEOUT_SECONDS = 10.0
 HELD_RETRY_SECONDS = 0.002  # first re-read when committed rows wait behind an older open transaction
 # The batch of rows below xmin, then (held = true) the first committed row at or above it, if any: rows that
 # exist and are committed (this snapshot sees them) but wait behind a transaction still open. The checkpoint is
@@ -89,6 +94,8 @@ WRITE_EVERY = 64  # unacknowledged messages handed to the connection as one writ
 
 class OutboxRelay:
     """Publishes one schema's events table to JetStream; run() loops until cancelled."""
+
+    ack_timeout_seconds = ACK_TIMEOUT_SECONDS  # first wait for acks before publishing again (`acks.py`)
 
     def __init__(
         self,
@@ -112,6 +119,7 @@ class OutboxRelay:
         self.published = 0
         self.batches_confirmed_by_one_ack = 0
         self.bundles = 0
+        self.acks_late = 0  # publishes whose acks did not come within the ack timeout (published again)
 
     @property
     def notify_channel(self) -> str:
@@ -193,12 +201,21 @@ class OutboxRelay:
         events = [row_to_event(r) for r in rows]
         datas = [e.envelope(self._producer).SerializeToString() for e in events]
         with batch_span(f"publish {self._schema}", (e.traceparent for e in events), PRODUCER, {"events": len(events)}):
-            seqs = await self._publish_confirmed_by_last_ack(events, datas)
+            seqs, sent = await self._publish_confirmed_by_last_ack(events, datas)
             if seqs is None:
-                seqs = await self._publish_each_acked(events, datas)
+                seqs = await self._publish_each_acked(events, datas, sent)
             if self._bundles is not None:
                 txs = [r["tx"] for r in rows]
-                self.bundles += await publish_bundles(self._js, self._bundles, txs, events, datas, seqs)
+                self.bundles += await publish_bundles(
+                    self._js,
+                    self._bundles,
+                    txs,
+                    events,
+                    datas,
+                    seqs,
+                    timeout=self.ack_timeout_seconds,
+                    on_timeout=functools.partial(self._ack_late, "bundles"),
+                )
         last = rows[-1]
         await conn.execute(
             "UPDATE relay_checkpoints SET tx_id = $2::text::xid8, position = $3, updated_at = now()"
@@ -211,16 +228,12 @@ class OutboxRelay:
         self._published_metric.inc(len(events))
         return len(events), (last["tx"], last["position"])
 
-    async def _send(self, i: int, e: StoredEvent, data: bytes, *, acked: bool) -> asyncio.Future[api.PubAck] | None:
-        """Publish the i-th event of a batch, with a reply subject (its ack's future) when `acked`; every
-        YIELD_EVERY events the process's requests run first."""
+    async def _send_acked(self, i: int, e: StoredEvent, data: bytes) -> asyncio.Future[api.PubAck]:
+        """Publish the i-th event of a batch with a reply subject and return its ack's future; every YIELD_EVERY
+        events the process's requests run first."""
         if i and i % YIELD_EVERY == 0:
             await asyncio.sleep(0)
-        headers = headers_for(e)
-        if acked:
-            return await self._js.publish_async(e.subject, data, headers=headers)
-        await self._nc.publish(e.subject, data, headers=headers)
-        return None
+        return await self._js.publish_async(e.subject, data, headers=headers_for(e))
 
     async def _send_unacked(self, events: list[StoredEvent], datas: list[bytes]) -> None:
         """Publish events without reply subjects, WRITE_EVERY at a time as one write of prebuilt `HPUB` commands
@@ -252,35 +265,54 @@ class OutboxRelay:
         if nc._flush_queue is not None and nc._flush_queue.empty():
             await nc._flush_pending()
 
-    async def _publish_each_acked(self, events: list[StoredEvent], datas: list[bytes]) -> list[int]:
-        """Publish with an ack per message; returns each event's stream sequence."""
+    async def _publish_each_acked(
+        self, events: list[StoredEvent], datas: list[bytes], sent: dict[int, asyncio.Future[api.PubAck]]
+    ) -> list[int]:
+        """Publish with an ack per message (again, those whose ack is late: `acks.py`); returns each event's stream
+        sequence. `sent`: the future of a message published already, whose ack counts too."""
         # Pipelined publishes keep their order on the one connection; every ack is awaited (bounded)
         # before the checkpoint moves, so nothing is marked published that JetStream did not store.
-        futures = [
-            f
-            for i, (e, d) in enumerate(zip(events, datas, strict=True))
-            if (f := await self._send(i, e, d, acked=True))
-        ]
-        acks = await asyncio.wait_for(asyncio.gather(*futures), PUBLISH_TIMEOUT_SECONDS)
+        acks = await publish_acked(
+            lambda i: self._send_acked(i, events[i], datas[i]),
+            len(events),
+            timeout=self.ack_timeout_seconds * (2 if sent else 1),  # after the one ack's wait: the next, doubled
+            sent=sent,
+            on_timeout=functools.partial(self._ack_late, "events"),
+        )
         self._last = max(acks, key=lambda a: a.seq)  # a re-published duplicate acks with its earlier sequence
         return [a.seq for a in acks]
 
-    async def _publish_confirmed_by_last_ack(self, events: list[StoredEvent], datas: list[bytes]) -> list[int] | None:
+    async def _publish_confirmed_by_last_ack(
+        self, events: list[StoredEvent], datas: list[bytes]
+    ) -> tuple[list[int] | None, dict[int, asyncio.Future[api.PubAck]]]:
         """Publish the batch with one ack (see the module docstring) and return each event's stream sequence; None
-        when that ack does not confirm every message, or the stream's last sequence is not known yet."""
+        when that ack does not confirm every message, or the stream's last sequence is not known yet (with the last
+        message's future when its ack did not come within the ack timeout: it still counts)."""
         last = self._last
         if last is None or len(events) < 2:
-            return None
+            return None, {}
         self._last = None  # unknown until this batch is confirmed
         await self._send_unacked(events[:-1], datas[:-1])
-        # The last ack through publish_async + wait_for, not js.publish: a cancelled relay (shutdown) must see
+        # The last ack through publish_async + asyncio.wait, not js.publish: a cancelled relay (shutdown) must see
         # CancelledError here, and nats-py's request path can turn it into an error the run loop would retry.
-        last_ack = await self._send(len(events) - 1, events[-1], datas[-1], acked=True)
-        assert last_ack is not None
-        ack = await asyncio.wait_for(last_ack, PUBLISH_TIMEOUT_SECONDS)
+        last_ack = await self._send_acked(len(events) - 1, events[-1], datas[-1])
+        try:
+            answered, _ = await asyncio.wait([last_ack], timeout=self.ack_timeout_seconds)
+        except asyncio.CancelledError:
+            last_ack.cancel()
+            raise
+        if not answered:  # lost with a leader or a connection, or late: the batch goes again with an ack each
+            self._ack_late("batch", len(events), self.ack_timeout_seconds)
+            return None, {len(events) - 1: last_ack}
+        ack = last_ack.result()
         if ack.duplicate or ack.stream != last.stream or ack.seq != last.seq + len(events):
             log.info("relay_batch_not_confirmed", schema=self._schema, expected=last.seq + len(events), got=ack.seq)
-            return None
+            return None, {}
         self._last = ack
         self.batches_confirmed_by_one_ack += 1
-        return list(range(last.seq + 1, ack.seq + 1))
+        return list(range(last.seq + 1, ack.seq + 1)), {}
+
+    def _ack_late(self, what: str, unacked: int, waited: float) -> None:
+        """Count and log acks that did not come within `waited` seconds (their messages are published again)."""
+        self.acks_late += 1
+        log.warning("relay_ack_timeout", schema=self._schema, what=what, unacked=unacked, waited_s=waited)

@@ -110,7 +110,7 @@ async def test_a_bundled_consumer_applies_every_event_once_across_a_relay_crash_
     relay = OutboxRelay(pool, nc, schema=schema, producer="test", bundles=stream.bundles)
     await _append(pool, stream, ["a0", "a1"])
 
-    async def crash(*_: object) -> int:
+    async def crash(*_: object, **__: object) -> int:
         raise ConnectionError("relay gone after the events, before their bundle")
 
     with monkeypatch.context() as m:
