@@ -97,13 +97,10 @@ class EventConsumer:
         max_attempts: int = 5,
         linger: float = 0.0,
         delay: float = 0.0,
-        gather: float = 0.0,
     ) -> None:
-        """`delay` (tests only) holds every fetched batch that long before applying it: a lagging consumer;
-        `gather` bounds how long a partial batch of a spec with `gather` types is completed."""
+        """`delay` (tests only) holds every fetched batch that long before applying it: a lagging consumer."""
         self._pool, self._js, self._spec, self._schema, self._batch = pool, js, spec, schema, batch
         self._ack_wait, self._max_attempts, self._linger, self._delay = ack_wait, max_attempts, linger, delay
-        self._gather = gather
         self._batches = CONSUMER_BATCHES.labels(spec.durable)
         self._delivered = 0  # the durable's last delivery (consumer sequence) this leader received
         self._position: int | None = None  # the stored position as this leader's last commit left it (None: read it)
@@ -144,8 +141,6 @@ class EventConsumer:
                     if self._events is not None:
                         await self._fill(await self._events.last_seq())
                     continue
-                if spec.gather is not None and self._gather:
-                    msgs = await puller.gather(msgs, self._batch, self._gather, spec.gather)
                 self._check_deliveries(msgs)
                 if self._delay:
                     await asyncio.sleep(self._delay)

@@ -30,10 +30,6 @@ class ConsumerSpec:
     subject it was published on (for consumers that route by subject), its envelope decoded only when the handler
     reads it (`Delivered`); `handler` is then never called.
 
-    With `gather`, a partial batch is completed before it is applied (`BatchPuller.gather`): until it ends with
-    an event of one of those types (a save ends with `FrameSaved`), or, for an empty set, until nothing more
-    arrives, within the consumer's gather window: one save is then one transaction.
-
     With `event_types`, only events of those types (their `Annostream-Event-Type` header; an event without it is
     kept) reach the handlers; the others are read past without being decoded (the position still moves over
     them). This is how a durable takes a few types of a stream whose subjects end with the type: JetStream's own
@@ -44,7 +40,7 @@ class ConsumerSpec:
 
     With `bundled`, the durable reads the stream's bundles (`bundles.py`: one message per committed transaction)
     instead of its events, and the events no bundle carries from the event stream by sequence; the stored position
-    stays an event-stream sequence. `gather` is then refused (a bundle is a whole save).
+    stays an event-stream sequence (a bundle is a whole transaction: one save is one batch).
     """
 
     durable: str
@@ -53,14 +49,9 @@ class ConsumerSpec:
     filter_subjects: Sequence[str] = ()
     batch_handler: BatchHandler | None = None
     subject_handler: SubjectHandler | None = None
-    gather: frozenset[str] | None = None
     event_types: frozenset[str] | None = None
     lazy_position: bool = False
     bundled: bool = False
-
-    def __post_init__(self) -> None:
-        if self.bundled and self.gather is not None:
-            raise ValueError(f"{self.durable}: a bundled consumer needs no gather (a bundle is a whole transaction)")
 
     @property
     def durable_stream(self) -> StreamDef:

@@ -262,32 +262,6 @@ async def test_an_event_that_must_wait_is_applied_before_any_event_published_aft
     assert [r["name"] for r in rows] == ["e0", "e1", "e2"]  # in stream order, none skipped
 
 
-async def test_a_unit_split_over_fetches_is_applied_in_one_transaction_up_to_its_end_event(
-    schema_pool: tuple[str, asyncpg.Pool], nc: NatsClient
-) -> None:
-    schema, pool = schema_pool
-    stream, _ = await _setup(schema_pool, nc, 2)  # the first part of a "save", already published
-    calls: list[list[str]] = []
-
-    async def batch(conn: Conn, envs: list[envelope_pb2.EventEnvelope]) -> None:
-        calls.append([e.type for e in envs])
-
-    spec = ConsumerSpec("c9", stream, _handler(), batch_handler=batch, gather=frozenset({"VersionCreated"}))
-    consumer = EventConsumer(pool, nc.jetstream(), spec, schema=schema, batch=10, ack_wait=5.0, gather=5.0)
-
-    async def end_later() -> None:
-        await asyncio.sleep(0.5)  # the consumer has fetched the first part by then and waits for the end
-        async with pool.acquire() as conn:
-            marker = datasets_pb2.VersionCreated(version_id="v")
-            await append_events(conn, [NewEvent(marker, "s:v", subject(stream.prefix, "v", "VersionCreated"))])
-            await OutboxRelay(pool, nc, schema=schema, producer="test").publish_pending(conn)
-
-    ending = asyncio.create_task(end_later())
-    await run_until(consumer, lambda: _true(consumer.applied == 3))
-    await ending
-    assert calls == [["DatasetCreated", "DatasetCreated", "VersionCreated"]]
-
-
 async def _true(value: bool) -> bool:
     return value
 
