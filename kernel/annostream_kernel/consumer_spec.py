@@ -38,6 +38,18 @@ class ConsumerSpec:
     batch without any event of those types is only acked (no transaction): its position is stored with the next
     batch that has one, so only for a durable whose stored position nobody waits for.
 
+    With `idle_when` (an SQL condition over the service's schema that may read `$4`, the fresh events' types as
+    `text[]`), a batch for which it holds is one the handler would apply without any effect: its position is then
+    stored by one statement, the compare-and-set `… AND (<idle_when>)`, without a transaction or the handler. The
+    condition is evaluated in that statement's snapshot, so it sees what the handler's transaction would have seen
+    at that moment (e.g. the webhooks registered until then). When it does not hold, the batch is applied as usual.
+
+    With `one_write`, a batch (once the leader knows its stored position) is handed to the handlers outside a
+    transaction, with `batch_write.current_batch()` set: a handler that writes in one statement stores the position
+    in it (no BEGIN, position and COMMIT round trips), one that writes more begins a transaction first
+    (`batch_write.py`). The batch (or subject) handler then gets every batch, even of one event; a spec with neither
+    gets a transaction as usual.
+
     With `bundled`, the durable reads the stream's bundles (`bundles.py`: one message per committed transaction)
     instead of its events, and the events no bundle carries from the event stream by sequence; the stored position
     stays an event-stream sequence (a bundle is a whole transaction: one save is one batch).
@@ -52,6 +64,8 @@ class ConsumerSpec:
     event_types: frozenset[str] | None = None
     lazy_position: bool = False
     bundled: bool = False
+    idle_when: str | None = None
+    one_write: bool = False
 
     @property
     def durable_stream(self) -> StreamDef:

@@ -6,6 +6,7 @@ from typing import Any
 
 from google.protobuf.message import DecodeError, Message
 
+from annostream_kernel.batch_write import current_batch
 from annostream_kernel.catch_up import PublishedPositions
 from annostream_kernel.context import bind_request
 from annostream_kernel.db import Conn
@@ -190,12 +191,17 @@ async def apply_annotation_events(stores: ConsumerStores, envelopes: list[envelo
     """Apply a batch of annotation events (a save's events arrive together) in stream order, as one change per
     frame: each frame gets its own state once, and each run of created or restored ROIs is one set-based upsert
     (a 50-object save on a frame without its own state yet is one statement, own state included, instead of 51);
-    every other event is applied as by the one-event path."""
+    every other event is applied as by the one-event path. Applied by the kernel without a transaction, a batch whose
+    only write is that one statement stores the consumer's position in it; any other begins a transaction first."""
     index, owned = stores.index, set[tuple[str, str]]()
     run: dict[tuple[str, str, str], tuple[str, str, frames_pb2.Roi]] = {}
     own: tuple[str, str] | None = None  # the frame whose run starts by giving it its own state (one statement)
-    for envelope in envelopes:
-        msg = decode_annotation(envelope)
+    decoded = [(envelope, decode_annotation(envelope)) for envelope in envelopes]
+    batch = current_batch()
+    if batch is not None and not one_run(decoded):
+        await batch.begin()
+        batch = None
+    for envelope, msg in decoded:
         if msg is None:
             continue
         key = (msg.frame.version_id, msg.frame.frame_id)
@@ -203,7 +209,7 @@ async def apply_annotation_events(stores: ConsumerStores, envelopes: list[envelo
         creates = isinstance(msg, an.RoiCreated | an.RoiRestored)
         if run and (fresh or not creates):
             # before another event, or before a frame copies its state from an ancestor's (maybe in the run)
-            await index.put_roi_messages(list(run.values()), owned=True, own=own)
+            await index.put_roi_messages(list(run.values()), owned=True, own=own, position=batch)
             run.clear()
             own = None
         if fresh:
@@ -218,7 +224,26 @@ async def apply_annotation_events(stores: ConsumerStores, envelopes: list[envelo
         bind_request(envelope.correlation_id, envelope.actor)
         await _apply_annotation(stores, envelope, msg, owned=True)
     if run:
-        await index.put_roi_messages(list(run.values()), owned=True, own=own)
+        await index.put_roi_messages(list(run.values()), owned=True, own=own, position=batch)
+
+
+def one_run(decoded: list[tuple[envelope_pb2.EventEnvelope, Any]]) -> bool:
+    """Whether `apply_annotation_events` writes at most once for these events: one unbroken run of created or restored
+    ROIs of one frame (one statement, its own state included), besides events it skips and saves outside a task."""
+    runs, frame, in_run = 0, None, False
+    for envelope, msg in decoded:
+        if msg is None:
+            continue
+        if isinstance(msg, an.RoiCreated | an.RoiRestored):
+            key = (msg.frame.version_id, msg.frame.frame_id)
+            if frame not in (None, key):
+                return False
+            frame, runs, in_run = key, runs + (not in_run), True
+        elif isinstance(msg, an.FrameSaved) and not (envelope.task_id and envelope.actor):
+            in_run = False  # a save outside a task changes nothing here (but ends the run)
+        else:
+            return False
+    return runs <= 1
 
 
 async def apply_annotation_event(stores: ConsumerStores, envelope: envelope_pb2.EventEnvelope) -> None:
