@@ -191,25 +191,25 @@ async def apply_annotation_events(stores: ConsumerStores, envelopes: list[envelo
     """Apply a batch of annotation events (a save's events arrive together) in stream order, as one change per
     frame: each frame gets its own state once, and each run of created or restored ROIs is one set-based upsert
     (a 50-object save on a frame without its own state yet is one statement, own state included, instead of 51);
-    every other event is applied as by the one-event path. Applied by the kernel without a transaction, a batch whose
-    only write is that one statement stores the consumer's position in it; any other begins a transaction first."""
+    every other event is applied as by the one-event path (a save outside a task changes nothing here and does not
+    end a run). Applied by the kernel without a transaction (`current_batch`), a batch whose only write is such a
+    run stores the consumer's position in it; any other begins a transaction first, and its last write, when it is
+    a run, stores the position too."""
     index, owned = stores.index, set[tuple[str, str]]()
     run: dict[tuple[str, str, str], tuple[str, str, frames_pb2.Roi]] = {}
     own: tuple[str, str] | None = None  # the frame whose run starts by giving it its own state (one statement)
-    decoded = [(envelope, decode_annotation(envelope)) for envelope in envelopes]
+    decoded = [(envelope, msg) for envelope in envelopes if (msg := decode_annotation(envelope)) is not None]
+    decoded = [(envelope, msg) for envelope, msg in decoded if not _inert(envelope, msg)]
     batch = current_batch()
     if batch is not None and not one_run(decoded):
         await batch.begin()
-        batch = None
     for envelope, msg in decoded:
-        if msg is None:
-            continue
-        key = (msg.frame.version_id, msg.frame.frame_id)
+        key = _frame(msg)
         fresh = isinstance(msg, STATE_CHANGING) and key not in owned
         creates = isinstance(msg, an.RoiCreated | an.RoiRestored)
         if run and (fresh or not creates):
             # before another event, or before a frame copies its state from an ancestor's (maybe in the run)
-            await index.put_roi_messages(list(run.values()), owned=True, own=own, position=batch)
+            await index.put_roi_messages(list(run.values()), owned=True, own=own)
             run.clear()
             own = None
         if fresh:
@@ -223,27 +223,26 @@ async def apply_annotation_events(stores: ConsumerStores, envelopes: list[envelo
             continue
         bind_request(envelope.correlation_id, envelope.actor)
         await _apply_annotation(stores, envelope, msg, owned=True)
-    if run:
-        await index.put_roi_messages(list(run.values()), owned=True, own=own, position=batch)
+    if run:  # the batch's last write: with the position, when it gives the frame its own state (one statement)
+        await index.put_roi_messages(list(run.values()), owned=True, own=own, position=batch if own else None)
+
+
+def _frame(msg: Any) -> tuple[str, str]:
+    return msg.frame.version_id, msg.frame.frame_id
+
+
+def _inert(envelope: envelope_pb2.EventEnvelope, msg: Any) -> bool:
+    """A save outside a task: it changes nothing in the index (see `_apply_annotation`)."""
+    return isinstance(msg, an.FrameSaved) and not (envelope.task_id and envelope.actor)
 
 
 def one_run(decoded: list[tuple[envelope_pb2.EventEnvelope, Any]]) -> bool:
-    """Whether `apply_annotation_events` writes at most once for these events: one unbroken run of created or restored
-    ROIs of one frame (one statement, its own state included), besides events it skips and saves outside a task."""
-    runs, frame, in_run = 0, None, False
-    for envelope, msg in decoded:
-        if msg is None:
-            continue
-        if isinstance(msg, an.RoiCreated | an.RoiRestored):
-            key = (msg.frame.version_id, msg.frame.frame_id)
-            if frame not in (None, key):
-                return False
-            frame, runs, in_run = key, runs + (not in_run), True
-        elif isinstance(msg, an.FrameSaved) and not (envelope.task_id and envelope.actor):
-            in_run = False  # a save outside a task changes nothing here (but ends the run)
-        else:
-            return False
-    return runs <= 1
+    """Whether `apply_annotation_events` writes at most once for these (decoded, not inert) events: created or
+    restored ROIs of one frame only (one run: one statement, its own state included)."""
+    return (
+        all(isinstance(m, an.RoiCreated | an.RoiRestored) for _, m in decoded)
+        and len({_frame(m) for _, m in decoded}) <= 1
+    )
 
 
 async def apply_annotation_event(stores: ConsumerStores, envelope: envelope_pb2.EventEnvelope) -> None:
