@@ -240,6 +240,14 @@ async def test_the_iterator_applying_saves_without_a_transaction_indexes_them_as
         await begin(self)
 
     monkeypatch.setattr(BatchWrite, "begin", counted)
+    carried: list[bool] = []  # per one-write batch: whether the handler's write stored the position
+    finish = BatchWrite.finish
+
+    async def noted(self: BatchWrite) -> None:
+        carried.append(self.stored)
+        await finish(self)
+
+    monkeypatch.setattr(BatchWrite, "finish", noted)
     events, pools = an_index_save(), []
     uid = uuid.uuid4().hex[:8]
     stream = StreamDef(f"TEST_{uid}", f"test.{uid}")
@@ -273,6 +281,27 @@ async def test_the_iterator_applying_saves_without_a_transaction_indexes_them_as
         assert await consumer.commit_batch(msgs[20:]) == len(events) - 20  # anything else: in a transaction
         assert begun == [len(events)]
         assert await batch.fetchval("SELECT stream_seq FROM consumer_positions") == len(events)
+        two_saves = [  # two frames: a transaction whose last write (the second run) carries the position
+            envelope(m, len(events) + i + 1)
+            for i, m in enumerate(
+                [
+                    an.RoiCreated(frame=ref(V, "f7"), roi=rect("a", "car")),
+                    an.FrameSaved(frame=ref(V, "f7")),
+                    an.RoiCreated(frame=ref(CHILD, "f8"), roi=rect("b", "dog")),
+                    an.FrameSaved(frame=ref(CHILD, "f8")),
+                ]
+            )
+        ]
+        for env in two_saves:
+            async with one.acquire() as conn, conn.transaction():
+                await iterator.on_annotation_event(conn, env)
+            await js.publish(f"test.{uid}.x", env.SerializeToString())
+        await msgs[-1].ack()  # the durable delivers no more than its batch size unacked
+        more = await sub.fetch(len(two_saves), timeout=5)
+        assert await consumer.commit_batch(more) == len(two_saves)
+        assert begun == [len(events), len(events) + len(two_saves)]
+        assert carried == [True, False, True]  # the run; the mixed batch ends with a deletion; the second frame's run
+        assert await batch.fetchval("SELECT stream_seq FROM consumer_positions") == len(events) + len(two_saves)
         for q in (
             "SELECT version_id, frame_id, roi_id, labels, confidence FROM rois ORDER BY 1, 2, 3",
             "SELECT version_id, frame_id, metadata FROM marks ORDER BY 1, 2",
