@@ -41,12 +41,6 @@ class KernelSettings(BaseSettings):
     consumer_linger_seconds: float = Field(
         default=0.02, ge=0, le=5, description="Pause after a partial batch (busy streams apply in bigger batches)."
     )
-    consumer_gather_seconds: float = Field(
-        default=0.01,
-        ge=0,
-        le=1,
-        description="How long a consumer that applies whole saves completes a partial batch (0: never).",
-    )
     relay_linger_seconds: float = Field(
         default=0.002, ge=0, le=1, description="Pause after a wake-up, to publish several commits at once."
     )

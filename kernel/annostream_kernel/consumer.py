@@ -25,6 +25,12 @@ leader's first cumulative ack. While leading, every delivery must be the durable
 sequence): one this leader never received (lost on a reconnect) stops it before it applies anything later,
 and it takes over again.
 
+A `one_write` spec's batches run outside a transaction when the leader knows its position: a handler that writes once
+stores the position in that statement (no BEGIN, position and COMMIT round trips; `batch_write.py`).
+
+A spec's `idle_when` condition lets a batch that would change nothing but the position store it in one statement
+(no BEGIN, handler or COMMIT round trips): the compare-and-set with that condition, both in one snapshot.
+
 A `bundled` consumer fetches the relay's bundles (one message per transaction) and applies their events as above, by
 event-stream sequence; events no bundle brought are read from the event stream by sequence (`bundles.py`).
 """
@@ -33,6 +39,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 
 import asyncpg
 from nats.aio.msg import Msg
@@ -44,6 +51,7 @@ from nats.js.errors import NotFoundError
 from annostream_protos.events.v1 import envelope_pb2
 
 from .authz import bind_principal, service_principal
+from .batch_write import STORE_POSITION, BatchWrite, PositionMoved, moved
 from .bundles import EventReader, Item, contiguous, decode, first_bundle_after
 from .consumer_spec import BatchHandler, ConsumerSpec, Handler, SubjectHandler
 from .context import bind_request
@@ -65,17 +73,7 @@ __all__ = ["BatchHandler", "ConsumerSpec", "DeliveryGap", "EventConsumer", "Hand
 WAIT_DELAY_SECONDS = 0.25
 RETRY_DELAY_SECONDS = 1.0
 FILL_LIMIT = 1000  # events read from the event stream per transaction (an upgrade's backlog: several transactions)
-
-
-# Compare-and-set: the position moves from the one the batch was applied after, else nothing is stored (and the
-# transaction rolls back: `PositionMoved`).
-STORE_POSITION = (
-    "UPDATE consumer_positions SET stream_seq = $2, updated_at = now() WHERE consumer = $1 AND stream_seq = $3"
-)
-
-
-class PositionMoved(Exception):
-    """The stored position is not the one this leader kept: someone else applied events; read it again."""
+BUSY_SECONDS = 5.0  # after a batch `idle_when` did not hold for, batches are applied as usual this long (no extra try)
 
 
 class DeliveryGap(Exception):
@@ -97,18 +95,17 @@ class EventConsumer:
         max_attempts: int = 5,
         linger: float = 0.0,
         delay: float = 0.0,
-        gather: float = 0.0,
     ) -> None:
-        """`delay` (tests only) holds every fetched batch that long before applying it: a lagging consumer;
-        `gather` bounds how long a partial batch of a spec with `gather` types is completed."""
+        """`delay` (tests only) holds every fetched batch that long before applying it: a lagging consumer."""
         self._pool, self._js, self._spec, self._schema, self._batch = pool, js, spec, schema, batch
         self._ack_wait, self._max_attempts, self._linger, self._delay = ack_wait, max_attempts, linger, delay
-        self._gather = gather
         self._batches = CONSUMER_BATCHES.labels(spec.durable)
         self._delivered = 0  # the durable's last delivery (consumer sequence) this leader received
         self._position: int | None = None  # the stored position as this leader's last commit left it (None: read it)
         self._lazy_past = 0  # bundled and lazy: the last event sequence this leader acked with nothing to apply
         self._events = EventReader(js, spec.stream.name) if spec.bundled else None
+        self._busy_until = 0.0  # monotonic time before which `idle_when` is not tried (it did not hold lately)
+        self._idle_sql = f"{STORE_POSITION} AND $4::text[] IS NOT NULL AND ({spec.idle_when})" if spec.idle_when else ""
         self.dead_lettered = 0
         self.applied = 0
 
@@ -144,8 +141,6 @@ class EventConsumer:
                     if self._events is not None:
                         await self._fill(await self._events.last_seq())
                     continue
-                if spec.gather is not None and self._gather:
-                    msgs = await puller.gather(msgs, self._batch, self._gather, spec.gather)
                 self._check_deliveries(msgs)
                 if self._delay:
                     await asyncio.sleep(self._delay)
@@ -311,13 +306,14 @@ class EventConsumer:
             position = await conn.fetchval(sql, durable)
         return int(position)
 
-    async def _handle(self, conn: Conn, fresh: list[Item]) -> None:
+    async def _handle(self, conn: Conn, fresh: list[Item], *, whole: bool = False) -> None:
+        """Hand `fresh` to the spec's handlers; `whole`: to its batch handler even for one event."""
         spec = self._spec
         if spec.subject_handler is not None:  # envelopes decoded as the handler reads them
             await spec.subject_handler(conn, Delivered.of_undecoded(fresh))
             return
         envelopes = [envelope_pb2.EventEnvelope.FromString(i.data) for i in fresh]
-        if spec.batch_handler is not None and len(envelopes) > 1:
+        if spec.batch_handler is not None and (len(envelopes) > 1 or whole):
             await spec.batch_handler(conn, envelopes)
             return
         for envelope in envelopes:
@@ -332,6 +328,12 @@ class EventConsumer:
         """Apply events and store the position in one transaction, without acking; a bundled consumer also applies
         the event stream's events no bundle brought, before and between `items` and after them up to `upto`."""
         known, self._position = self._position, None  # unknown until this batch commits
+        if known is not None and (stored := await self._store_if_idle(items, known, upto)) is not None:
+            self._position = stored
+            self._batches.inc()
+            return 0
+        if known is not None and self._spec.one_write:
+            return await self._commit_one_write(items, known, upto)
         async with self._pool.acquire() as conn, conn.transaction():
             position = known if known is not None else await self._locked_position(conn)
             if self._events is not None:
@@ -348,3 +350,45 @@ class EventConsumer:
         self._position = last
         self._batches.inc()
         return applied
+
+    async def _store_if_idle(self, items: list[Item], known: int, upto: int) -> int | None:
+        """Store the position past `items` by one statement when the spec's `idle_when` holds for them: the position
+        stored, or None (they are applied as usual: no condition, it did not hold, or events are missing or untyped)."""
+        if not self._idle_sql or time.monotonic() < self._busy_until:
+            return None
+        after = max(known, self._lazy_past)
+        fresh = [i for i in items if i.seq > after]
+        if not fresh or upto > fresh[-1].seq or any(i.type is None for i in fresh):
+            return None
+        if self._spec.bundled and not contiguous(fresh, after):  # events no bundle brought: read and applied as usual
+            return None
+        last, types = fresh[-1].seq, sorted({i.type for i in fresh if i.type is not None})
+        if await self._pool.execute(self._idle_sql, self._spec.durable, last, known, types) == "UPDATE 1":
+            return last
+        self._busy_until = time.monotonic() + BUSY_SECONDS
+        return None
+
+    async def _commit_one_write(self, items: list[Item], known: int, upto: int) -> int:
+        """`commit_items` for a one-write spec whose position this leader knows: the handler runs outside a
+        transaction and stores the position with its one write, or begins a transaction (`batch_write.py`)."""
+        async with self._pool.acquire() as conn:
+            if self._events is not None:
+                items = await self._events.complete(items, max(known, self._lazy_past), upto)
+            fresh = [i for i in items if i.seq > known]
+            last = max(known, upto, *(i.seq for i in fresh))
+            fresh = self._wanted(fresh)
+            with BatchWrite(conn, self._spec.durable, known, last) as batch:
+                try:
+                    if fresh and self._spec.batch_handler is None and self._spec.subject_handler is None:
+                        await batch.begin()  # a per-event handler writes as it goes: in a transaction
+                    if fresh:
+                        await self._handle(conn, fresh, whole=True)
+                    await batch.finish()
+                except BaseException as exc:
+                    await batch.abort()
+                    if moved(exc):
+                        raise PositionMoved(f"{self._spec.durable}: the stored position is no longer {known}") from exc
+                    raise
+        self._position = last
+        self._batches.inc()
+        return len(fresh)

@@ -30,10 +30,6 @@ class ConsumerSpec:
     subject it was published on (for consumers that route by subject), its envelope decoded only when the handler
     reads it (`Delivered`); `handler` is then never called.
 
-    With `gather`, a partial batch is completed before it is applied (`BatchPuller.gather`): until it ends with
-    an event of one of those types (a save ends with `FrameSaved`), or, for an empty set, until nothing more
-    arrives, within the consumer's gather window: one save is then one transaction.
-
     With `event_types`, only events of those types (their `Annostream-Event-Type` header; an event without it is
     kept) reach the handlers; the others are read past without being decoded (the position still moves over
     them). This is how a durable takes a few types of a stream whose subjects end with the type: JetStream's own
@@ -42,9 +38,21 @@ class ConsumerSpec:
     batch without any event of those types is only acked (no transaction): its position is stored with the next
     batch that has one, so only for a durable whose stored position nobody waits for.
 
+    With `idle_when` (an SQL condition over the service's schema that may read `$4`, the fresh events' types as
+    `text[]`), a batch for which it holds is one the handler would apply without any effect: its position is then
+    stored by one statement, the compare-and-set `… AND (<idle_when>)`, without a transaction or the handler. The
+    condition is evaluated in that statement's snapshot, so it sees what the handler's transaction would have seen
+    at that moment (e.g. the webhooks registered until then). When it does not hold, the batch is applied as usual.
+
+    With `one_write`, a batch (once the leader knows its stored position) is handed to the handlers outside a
+    transaction, with `batch_write.current_batch()` set: a handler that writes in one statement stores the position
+    in it (no BEGIN, position and COMMIT round trips), one that writes more begins a transaction first
+    (`batch_write.py`). The batch (or subject) handler then gets every batch, even of one event; a spec with neither
+    gets a transaction as usual.
+
     With `bundled`, the durable reads the stream's bundles (`bundles.py`: one message per committed transaction)
     instead of its events, and the events no bundle carries from the event stream by sequence; the stored position
-    stays an event-stream sequence. `gather` is then refused (a bundle is a whole save).
+    stays an event-stream sequence (a bundle is a whole transaction: one save is one batch).
     """
 
     durable: str
@@ -53,14 +61,11 @@ class ConsumerSpec:
     filter_subjects: Sequence[str] = ()
     batch_handler: BatchHandler | None = None
     subject_handler: SubjectHandler | None = None
-    gather: frozenset[str] | None = None
     event_types: frozenset[str] | None = None
     lazy_position: bool = False
     bundled: bool = False
-
-    def __post_init__(self) -> None:
-        if self.bundled and self.gather is not None:
-            raise ValueError(f"{self.durable}: a bundled consumer needs no gather (a bundle is a whole transaction)")
+    idle_when: str | None = None
+    one_write: bool = False
 
     @property
     def durable_stream(self) -> StreamDef:

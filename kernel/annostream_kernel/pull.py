@@ -7,20 +7,13 @@ the server waits for the first message, then delivers what it has and ends the r
 408 at expiry), collects the delivered messages in the subscription's callback and resolves one future when the
 batch is full or the request ended. Each request gets its own reply subject (`<inbox>.<n>`): a late status of an
 earlier request is ignored, and a late message of one is kept for the next fetch (nothing delivered is dropped).
-
-`gather` completes a partial batch before it is applied (issue 18): a save's ~51 events reach the server as one
-burst, but a waiting pull request is answered as soon as the first of them is stored, so one save used to arrive
-in two or three fetches and be applied as two or three transactions. With `ends_with` (event types ending a unit
-of work: every annotation write ends with `FrameSaved`), it fetches more until the batch's last message is such
-an event; without, until no more messages arrive; both within a bounded window, after which the batch is applied
-as it is (nothing waits longer, nothing is dropped: late messages are the next fetch's).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
@@ -31,7 +24,6 @@ from .metrics import CONSUMER_PULLS
 
 HEARTBEAT = "100"
 EVENT_TYPE = "Annostream-Event-Type"  # the relay's header naming a message's event type
-MIN_WAIT_SECONDS = 0.001
 V1_ACK_TOKENS = 9
 ENDED = ("404", "408")  # no messages (for now) / request expired: the request is over, nothing is wrong
 
@@ -132,21 +124,6 @@ class BatchPuller:
         msgs, self._buffer = self._buffer[:batch], self._buffer[batch:]
         return msgs
 
-    async def gather(self, msgs: list[Msg], batch: int, window: float, ends_with: Collection[str] = ()) -> list[Msg]:
-        """`msgs` completed with further fetches (at most `batch` in all, within `window` seconds): until the last
-        message's event type is in `ends_with`, or, when that is empty, until nothing more arrives."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + window
-        while len(msgs) < batch and not (ends_with and event_type(msgs[-1]) in ends_with):
-            left = deadline - loop.time()
-            if left < MIN_WAIT_SECONDS:
-                break
-            more = await self.fetch(batch - len(msgs), timeout=left)
-            if not more:
-                break
-            msgs = msgs + more
-        return msgs
-
     async def _pull(self, batch: int, timeout: float) -> str | None:
         self._requests += 1
         self._pulls.inc()
@@ -167,11 +144,6 @@ def pull_request(batch: int, timeout: float) -> bytes:
     """The JSON body of a pull request (what `json.dumps` of the same dict gives, formatted directly: once per
     fetch and consumer)."""
     return b'{"batch": %d, "expires": %d, "no_wait": true}' % (batch, int(timeout * 1e9) - 100_000)
-
-
-def event_type(msg: Msg) -> str | None:
-    """The event type the relay named in a message's `Annostream-Event-Type` header (None without it)."""
-    return msg.headers.get(EVENT_TYPE) if msg.headers else None
 
 
 def stream_seq(msg: Msg) -> int:

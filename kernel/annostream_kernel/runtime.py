@@ -163,7 +163,6 @@ class ServiceApp:
                 batch=s.consumer_batch,
                 max_attempts=s.consumer_max_attempts,
                 linger=s.consumer_linger_seconds,
-                gather=s.consumer_gather_seconds,
                 delay=s.consumer_delay(spec.durable),
             )
             self.consumers.append(consumer)

@@ -11,6 +11,7 @@ import nats.errors
 import pytest
 from nats.aio.client import Client as NatsClient
 
+from annostream_kernel.batch_write import current_batch, position_update
 from annostream_kernel.consumer import ConsumerSpec, DeliveryGap, EventConsumer, PositionMoved
 from annostream_kernel.db import Conn
 from annostream_kernel.errors import Unavailable
@@ -99,6 +100,93 @@ async def test_a_position_moved_behind_the_leaders_back_rolls_the_batch_back_and
     assert await consumer.apply_in_order(msgs[2:]) == 2  # read again under the row lock: e3, e4 only
     assert sorted(r["name"] for r in await pool.fetch("SELECT name FROM effects")) == names
     assert await pool.fetchval("SELECT stream_seq FROM consumer_positions WHERE consumer = 'c1m'") == 5
+
+
+async def test_a_batch_the_idle_condition_holds_for_only_moves_the_position_and_never_over_a_moved_one(
+    schema_pool: tuple[str, asyncpg.Pool], nc: NatsClient
+) -> None:
+    schema, pool = schema_pool
+    stream, names = await _setup(schema_pool, nc, 6)
+    await pool.execute("CREATE TABLE wanted (type text NOT NULL)")
+    idle = "NOT EXISTS (SELECT 1 FROM wanted WHERE type = ANY($4))"  # nobody takes any of the batch's types
+    spec = ConsumerSpec("c1i", stream, _handler(), idle_when=idle)
+    consumer = EventConsumer(pool, nc.jetstream(), spec, schema=schema, batch=10)
+    sub = await consumer._subscribe()
+    msgs = await sub.fetch(6, timeout=5)
+
+    async def effects() -> list[str]:
+        return sorted(r["name"] for r in await pool.fetch("SELECT name FROM effects"))
+
+    async def position() -> int:
+        return int(await pool.fetchval("SELECT stream_seq FROM consumer_positions WHERE consumer = 'c1i'"))
+
+    assert await consumer.commit_batch(msgs[:1]) == 1  # a new leader reads its position under the lock: as usual
+    assert await consumer.commit_batch(msgs[1:2]) == 0  # the condition holds: no handler, only the position
+    assert (await effects(), await position()) == (["e0"], 2)
+    await pool.execute("INSERT INTO wanted VALUES ('DatasetCreated')")
+    assert await consumer.commit_batch(msgs[2:3]) == 1  # it does not hold: applied as usual
+    await pool.execute("DELETE FROM wanted")
+    assert await consumer.commit_batch(msgs[3:4]) == 1  # not tried again for a while after it did not hold
+    assert (await effects(), await position()) == (["e0", "e2", "e3"], 4)
+    consumer._busy_until = 0.0
+    await pool.execute("UPDATE consumer_positions SET stream_seq = 5 WHERE consumer = 'c1i'")  # someone else's
+    with pytest.raises(PositionMoved):  # the one statement stores nothing over a moved position either
+        await consumer.commit_batch(msgs[4:5])
+    assert await position() == 5
+    assert await consumer.apply_in_order(msgs[4:]) == 1  # read again under the lock (as usual): e5 only is fresh
+    assert (await effects(), await position()) == (["e0", "e2", "e3", "e5"], 6)
+    assert names[-1] == "e5"
+
+
+async def test_a_one_write_batch_stores_its_position_with_its_write_or_in_the_transaction_it_began(
+    schema_pool: tuple[str, asyncpg.Pool], nc: NatsClient
+) -> None:
+    schema, pool = schema_pool
+    stream, names = await _setup(schema_pool, nc, 8)
+    fail_once = [True]
+
+    async def batch(conn: Conn, envs: list[envelope_pb2.EventEnvelope]) -> None:
+        got = [p.name for e in envs if (p := unpack(e, datasets_pb2.DatasetCreated)) is not None]
+        write = current_batch()
+        insert = "INSERT INTO effects SELECT unnest($1::text[])"
+        if write is None:  # the leader's first batch (position read under its lock): in a transaction as usual
+            await conn.execute(insert, got)
+        elif "e5" in got or "e6" in got:  # two writes: in a transaction the handler begins (the kernel commits it)
+            await write.begin()
+            await conn.execute(insert, got)
+            if fail_once.pop() if fail_once else False:
+                raise Boom("after the first write")
+            await conn.execute(insert, [f"{got[0]}+"])
+        elif "e7" not in got:  # one write that stores the position too (e7: nothing written at all)
+            await conn.execute(f"WITH pos AS ({position_update(2)}) {insert}", got, *write.position_args())
+
+    spec = ConsumerSpec("c1w", stream, _handler(), batch_handler=batch, one_write=True)
+    consumer = EventConsumer(pool, nc.jetstream(), spec, schema=schema, batch=10, max_attempts=5)
+    sub = await consumer._subscribe()
+    msgs = await sub.fetch(8, timeout=5)
+
+    async def state() -> tuple[list[str], int]:
+        rows = await pool.fetch("SELECT name FROM effects")
+        at = await pool.fetchval("SELECT stream_seq FROM consumer_positions WHERE consumer = 'c1w'")
+        return sorted(r["name"] for r in rows), int(at)
+
+    assert await consumer.commit_batch(msgs[:1]) == 1
+    assert await consumer.commit_batch(msgs[1:3]) == 2  # one statement: effects and position
+    assert await state() == (names[:3], 3)
+    async with pool.acquire() as conn, conn.transaction():  # a process that should not lead applied e3
+        await conn.execute("INSERT INTO effects VALUES ('e3')")
+        await conn.execute("UPDATE consumer_positions SET stream_seq = 4 WHERE consumer = 'c1w'")
+    with pytest.raises(PositionMoved):  # the one statement failed as a whole: no e3 twice, no e4
+        await consumer.commit_batch(msgs[3:5])
+    assert await state() == (names[:4], 4)
+    assert await consumer.apply_in_order(msgs[3:5]) == 1  # read again under the lock: e4 only
+    with pytest.raises(Boom):  # the transaction it began is rolled back, position included
+        await consumer.commit_batch(msgs[5:6])
+    assert await state() == (names[:5], 5)
+    assert await consumer.commit_batch(msgs[5:6]) == 1  # after a failure: position read under the lock, as usual
+    assert await consumer.commit_batch(msgs[6:7]) == 1  # two writes in the transaction it began
+    assert await consumer.commit_batch(msgs[7:8]) == 1  # nothing written: the kernel stores the position alone
+    assert await state() == (sorted([*names[:7], "e6+"]), 8)
 
 
 async def test_a_failing_event_rolls_back_its_whole_batch_and_position(
@@ -260,32 +348,6 @@ async def test_an_event_that_must_wait_is_applied_before_any_event_published_aft
     await run_until(consumer, three_applied)
     rows = await pool.fetch("SELECT name FROM effects")
     assert [r["name"] for r in rows] == ["e0", "e1", "e2"]  # in stream order, none skipped
-
-
-async def test_a_unit_split_over_fetches_is_applied_in_one_transaction_up_to_its_end_event(
-    schema_pool: tuple[str, asyncpg.Pool], nc: NatsClient
-) -> None:
-    schema, pool = schema_pool
-    stream, _ = await _setup(schema_pool, nc, 2)  # the first part of a "save", already published
-    calls: list[list[str]] = []
-
-    async def batch(conn: Conn, envs: list[envelope_pb2.EventEnvelope]) -> None:
-        calls.append([e.type for e in envs])
-
-    spec = ConsumerSpec("c9", stream, _handler(), batch_handler=batch, gather=frozenset({"VersionCreated"}))
-    consumer = EventConsumer(pool, nc.jetstream(), spec, schema=schema, batch=10, ack_wait=5.0, gather=5.0)
-
-    async def end_later() -> None:
-        await asyncio.sleep(0.5)  # the consumer has fetched the first part by then and waits for the end
-        async with pool.acquire() as conn:
-            marker = datasets_pb2.VersionCreated(version_id="v")
-            await append_events(conn, [NewEvent(marker, "s:v", subject(stream.prefix, "v", "VersionCreated"))])
-            await OutboxRelay(pool, nc, schema=schema, producer="test").publish_pending(conn)
-
-    ending = asyncio.create_task(end_later())
-    await run_until(consumer, lambda: _true(consumer.applied == 3))
-    await ending
-    assert calls == [["DatasetCreated", "DatasetCreated", "VersionCreated"]]
 
 
 async def _true(value: bool) -> bool:

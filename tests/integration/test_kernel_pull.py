@@ -76,54 +76,6 @@ async def test_an_unexpected_status_for_the_current_request_is_an_error(nc: Nats
     await puller.stop()
 
 
-async def _publish_later(nc: NatsClient, subject: str, types: list[str], delay: float) -> None:
-    await asyncio.sleep(delay)
-    for i, t in enumerate(types):
-        await nc.jetstream().publish(subject, b"%d" % i, headers={"Annostream-Event-Type": t})
-
-
-async def test_gather_completes_a_partial_batch_up_to_the_event_that_ends_the_unit(nc: NatsClient) -> None:
-    puller, subject = await _puller(nc)
-    js = nc.jetstream()
-    await js.publish(subject, b"a", headers={"Annostream-Event-Type": "RoiCreated"})
-    first = await puller.fetch(100, timeout=5.0)
-    assert [m.data for m in first] == [b"a"]
-    rest = asyncio.create_task(_publish_later(nc, subject, ["RoiCreated", "FrameSaved", "RoiCreated"], 0.05))
-    msgs = await puller.gather(first, 100, 5.0, frozenset({"FrameSaved"}))
-    await rest
-    assert [m.data for m in msgs] == [b"a", b"0", b"1"]  # ends with the FrameSaved, not later
-    assert [m.data for m in await puller.fetch(100, timeout=1.0)] == [b"2"]  # the next unit is kept for later
-    await puller.stop()
-
-
-async def test_gather_without_end_types_takes_what_arrives_within_the_window(nc: NatsClient) -> None:
-    puller, subject = await _puller(nc)
-    await nc.jetstream().publish(subject, b"a", headers={"Annostream-Event-Type": "RoiCreated"})
-    first = await puller.fetch(100, timeout=5.0)
-    late = asyncio.create_task(_publish_later(nc, subject, ["RoiCreated", "RoiCreated"], 0.02))
-    msgs = await puller.gather(first, 100, 0.5, frozenset())
-    await late
-    assert [m.data for m in msgs] == [b"a", b"0", b"1"]
-    await puller.stop()
-
-
-async def test_gather_stops_at_the_window_and_at_the_batch_size_and_keeps_the_rest(nc: NatsClient) -> None:
-    puller, subject = await _puller(nc)
-    js = nc.jetstream()
-    for i in range(4):
-        await js.publish(subject, b"%d" % i, headers={"Annostream-Event-Type": "RoiCreated"})
-    first = await puller.fetch(1, timeout=5.0)
-    msgs = await puller.gather(first, 3, 5.0, frozenset({"FrameSaved"}))  # full batch: no end needed
-    assert [m.data for m in msgs] == [b"0", b"1", b"2"]
-    await msgs[-1].ack()
-    rest = await puller.fetch(10, timeout=5.0)
-    started = asyncio.get_running_loop().time()
-    msgs = await puller.gather(rest, 10, 0.2, frozenset({"FrameSaved"}))  # no end comes: the window bounds it
-    assert [m.data for m in msgs] == [b"3"]
-    assert asyncio.get_running_loop().time() - started < 2.0
-    await puller.stop()
-
-
 async def test_a_connection_with_a_puller_drains_and_keeps_no_pending_bytes(nats_url: str) -> None:
     nc = await nats.connect(nats_url)
     puller, subject = await _puller(nc)

@@ -4,9 +4,11 @@ after part of it was applied has its effect exactly once (real PostgreSQL, NATS 
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import asyncpg
+import pytest
 from google.protobuf.message import Message
 from nats.aio.client import Client as NatsClient
 
@@ -107,7 +109,10 @@ async def test_a_batch_of_a_save_has_the_effect_of_its_events_applied_one_at_a_t
         await _drop(batch_s, batch)
 
 
-async def test_a_save_redelivered_after_part_of_it_was_applied_counts_once(postgres_dsn: str, nc: NatsClient) -> None:
+@pytest.mark.parametrize("one_write", [False, True])
+async def test_a_save_redelivered_after_part_of_it_was_applied_counts_once(
+    postgres_dsn: str, nc: NatsClient, one_write: bool
+) -> None:
     events = a_busy_save()
     schema, pool = await _schema(postgres_dsn)
     uid = uuid.uuid4().hex[:8]
@@ -117,7 +122,9 @@ async def test_a_save_redelivered_after_part_of_it_was_applied_counts_once(postg
     try:
         for env in events:
             await js.publish(f"test.{uid}.x", env.SerializeToString())
-        spec = ConsumerSpec("stats-test", stream, on_annotation_event, batch_handler=on_annotation_events)
+        spec = ConsumerSpec(
+            "stats-test", stream, on_annotation_event, batch_handler=on_annotation_events, one_write=one_write
+        )
         consumer = EventConsumer(pool, js, spec, schema=schema, batch=len(events))
         sub = await consumer._subscribe()
         msgs = await sub.fetch(len(events), timeout=5)
@@ -125,6 +132,7 @@ async def test_a_save_redelivered_after_part_of_it_was_applied_counts_once(postg
         assert await consumer.commit_batch(msgs[:17]) == 17  # committed, but its ack was lost
         assert await consumer.commit_batch(msgs) == len(events) - 17  # the redelivery applies the rest only
         assert await consumer.commit_batch(msgs) == 0
+        assert await pool.fetchval("SELECT stream_seq FROM consumer_positions") == len(events)
         reference, ref_pool = await _schema(postgres_dsn)
         try:
             async with ref_pool.acquire() as conn, conn.transaction():
@@ -135,6 +143,28 @@ async def test_a_save_redelivered_after_part_of_it_was_applied_counts_once(postg
         await sub.unsubscribe()
     finally:
         await js.delete_stream(stream.name)
+        await _drop(schema, pool)
+
+
+async def test_statistics_written_while_their_version_is_deleted_leave_no_rows_behind(postgres_dsn: str) -> None:
+    schema, pool = await _schema(postgres_dsn)
+    try:
+        async with pool.acquire() as deleter, pool.acquire() as consumer:
+            tx = deleter.transaction()
+            await tx.start()  # the version's deletion, as the datasets service runs it: its row locked first
+            await deleter.execute("SELECT 1 FROM versions WHERE version_id = $1 FOR UPDATE", V)
+            for table in ("stat_rois", "stat_frames", "stat_labels"):
+                await deleter.execute(f"DELETE FROM {table} WHERE version_id = $1", V)
+            await deleter.execute("DELETE FROM versions WHERE version_id = $1", V)
+            save = [envelope(an.RoiCreated(frame=ref(V, "f1"), roi=rect(f"r{i}", "car")), i + 1) for i in range(5)]
+            applying = asyncio.create_task(on_annotation_events(consumer, save))  # it read the version as there
+            await asyncio.sleep(0.3)
+            assert not applying.done()  # its write waits for the deletion
+            await tx.commit()
+            await applying
+        for query in TABLES[1:]:
+            assert [tuple(r) for r in await pool.fetch(query) if r["version_id"] == V] == []
+    finally:
         await _drop(schema, pool)
 
 
@@ -192,3 +222,93 @@ async def test_the_iterator_indexes_a_save_in_one_batch_as_it_did_event_by_event
     finally:
         for schema, pool in pools:
             await _drop(schema, pool)
+
+
+async def test_the_iterator_applying_saves_without_a_transaction_indexes_them_as_event_by_event(
+    postgres_dsn: str, nc: NatsClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from annostream_iterator.adapters.postgres import ConsumerRepositories as IteratorRepositories
+    from annostream_iterator.service_layer.consumers import Consumers as IteratorConsumers
+    from annostream_kernel.batch_write import BatchWrite
+
+    iterator = IteratorConsumers(IteratorRepositories)
+    begun: list[int] = []
+    begin = BatchWrite.begin
+
+    async def counted(self: BatchWrite) -> None:
+        begun.append(self.after)
+        await begin(self)
+
+    monkeypatch.setattr(BatchWrite, "begin", counted)
+    carried: list[bool] = []  # per one-write batch: whether the handler's write stored the position
+    finish = BatchWrite.finish
+
+    async def noted(self: BatchWrite) -> None:
+        carried.append(self.stored)
+        await finish(self)
+
+    monkeypatch.setattr(BatchWrite, "finish", noted)
+    events, pools = an_index_save(), []
+    uid = uuid.uuid4().hex[:8]
+    stream = StreamDef(f"TEST_{uid}", f"test.{uid}")
+    js = nc.jetstream()
+    await ensure_stream(js, stream)
+    try:
+        for _ in range(2):
+            schema = f"t_{uuid.uuid4().hex[:12]}"
+            pool = await create_pool(postgres_dsn, schema, min_size=1, max_size=2)
+            pools.append((schema, pool))
+            await migrate(pool, schema, ["annostream_iterator.migrations"])
+            await pool.execute("INSERT INTO versions VALUES ($1, 'd', NULL), ($2, 'd', $1)", V, CHILD)
+        (_, one), (schema, batch) = pools
+        for env in events:
+            async with one.acquire() as conn, conn.transaction():
+                await iterator.on_annotation_event(conn, env)
+            await js.publish(f"test.{uid}.x", env.SerializeToString())
+        spec = ConsumerSpec(
+            "iterator-test",
+            stream,
+            iterator.on_annotation_event,
+            batch_handler=iterator.on_annotation_events,
+            one_write=True,
+        )
+        consumer = EventConsumer(batch, js, spec, schema=schema, batch=len(events))
+        sub = await consumer._subscribe()
+        msgs = await sub.fetch(len(events), timeout=5)
+        assert await consumer.commit_batch(msgs[:1]) == 1  # the leader's first batch: in a transaction
+        assert await consumer.commit_batch(msgs[1:20]) == 19  # created ROIs of one frame: one statement
+        assert begun == []
+        assert await consumer.commit_batch(msgs[20:]) == len(events) - 20  # anything else: in a transaction
+        assert begun == [len(events)]
+        assert await batch.fetchval("SELECT stream_seq FROM consumer_positions") == len(events)
+        two_saves = [  # two frames: a transaction whose last write (the second run) carries the position
+            envelope(m, len(events) + i + 1)
+            for i, m in enumerate(
+                [
+                    an.RoiCreated(frame=ref(V, "f7"), roi=rect("a", "car")),
+                    an.FrameSaved(frame=ref(V, "f7")),
+                    an.RoiCreated(frame=ref(CHILD, "f8"), roi=rect("b", "dog")),
+                    an.FrameSaved(frame=ref(CHILD, "f8")),
+                ]
+            )
+        ]
+        for env in two_saves:
+            async with one.acquire() as conn, conn.transaction():
+                await iterator.on_annotation_event(conn, env)
+            await js.publish(f"test.{uid}.x", env.SerializeToString())
+        await msgs[-1].ack()  # the durable delivers no more than its batch size unacked
+        more = await sub.fetch(len(two_saves), timeout=5)
+        assert await consumer.commit_batch(more) == len(two_saves)
+        assert begun == [len(events), len(events) + len(two_saves)]
+        assert carried == [True, False, True]  # the run; the mixed batch ends with a deletion; the second frame's run
+        assert await batch.fetchval("SELECT stream_seq FROM consumer_positions") == len(events) + len(two_saves)
+        for q in (
+            "SELECT version_id, frame_id, roi_id, labels, confidence FROM rois ORDER BY 1, 2, 3",
+            "SELECT version_id, frame_id, metadata FROM marks ORDER BY 1, 2",
+        ):
+            assert [tuple(r) for r in await batch.fetch(q)] == [tuple(r) for r in await one.fetch(q)]
+        await sub.unsubscribe()
+    finally:
+        await js.delete_stream(stream.name)
+        for s, pool in pools:
+            await _drop(s, pool)

@@ -20,7 +20,7 @@ from annostream_kernel.events import subject
 from annostream_kernel.protobuf import timestamp
 from annostream_protos.events.v1 import annotation_pb2, datasets_pb2, envelope_pb2, iterator_pb2, tasks_pb2
 from annostream_webhooks.adapters.cloudevents import render
-from annostream_webhooks.adapters.postgres import FanOutRepositories, WebhookRepository
+from annostream_webhooks.adapters.postgres import NO_WEBHOOK_TAKES, FanOutRepositories, WebhookRepository
 from annostream_webhooks.domain.model import Webhook
 from annostream_webhooks.service_layer.consumers import FanOut
 
@@ -159,3 +159,24 @@ async def test_task_and_progress_events_reach_the_tasks_team(pool: asyncpg.Pool)
     await _apply(pool, fanout, progress)
     assert [t for t, _, _ in await _queued(pool, a)] == ["TaskCreated", "TaskCompleted", "TaskProgressed"]
     assert await _queued(pool, b) == []
+
+
+async def test_a_batch_is_idle_for_the_fan_out_exactly_while_no_enabled_webhook_takes_one_of_its_types(
+    pool: asyncpg.Pool,
+) -> None:
+    async def idle(*types: str) -> bool:  # the condition as the kernel runs it ($1-$3: the position's parameters)
+        sql = f"SELECT $1::text IS NULL AND $2::bigint IS NULL AND $3::bigint IS NULL AND ({NO_WEBHOOK_TAKES})"
+        return bool(await pool.fetchval(sql, None, None, None, list(types)))
+
+    save = ("RoiCreated", "FrameSaved")
+    assert await idle(*save)  # no webhook at all
+    everything = await _hook(pool, "t1")
+    await pool.execute("UPDATE webhooks SET enabled = false WHERE webhook_id = $1", everything)
+    assert await idle(*save)  # a disabled one takes nothing
+    tasks = await _hook(pool, "t2")
+    await pool.execute("UPDATE webhooks SET event_types = '{TaskCreated}' WHERE webhook_id = $1", tasks)
+    assert await idle(*save)  # one taking other types only
+    await pool.execute("UPDATE webhooks SET event_types = '{TaskCreated,FrameSaved}' WHERE webhook_id = $1", tasks)
+    assert not await idle(*save) and await idle("RoiMoved")  # one taking a type of the batch
+    await pool.execute("UPDATE webhooks SET enabled = true WHERE webhook_id = $1", everything)
+    assert not await idle("RoiMoved")  # one taking every type (no types given)

@@ -47,6 +47,7 @@ def _consumers(_res: Resources) -> list[ConsumerSpec]:
             lazy_position=True,  # nobody waits for this position: a move's batch needs no transaction here
             batch_handler=handlers.on_annotation_events,
             bundled=True,  # one message per save (the relay's bundles), not one per event
+            one_write=True,  # its one write stores the position: no BEGIN/COMMIT round trips (kernel batch_write.py)
         ),
     ]
 

@@ -72,6 +72,7 @@ def _consumers(res: Resources) -> list[ConsumerSpec]:
             event_types=ANNOTATION_EVENT_TYPES,
             batch_handler=h.on_annotation_events,
             bundled=True,  # one message per save (the relay's bundles); the position stays an event sequence
+            one_write=True,  # a save of new objects on one frame: one statement, position included (batch_write.py)
         ),
     ]
 

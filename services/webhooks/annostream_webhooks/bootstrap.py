@@ -17,7 +17,7 @@ from annostream_protos.webhooks.v1 import webhooks_service_pb2, webhooks_service
 from .adapters.cloudevents import headers_for, render
 from .adapters.dispatch_store import DispatchStore
 from .adapters.http import Sender, SenderLimits, check_target
-from .adapters.postgres import FanOutRepositories, WebhooksUnitOfWork
+from .adapters.postgres import NO_WEBHOOK_TAKES, FanOutRepositories, WebhooksUnitOfWork
 from .config import WebhooksSettings
 from .domain.delivery import RetryPolicy
 from .domain.targets import AddressPolicy
@@ -30,6 +30,7 @@ SCHEMA = "webhooks"
 STREAMS: Mapping[str, StreamDef] = MappingProxyType(
     {"datasets": DATASETS, "tasks": TASKS, "annotation": ANNOTATION, "iterator": ITERATOR}
 )
+OWNER_STREAMS = frozenset({"datasets", "tasks"})  # the fan-out learns owners from these streams' events
 
 
 def _settings(res: Resources) -> WebhooksSettings:
@@ -68,6 +69,8 @@ def definition(schema: str = SCHEMA) -> ServiceDefinition:
                 _never,
                 subject_handler=FanOut(FanOutRepositories, render, dispatch_channel(schema)).handler(),
                 bundled=stream.bundles is not None,  # one message per save, not one per event
+                # a batch no webhook takes a type of stores only the position (one statement), unless owners to learn
+                idle_when=None if name in OWNER_STREAMS else NO_WEBHOOK_TAKES,
             )
             for name, stream in STREAMS.items()
         ]

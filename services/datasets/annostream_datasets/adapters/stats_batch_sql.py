@@ -1,11 +1,13 @@
 """Set-based reads and writes of the statistics read model: a batch of annotation events (one save of 50 objects
-is ~50 events) is loaded with one statement and written with one, whatever its size."""
+is ~50 events) is loaded with one statement and written with one, whatever its size; the write also stores the
+consumer's position when the kernel applies the batch without a transaction (`batch_write.current_batch`)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterable, Sequence
 
+from annostream_kernel.batch_write import current_batch, position_update
 from annostream_kernel.db import Conn
 
 from ..domain.statistics import FrameKey, RoiKey
@@ -13,13 +15,13 @@ from ..domain.statistics import FrameKey, RoiKey
 Loaded = tuple[set[str], dict[FrameKey, tuple[int, list[str]]], dict[RoiKey, list[str]]]
 """(known versions, (ROI count, frame labels) per frame with a row, labels per ROI with a row)."""
 
-# Which versions exist here (statistics are kept only for those), the frames' rows (locked for the transaction, in
-# key order) and the ROIs' labels: one round trip (the rows' `kind` tells them apart).
+# Which versions exist here (statistics are kept only for those), the frames' rows and the ROIs' labels: one round
+# trip (the rows' `kind` tells them apart). Nothing is locked: only the consumer's leader writes these rows (its
+# position's compare-and-set fences a former leader), and a deletion of the version is fenced by the write (`alive`).
 LOAD = """
 WITH f AS (
     SELECT f.version_id, f.frame_id, f.roi_count, f.frame_labels FROM stat_frames f
-      JOIN unnest($2::text[], $3::text[]) AS k(v, f) ON f.version_id = k.v AND f.frame_id = k.f
-     ORDER BY f.version_id, f.frame_id FOR UPDATE OF f)
+      JOIN unnest($2::text[], $3::text[]) AS k(v, f) ON f.version_id = k.v AND f.frame_id = k.f)
 SELECT 'v' AS kind, version_id, NULL::text AS frame_id, NULL::text AS roi_id, NULL::int AS roi_count,
        NULL::text[] AS labels
   FROM versions WHERE version_id = ANY($1::text[])
@@ -33,29 +35,40 @@ SELECT 'r', r.version_id, r.frame_id, r.roi_id, NULL, r.labels FROM stat_rois r
 
 # A folded batch's rows and deltas in one statement (each part a no-op for empty arrays): ROIs deleted ($1-$3) and
 # upserted ($4-$7), frames upserted ($8-$11), versions' annotated-frame and ROI deltas ($12-$14), label deltas
-# ($15-$18). The parts touch disjoint rows (a ROI is either deleted or upserted).
-WRITE = """
-WITH gone AS (
+# ($15-$18), the consumer's position ($20-$22: consumer, from, to; a NULL consumer stores none). The parts touch
+# disjoint rows (a ROI is either deleted or upserted). Rows are added only for the batch's versions ($19) that still
+# exist, key-share locked (in key order): a version deleted meanwhile (its deleter locks its row first, then removes
+# its statistics) gets no rows after its deletion, and one being deleted waits for this write to commit.
+WRITE_TEMPLATE = """
+WITH alive AS (
+    SELECT version_id FROM versions WHERE version_id = ANY($19::text[]) ORDER BY version_id FOR KEY SHARE),
+pos AS ({position}),
+gone AS (
     DELETE FROM stat_rois r USING unnest($1::text[], $2::text[], $3::text[]) AS k(v, f, r)
      WHERE r.version_id = k.v AND r.frame_id = k.f AND r.roi_id = k.r),
 put AS (
     INSERT INTO stat_rois (version_id, frame_id, roi_id, labels)
     SELECT v, f, r, ARRAY(SELECT jsonb_array_elements_text(l))
       FROM unnest($4::text[], $5::text[], $6::text[], $7::jsonb[]) AS x(v, f, r, l)
+     WHERE v IN (SELECT version_id FROM alive)
     ON CONFLICT (version_id, frame_id, roi_id) DO UPDATE SET labels = EXCLUDED.labels),
 frames AS (
     INSERT INTO stat_frames (version_id, frame_id, roi_count, frame_labels)
     SELECT v, f, n, ARRAY(SELECT jsonb_array_elements_text(l))
       FROM unnest($8::text[], $9::text[], $10::int[], $11::jsonb[]) AS x(v, f, n, l)
+     WHERE v IN (SELECT version_id FROM alive)
     ON CONFLICT (version_id, frame_id) DO UPDATE SET roi_count = EXCLUDED.roi_count,
        frame_labels = EXCLUDED.frame_labels),
 bumped AS (
     UPDATE versions SET annotated_delta = annotated_delta + x.a, roi_delta = roi_delta + x.r
       FROM unnest($12::text[], $13::bigint[], $14::bigint[]) AS x(v, a, r) WHERE versions.version_id = x.v)
 INSERT INTO stat_labels (version_id, kind, label, delta)
-SELECT * FROM unnest($15::text[], $16::text[], $17::text[], $18::bigint[])
+SELECT * FROM unnest($15::text[], $16::text[], $17::text[], $18::bigint[]) AS x(v, k, l, d)
+ WHERE v IN (SELECT version_id FROM alive)
 ON CONFLICT (version_id, kind, label) DO UPDATE SET delta = stat_labels.delta + EXCLUDED.delta
 """
+WRITE = WRITE_TEMPLATE.format(position=position_update(20))
+NO_POSITION = [None, None, None]  # the position's parameters when the kernel stores it itself (in its transaction)
 
 
 def _columns(keys: Collection[tuple[str, ...]], n: int) -> list[list[str]]:
@@ -88,13 +101,16 @@ async def write(
     labels: dict[tuple[str, str, str], int],
 ) -> None:
     """Store ROIs' labels (deleting those set to None), frames' rows, and add version and label deltas: one
-    statement, none when there is nothing to write."""
+    statement, none when there is nothing to write; with the batch's position when it is applied without a
+    transaction."""
     put = [(k, v) for k, v in rois.items() if v is not None]
     gone = [k for k, v in rois.items() if v is None]
     bumps = [(v, a, r) for v, (a, r) in versions.items() if a or r]
     counts = [(k, d) for k, d in labels.items() if d]
     if not (put or gone or frames or bumps or counts):
         return
+    batch = current_batch()
+    touched = sorted({k[0] for k in rois} | {k[0] for k in frames} | {b[0] for b in bumps} | {k[0] for k, _ in counts})
     await conn.execute(
         WRITE,
         *_columns(gone, 3),
@@ -108,6 +124,8 @@ async def write(
         [b[2] for b in bumps],
         *_columns([k for k, _ in counts], 3),
         [d for _, d in counts],
+        touched,
+        *(batch.position_args() if batch is not None else NO_POSITION),
     )
 
 

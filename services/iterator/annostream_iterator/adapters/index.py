@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from json.encoder import encode_basestring_ascii as _q
 from typing import Any
 
+from annostream_kernel.batch_write import BatchWrite, position_update
 from annostream_kernel.db import Conn
 from annostream_kernel.protobuf import json_value
 from annostream_protos.types.v1 import frames_pb2
@@ -53,7 +54,8 @@ OWN_STATE = _OWN_MARKS + _COPY_ROIS.format(also="")
 # OWN_STATE for the frame ($1, $2) and the upsert of a run of ROIs ($3-$7, as `put_rois`) in one round trip, with
 # the effect of the two statements one after the other: the ancestor's ROIs that the run writes are not copied
 # (the run's upsert replaces them anyway), so the parts write disjoint rows; the copy reads the ancestor's rows as
-# they were before the run (as OWN_STATE before it did).
+# they were before the run (as OWN_STATE before it did). With the consumer's position ($8-$10, a NULL consumer:
+# none) when it is the batch's only write (kernel `batch_write.py`).
 OWN_STATE_PUT = (
     _OWN_MARKS
     + ",\ncopied AS ("
@@ -61,9 +63,12 @@ OWN_STATE_PUT = (
         also="\n   AND NOT EXISTS (SELECT 1 FROM unnest($3::text[], $4::text[], $5::text[]) AS x(v, f, r)"
         " WHERE x.v = $1::text AND x.f = $2::text AND x.r = r.roi_id)"
     )
+    + "),\npos AS ("
+    + position_update(8)
     + ")\n"
     + _upsert_rois(3)
 )
+NO_POSITION = [None, None, None]
 UPSERT_ROIS = _upsert_rois(1)
 
 
@@ -188,14 +193,18 @@ class IndexStore:
         *,
         owned: bool = False,
         own: tuple[str, str] | None = None,
+        position: BatchWrite | None = None,
     ) -> None:
         """(version, frame, Roi message)s set-based, as `put_rois`; with `own`, that frame is first given its own
-        state (as `own_state`) in the same statement, and the other frames must own theirs."""
+        state (as `own_state`) in the same statement, and the other frames must own theirs; with `position` (and
+        `own`), the statement also stores the consumer's position (the batch's only write)."""
         rows = [(v, f, *_roi_fields(r)) for v, f, r in rois]
         if own is None:
+            assert position is None, "the position rides on a write that gives the frame its own state"
             await self.put_rois(rows, owned=owned)
             return
-        await self.conn.execute(OWN_STATE_PUT, *own, *_roi_columns(rows))
+        where = position.position_args() if position is not None else NO_POSITION
+        await self.conn.execute(OWN_STATE_PUT, *own, *_roi_columns(rows), *where)
 
     async def put_roi_message(self, version_id: str, frame_id: str, roi: frames_pb2.Roi) -> None:
         """Create or replace one ROI from its message, as `put_roi`."""

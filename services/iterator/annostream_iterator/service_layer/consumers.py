@@ -6,6 +6,7 @@ from typing import Any
 
 from google.protobuf.message import DecodeError, Message
 
+from annostream_kernel.batch_write import current_batch
 from annostream_kernel.catch_up import PublishedPositions
 from annostream_kernel.context import bind_request
 from annostream_kernel.db import Conn
@@ -190,15 +191,20 @@ async def apply_annotation_events(stores: ConsumerStores, envelopes: list[envelo
     """Apply a batch of annotation events (a save's events arrive together) in stream order, as one change per
     frame: each frame gets its own state once, and each run of created or restored ROIs is one set-based upsert
     (a 50-object save on a frame without its own state yet is one statement, own state included, instead of 51);
-    every other event is applied as by the one-event path."""
+    every other event is applied as by the one-event path (a save outside a task changes nothing here and does not
+    end a run). Applied by the kernel without a transaction (`current_batch`), a batch whose only write is such a
+    run stores the consumer's position in it; any other begins a transaction first, and its last write, when it is
+    a run, stores the position too."""
     index, owned = stores.index, set[tuple[str, str]]()
     run: dict[tuple[str, str, str], tuple[str, str, frames_pb2.Roi]] = {}
     own: tuple[str, str] | None = None  # the frame whose run starts by giving it its own state (one statement)
-    for envelope in envelopes:
-        msg = decode_annotation(envelope)
-        if msg is None:
-            continue
-        key = (msg.frame.version_id, msg.frame.frame_id)
+    decoded = [(envelope, msg) for envelope in envelopes if (msg := decode_annotation(envelope)) is not None]
+    decoded = [(envelope, msg) for envelope, msg in decoded if not _inert(envelope, msg)]
+    batch = current_batch()
+    if batch is not None and not one_run(decoded):
+        await batch.begin()
+    for envelope, msg in decoded:
+        key = _frame(msg)
         fresh = isinstance(msg, STATE_CHANGING) and key not in owned
         creates = isinstance(msg, an.RoiCreated | an.RoiRestored)
         if run and (fresh or not creates):
@@ -217,8 +223,26 @@ async def apply_annotation_events(stores: ConsumerStores, envelopes: list[envelo
             continue
         bind_request(envelope.correlation_id, envelope.actor)
         await _apply_annotation(stores, envelope, msg, owned=True)
-    if run:
-        await index.put_roi_messages(list(run.values()), owned=True, own=own)
+    if run:  # the batch's last write: with the position, when it gives the frame its own state (one statement)
+        await index.put_roi_messages(list(run.values()), owned=True, own=own, position=batch if own else None)
+
+
+def _frame(msg: Any) -> tuple[str, str]:
+    return msg.frame.version_id, msg.frame.frame_id
+
+
+def _inert(envelope: envelope_pb2.EventEnvelope, msg: Any) -> bool:
+    """A save outside a task: it changes nothing in the index (see `_apply_annotation`)."""
+    return isinstance(msg, an.FrameSaved) and not (envelope.task_id and envelope.actor)
+
+
+def one_run(decoded: list[tuple[envelope_pb2.EventEnvelope, Any]]) -> bool:
+    """Whether `apply_annotation_events` writes at most once for these (decoded, not inert) events: created or
+    restored ROIs of one frame only (one run: one statement, its own state included)."""
+    return (
+        all(isinstance(m, an.RoiCreated | an.RoiRestored) for _, m in decoded)
+        and len({_frame(m) for _, m in decoded}) <= 1
+    )
 
 
 async def apply_annotation_event(stores: ConsumerStores, envelope: envelope_pb2.EventEnvelope) -> None:

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 import asyncpg
 
+from annostream_kernel.batch_write import BatchWrite
 from annostream_kernel.db import Conn
 from annostream_kernel.uow import UnitOfWorkPort
 from annostream_protos.types.v1 import frames_pb2
@@ -173,6 +174,7 @@ class IndexWrites(Index, Protocol):
         *,
         owned: bool = False,
         own: tuple[str, str] | None = None,
+        position: BatchWrite | None = None,
     ) -> None: ...
     async def put_roi_message(self, version_id: str, frame_id: str, roi: frames_pb2.Roi) -> None: ...
     async def own_state(self, version_id: str, frame_id: str) -> None: ...

@@ -22,6 +22,12 @@ DELIVERY_COLUMNS = (
 )
 DELIVERY_FROM = "deliveries d JOIN payloads p USING (event_id)"
 
+# The fan-out of a stream that announces no owners has nothing to do for a batch when no enabled webhook takes any of
+# its event types ($4): the kernel then only stores the position (`ConsumerSpec.idle_when`), in the same snapshot as
+# this condition, i.e. with the webhooks the fan-out's own read would have seen. Subject filters and teams are left
+# to the fan-out (an enabled webhook taking one of the types sends the batch the usual way).
+NO_WEBHOOK_TAKES = "NOT EXISTS (SELECT 1 FROM webhooks WHERE enabled AND (event_types = '{}' OR event_types && $4))"
+
 # Queues are (webhook, stream) pairs. Readiness changes under a transaction-scoped advisory lock per queue, taken
 # in key order (no deadlock between two transactions locking several): see migrations/0001_webhooks.sql.
 LOCK_QUEUES_SQL = (
