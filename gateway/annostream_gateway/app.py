@@ -108,6 +108,7 @@ def run_gateway(settings: GatewaySettings) -> None:
         port=settings.http_port,
         http="httptools",  # C parser: h11 cost ≈ 15 % of a small request's gateway CPU (bench/README.md)
         log_level="warning",
+        access_log=False,  # never written at "warning"; on, each answer still built its line's client and path
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
     )
     server = uvicorn.Server(config)
