@@ -1,6 +1,6 @@
 """The gateway's ASGI entry point: FastAPI, with the save (POST …/save, every change the editor makes) served from
 the door, past FastAPI's and Starlette's layers: the native-telemetry check, the error, telemetry and body-limit
-middlewares, the exception middleware, the router's walk and the request-response wrapper (py-spy: ≈ 20 % of the
+middlewares, the exception middleware, the router's walk and the request-response wrapper (py-spy: 12 to 15 % of the
 gateway's Python per move; bench/README.md, "The cost of a save").
 
 The lean save runs what those layers do for this one route and nothing else: the edge (edge.EdgeGuard: checks,
