@@ -9,6 +9,8 @@ of T, "T:reviewer" → reviewer, "T:admin" → admin); X-Annostream-Team picks t
 
 from __future__ import annotations
 
+import functools
+
 from annostream_kernel.authz import Principal, member
 from annostream_kernel.errors import InvalidArgument, PermissionDenied, Unauthenticated
 from annostream_kernel.limits import bad_text
@@ -37,6 +39,10 @@ def _name(value: str | None, header: str, limit: int) -> str:
     return name
 
 
+CALLERS_CACHED = 1024  # callers by their headers: a request of a known caller builds no Principal (it is immutable)
+
+
+@functools.lru_cache(maxsize=CALLERS_CACHED)
 def dev_caller(user: str | None, team: str | None, role: str | None) -> Principal:
     """Dev mode: X-Annostream-User (default "anonymous") as a member of X-Annostream-Team (default "default") with
     X-Annostream-Role (annotator, reviewer or admin; default annotator)."""
@@ -62,6 +68,7 @@ def memberships(groups: str | None) -> dict[str, frozenset[Role]]:
     return {t: frozenset(r) for t, r in teams.items()}
 
 
+@functools.lru_cache(maxsize=CALLERS_CACHED)
 def proxy_caller(user: str | None, groups: str | None, team: str | None) -> Principal:
     """Proxy mode: the user from X-Auth-Request-User (else Unauthenticated), its teams and roles from
     X-Auth-Request-Groups, acting as X-Annostream-Team (one of them; default: the first by name; a user in no

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from starlette.datastructures import Headers
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -47,9 +47,12 @@ IDENTITY_HEADERS = (
     "X-Auth-Request-User",
     "X-Auth-Request-Groups",
 )
+_IDENTITY_KEYS = tuple((name, name.lower()) for name in IDENTITY_HEADERS)
 MAX_GROUPS_LENGTH = 32 * MAX_ID_LENGTH  # X-Auth-Request-Groups: a comma-separated list of teams
 LINES_TYPES = ("ndjson", "jsonl", "json-lines")
 PARSED = "annostream.json"  # scope key: the JSON object body the edge parsed and checked
+STATUS = "annostream.status"  # scope key: the status of the answer, once it started
+HEADERS = "annostream.headers"  # scope key: the request's headers by name (headers_of)
 
 
 def shown(key: str) -> str:
@@ -194,11 +197,19 @@ def _check_param(name: str, value: str) -> None:
         raise InvalidArgument(f"must be at most {MAX_ID_LENGTH} characters", field=field)
 
 
-def check_headers(headers: Headers) -> None:
-    """The identity headers are printable ASCII of at most MAX_ID_LENGTH characters (X-Auth-Request-Groups:
-    a list of them), as gRPC metadata must be."""
-    for name in IDENTITY_HEADERS:
-        value = headers.get(name)
+def headers_of(scope: Scope) -> dict[str, str]:
+    """The request's headers by lower-case name, the first of a repeated one (as Starlette's `Headers.get`), decoded
+    once per request: each `Headers.get` scans the whole list, and a save reads about a dozen."""
+    if (headers := scope.get(HEADERS)) is None:
+        headers = scope[HEADERS] = {k.decode("latin-1"): v.decode("latin-1") for k, v in reversed(scope["headers"])}
+    return headers
+
+
+def check_headers(headers: Mapping[str, str]) -> None:
+    """The identity headers (`headers` by lower-case name) are printable ASCII of at most MAX_ID_LENGTH characters
+    (X-Auth-Request-Groups: a list of them), as gRPC metadata must be."""
+    for name, key in _IDENTITY_KEYS:
+        value = headers.get(key)
         if value is None:
             continue
         if not value.isascii() or not value.isprintable():
@@ -225,21 +236,25 @@ class EdgeGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started, status = time.perf_counter(), 500
+        await self.checked(scope, receive, send)
+
+    async def checked(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Check and count one HTTP request, handing it on once it passed; `scope[STATUS]` holds the status of the
+        answer once it started (front.py's lean save reads it)."""
+        started = time.perf_counter()
 
         async def sending(message: Message) -> None:
-            nonlocal status
             if message["type"] == "http.response.start":
-                status = int(message["status"])
+                scope[STATUS] = int(message["status"])
             await send(message)
 
         try:
             await self._guarded(scope, receive, sending)
         finally:
-            observed.count(scope, status, started)
+            observed.count(scope, scope.get(STATUS, 500), started)
 
     async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = Headers(scope=scope)
+        headers = headers_of(scope)
         try:
             check_headers(headers)
             check_query(scope)
@@ -270,7 +285,7 @@ class EdgeGuard:
 
         await self.app(scope, replay, send)
 
-    async def _read(self, headers: Headers, receive: Receive) -> bytes | None:
+    async def _read(self, headers: Mapping[str, str], receive: Receive) -> bytes | None:
         """The whole body (None when the client disconnected first), or TooLarge once it is over the limit (the
         rest is read and dropped, up to DRAIN_BYTES, so the client gets to read the answer)."""
         declared = headers.get("content-length", "")

@@ -1,5 +1,6 @@
-"""The save's lean route (routes/save_route.py) answers every request as the FastAPI route it stands in for:
-same status, body, gRPC request and identity, and /openapi.json and the metrics' route label are unchanged."""
+"""The save's lean route (routes/save_route.py) and the lean save ahead of FastAPI (front.py) answer every request
+as the FastAPI route they stand in for: same status, body, gRPC request and identity, and /openapi.json and the
+metrics' route label are unchanged."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from annostream_gateway.app import create_app
 from annostream_gateway.config import GatewaySettings
+from annostream_gateway.front import Gateway, LeanSave
 from annostream_gateway.routes.save_route import SaveRoute
 from annostream_kernel.metrics import HTTP_HANDLED
 from annostream_protos.annotation.v1 import annotation_service_pb2 as ann
@@ -38,7 +40,14 @@ REQUESTS: list[tuple[str, str, dict[str, str], Any]] = [
     ("POST", SAVE + "?answer=brief", {**ME, "X-Annostream-Role": "overlord"}, BODY),  # identity before the query
     ("GET", SAVE, ME, None),  # 405, as before
     ("PUT", SAVE, ME, BODY),
+    ("POST", "/api/v1/versions/v1/frames/train%2F0001/save", ME, BODY),  # an id holding '/' (path_ids.py)
+    ("POST", SAVE, {**ME, "X-Annostream-User": "ann\x7f"}, BODY),  # the edge's header check: 400 naming it
+    ("POST", SAVE, {**ME, "Content-Type": "text/plain"}, BODY),  # not said to be JSON: 422 as FastAPI's
+    ("POST", SAVE, {**ME, "Content-Type": "application/json"}, b'{"expected_version": 0, "commands": [NaN]}'),
+    ("POST", SAVE, ME, {"expected_version": 0, "commands": [{}]}),  # no action: 400 naming commands[0]
+    ("POST", "/api/v1/versions/v1/frames/boom/save", ME, BODY),  # the service call fails unexpectedly: 500
 ]
+VARIANTS = ("front", "route", "declared")  # the lean save ahead of FastAPI; only the lean route; FastAPI's route
 
 
 class FakeAnnotation:
@@ -49,45 +58,75 @@ class FakeAnnotation:
 
     async def SaveFrame(self, req: ann.SaveFrameRequest, **kw: Any) -> ann.SaveFrameResponse:
         self.calls.append((req, dict(kw["metadata"])))
+        if req.frame.frame_id == "boom":
+            raise RuntimeError("an unexpected failure")
         roi = t.Roi(roi_id="r1", type=t.ROI_TYPE_RECTANGLE, labels=["car"], points=[t.Point(x=1, y=2)])
         frame = ann.FrameState(version=1, rois=[roi, t.Roi(roi_id="other")])
         return ann.SaveFrameResponse(version=1, event_ids=["e1", "e2"], frame=frame)
 
 
-def _app(lean: bool) -> FastAPI:
+class NoLean(Gateway):
+    """The app as it runs when the lean save must stay off (tracing on): every request through FastAPI."""
+
+    def start_lean(self) -> None:
+        self.lean = None
+
+
+def _app(variant: str = "front") -> FastAPI:
     app = create_app(GatewaySettings(http_port=0, metrics_on_http=True))
-    if not lean:
+    if variant != "front":
+        app.__class__ = NoLean
+    if variant == "declared":
         app.router.routes[:] = [r for r in app.router.routes if not isinstance(r, SaveRoute)]
     return app
 
 
 @pytest.fixture(scope="module")
-def clients() -> Iterator[dict[bool, tuple[TestClient, FakeAnnotation]]]:
+def clients() -> Iterator[dict[str, tuple[TestClient, FakeAnnotation]]]:
     out = {}
-    with TestClient(_app(True)) as lean, TestClient(_app(False)) as declared:
-        for key, client in ((True, lean), (False, declared)):
+    apps = {variant: _app(variant) for variant in VARIANTS}
+    with (
+        TestClient(apps["front"], raise_server_exceptions=False) as front,
+        TestClient(apps["route"], raise_server_exceptions=False) as route,
+        TestClient(apps["declared"], raise_server_exceptions=False) as declared,
+    ):
+        for key, client in (("front", front), ("route", route), ("declared", declared)):
             fake = FakeAnnotation()
             client.app.state.clients.annotation = fake  # type: ignore[attr-defined]
             out[key] = (client, fake)
         yield out
 
 
-def test_the_lean_route_is_first_and_answers_like_the_declared_route(clients: Any) -> None:
-    assert isinstance(clients[True][0].app.router.routes[0], SaveRoute)
+def _request(client: TestClient, method: str, url: str, headers: dict[str, str], body: Any) -> Any:
+    if isinstance(body, bytes):
+        return client.request(method, url, headers=headers, content=body)
+    return client.request(method, url, headers=headers, json=body)
+
+
+def _counted(status: int) -> float:
+    template = "/api/v1/versions/{version_id}/frames/{frame_id}/save"
+    return float(HTTP_HANDLED.labels("POST", template, str(status))._value.get())
+
+
+def test_the_lean_save_and_route_answer_like_the_declared_route(clients: Any) -> None:
+    assert isinstance(clients["front"][0].app.lean, LeanSave) and clients["route"][0].app.lean is None
+    assert isinstance(clients["route"][0].app.router.routes[0], SaveRoute)
     for method, url, headers, body in REQUESTS:
         answers = []
-        for lean in (True, False):
-            client, fake = clients[lean]
-            before = len(fake.calls)
-            r = client.request(method, url, headers=headers, json=body)
-            answers.append((r.status_code, r.json(), r.headers.get("allow"), fake.calls[before:]))
-        assert answers[0] == answers[1], (method, url)
-    statuses = [clients[True][0].request(m, u, headers=h, json=b).status_code for m, u, h, b in REQUESTS]
-    assert statuses == [200, 200, 200, 200, 422, 422, 422, 422, 422, 400, 400, 400, 400, 405, 405]
+        for variant in VARIANTS:
+            client, fake = clients[variant]
+            before, counted = len(fake.calls), {s: _counted(s) for s in (200, 400, 422, 500)}
+            r = _request(client, method, url, headers, body)
+            counts = {s: _counted(s) - n for s, n in counted.items()}
+            answers.append((r.status_code, r.json(), r.headers.get("allow"), fake.calls[before:], counts))
+        assert answers[0] == answers[1] == answers[2], (method, url)
+    statuses = [_request(clients["front"][0], *request).status_code for request in REQUESTS]
+    assert statuses[:15] == [200, 200, 200, 200, 422, 422, 422, 422, 422, 400, 400, 400, 400, 405, 405]
+    assert statuses[15:] == [200, 400, 422, 400, 400, 500]
 
 
 def test_the_compact_answer_and_the_grpc_request_of_a_lean_save(clients: Any) -> None:
-    client, fake = clients[True]
+    client, fake = clients["front"]
     r = client.post(SAVE + "?answer=compact", headers=ME, json=BODY)
     assert r.status_code == 200 and r.json()["compact"] is True
     assert [x["roi_id"] for x in r.json()["rois"]] == ["r1"]
@@ -98,13 +137,13 @@ def test_the_compact_answer_and_the_grpc_request_of_a_lean_save(clients: Any) ->
 
 
 def test_openapi_is_the_same_with_the_lean_route() -> None:
-    assert _app(True).openapi() == _app(False).openapi()
+    assert _app("front").openapi() == _app("declared").openapi()
 
 
 def test_metrics_name_the_save_route_by_its_template(clients: Any) -> None:
     template = "/api/v1/versions/{version_id}/frames/{frame_id}/save"
     before = HTTP_HANDLED.labels("POST", template, "200")._value.get()
-    clients[True][0].post(SAVE, headers=ME, json=BODY)
+    clients["front"][0].post(SAVE, headers=ME, json=BODY)
     assert HTTP_HANDLED.labels("POST", template, "200")._value.get() == before + 1
 
 
@@ -120,3 +159,31 @@ def test_the_lean_route_refuses_to_start_when_the_app_gained_a_check_it_does_not
     app = FastAPI(dependencies=[Depends(check_path), Depends(rate_limit)])
     with pytest.raises(RuntimeError, match="lean save route"):
         save_route.install(app)
+
+
+def test_the_lean_save_stays_off_when_something_else_must_see_each_request() -> None:
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from starlette.middleware.gzip import GZipMiddleware
+
+    from annostream_kernel.tracing import configure_tracing, shutdown_tracing
+
+    assert isinstance(LeanSave.of(create_app()), LeanSave)
+    more = create_app()
+    more.add_middleware(GZipMiddleware)
+    assert LeanSave.of(more) is None
+    configure_tracing("gateway", exporter=InMemorySpanExporter())
+    try:
+        assert LeanSave.of(create_app()) is None
+    finally:
+        shutdown_tracing()
+
+
+def test_headers_are_read_as_starlette_reads_them() -> None:
+    from starlette.datastructures import Headers
+
+    from annostream_gateway.edge import headers_of
+
+    raw = [(b"x-annostream-user", b"first"), (b"x-annostream-user", b"second"), (b"x-caf\xe9", b"\xe9t\xe9")]
+    scope = {"type": "http", "headers": raw}
+    for name in ("x-annostream-user", "X-Annostream-User".lower(), "x-caf\xe9", "missing"):
+        assert headers_of(scope).get(name) == Headers(scope=scope).get(name)

@@ -15,7 +15,7 @@ from annostream_kernel.limits import MAX_ID_LENGTH
 from ..auth import DEV_ROLES, MAX_TEAM_LENGTH, MAX_USER_LENGTH, dev_caller, proxy_caller
 from ..clients import Clients
 from ..config import GatewaySettings
-from ..edge import MAX_GROUPS_LENGTH
+from ..edge import MAX_GROUPS_LENGTH, headers_of
 
 DEV_ONLY = "Dev mode (ANNOSTREAM_DEV_AUTH=true) only; ignored behind a proxy."
 USER_COOKIE, TEAM_COOKIE = "annostream_user", "annostream_team"  # dev mode, when the headers are absent
@@ -55,7 +55,7 @@ async def identity(conn: HTTPConnection) -> str:
     Dev mode: X-Annostream-User (default "anonymous") in X-Annostream-Team with X-Annostream-Role (annotator,
     reviewer, admin). Proxy mode: X-Auth-Request-User or 401; teams and roles from X-Auth-Request-Groups."""
     settings: GatewaySettings = conn.app.state.settings
-    h = conn.headers
+    h = headers_of(conn.scope)
     team = h.get("x-annostream-team")
     if settings.dev_auth:
         # Images and WebSockets cannot send headers: the web UI mirrors its dev identity in cookies.

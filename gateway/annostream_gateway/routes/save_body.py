@@ -21,7 +21,7 @@ from annostream_kernel.errors import InvalidArgument
 from annostream_protos.annotation.v1 import annotation_service_pb2 as ann
 
 from .. import builders
-from ..edge import PARSED
+from ..edge import PARSED, headers_of
 from ..schemas import CommandBody, SaveFrameBody
 
 OPENAPI = {
@@ -69,7 +69,7 @@ async def read(request: Request) -> tuple[SaveFrameBody, list[Any]]:
     if not raw:
         raise RequestValidationError([{"type": "missing", "loc": ("body",), "msg": "Field required", "input": None}])
     doc: Any = raw  # a body that does not say it is JSON is validated as bytes (FastAPI's strict content type)
-    if _says_json(request.headers.get("content-type")):
+    if _says_json(headers_of(request.scope).get("content-type")):
         doc = request.scope.get(PARSED)
         if doc is None:
             try:
