@@ -29,7 +29,7 @@ A `one_write` spec's batches run outside a transaction when the leader knows its
 stores the position in that statement (no BEGIN, position and COMMIT round trips; `batch_write.py`).
 
 A spec's `idle_when` condition lets a batch that would change nothing but the position store it in one statement
-(no BEGIN, handler or COMMIT round trips): the compare-and-set with that condition, both in one snapshot.
+(`idle_batches.py`).
 
 A `bundled` consumer fetches the relay's bundles (one message per transaction) and applies their events as above, by
 event-stream sequence; events no bundle brought are read from the event stream by sequence (`bundles.py`).
@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 
 import asyncpg
 from nats.aio.msg import Msg
@@ -48,22 +47,18 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig
 from nats.js.errors import NotFoundError
 
-from annostream_protos.events.v1 import envelope_pb2
-
 from .authz import bind_principal, service_principal
 from .batch_write import STORE_POSITION, BatchWrite, PositionMoved, moved
 from .bundles import EventReader, Item, contiguous, decode, first_bundle_after
-from .consumer_spec import BatchHandler, ConsumerSpec, Handler, SubjectHandler
-from .context import bind_request
-from .db import Conn
+from .consumer_spec import BatchHandler, ConsumerSpec, Handler, SubjectHandler, hand_over
 from .dead_letter import dead_letter
-from .delivered import Delivered
 from .durable import bind_durable
 from .errors import Unavailable
+from .idle_batches import IdleBatches
 from .leadership import give_up_lead, lead_forever, take_lead
 from .logs import get_logger
 from .metrics import CONSUMER_APPLIED, CONSUMER_BATCHES
-from .positions import applied_position
+from .positions import applied_position, locked_position
 from .pull import BatchPuller, delivery_seq
 from .tracing import CONSUMER, batch_span
 
@@ -73,7 +68,6 @@ __all__ = ["BatchHandler", "ConsumerSpec", "DeliveryGap", "EventConsumer", "Hand
 WAIT_DELAY_SECONDS = 0.25
 RETRY_DELAY_SECONDS = 1.0
 FILL_LIMIT = 1000  # events read from the event stream per transaction (an upgrade's backlog: several transactions)
-BUSY_SECONDS = 5.0  # after a batch `idle_when` did not hold for, batches are applied as usual this long (no extra try)
 
 
 class DeliveryGap(Exception):
@@ -104,8 +98,7 @@ class EventConsumer:
         self._position: int | None = None  # the stored position as this leader's last commit left it (None: read it)
         self._lazy_past = 0  # bundled and lazy: the last event sequence this leader acked with nothing to apply
         self._events = EventReader(js, spec.stream.name) if spec.bundled else None
-        self._busy_until = 0.0  # monotonic time before which `idle_when` is not tried (it did not hold lately)
-        self._idle_sql = f"{STORE_POSITION} AND $4::text[] IS NOT NULL AND ({spec.idle_when})" if spec.idle_when else ""
+        self._idle = IdleBatches(pool, spec)
         self.dead_lettered = 0
         self.applied = 0
 
@@ -297,29 +290,6 @@ class EventConsumer:
         await dead_letter(self._pool, self._spec.durable, item, exc)
         self.dead_lettered += 1
 
-    async def _locked_position(self, conn: Conn) -> int:
-        # One statement once the durable has a row (every batch but its first ever).
-        durable, sql = self._spec.durable, "SELECT stream_seq FROM consumer_positions WHERE consumer = $1 FOR UPDATE"
-        position = await conn.fetchval(sql, durable)
-        if position is None:
-            await conn.execute("INSERT INTO consumer_positions(consumer) VALUES ($1) ON CONFLICT DO NOTHING", durable)
-            position = await conn.fetchval(sql, durable)
-        return int(position)
-
-    async def _handle(self, conn: Conn, fresh: list[Item], *, whole: bool = False) -> None:
-        """Hand `fresh` to the spec's handlers; `whole`: to its batch handler even for one event."""
-        spec = self._spec
-        if spec.subject_handler is not None:  # envelopes decoded as the handler reads them
-            await spec.subject_handler(conn, Delivered.of_undecoded(fresh))
-            return
-        envelopes = [envelope_pb2.EventEnvelope.FromString(i.data) for i in fresh]
-        if spec.batch_handler is not None and (len(envelopes) > 1 or whole):
-            await spec.batch_handler(conn, envelopes)
-            return
-        for envelope in envelopes:
-            bind_request(envelope.correlation_id, envelope.actor)
-            await spec.handler(conn, envelope)
-
     async def commit_batch(self, msgs: list[Msg]) -> int:
         """Apply a fetched batch and store the position in one transaction, without acking."""
         return await self.commit_items(self._items(msgs))
@@ -328,21 +298,22 @@ class EventConsumer:
         """Apply events and store the position in one transaction, without acking; a bundled consumer also applies
         the event stream's events no bundle brought, before and between `items` and after them up to `upto`."""
         known, self._position = self._position, None  # unknown until this batch commits
-        if known is not None and (stored := await self._store_if_idle(items, known, upto)) is not None:
+        stored = None if known is None else await self._idle.store(items, known, max(known, self._lazy_past), upto)
+        if stored is not None:
             self._position = stored
             self._batches.inc()
             return 0
         if known is not None and self._spec.one_write:
             return await self._commit_one_write(items, known, upto)
         async with self._pool.acquire() as conn, conn.transaction():
-            position = known if known is not None else await self._locked_position(conn)
+            position = known if known is not None else await locked_position(conn, self._spec.durable)
             if self._events is not None:
                 items = await self._events.complete(items, max(position, self._lazy_past), upto)
             fresh = [i for i in items if i.seq > position]
             last = max(position, upto, *(i.seq for i in fresh))
             fresh = self._wanted(fresh)
             if fresh:
-                await self._handle(conn, fresh)
+                await hand_over(self._spec, conn, fresh)
             applied = len(fresh)
             status = await conn.execute(STORE_POSITION, self._spec.durable, last, position)
             if status != "UPDATE 1":
@@ -350,23 +321,6 @@ class EventConsumer:
         self._position = last
         self._batches.inc()
         return applied
-
-    async def _store_if_idle(self, items: list[Item], known: int, upto: int) -> int | None:
-        """Store the position past `items` by one statement when the spec's `idle_when` holds for them: the position
-        stored, or None (they are applied as usual: no condition, it did not hold, or events are missing or untyped)."""
-        if not self._idle_sql or time.monotonic() < self._busy_until:
-            return None
-        after = max(known, self._lazy_past)
-        fresh = [i for i in items if i.seq > after]
-        if not fresh or upto > fresh[-1].seq or any(i.type is None for i in fresh):
-            return None
-        if self._spec.bundled and not contiguous(fresh, after):  # events no bundle brought: read and applied as usual
-            return None
-        last, types = fresh[-1].seq, sorted({i.type for i in fresh if i.type is not None})
-        if await self._pool.execute(self._idle_sql, self._spec.durable, last, known, types) == "UPDATE 1":
-            return last
-        self._busy_until = time.monotonic() + BUSY_SECONDS
-        return None
 
     async def _commit_one_write(self, items: list[Item], known: int, upto: int) -> int:
         """`commit_items` for a one-write spec whose position this leader knows: the handler runs outside a
@@ -382,7 +336,7 @@ class EventConsumer:
                     if fresh and self._spec.batch_handler is None and self._spec.subject_handler is None:
                         await batch.begin()  # a per-event handler writes as it goes: in a transaction
                     if fresh:
-                        await self._handle(conn, fresh, whole=True)
+                        await hand_over(self._spec, conn, fresh, whole=True)
                     await batch.finish()
                 except BaseException as exc:
                     await batch.abort()

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 from annostream_protos.events.v1 import envelope_pb2
 
+from .context import bind_request
 from .db import Conn
-from .delivered import Delivered
+from .delivered import Carried, Delivered
 from .streams import StreamDef
 
 Handler = Callable[[Conn, envelope_pb2.EventEnvelope], Awaitable[None]]
@@ -74,3 +75,18 @@ class ConsumerSpec:
             assert self.stream.bundles is not None, f"{self.stream.name} has no bundles"
             return self.stream.bundles
         return self.stream
+
+
+async def hand_over(spec: ConsumerSpec, conn: Conn, fresh: Sequence[Carried], *, whole: bool = False) -> None:
+    """Hand `fresh` (events not applied yet, in order) to the spec's handlers; `whole`: to its batch handler even
+    for one event."""
+    if spec.subject_handler is not None:  # envelopes decoded as the handler reads them
+        await spec.subject_handler(conn, Delivered.of_undecoded(fresh))
+        return
+    envelopes = [envelope_pb2.EventEnvelope.FromString(i.data) for i in fresh]
+    if spec.batch_handler is not None and (len(envelopes) > 1 or whole):
+        await spec.batch_handler(conn, envelopes)
+        return
+    for envelope in envelopes:
+        bind_request(envelope.correlation_id, envelope.actor)
+        await spec.handler(conn, envelope)

@@ -55,3 +55,14 @@ async def applied_position(conn: Conn, consumer: str) -> int:
 def deadline_timeout(remaining: float | None, *, cap: float = 30.0, margin: float = 0.2) -> float:
     """How long a server may wait for a position within its caller's remaining deadline (None: no deadline)."""
     return min(cap, max(0.1, remaining - margin)) if remaining is not None else cap
+
+
+async def locked_position(conn: Conn, consumer: str) -> int:
+    """The consumer's stored position under its row lock (`FOR UPDATE`), its row created at 0 if it has none."""
+    # One statement once the durable has a row (every batch but its first ever).
+    sql = "SELECT stream_seq FROM consumer_positions WHERE consumer = $1 FOR UPDATE"
+    position = await conn.fetchval(sql, consumer)
+    if position is None:
+        await conn.execute("INSERT INTO consumer_positions(consumer) VALUES ($1) ON CONFLICT DO NOTHING", consumer)
+        position = await conn.fetchval(sql, consumer)
+    return int(position)

@@ -128,7 +128,7 @@ async def test_a_batch_the_idle_condition_holds_for_only_moves_the_position_and_
     await pool.execute("DELETE FROM wanted")
     assert await consumer.commit_batch(msgs[3:4]) == 1  # not tried again for a while after it did not hold
     assert (await effects(), await position()) == (["e0", "e2", "e3"], 4)
-    consumer._busy_until = 0.0
+    consumer._idle._busy_until = 0.0
     await pool.execute("UPDATE consumer_positions SET stream_seq = 5 WHERE consumer = 'c1i'")  # someone else's
     with pytest.raises(PositionMoved):  # the one statement stores nothing over a moved position either
         await consumer.commit_batch(msgs[4:5])
