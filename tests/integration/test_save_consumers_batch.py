@@ -189,6 +189,16 @@ def an_index_save() -> list[envelope_pb2.EventEnvelope]:
     return [envelope(m, i + 1) for i, m in enumerate(msgs)]
 
 
+async def _iterator_schemas(postgres_dsn: str, pools: list[tuple[str, asyncpg.Pool]]) -> None:
+    """Two fresh iterator schemas knowing version V and its child CHILD, added to `pools` (dropped by the caller)."""
+    for _ in range(2):
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        pool = await create_pool(postgres_dsn, schema, min_size=1, max_size=2)
+        pools.append((schema, pool))
+        await migrate(pool, schema, ["annostream_iterator.migrations"])
+        await pool.execute("INSERT INTO versions VALUES ($1, 'd', NULL), ($2, 'd', $1)", V, CHILD)
+
+
 async def test_the_iterator_indexes_a_save_in_one_batch_as_it_did_event_by_event(postgres_dsn: str) -> None:
     from annostream_iterator.adapters.postgres import ConsumerRepositories as IteratorRepositories
     from annostream_iterator.service_layer.consumers import Consumers as IteratorConsumers
@@ -198,12 +208,7 @@ async def test_the_iterator_indexes_a_save_in_one_batch_as_it_did_event_by_event
 
     events, pools = an_index_save(), []
     try:
-        for _ in range(2):
-            schema = f"t_{uuid.uuid4().hex[:12]}"
-            pool = await create_pool(postgres_dsn, schema, min_size=1, max_size=2)
-            pools.append((schema, pool))
-            await migrate(pool, schema, ["annostream_iterator.migrations"])
-            await pool.execute("INSERT INTO versions VALUES ($1, 'd', NULL), ($2, 'd', $1)", V, CHILD)
+        await _iterator_schemas(postgres_dsn, pools)
         (_, one), (_, batch) = pools
         for env in events:
             async with one.acquire() as conn, conn.transaction():
@@ -254,12 +259,7 @@ async def test_the_iterator_applying_saves_without_a_transaction_indexes_them_as
     js = nc.jetstream()
     await ensure_stream(js, stream)
     try:
-        for _ in range(2):
-            schema = f"t_{uuid.uuid4().hex[:12]}"
-            pool = await create_pool(postgres_dsn, schema, min_size=1, max_size=2)
-            pools.append((schema, pool))
-            await migrate(pool, schema, ["annostream_iterator.migrations"])
-            await pool.execute("INSERT INTO versions VALUES ($1, 'd', NULL), ($2, 'd', $1)", V, CHILD)
+        await _iterator_schemas(postgres_dsn, pools)
         (_, one), (schema, batch) = pools
         for env in events:
             async with one.acquire() as conn, conn.transaction():
