@@ -31,6 +31,8 @@ STORE_POSITION = (
     "UPDATE consumer_positions SET stream_seq = $2, updated_at = now() WHERE consumer = $1 AND stream_seq = $3"
 )
 
+NO_POSITION = (None, None, None)  # `position_update`'s parameters when the kernel stores the position itself
+
 _current: ContextVar[BatchWrite | None] = ContextVar("annostream_batch_write", default=None)
 
 

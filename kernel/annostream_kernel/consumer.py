@@ -290,6 +290,14 @@ class EventConsumer:
         await dead_letter(self._pool, self._spec.durable, item, exc)
         self.dead_lettered += 1
 
+    async def _fresh(self, items: list[Item], position: int, upto: int) -> tuple[list[Item], int]:
+        """The events to apply after stored `position` (a bundled consumer's completed from the event stream, up to
+        `upto`; only the wanted types) and the position the batch stores."""
+        if self._events is not None:
+            items = await self._events.complete(items, max(position, self._lazy_past), upto)
+        fresh = [i for i in items if i.seq > position]
+        return self._wanted(fresh), max(position, upto, *(i.seq for i in fresh))
+
     async def commit_batch(self, msgs: list[Msg]) -> int:
         """Apply a fetched batch and store the position in one transaction, without acking."""
         return await self.commit_items(self._items(msgs))
@@ -307,11 +315,7 @@ class EventConsumer:
             return await self._commit_one_write(items, known, upto)
         async with self._pool.acquire() as conn, conn.transaction():
             position = known if known is not None else await locked_position(conn, self._spec.durable)
-            if self._events is not None:
-                items = await self._events.complete(items, max(position, self._lazy_past), upto)
-            fresh = [i for i in items if i.seq > position]
-            last = max(position, upto, *(i.seq for i in fresh))
-            fresh = self._wanted(fresh)
+            fresh, last = await self._fresh(items, position, upto)
             if fresh:
                 await hand_over(self._spec, conn, fresh)
             applied = len(fresh)
@@ -326,11 +330,7 @@ class EventConsumer:
         """`commit_items` for a one-write spec whose position this leader knows: the handler runs outside a
         transaction and stores the position with its one write, or begins a transaction (`batch_write.py`)."""
         async with self._pool.acquire() as conn:
-            if self._events is not None:
-                items = await self._events.complete(items, max(known, self._lazy_past), upto)
-            fresh = [i for i in items if i.seq > known]
-            last = max(known, upto, *(i.seq for i in fresh))
-            fresh = self._wanted(fresh)
+            fresh, last = await self._fresh(items, known, upto)
             with BatchWrite(conn, self._spec.durable, known, last) as batch:
                 try:
                     if fresh and self._spec.batch_handler is None and self._spec.subject_handler is None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Iterable, Sequence
 
-from annostream_kernel.batch_write import current_batch, position_update
+from annostream_kernel.batch_write import NO_POSITION, current_batch, position_update
 from annostream_kernel.db import Conn
 
 from ..domain.statistics import FrameKey, RoiKey
@@ -68,7 +68,6 @@ SELECT * FROM unnest($15::text[], $16::text[], $17::text[], $18::bigint[]) AS x(
 ON CONFLICT (version_id, kind, label) DO UPDATE SET delta = stat_labels.delta + EXCLUDED.delta
 """
 WRITE = WRITE_TEMPLATE.format(position=position_update(20))
-NO_POSITION = [None, None, None]  # the position's parameters when the kernel stores it itself (in its transaction)
 
 
 def _columns(keys: Collection[tuple[str, ...]], n: int) -> list[list[str]]:

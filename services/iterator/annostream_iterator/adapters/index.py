@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from json.encoder import encode_basestring_ascii as _q
 from typing import Any
 
-from annostream_kernel.batch_write import BatchWrite, position_update
+from annostream_kernel.batch_write import NO_POSITION, BatchWrite, position_update
 from annostream_kernel.db import Conn
 from annostream_kernel.protobuf import json_value
 from annostream_protos.types.v1 import frames_pb2
@@ -68,7 +68,6 @@ OWN_STATE_PUT = (
     + ")\n"
     + _upsert_rois(3)
 )
-NO_POSITION = [None, None, None]
 UPSERT_ROIS = _upsert_rois(1)
 
 
