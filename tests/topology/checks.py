@@ -31,6 +31,14 @@ def stored_event_ids(dsn: str) -> set[str]:
     return asyncio.run(fetch())
 
 
+def processes_now(topo: LocalStack, lines: int = 15) -> str:
+    """Which component processes have exited (with their exit codes) and their logs' last lines: a failed check's
+    context (the stack's temp dir, its logs included, is gone after the run)."""
+    exited = topo.exited()
+    tails = {n: (topo.log_dir / f"{n}.log").read_text(errors="replace").splitlines()[-lines:] for n in exited}
+    return f"exited processes {exited}, their logs' last lines {tails}"
+
+
 def unsynced_lease_losses(load: Load, t_fault: float, window: float) -> list[Failure]:
     """Heartbeats and releases refused because their lease, granted within `window` seconds around the fault, was
     lost with the killed PostgreSQL primary: NextFrame commits without waiting for the WAL flush or the standby
@@ -64,7 +72,7 @@ def under_load(
 
     lost_leases = unsynced_lease_losses(load, t_fault, unsynced_lease_window)
     failed = [f for f in load.retried_failures() if f not in lost_leases]
-    assert failed == [], f"calls the SDK retries failed after its retries: {failed[:5]}"
+    assert failed == [], f"calls the SDK retries failed after its retries: {failed[:5]}; {processes_now(topo)}"
     others = [f for f in load.failures if not f.retried_by_sdk and f not in lost_leases]
     assert all("Unavailable" in f.error for f in others), others  # not retried (documented): a 503 to try again
 
