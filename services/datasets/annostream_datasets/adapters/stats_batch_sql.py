@@ -18,21 +18,22 @@ Loaded = tuple[set[str], dict[FrameKey, tuple[int, list[str]]], dict[RoiKey, lis
 # Which versions exist here (statistics are kept only for those), the frames' rows and the ROIs' labels: one round
 # trip (the rows' `kind` tells them apart). Nothing is locked: only the consumer's leader writes these rows (its
 # position's compare-and-set fences a former leader), and a deletion of the version is fenced by the write (`alive`).
+# Each key is looked up through its primary key (a LATERAL subquery with LIMIT 1 is not flattened into a join): as a
+# join, the prepared statement's plan scanned a whole table per batch (stat_rois as a hash join's input in custom
+# plans, stat_frames in the generic one), a cost that grew with every frame annotated.
 LOAD = """
-WITH f AS (
-    SELECT f.version_id, f.frame_id, f.roi_count, f.frame_labels FROM stat_frames f
-      JOIN unnest($2::text[], $3::text[]) AS k(v, f) ON f.version_id = k.v AND f.frame_id = k.f)
 SELECT 'v' AS kind, version_id, NULL::text AS frame_id, NULL::text AS roi_id, NULL::int AS roi_count,
        NULL::text[] AS labels
   FROM versions WHERE version_id = ANY($1::text[])
 UNION ALL
-SELECT 'f', version_id, frame_id, NULL, roi_count, frame_labels FROM f
+SELECT 'f', k.v, k.f, NULL, f.roi_count, f.frame_labels FROM unnest($2::text[], $3::text[]) AS k(v, f)
+ CROSS JOIN LATERAL (SELECT roi_count, frame_labels FROM stat_frames
+                      WHERE version_id = k.v AND frame_id = k.f LIMIT 1) f
 UNION ALL
-SELECT 'r', r.version_id, r.frame_id, r.roi_id, NULL, r.labels FROM stat_rois r
-  JOIN unnest($4::text[], $5::text[], $6::text[]) AS k(v, f, r)
-    ON r.version_id = k.v AND r.frame_id = k.f AND r.roi_id = k.r
+SELECT 'r', k.v, k.f, k.r, NULL, r.labels FROM unnest($4::text[], $5::text[], $6::text[]) AS k(v, f, r)
+ CROSS JOIN LATERAL (SELECT labels FROM stat_rois
+                      WHERE version_id = k.v AND frame_id = k.f AND roi_id = k.r LIMIT 1) r
 """
-
 # A folded batch's rows and deltas in one statement (each part a no-op for empty arrays): ROIs deleted ($1-$3) and
 # upserted ($4-$7), frames upserted ($8-$11), versions' annotated-frame and ROI deltas ($12-$14), label deltas
 # ($15-$18), the consumer's position ($20-$22: consumer, from, to; a NULL consumer stores none). The parts touch

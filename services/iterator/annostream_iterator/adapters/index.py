@@ -14,17 +14,21 @@ from annostream_kernel.protobuf import json_value
 from annostream_protos.types.v1 import frames_pb2
 
 # A frame's own annotation state in a version ($1, $2), when it has none yet: its marks row with the metadata of the
-# nearest ancestor version that has one, and that ancestor's ROIs of the frame (copy on write); one round trip.
+# nearest ancestor version that has one, and that ancestor's ROIs of the frame (copy on write); one round trip. The
+# lineage and the ancestors' marks are looked up by primary key (LATERAL … LIMIT 1, never flattened into a join: as
+# a join the plan scanned the whole marks table for the frame id on every newly annotated frame).
 _OWN_MARKS = """
 WITH RECURSIVE l(version_id, parent, depth) AS (
     SELECT version_id, parent_version_id, 0 FROM versions WHERE version_id = $1::text
        AND NOT EXISTS (SELECT 1 FROM marks WHERE version_id = $1::text AND frame_id = $2::text)
     UNION ALL
-    SELECT v.version_id, v.parent_version_id, l.depth + 1 FROM versions v JOIN l ON v.version_id = l.parent
+    SELECT v.version_id, v.parent_version_id, l.depth + 1 FROM l CROSS JOIN LATERAL (
+        SELECT version_id, parent_version_id FROM versions WHERE version_id = l.parent LIMIT 1) v
      WHERE l.depth < 1000),
 src AS (
-    SELECT m.version_id, m.metadata FROM marks m JOIN l ON m.version_id = l.version_id
-     WHERE m.frame_id = $2::text AND l.depth > 0 ORDER BY l.depth LIMIT 1),
+    SELECT m.version_id, m.metadata FROM l CROSS JOIN LATERAL (
+        SELECT version_id, metadata FROM marks WHERE version_id = l.version_id AND frame_id = $2::text LIMIT 1) m
+     WHERE l.depth > 0 ORDER BY l.depth LIMIT 1),
 own AS (
     INSERT INTO marks (version_id, frame_id, metadata)
     SELECT $1::text, $2::text, (SELECT metadata FROM src)
