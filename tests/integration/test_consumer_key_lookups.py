@@ -70,7 +70,8 @@ async def test_the_statistics_load_reads_frames_and_rois_by_key(postgres_dsn: st
         for mode, plan in (await _plans(conn, LOAD, f"EXECUTE lookup({args})")).items():
             assert "Seq Scan on stat_rois" not in plan, (mode, plan)
             assert "Seq Scan on stat_frames" not in plan, (mode, plan)
-        assert len(await conn.fetch(LOAD, [V], [V], ["f7"], [V] * 50, ["f7"] * 50, ROIS)) == 1 + 1 + 50  # the version, the frame, its ROIs
+        rows = await conn.fetch(LOAD, [V], [V], ["f7"], [V] * 50, ["f7"] * 50, ROIS)
+        assert len(rows) == 1 + 1 + 50  # the version, the frame, its ROIs
 
 
 @pytest.mark.parametrize("analyzed", [False, True])
