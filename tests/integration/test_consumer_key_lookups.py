@@ -1,9 +1,12 @@
 """The consumers' per-batch statements look rows up by primary key, whatever plan PostgreSQL caches for them (issue
 18): the statistics load and the iterator's own-state-and-ROIs write never scan a whole read-model table, so a save
-costs the same with a million annotated frames as with a hundred."""
+costs the same with a million annotated frames as with a hundred; and row sets passed as one JSON argument arrive
+unchanged."""
 
 from __future__ import annotations
 
+import json
+import math
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,7 +15,7 @@ import asyncpg
 import pytest
 
 from annostream_datasets.adapters.stats_batch_sql import LOAD
-from annostream_iterator.adapters.index import OWN_STATE_PUT
+from annostream_iterator.adapters.index import OWN_STATE_PUT, IndexStore
 from annostream_kernel.db import create_pool, migrate
 
 V = "ver_lookup"
@@ -66,11 +69,12 @@ async def test_the_statistics_load_reads_frames_and_rois_by_key(postgres_dsn: st
         if analyzed:
             await conn.execute("ANALYZE stat_frames; ANALYZE stat_rois")
         frame = _array(["f7"])
-        args = f"{_array([V])}, {_array([V])}, {frame}, {_array([V] * 50)}, {_array(['f7'] * 50)}, {_array(ROIS)}"
+        keys = json.dumps([{"v": V, "f": "f7", "r": r} for r in ROIS])
+        args = f"{_array([V])}, {_array([V])}, {frame}, '{keys}'"
         for mode, plan in (await _plans(conn, LOAD, f"EXECUTE lookup({args})")).items():
             assert "Seq Scan on stat_rois" not in plan, (mode, plan)
             assert "Seq Scan on stat_frames" not in plan, (mode, plan)
-        rows = await conn.fetch(LOAD, [V], [V], ["f7"], [V] * 50, ["f7"] * 50, ROIS)
+        rows = await conn.fetch(LOAD, [V], [V], ["f7"], keys)
         assert len(rows) == 1 + 1 + 50  # the version, the frame, its ROIs
 
 
@@ -85,9 +89,28 @@ async def test_the_iterator_gives_a_frame_its_own_state_by_key(postgres_dsn: str
         )
         if analyzed:
             await conn.execute("ANALYZE marks; ANALYZE versions")
-        rois = f"{_array([V] * 50)}, {_array(['new'] * 50)}, {_array(ROIS)}"
-        labels = "ARRAY[" + ",".join(["'[]'"] * 50) + "]::jsonb[], ARRAY[" + ",".join(["NULL"] * 50) + "]::float8[]"
-        execute = f"EXECUTE lookup('{V}', 'new', {rois}, {labels}, NULL, NULL, NULL)"
+        rois = json.dumps([{"v": V, "f": "new", "r": r, "l": [], "c": None} for r in ROIS])
+        execute = f"EXECUTE lookup('{V}', 'new', '{rois}', NULL, NULL, NULL)"
         async with conn.transaction():
             for mode, plan in (await _plans(conn, OWN_STATE_PUT, execute)).items():
                 assert "Seq Scan on marks" not in plan, (mode, plan)
+
+
+async def test_roi_rows_reach_the_index_unchanged_through_one_json_argument(postgres_dsn: str) -> None:
+    """Labels and ids with quotes, backslashes and non-ASCII text, empty labels, absent, exact and non-finite
+    confidences: written by `put_rois` (one JSON argument) and read back as they were given."""
+    rows = [
+        (V, "f1", 'r"1\\', ["car", 'a "quoted" label', "véhicule ✓"], 0.1 + 0.2),
+        (V, "f1", "r2", [], None),
+        (V, "f2", "r3", ["x"], float("nan")),
+        (V, "f2", "r4", ["y"], float("inf")),
+        (V, "f2", "r5", ["z", "{a,b}", "NULL"], 1.0),
+    ]
+    async with _schema(postgres_dsn, "annostream_iterator.migrations") as pool, pool.acquire() as conn:
+        await IndexStore(conn).put_rois(rows)
+        got = await conn.fetch("SELECT version_id, frame_id, roi_id, labels, confidence FROM rois ORDER BY roi_id")
+    back = {r["roi_id"]: (r["version_id"], r["frame_id"], r["roi_id"], r["labels"], r["confidence"]) for r in got}
+    for v, f, r, labels, c in rows:
+        gv, gf, gr, glabels, gc = back[r]
+        assert (gv, gf, gr, glabels) == (v, f, r, labels)
+        assert gc == c or (c is not None and math.isnan(c) and math.isnan(gc))
