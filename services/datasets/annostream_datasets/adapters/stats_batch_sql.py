@@ -37,6 +37,7 @@ SELECT 'r', k.v, k.f, k.r, NULL, r.labels FROM json_to_recordset($4::json) AS k(
  CROSS JOIN LATERAL (SELECT labels FROM stat_rois
                       WHERE version_id = k.v AND frame_id = k.f AND roi_id = k.r LIMIT 1) r
 """
+
 # A folded batch's rows and deltas in one statement (each part a no-op for empty arrays): ROIs deleted ($1-$3) and
 # upserted ($4: one JSON array of {v, f, r, l} objects, `_rows_json`), frames upserted ($5-$8), versions'
 # annotated-frame and ROI deltas ($9-$11), label deltas ($12-$15), the consumer's position ($17-$19: consumer, from,
