@@ -9,7 +9,7 @@ from annostream_protos.events.v1 import annotation_pb2 as an
 from annostream_protos.events.v1 import envelope_pb2, tasks_pb2
 
 from .ports import ConsumerStoresFactory
-from .stats_fold import FRAME_EVENTS, ROI_EVENTS, StatsFold, decode, roi_key
+from .stats_fold import FRAME_EVENTS, ROI_EVENTS, ROI_TYPES, StatsFold, decode, roi_key
 
 # The statistics consumer applies only what changes counts (moves, reshapes, metadata, locks and the FrameSaved
 # marker are read past undecoded: a stream-wide durable, see ConsumerSpec.event_types).
@@ -44,7 +44,7 @@ class Consumers:
         if not events:
             return
         frames = list(dict.fromkeys((ev.frame.version_id, ev.frame.frame_id) for ev in events))
-        roi_keys = list(dict.fromkeys(roi_key(ev) for ev in events if isinstance(ev, ROI_EVENTS)))
+        roi_keys = list(dict.fromkeys(roi_key(ev) for ev in events if type(ev) in ROI_TYPES))
         # one read for all (the rows read or locked for versions not known here change nothing: their events go)
         known, frame_rows, roi_rows = await stats.load({ev.frame.version_id for ev in events}, frames, roi_keys)
         events = [ev for ev in events if ev.frame.version_id in known]

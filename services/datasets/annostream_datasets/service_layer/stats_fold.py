@@ -16,6 +16,10 @@ from ..domain.statistics import FRAME, ROI, FrameKey, RoiKey
 ROI_EVENTS = (an.RoiCreated, an.RoiRestored, an.RoiDeleted, an.RoiLabelAdded, an.RoiLabelRemoved)
 FRAME_EVENTS = (an.FrameLabelAdded, an.FrameLabelRemoved)
 BY_URL = {TYPE_URL_PREFIX + c.DESCRIPTOR.full_name: c for c in (an.FrameInherited, *ROI_EVENTS, *FRAME_EVENTS)}
+# Events are told apart by exact type (`decode` builds exactly these classes; generated messages are not subclassed):
+# an isinstance() test against a protobuf class goes through ABC machinery, ≈ 0.2 µs per miss, ~16 per event.
+ROI_TYPES, FRAME_TYPES = frozenset(ROI_EVENTS), frozenset(FRAME_EVENTS)
+_CARRY_ROI = frozenset((an.RoiCreated, an.RoiRestored))  # events that carry the whole ROI
 
 
 def _diff(before: Iterable[str], after: Iterable[str]) -> dict[str, int]:
@@ -72,10 +76,11 @@ class StatsFold:
         """Fold one event (as the one-event path applied it before: no-ops leave the frame's row untouched)."""
         v, fid = ev.frame.version_id, ev.frame.frame_id
         frame = self._frame((v, fid))
-        if isinstance(ev, an.FrameInherited):
+        kind = type(ev)
+        if kind is an.FrameInherited:
             self._inherit(frame, ev)
             return
-        changed = self._frame_label(frame, ev) if isinstance(ev, FRAME_EVENTS) else self._roi_event(frame, ev)
+        changed = self._frame_label(frame, ev) if kind in FRAME_TYPES else self._roi_event(frame, ev)
         if changed:
             frame.exists = frame.dirty = True
 
@@ -90,7 +95,7 @@ class StatsFold:
         frame.exists = frame.dirty = True
 
     def _frame_label(self, frame: _Frame, ev: Any) -> bool:
-        added = isinstance(ev, an.FrameLabelAdded)
+        added = type(ev) is an.FrameLabelAdded
         if added == (ev.label in frame.labels):
             return False  # adding a label it has, or removing one it has not
         now = [*frame.labels, ev.label] if added else [x for x in frame.labels if x != ev.label]
@@ -101,11 +106,12 @@ class StatsFold:
     def _roi_event(self, frame: _Frame, ev: Any) -> bool:
         key = roi_key(ev)
         before = self._rois.get(key)
-        if isinstance(ev, an.RoiCreated | an.RoiRestored):
+        kind = type(ev)
+        if kind in _CARRY_ROI:
             after: list[str] | None = list(dict.fromkeys(ev.roi.labels))
         elif before is None:
             return False  # deleting or relabelling a ROI it does not have
-        elif isinstance(ev, an.RoiDeleted):
+        elif kind is an.RoiDeleted:
             after = None
         else:
             after = _relabelled(before, ev)
@@ -139,16 +145,16 @@ class StatsFold:
 def _relabelled(before: list[str], ev: Any) -> list[str]:
     """A ROI's labels after a label event (the same list when it changes nothing)."""
     has = ev.label in before
-    if isinstance(ev, an.RoiLabelAdded) and not has:
+    if type(ev) is an.RoiLabelAdded and not has:
         return [*before, ev.label]
-    if isinstance(ev, an.RoiLabelRemoved) and has:
+    if type(ev) is an.RoiLabelRemoved and has:
         return [x for x in before if x != ev.label]
     return before
 
 
 def roi_key(ev: Any) -> RoiKey:
     """(version, frame, ROI) of a ROI event."""
-    roi_id = ev.roi.roi_id if isinstance(ev, an.RoiCreated | an.RoiRestored) else ev.roi_id
+    roi_id = ev.roi.roi_id if type(ev) in _CARRY_ROI else ev.roi_id
     return ev.frame.version_id, ev.frame.frame_id, roi_id
 
 
