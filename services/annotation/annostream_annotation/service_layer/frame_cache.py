@@ -1,0 +1,101 @@
+"""What a process keeps between saves of a frame: a lock per frame its writers take turns on, and the frame as
+this process last wrote it (FrameCache), with the answer's state whose untouched ROIs the next answer reuses."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+from annostream_protos.annotation.v1 import annotation_service_pb2 as api
+from annostream_protos.types.v1 import frames_pb2 as t
+
+from ..domain.events import Event, FrameInherited
+
+
+class FrameLocks:
+    """Writers of one frame in this process take turns (only other processes' writers can race a save)."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        """Hold the frame's lock for the block (locks of frames nobody waits for are dropped)."""
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
+@dataclass(frozen=True)
+class CachedFrame:
+    """What this process last wrote of a frame: enough to decide and write the next save without a read, and the
+    frame state its answer carried (None once dropped: see FrameCache), whose ROIs the next answer may reuse."""
+
+    ref: t.FrameRef
+    base: dict[str, Any]
+    version: int
+    doc_json: str
+    state: api.FrameState | None = None
+
+
+class FrameCache:
+    """The last state this process wrote of recently saved frames (least recently used dropped first).
+
+    A save made against exactly the cached version skips its read. That is safe because the write is
+    conditional: it lands only if the frame is still at that version and its version still a Draft. A write
+    by anyone else (another process, an undo) makes it miss; the save then re-reads, like a save that lost a
+    race. Base frames never change once imported; a save against an older version (a rebase, or a retry
+    whose first attempt landed) always reads, so a retried idempotency key gets its first answer. Entries
+    are taken out while a save uses them and put back only after a successful write, so a failed attempt
+    never leaves a stale entry behind. Only the `states_size` most recently written entries keep their answer's
+    frame state (in memory ≈ 4x its serialized size, ≈ 27 KB for 50 ROIs): older ones lose it, and their next
+    answer builds every ROI again.
+    """
+
+    def __init__(self, size: int = 10_000, states_size: int = 256) -> None:
+        self._size, self._states_size = size, states_size
+        self._frames: OrderedDict[str, CachedFrame] = OrderedDict()
+        self._with_state: OrderedDict[str, None] = OrderedDict()  # entries holding a state, least recent first
+
+    def take(self, stream_id: str) -> CachedFrame | None:
+        """Remove and return the frame's entry, if any."""
+        self._with_state.pop(stream_id, None)
+        return self._frames.pop(stream_id, None)
+
+    def put(self, stream_id: str, frame: CachedFrame) -> None:
+        """Remember a frame as just written."""
+        self._frames[stream_id] = frame
+        self._frames.move_to_end(stream_id)
+        if frame.state is not None:
+            self._with_state[stream_id] = None
+            self._with_state.move_to_end(stream_id)
+            if len(self._with_state) > self._states_size:
+                older, _ = self._with_state.popitem(last=False)
+                self._frames[older] = replace(self._frames[older], state=None)  # keeps its place in the order
+        if len(self._frames) > self._size:
+            oldest, _ = self._frames.popitem(last=False)
+            self._with_state.pop(oldest, None)
+
+
+def untouched(state: api.FrameState, events: list[Event]) -> dict[str, t.Roi]:
+    """ROI id → its message in `state` (a frame's state before `events`), for the ROIs no event changed: a ROI
+    event changes its ROI, FrameInherited every one (the other events that name no ROI change none)."""
+    touched: set[str] = set()
+    for e in events:
+        if isinstance(e, FrameInherited):
+            return {}
+        if e.roi_id:
+            touched.add(e.roi_id)
+    return {r.roi_id: r for r in state.rois if r.roi_id not in touched}
