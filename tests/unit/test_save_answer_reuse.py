@@ -72,7 +72,7 @@ def test_the_answer_after_a_save_reuses_the_untouched_rois_of_the_previous_answe
         for i, cmd in enumerate([c.MoveRoi("b", 1, 2), c.AddFrameLabel("day"), c.LockRoi("c")])
         for e in session.agg.decide(cmd, i)
     ]
-    known = untouched(first, more)
+    known = untouched(first.rois, more)
     assert set(known) == {"a"}  # the frame label touched no ROI
     second = wire.frame_state(REF, 6, BASE, session.agg.doc, known=known)
     fresh = wire.frame_state(REF, 6, BASE, session.agg.doc)
@@ -84,27 +84,27 @@ def test_an_inherited_state_leaves_no_roi_to_reuse() -> None:
     session, _ = decided(rect("a"))
     state = wire.frame_state(REF, 1, BASE, session.agg.doc)
     inherited = ev.FrameInherited("parent", {"rois": [], "frame_labels": [], "metadata": {}})
-    assert set(untouched(state, [ev.FrameLabelAdded("l")])) == {"a"}
-    assert untouched(state, [ev.FrameLabelAdded("l"), inherited]) == {}
+    assert set(untouched(state.rois, [ev.FrameLabelAdded("l")])) == {"a"}
+    assert untouched(state.rois, [ev.FrameLabelAdded("l"), inherited]) == {}
 
 
-def test_the_frame_cache_keeps_the_answer_states_of_its_most_recent_entries_only() -> None:
-    states = {n: wire.frame_state(REF, 1, BASE, {"rois": [], "frame_labels": [n]}) for n in "123456"}
-    cache = FrameCache(size=3, states_size=2)
+def test_the_frame_cache_keeps_the_answer_rois_of_its_most_recent_entries_only() -> None:
+    states = {n: wire.frame_state(REF, 1, BASE, decided(rect(n))[0].agg.doc) for n in "123456"}
+    cache = FrameCache(size=3, answers_size=2)
 
-    def put(n: str, with_state: bool = True) -> None:
-        cache.put(n, CachedFrame(REF, BASE, 1, "{}", states[n] if with_state else None))
+    def put(n: str, with_rois: bool = True) -> None:
+        cache.put(n, CachedFrame(REF, BASE, 1, "{}", states[n].rois if with_rois else ()))
 
-    def state_of(n: str) -> object:
+    def rois_of(n: str) -> object:
         f = cache.take(n)
-        return "missing" if f is None else f.state
+        return "missing" if f is None else f.rois
 
     for n in "123":
         put(n)
-    assert state_of("1") is None  # kept, without its state
-    assert state_of("3") is states["3"]
+    assert rois_of("1") == ()  # kept, without its ROIs
+    assert rois_of("3") is states["3"].rois
     put("3")
     put("4")
-    put("5", with_state=False)
+    put("5", with_rois=False)
     put("6")
-    assert [state_of(n) for n in "23456"] == ["missing", "missing", states["4"], None, states["6"]]
+    assert [rois_of(n) for n in "23456"] == ["missing", "missing", states["4"].rois, (), states["6"].rois]

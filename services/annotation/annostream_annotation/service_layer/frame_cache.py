@@ -1,16 +1,15 @@
 """What a process keeps between saves of a frame: a lock per frame its writers take turns on, and the frame as
-this process last wrote it (FrameCache), with the answer's state whose untouched ROIs the next answer reuses."""
+this process last wrote it (FrameCache), with the ROIs of its answer that the next answer reuses when untouched."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from annostream_protos.annotation.v1 import annotation_service_pb2 as api
 from annostream_protos.types.v1 import frames_pb2 as t
 
 from ..domain.events import Event, FrameInherited
@@ -41,13 +40,13 @@ class FrameLocks:
 @dataclass(frozen=True)
 class CachedFrame:
     """What this process last wrote of a frame: enough to decide and write the next save without a read, and the
-    frame state its answer carried (None once dropped: see FrameCache), whose ROIs the next answer may reuse."""
+    ROI messages its answer carried (none once dropped: see FrameCache), which the next answer may reuse."""
 
     ref: t.FrameRef
     base: dict[str, Any]
     version: int
     doc_json: str
-    state: api.FrameState | None = None
+    rois: Sequence[t.Roi] = ()
 
 
 class FrameCache:
@@ -59,38 +58,38 @@ class FrameCache:
     race. Base frames never change once imported; a save against an older version (a rebase, or a retry
     whose first attempt landed) always reads, so a retried idempotency key gets its first answer. Entries
     are taken out while a save uses them and put back only after a successful write, so a failed attempt
-    never leaves a stale entry behind. Only the `states_size` most recently written entries keep their answer's
-    frame state (in memory ≈ 4x its serialized size, ≈ 27 KB for 50 ROIs): older ones lose it, and their next
+    never leaves a stale entry behind. Only the `answers_size` most recently written entries keep their answer's
+    ROIs (in memory ≈ 4x their serialized size, ≈ 27 KB for 50 ROIs): older ones lose them, and their next
     answer builds every ROI again.
     """
 
-    def __init__(self, size: int = 10_000, states_size: int = 256) -> None:
-        self._size, self._states_size = size, states_size
+    def __init__(self, size: int = 10_000, answers_size: int = 256) -> None:
+        self._size, self._answers_size = size, answers_size
         self._frames: OrderedDict[str, CachedFrame] = OrderedDict()
-        self._with_state: OrderedDict[str, None] = OrderedDict()  # entries holding a state, least recent first
+        self._with_rois: OrderedDict[str, None] = OrderedDict()  # entries holding ROIs, least recent first
 
     def take(self, stream_id: str) -> CachedFrame | None:
         """Remove and return the frame's entry, if any."""
-        self._with_state.pop(stream_id, None)
+        self._with_rois.pop(stream_id, None)
         return self._frames.pop(stream_id, None)
 
     def put(self, stream_id: str, frame: CachedFrame) -> None:
         """Remember a frame as just written."""
         self._frames[stream_id] = frame
         self._frames.move_to_end(stream_id)
-        if frame.state is not None:
-            self._with_state[stream_id] = None
-            self._with_state.move_to_end(stream_id)
-            if len(self._with_state) > self._states_size:
-                older, _ = self._with_state.popitem(last=False)
-                self._frames[older] = replace(self._frames[older], state=None)  # keeps its place in the order
+        if frame.rois:
+            self._with_rois[stream_id] = None
+            self._with_rois.move_to_end(stream_id)
+            if len(self._with_rois) > self._answers_size:
+                older, _ = self._with_rois.popitem(last=False)
+                self._frames[older] = replace(self._frames[older], rois=())  # keeps its place in the order
         if len(self._frames) > self._size:
             oldest, _ = self._frames.popitem(last=False)
-            self._with_state.pop(oldest, None)
+            self._with_rois.pop(oldest, None)
 
 
-def untouched(state: api.FrameState, events: list[Event]) -> dict[str, t.Roi]:
-    """ROI id → its message in `state` (a frame's state before `events`), for the ROIs no event changed: a ROI
+def untouched(rois: Iterable[t.Roi], events: list[Event]) -> dict[str, t.Roi]:
+    """ROI id → its message among `rois` (a frame's ROIs before `events`), for the ROIs no event changed: a ROI
     event changes its ROI, FrameInherited every one (the other events that name no ROI change none)."""
     touched: set[str] = set()
     for e in events:
@@ -98,4 +97,4 @@ def untouched(state: api.FrameState, events: list[Event]) -> dict[str, t.Roi]:
             return {}
         if e.roi_id:
             touched.add(e.roi_id)
-    return {r.roi_id: r for r in state.rois if r.roi_id not in touched}
+    return {r.roi_id: r for r in rois if r.roi_id not in touched}

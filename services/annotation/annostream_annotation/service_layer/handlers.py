@@ -4,12 +4,14 @@ non-conflicting edits."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from annostream_kernel.db import Conn
 from annostream_kernel.errors import InvalidArgument, key_reused
 from annostream_kernel.limits import MAX_COMMANDS_PER_SAVE, MAX_ID_LENGTH, check_text
 from annostream_protos.annotation.v1 import annotation_service_pb2 as api
+from annostream_protos.types.v1 import frames_pb2 as t
 
 from .. import wire
 from ..adapters import messages
@@ -74,9 +76,9 @@ class FrameSaver:
 async def _save_once(conn: Conn, cmd: SaveFrame, notify_channel: str, cache: FrameCache) -> api.SaveFrameResponse:
     stream = messages.stream_id(cmd.version_id, cmd.frame_id)
     cached = cache.take(stream)
-    prior = None  # the frame's state in its last answer from this process
+    prior: Sequence[t.Roi] = ()  # the ROIs of the frame's last answer from this process
     if cached is not None and cmd.expected_version == cached.version:
-        session, prior = FrameSession.from_cache(conn, cached), cached.state
+        session, prior = FrameSession.from_cache(conn, cached), cached.rois
     else:  # not saved here lately, or a rebase (which must see a retried key's first answer first): read it
         session = await FrameSession.open(
             conn, cmd.version_id, cmd.frame_id, write=True, idempotency_key=cmd.idempotency_key
@@ -93,7 +95,7 @@ async def _save_once(conn: Conn, cmd: SaveFrame, notify_channel: str, cache: Fra
 
     final_version = session.stored_version + (len(session.pending) + len(events) if events else 0)
     # the answer reuses the messages of the ROIs no event touched (of the last answer) and of those created as is
-    known = untouched(prior, [*session.pending, *events]) if prior is not None else {}
+    known = untouched(prior, [*session.pending, *events]) if prior else {}
     prepared = session.prepare(events, task_id=cmd.task_id, kind="save")  # builds no answer, stores nothing
     if prepared is not None:
         known.update(prepared.rois)
@@ -115,6 +117,6 @@ async def _save_once(conn: Conn, cmd: SaveFrame, notify_channel: str, cache: Fra
         request_hash=cmd.request_hash,
         answer=answer,
     )
-    if (entry := session.cached(state)) is not None:
+    if (entry := session.cached(state.rois)) is not None:
         cache.put(stream, entry)
     return saved

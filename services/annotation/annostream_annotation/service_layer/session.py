@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -17,7 +17,6 @@ from annostream_kernel.errors import Conflict, FailedPrecondition, NotFound
 from annostream_kernel.events import NewEvent, event_arrays
 from annostream_kernel.ids import new_id
 from annostream_kernel.tracing import current_traceparent
-from annostream_protos.annotation.v1 import annotation_service_pb2 as api
 from annostream_protos.types.v1 import frames_pb2 as t
 
 from ..adapters import messages
@@ -113,12 +112,12 @@ class FrameSession:
         agg = FrameAggregate(orjson.loads(cached.doc_json), cached.version, sources_of(cached.base), owned=True)
         return cls(AnnotationStore(conn), cached.ref, cached.base, agg, cached.version)
 
-    def cached(self, state: api.FrameState | None = None) -> CachedFrame | None:
-        """This session's frame for the cache, once it has written its own state (`state`: exactly that state as
-        a FrameState, its answer's)."""
+    def cached(self, rois: Sequence[t.Roi] = ()) -> CachedFrame | None:
+        """This session's frame for the cache, once it has written its own state (`rois`: the messages of exactly
+        that state's ROIs, its answer's)."""
         if not self.doc_json or self.pending:
             return None
-        return CachedFrame(self.ref, self.base, self.stored_version, self.doc_json, state)
+        return CachedFrame(self.ref, self.base, self.stored_version, self.doc_json, rois)
 
     @classmethod
     async def open(
