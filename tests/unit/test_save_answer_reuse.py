@@ -88,12 +88,12 @@ def test_an_inherited_state_leaves_no_roi_to_reuse() -> None:
     assert untouched(state.rois, [ev.FrameLabelAdded("l"), inherited]) == {}
 
 
-def test_the_frame_cache_keeps_the_answer_rois_of_its_most_recent_entries_only() -> None:
-    states = {n: wire.frame_state(REF, 1, BASE, decided(rect(n))[0].agg.doc) for n in "123456"}
-    cache = FrameCache(size=3, answers_size=2)
+def test_the_frame_cache_keeps_the_answer_rois_of_its_most_recent_entries_within_its_budget() -> None:
+    states = {n: wire.frame_state(REF, 1, BASE, decided(rect(n))[0].agg.doc) for n in "1234567"}
+    cache = FrameCache(size=3, answers_bytes=20)
 
-    def put(n: str, with_rois: bool = True) -> None:
-        cache.put(n, CachedFrame(REF, BASE, 1, "{}", states[n].rois if with_rois else ()))
+    def put(n: str, size: int = 10) -> None:
+        cache.put(n, CachedFrame(REF, BASE, 1, "{}", states[n].rois if size else (), size))
 
     def rois_of(n: str) -> object:
         f = cache.take(n)
@@ -101,10 +101,12 @@ def test_the_frame_cache_keeps_the_answer_rois_of_its_most_recent_entries_only()
 
     for n in "123":
         put(n)
-    assert rois_of("1") == ()  # kept, without its ROIs
+    assert rois_of("1") == ()  # kept, without its ROIs: 30 bytes held, over the budget of 20
     assert rois_of("3") is states["3"].rois
     put("3")
     put("4")
-    put("5", with_rois=False)
+    put("5", size=0)
     put("6")
     assert [rois_of(n) for n in "23456"] == ["missing", "missing", states["4"].rois, (), states["6"].rois]
+    put("7", size=21)  # larger than the whole budget: kept without its ROIs
+    assert rois_of("7") == ()

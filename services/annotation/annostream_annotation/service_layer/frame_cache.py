@@ -47,6 +47,7 @@ class CachedFrame:
     version: int
     doc_json: str
     rois: Sequence[t.Roi] = ()
+    rois_size: int = 0  # the serialized size of the answer's frame state (what FrameCache counts against its budget)
 
 
 class FrameCache:
@@ -58,34 +59,38 @@ class FrameCache:
     race. Base frames never change once imported; a save against an older version (a rebase, or a retry
     whose first attempt landed) always reads, so a retried idempotency key gets its first answer. Entries
     are taken out while a save uses them and put back only after a successful write, so a failed attempt
-    never leaves a stale entry behind. Only the `answers_size` most recently written entries keep their answer's
-    ROIs (in memory ≈ 4x their serialized size, ≈ 27 KB for 50 ROIs): older ones lose them, and their next
-    answer builds every ROI again.
+    never leaves a stale entry behind. The most recently written entries keep their answer's ROIs while their
+    states' serialized sizes add up to at most `answers_bytes` (in memory ≈ 4x that: ≈ 27 KB for 50 ROIs);
+    older ones lose them, and their next answer builds every ROI again.
     """
 
-    def __init__(self, size: int = 10_000, answers_size: int = 256) -> None:
-        self._size, self._answers_size = size, answers_size
+    def __init__(self, size: int = 10_000, answers_bytes: int = 4 * 1024 * 1024) -> None:
+        self._size, self._answers_bytes, self._held = size, answers_bytes, 0
         self._frames: OrderedDict[str, CachedFrame] = OrderedDict()
-        self._with_rois: OrderedDict[str, None] = OrderedDict()  # entries holding ROIs, least recent first
+        self._with_rois: OrderedDict[str, int] = OrderedDict()  # entries holding ROIs → size, least recent first
 
     def take(self, stream_id: str) -> CachedFrame | None:
         """Remove and return the frame's entry, if any."""
-        self._with_rois.pop(stream_id, None)
+        self._held -= self._with_rois.pop(stream_id, 0)
         return self._frames.pop(stream_id, None)
 
     def put(self, stream_id: str, frame: CachedFrame) -> None:
         """Remember a frame as just written."""
+        self._held -= self._with_rois.pop(stream_id, 0)
+        if frame.rois and frame.rois_size > self._answers_bytes:
+            frame = replace(frame, rois=(), rois_size=0)
         self._frames[stream_id] = frame
         self._frames.move_to_end(stream_id)
         if frame.rois:
-            self._with_rois[stream_id] = None
-            self._with_rois.move_to_end(stream_id)
-            if len(self._with_rois) > self._answers_size:
-                older, _ = self._with_rois.popitem(last=False)
-                self._frames[older] = replace(self._frames[older], rois=())  # keeps its place in the order
+            self._with_rois[stream_id] = frame.rois_size
+            self._held += frame.rois_size
+            while self._held > self._answers_bytes:
+                older, size = self._with_rois.popitem(last=False)
+                self._held -= size
+                self._frames[older] = replace(self._frames[older], rois=(), rois_size=0)  # keeps its place
         if len(self._frames) > self._size:
             oldest, _ = self._frames.popitem(last=False)
-            self._with_rois.pop(oldest, None)
+            self._held -= self._with_rois.pop(oldest, 0)
 
 
 def untouched(rois: Iterable[t.Roi], events: list[Event]) -> dict[str, t.Roi]:

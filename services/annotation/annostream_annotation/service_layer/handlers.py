@@ -100,7 +100,8 @@ async def _save_once(conn: Conn, cmd: SaveFrame, notify_channel: str, cache: Fra
     if prepared is not None:
         known.update(prepared.rois)
     state = wire.frame_state(session.ref, final_version, session.base, session.agg.doc, known=known)
-    frame, omitted = sizes.inline(state, sizes.check_change(state, events, "commands"))
+    size = sizes.check_change(state, events, "commands")
+    frame, omitted = sizes.inline(state, size)
 
     saved = api.SaveFrameResponse(
         frame=frame,
@@ -117,6 +118,6 @@ async def _save_once(conn: Conn, cmd: SaveFrame, notify_channel: str, cache: Fra
         request_hash=cmd.request_hash,
         answer=answer,
     )
-    if (entry := session.cached(state.rois)) is not None:
+    if (entry := session.cached(state.rois, size)) is not None:
         cache.put(stream, entry)
     return saved

@@ -112,12 +112,12 @@ class FrameSession:
         agg = FrameAggregate(orjson.loads(cached.doc_json), cached.version, sources_of(cached.base), owned=True)
         return cls(AnnotationStore(conn), cached.ref, cached.base, agg, cached.version)
 
-    def cached(self, rois: Sequence[t.Roi] = ()) -> CachedFrame | None:
+    def cached(self, rois: Sequence[t.Roi] = (), rois_size: int = 0) -> CachedFrame | None:
         """This session's frame for the cache, once it has written its own state (`rois`: the messages of exactly
-        that state's ROIs, its answer's)."""
+        that state's ROIs, its answer's; `rois_size`: that answer's frame state serialized)."""
         if not self.doc_json or self.pending:
             return None
-        return CachedFrame(self.ref, self.base, self.stored_version, self.doc_json, rois)
+        return CachedFrame(self.ref, self.base, self.stored_version, self.doc_json, rois, rois_size)
 
     @classmethod
     async def open(
