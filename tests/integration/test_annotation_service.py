@@ -251,3 +251,27 @@ async def test_a_save_stream_answers_every_save_in_order_and_a_refused_one_does_
     assert answers[4].saved == answers[0].saved
     state = await current(stubs, frame)
     assert state.version == 3 and {r.roi_id: r.points[0].x for r in state.rois} == {"c": 15, "b": 300}
+
+
+async def test_each_answer_of_saves_one_after_another_equals_the_frame_read_back(stubs: Stubs, unique: str) -> None:
+    """Saves of a frame this process just saved reuse the ROIs of the previous answer that no change touched: every
+    answer still holds exactly the stored state (GetFrame builds it from the projection)."""
+    v = await make_version(stubs, unique, 1, publish=False)
+    frame = await known_frame(stubs, v.version_id)
+    steps = [
+        [rect("car", roi_id="a"), rect("bus", 100, roi_id="b"), rect("van", 200, roi_id="c")],
+        [move("b", 3, 4)],
+        [ann.Command(add_roi_label=ann.AddRoiLabel(roi_id="a", label="red"))],
+        [ann.Command(add_frame_label=ann.AddFrameLabel(label="night"))],
+        [ann.Command(lock_all_rois=ann.LockAllRois())],
+        [ann.Command(unlock_roi=ann.UnlockRoi(roi_id="c")), move("c", -1, 0)],
+        [ann.Command(set_roi_metadata=ann.SetRoiMetadata(roi_id="c", metadata=struct({"occluded": True})))],
+        [ann.Command(delete_roi=ann.DeleteRoi(roi_id="c")), rect("truck", 300, roi_id="c")],
+        [ann.Command(unlock_all_rois=ann.UnlockAllRois()), move("a", 1, 1), move("a", 1, 1)],
+    ]
+    version = 0
+    for commands in steps:
+        resp = await stubs.annotation.SaveFrame(save(frame.frame, version, *commands))
+        version = resp.version
+        assert resp.frame == await current(stubs, frame.frame)
+    assert [list(r.labels) for r in resp.frame.rois] == [["car", "red"], ["bus"], ["truck"]]

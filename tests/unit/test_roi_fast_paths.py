@@ -1,4 +1,4 @@
-"""The one-pass point check and the prebuilt points encoding give exactly what the plain versions gave."""
+"""The one-pass point check and the prebuilt points and ROI encodings give exactly what the plain versions gave."""
 
 from __future__ import annotations
 
@@ -8,9 +8,13 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from annostream_annotation.adapters.messages import to_payload
+from annostream_annotation.domain import events as de
 from annostream_annotation.domain.roi import BOUNDS_TOLERANCE, RoiType, Sources, validate_points
-from annostream_annotation.wire import roi_msg
+from annostream_annotation.wire import _ROI_TYPE_BY_NAME, points_wire, roi_msg
 from annostream_kernel.errors import InvalidArgument
+from annostream_kernel.limits import dump_json
+from annostream_protos.events.v1 import annotation_pb2 as ev
 from annostream_protos.types.v1 import frames_pb2 as t
 
 
@@ -88,3 +92,52 @@ def test_roi_message_points_encoding_matches_point_messages(pts: list[tuple[floa
         plain.confidence = confidence
     assert built == plain
     assert built.SerializeToString() == plain.SerializeToString()
+
+
+def reference_roi_msg(doc: dict[str, Any]) -> t.Roi:
+    """roi_msg as it was before it parsed `roi_wire`: the message built field by field."""
+    meta = doc.get("metadata")
+    roi = t.Roi(
+        roi_id=doc["roi_id"],
+        type=_ROI_TYPE_BY_NAME[doc["type"]],
+        labels=doc["labels"],
+        source_id=doc.get("source_id", ""),
+        metadata_json=dump_json(meta) if meta else "",
+        locked=doc.get("locked", False),
+    )
+    roi.MergeFromString(points_wire(doc["points"]))
+    if doc.get("confidence") is not None:
+        roi.confidence = doc["confidence"]
+    return roi
+
+
+text = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
+json_value = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.floats(allow_nan=False, allow_infinity=False) | text,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(text, inner, max_size=3),
+    max_leaves=6,
+)
+roi_docs = st.fixed_dictionaries(
+    {
+        "roi_id": st.one_of(st.just(""), text, st.text(min_size=130, max_size=200)),
+        "type": st.sampled_from(["rectangle", "ellipse", "polygon", "keypoints"]),
+        "points": st.lists(st.lists(finite, min_size=2, max_size=2), max_size=20),
+        "labels": st.lists(st.one_of(text, st.text(min_size=128, max_size=140)), max_size=4),
+        "confidence": st.one_of(st.none(), st.floats(0, 1), st.sampled_from([0, 1, 0.0, -0.0])),
+        "source_id": st.one_of(st.just(""), text),
+        "metadata": st.one_of(st.just({}), st.dictionaries(text, json_value, max_size=3)),
+        "locked": st.booleans(),
+    }
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(roi_docs, st.booleans())
+def test_a_roi_parsed_from_its_encoding_equals_the_roi_built_field_by_field(doc: dict[str, Any], created: bool) -> None:
+    built, plain = roi_msg(doc), reference_roi_msg(doc)
+    assert built == plain
+    assert built.SerializeToString() == plain.SerializeToString()
+    ref = t.FrameRef(dataset_id="d", version_id="v", frame_id="f" if created else "")
+    payload = to_payload(de.RoiCreated(doc["roi_id"], doc), ref)
+    assert payload == ev.RoiCreated(frame=ref, roi=plain)
+    assert payload.SerializeToString() == ev.RoiCreated(frame=ref, roi=plain).SerializeToString()

@@ -1,5 +1,6 @@
-"""A save's answer reuses the Roi messages of the ROIs it created, and deciding never changes an event after the
-fact: the answer and the outbox payloads are what building each from its document gives (pure, no servers)."""
+"""A save's answer reuses the Roi messages of the ROIs it created and of the ROIs of the frame's previous answer no
+change touched, and deciding never changes an event after the fact: the answer and the outbox payloads are what
+building each from its document gives (pure, no servers)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from annostream_annotation.domain import commands as c
 from annostream_annotation.domain import events as ev
 from annostream_annotation.domain.model import FrameAggregate
 from annostream_annotation.domain.roi import RoiSpec, RoiType
+from annostream_annotation.service_layer.frame_cache import CachedFrame, FrameCache, untouched
 from annostream_annotation.service_layer.session import FrameSession
 from annostream_protos.types.v1 import frames_pb2 as t
 
@@ -58,3 +60,53 @@ def test_edits_later_in_a_save_leave_the_created_event_and_its_outbox_payload_as
     payload = prepared.outbox[0].payload
     assert list(payload.roi.labels) == ["car"] and not payload.roi.locked  # type: ignore[attr-defined]
     assert session.agg.rois["r"]["labels"] == ["red"] and session.agg.rois["r"]["locked"] is True
+
+
+def test_the_answer_after_a_save_reuses_the_untouched_rois_of_the_previous_answer_and_equals_a_fresh_build() -> None:
+    session, events = decided(rect("a"), rect("b", 100), rect("c", 200))
+    prepared = session.prepare(events, task_id="", kind="save")
+    assert prepared is not None
+    first = wire.frame_state(REF, 3, BASE, session.agg.doc, known=prepared.rois)
+    more = [
+        e
+        for i, cmd in enumerate([c.MoveRoi("b", 1, 2), c.AddFrameLabel("day"), c.LockRoi("c")])
+        for e in session.agg.decide(cmd, i)
+    ]
+    known = untouched(first.rois, more)
+    assert set(known) == {"a"}  # the frame label touched no ROI
+    second = wire.frame_state(REF, 6, BASE, session.agg.doc, known=known)
+    fresh = wire.frame_state(REF, 6, BASE, session.agg.doc)
+    assert second == fresh and second.SerializeToString() == fresh.SerializeToString()
+    assert [(p.x, p.y) for p in first.rois[1].points] == [(100, 10), (150, 60)] and not first.rois[2].locked
+
+
+def test_an_inherited_state_leaves_no_roi_to_reuse() -> None:
+    session, _ = decided(rect("a"))
+    state = wire.frame_state(REF, 1, BASE, session.agg.doc)
+    inherited = ev.FrameInherited("parent", {"rois": [], "frame_labels": [], "metadata": {}})
+    assert set(untouched(state.rois, [ev.FrameLabelAdded("l")])) == {"a"}
+    assert untouched(state.rois, [ev.FrameLabelAdded("l"), inherited]) == {}
+
+
+def test_the_frame_cache_keeps_the_answer_rois_of_its_most_recent_entries_within_its_budget() -> None:
+    states = {n: wire.frame_state(REF, 1, BASE, decided(rect(n))[0].agg.doc) for n in "1234567"}
+    cache = FrameCache(size=3, answers_bytes=20)
+
+    def put(n: str, size: int = 10) -> None:
+        cache.put(n, CachedFrame(REF, BASE, 1, "{}", states[n].rois if size else (), size))
+
+    def rois_of(n: str) -> object:
+        f = cache.take(n)
+        return "missing" if f is None else f.rois
+
+    for n in "123":
+        put(n)
+    assert rois_of("1") == ()  # kept, without its ROIs: 30 bytes held, over the budget of 20
+    assert rois_of("3") is states["3"].rois
+    put("3")
+    put("4")
+    put("5", size=0)
+    put("6")
+    assert [rois_of(n) for n in "23456"] == ["missing", "missing", states["4"].rois, (), states["6"].rois]
+    put("7", size=21)  # larger than the whole budget: kept without its ROIs
+    assert rois_of("7") == ()

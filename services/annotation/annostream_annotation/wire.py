@@ -57,21 +57,47 @@ def points_wire(points: list[list[float]]) -> bytes:
     return bytes(_points_struct(len(points))(*args))
 
 
+_SMALL = tuple(bytes((i,)) for i in range(0x80))
+_DOUBLE = struct.Struct("<d").pack
+_TYPE_FIELDS = {name: b"\x10" + bytes((number,)) for name, number in _ROI_TYPE_BY_NAME.items()}  # all 1..127
+
+
+def _varint(n: int) -> bytes:
+    if n < 0x80:
+        return _SMALL[n]
+    out = bytearray()
+    while n > 0x7F:
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def field_bytes(tag: bytes, data: bytes) -> bytes:
+    """A length-delimited protobuf field (a sub-message, bytes or text) with its one-byte `tag`."""
+    return tag + _varint(len(data)) + data
+
+
+def roi_wire(doc: dict[str, Any]) -> bytes:
+    """Projection ROI JSON → the protobuf encoding of its Roi message: the fields roi_msg would set, in one
+    string (a parse of it gives the same message in about half the time of setting the fields one by one)."""
+    parts = [field_bytes(b"\x0a", roi_id.encode()) if (roi_id := doc["roi_id"]) else b""]
+    parts += (_TYPE_FIELDS[doc["type"]], points_wire(doc["points"]))
+    parts += [field_bytes(b"\x22", label.encode()) for label in doc["labels"]]
+    if (confidence := doc.get("confidence")) is not None:
+        parts.append(b"\x29" + _DOUBLE(confidence))
+    if source_id := doc.get("source_id"):
+        parts.append(field_bytes(b"\x32", source_id.encode()))
+    if doc.get("locked", False):
+        parts.append(b"\x40\x01")
+    if meta := doc.get("metadata"):
+        parts.append(field_bytes(b"\x4a", dump_json(meta).encode()))
+    return b"".join(parts)
+
+
 def roi_msg(doc: dict[str, Any]) -> t.Roi:
     """Projection ROI JSON → Roi message."""
-    meta = doc.get("metadata")
-    roi = t.Roi(
-        roi_id=doc["roi_id"],
-        type=_ROI_TYPE_BY_NAME[doc["type"]],
-        labels=doc["labels"],
-        source_id=doc.get("source_id", ""),
-        metadata_json=dump_json(meta) if meta else "",
-        locked=doc.get("locked", False),
-    )
-    roi.MergeFromString(points_wire(doc["points"]))
-    if doc.get("confidence") is not None:
-        roi.confidence = doc["confidence"]
-    return roi
+    return t.Roi.FromString(roi_wire(doc))
 
 
 def roi_doc(m: t.Roi) -> dict[str, Any]:

@@ -7,7 +7,7 @@ one that was read (`WHERE p.stream_version = $5`) and the version is still a Dra
 migrations/0005_version_seal.sql: no save commits after SealVersion, whatever its snapshot saw; imported
 annotations, $25, were accepted before the publish and are written anyway, without taking the seal lock in
 the consumer's long transaction); the other inserts run only if it matched (`WHERE EXISTS (SELECT 1 FROM u)`).
-A save may skip the read when this process wrote the frame last (service_layer/session.FrameCache): the same
+A save may skip the read when this process wrote the frame last (service_layer/frame_cache.FrameCache): the same
 conditions then catch every change it did not see. Concurrent writers of one frame (in any process) serialise
 on that row's lock and the loser sees 0 rows written: it re-reads and rebases. UNIQUE(stream_id,
 stream_version) on the events table remains the last line of defence.

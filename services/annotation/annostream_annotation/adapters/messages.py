@@ -18,7 +18,7 @@ from annostream_protos.events.v1 import annotation_pb2 as ev
 from annostream_protos.types.v1 import frames_pb2 as t
 
 from ..domain import events as de
-from ..wire import roi_doc, roi_msg
+from ..wire import field_bytes, roi_doc, roi_msg, roi_wire
 from .upcasters import UPCASTERS, current_schema_version
 
 PACKAGE = "annostream.events.v1."
@@ -46,6 +46,16 @@ def _snapshot(m: ev.FrameInherited) -> dict[str, Any]:
     return {"rois": [roi_doc(r) for r in m.rois], "frame_labels": list(m.frame_labels), "metadata": metadata_of(m)}
 
 
+def _roi_created(e: de.RoiCreated, ref: t.FrameRef) -> ev.RoiCreated:
+    """A RoiCreated payload; a drawn ROI's (no origin: the 50 of a 50-object save) parsed from its encoding, in
+    about a third of the time of building the message and copying the frame and ROI into it."""
+    if e.copied_from is not None:
+        return ev.RoiCreated(frame=ref, roi=roi_msg(e.roi), copied_from=_copied_from(e.copied_from))
+    return ev.RoiCreated.FromString(
+        field_bytes(b"\x0a", ref.SerializeToString()) + field_bytes(b"\x12", roi_wire(e.roi))
+    )
+
+
 @dataclass(frozen=True)
 class EventRow:
     """One event kind: its protobuf message, domain event → message (on a frame), message → domain event."""
@@ -58,7 +68,7 @@ class EventRow:
 EVENTS: dict[type[de.Event], EventRow] = {
     de.RoiCreated: EventRow(
         ev.RoiCreated,
-        lambda e, ref: ev.RoiCreated(frame=ref, roi=roi_msg(e.roi), copied_from=_copied_from(e.copied_from)),
+        lambda e, ref: _roi_created(e, ref),
         lambda m: de.RoiCreated(m.roi.roi_id, roi_doc(m.roi), _origin(m)),
     ),
     de.RoiMoved: EventRow(

@@ -4,20 +4,23 @@ non-conflicting edits."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from annostream_kernel.db import Conn
 from annostream_kernel.errors import InvalidArgument, key_reused
 from annostream_kernel.limits import MAX_COMMANDS_PER_SAVE, MAX_ID_LENGTH, check_text
 from annostream_protos.annotation.v1 import annotation_service_pb2 as api
+from annostream_protos.types.v1 import frames_pb2 as t
 
 from .. import wire
 from ..adapters import messages
 from ..domain.commands import Command
 from ..domain.conflicts import rebase_and_decide
 from . import sizes
+from .frame_cache import FrameCache, FrameLocks, untouched
 from .ports import UnitOfWorkFactory
-from .session import FrameCache, FrameLocks, FrameSession, retrying
+from .session import FrameSession, retrying
 
 
 @dataclass(frozen=True)
@@ -73,8 +76,9 @@ class FrameSaver:
 async def _save_once(conn: Conn, cmd: SaveFrame, notify_channel: str, cache: FrameCache) -> api.SaveFrameResponse:
     stream = messages.stream_id(cmd.version_id, cmd.frame_id)
     cached = cache.take(stream)
+    prior: Sequence[t.Roi] = ()  # the ROIs of the frame's last answer from this process
     if cached is not None and cmd.expected_version == cached.version:
-        session = FrameSession.from_cache(conn, cached)
+        session, prior = FrameSession.from_cache(conn, cached), cached.rois
     else:  # not saved here lately, or a rebase (which must see a retried key's first answer first): read it
         session = await FrameSession.open(
             conn, cmd.version_id, cmd.frame_id, write=True, idempotency_key=cmd.idempotency_key
@@ -90,11 +94,14 @@ async def _save_once(conn: Conn, cmd: SaveFrame, notify_channel: str, cache: Fra
     events = rebase_and_decide(session.agg, cmd.commands, newer, cmd.expected_version, session.version)
 
     final_version = session.stored_version + (len(session.pending) + len(events) if events else 0)
+    # the answer reuses the messages of the ROIs no event touched (of the last answer) and of those created as is
+    known = untouched(prior, [*session.pending, *events]) if prior else {}
     prepared = session.prepare(events, task_id=cmd.task_id, kind="save")  # builds no answer, stores nothing
-    state = wire.frame_state(
-        session.ref, final_version, session.base, session.agg.doc, known=prepared.rois if prepared else None
-    )
-    frame, omitted = sizes.inline(state, sizes.check_change(state, events, "commands"))
+    if prepared is not None:
+        known.update(prepared.rois)
+    state = wire.frame_state(session.ref, final_version, session.base, session.agg.doc, known=known)
+    size = sizes.check_change(state, events, "commands")
+    frame, omitted = sizes.inline(state, size)
 
     saved = api.SaveFrameResponse(
         frame=frame,
@@ -111,6 +118,6 @@ async def _save_once(conn: Conn, cmd: SaveFrame, notify_channel: str, cache: Fra
         request_hash=cmd.request_hash,
         answer=answer,
     )
-    if (entry := session.cached()) is not None:
+    if (entry := session.cached(state.rois, size)) is not None:
         cache.put(stream, entry)
     return saved

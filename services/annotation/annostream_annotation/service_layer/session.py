@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
-from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -30,6 +28,7 @@ from ..domain.events import Event, FrameInherited, RoiCreated, RoiRestored
 from ..domain.history import replay
 from ..domain.model import FrameAggregate
 from ..wire import projection_json
+from .frame_cache import CachedFrame
 
 MAX_ATTEMPTS = 20
 T = TypeVar("T")
@@ -48,65 +47,6 @@ async def retrying(op: Callable[[], Awaitable[T]]) -> T:
             if attempt:  # writers racing again and again (other processes): spread them out, with jitter
                 await asyncio.sleep(random.uniform(0, min(0.05, 0.001 * 2**attempt)))
     raise Conflict("the frame is changing too fast; try again", field="frame")
-
-
-class FrameLocks:
-    """Writers of one frame in this process take turns (only other processes' writers can race a save)."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
-
-    @contextlib.asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
-        """Hold the frame's lock for the block (locks of frames nobody waits for are dropped)."""
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users == 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
-
-
-@dataclass(frozen=True)
-class CachedFrame:
-    """What this process last wrote of a frame: enough to decide and write the next save without a read."""
-
-    ref: t.FrameRef
-    base: dict[str, Any]
-    version: int
-    doc_json: str
-
-
-class FrameCache:
-    """The last state this process wrote of recently saved frames (least recently used dropped first).
-
-    A save made against exactly the cached version skips its read. That is safe because the write is
-    conditional: it lands only if the frame is still at that version and its version still a Draft. A write
-    by anyone else (another process, an undo) makes it miss; the save then re-reads, like a save that lost a
-    race. Base frames never change once imported; a save against an older version (a rebase, or a retry
-    whose first attempt landed) always reads, so a retried idempotency key gets its first answer. Entries
-    are taken out while a save uses them and put back only after a successful write, so a failed attempt
-    never leaves a stale entry behind.
-    """
-
-    def __init__(self, size: int = 10_000) -> None:
-        self._size = size
-        self._frames: OrderedDict[str, CachedFrame] = OrderedDict()
-
-    def take(self, stream_id: str) -> CachedFrame | None:
-        """Remove and return the frame's entry, if any."""
-        return self._frames.pop(stream_id, None)
-
-    def put(self, stream_id: str, frame: CachedFrame) -> None:
-        """Remember a frame as just written."""
-        self._frames[stream_id] = frame
-        if len(self._frames) > self._size:
-            self._frames.popitem(last=False)
 
 
 @dataclass(frozen=True)
@@ -172,11 +112,12 @@ class FrameSession:
         agg = FrameAggregate(orjson.loads(cached.doc_json), cached.version, sources_of(cached.base), owned=True)
         return cls(AnnotationStore(conn), cached.ref, cached.base, agg, cached.version)
 
-    def cached(self) -> CachedFrame | None:
-        """This session's frame for the cache, once it has written its own state."""
+    def cached(self, rois: Sequence[t.Roi] = (), rois_size: int = 0) -> CachedFrame | None:
+        """This session's frame for the cache, once it has written its own state (`rois`: the messages of exactly
+        that state's ROIs, its answer's; `rois_size`: that answer's frame state serialized)."""
         if not self.doc_json or self.pending:
             return None
-        return CachedFrame(self.ref, self.base, self.stored_version, self.doc_json)
+        return CachedFrame(self.ref, self.base, self.stored_version, self.doc_json, rois, rois_size)
 
     @classmethod
     async def open(
