@@ -88,9 +88,6 @@ def task(x: tk.Task) -> dict[str, Any]:
 
 
 def roi(r: t.Roi) -> dict[str, Any]:
-    """A ROI as the API answers it; its metadata as `metadata_of` reads it, inline for the common empty case (a
-    frame's answer holds up to 10,000 ROIs: the call and its `getattr` by name were a third of this function)."""
-    text = r.metadata_json
     return {
         "roi_id": r.roi_id,
         "type": ROI_TYPE.get(r.type, "unknown"),
@@ -98,7 +95,7 @@ def roi(r: t.Roi) -> dict[str, Any]:
         "labels": list(r.labels),
         "confidence": r.confidence if r.HasField("confidence") else None,
         "source_id": r.source_id,
-        "metadata": dict(json.loads(text)) if text else metadata_of(r) if r.HasField("metadata") else {},
+        "metadata": metadata_of(r),
         "locked": r.locked,
     }
 
