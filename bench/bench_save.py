@@ -2,8 +2,10 @@
 object of 50, through HTTP (gateway) and gRPC (annotation service), sequential and with 10 clients. CPU per save is
 counted for every process of the system (components, this run's PostgreSQL and nats-server), including the work
 done after the answer (consumers, relay): each phase's window closes only once the whole system is idle again,
-and the idle background of that window is subtracted. Raw baseline in the same run: bare asyncpg writing the same
-event rows and the projection row in one round trip."""
+and the idle background of that window is subtracted. Raw baselines in the same run: bare asyncpg writing the same
+event rows and the projection row in one round trip; for HTTP, the same client posting the same bodies to a trivial
+uvicorn app (http_raw.py: the client's own cost and HTTP's, `raw_http_*`). `client_cpu_ms`: the bench process's CPU
+per save (not in the system's figures)."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 from asyncpg import Pool
 
@@ -30,7 +33,7 @@ from annostream_protos.datasets.v1 import datasets_service_pb2 as ds
 from annostream_protos.datasets.v1 import datasets_service_pb2_grpc as ds_grpc
 from annostream_protos.types.v1 import frames_pb2 as t
 
-from . import save_counts, save_raw
+from . import http_raw, save_counts, save_raw
 from .harness import BenchContext, Result, cpu_seconds, own_servers_cpu, summary_ms
 
 SAMPLES = int(os.environ.get("BENCH_SAVE_SAMPLES", "100"))
@@ -42,6 +45,9 @@ COMPACT = os.environ.get("BENCH_SAVE_COMPACT", "1") == "1"  # HTTP saves ask for
 # Saves of every shape through every transport before anything is measured: the first phase measured was 20-30 %
 # dearer than the same phase measured later (first calls of each code path, PostgreSQL's first autoanalyze).
 PREWARM = int(os.environ.get("BENCH_SAVE_PREWARM", "20"))
+# The bench's HTTP client: aiohttp, or httpx (the client before 2026-12-04: ≈ 1.2 CPU-ms more per request in the client,
+# in the latency of every HTTP save; bench/README.md, "The cost of a save").
+HTTP_CLIENT = os.environ.get("BENCH_SAVE_HTTP_CLIENT", "aiohttp")
 
 
 def rect(i: int) -> dict[str, Any]:
@@ -88,35 +94,76 @@ def grpc_commands(objs: list[dict[str, Any]]) -> list[ann.Command]:
     ]
 
 
+class Poster:
+    """The bench's HTTP client: aiohttp (default) or httpx (`BENCH_SAVE_HTTP_CLIENT`), each as a user would call it
+    (`json=` body, the answer's `.json()`: both through the stdlib json), one keep-alive connection per client."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.httpx = httpx.AsyncClient(headers=HEADERS, timeout=30) if kind == "httpx" else None
+        timeout = aiohttp.ClientTimeout(30)
+        self.aiohttp = aiohttp.ClientSession(headers=HEADERS, timeout=timeout) if self.httpx is None else None
+
+    async def post(self, url: str, params: dict[str, str] | None, body: Any) -> tuple[Any, bytes]:
+        """POST `body` as JSON; the answer's JSON and bytes (RuntimeError unless it is 200)."""
+        if self.httpx is not None:
+            r = await self.httpx.post(url, params=params, json=body)
+            if r.status_code != 200:
+                raise RuntimeError(f"save answered {r.status_code}: {r.text[:300]}")
+            return r.json(), r.content
+        assert self.aiohttp is not None
+        async with self.aiohttp.post(url, params=params, json=body) as resp:
+            if resp.status != 200:
+                raise RuntimeError(f"save answered {resp.status}: {(await resp.text())[:300]}")
+            content = await resp.read()
+            return await resp.json(), content
+
+    async def close(self) -> None:
+        if self.httpx is not None:
+            await self.httpx.aclose()
+        if self.aiohttp is not None:
+            await self.aiohttp.close()
+
+
 class Saver:
-    """Saves through one transport: `save(frame, version, kind)` returns the frame's version after it."""
+    """Saves through one transport: `save(frame, version, kind)` returns the frame's version after it; `raw` (HTTP
+    only) posts the same body to the raw HTTP server instead (`raw_url`), which answers what the gateway answered
+    last for that shape."""
 
     def __init__(self, transport: str, stack: LocalStack, version_id: str) -> None:
-        self.transport, self.version_id = transport, version_id
-        self.http = httpx.AsyncClient(base_url=stack.url, headers=HEADERS, timeout=30)
+        self.transport, self.version_id, self.url, self.raw_url = transport, version_id, stack.url, ""
+        self.http = httpx.AsyncClient(base_url=stack.url, headers=HEADERS, timeout=30)  # setup reads
+        self.poster = Poster(HTTP_CLIENT)
         self.ch = channel(stack.env["ANNOSTREAM_ANNOTATION_ADDR"])
         self.stub = IdentityStub(ann_grpc.AnnotationServiceStub(self.ch))
         self.bodies = {k: http_commands(shapes(k)) for k in ("rect10", "mixed50")}
         self.protos = {k: grpc_commands(shapes(k)) for k in ("rect10", "mixed50")}
+        self.answers: dict[str, bytes] = {}  # the gateway's last answer of each shape (the raw server's canned one)
 
     async def close(self) -> None:
         await self.http.aclose()
+        await self.poster.close()
         await self.ch.close()
 
-    async def save(self, frame_id: str, version: int, kind: str) -> int:
+    async def save(self, frame_id: str, version: int, kind: str, raw: bool = False) -> int:
         """One save: create the shape's objects, or move `r0` (kind "move")."""
         if self.transport == "http":
             cmds = self.bodies[kind] if kind != "move" else [{"move_roi": {"roi_id": "r0", "dx": 1, "dy": 1}}]
-            url = f"/api/v1/versions/{self.version_id}/frames/{frame_id}/save"
+            path = f"/api/v1/versions/{self.version_id}/frames/{frame_id}/save"
             body = {"expected_version": version, "commands": cmds}
-            r = await self.http.post(url, params={"answer": "compact"} if COMPACT else None, json=body)
-            if r.status_code != 200:
-                raise RuntimeError(f"save answered {r.status_code}: {r.text[:300]}")
-            return int(r.json()["version"])
+            params = {"answer": "compact"} if COMPACT else None
+            doc, content = await self.poster.post((self.raw_url if raw else self.url) + path, params, body)
+            if not raw:
+                self.answers[kind] = content
+            return version + 1 if raw else int(doc["version"])
         ref = t.FrameRef(version_id=self.version_id, frame_id=frame_id)
         commands = self.protos[kind] if kind != "move" else [ann.Command(move_roi=ann.MoveRoi(roi_id="r0", dx=1, dy=1))]
         resp = await self.stub.SaveFrame(ann.SaveFrameRequest(frame=ref, expected_version=version, commands=commands))
         return int(resp.version)
+
+    async def canned(self, kind: str) -> None:
+        """Make the raw server answer what the gateway answered last for `kind`."""
+        await self.http.post(self.raw_url + "/canned", content=self.answers[kind])
 
 
 def system_cpu(stack: LocalStack, workdir: Path) -> dict[str, float]:
@@ -166,9 +213,9 @@ class Meter:
         stack, workdir = self.stack, self.workdir
         await settle(stack, workdir)
         c0, t0 = await self.counter.snapshot(), time.perf_counter()
-        start_cpu, start = system_cpu(stack, workdir), time.perf_counter()
+        start_cpu, start, client = system_cpu(stack, workdir), time.perf_counter(), time.process_time()
         lat = await work()
-        wall = time.perf_counter() - start
+        wall, client = time.perf_counter() - start, time.process_time() - client
         await settle(stack, workdir)
         end_cpu, window = system_cpu(stack, workdir), time.perf_counter() - start
         per = {k: max(0.0, end_cpu[k] - start_cpu[k] - self.idle.get(k, 0) * window) * 1000 / saves for k in end_cpu}
@@ -177,7 +224,7 @@ class Meter:
         counts = save_counts.per_save(c0, c1, self.idle_counts, time.perf_counter() - t0, saves)
         if TOP:
             print(f"  statements per save:\n{save_counts.top_statements(q0, self.counter.queries, saves, TOP)}")
-        return lat, wall, {**per, **counts}
+        return lat, wall, {**per, **counts, "client_cpu_ms": client * 1000 / saves}
 
 
 async def _version(stack: LocalStack, frames: int) -> str:
@@ -253,25 +300,68 @@ async def prewarm(saver: Saver, fresh: Iterator[str]) -> None:
     await concurrent(saver, [[next(fresh)] for _ in range(min(PREWARM, CLIENTS))])
 
 
+async def raw_http(saver: Saver, kind: str, n: int, clients: int = 1) -> dict[str, float]:
+    """The raw HTTP baseline of an HTTP phase: the same client posting the same bodies to the raw server
+    (http_raw.py), answered the gateway's last answer of the shape; p50 (saves/s with several clients), and CPU-ms
+    per save of the client and of the raw server."""
+    if saver.transport != "http" or RAW_HTTP is None:
+        return {}
+    await saver.canned(kind)
+    for _ in range(WARMUP):
+        await saver.save("warm", 0, kind, raw=True)
+    lat: list[float] = []
+
+    async def client(c: int) -> None:
+        for i in range(n):
+            start = time.perf_counter()
+            await saver.save(f"raw{c}-{i}", i, kind, raw=True)
+            lat.append(time.perf_counter() - start)
+
+    server, own, start = cpu_seconds(RAW_HTTP.pid), time.process_time(), time.perf_counter()
+    await asyncio.gather(*(client(c) for c in range(clients)))
+    wall, own, server = time.perf_counter() - start, time.process_time() - own, cpu_seconds(RAW_HTTP.pid) - server
+    out = {"raw_http_p50_ms": summary_ms(lat)["p50_ms"]} if clients == 1 else {"raw_http_saves_per_s": len(lat) / wall}
+    return {**out, "raw_http_client_cpu_ms": own * 1000 / len(lat), "raw_http_server_cpu_ms": server * 1000 / len(lat)}
+
+
+RAW_HTTP: http_raw.RawServer | None = None
+RAW_HTTP_NAME = f"uvicorn: the same client ({HTTP_CLIENT}) posting the same body to a trivial route"
+
+
 async def run(ctx: BenchContext) -> None:
-    """Every save shape through HTTP and gRPC, beside the raw one-round-trip write."""
+    """Every save shape through HTTP and gRPC, beside the raw one-round-trip write (and for HTTP the raw server)."""
+    global RAW_HTTP
     per_transport = 2 * (WARMUP + SAMPLES) + CLIENTS * PER_CLIENT + 2 + 2 * PREWARM
     total = len(TRANSPORTS) * per_transport
     with ctx.system(ANNOSTREAM_DB_POOL_MAX="20") as stack:
-        version_id = await _version(stack, total)
-        fresh = iter(f"f{i:05d}" for i in range(total))
-        raw = await create_pool(ctx.dsn, "bench_raw", min_size=1, max_size=CLIENTS + 2)
-        counter = save_counts.Counter(raw, ctx.nats_monitor, stack.metrics_urls())
-        await counter.start()
-        savers = [Saver(transport, stack, version_id) for transport in TRANSPORTS]
-        await _known(savers[0], f"f{total - 1:05d}")
-        for saver in savers:
-            await prewarm(saver, fresh)
-        for saver in savers:
-            await _transport(ctx, Meter(stack, ctx.workdir, counter), saver, fresh, raw)
-            await saver.close()
-        await save_raw.drop(raw)
-        await raw.close()
+        RAW_HTTP = http_raw.RawServer() if "http" in TRANSPORTS else None
+        try:
+            version_id = await _version(stack, total)
+            fresh = iter(f"f{i:05d}" for i in range(total))
+            raw = await create_pool(ctx.dsn, "bench_raw", min_size=1, max_size=CLIENTS + 2)
+            counter = save_counts.Counter(raw, ctx.nats_monitor, stack.metrics_urls())
+            await counter.start()
+            savers = [Saver(transport, stack, version_id) for transport in TRANSPORTS]
+            for saver in savers:
+                saver.raw_url = RAW_HTTP.url if RAW_HTTP else ""
+            await _known(savers[0], f"f{total - 1:05d}")
+            for saver in savers:
+                await prewarm(saver, fresh)
+            for saver in savers:
+                await _transport(ctx, Meter(stack, ctx.workdir, counter), saver, fresh, raw)
+                await saver.close()
+            await save_raw.drop(raw)
+            await raw.close()
+        finally:
+            if RAW_HTTP is not None:
+                RAW_HTTP.stop()
+
+
+def _with_raw_http(p50_ms: float, raw: dict[str, float]) -> dict[str, float]:
+    """The raw HTTP figures, with the phase's p50 over the raw one."""
+    if "raw_http_p50_ms" not in raw:
+        return raw
+    return {**raw, "raw_http_ratio": p50_ms / raw["raw_http_p50_ms"]}
 
 
 async def _transport(ctx: BenchContext, meter: Meter, saver: Saver, fresh: Iterator[str], raw: Pool) -> None:
@@ -282,28 +372,32 @@ async def _transport(ctx: BenchContext, meter: Meter, saver: Saver, fresh: Itera
             await saver.save(next(fresh), 0, kind)
         frames = [next(fresh) for _ in range(SAMPLES)]
         lat, wall, per = await meter.measured(SAMPLES, partial(sequential, saver, frames, kind))
-        base, raw_cpu = None, {}
+        p50 = summary_ms(lat)["p50_ms"]
+        http = _with_raw_http(p50, await raw_http(saver, kind, SAMPLES))
+        base, base_name, raw_cpu = http.get("raw_http_p50_ms"), RAW_HTTP_NAME, {}
         if kind == "mixed50":
             sample = await save_raw.setup(raw, saver.version_id, frames[0])
             before = own_servers_cpu(ctx.workdir)["postgres"]
             base = summary_ms((await save_raw.saves(raw, sample, 1, SAMPLES))[0])["p50_ms"]
+            base_name = "asyncpg: the same event rows + projection row in one round trip"
             raw_cpu = {"raw_postgres_cpu_ms": (own_servers_cpu(ctx.workdir)["postgres"] - before) * 1000 / SAMPLES}
         ctx.add(
             Result(
                 "save",
                 f"{tr}: {label} on a fresh frame, sequential (p50)",
-                summary_ms(lat)["p50_ms"],
+                p50,
                 "ms",
                 base,
-                "asyncpg: the same event rows + projection row in one round trip" if base else "",
+                base_name if base else "",
                 "p50 <= 15 ms, <= 20 CPU-ms" if kind == "mixed50" else "p50 <= 8 ms",
                 "",
-                {**summary_ms(lat), "saves_per_s": SAMPLES / wall, **per, **raw_cpu},
+                {**summary_ms(lat), "saves_per_s": SAMPLES / wall, **per, **raw_cpu, **http},
             )
         )
     groups = [[next(fresh) for _ in range(PER_CLIENT)] for _ in range(CLIENTS)]
     lat, wall, per = await meter.measured(CLIENTS * PER_CLIENT, partial(concurrent, saver, groups))
     raw_lat, raw_wall = await save_raw.saves(raw, sample, CLIENTS, PER_CLIENT)
+    http = await raw_http(saver, "mixed50", PER_CLIENT, CLIENTS)
     ctx.add(
         Result(
             "save",
@@ -314,23 +408,25 @@ async def _transport(ctx: BenchContext, meter: Meter, saver: Saver, fresh: Itera
             "asyncpg: the same write from 10 connections",
             ">= 100 saves/s",
             "",
-            {**summary_ms(lat), "raw_p50_ms": summary_ms(raw_lat)["p50_ms"], **per},
+            {**summary_ms(lat), "raw_p50_ms": summary_ms(raw_lat)["p50_ms"], **per, **http},
         )
     )
     moving = next(fresh)
     version = await saver.save(moving, 0, "mixed50")
     n = WARMUP + SAMPLES
     lat, wall, per = await meter.measured(n, partial(moves, saver, moving, version, n))
+    p50 = summary_ms(lat)["p50_ms"]
+    http = _with_raw_http(p50, await raw_http(saver, "move", SAMPLES))
     ctx.add(
         Result(
             "save",
             f"{tr}: move one object of 50, sequential (p50)",
-            summary_ms(lat)["p50_ms"],
+            p50,
             "ms",
-            None,
-            "",
+            http.get("raw_http_p50_ms"),
+            RAW_HTTP_NAME if http else "",
             "p50 <= 15 ms",
             "",
-            {**summary_ms(lat), **per},
+            {**summary_ms(lat), **per, **http},
         )
     )

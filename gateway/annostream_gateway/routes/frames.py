@@ -100,7 +100,8 @@ async def save(request: Request, version_id: str, frame_id: str, c: Clients, com
     try:
         req = ann.SaveFrameRequest(**fields, commands=commands)
     except (TypeError, ValueError):  # not expected once the model accepted the body: convert from the models
-        req = ann.SaveFrameRequest(**fields, commands=[command_msg(cmd, i) for i, cmd in enumerate(body.commands)])
+        models = save_body.command_models(given)
+        req = ann.SaveFrameRequest(**fields, commands=[command_msg(cmd, i) for i, cmd in enumerate(models)])
     resp = await call(c.annotation.SaveFrame, req, timeout=c.timeout)
     if compact and not (resp.rebased or resp.frame_omitted) and touched is not None:
         return answer(serializers.compact_saved(resp, touched))

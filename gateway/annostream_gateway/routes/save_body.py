@@ -10,12 +10,12 @@ import functools
 import json
 import types
 import typing
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from google.protobuf.message_factory import GetMessageClass
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from annostream_kernel.errors import InvalidArgument
 from annostream_protos.annotation.v1 import annotation_service_pb2 as ann
@@ -63,8 +63,24 @@ def _same_defaults(model: type[BaseModel]) -> None:
 _same_defaults(CommandBody)
 
 
-async def read(request: Request) -> tuple[SaveFrameBody, list[Any]]:
-    """The validated body and its JSON commands; RequestValidationError (422) as for a declared body."""
+class Head(NamedTuple):
+    """What a save takes from its body besides the commands."""
+
+    expected_version: int
+    idempotency_key: str
+    task_id: str
+
+
+ACTION_MODELS = {
+    name: TypeAdapter(cast(Any, list)[next(a for a in typing.get_args(f.annotation) if a is not type(None))])
+    for name, f in CommandBody.model_fields.items()
+}
+"""Editor action → the validator of a list of its values (the action's model, as `CommandBody` declares it)."""
+COMMAND_LIST = TypeAdapter(list[CommandBody])
+
+
+async def read(request: Request) -> tuple[Head, list[Any]]:
+    """The validated body's head and its JSON commands; RequestValidationError (422) as for a declared body."""
     raw = await request.body()  # the edge's replay: no copy
     if not raw:
         raise RequestValidationError([{"type": "missing", "loc": ("body",), "msg": "Field required", "input": None}])
@@ -77,12 +93,45 @@ async def read(request: Request) -> tuple[SaveFrameBody, list[Any]]:
             except json.JSONDecodeError as err:
                 error = {"type": "json_invalid", "loc": ("body", err.pos), "msg": "JSON decode error", "input": {}}
                 raise RequestValidationError([{**error, "ctx": {"error": err.msg}}], body=err.doc) from err
+    if (head := _by_action(doc)) is not None:
+        return head, doc["commands"]
     try:
         body = SaveFrameBody.model_validate(doc, from_attributes=True)
     except ValidationError as err:
         errors = [{**e, "loc": ("body", *e["loc"])} for e in err.errors(include_url=False)]
         raise RequestValidationError(errors, body=doc) from err
-    return body, doc["commands"]
+    return Head(body.expected_version, body.idempotency_key, body.task_id), doc["commands"]
+
+
+def _by_action(doc: Any) -> Head | None:
+    """The body's head when `SaveFrameBody` accepts `doc`, validated without the 15-field `CommandBody` layer when
+    each command is one action: the head fields by the model itself (its commands replaced by one empty command,
+    which the model accepts), each action's values by the action's own model as `CommandBody` declares it, one call
+    per action. None when a command is not one non-null known action or anything is refused: the caller validates
+    the whole body then, for the model's own errors (a test holds both ways equal)."""
+    cmds = doc.get("commands") if type(doc) is dict else None
+    if type(cmds) is not list or not cmds:
+        return None
+    by_action: dict[str, list[Any]] = {}
+    for cmd in cmds:
+        if type(cmd) is not dict or len(cmd) != 1:
+            return None
+        ((name, value),) = cmd.items()
+        if value is None or name not in ACTION_MODELS:
+            return None
+        by_action.setdefault(name, []).append(value)
+    try:
+        head = SaveFrameBody.model_validate({**doc, "commands": [{}]}, from_attributes=True)
+        for name, values in by_action.items():
+            ACTION_MODELS[name].validate_python(values, from_attributes=True)
+    except ValidationError:
+        return None
+    return Head(head.expected_version, head.idempotency_key, head.task_id)
+
+
+def command_models(given: list[Any]) -> list[CommandBody]:
+    """The commands as their models (validated JSON)."""
+    return COMMAND_LIST.validate_python(given, from_attributes=True)
 
 
 @functools.lru_cache(maxsize=64)
