@@ -7,16 +7,15 @@ from __future__ import annotations
 
 import json
 import math
-import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 
 import asyncpg
 import pytest
 
 from annostream_datasets.adapters.stats_batch_sql import LOAD
 from annostream_iterator.adapters.index import OWN_STATE_PUT, IndexStore
-from annostream_kernel.db import create_pool, migrate
+
+from .schema_helpers import fresh_schema
 
 V = "ver_lookup"
 ROIS = [f"r{i}" for i in range(50)]
@@ -26,16 +25,9 @@ def _array(values: list[str]) -> str:
     return "ARRAY[" + ",".join(f"'{v}'" for v in values) + "]::text[]"
 
 
-@asynccontextmanager
-async def _schema(postgres_dsn: str, package: str) -> AsyncIterator[asyncpg.Pool]:
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    pool = await create_pool(postgres_dsn, schema, min_size=1, max_size=1)
-    try:
-        await migrate(pool, schema, [package])
-        yield pool
-    finally:
-        await pool.execute(f"DROP SCHEMA {schema} CASCADE")
-        await pool.close()
+def _schema(postgres_dsn: str, package: str) -> AbstractAsyncContextManager[asyncpg.Pool]:
+    """A pool on a new schema migrated with the package's migrations (dropped afterwards)."""
+    return fresh_schema(postgres_dsn, "t", package)
 
 
 async def _plans(conn: asyncpg.Connection, sql: str, execute: str) -> dict[str, str]:
