@@ -11,6 +11,7 @@ from contextlib import AbstractAsyncContextManager
 
 import asyncpg
 import pytest
+from asyncpg.pool import PoolConnectionProxy
 
 from annostream_datasets.adapters.stats_batch_sql import LOAD
 from annostream_iterator.adapters.index import OWN_STATE_PUT, IndexStore
@@ -30,7 +31,7 @@ def _schema(postgres_dsn: str, package: str) -> AbstractAsyncContextManager[asyn
     return fresh_schema(postgres_dsn, "t", package)
 
 
-async def _plans(conn: asyncpg.Connection, sql: str, execute: str) -> dict[str, str]:
+async def _plans(conn: asyncpg.Connection | PoolConnectionProxy, sql: str, execute: str) -> dict[str, str]:
     """EXPLAIN of the prepared `sql` run as `execute`, as a generic and as a custom plan."""
     await conn.execute(f"PREPARE lookup AS {sql}")
     out = {}
