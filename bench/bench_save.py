@@ -28,7 +28,7 @@ from annostream_protos.datasets.v1 import datasets_service_pb2_grpc as ds_grpc
 from annostream_protos.types.v1 import frames_pb2 as t
 
 from . import http_raw, save_counts, save_raw
-from .harness import BenchContext, Result, cpu_seconds, own_servers_cpu, summary_ms
+from .harness import BenchContext, Result, cpu_seconds, own_servers_cpu, postgres_background_cpu, summary_ms
 from .save_clients import HTTP_CLIENT, Saver
 
 SAMPLES = int(os.environ.get("BENCH_SAVE_SAMPLES", "100"))
@@ -88,17 +88,19 @@ class Meter:
         await settle(stack, workdir)
         c0, t0 = await self.counter.snapshot(), time.perf_counter()
         start_cpu, start, client = system_cpu(stack, workdir), time.perf_counter(), time.process_time()
+        bg = postgres_background_cpu(workdir)
         lat = await work()
         wall, client = time.perf_counter() - start, time.process_time() - client
         await settle(stack, workdir)
         end_cpu, window = system_cpu(stack, workdir), time.perf_counter() - start
+        bg = postgres_background_cpu(workdir) - bg  # included in "postgres" (idle not subtracted)
         per = {k: max(0.0, end_cpu[k] - start_cpu[k] - self.idle.get(k, 0) * window) * 1000 / saves for k in end_cpu}
         q0 = self.counter.queries
         c1 = await self.counter.snapshot()
         counts = save_counts.per_save(c0, c1, self.idle_counts, time.perf_counter() - t0, saves)
         if TOP:
             print(f"  statements per save:\n{save_counts.top_statements(q0, self.counter.queries, saves, TOP)}")
-        return lat, wall, {**per, **counts, "client_cpu_ms": client * 1000 / saves}
+        return lat, wall, {**per, **counts, "client_cpu_ms": client * 1000 / saves, "pg_bg_cpu_ms": bg * 1000 / saves}
 
 
 async def _version(stack: LocalStack, frames: int) -> str:

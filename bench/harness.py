@@ -150,6 +150,33 @@ def own_servers_cpu(workdir: Path) -> dict[str, float]:
     return {"postgres": total, "nats": nats}
 
 
+# Titles of PostgreSQL's own processes (not backends serving a connection): `postgres: checkpointer`, …
+_PG_BACKGROUND = ("checkpointer", "background writer", "walwriter", "autovacuum", "logical replication", "io worker")
+
+
+def postgres_background_cpu(workdir: Path) -> float:
+    """CPU seconds of this run's PostgreSQL outside its connections' backends: the postmaster, its reaped children
+    (mostly autovacuum workers: the bench's pools keep their backends) and its live background processes. Part of
+    `own_servers_cpu`'s "postgres", not added to it."""
+    tick = os.sysconf("SC_CLK_TCK")
+    postmaster = int((workdir / "pg" / "postmaster.pid").read_text().split()[0])
+    total = 0.0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            f = _stat(int(proc.name))
+            if int(proc.name) == postmaster:
+                total += sum(int(x) for x in f[11:15]) / tick
+            elif int(f[1]) == postmaster:
+                title = (proc / "cmdline").read_bytes().decode(errors="replace").removeprefix("postgres: ")
+                if title.startswith(_PG_BACKGROUND):
+                    total += (int(f[11]) + int(f[12])) / tick
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
 class CpuMeter:
     """CPU seconds each component, this run's PostgreSQL and nats-server, and this (client) process spend
     inside a `with` block."""

@@ -18,6 +18,11 @@ from asyncpg import Pool
 
 METRICS = ("annostream_consumer_batches_total", "annostream_consumer_pull_requests_total")
 COMPONENTS = ("annotation", "datasets", "iterator", "webhooks", "tasks", "gateway")
+# Per statement (pg_stat_statements): calls, execution and planning ms, WAL bytes, shared blocks hit / read / dirtied.
+QUERY_COLUMNS = (
+    "sum(calls), sum(total_exec_time), sum(total_plan_time), sum(wal_bytes), sum(shared_blks_hit),"
+    " sum(shared_blks_read), sum(shared_blks_dirtied)"
+)
 
 
 class Counter:
@@ -28,7 +33,7 @@ class Counter:
         components' Prometheus `metrics` URLs."""
         self.pool, self.monitor, self.metrics = pool, monitor, metrics
         self.statements = False
-        self.queries: dict[str, tuple[float, float]] = {}  # calls and execution ms of each statement, last snapshot
+        self.queries: dict[str, tuple[float, ...]] = {}  # QUERY_COLUMNS of each statement, last snapshot
 
     async def start(self) -> None:
         """Create the pg_stat_statements view when the server has the library loaded."""
@@ -50,11 +55,8 @@ class Counter:
                     " FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%'"
                 )
                 out["pg_statements"], out["pg_commits"] = (row["s"], row["c"]) if row else (0, 0)
-                rows = await conn.fetch(
-                    "SELECT query, sum(calls) AS calls, sum(total_exec_time) AS ms"
-                    " FROM pg_stat_statements GROUP BY query"
-                )
-                self.queries = {r["query"]: (float(r["calls"]), float(r["ms"])) for r in rows}
+                rows = await conn.fetch(f"SELECT query, {QUERY_COLUMNS} FROM pg_stat_statements GROUP BY query")
+                self.queries = {r["query"]: tuple(float(x) for x in tuple(r)[1:]) for r in rows}
         async with httpx.AsyncClient(timeout=10) as http:
             for url in self.metrics.values():
                 with contextlib.suppress(httpx.HTTPError):
@@ -107,13 +109,24 @@ def _consumer_counts(text: str) -> dict[str, float]:
     return out
 
 
-def top_statements(a: dict[str, tuple[float, float]], b: dict[str, tuple[float, float]], saves: int, n: int) -> str:
-    """The `n` statements run most often per save between two snapshots' `queries`, one per line: calls and
-    execution ms per save (PostgreSQL's own timing, without parse, network or commit)."""
-    zero = (0.0, 0.0)
+def top_statements(a: dict[str, tuple[float, ...]], b: dict[str, tuple[float, ...]], saves: int, n: int) -> str:
+    """The `n` statements run most often per save between two snapshots' `queries`, one per line, per save: calls,
+    execution ms (PostgreSQL's own timing, without parse, network or commit), planning ms (0 unless
+    pg_stat_statements.track_planning is on), WAL bytes and shared
+    blocks hit / read / dirtied; last line: the sums over all statements."""
     rows = sorted(
-        ((c - a.get(q, zero)[0]) / saves, (ms - a.get(q, zero)[1]) / saves, q)
-        for q, (c, ms) in b.items()
-        if c > a.get(q, zero)[0]
-    )[::-1][:n]
-    return "\n".join(f"    {c:6.2f} {ms:7.3f} ms  {' '.join(q.split())[:140]}" for c, ms, q in rows)
+        (tuple((x - y) / saves for x, y in zip(v, a.get(q, (0.0,) * len(v)), strict=True)), q)
+        for q, v in b.items()
+        if v[0] > a.get(q, (0.0,))[0]
+    )[::-1]
+    total = [sum(r[0][i] for r in rows) for i in range(len(rows[0][0]))] if rows else []
+    lines = [_statement_line(d, q) for d, q in rows[:n]]
+    return "\n".join([*lines, _statement_line(tuple(total), "(all statements)")] if rows else lines)
+
+
+def _statement_line(d: tuple[float, ...], q: str) -> str:
+    calls, ms, plan, wal, hit, read, dirtied = d
+    return (
+        f"    {calls:6.2f} {ms:7.3f} ms plan {plan:6.3f} wal {wal:8.0f} B blks {hit:6.1f}/{read:4.1f}/{dirtied:5.1f}"
+        f"  {' '.join(q.split())[:120]}"
+    )
