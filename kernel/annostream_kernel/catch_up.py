@@ -70,14 +70,26 @@ class CatchUp:
     async def caught_up(self, remaining: float | None = None) -> None:
         """Return once the consumer has applied every change acknowledged before the call; Unavailable if it
         does not get there within the time left (capped at the timeout)."""
-        budget = self._timeout if remaining is None else max(0.1, min(self._timeout, remaining - 0.2))
+        budget = self._budget(remaining)
         deadline = time.monotonic() + budget
         target = await self._positions.published_position(budget)
-        while await self._applied() < target:
-            if time.monotonic() > deadline:
-                raise Unavailable(f"this service has not yet applied the latest changes ({self._consumer} lags); retry")
-            await asyncio.sleep(POLL_SECONDS)
+        await applied_at_least(self._pool, self._consumer, target, deadline)
 
-    async def _applied(self) -> int:
-        async with self._pool.acquire() as conn:  # not held while waiting: a lag must not drain the pool
-            return await applied_position(conn, self._consumer)
+    async def applied(self, consumer: str, target: int, remaining: float | None = None) -> None:
+        """Return once this service's `consumer` has applied its stream up to `target` (a position the caller
+        got from that stream's producer); Unavailable if it does not get there within the time left."""
+        await applied_at_least(self._pool, consumer, target, time.monotonic() + self._budget(remaining))
+
+    def _budget(self, remaining: float | None) -> float:
+        return self._timeout if remaining is None else max(0.1, min(self._timeout, remaining - 0.2))
+
+
+async def applied_at_least(pool: asyncpg.Pool, consumer: str, target: int, deadline: float) -> None:
+    """Poll the consumer's stored position until it reaches `target`; Unavailable past the monotonic deadline."""
+    while True:
+        async with pool.acquire() as conn:  # not held while waiting: a lag must not drain the pool
+            if await applied_position(conn, consumer) >= target:
+                return
+        if time.monotonic() > deadline:
+            raise Unavailable(f"this service has not yet applied the latest changes ({consumer} lags); retry")
+        await asyncio.sleep(POLL_SECONDS)

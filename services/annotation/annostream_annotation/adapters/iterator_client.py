@@ -35,13 +35,17 @@ class FrameLister:
         finally:
             stream.cancel()
 
-    async def select(self, version_id: str, selection: filters_pb2.FrameSelection) -> AsyncIterator[list[str]]:
-        """Frame id pages of the version matching the selection (call only after checking READ on it)."""
+    async def select(
+        self, version_id: str, selection: filters_pb2.FrameSelection, edits_seq: int
+    ) -> AsyncIterator[list[str]]:
+        """Frame id pages of the version matching the selection as of every edit published up to `edits_seq`
+        (call only after checking READ on it)."""
         with acting_as_service("annotation"):
             md = outgoing_metadata()
-        stream = self._stub.SelectFrames(
-            it.SelectFramesRequest(version_id=version_id, selection=selection, page_size=PAGE), metadata=md
+        req = it.SelectFramesRequest(
+            version_id=version_id, selection=selection, page_size=PAGE, annotation_stream_seq=edits_seq
         )
+        stream = self._stub.SelectFrames(req, metadata=md)
         try:
             async for page in stream:
                 yield list(page.frame_ids)

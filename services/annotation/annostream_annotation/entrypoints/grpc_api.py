@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC
 from typing import Any, TypeVar, cast
 
@@ -205,11 +206,14 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
     async def GetPublishedPosition(
         self, request: api.GetPublishedPositionRequest, context: Any
     ) -> api.GetPublishedPositionResponse:
+        return api.GetPublishedPositionResponse(stream_seq=await self._published(context))
+
+    async def _published(self, context: Any) -> int:
+        """The annotation stream sequence covering every edit committed before the call."""
         timeout = deadline_timeout(context.time_remaining() if context is not None else None)
-        seq = await published_position(
+        return await published_position(
             self._pool, self._js, stream=ANNOTATION.name, producer=self._producer, timeout=timeout
         )
-        return api.GetPublishedPositionResponse(stream_seq=seq)
 
     @caught_up
     async def RedoSave(self, request: api.RedoSaveRequest, context: Any) -> api.RedoSaveResponse:
@@ -236,12 +240,17 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
             raise InvalidArgument("is required", field="version_id")
         check_text(request.version_id, "version_id", max_length=MAX_ID_LENGTH)
         await self._readable(request.version_id, context)
+        # An export holds every frame the datasets service acknowledged before it (a known version can still miss
+        # its latest import): one position call and one read, small beside an export.
+        await self._catch_up.caught_up(context.time_remaining() if context is not None else None)
         scope = ExportScope(
             request.version_id,
             page_size(request.page_size),
             _task(request.task_id),
             request.selection if request.HasField("selection") else None,
         )
+        if scope.filtered and not scope.task_id:  # a selection sees every edit acknowledged before the export
+            scope = replace(scope, edits_seq=await self._published(context))
         dataset_id = await self._pool.fetchval(
             "SELECT dataset_id FROM versions WHERE version_id = $1", scope.version_id
         )

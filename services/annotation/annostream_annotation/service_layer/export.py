@@ -32,6 +32,7 @@ class ExportScope:
     page_size: int = DEFAULT_PAGE
     task_id: str = ""
     selection: filters_pb2.FrameSelection | None = None
+    edits_seq: int = 0  # the annotation stream position a selection must reflect (every edit acknowledged before)
 
     @property
     def filtered(self) -> bool:
@@ -88,7 +89,7 @@ async def _ids(scope: ExportScope, lister: FrameLister) -> AsyncIterator[list[st
             yield ids
     else:
         assert scope.selection is not None
-        async for ids in lister.select(scope.version_id, scope.selection):
+        async for ids in lister.select(scope.version_id, scope.selection, scope.edits_seq):
             yield ids
 
 

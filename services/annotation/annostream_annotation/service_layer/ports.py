@@ -27,5 +27,8 @@ class FrameLister(Protocol):
     def plan(self, task_id: str) -> AsyncIterator[tuple[str, list[str]]]:
         """(the task's version, frame ids) pages of a task's plan, as the caller."""
 
-    def select(self, version_id: str, selection: filters_pb2.FrameSelection) -> AsyncIterator[list[str]]:
-        """Frame id pages of the version matching the selection (after READ on it was checked)."""
+    def select(
+        self, version_id: str, selection: filters_pb2.FrameSelection, edits_seq: int
+    ) -> AsyncIterator[list[str]]:
+        """Frame id pages of the version matching the selection as of every edit published up to `edits_seq`
+        (after READ on it was checked)."""

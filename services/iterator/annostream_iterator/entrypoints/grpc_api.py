@@ -16,6 +16,7 @@ from ..domain.commands import LeaseCommand, NextFrame
 from ..domain.model import TaskStatus
 from ..service_layer import frame_lists
 from ..service_layer.handlers import IteratorHandlers
+from ..service_layer.planning import ANNOTATION_CONSUMER
 from ..wire import selection
 
 ACTIONS = {
@@ -140,11 +141,11 @@ class IteratorServicer(api_grpc.IteratorServiceServicer):
     ) -> AsyncIterator[api.SelectFramesResponse]:
         size = frame_lists.page_size(request.page_size)
         sel = selection(request.selection)
-        if (
-            request.version_id
-            and self._catch_up
-            and not await frame_lists.version_known(self._h.uow, request.version_id)
-        ):
-            await self._catch_up.caught_up(context.time_remaining() if context is not None else None)
+        if request.version_id and self._catch_up:
+            # Frames imported (and edits saved) just before the call are in the answer, whatever the lag: a known
+            # version can still miss its latest import, so the wait does not depend on a miss.
+            remaining = context.time_remaining() if context is not None else None
+            await self._catch_up.caught_up(remaining)
+            await self._catch_up.applied(ANNOTATION_CONSUMER, request.annotation_stream_seq, remaining)
         async for ids in frame_lists.selected_frames(self._h.uow, request.version_id, sel, size):
             yield api.SelectFramesResponse(frame_ids=ids)

@@ -44,12 +44,6 @@ async def plan_frames(h: IteratorHandlers, task_id: str, size: int) -> AsyncIter
         after = ids[-1]
 
 
-async def version_known(uow_factory: UnitOfWorkFactory, version_id: str) -> bool:
-    """Whether this iterator has learned the version from the datasets stream yet."""
-    async with uow_factory(transaction=False) as uow:
-        return await uow.index.lineage(version_id) is not None
-
-
 async def selected_frames(
     uow_factory: UnitOfWorkFactory, version_id: str, sel: Selection, size: int
 ) -> AsyncIterator[list[str]]:
