@@ -1,10 +1,10 @@
-"""Read-your-writes across services: an id the datasets service acknowledged is never "unknown" to a consumer of
-its stream.
+"""Read-your-writes across services: an id a producer (the datasets or the tasks service) acknowledged is never
+"unknown" to a consumer of its stream.
 
-A service that learns versions, lineage and frames from the datasets stream (the annotation service, the iterator)
-may not have applied a change yet right after the datasets service acknowledged it. A request that misses an id
-asks the datasets service for the stream sequence covering everything it acknowledged (GetPublishedPosition),
-waits until this service's consumer has applied that far, and runs once more; only then is the miss an answer.
+A service that learns versions, lineage, frames or tasks from another service's stream (the annotation service, the
+iterator) may not have applied a change yet right after the producer acknowledged it. A request that misses an id
+asks the producer for the stream sequence covering everything it acknowledged (GetPublishedPosition), waits until
+this service's consumer has applied that far, and runs once more; only then is the miss an answer.
 The retry is unconditional: the consumer may have applied the change between the miss and the call, so "already
 there" does not mean the miss was real. A miss costs one call and one more read (an id that does not exist).
 """
@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Protocol
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import asyncpg
 from grpc import aio
 
 from annostream_protos.datasets.v1 import datasets_service_pb2 as ds_api
 from annostream_protos.datasets.v1 import datasets_service_pb2_grpc as ds_grpc
+from annostream_protos.tasks.v1 import tasks_service_pb2 as tk_api
+from annostream_protos.tasks.v1 import tasks_service_pb2_grpc as tk_grpc
 
 from .errors import Unavailable
 from .grpc_client import channel, service_metadata
@@ -36,24 +40,37 @@ class PublishedPositions(Protocol):
         ...
 
 
-class DatasetsPositions:
-    """PublishedPositions over the datasets service's GetPublishedPosition, called with a service identity."""
+@dataclass(frozen=True)
+class Producer:
+    """A service whose stream others consume, and how to ask it for its published position."""
 
-    def __init__(self, target: str, caller: str, timeout: float = 10.0) -> None:
+    name: str
+    stub: Callable[[aio.Channel], Any]
+    request: Callable[[], Any]
+
+
+DATASETS_PRODUCER = Producer("datasets", ds_grpc.DatasetsServiceStub, ds_api.GetPublishedPositionRequest)
+TASKS_PRODUCER = Producer("tasks", tk_grpc.TasksServiceStub, tk_api.GetPublishedPositionRequest)
+
+
+class PeerPositions:
+    """PublishedPositions over a producer's GetPublishedPosition, called with a service identity."""
+
+    def __init__(self, producer: Producer, target: str, caller: str, timeout: float = 10.0) -> None:
         self._channel = channel(target)
-        self._stub = ds_grpc.DatasetsServiceStub(self._channel)
-        self._caller, self._timeout = caller, timeout
+        self._stub = producer.stub(self._channel)
+        self._producer, self._caller, self._timeout = producer, caller, timeout
 
     async def published_position(self, timeout: float) -> int:
         """One GetPublishedPosition call; any failure is Unavailable."""
         try:
             resp = await self._stub.GetPublishedPosition(
-                ds_api.GetPublishedPositionRequest(),
+                self._producer.request(),
                 metadata=service_metadata(self._caller),
                 timeout=max(0.05, min(self._timeout, timeout)),
             )
         except aio.AioRpcError as err:
-            raise Unavailable(f"the datasets service did not answer ({err.code().name}); retry") from err
+            raise Unavailable(f"the {self._producer.name} service did not answer ({err.code().name}); retry") from err
         return int(resp.stream_seq)
 
     async def close(self) -> None:

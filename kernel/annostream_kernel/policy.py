@@ -95,6 +95,7 @@ GRPC_METHODS: dict[str, Rule] = {
     _TK + "ReopenTask": Rule(M, Target.TASK, owner_or=D),
     _TK + "DeleteTask": Rule(M, Target.TASK, owner_or=D),
     _TK + "SetLabelColor": Rule(A, Target.TASK),
+    _TK + "GetPublishedPosition": Rule(None, Target.SERVICE),  # the iterator, on a task it lacks
     _IT + "NextFrame": Rule(A, Target.TASK),
     _IT + "Heartbeat": Rule(A, Target.TASK),
     _IT + "ReleaseFrame": Rule(A, Target.TASK),

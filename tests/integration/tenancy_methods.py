@@ -187,6 +187,7 @@ CASES: dict[str, Case] = {
     TK + "SetLabelColor": Case(
         lambda w, _c, _f: tk.SetLabelColorRequest(task_id=w.ids["task"], label="car", color="#123456")
     ),
+    TK + "GetPublishedPosition": Case(lambda _w, _c, _f: tk.GetPublishedPositionRequest()),
     IT + "NextFrame": Case(lambda w, c, _f: it.NextFrameRequest(task_id=w.ids["task"], annotator=c.user(w.suffix))),
     IT + "Heartbeat": Case(
         lambda w, c, _f: it.HeartbeatRequest(task_id=w.ids["task"], lease_id=w.lease, annotator=c.user(w.suffix))

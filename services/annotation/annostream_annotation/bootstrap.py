@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from grpc import aio
 
-from annostream_kernel.catch_up import CatchUp, DatasetsPositions
+from annostream_kernel.catch_up import DATASETS_PRODUCER, CatchUp, PeerPositions
 from annostream_kernel.config import PeerSettings
 from annostream_kernel.consumer import ConsumerSpec
 from annostream_kernel.runtime import Resources, ServiceDefinition
@@ -26,7 +26,9 @@ DATASETS_CONSUMER = "annotation-datasets"
 def _register(server: aio.Server, res: Resources) -> None:
     settings = res.settings
     assert isinstance(settings, PeerSettings)
-    positions = res.close_at_stop(DatasetsPositions(settings.datasets_addr, NAME, settings.peer_timeout_seconds))
+    positions = res.close_at_stop(
+        PeerPositions(DATASETS_PRODUCER, settings.datasets_addr, NAME, settings.peer_timeout_seconds)
+    )
     lister = res.close_at_stop(FrameLister(settings.iterator_addr))  # exports of a plan or a filter ask the iterator
     catch_up = CatchUp(res.pool, DATASETS_CONSUMER, positions)
     access = VersionAccess(res.pool)

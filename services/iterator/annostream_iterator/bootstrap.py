@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 from grpc import aio
 
-from annostream_kernel.catch_up import CatchUp, DatasetsPositions
+from annostream_kernel.catch_up import DATASETS_PRODUCER, TASKS_PRODUCER, CatchUp, PeerPositions
 from annostream_kernel.consumer import ConsumerSpec
 from annostream_kernel.metrics import LEASES_EXPIRED, LEASES_HELD
 from annostream_kernel.runtime import Resources, ServiceDefinition
@@ -32,7 +32,7 @@ from .service_layer.consumers import (
     Consumers,
 )
 from .service_layer.handlers import IteratorHandlers
-from .service_layer.planning import ANNOTATION_CONSUMER, DATASETS_CONSUMER, PendingPlanner
+from .service_layer.planning import ANNOTATION_CONSUMER, DATASETS_CONSUMER, TASKS_CONSUMER, PendingPlanner
 from .service_layer.review import ReviewHandlers
 from .service_layer.review_emitter import ReviewEmitter
 
@@ -47,24 +47,31 @@ def _settings(res: Resources) -> IteratorSettings:
 
 def _register(server: aio.Server, res: Resources) -> None:
     settings = _settings(res)
-    positions = res.close_at_stop(DatasetsPositions(settings.datasets_addr, NAME, settings.peer_timeout_seconds))
+    timeout = settings.peer_timeout_seconds
+    positions = res.close_at_stop(PeerPositions(DATASETS_PRODUCER, settings.datasets_addr, NAME, timeout))
     catch_up = CatchUp(res.pool, DATASETS_CONSUMER, positions)  # a version datasets acknowledged is never unknown
+    task_positions = res.close_at_stop(PeerPositions(TASKS_PRODUCER, settings.tasks_addr, NAME, timeout))
+    tasks = CatchUp(res.pool, TASKS_CONSUMER, task_positions)  # nor a task the tasks service acknowledged
     handlers = IteratorHandlers(
         uow_factory(res.pool, res.notify_channel), timedelta(seconds=settings.lease_ttl_seconds)
     )
-    iterator_service_pb2_grpc.add_IteratorServiceServicer_to_server(IteratorServicer(handlers, catch_up), server)
+    servicer = IteratorServicer(handlers, catch_up, tasks)
+    iterator_service_pb2_grpc.add_IteratorServiceServicer_to_server(servicer, server)
     review = ReviewHandlers(handlers)
-    review_service_pb2_grpc.add_ReviewServiceServicer_to_server(ReviewServicer(review, CommentHandlers(review)), server)
+    reviews = ReviewServicer(review, CommentHandlers(review), tasks)
+    review_service_pb2_grpc.add_ReviewServiceServicer_to_server(reviews, server)
 
 
 def _consumers(res: Resources) -> list[ConsumerSpec]:
     settings = _settings(res)
     # TaskCreated waits for the datasets consumer to reach what the datasets service acknowledged (its imports)
-    datasets = res.close_at_stop(DatasetsPositions(settings.datasets_addr, NAME, settings.peer_timeout_seconds))
+    datasets = res.close_at_stop(
+        PeerPositions(DATASETS_PRODUCER, settings.datasets_addr, NAME, settings.peer_timeout_seconds)
+    )
     h = Consumers(ConsumerRepositories, datasets)
     return [
         ConsumerSpec(DATASETS_CONSUMER, DATASETS, h.on_datasets_event, batch_handler=h.on_datasets_events),
-        ConsumerSpec("iterator-tasks", TASKS, h.on_tasks_event),
+        ConsumerSpec(TASKS_CONSUMER, TASKS, h.on_tasks_event),
         ConsumerSpec(
             ANNOTATION_CONSUMER,
             ANNOTATION,

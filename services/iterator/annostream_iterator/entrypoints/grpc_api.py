@@ -7,6 +7,7 @@ from typing import Any
 
 from annostream_kernel.catch_up import CatchUp
 from annostream_kernel.metrics import LEASES_GRANTED
+from annostream_kernel.positions import deadline_timeout
 from annostream_kernel.protobuf import timestamp
 from annostream_protos.iterator.v1 import iterator_service_pb2 as api
 from annostream_protos.iterator.v1 import iterator_service_pb2_grpc as api_grpc
@@ -18,6 +19,7 @@ from ..service_layer import frame_lists
 from ..service_layer.handlers import IteratorHandlers
 from ..service_layer.planning import ANNOTATION_CONSUMER
 from ..wire import selection
+from .known_tasks import task_caught_up, task_caught_up_stream
 
 ACTIONS = {
     api.NAVIGATE_ACTION_TRAIL_PREVIOUS: "trail_previous",
@@ -38,9 +40,12 @@ STATES = {"open": api.PLAN_FRAME_STATE_OPEN, "leased": api.PLAN_FRAME_STATE_LEAS
 class IteratorServicer(api_grpc.IteratorServiceServicer):
     """annostream.iterator.v1.IteratorService."""
 
-    def __init__(self, handlers: IteratorHandlers, catch_up: CatchUp | None = None) -> None:
-        self._h, self._catch_up = handlers, catch_up
+    def __init__(
+        self, handlers: IteratorHandlers, catch_up: CatchUp | None = None, tasks: CatchUp | None = None
+    ) -> None:
+        self._h, self._catch_up, self._tasks = handlers, catch_up, tasks
 
+    @task_caught_up
     async def NextFrame(self, request: api.NextFrameRequest, context: Any) -> api.NextFrameResponse:
         cmd = NextFrame(request.task_id, request.annotator, request.complete_lease_id)
         result = await self._h.next_frame(cmd)
@@ -66,6 +71,7 @@ class IteratorServicer(api_grpc.IteratorServiceServicer):
         await self._h.release(LeaseCommand(request.task_id, request.annotator, request.lease_id, request.done))
         return api.ReleaseFrameResponse()
 
+    @task_caught_up
     async def Navigate(self, request: api.NavigateRequest, context: Any) -> api.NavigateResponse:
         pos, total = await self._h.navigate(
             request.task_id,
@@ -93,6 +99,7 @@ class IteratorServicer(api_grpc.IteratorServiceServicer):
         selection(request.selection)
         return api.ValidateSelectionResponse()
 
+    @task_caught_up
     async def GetProgress(self, request: api.GetProgressRequest, context: Any) -> api.GetProgressResponse:
         plan, done, rows = await self._h.progress(request.task_id)
         return api.GetProgressResponse(
@@ -129,11 +136,14 @@ class IteratorServicer(api_grpc.IteratorServiceServicer):
         await self._h.set_status(request.task_id, GATES.get(request.status, ""), request.revision)
         return api.SetTaskStatusResponse()
 
+    @task_caught_up_stream
     async def ListPlanFrames(
         self, request: api.ListPlanFramesRequest, context: Any
     ) -> AsyncIterator[api.ListPlanFramesResponse]:
         size = frame_lists.page_size(request.page_size)
-        async for version_id, ids in frame_lists.plan_frames(self._h, request.task_id, size):
+        # An export right after CreateTask: a pending plan is waited for within the caller's deadline (at most 30 s).
+        wait = deadline_timeout(context.time_remaining() if context is not None else None)
+        async for version_id, ids in frame_lists.plan_frames(self._h, request.task_id, size, wait=wait):
             yield api.ListPlanFramesResponse(version_id=version_id, frame_ids=ids)
 
     async def SelectFrames(

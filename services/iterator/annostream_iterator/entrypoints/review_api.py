@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from annostream_kernel.catch_up import CatchUp
 from annostream_kernel.protobuf import timestamp
 from annostream_protos.iterator.v1 import review_service_pb2 as api
 from annostream_protos.iterator.v1 import review_service_pb2_grpc as api_grpc
@@ -12,25 +13,29 @@ from ..domain.commands import AddComment, Decide
 from ..service_layer.comments import CommentHandlers
 from ..service_layer.review import ReviewHandlers
 from .api_messages import comment_out, figures, review_out, settings_in, settings_out
+from .known_tasks import task_caught_up
 
 
 class ReviewServicer(api_grpc.ReviewServiceServicer):
     """annostream.iterator.v1.ReviewService."""
 
-    def __init__(self, review: ReviewHandlers, comments: CommentHandlers) -> None:
-        self._r, self._c = review, comments
+    def __init__(self, review: ReviewHandlers, comments: CommentHandlers, tasks: CatchUp | None = None) -> None:
+        self._r, self._c, self._tasks = review, comments, tasks
 
+    @task_caught_up
     async def SetReviewSettings(
         self, request: api.SetReviewSettingsRequest, context: Any
     ) -> api.SetReviewSettingsResponse:
         s = await self._r.set_settings(request.task_id, settings_in(request.settings))
         return api.SetReviewSettingsResponse(settings=settings_out(s))
 
+    @task_caught_up
     async def GetReviewSettings(
         self, request: api.GetReviewSettingsRequest, context: Any
     ) -> api.GetReviewSettingsResponse:
         return api.GetReviewSettingsResponse(settings=settings_out(await self._r.settings(request.task_id)))
 
+    @task_caught_up
     async def NextReview(self, request: api.NextReviewRequest, context: Any) -> api.NextReviewResponse:
         got = await self._r.next_review(request.task_id, request.reviewer, request.annotator, request.label)
         if got.row is None or got.ref is None:
@@ -69,6 +74,7 @@ class ReviewServicer(api_grpc.ReviewServiceServicer):
         await self._r.release(request.task_id, request.lease_id, request.reviewer)
         return api.ReleaseReviewResponse()
 
+    @task_caught_up
     async def GetFrameReview(self, request: api.GetFrameReviewRequest, context: Any) -> api.GetFrameReviewResponse:
         row, ref, decisions, comments, history = await self._r.frame_review(request.task_id, request.frame_id)
         return api.GetFrameReviewResponse(
@@ -102,6 +108,7 @@ class ReviewServicer(api_grpc.ReviewServiceServicer):
     async def ListReviewTasks(self, request: api.ListReviewTasksRequest, context: Any) -> api.ListReviewTasksResponse:
         return api.ListReviewTasksResponse(task_ids=await self._r.review_tasks())
 
+    @task_caught_up
     async def AddComment(self, request: api.AddCommentRequest, context: Any) -> api.AddCommentResponse:
         cmd = AddComment(
             request.task_id,
@@ -124,6 +131,7 @@ class ReviewServicer(api_grpc.ReviewServiceServicer):
         row, ref = await self._c.set_resolved(request.task_id, request.comment_id, False)
         return api.ReopenCommentResponse(comment=comment_out(ref, row))
 
+    @task_caught_up
     async def GetReviewQuality(
         self, request: api.GetReviewQualityRequest, context: Any
     ) -> api.GetReviewQualityResponse:

@@ -7,16 +7,33 @@ re-running it per page would make an export quadratic), fetched a page at a time
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 
 from annostream_kernel.errors import InvalidArgument, NotFound
 from annostream_kernel.policy import Permission
 
 from ..domain.ast import Selection
+from ..domain.model import TaskPlan
 from .handlers import PLAN_PENDING, IteratorHandlers, load_task
 from .ports import UnitOfWorkFactory
 
 DEFAULT_PAGE, MAX_PAGE = 1000, 5000
+PLAN_POLL_SECONDS = 0.05
+
+
+async def _built_plan(h: IteratorHandlers, task_id: str, deadline: float) -> TaskPlan:
+    """The task once its plan is built; past the monotonic deadline, NotFound with details plan_pending."""
+    while True:
+        async with h.uow(transaction=False) as uow:
+            await h.authorize(uow, Permission.READ, task_id)
+            plan = await load_task(uow, task_id)
+        if not plan.pending:
+            return plan
+        if time.monotonic() >= deadline:  # not built yet: an empty list now would be a wrong answer, not a late one
+            raise NotFound(PLAN_PENDING.format(task_id), field="task_id", details={"plan_pending": True})
+        await asyncio.sleep(PLAN_POLL_SECONDS)
 
 
 def page_size(n: int) -> int:
@@ -26,13 +43,12 @@ def page_size(n: int) -> int:
     return n or DEFAULT_PAGE
 
 
-async def plan_frames(h: IteratorHandlers, task_id: str, size: int) -> AsyncIterator[tuple[str, list[str]]]:
-    """(the task's version, a page of its planned frame ids) in frame id order; READ on the task."""
-    async with h.uow(transaction=False) as uow:
-        await h.authorize(uow, Permission.READ, task_id)
-        plan = await load_task(uow, task_id)
-    if plan.pending:  # not built yet: an empty list now would be a wrong answer, not a late one
-        raise NotFound(PLAN_PENDING.format(task_id), field="task_id", details={"plan_pending": True})
+async def plan_frames(
+    h: IteratorHandlers, task_id: str, size: int, *, wait: float = 0.0
+) -> AsyncIterator[tuple[str, list[str]]]:
+    """(the task's version, a page of its planned frame ids) in frame id order; READ on the task. A pending plan
+    is waited for up to `wait` seconds (no connection held meanwhile), then NotFound with details plan_pending."""
+    plan = await _built_plan(h, task_id, time.monotonic() + wait)
     after = ""
     while True:
         async with h.uow(transaction=False) as uow:

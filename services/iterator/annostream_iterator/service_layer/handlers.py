@@ -108,7 +108,7 @@ class IteratorHandlers:
             await self.authorize(uow, Permission.ANNOTATE, cmd.task_id)
             r = await uow.leases.next_frame(cmd.task_id, annotator, cmd.complete_lease_id, new_id("lease_"), self.ttl)
         if not r["status"]:
-            raise NotFound(f"no task {cmd.task_id!r} (or not yet known to the iterator)", field="task_id")
+            raise missing_task(cmd.task_id)
         if r["status"] == PENDING:
             raise NotFound(PLAN_PENDING.format(cmd.task_id), field="task_id", details={"plan_pending": True})
         if r["status"] != TaskStatus.ACTIVE.value:

@@ -31,6 +31,7 @@ from .ports import ConsumerStores, ConsumerStoresFactory, UnitOfWorkFactory
 log = get_logger(__name__)
 ANNOTATION_CONSUMER = "iterator-annotation"
 DATASETS_CONSUMER = "iterator-datasets"
+TASKS_CONSUMER = "iterator-tasks"
 VERSION_WAIT_SECONDS = 300.0
 ORDERS = {tasks_pb2.ITERATION_ORDER_RANDOM: FrameOrder.RANDOM}
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from annostream_kernel.authz import require_principal
 from annostream_kernel.errors import InvalidArgument
+from annostream_kernel.positions import deadline_timeout
 from annostream_protos.events.v1 import datasets_pb2
 from annostream_protos.events.v1 import tasks_pb2 as ev
 from annostream_protos.tasks.v1 import tasks_service_pb2 as api
@@ -70,9 +71,15 @@ class TasksServicer(api_grpc.TasksServiceServicer):
     """annostream.tasks.v1.TasksService."""
 
     def __init__(
-        self, uow: UowFactory, catalog: VersionCatalog, iterator: FrameIterator, positions: EditPositions
+        self,
+        uow: UowFactory,
+        catalog: VersionCatalog,
+        iterator: FrameIterator,
+        positions: EditPositions,
+        published: Callable[[float], Awaitable[int]],
     ) -> None:
         self._uow, self._catalog, self._iterator, self._positions = uow, catalog, iterator, positions
+        self._published = published
 
     async def CreateTask(self, request: api.CreateTaskRequest, context: Any) -> api.CreateTaskResponse:
         it = request.iteration
@@ -146,6 +153,12 @@ class TasksServicer(api_grpc.TasksServiceServicer):
         )
         task = await handlers.set_label_color(self._uow, cmd)
         return api.SetLabelColorResponse(task=task_msg(task))
+
+    async def GetPublishedPosition(
+        self, request: api.GetPublishedPositionRequest, context: Any
+    ) -> api.GetPublishedPositionResponse:
+        seq = await self._published(deadline_timeout(context.time_remaining() if context is not None else None))
+        return api.GetPublishedPositionResponse(stream_seq=seq)
 
 
 def _only(request: api.ListTasksRequest) -> tuple[str, ...] | None:
