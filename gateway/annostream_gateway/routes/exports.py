@@ -71,7 +71,8 @@ async def export_version(
 async def export_task(
     task_id: str, c: C, format: Annotated[Format, Query(description=FORMAT_DOC)]
 ) -> StreamingResponse:
-    """Download the frames of a task's plan (its filters and limit) from the version it annotates."""
+    """Download the frames of a task's plan (its filters and limit) from the version it annotates; right after the
+    task was created it waits for the plan (at most 30 s) instead of answering 404."""
     task = (await call(c.tasks.GetTask, tk.GetTaskRequest(task_id=task_id), timeout=c.timeout)).task
     req = ann.ExportFramesRequest(version_id=task.annotated_version_id, task_id=task_id)
     return await _respond(c, req, format, task_id)

@@ -367,8 +367,8 @@ export interface paths {
         /**
          * Next Frame
          * @description Lease the next frame (or clip) of the task to the calling user; `frame` is null when none is free
-         *     (`exhausted` true: every frame is done). 404 while the task is not yet known or its plan is pending (retry),
-         *     409 once the task is completed (nothing is leased, not even the caller's held frame).
+         *     (`exhausted` true: every frame is done). 404 for an unknown task, or while its plan is pending (details
+         *     `plan_pending`: retry), 409 once the task is completed (nothing is leased, not even the caller's held frame).
          */
         post: operations["next_frame_api_v1_tasks__task_id__next_frame_post"];
         delete?: never;
@@ -901,7 +901,8 @@ export interface paths {
         };
         /**
          * Export Task
-         * @description Download the frames of a task's plan (its filters and limit) from the version it annotates.
+         * @description Download the frames of a task's plan (its filters and limit) from the version it annotates; right after the
+         *     task was created it waits for the plan (at most 30 s) instead of answering 404.
          */
         get: operations["export_task_api_v1_tasks__task_id__export_get"];
         put?: never;

@@ -22,10 +22,11 @@ class FrameLister:
         self._channel = channel(target)
         self._stub = it_grpc.IteratorServiceStub(self._channel)
 
-    async def plan(self, task_id: str) -> AsyncIterator[tuple[str, list[str]]]:
-        """(the task's version, frame ids) pages of a task's plan; the iterator checks READ on the task."""
+    async def plan(self, task_id: str, timeout: float | None = None) -> AsyncIterator[tuple[str, list[str]]]:
+        """(the task's version, frame ids) pages of a task's plan; the iterator checks READ on the task (and waits
+        for a plan still pending within `timeout`, the caller's time left)."""
         stream = self._stub.ListPlanFrames(
-            it.ListPlanFramesRequest(task_id=task_id, page_size=PAGE), metadata=outgoing_metadata()
+            it.ListPlanFramesRequest(task_id=task_id, page_size=PAGE), metadata=outgoing_metadata(), timeout=timeout
         )
         try:
             async for page in stream:

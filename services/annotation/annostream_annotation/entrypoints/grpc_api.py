@@ -248,6 +248,7 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
             page_size(request.page_size),
             _task(request.task_id),
             request.selection if request.HasField("selection") else None,
+            timeout=context.time_remaining() if context is not None else None,
         )
         if scope.filtered and not scope.task_id:  # a selection sees every edit acknowledged before the export
             scope = replace(scope, edits_seq=await self._published(context))

@@ -33,6 +33,7 @@ class ExportScope:
     task_id: str = ""
     selection: filters_pb2.FrameSelection | None = None
     edits_seq: int = 0  # the annotation stream position a selection must reflect (every edit acknowledged before)
+    timeout: float | None = None  # the caller's time left (None: no deadline); a task's pending plan waits within it
 
     @property
     def filtered(self) -> bool:
@@ -83,7 +84,7 @@ async def _all(pool: asyncpg.Pool, scope: ExportScope) -> AsyncIterator[list[api
 
 async def _ids(scope: ExportScope, lister: FrameLister) -> AsyncIterator[list[str]]:
     if scope.task_id:
-        async for version_id, ids in lister.plan(scope.task_id):
+        async for version_id, ids in lister.plan(scope.task_id, scope.timeout):
             if version_id != scope.version_id:
                 raise InvalidArgument(f"task {scope.task_id} annotates another version", field="task_id")
             yield ids

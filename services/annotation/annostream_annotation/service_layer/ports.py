@@ -24,8 +24,9 @@ UnitOfWorkFactory = Callable[[], FrameUnitOfWork]
 class FrameLister(Protocol):
     """The frame ids an export is limited to, from the service that owns plans and filters (the iterator)."""
 
-    def plan(self, task_id: str) -> AsyncIterator[tuple[str, list[str]]]:
-        """(the task's version, frame ids) pages of a task's plan, as the caller."""
+    def plan(self, task_id: str, timeout: float | None = None) -> AsyncIterator[tuple[str, list[str]]]:
+        """(the task's version, frame ids) pages of a task's plan, as the caller, within the caller's time left
+        (`timeout`; None: no deadline)."""
 
     def select(
         self, version_id: str, selection: filters_pb2.FrameSelection, edits_seq: int
