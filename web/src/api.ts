@@ -168,8 +168,9 @@ export const api = {
     request<EditResult>("POST", `/versions/${ref.version_id}/frames/${encodeURIComponent(ref.frame_id)}/${which}`, { task_id: taskId }),
 };
 
-/** A new task or version reaches the iterator and the annotation service by event: a 404 right after
- * creation ("not yet known") is retried for a few seconds. */
+/** A new task's plan can still be pending right after creation (404 with plan_pending while the iterator waits
+ * for edits made before the task): retried for a few seconds. (A task or version just created is never "not yet
+ * known": the services catch up on a miss.) */
 export async function whenKnown<T>(f: () => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
