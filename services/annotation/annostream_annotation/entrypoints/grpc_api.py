@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
@@ -240,18 +241,21 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
             raise InvalidArgument("is required", field="version_id")
         check_text(request.version_id, "version_id", max_length=MAX_ID_LENGTH)
         await self._readable(request.version_id, context)
-        # An export holds every frame the datasets service acknowledged before it (a known version can still miss
-        # its latest import): one position call and one read, small beside an export.
-        await self._catch_up.caught_up(context.time_remaining() if context is not None else None)
+        remaining = context.time_remaining() if context is not None else None
         scope = ExportScope(
             request.version_id,
             page_size(request.page_size),
             _task(request.task_id),
             request.selection if request.HasField("selection") else None,
-            timeout=context.time_remaining() if context is not None else None,
+            timeout=remaining,
         )
-        if scope.filtered and not scope.task_id:  # a selection sees every edit acknowledged before the export
-            scope = replace(scope, edits_seq=await self._published(context))
+        # An export holds every frame the datasets service acknowledged before it (a known version can still miss
+        # its latest import) and, filtered, every edit acknowledged before it: both waits run at once.
+        if scope.filtered and not scope.task_id:
+            _, edits_seq = await asyncio.gather(self._catch_up.caught_up(remaining), self._published(context))
+            scope = replace(scope, edits_seq=edits_seq)
+        else:
+            await self._catch_up.caught_up(remaining)
         dataset_id = await self._pool.fetchval(
             "SELECT dataset_id FROM versions WHERE version_id = $1", scope.version_id
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -155,7 +156,9 @@ class IteratorServicer(api_grpc.IteratorServiceServicer):
             # Frames imported (and edits saved) just before the call are in the answer, whatever the lag: a known
             # version can still miss its latest import, so the wait does not depend on a miss.
             remaining = context.time_remaining() if context is not None else None
-            await self._catch_up.caught_up(remaining)
-            await self._catch_up.applied(ANNOTATION_CONSUMER, request.annotation_stream_seq, remaining)
+            await asyncio.gather(
+                self._catch_up.caught_up(remaining),
+                self._catch_up.applied(ANNOTATION_CONSUMER, request.annotation_stream_seq, remaining),
+            )
         async for ids in frame_lists.selected_frames(self._h.uow, request.version_id, sel, size):
             yield api.SelectFramesResponse(frame_ids=ids)
