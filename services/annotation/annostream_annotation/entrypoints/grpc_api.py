@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import functools
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC
-from typing import Any, TypeVar, cast
+from typing import Any
 
 import asyncpg
 from nats.js import JetStreamContext
@@ -17,6 +16,7 @@ from annostream_kernel.errors import Conflict, DomainError, InvalidArgument, Not
 from annostream_kernel.grpc_errors import Refused
 from annostream_kernel.limits import MAX_ID_LENGTH, MAX_SAVE_REQUEST_BYTES, check_text
 from annostream_kernel.metrics import SAVE_CONFLICTS, SAVE_REBASES
+from annostream_kernel.miss_retry import retried_after_catch_up
 from annostream_kernel.policy import Permission
 from annostream_kernel.positions import deadline_timeout, published_position
 from annostream_kernel.protobuf import struct
@@ -53,26 +53,16 @@ def _task(task_id: str) -> str:
     return task_id
 
 
-Method = TypeVar("Method", bound=Callable[..., Awaitable[Any]])
 CATCH_UP_FIELDS = frozenset({"frame.version_id", "frame.frame_id"})
 
 
-def caught_up(method: Method) -> Method:
-    """A NotFound for the version or frame is the answer only once this service has applied every datasets
-    change acknowledged before it: the request runs once more after that (nothing was stored by the first run)."""
+def _datasets(servicer: AnnotationServicer) -> CatchUp:
+    return servicer._catch_up
 
-    @functools.wraps(method)
-    async def run(self: AnnotationServicer, request: Any, context: Any) -> Any:
-        try:
-            return await method(self, request, context)
-        except NotFound as err:
-            remaining = context.time_remaining() if context is not None else None
-            if err.field not in CATCH_UP_FIELDS:
-                raise
-            await self._catch_up.caught_up(remaining)
-            return await method(self, request, context)
 
-    return cast(Method, run)
+# A NotFound for the version or frame is the answer only once this service has applied every datasets change
+# acknowledged before it: the request runs once more after that (nothing was stored by the first run).
+caught_up = retried_after_catch_up(lambda err: err.field in CATCH_UP_FIELDS, _datasets)
 
 
 class AnnotationServicer(api_grpc.AnnotationServiceServicer):
