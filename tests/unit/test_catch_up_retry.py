@@ -12,15 +12,7 @@ import pytest
 from annostream_annotation.entrypoints.grpc_api import caught_up
 from annostream_kernel.errors import NotFound
 
-
-class AlreadyThere:
-    """A catch-up whose consumer is already at the datasets service's position when asked."""
-
-    def __init__(self) -> None:
-        self.calls: list[float | None] = []
-
-    async def caught_up(self, remaining: float | None = None) -> None:
-        self.calls.append(remaining)
+from .catch_up_fakes import AlreadyThere
 
 
 class Servicer:

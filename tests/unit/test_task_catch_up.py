@@ -13,15 +13,7 @@ import pytest
 from annostream_iterator.entrypoints.known_tasks import task_caught_up, task_caught_up_stream
 from annostream_kernel.errors import NotFound
 
-
-class Recorded:
-    """A catch-up whose tasks consumer is already there when asked (the race: the event arrived after the miss)."""
-
-    def __init__(self) -> None:
-        self.calls: list[float | None] = []
-
-    async def caught_up(self, remaining: float | None = None) -> None:
-        self.calls.append(remaining)
+from .catch_up_fakes import AlreadyThere
 
 
 class Context:
@@ -33,7 +25,7 @@ class Servicer:
     """Misses with `miss` on the first run (and on every run when `always`), then answers."""
 
     def __init__(self, miss: NotFound, *, always: bool = False, sent_first: bool = False) -> None:
-        self._tasks: Recorded | None = Recorded()
+        self._tasks: AlreadyThere | None = AlreadyThere()
         self.miss, self.always, self.sent_first, self.runs = miss, always, sent_first, 0
 
     def _maybe_miss(self) -> None:
