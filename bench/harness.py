@@ -128,25 +128,35 @@ def _stat(pid: int) -> list[str]:
         return fh.read().rsplit(")", 1)[1].split()
 
 
-def own_servers_cpu(workdir: Path) -> dict[str, float]:
-    """CPU seconds of this run's PostgreSQL (postmaster, its reaped children and live backends) and nats-server
-    only: other sessions' servers on the shared machine are not counted."""
+def _own_processes(workdir: Path) -> Iterator[tuple[str, float, str]]:
+    """("postmaster" | "postgres child" | "other", CPU seconds, command line) of each live process; the
+    postmaster's CPU includes its reaped children. Processes that vanish while read are skipped."""
     tick = os.sysconf("SC_CLK_TCK")
     postmaster = int((workdir / "pg" / "postmaster.pid").read_text().split()[0])
-    total, nats = 0.0, 0.0
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
         try:
             f = _stat(int(proc.name))
+            cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
             if int(proc.name) == postmaster:
-                total += sum(int(x) for x in f[11:15]) / tick  # utime, stime, cutime, cstime
-            elif int(f[1]) == postmaster:
-                total += (int(f[11]) + int(f[12])) / tick
-            elif str(workdir / "nats") in (proc / "cmdline").read_bytes().decode(errors="replace"):
-                nats += (int(f[11]) + int(f[12])) / tick
+                yield "postmaster", sum(int(x) for x in f[11:15]) / tick, cmdline  # utime, stime, cutime, cstime
+            else:
+                kind = "postgres child" if int(f[1]) == postmaster else "other"
+                yield kind, (int(f[11]) + int(f[12])) / tick, cmdline
         except (OSError, ValueError, IndexError):
             continue
+
+
+def own_servers_cpu(workdir: Path) -> dict[str, float]:
+    """CPU seconds of this run's PostgreSQL (postmaster, its reaped children and live backends) and nats-server
+    only: other sessions' servers on the shared machine are not counted."""
+    total, nats, nats_dir = 0.0, 0.0, str(workdir / "nats")
+    for kind, cpu, cmdline in _own_processes(workdir):
+        if kind != "other":
+            total += cpu
+        elif nats_dir in cmdline:
+            nats += cpu
     return {"postgres": total, "nats": nats}
 
 
@@ -158,22 +168,11 @@ def postgres_background_cpu(workdir: Path) -> float:
     """CPU seconds of this run's PostgreSQL outside its connections' backends: the postmaster, its reaped children
     (mostly autovacuum workers: the bench's pools keep their backends) and its live background processes. Part of
     `own_servers_cpu`'s "postgres", not added to it."""
-    tick = os.sysconf("SC_CLK_TCK")
-    postmaster = int((workdir / "pg" / "postmaster.pid").read_text().split()[0])
     total = 0.0
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            f = _stat(int(proc.name))
-            if int(proc.name) == postmaster:
-                total += sum(int(x) for x in f[11:15]) / tick
-            elif int(f[1]) == postmaster:
-                title = (proc / "cmdline").read_bytes().decode(errors="replace").removeprefix("postgres: ")
-                if title.startswith(_PG_BACKGROUND):
-                    total += (int(f[11]) + int(f[12])) / tick
-        except (OSError, ValueError, IndexError):
-            continue
+    for kind, cpu, cmdline in _own_processes(workdir):
+        title = cmdline.removeprefix("postgres: ")
+        if kind == "postmaster" or (kind == "postgres child" and title.startswith(_PG_BACKGROUND)):
+            total += cpu
     return total
 
 
