@@ -58,7 +58,14 @@ class PgUnitOfWork:
     ) -> None:
         try:
             if self._tx is not None and not self.committed:
-                await self._tx.rollback()
+                try:
+                    await self._tx.rollback()
+                except Exception:
+                    # A commit that failed, or was cancelled, leaves asyncpg's transaction unusable ("cannot
+                    # rollback; the transaction is in error state"): leaving on that error (or the cancellation),
+                    # it is the one to raise; the pool resets the connection (or drops it) on release.
+                    if exc is None:
+                        raise
         finally:
             if self._conn is not None:
                 await self._pool.release(self._conn)
