@@ -1,10 +1,9 @@
 """Leadership among replicas, shared by the relay and the consumers: a session advisory lock held on one pooled
 connection while leading, a loop that leads again after errors, and a clean release.
 
-Cancellation subtlety: some libraries (nats-py's request, asyncpg in a few paths) catch the CancelledError of a
-task being stopped and raise their own error instead. A loop that retries on errors would then run forever and
-the process would never stop; `lead_forever` treats an error raised while its task is being cancelled as the
-cancellation it hides.
+Cancellation subtlety (see loops.py): a library may turn the CancelledError of a task being stopped into its own
+error; a loop that leads again after errors would then never stop, so `lead_forever` treats an error raised while
+its task is being cancelled as the cancellation it hides.
 """
 
 from __future__ import annotations
@@ -15,6 +14,7 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 
 from .db import Conn, advisory_key
+from .loops import raise_if_cancelling
 
 
 async def lead_forever(
@@ -27,9 +27,7 @@ async def lead_forever(
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            task = asyncio.current_task()
-            if task is not None and task.cancelling():  # a library turned our cancellation into an error
-                raise asyncio.CancelledError from exc
+            raise_if_cancelling(exc)
             on_error(exc)
             await asyncio.sleep(backoff)
 

@@ -10,17 +10,13 @@ counting on a row waits at most one emit transaction. The task-level stream's ve
 
 from __future__ import annotations
 
-import asyncio
-
 import asyncpg
 
 from annostream_kernel.events import event_arrays, insert_events_sql
-from annostream_kernel.logs import get_logger
+from annostream_kernel.loops import tick_forever
 from annostream_kernel.tracing import current_traceparent
 
 from .messages import progressed
-
-log = get_logger(__name__)
 
 EMIT = """
 WITH picked AS (
@@ -79,12 +75,8 @@ class ProgressEmitter:
 
     async def run(self) -> None:
         """Emit forever; a failed tick is logged and retried on the next one."""
-        while True:
-            try:
-                while await self.emit_once() == self.batch:
-                    pass
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("progress_emit_failed")
-            await asyncio.sleep(self.interval)
+        await tick_forever(self._drain, lambda: self.interval, "progress_emit_failed")
+
+    async def _drain(self) -> None:
+        while await self.emit_once() == self.batch:
+            pass

@@ -10,7 +10,6 @@ ends with a FrameSaved event, which this consumer receives, so its position does
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -18,6 +17,7 @@ from datetime import UTC, datetime
 from annostream_kernel.catch_up import PublishedPositions
 from annostream_kernel.errors import InvalidArgument, Unavailable
 from annostream_kernel.logs import get_logger
+from annostream_kernel.loops import tick_forever
 from annostream_protos.events.v1 import envelope_pb2, tasks_pb2
 from annostream_protos.types.v1 import filters_pb2
 
@@ -165,11 +165,6 @@ class PendingPlanner:
 
     async def run(self) -> None:
         """Plan forever; a failed round is logged and tried again on the next one."""
-        while True:
-            try:
-                await self.plan_ready()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("pending_plans_failed")
-            await asyncio.sleep(self.interval if self.waiting else self.idle_interval)
+        await tick_forever(
+            self.plan_ready, lambda: self.interval if self.waiting else self.idle_interval, "pending_plans_failed"
+        )

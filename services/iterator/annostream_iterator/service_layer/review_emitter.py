@@ -9,14 +9,10 @@ the row, so a frame's review stream stays in order. Reviewers' claims lock only 
 
 from __future__ import annotations
 
-import asyncio
-
-from annostream_kernel.logs import get_logger
+from annostream_kernel.loops import tick_forever
 
 from .ports import UnitOfWorkFactory
 from .review import announce
-
-log = get_logger(__name__)
 
 
 class ReviewEmitter:
@@ -39,12 +35,8 @@ class ReviewEmitter:
 
     async def run(self) -> None:
         """Emit forever; a failed tick is logged and retried on the next one."""
-        while True:
-            try:
-                while await self.emit_once() == self.batch:
-                    pass
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("review_emit_failed")
-            await asyncio.sleep(self.interval)
+        await tick_forever(self._drain, lambda: self.interval, "review_emit_failed")
+
+    async def _drain(self) -> None:
+        while await self.emit_once() == self.batch:
+            pass

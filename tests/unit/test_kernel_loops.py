@@ -1,0 +1,50 @@
+"""Background loops (kernel loops.py): a failed tick is logged and the next one runs; a stop is never logged as a
+failure, also when a library turned the cancellation into its own error."""
+
+from __future__ import annotations
+
+import asyncio
+
+from structlog.testing import capture_logs
+
+from annostream_kernel.loops import tick_forever
+
+
+async def _stopped(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    done, _ = await asyncio.wait([task], timeout=2)
+    assert done and task.cancelled()
+
+
+async def test_a_failed_tick_is_logged_and_the_next_one_runs() -> None:
+    runs: list[int] = []
+
+    async def tick() -> None:
+        runs.append(len(runs))
+        if len(runs) == 1:
+            raise ConnectionError("database gone")
+
+    with capture_logs() as logs:
+        task = asyncio.create_task(tick_forever(tick, lambda: 0.01, "emit_failed"))
+        async with asyncio.timeout(5):
+            while len(runs) < 3:  # noqa: ASYNC110 - polls what the loop appends
+                await asyncio.sleep(0.01)
+        await _stopped(task)
+    assert [e["event"] for e in logs if e.get("log_level") == "error"] == ["emit_failed"]
+
+
+async def test_a_cancellation_a_library_turned_into_an_error_stops_the_loop_unlogged() -> None:
+    started = asyncio.Event()
+
+    async def tick() -> None:
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError as exc:  # what asyncpg does to a commit cancelled mid-way
+            raise RuntimeError("cannot rollback; the transaction is in error state") from exc
+
+    with capture_logs() as logs:
+        task = asyncio.create_task(tick_forever(tick, lambda: 0.01, "emit_failed"))
+        await started.wait()
+        await _stopped(task)
+    assert logs == []
