@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass
 
 import asyncpg
 from nats.js import JetStreamContext
@@ -66,3 +67,18 @@ async def locked_position(conn: Conn, consumer: str) -> int:
         await conn.execute("INSERT INTO consumer_positions(consumer) VALUES ($1) ON CONFLICT DO NOTHING", consumer)
         position = await conn.fetchval(sql, consumer)
     return int(position)
+
+
+@dataclass(frozen=True)
+class OwnStream:
+    """A service's own event stream, as its producer: what its GetPublishedPosition answers."""
+
+    pool: asyncpg.Pool
+    js: JetStreamContext
+    stream: str
+    producer: str  # the relay checkpoint's name (the service's)
+
+    async def published(self, remaining: float | None) -> int:
+        """The stream sequence covering every event committed before the call, within the caller's time left."""
+        timeout = deadline_timeout(remaining)
+        return await published_position(self.pool, self.js, stream=self.stream, producer=self.producer, timeout=timeout)

@@ -6,7 +6,7 @@ from grpc import aio
 
 from annostream_kernel.config import PeerSettings
 from annostream_kernel.consumer import ConsumerSpec
-from annostream_kernel.positions import published_position
+from annostream_kernel.positions import OwnStream
 from annostream_kernel.runtime import Resources, ServiceDefinition
 from annostream_kernel.streams import ANNOTATION, DATASETS, TASKS
 from annostream_protos.datasets.v1 import datasets_service_pb2, datasets_service_pb2_grpc
@@ -27,10 +27,7 @@ def _register(server: aio.Server, res: Resources) -> None:
     settings = res.settings
     assert isinstance(settings, PeerSettings)
     sealer = res.close_at_stop(GrpcEditSealer(settings.annotation_addr, settings.peer_timeout_seconds))
-
-    async def published(timeout: float) -> int:
-        return await published_position(res.pool, res.js, stream=DATASETS.name, producer=NAME, timeout=timeout)
-
+    published = OwnStream(res.pool, res.js, DATASETS.name, NAME)
     servicer = DatasetsServicer(lambda: DatasetsUnitOfWork(res.pool, res.notify_channel), sealer, published)
     datasets_service_pb2_grpc.add_DatasetsServiceServicer_to_server(servicer, server)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from grpc import aio
 
 from annostream_kernel.config import PeerSettings
-from annostream_kernel.positions import published_position
+from annostream_kernel.positions import OwnStream
 from annostream_kernel.runtime import Resources, ServiceDefinition
 from annostream_kernel.streams import TASKS
 from annostream_protos.tasks.v1 import tasks_service_pb2, tasks_service_pb2_grpc
@@ -29,14 +29,10 @@ def definition() -> ServiceDefinition:
         catalog = res.close_at_stop(GrpcVersionCatalog(settings.datasets_addr, settings.peer_timeout_seconds))
         iterator = res.close_at_stop(GrpcFrameIterator(settings.iterator_addr, settings.peer_timeout_seconds))
         positions = res.close_at_stop(GrpcEditPositions(settings.annotation_addr, settings.peer_timeout_seconds))
-
-        async def published(timeout: float) -> int:
-            return await published_position(res.pool, res.js, stream=TASKS.name, producer=NAME, timeout=timeout)
-
-        def uow() -> TasksUnitOfWork:
-            return TasksUnitOfWork(res.pool, res.notify_channel)
-
-        servicer = TasksServicer(uow, catalog, iterator, positions, published)
+        published = OwnStream(res.pool, res.js, TASKS.name, NAME)
+        servicer = TasksServicer(
+            lambda: TasksUnitOfWork(res.pool, res.notify_channel), catalog, iterator, positions, published
+        )
         tasks_service_pb2_grpc.add_TasksServiceServicer_to_server(servicer, server)
 
     return ServiceDefinition(

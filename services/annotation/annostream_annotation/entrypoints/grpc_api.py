@@ -18,7 +18,7 @@ from annostream_kernel.limits import MAX_ID_LENGTH, MAX_SAVE_REQUEST_BYTES, chec
 from annostream_kernel.metrics import SAVE_CONFLICTS, SAVE_REBASES
 from annostream_kernel.miss_retry import retried_after_catch_up
 from annostream_kernel.policy import Permission
-from annostream_kernel.positions import deadline_timeout, published_position
+from annostream_kernel.positions import OwnStream
 from annostream_kernel.protobuf import struct
 from annostream_kernel.streams import ANNOTATION
 from annostream_protos.annotation.v1 import annotation_service_pb2 as api
@@ -79,7 +79,8 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
         saver: FrameSaver,
         lister: FrameLister | None = None,
     ) -> None:
-        self._pool, self._channel, self._js, self._producer = pool, notify_channel, js, producer
+        self._pool, self._channel = pool, notify_channel
+        self._edits = OwnStream(pool, js, ANNOTATION.name, producer)  # what GetPublishedPosition answers
         self._saver = saver
         self._access, self._catch_up, self._lister = access, catch_up, lister
 
@@ -197,14 +198,8 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
     async def GetPublishedPosition(
         self, request: api.GetPublishedPositionRequest, context: Any
     ) -> api.GetPublishedPositionResponse:
-        return api.GetPublishedPositionResponse(stream_seq=await self._published(context))
-
-    async def _published(self, context: Any) -> int:
-        """The annotation stream sequence covering every edit committed before the call."""
-        timeout = deadline_timeout(context.time_remaining() if context is not None else None)
-        return await published_position(
-            self._pool, self._js, stream=ANNOTATION.name, producer=self._producer, timeout=timeout
-        )
+        remaining = context.time_remaining() if context is not None else None
+        return api.GetPublishedPositionResponse(stream_seq=await self._edits.published(remaining))
 
     @caught_up
     async def RedoSave(self, request: api.RedoSaveRequest, context: Any) -> api.RedoSaveResponse:
@@ -241,8 +236,8 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
         )
         # An export holds every frame the datasets service acknowledged before it (a known version can still miss
         # its latest import) and, filtered, every edit acknowledged before it: both waits run at once.
-        if scope.filtered and not scope.task_id:
-            _, edits_seq = await asyncio.gather(self._catch_up.caught_up(remaining), self._published(context))
+        if scope.by_selection:
+            _, edits_seq = await asyncio.gather(self._catch_up.caught_up(remaining), self._edits.published(remaining))
             scope = replace(scope, edits_seq=edits_seq)
         else:
             await self._catch_up.caught_up(remaining)

@@ -41,6 +41,11 @@ class ExportScope:
         sel = self.selection
         return bool(self.task_id) or (sel is not None and sel.mode not in (0, filters_pb2.FILTER_MODE_ALL))
 
+    @property
+    def by_selection(self) -> bool:
+        """Whether the iterator evaluates a selection for this export (not a task's plan)."""
+        return self.filtered and not self.task_id
+
 
 def page_size(n: int) -> int:
     """The requested page size (0 = default), or InvalidArgument naming page_size."""

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 from annostream_kernel.authz import require_principal
-from annostream_kernel.positions import deadline_timeout
+from annostream_kernel.positions import OwnStream
 from annostream_protos.datasets.v1 import datasets_service_pb2 as api
 from annostream_protos.datasets.v1 import datasets_service_pb2_grpc as api_grpc
 
@@ -24,15 +24,13 @@ from ..service_layer.handlers import UowFactory
 from ..service_layer.ports import EditSealer
 from . import api_messages as messages
 
-# Waits until every change committed before the call is published; returns the stream's sequence then.
-PublishedPosition = Callable[[float], Awaitable[int]]
 SEAL_MARGIN_SECONDS = 0.5  # of the caller's deadline, left for the publish's own commit
 
 
 class DatasetsServicer(api_grpc.DatasetsServiceServicer):
     """annostream.datasets.v1.DatasetsService."""
 
-    def __init__(self, uow: UowFactory, sealer: EditSealer, published: PublishedPosition) -> None:
+    def __init__(self, uow: UowFactory, sealer: EditSealer, published: OwnStream) -> None:
         self._uow, self._sealer, self._published = uow, sealer, published
 
     async def CreateDataset(self, request: api.CreateDatasetRequest, context: Any) -> api.CreateDatasetResponse:
@@ -132,7 +130,7 @@ class DatasetsServicer(api_grpc.DatasetsServiceServicer):
     async def GetPublishedPosition(
         self, request: api.GetPublishedPositionRequest, context: Any
     ) -> api.GetPublishedPositionResponse:
-        seq = await self._published(deadline_timeout(context.time_remaining() if context is not None else None))
+        seq = await self._published.published(context.time_remaining() if context is not None else None)
         return api.GetPublishedPositionResponse(stream_seq=seq)
 
     async def SetDatasetSharing(

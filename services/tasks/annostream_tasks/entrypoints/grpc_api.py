@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from annostream_kernel.authz import require_principal
 from annostream_kernel.errors import InvalidArgument
-from annostream_kernel.positions import deadline_timeout
+from annostream_kernel.positions import OwnStream
 from annostream_protos.events.v1 import datasets_pb2
 from annostream_protos.events.v1 import tasks_pb2 as ev
 from annostream_protos.tasks.v1 import tasks_service_pb2 as api
@@ -76,7 +76,7 @@ class TasksServicer(api_grpc.TasksServiceServicer):
         catalog: VersionCatalog,
         iterator: FrameIterator,
         positions: EditPositions,
-        published: Callable[[float], Awaitable[int]],
+        published: OwnStream,
     ) -> None:
         self._uow, self._catalog, self._iterator, self._positions = uow, catalog, iterator, positions
         self._published = published
@@ -157,7 +157,7 @@ class TasksServicer(api_grpc.TasksServiceServicer):
     async def GetPublishedPosition(
         self, request: api.GetPublishedPositionRequest, context: Any
     ) -> api.GetPublishedPositionResponse:
-        seq = await self._published(deadline_timeout(context.time_remaining() if context is not None else None))
+        seq = await self._published.published(context.time_remaining() if context is not None else None)
         return api.GetPublishedPositionResponse(stream_seq=seq)
 
 
