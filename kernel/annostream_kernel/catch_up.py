@@ -7,25 +7,31 @@ asks the producer for the stream sequence covering everything it acknowledged (G
 this service's consumer has applied that far, and runs once more; only then is the miss an answer.
 The retry is unconditional: the consumer may have applied the change between the miss and the call, so "already
 there" does not mean the miss was real. A miss costs one call and one more read (an id that does not exist).
+
+A position a caller sends (`SentPosition`: one it got from the stream's producer) is waited for the same way; one
+past the stream's end can never be reached, so it is refused as bad input at once instead of waiting out the
+caller's deadline. The end is read only when the consumer is behind the position (the common case costs one read).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import asyncpg
+import nats.errors
 from grpc import aio
+from nats.js import JetStreamContext
 
 from annostream_protos.datasets.v1 import datasets_service_pb2 as ds_api
 from annostream_protos.datasets.v1 import datasets_service_pb2_grpc as ds_grpc
 from annostream_protos.tasks.v1 import tasks_service_pb2 as tk_api
 from annostream_protos.tasks.v1 import tasks_service_pb2_grpc as tk_grpc
 
-from .errors import Unavailable
+from .errors import InvalidArgument, Unavailable
 from .grpc_client import channel, service_metadata
 from .positions import applied_position
 
@@ -87,18 +93,69 @@ class CatchUp:
     async def caught_up(self, remaining: float | None = None) -> None:
         """Return once the consumer has applied every change acknowledged before the call; Unavailable if it
         does not get there within the time left (capped at the timeout)."""
-        budget = self._budget(remaining)
+        budget = _budget(self._timeout, remaining)
         deadline = time.monotonic() + budget
         target = await self._positions.published_position(budget)
         await applied_at_least(self._pool, self._consumer, target, deadline)
 
-    async def applied(self, consumer: str, target: int, remaining: float | None = None) -> None:
-        """Return once this service's `consumer` has applied its stream up to `target` (a position the caller
-        got from that stream's producer); Unavailable if it does not get there within the time left."""
-        await applied_at_least(self._pool, consumer, target, time.monotonic() + self._budget(remaining))
 
-    def _budget(self, remaining: float | None) -> float:
-        return self._timeout if remaining is None else max(0.1, min(self._timeout, remaining - 0.2))
+class StreamEnd:
+    """PublishedPositions read from a JetStream stream itself (its last sequence), without asking its producer: a
+    bound on every position the producer ever gave out, since a stream's last sequence never decreases."""
+
+    def __init__(self, js: JetStreamContext, stream: str) -> None:
+        self._js, self._stream = js, stream
+
+    async def published_position(self, timeout: float) -> int:
+        """The stream's last sequence; Unavailable when NATS does not tell within `timeout` seconds."""
+        try:
+            info = await asyncio.wait_for(self._js.stream_info(self._stream), timeout)
+        except (nats.errors.Error, TimeoutError) as err:
+            raise Unavailable(f"the end of {self._stream} could not be read ({type(err).__name__}); retry") from err
+        return int(info.state.last_seq or 0)
+
+
+@dataclass(frozen=True)
+class SentPosition:
+    """A request field holding a position of a stream this service consumes (one the caller got from the stream's
+    producer), and the wait for this service's `consumer` to apply the stream that far."""
+
+    pool: asyncpg.Pool
+    consumer: str
+    end: PublishedPositions  # the stream's end (StreamEnd), asked only while the consumer is behind the position
+    field: str
+    timeout: float = 30.0
+
+    async def applied(self, target: int, remaining: float | None = None) -> None:
+        """Return once the consumer has applied the stream up to `target`; InvalidArgument naming the field when
+        `target` lies past the stream's end, Unavailable when the end cannot be read or the consumer does not get
+        there within the time left (capped at the timeout)."""
+        budget = _budget(self.timeout, remaining)
+        deadline = time.monotonic() + budget
+        async with self.pool.acquire() as conn:
+            if await applied_position(conn, self.consumer) >= target:
+                return  # the common case: one read, as before the bound existed
+        end = await self.end.published_position(budget)
+        if target > end:
+            raise InvalidArgument(
+                f"{target} lies past the end of the stream (its last sequence is {end})", field=self.field
+            )
+        await applied_at_least(self.pool, self.consumer, target, deadline)
+
+
+async def all_done(*waits: Awaitable[None]) -> None:
+    """Await the waits at once; the first failure cancels the others (no wait outlives its request) and is raised
+    as it is (a DomainError stays one, unlike a TaskGroup's ExceptionGroup)."""
+    tasks = [asyncio.ensure_future(w) for w in waits]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+
+
+def _budget(timeout: float, remaining: float | None) -> float:
+    return timeout if remaining is None else max(0.1, min(timeout, remaining - 0.2))
 
 
 async def applied_at_least(pool: asyncpg.Pool, consumer: str, target: int, deadline: float) -> None:

@@ -9,7 +9,14 @@ from typing import Any
 import asyncpg
 from grpc import aio
 
-from annostream_kernel.catch_up import DATASETS_PRODUCER, TASKS_PRODUCER, CatchUp, PeerPositions
+from annostream_kernel.catch_up import (
+    DATASETS_PRODUCER,
+    TASKS_PRODUCER,
+    CatchUp,
+    PeerPositions,
+    SentPosition,
+    StreamEnd,
+)
 from annostream_kernel.consumer import ConsumerSpec
 from annostream_kernel.metrics import LEASES_EXPIRED, LEASES_HELD
 from annostream_kernel.runtime import Resources, ServiceDefinition
@@ -55,7 +62,11 @@ def _register(server: aio.Server, res: Resources) -> None:
     handlers = IteratorHandlers(
         uow_factory(res.pool, res.notify_channel), timedelta(seconds=settings.lease_ttl_seconds)
     )
-    servicer = IteratorServicer(handlers, catch_up, tasks)
+    # An export's annotation_stream_seq is bounded by the stream's own last sequence (read from JetStream, which
+    # this service consumes anyway), not by asking the annotation service: same bound, no relay wait, no new peer.
+    end = StreamEnd(res.js, ANNOTATION.name)
+    edits = SentPosition(res.pool, ANNOTATION_CONSUMER, end, "annotation_stream_seq")
+    servicer = IteratorServicer(handlers, catch_up, tasks, edits)
     iterator_service_pb2_grpc.add_IteratorServiceServicer_to_server(servicer, server)
     review = ReviewHandlers(handlers)
     reviews = ReviewServicer(review, CommentHandlers(review), tasks)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-from annostream_kernel.catch_up import CatchUp
+from annostream_kernel.catch_up import CatchUp, SentPosition, all_done
 from annostream_kernel.metrics import LEASES_GRANTED
 from annostream_kernel.positions import deadline_timeout
 from annostream_kernel.protobuf import timestamp
@@ -18,7 +17,6 @@ from ..domain.commands import LeaseCommand, NextFrame
 from ..domain.model import TaskStatus
 from ..service_layer import frame_lists
 from ..service_layer.handlers import IteratorHandlers
-from ..service_layer.planning import ANNOTATION_CONSUMER
 from ..wire import selection
 from .known_tasks import task_caught_up, task_caught_up_stream
 
@@ -42,9 +40,13 @@ class IteratorServicer(api_grpc.IteratorServiceServicer):
     """annostream.iterator.v1.IteratorService."""
 
     def __init__(
-        self, handlers: IteratorHandlers, catch_up: CatchUp | None = None, tasks: CatchUp | None = None
+        self,
+        handlers: IteratorHandlers,
+        catch_up: CatchUp | None = None,
+        tasks: CatchUp | None = None,
+        edits: SentPosition | None = None,
     ) -> None:
-        self._h, self._catch_up, self._tasks = handlers, catch_up, tasks
+        self._h, self._catch_up, self._tasks, self._edits = handlers, catch_up, tasks, edits
 
     @task_caught_up
     async def NextFrame(self, request: api.NextFrameRequest, context: Any) -> api.NextFrameResponse:
@@ -152,13 +154,13 @@ class IteratorServicer(api_grpc.IteratorServiceServicer):
     ) -> AsyncIterator[api.SelectFramesResponse]:
         size = frame_lists.page_size(request.page_size)
         sel = selection(request.selection)
-        if request.version_id and self._catch_up:
+        if request.version_id and self._catch_up and self._edits:
             # Frames imported (and edits saved) just before the call are in the answer, whatever the lag: a known
-            # version can still miss its latest import, so the wait does not depend on a miss.
+            # version can still miss its latest import, so the wait does not depend on a miss. A sequence past the
+            # annotation stream's end is refused (INVALID_ARGUMENT naming annotation_stream_seq) at once.
             remaining = context.time_remaining() if context is not None else None
-            await asyncio.gather(
-                self._catch_up.caught_up(remaining),
-                self._catch_up.applied(ANNOTATION_CONSUMER, request.annotation_stream_seq, remaining),
+            await all_done(
+                self._catch_up.caught_up(remaining), self._edits.applied(request.annotation_stream_seq, remaining)
             )
         async for ids in frame_lists.selected_frames(self._h.uow, request.version_id, sel, size):
             yield api.SelectFramesResponse(frame_ids=ids)
