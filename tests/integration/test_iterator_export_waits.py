@@ -25,6 +25,7 @@ from annostream_iterator.entrypoints.grpc_api import IteratorServicer
 from annostream_iterator.service_layer.handlers import IteratorHandlers
 from annostream_kernel.grpc_client import service_metadata
 from annostream_kernel.grpc_errors import DomainErrorInterceptor
+from annostream_kernel.metrics import REGISTRY
 from annostream_protos.annotation.v1 import annotation_service_pb2 as ann
 from annostream_protos.iterator.v1 import iterator_service_pb2 as it
 from annostream_protos.iterator.v1 import iterator_service_pb2_grpc as it_grpc
@@ -38,6 +39,7 @@ from .iterator_helpers import iterator_pool
 
 __all__ = ["iterator_pool"]
 AS_ANNOTATION = service_metadata("annotation")  # SelectFrames is service-only: the annotation service's export
+LIST_PLAN = "/annostream.iterator.v1.IteratorService/ListPlanFrames"
 
 
 def _labelled(label: str) -> fl.FrameSelection:
@@ -126,10 +128,10 @@ async def test_a_plan_still_pending_at_the_callers_deadline_is_not_found_plan_pe
 ) -> None:
     addr, task_id = pending_plan_server
     with capture_logs() as logs:
-        err, took = await _plan_listing(addr, task_id, timeout=1.0)
-    assert err.code() == grpc.StatusCode.NOT_FOUND, (err.code(), err.details())
+        err, took = await _plan_listing(addr, task_id, timeout=2.0)
+    assert err.code() == grpc.StatusCode.NOT_FOUND, (err.code(), err.details())  # answered before the deadline
     assert details(err) == {"field": "task_id", "plan_pending": True}
-    assert 0.5 < took < 1.0  # waited within the deadline, answered before it ran out
+    assert took > 1.5  # after waiting for the plan (until 0.2 s before the deadline), not at once
     assert [e["code"] for e in logs if e["event"] == "request_rejected"] == ["NOT_FOUND"]  # the logs are captured
     assert not _errors(logs, caplog)
 
@@ -138,10 +140,18 @@ async def test_a_caller_whose_deadline_runs_out_while_the_plan_is_pending_gets_d
     pending_plan_server: tuple[str, str], caplog: pytest.LogCaptureFixture
 ) -> None:
     addr, task_id = pending_plan_server
+    before = {code: _handled(code) for code in ("CANCELLED", "INTERNAL", "UNKNOWN")}
     with capture_logs() as logs:
-        # The iterator waits at least 0.1 s for a plan (kernel deadline_timeout): a 50 ms deadline runs out first.
-        err, took = await _plan_listing(addr, task_id, timeout=0.05)
-        await _plan_listing(addr, task_id, timeout=1.0)  # the server went on serving; its cancelled wait logged nothing
+        # The iterator waits at least 0.1 s for a plan (kernel deadline_timeout): an 80 ms deadline runs out first.
+        err, took = await _plan_listing(addr, task_id, timeout=0.08)
+        await _plan_listing(addr, task_id, timeout=0.5)  # the server went on serving; its cancelled wait logged nothing
     assert err.code() == grpc.StatusCode.DEADLINE_EXCEEDED, (err.code(), err.details())
     assert took < 0.5
     assert not _errors(logs, caplog)
+    # The iterator's wait was cancelled with the call (counted CANCELLED), never turned into INTERNAL or UNKNOWN.
+    assert {code: _handled(code) - n for code, n in before.items()} == {"CANCELLED": 1, "INTERNAL": 0, "UNKNOWN": 0}
+
+
+def _handled(code: str) -> float:
+    value = REGISTRY.get_sample_value("annostream_grpc_server_handled_total", {"method": LIST_PLAN, "code": code})
+    return value or 0.0
