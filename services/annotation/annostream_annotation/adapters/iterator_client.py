@@ -37,16 +37,17 @@ class FrameLister:
             stream.cancel()
 
     async def select(
-        self, version_id: str, selection: filters_pb2.FrameSelection, edits_seq: int
+        self, version_id: str, selection: filters_pb2.FrameSelection, edits_seq: int, timeout: float | None = None
     ) -> AsyncIterator[list[str]]:
         """Frame id pages of the version matching the selection as of every edit published up to `edits_seq`
-        (call only after checking READ on it)."""
+        (call only after checking READ on it), within `timeout` (the caller's time left: the iterator's waits for
+        its consumers end before it)."""
         with acting_as_service("annotation"):
             md = outgoing_metadata()
         req = it.SelectFramesRequest(
             version_id=version_id, selection=selection, page_size=PAGE, annotation_stream_seq=edits_seq
         )
-        stream = self._stub.SelectFrames(req, metadata=md)
+        stream = self._stub.SelectFrames(req, metadata=md, timeout=timeout)
         try:
             async for page in stream:
                 yield list(page.frame_ids)

@@ -33,7 +33,7 @@ class ExportScope:
     task_id: str = ""
     selection: filters_pb2.FrameSelection | None = None
     edits_seq: int = 0  # the annotation stream position a selection must reflect (every edit acknowledged before)
-    timeout: float | None = None  # the caller's time left (None: no deadline); a task's pending plan waits within it
+    timeout: float | None = None  # the caller's time left (None: no deadline): the iterator's waits end within it
 
     @property
     def filtered(self) -> bool:
@@ -95,7 +95,7 @@ async def _ids(scope: ExportScope, lister: FrameLister) -> AsyncIterator[list[st
             yield ids
     else:
         assert scope.selection is not None
-        async for ids in lister.select(scope.version_id, scope.selection, scope.edits_seq):
+        async for ids in lister.select(scope.version_id, scope.selection, scope.edits_seq, scope.timeout):
             yield ids
 
 

@@ -29,7 +29,7 @@ class FrameLister(Protocol):
         (`timeout`; None: no deadline)."""
 
     def select(
-        self, version_id: str, selection: filters_pb2.FrameSelection, edits_seq: int
+        self, version_id: str, selection: filters_pb2.FrameSelection, edits_seq: int, timeout: float | None = None
     ) -> AsyncIterator[list[str]]:
         """Frame id pages of the version matching the selection as of every edit published up to `edits_seq`
-        (after READ on it was checked)."""
+        (after READ on it was checked), within the caller's time left (`timeout`; None: no deadline)."""
