@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -59,6 +60,23 @@ def bad_text(value: str) -> str | None:
         value.encode("utf-8")
     except UnicodeEncodeError:
         return "must be valid Unicode (no lone surrogates)"
+    return None
+
+
+# C0 and C1 control characters and the Unicode line and paragraph separators: every export's label file (VOC XML,
+# YOLO data.yaml, labelmap.txt) and a source's URI in VOC XML cannot hold them, so labels and URIs refuse them.
+CONTROL_OR_LINE_BREAK = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def bad_label(value: str) -> str | None:
+    """Why `value` cannot be stored as a label or URI (what bad_text refuses, a control character or a line
+    break), or None when it can."""
+    if value.isprintable():  # the common case; printable text holds none of them
+        return bad_text(value)
+    if (why := bad_text(value)) is not None:
+        return why
+    if (found := CONTROL_OR_LINE_BREAK.search(value)) is not None:
+        return f"must not contain control characters or line breaks (has U+{ord(found.group()):04X})"
     return None
 
 

@@ -244,6 +244,37 @@ EDGE_CASES = [
     ),
     ("NUL in the media uri", "get", "/api/v1/media?uri=file:///a%00b.jpg", None, 400, "uri"),
     ("lone surrogate in a label", "post", SAVE, _save(_create(labels=[LONE])), 400, f"{ROI_AT}.labels[0]"),
+    # A control character or line break in a label or a source's URI would be stored, then break every export that
+    # writes it as text: VOC XML (U+0001 is not XML), YOLO data.yaml (U+007F is not YAML), labelmap.txt (a line each).
+    ("a control character in a label", "post", SAVE, _save(_create(labels=["a\x01b"])), 400, f"{ROI_AT}.labels[0]"),
+    ("DEL in a label", "post", SAVE, _save(_create(labels=["car", "\x7f"])), 400, f"{ROI_AT}.labels[1]"),
+    (
+        "a line break in a frame label",
+        "post",
+        SAVE,
+        _save({"add_frame_label": {"label": "day\nnight"}}),
+        400,
+        "commands[0].add_frame_label.label",
+    ),
+    (
+        "a line separator in an imported ROI's label",
+        "post",
+        IMPORT,
+        {"frames": [_frame(rois=[{**ROI, "labels": ["a\u2028b"]}])]},
+        400,
+        "frames[0].rois[0].labels[0]",
+    ),
+    ("a tab in an imported frame label", "post", IMPORT, {"frames": [_frame(frame_labels=["a\tb"])]}, 400, "frames[0]"),
+    (
+        "a control character in a source uri",
+        "post",
+        IMPORT,
+        {"frames": [_frame(sources=[{"uri": "file:///a\x01.jpg", "width": 1, "height": 1}])]},
+        400,
+        "frames[0].sources[0].uri",
+    ),
+    ("a line break in a task's label_set", "post", TASKS, _task(label_set=["a\nb"]), 400, "label_set[0]"),
+    ("a control character in default_labels", "post", TASKS, _task(default_labels=["\x1b[31m"]), 400, "default_labels"),
     ("lone surrogate in a roi_id", "post", SAVE, _save(_create(roi_id=LONE)), 400, f"{ROI_AT}.roi_id"),
     ("lone surrogate in default_labels", "post", TASKS, _task(default_labels=[LONE]), 400, "default_labels[0]"),
     (

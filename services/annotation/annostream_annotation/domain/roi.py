@@ -14,7 +14,7 @@ from annostream_kernel.limits import (
     MAX_LABEL_LENGTH,
     MAX_LABELS_PER_ROI,
     MAX_POINTS_PER_SHAPE,
-    bad_text,
+    bad_label,
     check_metadata,
     check_text,
 )
@@ -62,10 +62,10 @@ class RoiSpec:
 
 
 def validate_label(label: str, field_name: str) -> None:
-    """1..MAX_LABEL_LENGTH characters of storable text, not only blanks."""
+    """1..MAX_LABEL_LENGTH characters of storable text without control characters, not only blanks."""
     if not isinstance(label, str) or not label.strip() or len(label) > MAX_LABEL_LENGTH:
         raise InvalidArgument(f"must be 1..{MAX_LABEL_LENGTH} characters", field=field_name)
-    if (why := bad_text(label)) is not None:
+    if (why := bad_label(label)) is not None:
         raise InvalidArgument(why, field=field_name)
 
 

@@ -22,6 +22,7 @@ from annostream_kernel.limits import (
     MAX_ROIS_PER_FRAME,
     MAX_SOURCES_PER_FRAME,
     MAX_URI_LENGTH,
+    bad_label,
     bad_text,
     dump_json,
 )
@@ -76,17 +77,22 @@ def _text_error(value: str, required: bool = True, max_len: int = MAX_ID) -> str
     return None
 
 
+def _uri_error(uri: str) -> str | None:
+    """A control character or line break in a source's URI (VOC XML cannot hold one), or None."""
+    return None if uri.isprintable() else bad_label(uri)
+
+
 def _text(value: str, field: str, *, required: bool = True, max_len: int = MAX_ID) -> None:
     if error := _text_error(value, required, max_len):
         raise InvalidArgument(error, field=field)
 
 
 def validate_label(label: str, field: str) -> None:
-    """1..256 characters, not only blanks."""
+    """1..256 characters without control characters, not only blanks."""
     if not label.strip() or len(label) > MAX_LABEL:
         raise InvalidArgument(f"must be 1..{MAX_LABEL} characters", field=field)
-    if "\x00" in label:
-        raise InvalidArgument("must not contain NUL (\\u0000)", field=field)
+    if not label.isprintable() and (why := bad_label(label)) is not None:
+        raise InvalidArgument(why, field=field)
 
 
 def _labels(labels: Any, field: str, most: int = MAX_LABELS) -> None:
@@ -113,7 +119,7 @@ def _sources(frame: FrameLike, field: str) -> dict[str, tuple[int, int]]:
             raise InvalidArgument(error, field=f"{field}.sources[{i}].id")
         if sid in seen:
             raise InvalidArgument(f"duplicate source id {sid!r}", field=f"{field}.sources[{i}].id")
-        if error := _text_error(uri, max_len=MAX_URI):
+        if error := _text_error(uri, max_len=MAX_URI) or _uri_error(uri):
             raise InvalidArgument(error, field=f"{field}.sources[{i}].uri")
         if width < 1:
             raise InvalidArgument("must be >= 1", field=f"{field}.sources[{i}].width")

@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from annostream_kernel.errors import FailedPrecondition, InvalidArgument
-from annostream_kernel.limits import MAX_LABEL_LENGTH, MAX_LABELS_PER_TASK, MAX_NAME_LENGTH
+from annostream_kernel.limits import MAX_LABEL_LENGTH, MAX_LABELS_PER_TASK, MAX_NAME_LENGTH, bad_label
 
 MAX_NAME = MAX_NAME_LENGTH
 MAX_LABEL = MAX_LABEL_LENGTH
@@ -135,6 +135,8 @@ def validate_labels(labels: list[str], field_name: str = "default_labels") -> li
         label = label.strip()
         if not label or len(label) > MAX_LABEL:
             raise InvalidArgument(f"must be 1..{MAX_LABEL} characters", field=f"{field_name}[{i}]")
+        if (why := bad_label(label)) is not None:
+            raise InvalidArgument(why, field=f"{field_name}[{i}]")
         if label not in out:
             out.append(label)
     return out
@@ -179,6 +181,8 @@ def validate_label(label: str) -> str:
         raise InvalidArgument("is required", field="label")
     if len(label) > MAX_LABEL:
         raise InvalidArgument(f"must be at most {MAX_LABEL} characters", field="label")
+    if (why := bad_label(label)) is not None:
+        raise InvalidArgument(why, field="label")
     return label
 
 
