@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -63,6 +64,10 @@ CASES = [
         "frames[0].sources.0.width",
     ),
     ("post", "/api/v1/versions/{version}/frames", b"{not json", 400, "frames"),
+    ("post", "/api/v1/versions/{version}/frames", '{"frames": [{"id": "é"}]}'.encode("latin-1"), 400, "frames"),
+    # A body that is not UTF-8 (Latin-1 text, a gzip body with Content-Encoding the gateway does not take) was a 500.
+    ("post", "/api/v1/versions/{version}/frames/f1/save", b'{"expected_version": 0, "c\xe9": []}', 400, "body"),
+    ("post", "/api/v1/versions/{version}/frames/f1/save", gzip.compress(b'{"expected_version": 0}'), 400, "body"),
     (
         "post",
         "/api/v1/versions/{version}/frames",

@@ -93,6 +93,8 @@ async def read(request: Request) -> tuple[Head, list[Any]]:
             except json.JSONDecodeError as err:
                 error = {"type": "json_invalid", "loc": ("body", err.pos), "msg": "JSON decode error", "input": {}}
                 raise RequestValidationError([{**error, "ctx": {"error": err.msg}}], body=err.doc) from err
+            except UnicodeDecodeError as err:  # e.g. a gzip or Latin-1 body: json.loads decodes bytes as UTF-8
+                raise InvalidArgument(f"is not UTF-8 JSON (byte {err.start}: {err.reason})", field="body") from err
     if (head := _by_action(doc)) is not None:
         return head, doc["commands"]
     try:
