@@ -205,3 +205,32 @@ def test_a_user_in_two_teams_lists_its_acting_team_reads_both_by_id_and_keeps_it
 
         stranger = c.get("/api/v1/datasets", headers={**both, "X-Annostream-Team": f"c-{s}"})
         assert stranger.status_code == 403 and stranger.json()["field"] == "X-Annostream-Team", stranger.text
+
+
+def test_a_dataset_another_team_made_a_version_on_is_not_deleted_under_it(shared: Shared) -> None:
+    # Team b's child of team a's shared Published version is team b's (and reads team a's frames): deleting the
+    # dataset deleted it with team b's annotations, a write of team a into team b's object. Now refused, naming
+    # neither the version nor the team; once team b deletes its version, team a deletes the dataset.
+    w = Shared(shared.http, uuid.uuid4().hex[:8], {})
+    ds = ok(w.call("admin", "POST", "/api/v1/datasets", json={"name": "forked"}), 201)["dataset_id"]
+    pub = ok(w.call("admin", "POST", f"/api/v1/datasets/{ds}/versions", json={"name": "pub"}), 201)["version_id"]
+    ok(w.call("admin", "POST", f"/api/v1/versions/{pub}/frames", json={"frames": [frame_doc("f0", "file:///f0")]}))
+    ok(w.call("admin", "POST", f"/api/v1/versions/{pub}/publish"))
+    w.ids["dataset"] = ds
+    share(w, "b")
+    body = {"name": "theirs", "parent_version_id": pub}
+    child = ok(w.call("outsider", "POST", f"/api/v1/datasets/{ds}/versions", json=body), 201)["version_id"]
+    path = f"/api/v1/versions/{child}/frames/f0"
+    eventually(lambda: w.call("outsider", "GET", path).status_code == 200, path)
+    save = {"expected_version": 0, "commands": [{"add_frame_label": {"label": "theirs"}}]}
+    ok(w.call("outsider", "POST", f"{path}/save", json=save))
+
+    refused = w.call("admin", "DELETE", f"/api/v1/datasets/{ds}")
+    assert refused.status_code == 409 and refused.json()["field"] == "dataset_id", refused.text
+    assert child not in refused.text and f"b-{w.suffix}" not in refused.text
+    assert ok(w.call("outsider", "GET", f"/api/v1/versions/{child}"))["team"] == f"b-{w.suffix}"
+    assert ok(w.call("outsider", "GET", path))["frame_labels"] == ["theirs"]
+    assert ok(w.call("admin", "GET", f"/api/v1/datasets/{ds}"))["dataset_id"] == ds
+
+    assert w.call("outsider", "DELETE", f"/api/v1/versions/{child}").status_code == 204
+    assert w.call("admin", "DELETE", f"/api/v1/datasets/{ds}").status_code == 204

@@ -105,6 +105,18 @@ def ensure_unreferenced(task_ids: list[str], what: str, field: str) -> None:
         )
 
 
+def ensure_no_other_teams_versions(dataset: Dataset, versions: list[Version]) -> None:
+    """Refuse to delete a dataset holding versions another team made on it (children of its Published versions,
+    which read its frames and belong to that team); their ids are not shown, as another team's ids never are."""
+    if others := sum(1 for v in versions if v.team != dataset.team):
+        raise FailedPrecondition(
+            f"dataset {dataset.dataset_id} holds {others} version(s) other teams made on its Published versions"
+            " (they read its frames and are theirs): those teams delete them first",
+            field="dataset_id",
+            details={"other_teams_versions": others},
+        )
+
+
 @dataclass(frozen=True)
 class VersionTreeNode:
     """A version with its child versions (lineage tree)."""

@@ -28,6 +28,7 @@ from ..domain.model import (
     Version,
     VersionStatus,
     VersionTreeNode,
+    ensure_no_other_teams_versions,
     ensure_unreferenced,
     lineage_tree,
     validate_name,
@@ -113,10 +114,12 @@ async def rename_dataset(uow_factory: UowFactory, cmd: RenameDataset) -> Dataset
 
 
 async def delete_dataset(uow_factory: UowFactory, cmd: DeleteDataset) -> None:
-    """Delete a dataset with its versions and frames, unless a task references it."""
+    """Delete a dataset with its versions and frames, unless a task references it or another team made a version
+    on it."""
     async with uow_factory() as uow:
         ds = dataset_for(Permission.ADMINISTER, await uow.datasets.get(cmd.dataset_id, for_update=True), cmd.dataset_id)
         ensure_unreferenced(await uow.refs.of_dataset(ds.dataset_id), f"dataset {ds.dataset_id}", "dataset_id")
+        ensure_no_other_teams_versions(ds, await uow.versions.of_dataset(ds.dataset_id))
         version_ids = await uow.datasets.delete(ds.dataset_id)
         uow.emit(events.DatasetDeleted(ds.dataset_id, version_ids))
         await uow.commit()
