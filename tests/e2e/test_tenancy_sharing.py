@@ -234,3 +234,38 @@ def test_a_dataset_another_team_made_a_version_on_is_not_deleted_under_it(shared
 
     assert w.call("outsider", "DELETE", f"/api/v1/versions/{child}").status_code == 204
     assert w.call("admin", "DELETE", f"/api/v1/datasets/{ds}").status_code == 204
+
+
+def test_a_refused_dataset_delete_names_only_the_owning_teams_tasks_and_counts_the_others(shared: Shared) -> None:
+    # Team b's task on team a's shared Published version was named to team a (in the message and details.task_ids),
+    # which cannot open it: "delete those tasks first" was advice team a could not follow. Now team a's own tasks
+    # are named, the other teams' only counted, and each team is told what it has to do.
+    w = Shared(shared.http, uuid.uuid4().hex[:8], {})
+    ds = ok(w.call("admin", "POST", "/api/v1/datasets", json={"name": "used"}), 201)["dataset_id"]
+    pub = ok(w.call("admin", "POST", f"/api/v1/datasets/{ds}/versions", json={"name": "pub"}), 201)["version_id"]
+    ok(w.call("admin", "POST", f"/api/v1/versions/{pub}/frames", json={"frames": [frame_doc("f0", "file:///f0")]}))
+    ok(w.call("admin", "POST", f"/api/v1/versions/{pub}/publish"))
+    w.ids["dataset"] = ds
+    share(w, "b")
+    theirs = ok(w.call("outsider", "POST", "/api/v1/tasks", json={"name": "b", "dataset_version_id": pub}), 201)
+    mine = ok(w.call("admin", "POST", "/api/v1/tasks", json={"name": "a", "dataset_version_id": pub}), 201)
+    counted = lambda: ok(w.call("admin", "GET", f"/api/v1/datasets/{ds}"))["task_count"] == 2  # noqa: E731
+    eventually(counted, "the datasets service counting both tasks")
+
+    both = w.call("admin", "DELETE", f"/api/v1/datasets/{ds}")
+    assert both.status_code == 409 and both.json()["field"] == "dataset_id", both.text
+    assert theirs["task_id"] not in both.text and f"b-{w.suffix}" not in both.text
+    assert both.json()["details"] == {"task_ids": [mine["task_id"]], "other_teams_tasks": 1}, both.text
+    assert mine["task_id"] in both.json()["message"] and "1 task(s) of other teams" in both.json()["message"]
+
+    assert w.call("admin", "DELETE", f"/api/v1/tasks/{mine['task_id']}").status_code == 204
+    eventually(lambda: ok(w.call("admin", "GET", f"/api/v1/datasets/{ds}"))["task_count"] == 1, "task a forgotten")
+    only_theirs = w.call("admin", "DELETE", f"/api/v1/datasets/{ds}")
+    assert only_theirs.status_code == 409 and theirs["task_id"] not in only_theirs.text, only_theirs.text
+    assert only_theirs.json()["details"] == {"task_ids": [], "other_teams_tasks": 1}, only_theirs.text
+    assert "those teams delete them first" in only_theirs.json()["message"]
+
+    assert w.call("outsider", "DELETE", f"/api/v1/tasks/{theirs['task_id']}").status_code == 204
+    eventually(lambda: ok(w.call("admin", "GET", f"/api/v1/datasets/{ds}"))["task_count"] == 0, "task b forgotten")
+    assert w.call("outsider", "DELETE", f"/api/v1/versions/{theirs['annotated_version_id']}").status_code == 204
+    assert w.call("admin", "DELETE", f"/api/v1/datasets/{ds}").status_code == 204

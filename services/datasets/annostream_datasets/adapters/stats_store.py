@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 
 from annostream_kernel.db import Conn
 
+from ..domain.model import TaskReferences
 from ..domain.statistics import FRAME, ROI, Stats
 
 
@@ -22,12 +23,13 @@ class TaskRefs:
     def __init__(self, conn: Conn) -> None:
         self.conn = conn
 
-    async def add(self, task_id: str, dataset_id: str, version_ids: Iterable[str]) -> None:
-        """Record a task's references (idempotent)."""
+    async def add(self, task_id: str, team: str, dataset_id: str, version_ids: Iterable[str]) -> None:
+        """Record a task's references and its team (idempotent)."""
         await self.conn.execute(
-            "INSERT INTO task_refs (task_id, dataset_id, version_ids) VALUES ($1, $2, $3)"
+            "INSERT INTO task_refs (task_id, team, dataset_id, version_ids) VALUES ($1, $2, $3, $4)"
             " ON CONFLICT (task_id) DO NOTHING",
             task_id,
+            team or None,
             dataset_id,
             sorted({v for v in version_ids if v}),
         )
@@ -36,20 +38,25 @@ class TaskRefs:
         """Forget a deleted task."""
         await self.conn.execute("DELETE FROM task_refs WHERE task_id = $1", task_id)
 
-    async def of_dataset(self, dataset_id: str) -> list[str]:
-        """Tasks referencing the dataset."""
-        rows = await self.conn.fetch(
-            "SELECT task_id FROM task_refs WHERE dataset_id = $1 ORDER BY task_id LIMIT 101", dataset_id
-        )
-        return [r["task_id"] for r in rows]
+    async def of_dataset(self, dataset_id: str, team: str) -> TaskReferences:
+        """Tasks referencing the dataset, as `team` may see them."""
+        return await self._counted("dataset_id = $1", dataset_id, team)
 
-    async def of_version(self, version_id: str) -> list[str]:
-        """Tasks referencing the version (as source or annotated version)."""
-        rows = await self.conn.fetch(
-            "SELECT task_id FROM task_refs WHERE version_ids @> ARRAY[$1::text] ORDER BY task_id LIMIT 101",
-            version_id,
+    async def of_version(self, version_id: str, team: str) -> TaskReferences:
+        """Tasks referencing the version (as source or annotated version), as `team` may see them."""
+        return await self._counted("version_ids @> ARRAY[$1::text]", version_id, team)
+
+    async def _counted(self, where: str, key: str, team: str) -> TaskReferences:
+        # A task whose team is not recorded (NULL, from before the column) counts as another team's.
+        row = await self.conn.fetchrow(
+            "SELECT count(*) FILTER (WHERE team = $2) AS own, count(*) FILTER (WHERE team IS DISTINCT FROM $2)"
+            " AS others, (array_agg(task_id ORDER BY task_id) FILTER (WHERE team = $2))[1:100] AS own_ids"
+            f" FROM task_refs WHERE {where}",
+            key,
+            team,
         )
-        return [r["task_id"] for r in rows]
+        assert row is not None
+        return TaskReferences(tuple(row["own_ids"] or ()), row["own"], row["others"])
 
 
 class StatsStore:

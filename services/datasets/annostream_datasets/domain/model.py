@@ -94,15 +94,32 @@ class Version:
             )
 
 
-def ensure_unreferenced(task_ids: list[str], what: str, field: str) -> None:
-    """Refuse to delete something annotation tasks still reference."""
-    if task_ids:
-        shown = ", ".join(task_ids[:5]) + (" ..." if len(task_ids) > 5 else "")
-        raise FailedPrecondition(
-            f"{what} is referenced by {len(task_ids)} task(s) ({shown}): delete those tasks first",
-            field=field,
-            details={"task_ids": task_ids[:100]},
-        )
+@dataclass(frozen=True)
+class TaskReferences:
+    """The tasks referencing a dataset or version, as its own team may see them: its tasks' ids (the first 100), and
+    how many tasks other teams (or a team not recorded) made on it, whose ids are never shown."""
+
+    own_ids: tuple[str, ...] = ()
+    own: int = 0
+    others: int = 0
+
+
+def ensure_unreferenced(refs: TaskReferences, what: str, field: str) -> None:
+    """Refuse to delete something annotation tasks still reference, naming only the owning team's tasks."""
+    if not refs.own and not refs.others:
+        return
+    shown = ", ".join(refs.own_ids[:5]) + (" ..." if refs.own > 5 else "")
+    yours = f"{refs.own} task(s) of your team ({shown})"
+    theirs = f"{refs.others} task(s) of other teams it is shared with (theirs, so not shown)"
+    if not refs.others:
+        message = f"{what} is referenced by {yours}: delete those tasks first"
+    elif not refs.own:
+        message = f"{what} is referenced by {theirs}: those teams delete them first"
+    else:
+        message = f"{what} is referenced by {yours} and {theirs}: delete yours, and those teams theirs, first"
+    raise FailedPrecondition(
+        message, field=field, details={"task_ids": list(refs.own_ids[:100]), "other_teams_tasks": refs.others}
+    )
 
 
 def ensure_no_other_teams_versions(dataset: Dataset, versions: list[Version]) -> None:

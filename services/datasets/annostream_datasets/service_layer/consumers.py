@@ -23,10 +23,10 @@ class Consumers:
         self._stores = stores
 
     async def on_tasks_event(self, conn: Conn, envelope: envelope_pb2.EventEnvelope) -> None:
-        """TaskCreated adds a reference to the dataset and versions; TaskDeleted removes it."""
+        """TaskCreated adds a reference (with the task's team) to the dataset and versions; TaskDeleted removes it."""
         if tc := unpack(envelope, tasks_pb2.TaskCreated):
             refs = self._stores(conn).refs
-            await refs.add(tc.task_id, tc.dataset_id, [tc.source_version_id, tc.annotated_version_id])
+            await refs.add(tc.task_id, tc.team, tc.dataset_id, [tc.source_version_id, tc.annotated_version_id])
         elif td := unpack(envelope, tasks_pb2.TaskDeleted):
             await self._stores(conn).refs.remove(td.task_id)
 

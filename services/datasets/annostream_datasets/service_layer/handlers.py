@@ -118,7 +118,7 @@ async def delete_dataset(uow_factory: UowFactory, cmd: DeleteDataset) -> None:
     on it."""
     async with uow_factory() as uow:
         ds = dataset_for(Permission.ADMINISTER, await uow.datasets.get(cmd.dataset_id, for_update=True), cmd.dataset_id)
-        ensure_unreferenced(await uow.refs.of_dataset(ds.dataset_id), f"dataset {ds.dataset_id}", "dataset_id")
+        ensure_unreferenced(await uow.refs.of_dataset(ds.dataset_id, ds.team), f"dataset {ds.dataset_id}", "dataset_id")
         ensure_no_other_teams_versions(ds, await uow.versions.of_dataset(ds.dataset_id))
         version_ids = await uow.datasets.delete(ds.dataset_id)
         uow.emit(events.DatasetDeleted(ds.dataset_id, version_ids))
@@ -219,7 +219,7 @@ async def delete_version(uow_factory: UowFactory, cmd: DeleteVersion) -> None:
     async with uow_factory() as uow:
         v = version_for(Permission.MANAGE, await uow.versions.get(cmd.version_id, for_update=True), cmd.version_id)
         v.ensure_deletable()
-        ensure_unreferenced(await uow.refs.of_version(v.version_id), f"version {v.version_id}", "version_id")
+        ensure_unreferenced(await uow.refs.of_version(v.version_id, v.team), f"version {v.version_id}", "version_id")
         await uow.versions.delete(v.version_id)
         uow.emit(events.VersionDeleted(v.dataset_id, v.version_id))
         await uow.commit()
