@@ -16,7 +16,7 @@ from pycocotools.coco import COCO
 
 from annostream_cli.stack import LocalStack
 
-from .export_helpers import H, W, new_version, png, sample_frames, unzip
+from .export_helpers import H, W, new_version, png, sample_frames, src, unzip
 
 pytestmark = pytest.mark.e2e
 
@@ -90,6 +90,46 @@ def test_voc_export_follows_the_voc_layout_and_globox_reads_it(
     report = json.loads(files["export_report.json"])
     assert report["skipped"]["polygon: VOC detection holds boxes only"] == 2
     assert report["skipped"]["keypoints: VOC detection holds boxes only"] == 1
+
+
+def _datumaro_voc_labels(root: Path) -> list[str]:
+    """The labels a Datumaro VOC import reads (its voc/format.py): dataset_meta.json's list when present, else
+    labelmap.txt, every line stripped, '#' lines skipped, exactly four ':' fields, the first the name."""
+    if (root / "dataset_meta.json").is_file():
+        return list(json.loads((root / "dataset_meta.json").read_text(encoding="utf-8"))["labels"])
+    return _labelmap_names(root / "labelmap.txt")
+
+
+def _labelmap_names(path: Path) -> list[str]:
+    names = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not (line := line.strip()) or line[0] == "#":
+            continue
+        fields = line.split(":")
+        assert len(fields) == 4, f"labelmap.txt line {line!r} has {len(fields)} ':' fields, not 4"
+        names.append(fields[0])
+    return names
+
+
+def test_voc_label_map_reads_back_labels_holding_a_colon_or_starting_with_a_hash(
+    system: LocalStack, tmp_path: Path
+) -> None:
+    # labelmap.txt (label:color:parts:actions, no escape) wrote 'vehicle:car:::', which Datumaro refuses (5 fields)
+    # and a naive reader takes as the label 'vehicle'; '#night' was read as a comment. Such labels now stay out of
+    # labelmap.txt (every line of which reads back as written) and are in dataset_meta.json, Datumaro's label list.
+    with httpx.Client(base_url=system.url, headers={"X-Annostream-User": "exporter"}, timeout=60) as c:
+        labels = ["car", "vehicle:car", "#night", "a:b:c:d"]
+        rois = [
+            {"roi_id": f"r{i}", "type": "rectangle", "points": [[i, i], [i + 9, i + 9]], "labels": [label]}
+            for i, label in enumerate(labels)
+        ]
+        frame = {"id": "f", "sources": [src("file:///f.png")], "rois": rois}
+        _, version_id = new_version(c, [frame], "colon")
+        files = unzip(_get(c, version_id, "voc").content, tmp_path)
+    names = [o.findtext("name") for o in ET.fromstring(files["Annotations/f.xml"]).iter("object")]
+    assert names == labels
+    assert _datumaro_voc_labels(tmp_path) == labels
+    assert _labelmap_names(tmp_path / "labelmap.txt") == ["car"]  # every line it has reads back as written
 
 
 def _images_for(tmp_path: Path, train_list: bytes) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -11,7 +12,7 @@ from .model import Frame, Labels, Report, Source, extension
 
 
 class VocWriter:
-    """Writes Annotations/<image>.xml, ImageSets/Main/default.txt and labelmap.txt."""
+    """Writes Annotations/<image>.xml, ImageSets/Main/default.txt, labelmap.txt and dataset_meta.json."""
 
     def __init__(self, z: ZipStream, report: Report) -> None:
         self.z, self.report, self.labels = z, report, Labels()
@@ -55,7 +56,19 @@ class VocWriter:
         )
 
     def close(self, z: ZipStream) -> None:
-        """The image list and the label map (Datumaro / CVAT labelmap.txt layout)."""
+        """The image list and the label map: labelmap.txt (Datumaro / CVAT layout) with every label it can hold, and
+        dataset_meta.json (Datumaro's label list, read instead of labelmap.txt when present) with all of them."""
         z.add("ImageSets/Main/default.txt", self.index.read_all())
-        lines = "# label:color_rgb:parts:actions\n" + "".join(f"{n}:::\n" for n in self.labels.names)
+        names = self.labels.names
+        held = [n for n in names if fits_labelmap(n)]
+        lines = "# label:color_rgb:parts:actions\n" + "".join(f"{n}:::\n" for n in held)
+        if left := len(names) - len(held):
+            lines += f"# {left} label(s) holding ':' or starting with '#' or a space: in dataset_meta.json only\n"
         z.add("labelmap.txt", lines.encode())
+        z.add("dataset_meta.json", json.dumps({"labels": names}, ensure_ascii=False, indent=1).encode())
+
+
+def fits_labelmap(label: str) -> bool:
+    """Whether a labelmap.txt line reads back as `label`: readers strip the line, skip '#' lines and split it into
+    exactly four ':' fields, and the format has no escape."""
+    return ":" not in label and not label.startswith("#") and label == label.lstrip()
