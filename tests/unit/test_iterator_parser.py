@@ -77,6 +77,17 @@ def test_queries_parse_ranges_comparisons_exists_and_nested_keys() -> None:
     assert parse_query('source.uri:"s3://*.jpg"', "f", "source") == Compare(("source", "uri"), Op.GLOB, "s3://*.jpg")
 
 
+def test_bare_numbers_are_json_numbers_and_anything_else_a_word() -> None:
+    # Python's int()/float() read '1_0' as 10 (and '+5', '.5', other scripts' digits as numbers); the language's
+    # bare numbers are JSON's, so those are words, compared as strings like any other word.
+    for word in ("1_0", "+5", ".5", "5.", "\u0661\u0662", "1e", "0x10", "Infinity"):
+        assert parse_query(f"meta.big>{word}", "f", "meta") == Compare(("meta", "big"), Op.GT, word), word
+    numbers = {"10": 10, "-0": 0, "007": 7, "2.5": 2.5, "1e3": 1000.0, "-1E-3": -0.001, "1" + "0" * 30: 10**30}
+    for raw, value in numbers.items():
+        assert parse_query(f"meta.n:{raw}", "f", "meta") == Compare(("meta", "n"), Op.EQ, value), raw
+    assert parse_query("source.id:1e400", "f", "source") == Compare(("source", "id"), Op.EQ, "1e400")  # an id
+
+
 @pytest.mark.parametrize(
     ("text", "root", "position", "expected"),
     [
@@ -88,6 +99,10 @@ def test_queries_parse_ranges_comparisons_exists_and_nested_keys() -> None:
         ("meta.a > true", "meta", 9, "a number or a string without '*'"),
         ("source.depth:1", "source", 0, "one of source.id"),
         ("source.width:wide", "source", 13, "a number"),
+        ("source.width > 1_0", "source", 15, "a number"),  # int() read '1_0' as 10
+        ("meta.f:[-1e400 TO 1e400]", "meta", 8, "a number between"),  # was infinity, matching nothing
+        ("meta.f > 1e400", "meta", 9, "a number between"),
+        ("source.height < -1" + "0" * 400, "source", 16, "a number between"),  # float() of it raised
         ("car AND", "labels", 7, "a label, a quoted label or '('"),
         ('"abc', "labels", 4, 'a closing "'),
     ],

@@ -5,7 +5,8 @@ Errors are InvalidArgument naming the field, with details {"position": 0-based o
 
 from __future__ import annotations
 
-import math
+import re
+import sys
 from collections.abc import Callable
 from typing import NoReturn
 
@@ -174,16 +175,16 @@ def _path(s: _Scanner, root: str) -> tuple[str, ...]:
     return tuple(parts)
 
 
+# A bare number as JSON writes one (ASCII digits; leading zeros are read as the web UI writes them): Python's
+# int()/float() also take '1_0', '+5', '.5', 'inf' and other scripts' digits, which the language reads as words.
+NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
+MAX_NUMBER = sys.float_info.max
+
+
 def _number(raw: str) -> int | float | None:
-    try:
-        return int(raw)
-    except ValueError:
-        pass
-    try:
-        value = float(raw)
-    except ValueError:
+    if not NUMBER.fullmatch(raw):
         return None
-    return value if math.isfinite(value) and raw.lower() not in ("nan", "inf", "infinity") else None
+    return int(raw) if raw.lstrip("-").isdigit() else float(raw)
 
 
 def _value(s: _Scanner, path: tuple[str, ...], *, ordered: bool) -> tuple[Scalar, bool]:
@@ -198,8 +199,10 @@ def _value(s: _Scanner, path: tuple[str, ...], *, ordered: bool) -> tuple[Scalar
         if not raw or raw.upper() in KEYWORDS:
             s.fail("a value", start)
     value: Scalar = raw
-    if not quoted and (n := _number(raw)) is not None:
-        value = n if path[0] == "meta" or numeric else raw
+    if not quoted and (path[0] == "meta" or numeric) and (n := _number(raw)) is not None:
+        if not -MAX_NUMBER <= n <= MAX_NUMBER:  # 1e400 was infinity; no stored number is beyond (use * to open)
+            s.fail("a number between -1.8e308 and 1.8e308 (an open range bound is *)", start)
+        value = n
     elif not quoted and path[0] == "meta" and raw in ("true", "false", "null"):
         value = {"true": True, "false": False, "null": None}[raw]
     if numeric and not isinstance(value, int | float):

@@ -10,6 +10,7 @@ from annostream_kernel.batch_write import current_batch
 from annostream_kernel.catch_up import PublishedPositions
 from annostream_kernel.context import bind_request
 from annostream_kernel.db import Conn
+from annostream_kernel.errors import InvalidArgument
 from annostream_kernel.events import TYPE_URL_PREFIX, runs_of, unpack
 from annostream_kernel.logs import get_logger
 from annostream_kernel.protobuf import metadata_of
@@ -117,7 +118,11 @@ async def join_frames(stores: ConsumerStores, task_id: str, ids: list[str]) -> N
     plan = await plans.get_task(task_id)
     if plan is None or plan.pending:  # a pending plan is built later from every frame indexed by then
         return
-    sel = selection(filters_pb2.FrameSelection.FromString(await plans.selection_bytes(task_id)))
+    try:
+        sel = selection(filters_pb2.FrameSelection.FromString(await plans.selection_bytes(task_id)))
+    except InvalidArgument as err:  # stored before a parser change refused it: the plan keeps what it has
+        log.warning("task_selection_unreadable", task_id=task_id, error=err.message)
+        return
     lineage = await stores.index.lineage(plan.version_id) or [plan.version_id]
     before = plan.total
     total = await plans.materialise(plan, sel, lineage, None if not await plans.started(task_id) else ids)

@@ -156,7 +156,12 @@ class PendingPlanner:
             if plan is None:  # deleted meanwhile: nothing to plan
                 await uow.commit()
                 return 0
-            sel = selection(filters_pb2.FrameSelection.FromString(await uow.plans.selection_bytes(task_id)))
+            try:
+                sel = selection(filters_pb2.FrameSelection.FromString(await uow.plans.selection_bytes(task_id)))
+            except InvalidArgument as err:  # stored before a parser change refused it: invalid, as at TaskCreated
+                await self.stores(uow.conn).plans.set_status(task_id, TaskStatus.INVALID, err.message[:500])
+                await uow.commit()
+                return 0
             lineage = await uow.index.lineage(plan.version_id) or [plan.version_id]
             await build_plan(self.stores(uow.conn), plan, sel, lineage)
             await uow.commit()
