@@ -96,9 +96,12 @@ def check_int(value: int, field: str, lo: int = INT64_MIN, hi: int = INT64_MAX) 
     return value
 
 
-def check_json(value: Any, field: str, *, max_depth: int = MAX_METADATA_DEPTH, _depth: int = 0) -> None:
-    """A JSON value that can be stored and read back: storable text (keys too), finite numbers, 64-bit integers,
-    at most `max_depth` levels of nesting; else InvalidArgument naming the path of the bad part."""
+def check_json(
+    value: Any, field: str, *, max_depth: int = MAX_METADATA_DEPTH, empty_keys: bool = True, _depth: int = 0
+) -> None:
+    """A JSON value that can be stored and read back: storable text (keys too, non-empty unless `empty_keys`),
+    finite numbers, 64-bit integers, at most `max_depth` levels of nesting; else InvalidArgument naming the path
+    of the bad part."""
     if _depth > max_depth:
         raise InvalidArgument(f"nests deeper than {max_depth} levels", field=field)
     if isinstance(value, str):
@@ -112,15 +115,21 @@ def check_json(value: Any, field: str, *, max_depth: int = MAX_METADATA_DEPTH, _
             raise InvalidArgument("must be a finite number (no NaN or Infinity)", field=field)
     elif isinstance(value, Mapping):
         for k, v in value.items():
-            if not isinstance(k, str):
-                raise InvalidArgument("keys must be strings", field=field)
-            check_text(k, f"{field}.{k}" if field else k)
-            check_json(v, f"{field}.{k}" if field else k, max_depth=max_depth, _depth=_depth + 1)
+            _check_key(k, field, empty_keys)
+            check_json(v, f"{field}.{k}" if field else k, max_depth=max_depth, empty_keys=empty_keys, _depth=_depth + 1)
     elif isinstance(value, list | tuple):
         for i, v in enumerate(value):
-            check_json(v, f"{field}[{i}]", max_depth=max_depth, _depth=_depth + 1)
+            check_json(v, f"{field}[{i}]", max_depth=max_depth, empty_keys=empty_keys, _depth=_depth + 1)
     else:
         raise InvalidArgument(f"is not a JSON value ({type(value).__name__})", field=field)
+
+
+def _check_key(key: Any, field: str, empty_keys: bool) -> None:
+    if not isinstance(key, str):
+        raise InvalidArgument("keys must be strings", field=field)
+    if not key and not empty_keys:
+        raise InvalidArgument('has an empty key "" (a filter cannot name it)', field=field)
+    check_text(key, f"{field}.{key}" if field else key)
 
 
 def dump_json(value: Any) -> str:
@@ -130,10 +139,11 @@ def dump_json(value: Any) -> str:
 
 def check_metadata(value: Any, field: str) -> dict[str, Any]:
     """A metadata object: a JSON object within MAX_METADATA_DEPTH levels and MAX_METADATA_BYTES of compact
-    JSON, storable text, finite numbers, 64-bit integers; else InvalidArgument naming the bad part."""
+    JSON, storable text, no empty key (the frame filters' meta.<key> cannot name one), finite numbers, 64-bit
+    integers; else InvalidArgument naming the bad part."""
     if not isinstance(value, dict):
         raise InvalidArgument("must be a JSON object", field=field)
-    check_json(value, field)
+    check_json(value, field, empty_keys=False)
     size = len(dump_json(value).encode())
     if size > MAX_METADATA_BYTES:
         raise InvalidArgument(f"is {size} bytes of JSON, over the limit of {MAX_METADATA_BYTES}", field=field)

@@ -230,6 +230,24 @@ EDGE_CASES = [
     ("NUL in a dataset name", "post", "/api/v1/datasets", {"name": NUL}, 400, "name"),
     ("NUL in a frame id on import", "post", IMPORT, {"frames": [_frame(id=NUL)]}, 400, "frames[0].id"),
     ("NUL in import metadata", "post", IMPORT, {"frames": [_frame(metadata={"k": NUL})]}, 400, "frames[0].metadata.k"),
+    # An empty metadata key was stored, but no frame filter can name it (meta."" is refused): refused on write.
+    ("an empty ROI metadata key", "post", SAVE, _save(_create(metadata={"": 1})), 400, f"{ROI_AT}.metadata"),
+    (
+        "an empty frame metadata key",
+        "post",
+        SAVE,
+        _save(_meta({"a": [{"": 1}]})),
+        400,
+        "commands[0].set_frame_metadata.metadata.a[0]",
+    ),
+    (
+        "an empty import metadata key",
+        "post",
+        IMPORT,
+        {"frames": [_frame(metadata={"a": {"": 1}})]},
+        400,
+        "frames[0].metadata.a",
+    ),
     (
         "NUL in a source uri",
         "post",

@@ -103,6 +103,7 @@ def test_bare_numbers_are_json_numbers_and_anything_else_a_word() -> None:
         ("meta.f:[-1e400 TO 1e400]", "meta", 8, "a number between"),  # was infinity, matching nothing
         ("meta.f > 1e400", "meta", 9, "a number between"),
         ("source.height < -1" + "0" * 400, "source", 16, "a number between"),  # float() of it raised
+        ('meta."":*', "meta", 5, "a field name"),  # metadata refuses the empty key on write
         ("car AND", "labels", 7, "a label, a quoted label or '('"),
         ('"abc', "labels", 4, 'a closing "'),
     ],
