@@ -64,6 +64,11 @@ def install(app: FastAPI) -> None:
         loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
         field = ".".join(loc) or None
         message = f"{field}: {first.get('msg')}" if field else str(first.get("msg"))
+        if first.get("type") == "json_invalid":  # loc ("body", offset): the field is the body, not the offset
+            ctx = first.get("ctx")
+            why = ctx.get("error") if isinstance(ctx, dict) else None
+            field, message = "body", f"body: not valid JSON at character {loc[-1] if loc else 0}"
+            message += f" ({why})" if why else ""
         return JSONResponse(
             error_body(
                 "INVALID_ARGUMENT",

@@ -216,6 +216,7 @@ def _meta(metadata: dict[str, Any]) -> dict[str, Any]:
 
 
 SAVE, IMPORT, TASKS = "/api/v1/versions/{version}/frames/f1/save", "/api/v1/versions/{version}/frames", "/api/v1/tasks"
+EXPORT = "/api/v1/versions/{version}/export?format=jsonl"
 REVERT = "/api/v1/versions/{version}/frames/f1/revert"
 ROI_AT = "commands[0].create_roi.roi"
 POLYGON = _create(type="polygon", points=[[i % 9, i % 7] for i in range(100_000)])
@@ -347,6 +348,20 @@ EDGE_CASES = [
         "commands.0.set_frame_metadata.metadata",
     ),
     ("JSON nested 100,000 levels", "post", SAVE, "[" * 100_000 + "]" * 100_000, 400, "body"),
+    # Text after the JSON, or JSON cut short, named the character offset as the field ("field": "37").
+    ("JSON with text after it", "post", SAVE, '{"expected_version": 0, "commands": []} xyz', 422, "body"),
+    ("JSON cut short", "post", "/api/v1/datasets", '{"name": ', 422, "body"),
+    # An export's filters are query parameters: a refused one is named as such, not as the gRPC selection's path.
+    ("an export frame query that does not parse", "get", EXPORT + "&filter=meta.x%3E%3E", None, 400, "filter"),
+    (
+        "an export source query that does not parse",
+        "get",
+        EXPORT + "&source_filter=source.width%3Eabc",
+        None,
+        400,
+        "source_filter",
+    ),
+    ("an export label expression that does not parse", "get", EXPORT + "&labels=a%20AND%20(", None, 400, "labels"),
     ("a path id over 16 KB", "get", "/api/v1/versions/" + "v" * 16_500, None, 400, "version_id"),
     ("a frame id over the id limit", "get", "/api/v1/versions/{version}/frames/" + "f" * 600, None, 400, "frame_id"),
     ("a 100,000-point polygon", "post", SAVE, _save(POLYGON), 422, "commands.0.create_roi.roi.points"),
@@ -435,6 +450,14 @@ def test_bad_input_is_refused_naming_the_field_and_nothing_is_stored(
     assert err["field"].startswith(field), err
     assert field.split(".")[0].split("[")[0] in err["message"], err
     assert stored(team, scene) == before
+
+
+def test_an_import_refused_by_the_body_model_names_the_field_once(team: httpx.Client, scene: dict[str, str]) -> None:
+    # Was "frames[0].timestamp: frames[0]: timestamp: Input should be a valid integer".
+    resp = team.post(IMPORT.format(**scene), json={"frames": [_frame(id="ts", timestamp="yesterday")]})
+    assert resp.status_code == 400 and resp.json()["field"] == "frames[0].timestamp", resp.text
+    assert resp.json()["message"].startswith("frames[0].timestamp: Input should be"), resp.text
+    assert resp.json()["message"].count("frames[0]") == 1, resp.text
 
 
 def test_a_body_over_the_limit_is_refused_with_413_naming_the_limit(team: httpx.Client, scene: dict[str, str]) -> None:

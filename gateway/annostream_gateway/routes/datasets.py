@@ -174,9 +174,7 @@ def parse_frames(raw: bytes, content_type: str) -> list[FrameBody]:
         except ValidationError as exc:
             err = exc.errors()[0]
             field = ".".join(str(p) for p in err["loc"])
-            raise InvalidArgument(
-                f"{where}: {field}: {err['msg']}", field=f"{where}.{field}" if field else where
-            ) from exc
+            raise InvalidArgument(err["msg"], field=f"{where}.{field}" if field else where) from exc
     return frames
 
 

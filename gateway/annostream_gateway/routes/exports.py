@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
+from annostream_kernel.errors import InvalidArgument
 from annostream_kernel.grpc_client import call
 from annostream_protos.annotation.v1 import annotation_service_pb2 as ann
 from annostream_protos.tasks.v1 import tasks_service_pb2 as tk
@@ -43,8 +44,21 @@ def _selection(frame_query: str, source_query: str, labels: str) -> f.FrameSelec
     return f.FrameSelection(mode=f.FILTER_MODE_CUSTOM, filters=[flt])
 
 
+# The selection's fields as the export's query parameters name them (a refused query names the parameter).
+QUERY_OF = {
+    "selection.filters[0].frame_query": "filter",
+    "selection.filters[0].source_query": "source_filter",
+    "selection.filters[0].roi_rules[0].label_expression": "labels",
+}
+
+
 async def _respond(c: Clients, req: ann.ExportFramesRequest, fmt: str, name: str) -> StreamingResponse:
-    pages = await open_pages(c.annotation, req)
+    try:
+        pages = await open_pages(c.annotation, req)
+    except InvalidArgument as err:
+        if (param := QUERY_OF.get(err.field or "")) is None:
+            raise
+        raise InvalidArgument(err.message.removeprefix(f"{err.field}: "), field=param, details=err.details) from err
     if fmt == "jsonl":
         headers = {"Content-Disposition": f'attachment; filename="{name}.jsonl"'}
         return StreamingResponse(ndjson_body(pages), media_type="application/x-ndjson", headers=headers)
