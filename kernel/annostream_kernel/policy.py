@@ -128,6 +128,7 @@ GRPC_METHODS: dict[str, Rule] = {
     _AN + "RedoSave": Rule(A, Target.VERSION),
     _AN + "GetVersionStatus": Rule(None, Target.SERVICE),
     _AN + "SealVersion": Rule(None, Target.SERVICE),  # datasets, inside PublishVersion
+    _AN + "SealDeletedVersions": Rule(None, Target.SERVICE),  # datasets, inside DeleteVersion and DeleteDataset
     _AN + "GetPublishedPosition": Rule(None, Target.SERVICE),  # tasks, inside CreateTask
     _IT + "SetTaskStatus": Rule(None, Target.SERVICE),  # tasks, inside Complete/Reopen/DeleteTask
     _AN + "ExportFrames": Rule(R, Target.VERSION),  # with a task: READ on the task too (checked by the iterator)

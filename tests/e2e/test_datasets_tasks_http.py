@@ -258,3 +258,38 @@ def test_the_task_list_carries_the_source_and_annotated_version_names(client: ht
     assert {t["name"]: (t["source_version_name"], t["annotated_version_name"]) for t in listed} == made
     one = _ok(client.get("/api/v1/tasks", params={"dataset_id": listed[0]["dataset_id"]}))["tasks"]
     assert [(t["name"], t["annotated_version_name"]) for t in one] == [(listed[0]["name"], made[listed[0]["name"]][1])]
+
+
+def _deleted_after(client: httpx.Client, delete: str) -> None:
+    """A Draft with an edited frame; once `delete` (a path with {ds} / {v}) answers 204, a save of the version is
+    404 naming it and stores nothing, and its frame, events, time travel and export are 404."""
+    ds = _ok(client.post("/api/v1/datasets", json={"name": f"gone-{uuid.uuid4().hex[:6]}"}), 201)
+    v = _ok(client.post(f"/api/v1/datasets/{ds['dataset_id']}/versions", json={"name": "v1"}), 201)
+    frame = {"id": "z1", "sources": [{"uri": "s3://b/z1.jpg", "width": 64, "height": 48}]}
+    _ok(client.post(f"/api/v1/versions/{v['version_id']}/frames", json={"frames": [frame]}))
+    url = f"/api/v1/versions/{v['version_id']}/frames/z1"
+    rect = {"create_roi": {"roi": {"type": "rectangle", "points": [[1, 1], [10, 10]], "labels": ["car"]}}}
+    for _ in range(200):  # the annotation service learns the frame from the datasets stream
+        if client.get(url).status_code == 200:
+            break
+        time.sleep(0.05)
+    _ok(client.post(f"{url}/save", json={"expected_version": 0, "commands": [rect]}))
+    admin = {"X-Annostream-User": "boss", "X-Annostream-Role": "admin"}
+    _ok(client.delete(delete.format(ds=ds["dataset_id"], v=v["version_id"]), headers=admin), 204)
+    refused = client.post(f"{url}/save", json={"expected_version": 1, "commands": [rect]})
+    assert refused.status_code == 404 and v["version_id"] in refused.text, refused.text
+    for path in (url, f"{url}/events", f"/api/v1/versions/{v['version_id']}/export?format=jsonl"):
+        assert client.get(path).status_code == 404, path
+    assert client.get(f"/api/v1/versions/{v['version_id']}").status_code == 404
+
+
+def test_a_deleted_version_takes_no_save_and_its_frames_events_and_export_are_not_found(
+    client: httpx.Client,
+) -> None:
+    _deleted_after(client, "/api/v1/versions/{v}")
+
+
+def test_a_deleted_datasets_versions_take_no_save_and_their_frames_events_and_export_are_not_found(
+    client: httpx.Client,
+) -> None:
+    _deleted_after(client, "/api/v1/datasets/{ds}")

@@ -222,6 +222,9 @@ CASES: dict[str, Case] = {
     AN + "SealVersion": Case(
         lambda w, _c, _f: an.SealVersionRequest(version_id=w.ids["child"], dataset_id=w.ids["dataset"])
     ),
+    AN + "SealDeletedVersions": Case(
+        lambda w, _c, _f: an.SealDeletedVersionsRequest(dataset_id=w.ids["dataset"], version_ids=[w.ids["child"]])
+    ),
     AN + "GetPublishedPosition": Case(lambda _w, _c, _f: an.GetPublishedPositionRequest()),
     AN + "ExportFrames": Case(lambda w, _c, _f: an.ExportFramesRequest(version_id=w.ids["child"], page_size=2)),
     IT + "ListPlanFrames": Case(lambda w, _c, _f: it.ListPlanFramesRequest(task_id=w.ids["task"], page_size=2)),

@@ -4,9 +4,10 @@ A save is one read and one write, with no explicit transaction: the write is a s
 data-modifying CTEs (projection upsert, events insert, save record, idempotency key, NOTIFY) take effect
 together or not at all. The projection upsert only matches when the stored stream version is still the
 one that was read (`WHERE p.stream_version = $5`) and the version is still a Draft (`version_writable`, see
-migrations/0005_version_seal.sql: no save commits after SealVersion, whatever its snapshot saw; imported
-annotations, $25, were accepted before the publish and are written anyway, without taking the seal lock in
-the consumer's long transaction); the other inserts run only if it matched (`WHERE EXISTS (SELECT 1 FROM u)`).
+migrations/0005_version_seal.sql: no save commits after SealVersion or SealDeletedVersions, whatever its
+snapshot saw; imported annotations, $25, were accepted before the publish and are written anyway, without taking
+the seal lock in the consumer's long transaction; the consumer skips a deleted version's imports); the other
+inserts run only if it matched (`WHERE EXISTS (SELECT 1 FROM u)`).
 A save may skip the read when this process wrote the frame last (service_layer/frame_cache.FrameCache): the same
 conditions then catch every change it did not see. Concurrent writers of one frame (in any process) serialise
 on that row's lock and the loser sees 0 rows written: it re-reads and rebases. UNIQUE(stream_id,
@@ -67,5 +68,19 @@ SELECT (SELECT count(*) FROM u) AS written, pg_notify($24::text, '')
 SEAL_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('annotation-seal:' || $1::text, 0))"
 SEAL_VERSION = """
 INSERT INTO versions (version_id, dataset_id, parent_version_id, status, team) VALUES ($1, $2, $3, 'published', $4)
-ON CONFLICT (version_id) DO UPDATE SET status = 'published', team = coalesce(versions.team, EXCLUDED.team)
+ON CONFLICT (version_id) DO UPDATE
+    SET status = CASE WHEN versions.status = 'deleted' THEN 'deleted' ELSE 'published' END,
+        team = coalesce(versions.team, EXCLUDED.team)
+"""
+# The seal locks of several versions, in id order (two deletes never wait for each other crosswise; a save takes
+# one version's lock only). The subquery's ORDER BY keeps it from being flattened: the locks follow its order.
+SEAL_LOCKS = """
+SELECT count(pg_advisory_xact_lock(hashtextextended('annotation-seal:' || s.v, 0)))
+FROM (SELECT DISTINCT v FROM unnest($1::text[]) AS v ORDER BY v) s
+"""
+# Deleted versions stay as tombstones (recorded when not known yet): no save of them commits, reads are NOT_FOUND.
+SEAL_DELETED = """
+INSERT INTO versions (version_id, dataset_id, status)
+SELECT DISTINCT v, $2::text, 'deleted' FROM unnest($1::text[]) AS v
+ON CONFLICT (version_id) DO UPDATE SET status = 'deleted'
 """

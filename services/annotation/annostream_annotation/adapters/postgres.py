@@ -53,8 +53,26 @@ class AnnotationStore:
         await self.conn.execute("DELETE FROM datasets WHERE dataset_id = $1", dataset_id)
 
     async def publish_version(self, version_id: str) -> None:
-        """Mark a version read-only."""
-        await self.conn.execute("UPDATE versions SET status = 'published' WHERE version_id = $1", version_id)
+        """Mark a version read-only (a deleted one stays deleted)."""
+        await self.conn.execute(
+            "UPDATE versions SET status = 'published' WHERE version_id = $1 AND status = 'draft'", version_id
+        )
+
+    async def delete_versions(self, version_ids: list[str], dataset_id: str = "") -> None:
+        """Mark versions deleted (with `dataset_id`, also every version of that dataset); they stay as tombstones."""
+        await self.conn.execute(
+            "UPDATE versions SET status = 'deleted'"
+            " WHERE (version_id = ANY($1::text[]) OR dataset_id = $2) AND status <> 'deleted'",
+            version_ids,
+            dataset_id,
+        )
+
+    async def deleted_among(self, version_ids: list[str]) -> set[str]:
+        """Which of the versions are deleted."""
+        rows = await self.conn.fetch(
+            "SELECT version_id FROM versions WHERE version_id = ANY($1::text[]) AND status = 'deleted'", version_ids
+        )
+        return {r["version_id"] for r in rows}
 
     async def stream_events(self, stream_id: str, after: int = 0, up_to: int | None = None) -> list[asyncpg.Record]:
         """Events of one stream with after < version <= up_to, in order."""

@@ -27,7 +27,7 @@ from annostream_protos.types.v1 import frames_pb2 as t
 
 from .. import wire
 from ..service_layer import history, sizes, versions
-from ..service_layer.access import VersionAccess
+from ..service_layer.access import DeletedVersion, VersionAccess
 from ..service_layer.export import ExportScope, export_pages, page_size
 from ..service_layer.handlers import FrameSaver, SaveFrame, request_hash
 from ..service_layer.ports import FrameLister
@@ -61,8 +61,11 @@ def _datasets(servicer: AnnotationServicer) -> CatchUp:
 
 
 # A NotFound for the version or frame is the answer only once this service has applied every datasets change
-# acknowledged before it: the request runs once more after that (nothing was stored by the first run).
-caught_up = retried_after_catch_up(lambda err: err.field in CATCH_UP_FIELDS, _datasets)
+# acknowledged before it: the request runs once more after that (nothing was stored by the first run). A deleted
+# version is answered at once: no later event brings it back.
+caught_up = retried_after_catch_up(
+    lambda err: err.field in CATCH_UP_FIELDS and not isinstance(err, DeletedVersion), _datasets
+)
 
 
 class AnnotationServicer(api_grpc.AnnotationServiceServicer):
@@ -187,13 +190,20 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
         if not request.version_id:
             raise InvalidArgument("is required", field="version_id")
         status = await self._pool.fetchval("SELECT status FROM versions WHERE version_id = $1", request.version_id)
-        return api.GetVersionStatusResponse(known=status is not None, read_only=status == "published")
+        known = status is not None and status != "deleted"
+        return api.GetVersionStatusResponse(known=known, read_only=status in ("published", "deleted"))
 
     async def SealVersion(self, request: api.SealVersionRequest, context: Any) -> api.SealVersionResponse:
         await versions.seal_version(
             self._pool, request.version_id, request.dataset_id, request.parent_version_id, request.team
         )
         return api.SealVersionResponse()
+
+    async def SealDeletedVersions(
+        self, request: api.SealDeletedVersionsRequest, context: Any
+    ) -> api.SealDeletedVersionsResponse:
+        await versions.seal_deleted(self._pool, request.dataset_id, list(request.version_ids))
+        return api.SealDeletedVersionsResponse()
 
     async def GetPublishedPosition(
         self, request: api.GetPublishedPositionRequest, context: Any
@@ -241,8 +251,11 @@ class AnnotationServicer(api_grpc.AnnotationServiceServicer):
             scope = replace(scope, edits_seq=edits_seq)
         else:
             await self._catch_up.caught_up(remaining)
-        dataset_id = await self._pool.fetchval(
-            "SELECT dataset_id FROM versions WHERE version_id = $1", scope.version_id
+        version = await self._pool.fetchrow(
+            "SELECT dataset_id, status FROM versions WHERE version_id = $1", scope.version_id
         )
+        if version is not None and version["status"] == "deleted":
+            raise DeletedVersion(scope.version_id, "version_id")
+        dataset_id = version["dataset_id"] if version is not None else ""
         async for frames in export_pages(self._pool, scope, self._lister):
-            yield api.ExportFramesResponse(frames=frames, dataset_id=dataset_id or "")
+            yield api.ExportFramesResponse(frames=frames, dataset_id=dataset_id)

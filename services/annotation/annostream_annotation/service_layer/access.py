@@ -38,6 +38,13 @@ def missing_version(version_id: str, field: str = "frame.version_id") -> NotFoun
     return NotFound(f"no version {version_id!r} (or not yet known to the annotation service)", field=field)
 
 
+class DeletedVersion(NotFound):
+    """A version this service knows was deleted: the answer as it is (no catch-up on the datasets stream helps)."""
+
+    def __init__(self, version_id: str, field: str = "frame.version_id") -> None:
+        super().__init__(f"no version {version_id!r}: it was deleted", field=field)
+
+
 class VersionAccess:
     """Checks callers against the owners of versions, with the owners cached per process."""
 

@@ -1,5 +1,5 @@
-"""Consumers: versions, lineage, status and base frames from the datasets stream; imported annotations
-become events (so a frame's history starts at import)."""
+"""Consumers: versions, lineage, status (deletes included) and base frames from the datasets stream; imported
+annotations become events (so a frame's history starts at import)."""
 
 from __future__ import annotations
 
@@ -49,7 +49,10 @@ def datasets_batch_handler(notify_channel: str) -> BatchHandler:
                 await store.upsert_dataset(dc.dataset_id, dc.team)
             elif sc := unpack(other, datasets_pb2.DatasetSharingChanged):
                 await store.share_dataset(sc.dataset_id, list(sc.teams))
+            elif vd := unpack(other, datasets_pb2.VersionDeleted):
+                await store.delete_versions([vd.version_id])
             elif dd := unpack(other, datasets_pb2.DatasetDeleted):
+                await store.delete_versions(list(dd.version_ids), dd.dataset_id)
                 await store.delete_dataset(dd.dataset_id)
 
     return handle
@@ -59,9 +62,11 @@ async def _import_frames(
     conn: Conn, run: list[tuple[envelope_pb2.EventEnvelope, datasets_pb2.FramesImported]], notify: str
 ) -> None:
     """Base frames of FramesImported events in one COPY (the first import of a frame wins), then each event's
-    imported annotations, in order."""
+    imported annotations, in order; nothing of a version deleted since (SealDeletedVersions came first)."""
     if not run:
         return
+    deleted = await AnnotationStore(conn).deleted_among(list({fi.version_id for _, fi in run}))
+    run = [(envelope, fi) for envelope, fi in run if fi.version_id not in deleted]
     firsts: dict[str, dict[str, t.Frame]] = {}  # version → frame id → its first message
     for _, fi in run:
         seen = firsts.setdefault(fi.version_id, {})

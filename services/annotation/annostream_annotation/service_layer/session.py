@@ -28,6 +28,7 @@ from ..domain.events import Event, FrameInherited, RoiCreated, RoiRestored
 from ..domain.history import replay
 from ..domain.model import FrameAggregate
 from ..wire import projection_json
+from .access import DeletedVersion
 from .frame_cache import CachedFrame
 
 MAX_ATTEMPTS = 20
@@ -123,12 +124,15 @@ class FrameSession:
     async def open(
         cls, conn: Conn, version_id: str, frame_id: str, *, write: bool, idempotency_key: str = ""
     ) -> FrameSession:
-        """Read a frame; NotFound for unknown version/frame, FailedPrecondition to write a Published one."""
+        """Read a frame; NotFound for an unknown or deleted version or an unknown frame, FailedPrecondition to
+        write a Published one."""
         row = await conn.fetchrow(READ_FRAME, version_id, frame_id, idempotency_key)
         if row is None:
             raise NotFound(
                 f"no version {version_id!r} (or not yet known to the annotation service)", field="frame.version_id"
             )
+        if row["status"] == "deleted":
+            raise DeletedVersion(version_id)
         if row["base"] is None:
             raise NotFound(f"version {version_id!r} has no frame {frame_id!r}", field="frame.frame_id")
         if write and row["status"] != "draft":

@@ -24,7 +24,13 @@ from ..service_layer.handlers import UowFactory
 from ..service_layer.ports import EditSealer
 from . import api_messages as messages
 
-SEAL_MARGIN_SECONDS = 0.5  # of the caller's deadline, left for the publish's own commit
+SEAL_MARGIN_SECONDS = 0.5  # of the caller's deadline, left for the publish's (or delete's) own commit
+
+
+def _seal_timeout(context: Any) -> float | None:
+    """A delete's seal must answer before the caller gives up on us (else it could commit after a timeout)."""
+    remaining = context.time_remaining() if context is not None else None
+    return remaining - SEAL_MARGIN_SECONDS if remaining is not None else None
 
 
 class DatasetsServicer(api_grpc.DatasetsServiceServicer):
@@ -54,7 +60,8 @@ class DatasetsServicer(api_grpc.DatasetsServiceServicer):
         return api.RenameDatasetResponse(dataset=messages.dataset_msg(ds))
 
     async def DeleteDataset(self, request: api.DeleteDatasetRequest, context: Any) -> api.DeleteDatasetResponse:
-        await handlers.delete_dataset(self._uow, DeleteDataset(request.dataset_id))
+        cmd = DeleteDataset(request.dataset_id)
+        await handlers.delete_dataset(self._uow, cmd, self._sealer, _seal_timeout(context))
         return api.DeleteDatasetResponse()
 
     async def CreateVersion(self, request: api.CreateVersionRequest, context: Any) -> api.CreateVersionResponse:
@@ -85,7 +92,8 @@ class DatasetsServicer(api_grpc.DatasetsServiceServicer):
         return api.PublishVersionResponse(version=messages.version_msg(v))
 
     async def DeleteVersion(self, request: api.DeleteVersionRequest, context: Any) -> api.DeleteVersionResponse:
-        await handlers.delete_version(self._uow, DeleteVersion(request.version_id))
+        cmd = DeleteVersion(request.version_id)
+        await handlers.delete_version(self._uow, cmd, self._sealer, _seal_timeout(context))
         return api.DeleteVersionResponse()
 
     async def ImportFrames(self, request: api.ImportFramesRequest, context: Any) -> api.ImportFramesResponse:

@@ -113,14 +113,20 @@ async def rename_dataset(uow_factory: UowFactory, cmd: RenameDataset) -> Dataset
     return stored
 
 
-async def delete_dataset(uow_factory: UowFactory, cmd: DeleteDataset) -> None:
+async def delete_dataset(
+    uow_factory: UowFactory, cmd: DeleteDataset, sealer: EditSealer, seal_timeout: float | None = None
+) -> None:
     """Delete a dataset with its versions and frames, unless a task references it or another team made a version
-    on it."""
+    on it. The annotation service seals its versions as deleted before the delete commits (their rows stay
+    locked meanwhile): once this answers, no edit of them commits and no read of them answers anywhere. A failed
+    seal deletes nothing (Unavailable: retry)."""
     async with uow_factory() as uow:
         ds = dataset_for(Permission.ADMINISTER, await uow.datasets.get(cmd.dataset_id, for_update=True), cmd.dataset_id)
         ensure_unreferenced(await uow.refs.of_dataset(ds.dataset_id, ds.team), f"dataset {ds.dataset_id}", "dataset_id")
         ensure_no_other_teams_versions(ds, await uow.versions.of_dataset(ds.dataset_id))
         version_ids = await uow.datasets.delete(ds.dataset_id)
+        if version_ids:
+            await sealer.seal_deleted(ds.dataset_id, version_ids, "dataset_id", seal_timeout)
         uow.emit(events.DatasetDeleted(ds.dataset_id, version_ids))
         await uow.commit()
 
@@ -212,14 +218,19 @@ async def publish_version(
     return stored
 
 
-async def delete_version(uow_factory: UowFactory, cmd: DeleteVersion) -> None:
-    """Delete a Draft version, unless a task references it."""
+async def delete_version(
+    uow_factory: UowFactory, cmd: DeleteVersion, sealer: EditSealer, seal_timeout: float | None = None
+) -> None:
+    """Delete a Draft version, unless a task references it. The annotation service seals it as deleted before the
+    delete commits (its row stays locked meanwhile): once this answers, no edit of it commits and no read of it
+    answers anywhere. A failed seal deletes nothing (Unavailable: retry)."""
     if not cmd.version_id:
         raise InvalidArgument("is required", field="version_id")
     async with uow_factory() as uow:
         v = version_for(Permission.MANAGE, await uow.versions.get(cmd.version_id, for_update=True), cmd.version_id)
         v.ensure_deletable()
         ensure_unreferenced(await uow.refs.of_version(v.version_id, v.team), f"version {v.version_id}", "version_id")
+        await sealer.seal_deleted(v.dataset_id, [v.version_id], "version_id", seal_timeout)
         await uow.versions.delete(v.version_id)
         uow.emit(events.VersionDeleted(v.dataset_id, v.version_id))
         await uow.commit()

@@ -16,11 +16,18 @@ from ..domain.statistics import FrameKey, RoiKey, Stats
 
 
 class EditSealer(Protocol):
-    """Makes the annotation service refuse every edit to a version from now on."""
+    """Makes the annotation service refuse every edit to a version from now on (and, deleted, every read)."""
 
     async def seal(self, version: Version, timeout: float | None = None) -> None:
         """Return once no edit to the version can commit any more; Unavailable when that cannot be confirmed
         (within `timeout` seconds, when given)."""
+        ...
+
+    async def seal_deleted(
+        self, dataset_id: str, version_ids: list[str], field: str, timeout: float | None = None
+    ) -> None:
+        """Return once no edit to the versions can commit any more and no read of them answers; Unavailable
+        naming `field` when that cannot be confirmed (within `timeout` seconds, when given)."""
         ...
 
 
