@@ -131,6 +131,7 @@ GRPC_METHODS: dict[str, Rule] = {
     _AN + "SealDeletedVersions": Rule(None, Target.SERVICE),  # datasets, inside DeleteVersion and DeleteDataset
     _AN + "GetPublishedPosition": Rule(None, Target.SERVICE),  # tasks, inside CreateTask
     _IT + "SetTaskStatus": Rule(None, Target.SERVICE),  # tasks, inside Complete/Reopen/DeleteTask
+    _IT + "SealVersion": Rule(None, Target.SERVICE),  # datasets, inside PublishVersion
     _AN + "ExportFrames": Rule(R, Target.VERSION),  # with a task: READ on the task too (checked by the iterator)
     # A webhook sends every event its team may read to a URL outside annostream (like sharing a dataset, and its
     # URL may hold a credential): team admins only, reading included.

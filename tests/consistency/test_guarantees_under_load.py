@@ -15,6 +15,7 @@ from annostream_kernel.grpc_client import service_metadata
 from annostream_protos.annotation.v1 import annotation_service_pb2 as ann
 from annostream_protos.annotation.v1 import annotation_service_pb2_grpc as ann_grpc
 from annostream_protos.datasets.v1 import datasets_service_pb2 as ds
+from annostream_protos.events.v1 import datasets_pb2
 from annostream_protos.iterator.v1 import iterator_service_pb2 as it
 from annostream_protos.tasks.v1 import tasks_service_pb2 as tk
 from annostream_protos.types.v1 import filters_pb2 as fl
@@ -22,7 +23,7 @@ from annostream_protos.types.v1 import frames_pb2 as t
 
 from ..integration.annotation_helpers import known_frame, labels_of, rect, save
 from ..integration.conftest import Stubs, frames
-from ..integration.grpc_helpers import USER_MD, assert_status, eventually, rpc_error
+from ..integration.grpc_helpers import USER_MD, assert_status, details, eventually, rpc_error
 from .conftest import Loaded
 
 DEADLINE = 30.0  # generous: the machine is busy on purpose
@@ -138,6 +139,41 @@ async def test_a_deleted_task_leases_nothing_from_the_moment_delete_answers(sys_
         assert_status(await rpc_error(_next(s, task.task_id, annotator)), grpc.StatusCode.NOT_FOUND, "task_id")
     progress = s.iterator.GetProgress(it.GetProgressRequest(task_id=task.task_id))
     assert_status(await rpc_error(progress), grpc.StatusCode.NOT_FOUND, "task_id")
+
+
+async def test_a_version_an_active_task_annotates_is_not_published_however_late_the_iterator_learns_the_task(
+    sys_: Loaded, unique: str
+) -> None:
+    s = sys_.stubs
+    v = await draft(s, unique, 2)
+    req = tk.CreateTaskRequest(name=f"in place {unique}", dataset_version_id=v.version_id)
+    task = (await s.tasks.CreateTask(req, metadata=USER_MD, timeout=DEADLINE)).task  # annotates the Draft in place
+    publish = s.datasets.PublishVersion(ds.PublishVersionRequest(version_id=v.version_id), metadata=USER_MD)
+    err = await rpc_error(publish)  # at once: the iterator's task events are 1.5 s late
+    assert_status(err, grpc.StatusCode.FAILED_PRECONDITION, "version_id")
+    assert details(err)["task_ids"] == [task.task_id] and task.task_id in (err.details() or "")
+    got = await s.datasets.GetVersion(ds.GetVersionRequest(version_id=v.version_id), metadata=USER_MD)
+    assert got.version.status == datasets_pb2.VERSION_STATUS_DRAFT
+    ref = (await known_frame(s, v.version_id, "f000")).frame
+    await s.annotation.SaveFrame(save(ref, 0, rect("still")), timeout=DEADLINE)  # nothing was sealed
+    lease = await eventually(lambda: _next(s, task.task_id, "ann"), "a lease once the plan is built", DEADLINE)
+    assert lease.frame.frame_id  # nothing was sealed in the iterator either
+
+
+async def test_a_task_leases_nothing_from_the_moment_its_version_is_published(sys_: Loaded, unique: str) -> None:
+    s = sys_.stubs
+    task = await _planned_task(s, unique, 3)
+    held = await s.iterator.NextFrame(it.NextFrameRequest(task_id=task.task_id, annotator="ann"))
+    await s.tasks.CompleteTask(tk.CompleteTaskRequest(task_id=task.task_id), metadata=USER_MD, timeout=DEADLINE)
+    req = ds.PublishVersionRequest(version_id=task.annotated_version_id)
+    await s.datasets.PublishVersion(req, metadata=USER_MD, timeout=DEADLINE)  # allowed: no active task
+    await s.tasks.ReopenTask(tk.ReopenTaskRequest(task_id=task.task_id), metadata=USER_MD, timeout=DEADLINE)
+    for annotator in ("bob", "ann"):  # at once: VersionPublished reaches the iterator 2 s late
+        err = await rpc_error(_next(s, task.task_id, annotator))
+        assert_status(err, grpc.StatusCode.FAILED_PRECONDITION, "task_id")
+        assert details(err)["version_id"] == task.annotated_version_id and "Published" in (err.details() or "")
+    beat = s.iterator.Heartbeat(it.HeartbeatRequest(task_id=task.task_id, annotator="ann", lease_id=held.lease_id))
+    assert_status(await rpc_error(beat), grpc.StatusCode.FAILED_PRECONDITION, "task_id")
 
 
 async def test_a_task_created_right_after_an_edit_has_the_edited_frame_in_its_plan(sys_: Loaded, unique: str) -> None:

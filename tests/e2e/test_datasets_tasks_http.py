@@ -293,3 +293,38 @@ def test_a_deleted_datasets_versions_take_no_save_and_their_frames_events_and_ex
     client: httpx.Client,
 ) -> None:
     _deleted_after(client, "/api/v1/datasets/{ds}")
+
+
+def test_a_version_an_active_task_annotates_is_not_published_and_a_published_versions_task_leases_nothing(
+    client: httpx.Client,
+) -> None:
+    ds = _ok(client.post("/api/v1/datasets", json={"name": "publish-under-task"}), 201)
+    v = _ok(client.post(f"/api/v1/datasets/{ds['dataset_id']}/versions", json={"name": "v1"}), 201)
+    frames = [{"id": f"f{i}", "sources": [{"uri": f"s3://b/{i}.jpg", "width": 64, "height": 48}]} for i in range(3)]
+    _ok(client.post(f"/api/v1/versions/{v['version_id']}/frames", json={"frames": frames}))
+    _ok(client.post(f"/api/v1/versions/{v['version_id']}/publish"))
+    task = _ok(client.post("/api/v1/tasks", json={"name": "label", "dataset_version_id": v["version_id"]}), 201)
+    tid, child = task["task_id"], task["annotated_version_id"]
+
+    # Publishing the task's Draft child at once (the iterator may not have applied TaskCreated yet) is refused.
+    refused = client.post(f"/api/v1/versions/{child}/publish")
+    assert refused.status_code == 409, refused.text
+    body = refused.json()
+    assert body["field"] == "version_id" and tid in body["message"] and "complete or delete" in body["message"]
+    assert body["details"] == {"task_ids": [tid], "other_teams_tasks": 0}
+    assert _ok(client.get(f"/api/v1/versions/{child}"))["status"] == "draft"
+    lease = _ok(client.post(f"/api/v1/tasks/{tid}/next-frame"))  # nothing was sealed: the work goes on
+    assert lease["frame"]["version_id"] == child
+
+    # Completed, the task no longer holds the version back; reopened, its version is read-only: nothing is
+    # handed out (not even the held frame) and the held lease is not extended.
+    _ok(client.post(f"/api/v1/tasks/{tid}/complete"))
+    assert _ok(client.post(f"/api/v1/versions/{child}/publish"))["status"] == "published"
+    admin = {"X-Annostream-User": "boss", "X-Annostream-Role": "admin"}
+    assert _ok(client.post(f"/api/v1/tasks/{tid}/reopen", headers=admin))["status"] == "active"
+    for who in ({}, {"X-Annostream-User": "newcomer"}):
+        resp = client.post(f"/api/v1/tasks/{tid}/next-frame", headers=who)
+        assert resp.status_code == 409 and resp.json()["field"] == "task_id", resp.text
+        assert "Published" in resp.json()["message"] and resp.json()["details"] == {"version_id": child}
+    beat = client.post(f"/api/v1/tasks/{tid}/leases/{lease['lease_id']}/heartbeat")
+    assert beat.status_code == 409 and "Published" in beat.json()["message"], beat.text

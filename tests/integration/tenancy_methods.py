@@ -236,6 +236,7 @@ CASES: dict[str, Case] = {
     IT + "SetTaskStatus": Case(
         lambda w, _c, _f: it.SetTaskStatusRequest(task_id=w.ids["task"], status=it.TASK_GATE_COMPLETED, revision=1)
     ),
+    IT + "SealVersion": Case(lambda w, _c, _f: it.SealVersionRequest(version_id=w.ids["child"])),
     WH + "CreateWebhook": Case(
         lambda _w, _c, _f: wh.CreateWebhookRequest(url=closed_url(), event_types=["DatasetRenamed"])
     ),

@@ -71,6 +71,10 @@ export function friendlyError(e: unknown, rois: RoiName[] = []): string {
   if (e.status === 409 || e.code === "FAILED_PRECONDITION") {
     if (/is locked/.test(e.message)) return `${cap(what())} is locked: unlock it to edit it.`;
     if (/already exists/.test(e.message)) return `${cap(what())} already exists on this frame: reload the frame and paste again.`;
+    // A closed task's or Published version's refusal first: their messages mention leases too.
+    if (/the task is completed/.test(e.message)) return "This task is completed: reopen it to annotate.";
+    if (/is Published \(read-only/.test(e.message) && e.field === "task_id")
+      return "This task's version was published (it is read-only now): nothing more can be annotated in this task.";
     if (e.field === "lease_id" || /lease/.test(e.message)) return "Your hold on this frame ended (it timed out or was finished elsewhere): open the next frame.";
     if (/completed/.test(e.message)) return "This task is completed: reopen it to annotate.";
   }

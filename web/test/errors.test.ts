@@ -22,6 +22,13 @@ describe("friendly errors", () => {
     expect(friendlyError(e, [{ roi_id: "r-1", labels: ["bus"] }])).toBe("The ROI “bus” is locked: unlock it to edit it.");
   });
 
+  it("says a closed task or a published version ends the work, not that the hold timed out", () => {
+    const done = err(409, "FAILED_PRECONDITION", "the task is completed: no new leases", "task_id");
+    expect(friendlyError(done)).toBe("This task is completed: reopen it to annotate.");
+    const published = err(409, "FAILED_PRECONDITION", "the task annotates version ver_1, which is Published (read-only: its frames cannot be saved any more): nothing is handed out", "task_id", { version_id: "ver_1" });
+    expect(friendlyError(published)).toMatch(/version was published/);
+  });
+
   it("turns a network failure into what to do", () => {
     expect(friendlyError(new TypeError("Failed to fetch"))).toMatch(/cannot be reached/);
   });

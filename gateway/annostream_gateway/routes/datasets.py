@@ -101,6 +101,9 @@ async def delete_version(version_id: str, c: C) -> Response:
 
 @router.post("/versions/{version_id}/publish", response_model=Version, responses=errors(404, 409))
 async def publish_version(version_id: str, c: C) -> dict[str, Any]:
+    """Make a Draft version Published (read-only: no edit or lease from then on). 409 when it is Published already,
+    or while active (not completed) tasks annotate it: details `task_ids` (the acting team's) and
+    `other_teams_tasks` (how many of other teams'); complete or delete them first."""
     req = ds.PublishVersionRequest(version_id=version_id)
     return serializers.version((await call(c.datasets.PublishVersion, req, timeout=c.timeout)).version)
 

@@ -50,7 +50,8 @@ class ReleaseBody(Strict):
 async def next_frame(task_id: str, c: C, user: User, body: NextFrameBody | None = None) -> dict[str, Any]:
     """Lease the next frame (or clip) of the task to the calling user; `frame` is null when none is free
     (`exhausted` true: every frame is done). 404 for an unknown task, or while its plan is pending (details
-    `plan_pending`: retry), 409 once the task is completed (nothing is leased, not even the caller's held frame)."""
+    `plan_pending`: retry), 409 once the task is completed or the version it annotates is Published (nothing is
+    leased, not even the caller's held frame)."""
     req = it.NextFrameRequest(task_id=task_id, annotator=user, complete_lease_id=body.complete_lease_id if body else "")
     resp = await call(c.iterator.NextFrame, req, timeout=c.timeout)
     if not resp.HasField("frame"):

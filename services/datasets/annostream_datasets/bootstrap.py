@@ -12,6 +12,7 @@ from annostream_kernel.streams import ANNOTATION, DATASETS, TASKS
 from annostream_protos.datasets.v1 import datasets_service_pb2, datasets_service_pb2_grpc
 
 from .adapters.annotation_client import GrpcEditSealer
+from .adapters.iterator_client import GrpcLeaseSealer
 from .adapters.postgres import ConsumerRepositories, DatasetsUnitOfWork
 from .entrypoints.grpc_api import DatasetsServicer
 from .service_layer.consumers import (
@@ -27,8 +28,10 @@ def _register(server: aio.Server, res: Resources) -> None:
     settings = res.settings
     assert isinstance(settings, PeerSettings)
     sealer = res.close_at_stop(GrpcEditSealer(settings.annotation_addr, settings.peer_timeout_seconds))
+    # within the publish's deadline, at most 30 s (not the peer timeout): the iterator may wait for its task events
+    leases = res.close_at_stop(GrpcLeaseSealer(settings.iterator_addr))
     published = OwnStream(res.pool, res.js, DATASETS.name, NAME)
-    servicer = DatasetsServicer(lambda: DatasetsUnitOfWork(res.pool, res.notify_channel), sealer, published)
+    servicer = DatasetsServicer(lambda: DatasetsUnitOfWork(res.pool, res.notify_channel), sealer, leases, published)
     datasets_service_pb2_grpc.add_DatasetsServiceServicer_to_server(servicer, server)
 
 

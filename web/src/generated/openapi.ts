@@ -184,7 +184,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Publish Version */
+        /**
+         * Publish Version
+         * @description Make a Draft version Published (read-only: no edit or lease from then on). 409 when it is Published already,
+         *     or while active (not completed) tasks annotate it: details `task_ids` (the acting team's) and
+         *     `other_teams_tasks` (how many of other teams'); complete or delete them first.
+         */
         post: operations["publish_version_api_v1_versions__version_id__publish_post"];
         delete?: never;
         options?: never;
@@ -368,7 +373,8 @@ export interface paths {
          * Next Frame
          * @description Lease the next frame (or clip) of the task to the calling user; `frame` is null when none is free
          *     (`exhausted` true: every frame is done). 404 for an unknown task, or while its plan is pending (details
-         *     `plan_pending`: retry), 409 once the task is completed (nothing is leased, not even the caller's held frame).
+         *     `plan_pending`: retry), 409 once the task is completed or the version it annotates is Published (nothing is
+         *     leased, not even the caller's held frame).
          */
         post: operations["next_frame_api_v1_tasks__task_id__next_frame_post"];
         delete?: never;

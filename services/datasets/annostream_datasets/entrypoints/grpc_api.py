@@ -21,7 +21,7 @@ from ..domain.commands import (
 )
 from ..service_layer import handlers, imports
 from ..service_layer.handlers import UowFactory
-from ..service_layer.ports import EditSealer
+from ..service_layer.ports import EditSealer, LeaseSealer
 from . import api_messages as messages
 
 SEAL_MARGIN_SECONDS = 0.5  # of the caller's deadline, left for the publish's (or delete's) own commit
@@ -36,8 +36,8 @@ def _seal_timeout(context: Any) -> float | None:
 class DatasetsServicer(api_grpc.DatasetsServiceServicer):
     """annostream.datasets.v1.DatasetsService."""
 
-    def __init__(self, uow: UowFactory, sealer: EditSealer, published: OwnStream) -> None:
-        self._uow, self._sealer, self._published = uow, sealer, published
+    def __init__(self, uow: UowFactory, sealer: EditSealer, leases: LeaseSealer, published: OwnStream) -> None:
+        self._uow, self._sealer, self._leases, self._published = uow, sealer, leases, published
 
     async def CreateDataset(self, request: api.CreateDatasetRequest, context: Any) -> api.CreateDatasetResponse:
         ds = await handlers.create_dataset(self._uow, CreateDataset(request.name, require_principal().team))
@@ -88,7 +88,8 @@ class DatasetsServicer(api_grpc.DatasetsServiceServicer):
         # The seal must answer before the caller gives up on us (else a publish could commit after a timeout).
         remaining = context.time_remaining() if context is not None else None
         seal_timeout = remaining - SEAL_MARGIN_SECONDS if remaining is not None else None
-        v = await handlers.publish_version(self._uow, PublishVersion(request.version_id), self._sealer, seal_timeout)
+        cmd = PublishVersion(request.version_id)
+        v = await handlers.publish_version(self._uow, cmd, self._sealer, self._leases, seal_timeout)
         return api.PublishVersionResponse(version=messages.version_msg(v))
 
     async def DeleteVersion(self, request: api.DeleteVersionRequest, context: Any) -> api.DeleteVersionResponse:

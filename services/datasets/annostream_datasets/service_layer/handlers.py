@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -35,7 +36,7 @@ from ..domain.model import (
 )
 from ..domain.statistics import Stats
 from .access import dataset_for, missing_version, version_for
-from .ports import EditSealer, UnitOfWork
+from .ports import EditSealer, LeaseSealer, UnitOfWork
 
 UowFactory = Callable[[], UnitOfWork]
 MAX_PAGE = 500
@@ -201,15 +202,27 @@ async def list_versions(uow_factory: UowFactory, dataset_id: str) -> tuple[list[
 
 
 async def publish_version(
-    uow_factory: UowFactory, cmd: PublishVersion, sealer: EditSealer, seal_timeout: float | None = None
+    uow_factory: UowFactory,
+    cmd: PublishVersion,
+    sealer: EditSealer,
+    leases: LeaseSealer,
+    seal_timeout: float | None = None,
 ) -> Version:
-    """Draft → Published; publishing twice is refused. The annotation service seals the version before the
-    publish commits (the version row stays locked meanwhile, so no import slips in): once this answers, no
-    edit of the version commits anywhere. A failed seal publishes nothing (Unavailable: retry)."""
+    """Draft → Published; publishing twice is refused, and so is publishing while active tasks annotate the
+    version. The iterator then hands out no lease on it, and the annotation service seals it, before the publish
+    commits (the version row stays locked meanwhile, so no import slips in): once this answers, no lease on it is
+    handed out and no edit of it commits anywhere. A failed seal publishes nothing (Unavailable: retry)."""
+    async with uow_factory() as uow:
+        v = version_for(Permission.MANAGE, await uow.versions.get(cmd.version_id), cmd.version_id)
+    v.ensure_draft("publish again")
+    # Outside the transaction: the iterator may wait for its tasks consumer, which must not wait for this one.
+    started = time.monotonic()
+    v.ensure_no_active_tasks(await leases.seal(v, seal_timeout), require_principal().team)
+    left = None if seal_timeout is None else seal_timeout - (time.monotonic() - started)
     async with uow_factory() as uow:
         v = version_for(Permission.MANAGE, await uow.versions.get(cmd.version_id, for_update=True), cmd.version_id)
         v.ensure_draft("publish again")
-        await sealer.seal(v, seal_timeout)
+        await sealer.seal(v, left)
         await uow.versions.publish(v.version_id)
         uow.emit(events.VersionPublished(v.dataset_id, v.version_id))
         stored = await uow.versions.get(v.version_id)

@@ -1,5 +1,5 @@
-"""Ports of the datasets service layer: storage (the unit of work) and the annotation service's seal (adapters
-fulfil them; bootstrap wires them)."""
+"""Ports of the datasets service layer: storage (the unit of work), the annotation service's and the iterator's
+seals (adapters fulfil them; bootstrap wires them)."""
 
 from __future__ import annotations
 
@@ -28,6 +28,15 @@ class EditSealer(Protocol):
     ) -> None:
         """Return once no edit to the versions can commit any more and no read of them answers; Unavailable
         naming `field` when that cannot be confirmed (within `timeout` seconds, when given)."""
+        ...
+
+
+class LeaseSealer(Protocol):
+    """Makes the iterator hand out no lease on a version from now on, unless active tasks annotate it."""
+
+    async def seal(self, version: Version, timeout: float | None = None) -> list[tuple[str, str]]:
+        """The active tasks (id, team) annotating the version, and then nothing is sealed; else [] once no lease
+        on it is handed out any more. Unavailable when that cannot be confirmed (within `timeout` seconds)."""
         ...
 
 

@@ -177,6 +177,28 @@ class PlanStore:
         )
         return row is not None
 
+    async def active_tasks_on(self, version_id: str) -> list[tuple[str, str]]:
+        """(task id, team) of the tasks annotating the version that are neither completed nor deleted (by the
+        tasks service's gate or the task events), in task id order."""
+        rows = await self.conn.fetch(
+            f"SELECT t.task_id, coalesce(t.team, '') AS team FROM tasks t LEFT JOIN task_gates g USING (task_id)"
+            f" WHERE t.version_id = $1 AND {EFFECTIVE_STATUS} = 'active' ORDER BY t.task_id",
+            version_id,
+        )
+        return [(r["task_id"], r["team"]) for r in rows]
+
+    async def seal_version(self, version_id: str) -> None:
+        """Record that the version is Published: its tasks lease nothing from now on (idempotent)."""
+        await self.conn.execute(
+            "INSERT INTO version_seals (version_id) VALUES ($1) ON CONFLICT (version_id) DO NOTHING", version_id
+        )
+
+    async def version_sealed(self, version_id: str) -> bool:
+        """Whether the version is Published as far as the iterator knows."""
+        return bool(
+            await self.conn.fetchval("SELECT EXISTS (SELECT 1 FROM version_seals WHERE version_id = $1)", version_id)
+        )
+
     async def selection_bytes(self, task_id: str) -> bytes:
         """The task's selection as stored (serialized FrameSelection)."""
         return bytes(await self.conn.fetchval("SELECT selection FROM tasks WHERE task_id = $1", task_id) or b"")

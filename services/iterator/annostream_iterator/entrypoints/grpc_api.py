@@ -139,6 +139,12 @@ class IteratorServicer(api_grpc.IteratorServiceServicer):
         await self._h.set_status(request.task_id, GATES.get(request.status, ""), request.revision)
         return api.SetTaskStatusResponse()
 
+    async def SealVersion(self, request: api.SealVersionRequest, context: Any) -> api.SealVersionResponse:
+        if self._tasks is not None:  # a task the tasks service acknowledged before the publish is counted
+            await self._tasks.caught_up(context.time_remaining() if context is not None else None)
+        active = await self._h.seal_version(request.version_id)
+        return api.SealVersionResponse(active_tasks=[api.ActiveTask(task_id=t, team=team) for t, team in active])
+
     @task_caught_up_stream
     async def ListPlanFrames(
         self, request: api.ListPlanFramesRequest, context: Any

@@ -39,13 +39,15 @@ class Consumers:
         await self.on_datasets_events(conn, [envelope])
 
     async def on_datasets_events(self, conn: Conn, envelopes: list[envelope_pb2.EventEnvelope]) -> None:
-        """Index versions (with lineage) and frames, in stream order; each run of FramesImported events is
-        indexed set-based at once, then its new frames join matching tasks' plans event by event."""
+        """Index versions (with lineage), their publication and frames, in stream order; each run of FramesImported
+        events is indexed set-based at once, then its new frames join matching tasks' plans event by event."""
         stores = self._stores(conn)
         for run, other in runs_of(envelopes, datasets_pb2.FramesImported):
             await index_frames(stores, run)
             if other is not None and (vc := unpack(other, datasets_pb2.VersionCreated)):
                 await stores.index.upsert_version(vc.version_id, vc.dataset_id, vc.parent_version_id or None)
+            elif other is not None and (vp := unpack(other, datasets_pb2.VersionPublished)):
+                await stores.plans.seal_version(vp.version_id)  # if SealVersion has not recorded it already
 
     async def on_tasks_event(self, conn: Conn, envelope: envelope_pb2.EventEnvelope) -> None:
         """Plan new tasks (once the frames imported before them are indexed); follow completion, reopening and

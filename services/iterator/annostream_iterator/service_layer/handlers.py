@@ -22,6 +22,10 @@ PLAN_PENDING = (
     "task {!r}: its plan is pending (the iterator has not yet applied every edit acknowledged before the task"
     " was created); retry shortly"
 )
+PUBLISHED = (
+    "the task annotates version {}, which is Published (read-only: its frames cannot be saved any more):"
+    " nothing is handed out"
+)
 NOT_HELD = "is not held by this annotator (released, finished, or handed to another annotator after it expired)"
 MAX_PROGRESS_IDS = 500
 GATES = ("active", "completed", "deleted")
@@ -111,6 +115,10 @@ class IteratorHandlers:
             raise missing_task(cmd.task_id)
         if r["status"] == PENDING:
             raise NotFound(PLAN_PENDING.format(cmd.task_id), field="task_id", details={"plan_pending": True})
+        if r["status"] == "published":
+            raise FailedPrecondition(
+                PUBLISHED.format(r["version_id"]), field="task_id", details={"version_id": r["version_id"]}
+            )
         if r["status"] != TaskStatus.ACTIVE.value:
             raise FailedPrecondition(f"the task is {r['status']}: no new leases", field="task_id")
         if r["finished"] < 0:
@@ -139,6 +147,10 @@ class IteratorHandlers:
             plan = await load_task(uow, cmd.task_id)
             if plan.status is not TaskStatus.ACTIVE:  # a closed task's leases run out; release still works
                 raise FailedPrecondition(f"the task is {plan.status.value}: leases are not extended", field="task_id")
+            if await uow.plans.version_sealed(plan.version_id):  # its saves are refused: the lease runs out
+                raise FailedPrecondition(
+                    PUBLISHED.format(plan.version_id), field="task_id", details={"version_id": plan.version_id}
+                )
             expires = await uow.leases.heartbeat(cmd.task_id, annotator, cmd.lease_id, self.ttl)
             if expires is None:
                 raise FailedPrecondition(NOT_HELD, field="lease_id")
@@ -160,6 +172,17 @@ class IteratorHandlers:
             elif not await uow.leases.release(cmd.task_id, annotator, cmd.lease_id):
                 raise FailedPrecondition(NOT_HELD, field="lease_id")
             await uow.commit()
+
+    async def seal_version(self, version_id: str) -> list[tuple[str, str]]:
+        """Hand out no lease on the version from now on, unless active tasks annotate it: then nothing is recorded
+        and their (task id, team) are returned (PublishVersion refuses)."""
+        check_text(require(version_id, "version_id"), "version_id", max_length=MAX_ID_LENGTH)
+        async with self.uow() as uow:
+            active = await uow.plans.active_tasks_on(version_id)
+            if not active:
+                await uow.plans.seal_version(version_id)
+                await uow.commit()
+        return active
 
     async def navigate(
         self,
