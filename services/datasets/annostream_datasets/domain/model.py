@@ -78,17 +78,15 @@ class Version:
                 f"version {self.version_id} is Published (read-only): cannot {action}", field="version_id"
             )
 
-    def ensure_no_active_tasks(self, tasks: list[tuple[str, str]], team: str) -> None:
-        """Refuse to publish while active annotation tasks (id, team) annotate the version: its frames could not be
-        saved any more. The caller's team's tasks are named, other teams' only counted."""
-        if not tasks:
+    def ensure_no_active_tasks(self, ours: list[str], others: int) -> None:
+        """Refuse to publish while active annotation tasks annotate the version (its frames could not be saved any
+        more): `ours` are the ids of those the caller may read (named), `others` how many more there are (counted)."""
+        if not ours and not others:
             return
-        ours = [task_id for task_id, owner in tasks if owner == team]
-        others = len(tasks) - len(ours)
-        shown = [f"{len(ours)} of your team's ({', '.join(ours[:5])}{' ...' if len(ours) > 5 else ''})"] if ours else []
+        named = [f"{len(ours)} of your team's ({', '.join(ours[:5])}{' ...' if len(ours) > 5 else ''})"] if ours else []
         raise FailedPrecondition(
             f"version {self.version_id} is annotated by active tasks, "
-            + " and ".join(shown + ([f"{others} of other teams"] if others else []))
+            + " and ".join(named + ([f"{others} of other teams"] if others else []))
             + ": complete or delete them first",
             field="version_id",
             details={"task_ids": ours[:100], "other_teams_tasks": others},

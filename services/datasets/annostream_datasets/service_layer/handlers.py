@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
-from annostream_kernel.authz import authorize_team, require_principal
+from annostream_kernel.authz import Owner, authorize_team, require_principal
 from annostream_kernel.errors import AlreadyExists, InvalidArgument
 from annostream_kernel.ids import new_id
 from annostream_kernel.limits import MAX_NAME_LENGTH, bad_text, check_text
@@ -216,8 +216,10 @@ async def publish_version(
         v = version_for(Permission.MANAGE, await uow.versions.get(cmd.version_id), cmd.version_id)
     v.ensure_draft("publish again")
     # Outside the transaction: the iterator may wait for its tasks consumer, which must not wait for this one.
-    started = time.monotonic()
-    v.ensure_no_active_tasks(await leases.seal(v, seal_timeout), require_principal().team)
+    started, caller = time.monotonic(), require_principal()
+    active = await leases.seal(v, seal_timeout)
+    ours = [task_id for task_id, team in active if caller.can(Permission.READ, Owner(team))]
+    v.ensure_no_active_tasks(ours, len(active) - len(ours))
     left = None if seal_timeout is None else seal_timeout - (time.monotonic() - started)
     async with uow_factory() as uow:
         v = version_for(Permission.MANAGE, await uow.versions.get(cmd.version_id, for_update=True), cmd.version_id)
