@@ -100,7 +100,8 @@ class DatasetsApi:
         self._t.send("delete_version", {"version_id": version_id})
 
     def publish_version(self, version_id: str) -> Version:
-        """Publish a Draft: from the answer on, no edit of it is stored."""
+        """Publish a Draft: from the answer on, no edit of it is stored and no task leases its frames.
+        FailedPrecondition while active tasks annotate it (`details["task_ids"]`): complete or delete them first."""
         return Version.model_validate(self._t.json("publish_version", {"version_id": version_id}))
 
     def version_stats(self, version_id: str, *, rois_per_frame: bool = False) -> VersionStats:

@@ -7,6 +7,8 @@ CREATE TABLE IF NOT EXISTS {schema}.version_seals (
     version_id  text PRIMARY KEY,
     sealed_at   timestamptz NOT NULL DEFAULT now()
 );
+-- SealVersion lists the active tasks annotating the version (one index probe, not a scan of every task).
+CREATE INDEX IF NOT EXISTS tasks_version ON {schema}.tasks (version_id);
 
 CREATE OR REPLACE FUNCTION {schema}.next_frame(
     p_task text, p_annotator text, p_complete text, p_lease text, p_ttl interval,
