@@ -1,5 +1,5 @@
-"""Read-your-writes across services: an id a producer (the datasets or the tasks service) acknowledged is never
-"unknown" to a consumer of its stream.
+"""Read-your-writes across services: an id a producer (the datasets, the tasks or the annotation service)
+acknowledged is never "unknown" to a consumer of its stream.
 
 A service that learns versions, lineage, frames or tasks from another service's stream (the annotation service, the
 iterator) may not have applied a change yet right after the producer acknowledged it. A request that misses an id
@@ -26,6 +26,8 @@ import nats.errors
 from grpc import aio
 from nats.js import JetStreamContext
 
+from annostream_protos.annotation.v1 import annotation_service_pb2 as an_api
+from annostream_protos.annotation.v1 import annotation_service_pb2_grpc as an_grpc
 from annostream_protos.datasets.v1 import datasets_service_pb2 as ds_api
 from annostream_protos.datasets.v1 import datasets_service_pb2_grpc as ds_grpc
 from annostream_protos.tasks.v1 import tasks_service_pb2 as tk_api
@@ -57,6 +59,7 @@ class Producer:
 
 DATASETS_PRODUCER = Producer("datasets", ds_grpc.DatasetsServiceStub, ds_api.GetPublishedPositionRequest)
 TASKS_PRODUCER = Producer("tasks", tk_grpc.TasksServiceStub, tk_api.GetPublishedPositionRequest)
+ANNOTATION_PRODUCER = Producer("annotation", an_grpc.AnnotationServiceStub, an_api.GetPublishedPositionRequest)
 
 
 class PeerPositions:

@@ -83,7 +83,8 @@ class ReviewApi:
         point: tuple[float, float] | None = None,
         roi_id: str = "",
     ) -> Comment:
-        """Comment on a frame (a reply with `reply_to`; pinned to `point` (x, y) in image pixels)."""
+        """Comment on a frame (a reply with `reply_to`; pinned to `point` (x, y) in image pixels; about `roi_id`, a
+        ROI the frame holds in the task, else ApiError 404 naming roi_id)."""
         body = {"text": text, "reply_to": reply_to, "pinned": point is not None, "roi_id": roi_id}
         if point is not None:
             body.update(x=float(point[0]), y=float(point[1]))

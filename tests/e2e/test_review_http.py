@@ -1,6 +1,6 @@
 """The review stage through the gateway and the SDK: an annotator and a reviewer of one team; reject with a pinned
 comment → the annotator sees it and fixes the frame → accepted; quality figures; bad input refused (400 naming the
-field, nothing stored); an annotator may not review."""
+field, nothing stored); an annotator may not review; a comment's roi_id must name a ROI of its frame."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from annostream_cli.stack import LocalStack
-from annostream_sdk import Client
+from annostream_sdk import Client, commands, rectangle
 from annostream_sdk.errors import ApiError
 
 from .sdk_helpers import sample_frames, unknown_fields
@@ -104,3 +104,20 @@ def test_bad_review_input_is_refused_naming_the_field_and_stores_nothing(system:
         with pytest.raises(ApiError) as refused:
             ann.next_review(task)
         assert refused.value.status == 403 and refused.value.details.get("permission") == "review"
+
+
+def test_a_comment_on_a_roi_needs_the_roi_on_its_frame_404_naming_roi_id_otherwise(system: LocalStack) -> None:
+    team = f"rv-{uuid.uuid4().hex[:8]}"
+    with Client(system.url, user="anna", team=team, role="annotator") as anna:
+        task = _task(anna, 1)
+        lease = anna.next_frame(task)
+        assert lease.frame is not None
+        ref = lease.frame
+        box = commands.CreateRoi(rectangle(10, 10, 60, 60, labels=["car"], roi_id="car-1"))
+        anna.save_frame(ref.version_id, ref.frame_id, [box], expected_version=0)
+        pin = anna.add_comment(task, ref.frame_id, "this car?", roi_id="car-1")  # at once after the save
+        assert (pin.roi_id, pin.text) == ("car-1", "this car?")
+        with pytest.raises(ApiError) as ghost:
+            anna.add_comment(task, ref.frame_id, "ghost", roi_id="no-such-roi")
+        assert (ghost.value.status, ghost.value.field) == (404, "roi_id") and "no-such-roi" in ghost.value.message
+        assert [(c.text, c.roi_id) for c in anna.frame_review(task, ref.frame_id).comments] == [("this car?", "car-1")]

@@ -59,7 +59,9 @@ class CommentBody(Strict):
     pinned: bool = False
     x: float = Coordinate
     y: float = Coordinate
-    roi_id: str = Field(default="", max_length=512)
+    roi_id: str = Field(
+        default="", max_length=512, description="A ROI the frame holds in the task (optional; else 404 naming roi_id)"
+    )
 
 
 def settings(s: rv.ReviewSettings) -> dict[str, Any]:
@@ -225,7 +227,8 @@ async def frame_review(task_id: str, frame_id: str, c: C, _user: User) -> dict[s
 
 @router.post(T + "/frames/{frame_id}/comments", response_model=Comment, responses=errors(413))
 async def add_comment(task_id: str, frame_id: str, body: CommentBody, c: C, _user: User) -> dict[str, Any]:
-    """Comment on a frame of the task (a new thread, or a reply); 400 names the field (text, x, y, reply_to)."""
+    """Comment on a frame of the task (a new thread, or a reply); 400 names the field (text, x, y, reply_to); 404
+    names roi_id when the frame holds no such ROI in the task (never saved, or deleted)."""
     req = rv.AddCommentRequest(
         task_id=task_id,
         frame_id=frame_id,

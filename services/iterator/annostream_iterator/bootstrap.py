@@ -10,6 +10,7 @@ import asyncpg
 from grpc import aio
 
 from annostream_kernel.catch_up import (
+    ANNOTATION_PRODUCER,
     DATASETS_PRODUCER,
     TASKS_PRODUCER,
     CatchUp,
@@ -69,7 +70,10 @@ def _register(server: aio.Server, res: Resources) -> None:
     servicer = IteratorServicer(handlers, catch_up, tasks, edits)
     iterator_service_pb2_grpc.add_IteratorServiceServicer_to_server(servicer, server)
     review = ReviewHandlers(handlers)
-    reviews = ReviewServicer(review, CommentHandlers(review), tasks)
+    # a ROI the annotation service acknowledged is never "no such ROI" to a comment (asked on a miss only)
+    roi_positions = res.close_at_stop(PeerPositions(ANNOTATION_PRODUCER, settings.annotation_addr, NAME, timeout))
+    rois = CatchUp(res.pool, ANNOTATION_CONSUMER, roi_positions)
+    reviews = ReviewServicer(review, CommentHandlers(review), tasks, rois)
     review_service_pb2_grpc.add_ReviewServiceServicer_to_server(reviews, server)
 
 

@@ -626,7 +626,8 @@ export interface paths {
         put?: never;
         /**
          * Add Comment
-         * @description Comment on a frame of the task (a new thread, or a reply); 400 names the field (text, x, y, reply_to).
+         * @description Comment on a frame of the task (a new thread, or a reply); 400 names the field (text, x, y, reply_to); 404
+         *     names roi_id when the frame holds no such ROI in the task (never saved, or deleted).
          */
         post: operations["add_comment_api_v1_tasks__task_id__frames__frame_id__comments_post"];
         delete?: never;
@@ -1148,6 +1149,7 @@ export interface components {
             y?: number;
             /**
              * Roi Id
+             * @description A ROI the frame holds in the task (optional; else 404 naming roi_id)
              * @default
              */
             roi_id?: string;

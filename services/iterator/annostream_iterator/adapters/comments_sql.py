@@ -52,6 +52,15 @@ SELECT (SELECT coalesce(sum(done), 0) FROM progress WHERE task_id = $1)::int8 AS
 """
 
 
+# The ROI is in the frame's effective state for the lineage ($3, the task's version first): the ROIs of the nearest
+# version that has its own state for the frame (as navigation's HAS_ROIS; a deleted ROI is no longer a row).
+HAS_ROI = """
+SELECT EXISTS (SELECT 1 FROM rois r WHERE r.frame_id = $1 AND r.roi_id = $2 AND r.version_id = (
+    SELECT m.version_id FROM marks m WHERE m.frame_id = $1 AND m.version_id = ANY($3::text[])
+     ORDER BY array_position($3::text[], m.version_id) LIMIT 1))
+"""
+
+
 class CommentStore:
     """Comment and quality SQL on one connection (inside the caller's transaction)."""
 
@@ -66,6 +75,10 @@ class CommentStore:
             task_id,
             comment_id,
         )
+
+    async def has_roi(self, lineage: list[str], frame_id: str, roi_id: str) -> bool:
+        """Whether the frame holds the ROI in the lineage's first version, as the index knows it."""
+        return bool(await self.conn.fetchval(HAS_ROI, frame_id, roi_id, lineage))
 
     async def add(self, cmd: AddComment, comment_id: str, thread_id: str, author: str) -> asyncpg.Record:
         """Store a comment; a reply takes its thread's resolved flag."""

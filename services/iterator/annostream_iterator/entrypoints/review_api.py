@@ -13,14 +13,21 @@ from ..domain.commands import AddComment, Decide
 from ..service_layer.comments import CommentHandlers
 from ..service_layer.review import ReviewHandlers
 from .api_messages import comment_out, figures, review_out, settings_in, settings_out
+from .known_rois import roi_caught_up
 from .known_tasks import task_caught_up
 
 
 class ReviewServicer(api_grpc.ReviewServiceServicer):
     """annostream.iterator.v1.ReviewService."""
 
-    def __init__(self, review: ReviewHandlers, comments: CommentHandlers, tasks: CatchUp | None = None) -> None:
-        self._r, self._c, self._tasks = review, comments, tasks
+    def __init__(
+        self,
+        review: ReviewHandlers,
+        comments: CommentHandlers,
+        tasks: CatchUp | None = None,
+        rois: CatchUp | None = None,
+    ) -> None:
+        self._r, self._c, self._tasks, self._rois = review, comments, tasks, rois
 
     @task_caught_up
     async def SetReviewSettings(
@@ -109,6 +116,7 @@ class ReviewServicer(api_grpc.ReviewServiceServicer):
         return api.ListReviewTasksResponse(task_ids=await self._r.review_tasks())
 
     @task_caught_up
+    @roi_caught_up
     async def AddComment(self, request: api.AddCommentRequest, context: Any) -> api.AddCommentResponse:
         cmd = AddComment(
             request.task_id,

@@ -30,6 +30,10 @@ class CommentHandlers:
             if not await uow.reviews.in_plan(cmd.task_id, cmd.frame_id):
                 raise NotFound(f"frame {cmd.frame_id!r} is not in the plan of task {cmd.task_id!r}", field="frame_id")
             comments = uow.comments
+            if cmd.roi_id:  # a missing or deleted ROI; asked again once caught up with the annotation stream
+                lineage = await uow.index.lineage(plan.version_id) or [plan.version_id]
+                if not await comments.has_roi(lineage, cmd.frame_id, cmd.roi_id):
+                    raise NotFound(f"frame {cmd.frame_id!r} holds no ROI {cmd.roi_id!r} in the task", field="roi_id")
             comment_id = new_id("cmt_")
             thread_id = comment_id
             if cmd.reply_to:
