@@ -129,7 +129,7 @@ GRPC_METHODS: dict[str, Rule] = {
     _AN + "GetVersionStatus": Rule(None, Target.SERVICE),
     _AN + "SealVersion": Rule(None, Target.SERVICE),  # datasets, inside PublishVersion
     _AN + "SealDeletedVersions": Rule(None, Target.SERVICE),  # datasets, inside DeleteVersion and DeleteDataset
-    _AN + "GetPublishedPosition": Rule(None, Target.SERVICE),  # tasks, inside CreateTask; the iterator, on a ROI
+    _AN + "GetPublishedPosition": Rule(None, Target.SERVICE),  # tasks (CreateTask); iterator (a comment ROI miss)
     _IT + "SetTaskStatus": Rule(None, Target.SERVICE),  # tasks, inside Complete/Reopen/DeleteTask
     _IT + "SealVersion": Rule(None, Target.SERVICE),  # datasets, inside PublishVersion
     _AN + "ExportFrames": Rule(R, Target.VERSION),  # with a task: READ on the task too (checked by the iterator)
