@@ -73,7 +73,8 @@ def _register(server: aio.Server, res: Resources) -> None:
     # a ROI the annotation service acknowledged is never "no such ROI" to a comment (asked on a miss only)
     roi_positions = res.close_at_stop(PeerPositions(ANNOTATION_PRODUCER, settings.annotation_addr, NAME, timeout))
     rois = CatchUp(res.pool, ANNOTATION_CONSUMER, roi_positions)
-    reviews = ReviewServicer(review, CommentHandlers(review), tasks, rois)
+    # and a frame imported into a task's version is never "not in the plan" (catch_up: the datasets stream's)
+    reviews = ReviewServicer(review, CommentHandlers(review), tasks, rois, catch_up)
     review_service_pb2_grpc.add_ReviewServiceServicer_to_server(reviews, server)
 
 

@@ -13,6 +13,7 @@ from ..domain.commands import AddComment, Decide
 from ..service_layer.comments import CommentHandlers
 from ..service_layer.review import ReviewHandlers
 from .api_messages import comment_out, figures, review_out, settings_in, settings_out
+from .known_frames import frame_caught_up
 from .known_rois import roi_caught_up
 from .known_tasks import task_caught_up
 
@@ -26,8 +27,9 @@ class ReviewServicer(api_grpc.ReviewServiceServicer):
         comments: CommentHandlers,
         tasks: CatchUp | None = None,
         rois: CatchUp | None = None,
+        frames: CatchUp | None = None,
     ) -> None:
-        self._r, self._c, self._tasks, self._rois = review, comments, tasks, rois
+        self._r, self._c, self._tasks, self._rois, self._frames = review, comments, tasks, rois, frames
 
     @task_caught_up
     async def SetReviewSettings(
@@ -82,6 +84,7 @@ class ReviewServicer(api_grpc.ReviewServiceServicer):
         return api.ReleaseReviewResponse()
 
     @task_caught_up
+    @frame_caught_up
     async def GetFrameReview(self, request: api.GetFrameReviewRequest, context: Any) -> api.GetFrameReviewResponse:
         row, ref, decisions, comments, history = await self._r.frame_review(request.task_id, request.frame_id)
         return api.GetFrameReviewResponse(
@@ -116,6 +119,7 @@ class ReviewServicer(api_grpc.ReviewServiceServicer):
         return api.ListReviewTasksResponse(task_ids=await self._r.review_tasks())
 
     @task_caught_up
+    @frame_caught_up
     @roi_caught_up
     async def AddComment(self, request: api.AddCommentRequest, context: Any) -> api.AddCommentResponse:
         cmd = AddComment(

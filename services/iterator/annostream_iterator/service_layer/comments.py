@@ -27,7 +27,7 @@ class CommentHandlers:
         author = require_principal().user or require_principal().service
         async with self.uow() as uow:
             plan = await self.review.task(uow, Permission.ANNOTATE, cmd.task_id)
-            if not await uow.reviews.in_plan(cmd.task_id, cmd.frame_id):
+            if not await uow.reviews.in_plan(cmd.task_id, cmd.frame_id):  # asked again once caught up (datasets)
                 raise NotFound(f"frame {cmd.frame_id!r} is not in the plan of task {cmd.task_id!r}", field="frame_id")
             comments = uow.comments
             if cmd.roi_id:  # a missing or deleted ROI; asked again once caught up with the annotation stream

@@ -208,7 +208,7 @@ class ReviewHandlers:
             plan = await self.task(uow, Permission.READ, task_id)
             store = uow.reviews
             row = await store.frame(task_id, frame_id)
-            if row is None and not await store.in_plan(task_id, frame_id):
+            if row is None and not await store.in_plan(task_id, frame_id):  # asked again once caught up (datasets)
                 raise NotFound(f"frame {frame_id!r} is not in the plan of task {task_id!r}", field="frame_id")
             ref = await frame_ref(uow, plan, frame_id)
             return (
