@@ -13,8 +13,7 @@ from ..domain.commands import AddComment, Decide
 from ..service_layer.comments import CommentHandlers
 from ..service_layer.review import ReviewHandlers
 from .api_messages import comment_out, figures, review_out, settings_in, settings_out
-from .known_frames import frame_caught_up
-from .known_rois import roi_caught_up
+from .known_review_ids import frame_caught_up, roi_caught_up
 from .known_tasks import task_caught_up
 
 
