@@ -10,7 +10,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
-from grpc import aio
 
 from annostream_protos.annotation.v1 import annotation_service_pb2 as ann
 from annostream_protos.datasets.v1 import datasets_service_pb2 as ds
@@ -20,25 +19,10 @@ from ..integration.annotation_helpers import known_frame, rect, save
 from ..integration.conftest import frames
 from ..integration.grpc_helpers import USER_MD, assert_status, rpc_error
 from .conftest import Loaded
-from .test_guarantees_under_load import DEADLINE, draft, events_of
+from .test_guarantees_under_load import DEADLINE, draft, events_of, writer
 
+NOT_FOUND = grpc.StatusCode.NOT_FOUND  # refused as deleted, nothing else
 LAG = 3.5  # past the annotation service's datasets consumer delay: the delete events have arrived by then
-
-
-async def _writer(stub: Any, ref: t.FrameRef, name: str, stop: asyncio.Event, log: list[tuple[float, bool]]) -> None:
-    """Save a new ROI again and again until told to stop; log (when the save was sent, whether it was stored)."""
-    version, i = 0, 0
-    while not stop.is_set():
-        sent = time.monotonic()
-        try:
-            resp = await stub.SaveFrame(save(ref, version, rect(name, roi_id=f"{name}-{i}")), timeout=DEADLINE)
-            version = resp.frame.version
-            log.append((sent, True))
-        except aio.AioRpcError as err:
-            assert_status(err, grpc.StatusCode.NOT_FOUND, "frame.version_id")  # refused as deleted, nothing else
-            log.append((sent, False))
-            await asyncio.sleep(0.01)
-        i += 1
 
 
 async def _gone_on_both(sys_: Loaded, ref: t.FrameRef) -> None:
@@ -67,7 +51,10 @@ async def _race(sys_: Loaded, refs: list[t.FrameRef], delete: Callable[[], Await
     s = sys_.stubs
     stop, log = asyncio.Event(), list[tuple[float, bool]]()
     replicas = [s.annotation, sys_.replica]
-    writers = [asyncio.create_task(_writer(replicas[w % 2], refs[w % 4], f"w{w}", stop, log)) for w in range(8)]
+    writers = [
+        asyncio.create_task(writer(replicas[w % 2], refs[w % 4], f"w{w}", stop, log, NOT_FOUND, "frame.version_id"))
+        for w in range(8)
+    ]
     await asyncio.sleep(0.5)
     await delete()
     answered = time.monotonic()

@@ -51,10 +51,17 @@ async def events_of(dsn: str, version_id: str) -> int:
     return int(n)
 
 
-async def _writer(
-    stub: ann_grpc.AnnotationServiceStub, ref: t.FrameRef, name: str, stop: asyncio.Event, log: list[tuple[float, bool]]
+async def writer(
+    stub: ann_grpc.AnnotationServiceStub,
+    ref: t.FrameRef,
+    name: str,
+    stop: asyncio.Event,
+    log: list[tuple[float, bool]],
+    refused: grpc.StatusCode = grpc.StatusCode.FAILED_PRECONDITION,
+    field: str = "",
 ) -> None:
-    """Save a new ROI again and again until told to stop; log (when the save was sent, whether it was stored)."""
+    """Save a new ROI again and again until told to stop; log (when the save was sent, whether it was stored). A
+    save may only be refused with `refused` (naming `field` when given): read-only by default."""
     version, i = 0, 0
     while not stop.is_set():
         sent = time.monotonic()
@@ -63,8 +70,10 @@ async def _writer(
             version = resp.frame.version
             log.append((sent, True))
         except aio.AioRpcError as err:
-            if err.code() != grpc.StatusCode.FAILED_PRECONDITION:  # refused as read-only, nothing else
+            if err.code() != refused:  # refused as the promise says, nothing else
                 raise
+            if field:
+                assert_status(err, refused, field)
             log.append((sent, False))
             await asyncio.sleep(0.01)
         i += 1
@@ -77,7 +86,7 @@ async def test_from_the_moment_publish_answers_no_annotation_replica_stores_an_e
     stop, log = asyncio.Event(), list[tuple[float, bool]]()
     replicas = [s.annotation, sys_.replica]
     writers = [
-        asyncio.create_task(_writer(replicas[w % 2], refs[w % 4], f"w{w}", stop, log)) for w in range(8)
+        asyncio.create_task(writer(replicas[w % 2], refs[w % 4], f"w{w}", stop, log)) for w in range(8)
     ]  # two writers per frame, one on each replica
     await asyncio.sleep(0.5)
     await s.datasets.PublishVersion(ds.PublishVersionRequest(version_id=v.version_id), timeout=DEADLINE)
