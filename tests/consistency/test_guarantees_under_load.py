@@ -176,7 +176,12 @@ async def test_a_task_leases_nothing_from_the_moment_its_version_is_published(sy
     await s.tasks.CompleteTask(tk.CompleteTaskRequest(task_id=task.task_id), metadata=USER_MD, timeout=DEADLINE)
     req = ds.PublishVersionRequest(version_id=task.annotated_version_id)
     await s.datasets.PublishVersion(req, metadata=USER_MD, timeout=DEADLINE)  # allowed: no active task
-    await s.tasks.ReopenTask(tk.ReopenTaskRequest(task_id=task.task_id), metadata=USER_MD, timeout=DEADLINE)
+    reopen = s.tasks.ReopenTask(tk.ReopenTaskRequest(task_id=task.task_id), metadata=USER_MD, timeout=DEADLINE)
+    assert_status(await rpc_error(reopen), grpc.StatusCode.FAILED_PRECONDITION, "task_id")  # its version is Published
+    # A reopen racing the publish (it read the version as Draft, and committed after the seal) tells the iterator
+    # the task is active again, at the next revision: the seal still hands out nothing.
+    gate = it.SetTaskStatusRequest(task_id=task.task_id, status=it.TASK_GATE_ACTIVE, revision=3)
+    await s.iterator.SetTaskStatus(gate, metadata=service_metadata("tasks"), timeout=DEADLINE)
     for annotator in ("bob", "ann"):  # at once: VersionPublished reaches the iterator 2 s late
         err = await rpc_error(_next(s, task.task_id, annotator))
         assert_status(err, grpc.StatusCode.FAILED_PRECONDITION, "task_id")

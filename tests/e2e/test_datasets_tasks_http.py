@@ -316,15 +316,23 @@ def test_a_version_an_active_task_annotates_is_not_published_and_a_published_ver
     lease = _ok(client.post(f"/api/v1/tasks/{tid}/next-frame"))  # nothing was sealed: the work goes on
     assert lease["frame"]["version_id"] == child
 
-    # Completed, the task no longer holds the version back; reopened, its version is read-only: nothing is
-    # handed out (not even the held frame) and the held lease is not extended.
+    # Completed, the task no longer holds the version back; once it is published, the task is not reopened (it
+    # could hand out nothing): it stays completed, hands out nothing (not even the held frame) and the held lease
+    # is not extended. A new task on the Published version annotates a new Draft child instead.
     _ok(client.post(f"/api/v1/tasks/{tid}/complete"))
     assert _ok(client.post(f"/api/v1/versions/{child}/publish"))["status"] == "published"
     admin = {"X-Annostream-User": "boss", "X-Annostream-Role": "admin"}
-    assert _ok(client.post(f"/api/v1/tasks/{tid}/reopen", headers=admin))["status"] == "active"
+    for who in ({}, admin):
+        reopen = client.post(f"/api/v1/tasks/{tid}/reopen", headers=who)
+        assert reopen.status_code == 409 and reopen.json()["field"] == "task_id", reopen.text
+        assert "Published" in reopen.json()["message"] and "new task" in reopen.json()["message"]
+        assert reopen.json()["details"] == {"version_id": child}
+    assert _ok(client.get(f"/api/v1/tasks/{tid}"))["status"] == "completed"
     for who in ({}, {"X-Annostream-User": "newcomer"}):
         resp = client.post(f"/api/v1/tasks/{tid}/next-frame", headers=who)
         assert resp.status_code == 409 and resp.json()["field"] == "task_id", resp.text
-        assert "Published" in resp.json()["message"] and resp.json()["details"] == {"version_id": child}
     beat = client.post(f"/api/v1/tasks/{tid}/leases/{lease['lease_id']}/heartbeat")
-    assert beat.status_code == 409 and "Published" in beat.json()["message"], beat.text
+    assert beat.status_code == 409 and beat.json()["field"] == "task_id", beat.text
+    again = _ok(client.post("/api/v1/tasks", json={"name": "label more", "dataset_version_id": child}), 201)
+    assert again["source_version_id"] == child and again["annotated_version_id"] != child
+    assert _ok(client.post(f"/api/v1/tasks/{again['task_id']}/next-frame"))["frame"]["version_id"] != child

@@ -1,6 +1,7 @@
 """The Annotations page in Debian's Chromium, as the product reference describes it: Team / My work with a
-teammate's task, the card menu's Annotate, Info (versions, filters, iteration), Complete and Reopen, and a task
-made in the + NEW ANNOTATION modal on a Draft version with Empty Frames, random order and clips."""
+teammate's task, the card menu's Annotate, Info (versions, filters, iteration), Complete and Reopen (refused, saying
+what to do, once the version is published), and a task made in the + NEW ANNOTATION modal on a Draft version with
+Empty Frames, random order and clips."""
 
 from __future__ import annotations
 
@@ -112,5 +113,16 @@ def test_a_modal_task_on_a_draft_version_with_empty_frames_and_clips_annotates_i
     expect(card).to_have_count(0)
     page.click("#status-toggle [data-value=active]")
     expect(card.locator(".task-status")).to_have_text("active")
+
+    # Completed again and its version published: Reopen is refused, and the card says what to do instead.
+    ok(api.post(f"/api/v1/tasks/{task_id}/complete"))
+    ok(api.post(f"/api/v1/versions/{v['version_id']}/publish"))
+    page.click("#status-toggle [data-value=completed]")
+    card.locator(".task-menu-button").click()
+    card.locator(".menu-reopen").click()
+    expect(card.locator(".task-error")).to_have_text(
+        re.compile(r"cannot be reopened: start a new task on that version")
+    )
+    expect(card.locator(".task-status")).to_have_text("completed")
     assert page.errors == []  # type: ignore[attr-defined]
     api.close()

@@ -48,6 +48,17 @@ export function friendlyFieldError(e: ApiError): string {
 }
 
 const quoted = /'([^']*)'/g;
+const REOPEN_REFUSED = /Published \(read-only\): the task cannot be reopened/;
+const REOPEN_PUBLISHED =
+  "This task's version was published (it is read-only now), so the task cannot be reopened: start a new task on that version to annotate it further.";
+
+/** A task card action's error (complete / reopen / delete): a reopen refused because the task's version was published
+ * says what to do instead; any other refusal is the API's own sentence. */
+export function taskActionError(e: unknown): string {
+  if (!(e instanceof ApiError)) return friendlyError(e);
+  if (e.status === 409 && e.field === "task_id" && REOPEN_REFUSED.test(e.message)) return REOPEN_PUBLISHED;
+  return e.message;
+}
 
 /** A save / undo / navigation error as a sentence: the ROI by its label, the other annotator by name, what to do. */
 export function friendlyError(e: unknown, rois: RoiName[] = []): string {
@@ -73,6 +84,7 @@ export function friendlyError(e: unknown, rois: RoiName[] = []): string {
     if (/already exists/.test(e.message)) return `${cap(what())} already exists on this frame: reload the frame and paste again.`;
     // A closed task's or Published version's refusal first: their messages mention leases too.
     if (/the task is completed/.test(e.message)) return "This task is completed: reopen it to annotate.";
+    if (REOPEN_REFUSED.test(e.message) && e.field === "task_id") return REOPEN_PUBLISHED;
     if (/is Published \(read-only/.test(e.message) && e.field === "task_id")
       return "This task's version was published (it is read-only now): nothing more can be annotated in this task.";
     if (e.field === "lease_id" || /lease/.test(e.message)) return "Your hold on this frame ended (it timed out or was finished elsewhere): open the next frame.";

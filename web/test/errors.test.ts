@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../src/api";
-import { friendlyError, friendlyMessage } from "../src/errors";
+import { friendlyError, friendlyMessage, taskActionError } from "../src/errors";
 
 const err = (status: number, code: string, message: string, field: string | null = null, details: Record<string, unknown> = {}) =>
   new ApiError(status, code as never, message, field, details);
@@ -27,6 +27,17 @@ describe("friendly errors", () => {
     expect(friendlyError(done)).toBe("This task is completed: reopen it to annotate.");
     const published = err(409, "FAILED_PRECONDITION", "the task annotates version ver_1, which is Published (read-only: its frames cannot be saved any more): nothing is handed out", "task_id", { version_id: "ver_1" });
     expect(friendlyError(published)).toMatch(/version was published/);
+  });
+
+  it("says a task whose version was published cannot be reopened and to start a new task instead", () => {
+    const refused = err(409, "FAILED_PRECONDITION", "task task_1 annotates version ver_1, which is Published (read-only): the task cannot be reopened; start a new task on that version instead (it annotates a new Draft child)", "task_id", { version_id: "ver_1" });
+    for (const text of [taskActionError(refused), friendlyError(refused)]) {
+      expect(text).toMatch(/cannot be reopened: start a new task on that version/);
+      expect(text).not.toMatch(/task_1|ver_1/);
+    }
+    const other = err(409, "FAILED_PRECONDITION", "task task_1 is active: cannot reopen it", "task_id");
+    expect(taskActionError(other)).toBe("task task_1 is active: cannot reopen it");
+    expect(taskActionError(new TypeError("Failed to fetch"))).toMatch(/cannot be reached/);
   });
 
   it("turns a network failure into what to do", () => {

@@ -1,7 +1,8 @@
 // A task's card in the Annotations list: name, version, progress by stage, its ☰ menu (by the caller's role).
 import { useRef, useState } from "react";
-import { ApiError, api, type TaskInfo, type TaskListItem } from "../api";
+import { api, type TaskInfo, type TaskListItem } from "../api";
 import { useDismiss } from "../dismiss";
+import { taskActionError } from "../errors";
 import { go } from "../navigation";
 import { ExportModal } from "./ExportModal";
 import { StageBar, StageText } from "./ReviewInfo";
@@ -44,7 +45,7 @@ export function TaskCard(p: {
       await f();
       if (gone) p.onGone(task.task_id);
     } catch (e) {
-      setError(e instanceof ApiError ? e.message : String(e));
+      setError(taskActionError(e));
     }
   };
   const open = () => go(`/tasks/${encodeURIComponent(task.task_id)}/annotate`);

@@ -173,6 +173,17 @@ class Task:
         if self.status is not wanted:
             raise FailedPrecondition(f"task {self.task_id} is {self.status.value}: cannot {action}", field="task_id")
 
+    def ensure_reopenable(self, version_published: bool) -> None:
+        """Refuse reopening the task when the version it annotates is Published: it could hand out nothing."""
+        if version_published:
+            raise FailedPrecondition(
+                f"task {self.task_id} annotates version {self.annotated_version_id}, which is Published (read-only):"
+                " the task cannot be reopened; start a new task on that version instead (it annotates a new Draft"
+                " child)",
+                field="task_id",
+                details={"version_id": self.annotated_version_id},
+            )
+
 
 def validate_label(label: str) -> str:
     """One label: 1..256 characters after stripping."""

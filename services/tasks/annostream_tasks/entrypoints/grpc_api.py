@@ -134,11 +134,15 @@ class TasksServicer(api_grpc.TasksServiceServicer):
         return api.ListTasksResponse(tasks=[task_msg(t) for t in tasks], next_page_token=token, total_size=total)
 
     async def CompleteTask(self, request: api.CompleteTaskRequest, context: Any) -> api.CompleteTaskResponse:
-        task = await handlers.set_status(self._uow, CompleteTask(request.task_id), iterator=self._iterator)
+        task = await handlers.set_status(
+            self._uow, CompleteTask(request.task_id), iterator=self._iterator, catalog=self._catalog
+        )
         return api.CompleteTaskResponse(task=task_msg(task))
 
     async def ReopenTask(self, request: api.ReopenTaskRequest, context: Any) -> api.ReopenTaskResponse:
-        task = await handlers.set_status(self._uow, ReopenTask(request.task_id), iterator=self._iterator)
+        task = await handlers.set_status(
+            self._uow, ReopenTask(request.task_id), iterator=self._iterator, catalog=self._catalog
+        )
         return api.ReopenTaskResponse(task=task_msg(task))
 
     async def DeleteTask(self, request: api.DeleteTaskRequest, context: Any) -> api.DeleteTaskResponse:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from annostream_kernel.authz import authorize_team
-from annostream_kernel.errors import InvalidArgument, NotFound, PermissionDenied, Unavailable
+from annostream_kernel.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, Unavailable
 from annostream_kernel.ids import new_id
 from annostream_kernel.limits import MAX_PAGE_BYTES
 from annostream_kernel.logs import get_logger
@@ -152,12 +152,20 @@ def _approx_bytes(t: Task) -> int:
     return 1_024 + 4 * (len(t.name) + labels + colors + len(str(t.selection.filters)))
 
 
-async def set_status(uow_factory: UowFactory, cmd: CompleteTask | ReopenTask, *, iterator: FrameIterator) -> Task:
+async def set_status(
+    uow_factory: UowFactory,
+    cmd: CompleteTask | ReopenTask,
+    *,
+    iterator: FrameIterator,
+    catalog: VersionCatalog,
+) -> Task:
     """Complete (Active → Completed) or reopen (Completed → Active); its owner, or an admin of its team.
 
     The iterator records a completion before it commits here (so once this answers, NextFrame leases nothing;
     if the iterator cannot confirm it, nothing is committed), and a reopening after (if it cannot be told,
-    it learns from TaskReopened: leases resume a little later, never too early)."""
+    it learns from TaskReopened: leases resume a little later, never too early). A task whose version is
+    Published is not reopened (the datasets service is asked before the commit; if it cannot tell, nothing is
+    reopened); a publish racing the reopen is held by the iterator's seal instead."""
     task_id = cmd.task_id
     if not task_id:
         raise InvalidArgument("is required", field="task_id")
@@ -167,6 +175,8 @@ async def set_status(uow_factory: UowFactory, cmd: CompleteTask | ReopenTask, *,
     async with uow_factory() as uow:
         task = task_to_close(await uow.tasks.get(task_id, for_update=True), task_id)
         task.ensure_status(current, "complete it" if wanted is TaskStatus.COMPLETED else "reopen it")
+        if not completing:
+            task.ensure_reopenable(await _annotated_published(catalog, task))
         await uow.tasks.set_status(task_id, wanted)
         revision = await uow.emit_now(events.TaskCompleted(task_id) if completing else events.TaskReopened(task_id))
         if completing:
@@ -177,6 +187,16 @@ async def set_status(uow_factory: UowFactory, cmd: CompleteTask | ReopenTask, *,
         await _tell_reopened(iterator, task_id, revision)
     assert stored is not None
     return stored
+
+
+async def _annotated_published(catalog: VersionCatalog, task: Task) -> bool:
+    try:
+        return (await catalog.get_version(task.annotated_version_id)).published
+    except NotFound as exc:
+        raise FailedPrecondition(
+            f"the version task {task.task_id} annotates, {task.annotated_version_id}, is gone: cannot reopen it",
+            field="task_id",
+        ) from exc
 
 
 async def _tell_reopened(iterator: FrameIterator, task_id: str, revision: int) -> None:
