@@ -4,7 +4,9 @@ and a stop at cancellation.
 Cancellation subtlety: some libraries (nats-py's request, asyncpg in a few paths) catch the CancelledError of a
 task being stopped and raise their own error instead. A loop that goes on after errors would then run on (and log
 the stop as a failure); `raise_if_cancelling` treats an error raised while the task is being cancelled as the
-cancellation it hides.
+cancellation it hides. And Python 3.11's `asyncio.wait_for` drops a cancellation that arrives in the turn its
+awaitable completes (it returns the result instead; fixed in 3.12): a loop waiting for a wake-up with it runs on
+after its stop when a wake-up lands at the same moment. Loops wait with `woken_or_timed_out` (`asyncio.timeout`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,16 @@ def raise_if_cancelling(exc: Exception) -> None:
     task = asyncio.current_task()
     if task is not None and task.cancelling():
         raise asyncio.CancelledError from exc
+
+
+async def woken_or_timed_out(wake: asyncio.Event, timeout: float) -> bool:
+    """Wait until `wake` is set (True) or `timeout` seconds passed (False); a cancellation is never dropped."""
+    try:
+        async with asyncio.timeout(timeout):
+            await wake.wait()
+    except TimeoutError:
+        return False
+    return True
 
 
 async def tick_forever(tick: Callable[[], Awaitable[object]], pause: Callable[[], float], failed: str) -> None:

@@ -67,6 +67,7 @@ from .db import Conn, advisory_key
 from .events import EVENT_COLUMNS, StoredEvent, row_to_event
 from .leadership import give_up_lead, lead_forever, take_lead
 from .logs import get_logger
+from .loops import woken_or_timed_out
 from .metrics import RELAY_PUBLISHED
 from .outbox_wire import headers_for, hpub
 from .streams import StreamDef
@@ -148,8 +149,7 @@ class OutboxRelay:
                 if published < self._batch:
                     wait = min(held_wait, self._poll) if self.held else self._poll
                     held_wait = held_wait * 2 if self.held else HELD_RETRY_SECONDS
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), wait)
+                    await woken_or_timed_out(self._wake, wait)  # not wait_for: it can drop the stop (loops.py)
                     if self._linger:  # let concurrent commits land: one read and one publish burst for all
                         await asyncio.sleep(self._linger)
                     self._wake.clear()

@@ -4,10 +4,11 @@ failure, also when a library turned the cancellation into its own error."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 from structlog.testing import capture_logs
 
-from annostream_kernel.loops import tick_forever
+from annostream_kernel.loops import tick_forever, woken_or_timed_out
 
 
 async def _stopped(task: asyncio.Task[None]) -> None:
@@ -48,3 +49,34 @@ async def test_a_cancellation_a_library_turned_into_an_error_stops_the_loop_unlo
         await started.wait()
         await _stopped(task)
     assert logs == []
+
+
+async def _stopped_while_woken(wait: Callable[[asyncio.Event, float], Awaitable[object]]) -> asyncio.Task[None]:
+    """A loop waiting for a wake-up that is stopped in the very turn its event is set; the loop's task."""
+    wake = asyncio.Event()
+
+    async def loop() -> None:
+        while True:
+            await wait(wake, 1.0)
+            wake.clear()
+
+    task = asyncio.create_task(loop())
+    await asyncio.sleep(0.01)  # waiting now
+    wake.set()
+    task.cancel()  # the same turn: the wake-up completes as the cancellation arrives
+    await asyncio.wait([task], timeout=0.5)
+    return task
+
+
+async def test_a_loop_stopped_as_its_wake_up_arrives_stops() -> None:
+    # A relay stopped just as a commit's NOTIFY woke it ran on: Python 3.11's asyncio.wait_for returns the woken
+    # result and drops the cancellation, so the service's stop waited 5 s for the relay and 5 more for its connection.
+    task = await _stopped_while_woken(woken_or_timed_out)
+    assert task.cancelled()
+
+
+async def test_woken_or_timed_out_says_which() -> None:
+    wake = asyncio.Event()
+    assert await woken_or_timed_out(wake, 0.01) is False
+    wake.set()
+    assert await woken_or_timed_out(wake, 1.0) is True

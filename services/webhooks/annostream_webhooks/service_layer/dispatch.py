@@ -14,6 +14,7 @@ from typing import Protocol
 import asyncpg
 
 from annostream_kernel.logs import get_logger
+from annostream_kernel.loops import woken_or_timed_out
 
 from ..domain.delivery import Attempt, Claim, DeliveryState, Outcome, RetryPolicy
 from .ports import DispatchQueue, Signer
@@ -106,8 +107,7 @@ class Dispatcher:
                 wait = self._s.poll_seconds
                 if free > 0 and (due := await self._store.next_due()) is not None:
                     wait = min(wait, max(MIN_WAIT_SECONDS, due))  # a retry's backoff ends: claim it then
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), wait)
+                await woken_or_timed_out(self._wake, wait)  # not wait_for: it can drop the stop (kernel loops.py)
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:  # database outage: retry
                 log.warning("webhook_dispatch_error", error=repr(exc))
                 await asyncio.sleep(self._s.poll_seconds)
