@@ -15,11 +15,11 @@ from annostream_protos.annotation.v1 import annotation_service_pb2 as ann
 from annostream_protos.datasets.v1 import datasets_service_pb2 as ds
 from annostream_protos.types.v1 import frames_pb2 as t
 
-from ..integration.annotation_helpers import known_frame, rect, save
+from ..integration.annotation_helpers import events_of, known_frame, rect, save
 from ..integration.conftest import frames
 from ..integration.grpc_helpers import USER_MD, assert_status, rpc_error
 from .conftest import Loaded
-from .test_guarantees_under_load import DEADLINE, draft, events_of, writer
+from .test_guarantees_under_load import DEADLINE, draft, writer
 
 NOT_FOUND = grpc.StatusCode.NOT_FOUND  # refused as deleted, nothing else
 LAG = 3.5  # past the annotation service's datasets consumer delay: the delete events have arrived by then

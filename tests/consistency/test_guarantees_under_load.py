@@ -7,7 +7,6 @@ import asyncio
 import time
 from typing import Any
 
-import asyncpg
 import grpc
 from grpc import aio
 
@@ -21,7 +20,7 @@ from annostream_protos.tasks.v1 import tasks_service_pb2 as tk
 from annostream_protos.types.v1 import filters_pb2 as fl
 from annostream_protos.types.v1 import frames_pb2 as t
 
-from ..integration.annotation_helpers import known_frame, labels_of, rect, save
+from ..integration.annotation_helpers import events_of, known_frame, labels_of, rect, save
 from ..integration.conftest import Stubs, frames
 from ..integration.grpc_helpers import USER_MD, assert_status, details, eventually, rpc_error
 from .conftest import Loaded
@@ -38,17 +37,6 @@ async def draft(stubs: Stubs, unique: str, n: int) -> ds.Version:
     v = (await stubs.datasets.CreateVersion(ds.CreateVersionRequest(dataset_id=d.dataset_id, name="v1"))).version
     await stubs.datasets.ImportFrames(ds.ImportFramesRequest(version_id=v.version_id, frames=frames(n)))
     return v
-
-
-async def events_of(dsn: str, version_id: str) -> int:
-    conn = await asyncpg.connect(dsn)
-    try:
-        n = await conn.fetchval(
-            "SELECT count(*) FROM annotation.events WHERE stream_id LIKE 'frame:' || $1 || ':%'", version_id
-        )
-    finally:
-        await conn.close()
-    return int(n)
 
 
 async def writer(

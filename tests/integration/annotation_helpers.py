@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncpg
 from google.protobuf import struct_pb2
 
 from annostream_protos.annotation.v1 import annotation_service_pb2 as ann
@@ -47,3 +48,15 @@ async def known_frame(stubs: Stubs, version_id: str, frame_id: str = "f000") -> 
 
 async def current(stubs: Stubs, ref: t.FrameRef) -> ann.FrameState:
     return (await stubs.annotation.GetFrame(ann.GetFrameRequest(frame=ref))).frame
+
+
+async def events_of(dsn: str, version_id: str) -> int:
+    """How many annotation events the version's frames have in the store of record."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        n = await conn.fetchval(
+            "SELECT count(*) FROM annotation.events WHERE stream_id LIKE 'frame:' || $1 || ':%'", version_id
+        )
+    finally:
+        await conn.close()
+    return int(n)

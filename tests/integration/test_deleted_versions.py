@@ -9,7 +9,6 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import asyncpg
 import grpc
 import pytest
 
@@ -21,7 +20,7 @@ from annostream_protos.datasets.v1 import datasets_service_pb2 as ds
 from annostream_protos.datasets.v1 import datasets_service_pb2_grpc
 from annostream_protos.types.v1 import frames_pb2 as t
 
-from .annotation_helpers import known_frame, rect, save
+from .annotation_helpers import events_of, known_frame, rect, save
 from .conftest import Stubs, frames
 from .grpc_helpers import USER_MD, assert_status, eventually, rpc_error
 
@@ -36,24 +35,13 @@ async def _draft(stubs: Stubs, unique: str) -> tuple[ds.Version, t.FrameRef]:
     return v, ref
 
 
-async def _events(dsn: str, version_id: str) -> int:
-    conn = await asyncpg.connect(dsn)
-    try:
-        n = await conn.fetchval(
-            "SELECT count(*) FROM annotation.events WHERE stream_id LIKE 'frame:' || $1 || ':%'", version_id
-        )
-    finally:
-        await conn.close()
-    return int(n)
-
-
 async def _export(stubs: Stubs, version_id: str) -> list[ann.ExportFramesResponse]:
     return [page async for page in stubs.annotation.ExportFrames(ann.ExportFramesRequest(version_id=version_id))]
 
 
 async def assert_gone(stubs: Stubs, dsn: str, version_id: str, ref: t.FrameRef) -> None:
     """A save is NOT_FOUND naming the version and stores nothing; every read of the version is NOT_FOUND."""
-    stored = await _events(dsn, version_id)
+    stored = await events_of(dsn, version_id)
     err = await rpc_error(stubs.annotation.SaveFrame(save(ref, 1, rect("after"))))
     assert_status(err, grpc.StatusCode.NOT_FOUND, "frame.version_id")
     assert version_id in (err.details() or "")
@@ -66,7 +54,7 @@ async def assert_gone(stubs: Stubs, dsn: str, version_id: str, ref: t.FrameRef) 
     assert_status(await rpc_error(_export(stubs, version_id)), grpc.StatusCode.NOT_FOUND, "version_id")
     undo = stubs.annotation.UndoSave(ann.UndoSaveRequest(frame=ref))
     assert_status(await rpc_error(undo), grpc.StatusCode.NOT_FOUND, "frame.version_id")
-    assert await _events(dsn, version_id) == stored, "an edit of a deleted version was stored"
+    assert await events_of(dsn, version_id) == stored, "an edit of a deleted version was stored"
 
 
 async def test_from_the_moment_delete_version_answers_its_frames_are_not_found_and_no_save_is_stored(
