@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import dataclass
 
+import nats.errors
 from nats.js import JetStreamContext
 from nats.js.api import RetentionPolicy, StorageType, StreamConfig
-from nats.js.errors import BadRequestError, NotFoundError
+from nats.js.errors import BadRequestError, NotFoundError, ServiceUnavailableError
 
 from .logs import get_logger
 
@@ -42,8 +45,31 @@ ANNOTATION = StreamDef("ANNOSTREAM_ANNOTATION", "annostream.annotation.v1", bund
 ITERATOR = StreamDef("ANNOSTREAM_ITERATOR", "annostream.iterator.v1")
 
 
-async def ensure_stream(js: JetStreamContext, stream: StreamDef, *, replicas: int = 1) -> None:
-    """Create the stream if missing (idempotent; safe when several processes race)."""
+# A service starting while JetStream elects a leader (a NATS node just died or restarted) finds its API silent or
+# "temporarily unavailable" for a few seconds: it asks again rather than exiting (no supervisor may restart it).
+JETSTREAM_WAIT_SECONDS = 60.0
+UNANSWERED = (nats.errors.TimeoutError, nats.errors.NoRespondersError, ServiceUnavailableError)
+
+
+async def ensure_stream(
+    js: JetStreamContext, stream: StreamDef, *, replicas: int = 1, wait: float = JETSTREAM_WAIT_SECONDS
+) -> None:
+    """Create the stream if missing (idempotent; safe when several processes race); while JetStream does not
+    answer, ask again for up to `wait` seconds, then raise its error."""
+    deadline, pause = time.monotonic() + wait, 0.2
+    while True:
+        try:
+            await _ensure_stream(js, stream, replicas)
+            return
+        except UNANSWERED as exc:
+            if time.monotonic() + pause > deadline:
+                raise
+            log.warning("jetstream_unanswered_retrying", stream=stream.name, error=repr(exc), retry_in_s=pause)
+            await asyncio.sleep(pause)
+            pause = min(2 * pause, 2.0)
+
+
+async def _ensure_stream(js: JetStreamContext, stream: StreamDef, replicas: int) -> None:
     config = StreamConfig(
         name=stream.name,
         subjects=stream.subjects,
