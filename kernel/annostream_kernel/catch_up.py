@@ -112,7 +112,8 @@ class StreamEnd:
     async def published_position(self, timeout: float) -> int:
         """The stream's last sequence; Unavailable when NATS does not tell within `timeout` seconds."""
         try:
-            info = await asyncio.wait_for(self._js.stream_info(self._stream), timeout)
+            async with asyncio.timeout(timeout):  # not wait_for: it can drop a cancellation (loops.py)
+                info = await self._js.stream_info(self._stream)
         except (nats.errors.Error, TimeoutError) as err:
             raise Unavailable(f"the end of {self._stream} could not be read ({type(err).__name__}); retry") from err
         return int(info.state.last_seq or 0)

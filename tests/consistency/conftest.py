@@ -25,6 +25,7 @@ from annostream_protos.types.v1 import frames_pb2 as t
 
 from ..conftest import service_addr
 from ..integration.conftest import Stubs, stubs_on
+from ..processes import component
 
 # How far each consumer lags: events reach the annotation service 3 s late (longer than the 2 s peer timeout,
 # so nothing may wait for them), the iterator's task events 1.5 s late and its annotation events 4 s late
@@ -75,24 +76,9 @@ def replica(loaded: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Ite
     """Address of a second annotation-service process on the loaded system (same database and streams)."""
     port = free_port()
     log = tmp_path_factory.mktemp("replica") / "annotation-2.log"
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "annostream_cli.main", "serve", "annotation"],
-            env={**loaded.env, "ANNOSTREAM_GRPC_PORT": str(port)},
-            stdout=out,
-            stderr=out,
-            preexec_fn=_set_pdeathsig,
-        )
-    try:
+    with component("annotation", {**loaded.env, "ANNOSTREAM_GRPC_PORT": str(port)}, log) as proc:
         asyncio.run(_serving(f"127.0.0.1:{port}", proc, log.read_text))
         yield f"127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 async def _serving(target: str, proc: subprocess.Popen[bytes], log: object) -> None:

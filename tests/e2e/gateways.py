@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,8 +10,10 @@ from pathlib import Path
 
 import httpx
 
-from annostream_cli.embedded import _set_pdeathsig, free_port
+from annostream_cli.embedded import free_port
 from annostream_cli.stack import LocalStack
+
+from ..processes import component
 
 
 @contextmanager
@@ -21,24 +22,9 @@ def extra_gateway(system: LocalStack, base: Path, **settings: str) -> Iterator[s
     port = free_port()
     env = {**system.env, "ANNOSTREAM_HTTP_PORT": str(port), **settings}
     url = f"http://127.0.0.1:{port}"
-    with open(base / "gateway.log", "ab") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "annostream_cli.main", "serve", "gateway"],
-            env=env,
-            stdout=log,
-            stderr=log,
-            preexec_fn=_set_pdeathsig,
-        )
-    try:
+    with component("gateway", env, base / "gateway.log") as proc:
         _wait_ready(url, proc, base / "gateway.log")
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def _wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:

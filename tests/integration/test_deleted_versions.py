@@ -4,15 +4,13 @@ delete the annotation service cannot confirm deletes nothing."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
 import pytest
 
-from annostream_cli.embedded import _set_pdeathsig, free_port
+from annostream_cli.embedded import free_port
 from annostream_cli.grpc_identity import IdentityStub, channel
 from annostream_cli.stack import LocalStack
 from annostream_protos.annotation.v1 import annotation_service_pb2 as ann
@@ -20,6 +18,7 @@ from annostream_protos.datasets.v1 import datasets_service_pb2 as ds
 from annostream_protos.datasets.v1 import datasets_service_pb2_grpc
 from annostream_protos.types.v1 import frames_pb2 as t
 
+from ..processes import component
 from .annotation_helpers import events_of, known_frame, rect, save
 from .conftest import Stubs, frames
 from .grpc_helpers import USER_MD, assert_status, eventually, rpc_error
@@ -79,23 +78,8 @@ def cut_off(system: LocalStack, tmp_path: Path) -> Iterator[str]:
     port = free_port()
     env = {**system.env, "ANNOSTREAM_GRPC_PORT": str(port), "ANNOSTREAM_PEER_TIMEOUT_SECONDS": "1"}
     env["ANNOSTREAM_ANNOTATION_ADDR"] = f"127.0.0.1:{free_port()}"  # nobody listens there
-    with open(tmp_path / "datasets-2.log", "ab") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "annostream_cli.main", "serve", "datasets"],
-            env=env,
-            stdout=out,
-            stderr=out,
-            preexec_fn=_set_pdeathsig,
-        )
-    try:
+    with component("datasets", env, tmp_path / "datasets-2.log"):
         yield f"127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 async def test_a_delete_the_annotation_service_cannot_seal_deletes_nothing(

@@ -28,7 +28,8 @@ SEAL_MARGIN_SECONDS = 0.5  # of the caller's deadline, left for the publish's (o
 
 
 def _seal_timeout(context: Any) -> float | None:
-    """A delete's seal must answer before the caller gives up on us (else it could commit after a timeout)."""
+    """A seal (publish's or a delete's) must answer before the caller gives up on us (else the change could commit
+    after a timeout): the caller's time left less a margin for the commit."""
     remaining = context.time_remaining() if context is not None else None
     return remaining - SEAL_MARGIN_SECONDS if remaining is not None else None
 
@@ -85,11 +86,8 @@ class DatasetsServicer(api_grpc.DatasetsServiceServicer):
         return api.ListVersionsResponse(roots=[messages.tree_msg(n) for n in roots], total_size=total)
 
     async def PublishVersion(self, request: api.PublishVersionRequest, context: Any) -> api.PublishVersionResponse:
-        # The seal must answer before the caller gives up on us (else a publish could commit after a timeout).
-        remaining = context.time_remaining() if context is not None else None
-        seal_timeout = remaining - SEAL_MARGIN_SECONDS if remaining is not None else None
         cmd = PublishVersion(request.version_id)
-        v = await handlers.publish_version(self._uow, cmd, self._sealer, self._leases, seal_timeout)
+        v = await handlers.publish_version(self._uow, cmd, self._sealer, self._leases, _seal_timeout(context))
         return api.PublishVersionResponse(version=messages.version_msg(v))
 
     async def DeleteVersion(self, request: api.DeleteVersionRequest, context: Any) -> api.DeleteVersionResponse:
